@@ -1,0 +1,65 @@
+// Handlers: one function per EC2 operation, from the decoded input (member names) to the
+// output value (member names). They translate between the wire's values and the model's
+// operations and never hold a rule of their own.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "model/operations.h"
+
+namespace openvpc::api {
+
+using nlohmann::json;
+
+struct Call {
+  model::Tx& tx;
+  const json& in;
+  model::Partition& p() { return tx.p; }
+};
+
+using Handler = json (*)(Call&);
+
+struct HandlerInfo {
+  Handler fn = nullptr;
+  bool writes = false;
+};
+
+const HandlerInfo* FindHandler(const std::string& op);
+void Register(const std::string& op, Handler fn, bool writes);
+
+// Each file of handlers registers its operations; RegisterAllHandlers calls them all once.
+void RegisterVpcHandlers();
+void RegisterSubnetHandlers();
+void RegisterRouteTableHandlers();
+void RegisterGatewayHandlers();
+void RegisterDhcpOptionsHandlers();
+void RegisterTagHandlers();
+void RegisterAccountHandlers();
+void RegisterAllHandlers();
+
+// ---- input helpers ----
+std::string Str(const json& in, const char* member);
+bool Bool(const json& in, const char* member, bool fallback = false);
+// AttributeBooleanValue members: {"Value": true}.
+std::optional<bool> AttrBool(const json& in, const char* member);
+std::vector<std::string> StrList(const json& in, const char* member);
+model::TagList TagListOf(const json& tags);
+// The tags a create's TagSpecifications give a resource of RESOURCE_TYPE.
+model::TagList CreateTagsFor(Call& c, const std::string& resource_type);
+
+// ---- output views: the model as output-shape values ----
+json TagsView(const model::TagList& tags);
+json VpcView(const model::Partition& p, const model::Vpc& v);
+json VpcCidrView(const model::CidrBlockAssociation& a);
+json VpcIpv6CidrView(const model::CidrBlockAssociation& a);
+json SubnetView(const model::Partition& p, const model::Subnet& s);
+json SubnetIpv6CidrView(const model::CidrBlockAssociation& a);
+json RouteTableView(const model::Partition& p, const model::RouteTable& rt);
+json InternetGatewayView(const model::InternetGateway& g);
+json EgressOnlyInternetGatewayView(const model::EgressOnlyInternetGateway& g);
+json DhcpOptionsView(const model::DhcpOptions& d);
+
+}  // namespace openvpc::api

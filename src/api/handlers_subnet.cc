@@ -1,0 +1,126 @@
+// CreateSubnet, DeleteSubnet, DescribeSubnets, ModifySubnetAttribute, Associate/Disassociate
+// SubnetCidrBlock, CreateDefaultSubnet.
+#include "api/describe.h"
+#include "api/handlers.h"
+#include "model/error.h"
+
+namespace openvpc::api {
+namespace {
+
+const DescribeSpec kDescribeSubnets = {
+    .ids_member = "SubnetIds", .id_path = "SubnetId", .list_member = "Subnets",
+    .not_found_code = "InvalidSubnetID.NotFound", .not_found_noun = "subnet",
+    .filters = {
+        {"availability-zone", {"AvailabilityZone"}},
+        {"availabilityZone", {"AvailabilityZone"}},
+        {"availability-zone-id", {"AvailabilityZoneId"}},
+        {"available-ip-address-count", {"AvailableIpAddressCount"}},
+        {"cidr-block", {"CidrBlock"}},
+        {"cidr", {"CidrBlock"}},
+        {"cidrBlock", {"CidrBlock"}},
+        {"customer-owned-ipv4-pool", {"CustomerOwnedIpv4Pool"}},
+        {"default-for-az", {"DefaultForAz"}},
+        {"defaultForAz", {"DefaultForAz"}},
+        {"enable-dns64", {"EnableDns64"}},
+        {"enable-lni-at-device-index", {"EnableLniAtDeviceIndex"}},
+        {"ipv6-cidr-block-association.ipv6-cidr-block", {"Ipv6CidrBlockAssociationSet.Ipv6CidrBlock"}},
+        {"ipv6-cidr-block-association.association-id", {"Ipv6CidrBlockAssociationSet.AssociationId"}},
+        {"ipv6-cidr-block-association.state", {"Ipv6CidrBlockAssociationSet.Ipv6CidrBlockState.State"}},
+        {"ipv6-native", {"Ipv6Native"}},
+        {"map-customer-owned-ip-on-launch", {"MapCustomerOwnedIpOnLaunch"}},
+        {"map-public-ip-on-launch", {"MapPublicIpOnLaunch"}},
+        {"outpost-arn", {"OutpostArn"}},
+        {"owner-id", {"OwnerId"}},
+        {"private-dns-name-options-on-launch.hostname-type", {"PrivateDnsNameOptionsOnLaunch.HostnameType"}},
+        {"private-dns-name-options-on-launch.enable-resource-name-dns-a-record",
+         {"PrivateDnsNameOptionsOnLaunch.EnableResourceNameDnsARecord"}},
+        {"private-dns-name-options-on-launch.enable-resource-name-dns-aaaa-record",
+         {"PrivateDnsNameOptionsOnLaunch.EnableResourceNameDnsAAAARecord"}},
+        {"state", {"State"}},
+        {"subnet-arn", {"SubnetArn"}},
+        {"subnet-id", {"SubnetId"}},
+        {"vpc-id", {"VpcId"}},
+    }};
+
+json CreateSubnet(Call& c) {
+  for (const char* m : {"Ipv4IpamPoolId", "Ipv6IpamPoolId", "OutpostArn"})
+    if (c.in.contains(m))
+      model::Fail("InvalidParameterValue", std::string("The parameter ") + m + " is not supported in this Region.");
+  if (Bool(c.in, "Ipv6Native"))
+    model::Fail("InvalidParameterValue", "IPv6-only subnets are not supported in this Region.");
+  model::CreateSubnetArgs a{.vpc_id = Str(c.in, "VpcId"),
+                            .cidr_block = Str(c.in, "CidrBlock"),
+                            .ipv6_cidr_block = Str(c.in, "Ipv6CidrBlock"),
+                            .availability_zone = Str(c.in, "AvailabilityZone"),
+                            .availability_zone_id = Str(c.in, "AvailabilityZoneId"),
+                            .tags = CreateTagsFor(c, "subnet")};
+  const model::Subnet& s = model::CreateSubnet(c.tx, a);
+  return {{"Subnet", SubnetView(c.p(), s)}};
+}
+
+json DeleteSubnet(Call& c) {
+  model::DeleteSubnet(c.tx, Str(c.in, "SubnetId"));
+  return json::object();
+}
+
+json DescribeSubnets(Call& c) {
+  std::vector<json> items;
+  for (const auto& [id, s] : c.p().subnets) items.push_back(SubnetView(c.p(), s));
+  return Describe(kDescribeSubnets, c.in, std::move(items));
+}
+
+json ModifySubnetAttribute(Call& c) {
+  std::string subnet_id = Str(c.in, "SubnetId");
+  int n = 0;
+  for (const char* m : {"MapPublicIpOnLaunch", "AssignIpv6AddressOnCreation", "EnableDns64",
+                        "EnableResourceNameDnsARecordOnLaunch", "EnableResourceNameDnsAAAARecordOnLaunch"})
+    if (auto v = AttrBool(c.in, m)) model::ModifySubnetAttribute(c.tx, subnet_id, m, *v ? "true" : "false"), ++n;
+  if (c.in.contains("PrivateDnsHostnameTypeOnLaunch"))
+    model::ModifySubnetAttribute(c.tx, subnet_id, "PrivateDnsHostnameTypeOnLaunch",
+                                 Str(c.in, "PrivateDnsHostnameTypeOnLaunch")),
+        ++n;
+  for (const char* m : {"MapCustomerOwnedIpOnLaunch", "CustomerOwnedIpv4Pool", "EnableLniAtDeviceIndex",
+                        "DisableLniAtDeviceIndex"})
+    if (c.in.contains(m))
+      model::Fail("InvalidParameterValue", std::string("The parameter ") + m + " applies to Outposts subnets only.");
+  if (n == 0) {
+    model::GetSubnet(c.p(), subnet_id);
+    model::Fail("MissingParameter", "The request must contain exactly one attribute to modify.");
+  }
+  return json::object();
+}
+
+json AssociateSubnetCidrBlock(Call& c) {
+  if (c.in.contains("Ipv6IpamPoolId"))
+    model::Fail("InvalidParameterValue", "The parameter Ipv6IpamPoolId is not supported in this Region.");
+  std::string subnet_id = Str(c.in, "SubnetId");
+  auto a = model::AssociateSubnetCidrBlock(c.tx, subnet_id, Str(c.in, "Ipv6CidrBlock"));
+  return {{"SubnetId", subnet_id}, {"Ipv6CidrBlockAssociation", SubnetIpv6CidrView(a)}};
+}
+
+json DisassociateSubnetCidrBlock(Call& c) {
+  auto [subnet_id, a] = model::DisassociateSubnetCidrBlock(c.tx, Str(c.in, "AssociationId"));
+  return {{"SubnetId", subnet_id}, {"Ipv6CidrBlockAssociation", SubnetIpv6CidrView(a)}};
+}
+
+json CreateDefaultSubnet(Call& c) {
+  if (Bool(c.in, "Ipv6Native"))
+    model::Fail("InvalidParameterValue", "IPv6-only default subnets are not supported in this Region.");
+  const model::Subnet& s =
+      model::CreateDefaultSubnet(c.tx, Str(c.in, "AvailabilityZone"), Str(c.in, "AvailabilityZoneId"));
+  return {{"Subnet", SubnetView(c.p(), s)}};
+}
+
+}  // namespace
+
+void RegisterSubnetHandlers() {
+  Register("CreateSubnet", CreateSubnet, true);
+  Register("DeleteSubnet", DeleteSubnet, true);
+  Register("DescribeSubnets", DescribeSubnets, false);
+  Register("ModifySubnetAttribute", ModifySubnetAttribute, true);
+  Register("AssociateSubnetCidrBlock", AssociateSubnetCidrBlock, true);
+  Register("DisassociateSubnetCidrBlock", DisassociateSubnetCidrBlock, true);
+  Register("CreateDefaultSubnet", CreateDefaultSubnet, true);
+}
+
+}  // namespace openvpc::api

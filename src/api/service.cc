@@ -1,0 +1,217 @@
+#include "api/service.h"
+
+#include <chrono>
+#include <mutex>
+#include <cstdio>
+#include <random>
+
+#include <nlohmann/json.hpp>
+
+#include "api/handlers.h"
+#include "api/shape_model.h"
+#include "model/error.h"
+#include "model/regions.h"
+#include "store/codec.h"
+
+namespace openvpc::api {
+
+using nlohmann::json;
+
+namespace {
+
+std::string NewRequestId() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  uint64_t a = rng(), b = rng();
+  char buf[40];
+  snprintf(buf, sizeof buf, "%08x-%04x-4%03x-%04x-%012llx", static_cast<unsigned>(a >> 32),
+           static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xfff),
+           static_cast<unsigned>(0x8000 | ((b >> 48) & 0x3fff)), static_cast<unsigned long long>(b & 0xffffffffffffULL));
+  return buf;
+}
+
+HttpResponse ErrorResponse(const model::Error& e, const std::string& request_id) {
+  return {e.http_status, "text/xml;charset=UTF-8", ErrorXml(e.code, e.what(), request_id)};
+}
+
+void ParseForm(const std::string& text, Params& out) {
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t amp = text.find('&', pos);
+    std::string part = text.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
+    if (!part.empty()) {
+      size_t eq = part.find('=');
+      out[UriDecode(part.substr(0, eq))] = eq == std::string::npos ? "" : UriDecode(part.substr(eq + 1));
+    }
+    if (amp == std::string::npos) break;
+    pos = amp + 1;
+  }
+}
+
+// The request's parameters that make it what it is: all but the token and the envelope.
+std::string ParamsHash(const Params& params) {
+  std::string canon;
+  for (const auto& [k, v] : params)
+    if (k != "ClientToken" && k != "Action" && k != "Version" && k != "DryRun" && k.rfind("X-Amz-", 0) != 0)
+      canon += k + "=" + v + "\n";
+  return Sha256Hex(canon);
+}
+
+}  // namespace
+
+Service::Service(std::unique_ptr<store::Store> store, ServiceOptions options)
+    : store_(std::move(store)), options_(std::move(options)) {
+  RegisterAllHandlers();
+  state_.quotas = options_.quotas;
+  for (const auto& row : store_->LoadAll()) {
+    if (row.key.rfind("token/", 0) == 0) {
+      json body = json::parse(row.body);
+      tokens_[row.key] = {body["hash"], body["output"]};
+    } else {
+      store::DecodeRow(state_, row);
+    }
+  }
+}
+
+void Service::Quiesce() { mu_.lock(); }
+
+HttpResponse Service::Handle(const HttpRequestView& req) {
+  const std::string request_id = NewRequestId();
+  if (req.method == "POST" && (req.path == "/_openvpc/reset" || req.path == "/moto-api/reset")) return Reset();
+  if (req.path == "/_openvpc/health") return {200, "application/json", "{\"status\":\"ok\"}"};
+  try {
+    Params params;
+    ParseForm(req.raw_query, params);
+    if (req.method == "POST") ParseForm(req.body, params);
+    AuthResult who = VerifySigV4(req, options_.credentials, std::chrono::system_clock::now());
+    if (!model::FindRegion(who.region))
+      throw model::Error("AuthFailure", "Credential should be scoped to a valid region, not '" + who.region + "'.",
+                         401);
+    auto action = params.find("Action");
+    if (action == params.end() || action->second.empty())
+      model::Fail("MissingAction", "The request must contain the parameter Action");
+    const std::string& op = action->second;
+    if (!ShapeModel::Builtin().HasOperation(op) || !FindHandler(op))
+      model::Fail("InvalidAction", "The action " + op + " is not valid for this web service.");
+    return Call(op, params, who, request_id);
+  } catch (const model::Error& e) {
+    return ErrorResponse(e, request_id);
+  } catch (const std::exception& e) {
+    fprintf(stderr, "openvpc: internal error: %s\n", e.what());
+    return {500, "text/xml;charset=UTF-8", ErrorXml("InternalError", "An internal error has occurred", request_id)};
+  }
+}
+
+HttpResponse Service::Call(const std::string& op, const Params& params, const AuthResult& who,
+                           const std::string& request_id) {
+  const ShapeModel& shapes = ShapeModel::Builtin();
+  const json input = shapes.Decode(op, params);
+  const HandlerInfo& handler = *FindHandler(op);
+  if (input.value("DryRun", false))
+    throw model::Error("DryRunOperation", "Request would have succeeded, but DryRun flag is set.", 412);
+
+  // ClientToken: the same request again gets the first answer; another request with the same
+  // token is refused (IdempotentParameterMismatch).
+  std::string token_key;
+  if (input.contains("ClientToken"))
+    token_key = "token/" + who.account_id + "/" + who.region + "/" + op + "/" + input["ClientToken"].get<std::string>();
+  const std::string hash = token_key.empty() ? "" : ParamsHash(params);
+
+  json output;
+  if (handler.writes) {
+    std::unique_lock lock(mu_);
+    if (!token_key.empty()) {
+      auto it = tokens_.find(token_key);
+      if (it != tokens_.end()) {
+        if (it->second.params_hash != hash)
+          model::Fail("IdempotentParameterMismatch",
+                      "The client token you have provided is associated with a resource that has different "
+                      "parameters. Specify a different client token.");
+        return {200, "text/xml;charset=UTF-8", shapes.Encode(op, json::parse(it->second.output), request_id, false)};
+      }
+    }
+    model::Tx tx(EnsurePartition(who.account_id, who.region), state_.quotas);
+    api::Call call{tx, input};
+    try {
+      output = handler.fn(call);
+    } catch (...) {
+      Rollback(tx);
+      throw;
+    }
+    std::vector<store::Row> extra;
+    if (!token_key.empty()) {
+      json body = {{"hash", hash}, {"output", output.dump()}};
+      extra.push_back({token_key, who.account_id, who.region, body.dump()});
+    }
+    Commit(tx, extra);
+    if (!token_key.empty()) tokens_[token_key] = {hash, output.dump()};
+  } else {
+    std::shared_lock lock(mu_);
+    model::Partition* p = state_.Find(who.account_id, who.region);
+    if (!p) {
+      lock.unlock();
+      {
+        std::unique_lock w(mu_);
+        EnsurePartition(who.account_id, who.region);
+      }
+      lock.lock();
+      p = state_.Find(who.account_id, who.region);
+      if (!p) model::Fail("InternalError", "partition vanished during the request");
+    }
+    model::Tx tx(*p, state_.quotas);  // read only: nothing is committed
+    api::Call call{tx, input};
+    output = handler.fn(call);
+  }
+  return {200, "text/xml;charset=UTF-8", shapes.Encode(op, output, request_id, options_.strict_shapes)};
+}
+
+model::Partition& Service::EnsurePartition(const std::string& account, const std::string& region) {
+  if (model::Partition* p = state_.Find(account, region)) return *p;
+  model::Partition& p = state_.partitions[{account, region}];
+  p.account_id = account;
+  p.region = region;
+  model::Tx tx(p, state_.quotas);
+  try {
+    model::InitializePartition(tx);
+    Commit(tx, {});
+  } catch (...) {
+    state_.partitions.erase({account, region});
+    throw;
+  }
+  return p;
+}
+
+void Service::Commit(model::Tx& tx, const std::vector<store::Row>& extra) {
+  std::vector<store::Row> puts = extra;
+  std::vector<std::string> deletes;
+  for (const auto& id : tx.touched()) {
+    if (auto row = store::EncodeResource(tx.p, id)) puts.push_back(std::move(*row));
+    else deletes.push_back(id);
+  }
+  if (tx.partition_touched) puts.push_back(store::EncodePartition(tx.p));
+  try {
+    store_->Apply(puts, deletes);
+  } catch (...) {
+    Rollback(tx);
+    throw;
+  }
+}
+
+void Service::Rollback(model::Tx& tx) {
+  // Puts back what the store holds for every touched id: the state as the last commit left it.
+  for (const auto& id : tx.touched()) {
+    store::EraseResource(tx.p, id);
+    if (auto row = store_->Get(id)) store::DecodeRow(state_, *row);
+  }
+  if (tx.partition_touched)
+    if (auto row = store_->Get(store::PartitionKey(tx.p.account_id, tx.p.region))) store::DecodeRow(state_, *row);
+}
+
+HttpResponse Service::Reset() {
+  std::unique_lock lock(mu_);
+  store_->Wipe();
+  state_.partitions.clear();
+  tokens_.clear();
+  return {200, "application/json", "{\"status\":\"ok\"}"};
+}
+
+}  // namespace openvpc::api

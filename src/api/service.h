@@ -1,0 +1,56 @@
+// The EC2 endpoint: one request in, one response out. Authenticates (SigV4), decodes with the
+// shape model, runs the handler as one model transaction, commits the touched resources to
+// the store before answering, and renders AWS's XML or error XML.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+
+#include "api/shape_model.h"
+#include "api/sigv4.h"
+#include "model/state.h"
+#include "store/store.h"
+
+namespace openvpc::api {
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "text/xml;charset=UTF-8";
+  std::string body;
+};
+
+struct ServiceOptions {
+  std::map<std::string, Credential> credentials;
+  model::Quotas quotas;
+  bool strict_shapes = true;  // a response member outside its output shape is an InternalError
+};
+
+class Service {
+ public:
+  Service(std::unique_ptr<store::Store> store, ServiceOptions options);
+  HttpResponse Handle(const HttpRequestView& req);
+  // Waits for the write in progress, if any, and keeps further writes out (for shutdown).
+  void Quiesce();
+
+ private:
+  struct Token {
+    std::string params_hash;
+    std::string output;  // JSON of the first response
+  };
+
+  HttpResponse Reset();
+  HttpResponse Call(const std::string& op, const Params& params, const AuthResult& who, const std::string& request_id);
+  model::Partition& EnsurePartition(const std::string& account, const std::string& region);
+  void Commit(model::Tx& tx, const std::vector<store::Row>& extra);
+  void Rollback(model::Tx& tx);
+
+  std::shared_mutex mu_;
+  model::State state_;
+  std::map<std::string, Token> tokens_;
+  std::unique_ptr<store::Store> store_;
+  ServiceOptions options_;
+};
+
+}  // namespace openvpc::api

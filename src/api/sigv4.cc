@@ -1,0 +1,279 @@
+#include "api/sigv4.h"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <ctime>
+#include <fstream>
+#include <iomanip>
+#include <sstream>
+#include <stdexcept>
+
+#include "model/error.h"
+
+namespace openvpc::api {
+
+using model::Error;
+
+namespace {
+
+std::string Hex(const unsigned char* d, size_t n) {
+  static const char* k = "0123456789abcdef";
+  std::string s;
+  for (size_t i = 0; i < n; ++i) s += k[d[i] >> 4], s += k[d[i] & 15];
+  return s;
+}
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), ::tolower);
+  return s;
+}
+
+std::string Trim(const std::string& s) {
+  // Trim, and collapse inner runs of spaces, as the canonical header value requires.
+  std::string out;
+  bool space = false;
+  for (char c : s) {
+    if (c == ' ' || c == '\t') {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out += ' ';
+    space = false;
+    out += c;
+  }
+  return out;
+}
+
+[[noreturn]] void Incomplete(const std::string& m) { throw Error("IncompleteSignature", m, 400); }
+
+// Parses yyyymmddThhmmssZ as UTC.
+std::optional<std::chrono::system_clock::time_point> ParseAmzDate(const std::string& s) {
+  std::tm tm{};
+  if (s.size() != 16 || s[8] != 'T' || s[15] != 'Z') return std::nullopt;
+  std::istringstream in(s);
+  in >> std::get_time(&tm, "%Y%m%dT%H%M%SZ");
+  if (in.fail()) return std::nullopt;
+  return std::chrono::system_clock::from_time_t(timegm(&tm));
+}
+
+std::map<std::string, std::string> SplitQuery(const std::string& raw) {
+  std::map<std::string, std::string> out;
+  size_t pos = 0;
+  while (pos <= raw.size() && !raw.empty()) {
+    size_t amp = raw.find('&', pos);
+    std::string part = raw.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
+    if (!part.empty()) {
+      size_t eq = part.find('=');
+      out[UriDecode(part.substr(0, eq))] = eq == std::string::npos ? "" : UriDecode(part.substr(eq + 1));
+    }
+    if (amp == std::string::npos) break;
+    pos = amp + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string Sha256Hex(const std::string& data) {
+  unsigned char d[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), d);
+  return Hex(d, sizeof d);
+}
+
+std::string HmacSha256(const std::string& key, const std::string& data) {
+  unsigned char d[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
+       data.size(), d, &n);
+  return std::string(reinterpret_cast<char*>(d), n);
+}
+
+std::string UriEncode(const std::string& s, bool encode_slash) {
+  static const char* k = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || (c == '/' && !encode_slash)) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += k[c >> 4];
+      out += k[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string UriDecode(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%' && i + 2 < s.size() + 0 && isxdigit(s[i + 1]) && isxdigit(s[i + 2])) {
+      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+std::string CanonicalQueryString(const std::string& raw_query, bool drop_signature) {
+  std::vector<std::pair<std::string, std::string>> pairs;
+  for (const auto& [k, v] : SplitQuery(raw_query)) {
+    if (drop_signature && k == "X-Amz-Signature") continue;
+    pairs.emplace_back(UriEncode(k), UriEncode(v));
+  }
+  std::sort(pairs.begin(), pairs.end());
+  std::string out;
+  for (const auto& [k, v] : pairs) out += (out.empty() ? "" : "&") + k + "=" + v;
+  return out;
+}
+
+std::map<std::string, Credential> LoadCredentials(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot read credentials file " + path);
+  std::map<std::string, Credential> out;
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    auto hash = line.find('#');
+    if (hash != std::string::npos) line.resize(hash);
+    std::istringstream fields(line);
+    Credential c;
+    std::string extra;
+    if (!(fields >> c.access_key)) continue;
+    if (!(fields >> c.secret >> c.account_id) || (fields >> extra) || c.account_id.size() != 12 ||
+        !std::all_of(c.account_id.begin(), c.account_id.end(), ::isdigit))
+      throw std::runtime_error(path + ":" + std::to_string(n) + ": expected ACCESS_KEY SECRET ACCOUNT_ID (12 digits)");
+    out[c.access_key] = c;
+  }
+  if (out.empty()) throw std::runtime_error(path + ": no credentials");
+  return out;
+}
+
+AuthResult VerifySigV4(const HttpRequestView& req, const std::map<std::string, Credential>& creds,
+                       std::chrono::system_clock::time_point now) {
+  std::map<std::string, std::string> headers;  // lower-case name -> values joined by ','
+  for (const auto& [k, v] : req.headers) {
+    std::string name = Lower(k);
+    auto& slot = headers[name];
+    slot = slot.empty() ? Trim(v) : slot + "," + Trim(v);
+  }
+  const auto query = SplitQuery(req.raw_query);
+  const bool presigned = query.count("X-Amz-Algorithm") > 0;
+
+  std::string credential, signed_headers, signature, amz_date;
+  if (presigned) {
+    if (query.at("X-Amz-Algorithm") != "AWS4-HMAC-SHA256")
+      Incomplete("Unsupported AWS 'algorithm': '" + query.at("X-Amz-Algorithm") + "'");
+    for (const char* k : {"X-Amz-Credential", "X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Date"})
+      if (!query.count(k)) Incomplete(std::string("AWS query-string parameters missing or malformed: ") + k);
+    credential = query.at("X-Amz-Credential");
+    signed_headers = query.at("X-Amz-SignedHeaders");
+    signature = query.at("X-Amz-Signature");
+    amz_date = query.at("X-Amz-Date");
+  } else {
+    auto auth = headers.find("authorization");
+    if (auth == headers.end())
+      throw Error("MissingAuthenticationToken", "The request must contain the parameter AWSAccessKeyId", 401);
+    const std::string& h = auth->second;
+    if (h.rfind("AWS4-HMAC-SHA256 ", 0) != 0)
+      Incomplete("Unsupported Authorization Type");
+    std::string rest = h.substr(17);
+    size_t pos = 0;
+    while (pos < rest.size()) {
+      size_t comma = rest.find(',', pos);
+      std::string part = Trim(rest.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos));
+      size_t eq = part.find('=');
+      if (eq != std::string::npos) {
+        std::string k = part.substr(0, eq), v = part.substr(eq + 1);
+        if (k == "Credential") credential = v;
+        if (k == "SignedHeaders") signed_headers = v;
+        if (k == "Signature") signature = v;
+      }
+      if (comma == std::string::npos) break;
+      pos = comma + 1;
+    }
+    if (credential.empty() || signed_headers.empty() || signature.empty())
+      Incomplete("Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters. "
+                 "Authorization=" + h);
+    amz_date = headers.count("x-amz-date") ? headers["x-amz-date"] : "";
+    if (amz_date.empty())
+      Incomplete("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
+  }
+
+  // Credential=AKID/yyyymmdd/region/ec2/aws4_request
+  std::vector<std::string> scope;
+  {
+    std::istringstream in(credential);
+    std::string part;
+    while (std::getline(in, part, '/')) scope.push_back(part);
+  }
+  if (scope.size() != 5 || scope[4] != "aws4_request")
+    Incomplete("Credential should be scoped to a valid region, not '" + credential + "'. ");
+  const std::string& access_key = scope[0];
+  auto cred = creds.find(access_key);
+  if (cred == creds.end())
+    throw Error("AuthFailure", "AWS was not able to validate the provided access credentials", 401);
+  if (scope[3] != "ec2")
+    throw Error("SignatureDoesNotMatch",
+                "Credential should be scoped to correct service: 'ec2'. ", 403);
+  auto when = ParseAmzDate(amz_date);
+  if (!when) Incomplete("Date must be in ISO-8601 'basic format'. Got '" + amz_date + "'.");
+  if (amz_date.substr(0, 8) != scope[1])
+    throw Error("SignatureDoesNotMatch",
+                "Credential should be scoped to a valid date: '" + amz_date.substr(0, 8) + "'.", 403);
+  auto skew = now > *when ? now - *when : *when - now;
+  if (skew > std::chrono::minutes(15))
+    throw Error("RequestExpired", "Request has expired. Timestamp date is " + amz_date, 400);
+  if (presigned && query.count("X-Amz-Expires")) {
+    long expires = std::atol(query.at("X-Amz-Expires").c_str());
+    if (now > *when + std::chrono::seconds(expires))
+      throw Error("RequestExpired", "Request has expired. Timestamp date is " + amz_date, 400);
+  }
+
+  std::string canonical_headers;
+  {
+    std::istringstream in(signed_headers);
+    std::string name;
+    while (std::getline(in, name, ';')) {
+      auto it = headers.find(name);
+      if (it == headers.end()) Incomplete("Signed header '" + name + "' is missing from the request.");
+      canonical_headers += name + ":" + it->second + "\n";
+    }
+  }
+  if (headers.count("x-amz-security-token") && signed_headers.find("x-amz-security-token") == std::string::npos)
+    Incomplete("The security token must be signed.");
+
+  std::vector<std::string> payload_hashes;
+  if (headers.count("x-amz-content-sha256") && headers["x-amz-content-sha256"] != "UNSIGNED-PAYLOAD") {
+    payload_hashes.push_back(headers["x-amz-content-sha256"]);
+    if (payload_hashes[0] != Sha256Hex(req.body))
+      throw Error("SignatureDoesNotMatch", "The provided 'x-amz-content-sha256' header does not match what was computed.", 403);
+  } else {
+    payload_hashes = {Sha256Hex(req.body), "UNSIGNED-PAYLOAD"};
+  }
+  const std::string scope_str = scope[1] + "/" + scope[2] + "/" + scope[3] + "/" + scope[4];
+  std::string key = HmacSha256("AWS4" + cred->second.secret, scope[1]);
+  key = HmacSha256(key, scope[2]);
+  key = HmacSha256(key, scope[3]);
+  key = HmacSha256(key, "aws4_request");
+  const std::string path = req.path.empty() ? "/" : req.path;
+  for (const auto& payload_hash : payload_hashes) {
+    std::string canonical = req.method + "\n" + path + "\n" + CanonicalQueryString(req.raw_query, presigned) + "\n" +
+                            canonical_headers + "\n" + signed_headers + "\n" + payload_hash;
+    std::string to_sign = "AWS4-HMAC-SHA256\n" + amz_date + "\n" + scope_str + "\n" + Sha256Hex(canonical);
+    std::string mac = HmacSha256(key, to_sign);
+    if (Hex(reinterpret_cast<const unsigned char*>(mac.data()), mac.size()) == signature)
+      return {cred->second.account_id, scope[2], access_key};
+  }
+  // EC2 answers a wrong signature as it answers an unknown key.
+  throw Error("AuthFailure", "AWS was not able to validate the provided access credentials", 401);
+}
+
+}  // namespace openvpc::api

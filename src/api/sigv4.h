@@ -1,0 +1,45 @@
+// AWS Signature Version 4, as EC2 verifies it: the Authorization header or a presigned query
+// string, the credential scope (date, Region, service "ec2"), clock skew of at most 15
+// minutes, and the signature over exactly the signed headers.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace openvpc::api {
+
+struct Credential {
+  std::string access_key, secret, account_id;
+};
+
+// ACCESS_KEY SECRET ACCOUNT_ID per line, # comments. Throws std::runtime_error when malformed.
+std::map<std::string, Credential> LoadCredentials(const std::string& path);
+
+struct HttpRequestView {
+  std::string method;
+  std::string path;       // without the query string, as sent
+  std::string raw_query;  // after '?', as sent
+  std::vector<std::pair<std::string, std::string>> headers;  // names as sent
+  std::string body;
+};
+
+struct AuthResult {
+  std::string account_id, region, access_key;
+};
+
+// Throws model::Error with AWS's codes: MissingAuthenticationToken, IncompleteSignature,
+// AuthFailure, SignatureDoesNotMatch, RequestExpired.
+AuthResult VerifySigV4(const HttpRequestView& req, const std::map<std::string, Credential>& creds,
+                       std::chrono::system_clock::time_point now);
+
+// Exposed for tests and for the benchmark's client.
+std::string Sha256Hex(const std::string& data);
+std::string HmacSha256(const std::string& key, const std::string& data);
+std::string UriEncode(const std::string& s, bool encode_slash = true);
+std::string UriDecode(const std::string& s);  // '+' becomes a space, as in forms
+std::string CanonicalQueryString(const std::string& raw_query, bool drop_signature);
+
+}  // namespace openvpc::api

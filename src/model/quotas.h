@@ -1,0 +1,35 @@
+// Service quotas with AWS's defaults (inventory §3.1). An operator raises them as AWS's quota
+// increases do: `openvpc serve --quota NAME=VALUE` or a `quotas` file in the data directory.
+#pragma once
+
+#include <map>
+#include <string>
+
+namespace openvpc::model {
+
+struct Quotas {
+  std::map<std::string, int> values = {
+      {"vpcs-per-region", 5},                  // L11372
+      {"subnets-per-vpc", 200},                // L11373
+      {"ipv4-cidr-blocks-per-vpc", 5},         // L11374
+      {"internet-gateways-per-region", 5},     // L11394
+      {"egress-only-internet-gateways-per-region", 5},  // L11393
+      {"route-tables-per-vpc", 200},           // L11416
+      {"routes-per-route-table", 50},          // L11417, IPv4 and IPv6 counted apart
+      {"network-acls-per-vpc", 200},           // L11401
+      {"rules-per-network-acl", 20},           // L11402
+      {"dhcp-options-sets-per-region", 50},
+      {"tags-per-resource", 50},
+  };
+
+  int Get(const std::string& name) const { return values.at(name); }
+  // Returns false when NAME is not a quota.
+  bool Set(const std::string& name, int value) {
+    auto it = values.find(name);
+    if (it == values.end()) return false;
+    it->second = value;
+    return true;
+  }
+};
+
+}  // namespace openvpc::model

@@ -1,0 +1,147 @@
+// The VPC resources, as AWS names them. Plain data: the rules that keep them consistent
+// live in the operations (operations.h); derived values (route state, available address
+// count) are computed there too, never stored.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace openvpc::model {
+
+struct Tag {
+  std::string key, value;
+};
+using TagList = std::vector<Tag>;
+
+struct CidrBlockAssociation {  // an IPv4 or IPv6 block of a VPC or subnet
+  std::string association_id;
+  std::string cidr;
+  std::string state = "associated";
+  std::string network_border_group;  // IPv6 only
+};
+
+struct Vpc {
+  std::string id, owner_id;
+  std::string cidr_block;  // the primary IPv4 block; never disassociated (rule B12)
+  std::vector<CidrBlockAssociation> cidr_blocks;  // primary first
+  std::vector<CidrBlockAssociation> ipv6_cidr_blocks;  // at most one /56 (rule C1)
+  std::string dhcp_options_id = "default";
+  std::string instance_tenancy = "default";
+  bool is_default = false;
+  bool enable_dns_support = true;
+  bool enable_dns_hostnames = false;
+  bool enable_network_address_usage_metrics = false;
+  TagList tags;
+};
+
+struct Subnet {
+  std::string id, owner_id, vpc_id;
+  std::string cidr_block;
+  std::string availability_zone, availability_zone_id;
+  std::vector<CidrBlockAssociation> ipv6_cidr_blocks;  // at most one /64 (rule C2)
+  bool default_for_az = false;
+  bool map_public_ip_on_launch = false;
+  bool assign_ipv6_address_on_creation = false;
+  bool enable_dns64 = false;
+  std::string hostname_type = "ip-name";
+  bool enable_resource_name_dns_a_record = false;
+  bool enable_resource_name_dns_aaaa_record = false;
+  TagList tags;
+};
+
+// A route's target is the output member that names it (GatewayId, NatGatewayId,
+// EgressOnlyInternetGatewayId, ...) and the resource id it holds; "local" is a GatewayId.
+struct Route {
+  std::string destination_cidr_block;
+  std::string destination_ipv6_cidr_block;
+  std::string destination_prefix_list_id;
+  std::string target_member;
+  std::string target_id;
+  std::string origin = "CreateRoute";  // or CreateRouteTable for local routes
+
+  const std::string& Destination() const {
+    return !destination_cidr_block.empty()        ? destination_cidr_block
+           : !destination_ipv6_cidr_block.empty() ? destination_ipv6_cidr_block
+                                                  : destination_prefix_list_id;
+  }
+  bool IsLocal() const { return target_member == "GatewayId" && target_id == "local"; }
+};
+
+struct RouteTableAssociation {
+  std::string id;
+  bool main = false;
+  std::string subnet_id;   // a subnet association
+  std::string gateway_id;  // an edge association (igw-, vgw-)
+};
+
+struct RouteTable {
+  std::string id, owner_id, vpc_id;
+  std::vector<Route> routes;
+  std::vector<RouteTableAssociation> associations;
+  TagList tags;
+};
+
+struct Attachment {
+  std::string vpc_id;
+  std::string state;
+};
+
+struct InternetGateway {
+  std::string id, owner_id;
+  std::vector<Attachment> attachments;  // at most one
+  TagList tags;
+};
+
+struct EgressOnlyInternetGateway {
+  std::string id, owner_id;
+  std::vector<Attachment> attachments;
+  TagList tags;
+};
+
+struct DhcpOptions {
+  std::string id, owner_id;
+  std::vector<std::pair<std::string, std::vector<std::string>>> configurations;  // key -> values
+  TagList tags;
+};
+
+struct NetworkAclEntry {
+  int rule_number = 0;
+  std::string protocol = "-1";  // protocol number as a string, or -1 for all
+  std::string rule_action;      // allow | deny
+  bool egress = false;
+  std::string cidr_block, ipv6_cidr_block;
+  int icmp_type = -1, icmp_code = -1;
+  int port_from = -1, port_to = -1;  // -1: not set
+};
+
+struct NetworkAclAssociation {
+  std::string id, subnet_id;
+};
+
+struct NetworkAcl {
+  std::string id, owner_id, vpc_id;
+  bool is_default = false;
+  std::vector<NetworkAclEntry> entries;
+  std::vector<NetworkAclAssociation> associations;
+  TagList tags;
+};
+
+struct SecurityGroupRule {
+  std::string id;  // sgr-
+  bool egress = false;
+  std::string ip_protocol = "-1";
+  int from_port = -1, to_port = -1;
+  std::string cidr_ipv4, cidr_ipv6, prefix_list_id, referenced_group_id;
+  std::string description;
+};
+
+struct SecurityGroup {
+  std::string id, owner_id, vpc_id;
+  std::string group_name, description;
+  std::vector<SecurityGroupRule> rules;
+  TagList tags;
+};
+
+}  // namespace openvpc::model

@@ -1,0 +1,356 @@
+// Route tables, routes and associations: rules A10, B11, D3, G1-G13, AA8.
+#include <algorithm>
+#include <map>
+
+#include "model/internal.h"
+
+namespace openvpc::model {
+using namespace internal;
+
+namespace {
+
+std::map<std::string, RouteTargetKind>& TargetKinds() {
+  static std::map<std::string, RouteTargetKind> kinds;
+  return kinds;
+}
+
+// The registry key of a target: its member, and for GatewayId the id's prefix too, since
+// GatewayId names internet gateways, virtual private gateways and gateway endpoints alike.
+std::string TargetKey(const std::string& member, const std::string& id) {
+  if (member != "GatewayId") return member;
+  return "GatewayId:" + id.substr(0, id.find('-'));
+}
+
+// What AWS answers for a target id that does not exist, by target member.
+[[noreturn]] void TargetNotFound(const std::string& member, const std::string& id) {
+  static const std::map<std::string, std::pair<const char*, const char*>> kCodes = {
+      {"GatewayId", {"InvalidGatewayID.NotFound", "gateway"}},
+      {"EgressOnlyInternetGatewayId", {"InvalidGatewayID.NotFound", "gateway"}},
+      {"NatGatewayId", {"InvalidNatGatewayID.NotFound", "natGateway"}},
+      {"NetworkInterfaceId", {"InvalidNetworkInterfaceID.NotFound", "networkInterface"}},
+      {"InstanceId", {"InvalidInstanceID.NotFound", "instance"}},
+      {"VpcPeeringConnectionId", {"InvalidVpcPeeringConnectionID.NotFound", "vpcPeeringConnection"}},
+      {"TransitGatewayId", {"InvalidTransitGatewayID.NotFound", "transitGateway"}},
+      {"LocalGatewayId", {"InvalidLocalGatewayID.NotFound", "localGateway"}},
+      {"CarrierGatewayId", {"InvalidCarrierGatewayID.NotFound", "carrierGateway"}},
+      {"VpcEndpointId", {"InvalidVpcEndpointId.NotFound", "vpcEndpoint"}},
+  };
+  auto it = kCodes.find(member);
+  if (it == kCodes.end()) Fail("InvalidParameterValue", "Value (" + id + ") for parameter " + member + " is invalid.");
+  Fail(it->second.first, std::string("The ") + it->second.second + " ID '" + id + "' does not exist");
+}
+
+bool IgwAttachedTo(const InternetGateway& g, const std::string& vpc_id) {
+  return std::any_of(g.attachments.begin(), g.attachments.end(), [&](const auto& a) { return a.vpc_id == vpc_id; });
+}
+
+void ValidateTarget(Partition& p, const RouteTable& rt, const std::string& member, const std::string& id) {
+  if (member == "GatewayId" && id.rfind("igw-", 0) == 0) {
+    auto it = p.internet_gateways.find(id);
+    if (it == p.internet_gateways.end()) TargetNotFound(member, id);
+    if (!IgwAttachedTo(it->second, rt.vpc_id))
+      Fail("InvalidParameterValue",
+           "route table " + rt.id + " and network gateway " + id + " belong to different networks");
+    return;
+  }
+  if (member == "EgressOnlyInternetGatewayId") {
+    auto it = p.egress_only_internet_gateways.find(id);
+    if (it == p.egress_only_internet_gateways.end()) TargetNotFound(member, id);
+    if (it->second.attachments.empty() || it->second.attachments[0].vpc_id != rt.vpc_id)
+      Fail("InvalidParameterValue",
+           "route table " + rt.id + " and network gateway " + id + " belong to different networks");
+    return;
+  }
+  auto kind = TargetKinds().find(TargetKey(member, id));
+  if (kind == TargetKinds().end() || !kind->second.validate) TargetNotFound(member, id);
+  kind->second.validate(p, rt, id);
+}
+
+bool MayBeMoreSpecificThanLocal(const std::string& member, const std::string& id) {
+  auto kind = TargetKinds().find(TargetKey(member, id));
+  return kind != TargetKinds().end() && kind->second.may_be_more_specific_than_local;
+}
+
+// Which destination the request names, with AWS's parameter name, canonicalised (A10).
+struct Destination {
+  std::string v4, v6, prefix_list, text;
+};
+
+Destination ParseDestination(const RouteArgs& a) {
+  int n = !a.destination_cidr_block.empty() + !a.destination_ipv6_cidr_block.empty() +
+          !a.destination_prefix_list_id.empty();
+  if (n != 1)
+    Fail(n == 0 ? "MissingParameter" : "InvalidParameterCombination",
+         "The request must contain exactly one of: destinationCidrBlock, destinationIpv6CidrBlock, "
+         "destinationPrefixListId");
+  Destination d;
+  if (!a.destination_cidr_block.empty()) {
+    d.v4 = ParseCidr4OrFail(a.destination_cidr_block, "destinationCidrBlock").Canonical().ToString();
+    d.text = d.v4;
+  } else if (!a.destination_ipv6_cidr_block.empty()) {
+    d.v6 = ParseCidr6OrFail(a.destination_ipv6_cidr_block, "destinationIpv6CidrBlock").Canonical().ToString();
+    d.text = d.v6;
+  } else {
+    d.prefix_list = d.text = a.destination_prefix_list_id;
+  }
+  return d;
+}
+
+Route* FindRoute(RouteTable& rt, const Destination& d) {
+  for (auto& r : rt.routes)
+    if ((!d.v4.empty() && r.destination_cidr_block == d.v4) ||
+        (!d.v6.empty() && r.destination_ipv6_cidr_block == d.v6) ||
+        (!d.prefix_list.empty() && r.destination_prefix_list_id == d.prefix_list))
+      return &r;
+  return nullptr;
+}
+
+// G11: in a subnet or main table, a route as specific as a VPC block must go to an interface.
+void CheckNotMoreSpecificThanLocal(const Partition& p, const RouteTable& rt, const Destination& d,
+                                   const RouteArgs& a) {
+  if (MayBeMoreSpecificThanLocal(a.target_member, a.target_id)) return;
+  const Vpc& v = p.vpcs.at(rt.vpc_id);
+  bool inside = false;
+  if (!d.v4.empty())
+    for (const auto& b : v.cidr_blocks) inside |= net::ParseCidr4(b.cidr)->Contains(*net::ParseCidr4(d.v4));
+  if (!d.v6.empty())
+    for (const auto& b : v.ipv6_cidr_blocks) inside |= net::ParseCidr6(b.cidr)->Contains(*net::ParseCidr6(d.v6));
+  if (inside)
+    Fail("InvalidParameterValue", "The destination CIDR block " + d.text +
+                                      " is equal to or more specific than one of this VPC's CIDR blocks. This "
+                                      "route can target only an interface or an instance.");
+}
+
+void CheckRouteQuota(const Tx& tx, const RouteTable& rt, const Destination& d) {
+  int same_family = static_cast<int>(std::count_if(rt.routes.begin(), rt.routes.end(), [&](const Route& r) {
+    return !r.IsLocal() && (d.v6.empty() ? r.destination_ipv6_cidr_block.empty() : !r.destination_ipv6_cidr_block.empty());
+  }));
+  if (same_family >= tx.quotas.Get("routes-per-route-table"))  // G15
+    Fail("RouteLimitExceeded", "The maximum number of routes has been reached.");
+}
+
+std::string OneTarget(const RouteArgs& a) {
+  if (a.target_member.empty())
+    Fail("InvalidParameterCombination", "The request must contain exactly one of gatewayId, natGatewayId, "
+                                        "egressOnlyInternetGatewayId, instanceId, networkInterfaceId, "
+                                        "vpcPeeringConnectionId, transitGatewayId, localGatewayId, "
+                                        "carrierGatewayId, vpcEndpointId or coreNetworkArn.");
+  return a.target_member;
+}
+
+RouteTableAssociation* FindAssociation(Partition& p, const std::string& association_id, RouteTable** owner) {
+  for (auto& [id, rt] : p.route_tables)
+    for (auto& a : rt.associations)
+      if (a.id == association_id) {
+        *owner = &rt;
+        return &a;
+      }
+  Fail("InvalidAssociationID.NotFound", "The association ID '" + association_id + "' does not exist");
+}
+
+}  // namespace
+
+void RegisterRouteTarget(const std::string& target_member, RouteTargetKind kind) {
+  TargetKinds()[target_member] = std::move(kind);
+}
+
+const RouteTable& MainRouteTable(const Partition& p, const std::string& vpc_id) {
+  for (const auto& [id, rt] : p.route_tables)
+    if (rt.vpc_id == vpc_id)
+      for (const auto& a : rt.associations)
+        if (a.main) return rt;
+  Fail("InternalError", "VPC " + vpc_id + " has no main route table");
+}
+
+const RouteTable& RouteTableOfSubnet(const Partition& p, const Subnet& s) {
+  for (const auto& [id, rt] : p.route_tables)
+    for (const auto& a : rt.associations)
+      if (a.subnet_id == s.id) return rt;
+  return MainRouteTable(p, s.vpc_id);
+}
+
+void internal::AddLocalRoutes(Tx& tx, const std::string& vpc_id, const std::string& cidr, bool ipv6) {
+  for (auto& [id, rt] : tx.p.route_tables) {
+    if (rt.vpc_id != vpc_id) continue;
+    Route r;
+    (ipv6 ? r.destination_ipv6_cidr_block : r.destination_cidr_block) = cidr;
+    r.target_member = "GatewayId";
+    r.target_id = "local";
+    r.origin = "CreateRouteTable";
+    rt.routes.push_back(r);
+    tx.Touch(id);
+  }
+}
+
+void internal::RemoveLocalRoutes(Tx& tx, const std::string& vpc_id, const std::string& cidr) {
+  for (auto& [id, rt] : tx.p.route_tables) {
+    if (rt.vpc_id != vpc_id) continue;
+    std::erase_if(rt.routes, [&](const Route& r) { return r.origin == "CreateRouteTable" && r.Destination() == cidr; });
+    tx.Touch(id);
+  }
+}
+
+RouteTable& CreateRouteTable(Tx& tx, const std::string& vpc_id, TagList tags) {
+  Partition& p = tx.p;
+  Vpc& v = GetVpc(p, vpc_id);
+  int in_vpc = static_cast<int>(std::count_if(p.route_tables.begin(), p.route_tables.end(),
+                                              [&](const auto& kv) { return kv.second.vpc_id == vpc_id; }));
+  if (in_vpc >= tx.quotas.Get("route-tables-per-vpc"))
+    Fail("RouteTableLimitExceeded", "The maximum number of route tables has been reached.");
+  RouteTable rt;
+  rt.id = NewId("rtb");
+  rt.owner_id = p.account_id;
+  rt.vpc_id = vpc_id;
+  rt.tags = std::move(tags);
+  for (const auto& b : v.cidr_blocks)  // G1, G5: local routes only
+    rt.routes.push_back({.destination_cidr_block = b.cidr, .target_member = "GatewayId", .target_id = "local",
+                         .origin = "CreateRouteTable"});
+  for (const auto& b : v.ipv6_cidr_blocks)
+    rt.routes.push_back({.destination_ipv6_cidr_block = b.cidr, .target_member = "GatewayId",
+                         .target_id = "local", .origin = "CreateRouteTable"});
+  RouteTable& stored = p.route_tables[rt.id] = std::move(rt);
+  tx.Touch(stored.id);
+  return stored;
+}
+
+void DeleteRouteTable(Tx& tx, const std::string& route_table_id) {
+  RouteTable& rt = GetRouteTable(tx.p, route_table_id);
+  if (!rt.associations.empty())  // G10, AA8: the main table and tables with associations stay
+    Fail("DependencyViolation",
+         "The routeTable '" + route_table_id + "' has dependencies and cannot be deleted.");
+  tx.p.route_tables.erase(route_table_id);
+  tx.Touch(route_table_id);
+}
+
+std::string AssociateRouteTable(Tx& tx, const std::string& route_table_id, const std::string& subnet_id,
+                                const std::string& gateway_id) {
+  Partition& p = tx.p;
+  RouteTable& rt = GetRouteTable(p, route_table_id);
+  if (subnet_id.empty() == gateway_id.empty())
+    Fail("InvalidParameterCombination", "The request must contain exactly one of subnetId or gatewayId");
+  RouteTableAssociation a{NewId("rtbassoc"), false, subnet_id, gateway_id};
+  if (!subnet_id.empty()) {
+    Subnet& s = GetSubnet(p, subnet_id);
+    if (s.vpc_id != rt.vpc_id)
+      Fail("InvalidParameterValue",
+           "Route table " + route_table_id + " and subnet " + subnet_id + " belong to different networks");
+    for (const auto& [id, other] : p.route_tables)  // G9: one explicit association per subnet
+      for (const auto& o : other.associations)
+        if (o.subnet_id == subnet_id)
+          Fail("Resource.AlreadyAssociated", "the specified association for route table " + id +
+                                                 " conflicts with an existing association");
+  } else {
+    // An edge association (H): the gateway must be attached to the table's VPC.
+    auto igw = p.internet_gateways.find(gateway_id);
+    if (igw == p.internet_gateways.end()) TargetNotFound("GatewayId", gateway_id);
+    if (!IgwAttachedTo(igw->second, rt.vpc_id))
+      Fail("InvalidParameterValue",
+           "route table " + route_table_id + " and network gateway " + gateway_id + " belong to different networks");
+    for (const auto& [id, other] : p.route_tables)
+      for (const auto& o : other.associations)
+        if (o.gateway_id == gateway_id)
+          Fail("Resource.AlreadyAssociated", "the specified association for route table " + id +
+                                                 " conflicts with an existing association");
+  }
+  rt.associations.push_back(a);
+  tx.Touch(route_table_id);
+  return a.id;
+}
+
+void DisassociateRouteTable(Tx& tx, const std::string& association_id) {
+  RouteTable* rt = nullptr;
+  RouteTableAssociation* a = FindAssociation(tx.p, association_id, &rt);
+  if (a->main)  // G6: the main association is only ever replaced
+    Fail("InvalidParameterValue", "cannot disassociate the main route table association " + association_id);
+  std::erase_if(rt->associations, [&](const auto& x) { return x.id == association_id; });
+  tx.Touch(rt->id);  // G8: the subnet falls back to the main table
+}
+
+std::string ReplaceRouteTableAssociation(Tx& tx, const std::string& association_id, const std::string& route_table_id) {
+  Partition& p = tx.p;
+  RouteTable& target = GetRouteTable(p, route_table_id);
+  RouteTable* from = nullptr;
+  RouteTableAssociation a = *FindAssociation(p, association_id, &from);
+  if (target.vpc_id != from->vpc_id)
+    Fail("InvalidParameterValue", "Route table " + route_table_id + " and association " + association_id +
+                                      " belong to different networks");
+  std::erase_if(from->associations, [&](const auto& x) { return x.id == association_id; });
+  a.id = NewId("rtbassoc");
+  target.associations.push_back(a);
+  tx.Touch(from->id);
+  tx.Touch(target.id);
+  return a.id;
+}
+
+void CreateRoute(Tx& tx, const RouteArgs& a) {
+  RouteTable& rt = GetRouteTable(tx.p, a.route_table_id);
+  Destination d = ParseDestination(a);
+  OneTarget(a);
+  if (a.target_member == "GatewayId" && a.target_id == "local")
+    Fail("InvalidParameterValue", "Value (local) for parameter gatewayId is invalid. Use ReplaceRoute with "
+                                  "LocalTarget to restore a local route.");
+  if (FindRoute(rt, d))
+    Fail("RouteAlreadyExists", "The route identified by " + d.text + " already exists.");
+  ValidateTarget(tx.p, rt, a.target_member, a.target_id);
+  CheckNotMoreSpecificThanLocal(tx.p, rt, d, a);
+  CheckRouteQuota(tx, rt, d);
+  rt.routes.push_back({d.v4, d.v6, d.prefix_list, a.target_member, a.target_id, "CreateRoute"});
+  tx.Touch(rt.id);
+}
+
+void ReplaceRoute(Tx& tx, const RouteArgs& a) {
+  RouteTable& rt = GetRouteTable(tx.p, a.route_table_id);
+  Destination d = ParseDestination(a);
+  Route* r = FindRoute(rt, d);
+  if (!r)
+    Fail("InvalidParameterValue",
+         "There is no route defined for '" + d.text + "' in the route table. Use CreateRoute instead.");
+  if (a.local_target) {
+    if (r->origin != "CreateRouteTable")
+      Fail("InvalidParameterValue", "LocalTarget can only restore the local route of a VPC CIDR block.");
+    r->target_member = "GatewayId";
+    r->target_id = "local";
+    tx.Touch(rt.id);
+    return;
+  }
+  OneTarget(a);
+  if (r->origin == "CreateRouteTable" && !MayBeMoreSpecificThanLocal(a.target_member, a.target_id))
+    Fail("InvalidParameterValue", "The local route " + d.text + " in route table " + rt.id +
+                                      " can only be replaced with a network interface target.");
+  ValidateTarget(tx.p, rt, a.target_member, a.target_id);
+  if (r->origin != "CreateRouteTable") CheckNotMoreSpecificThanLocal(tx.p, rt, d, a);
+  r->target_member = a.target_member;
+  r->target_id = a.target_id;
+  tx.Touch(rt.id);
+}
+
+void DeleteRoute(Tx& tx, const RouteArgs& a) {
+  RouteTable& rt = GetRouteTable(tx.p, a.route_table_id);
+  Destination d = ParseDestination(a);
+  Route* r = FindRoute(rt, d);
+  const char* param = !d.v4.empty() ? "destination-cidr-block"
+                      : !d.v6.empty() ? "destination-ipv6-cidr-block"
+                                      : "destination-prefix-list-id";
+  if (!r)
+    Fail("InvalidRoute.NotFound",
+         std::string("no route with ") + param + " " + d.text + " in route table " + rt.id);
+  if (r->origin == "CreateRouteTable")  // G1
+    Fail("InvalidParameterValue", "cannot remove local route " + d.text + " in route table " + rt.id);
+  rt.routes.erase(rt.routes.begin() + (r - rt.routes.data()));
+  tx.Touch(rt.id);
+}
+
+std::string RouteState(const Partition& p, const RouteTable& rt, const Route& r) {
+  if (r.IsLocal()) return "active";
+  if (r.target_member == "GatewayId" && r.target_id.rfind("igw-", 0) == 0) {
+    auto it = p.internet_gateways.find(r.target_id);
+    return it != p.internet_gateways.end() && IgwAttachedTo(it->second, rt.vpc_id) ? "active" : "blackhole";
+  }
+  if (r.target_member == "EgressOnlyInternetGatewayId")
+    return p.egress_only_internet_gateways.count(r.target_id) ? "active" : "blackhole";
+  auto kind = TargetKinds().find(TargetKey(r.target_member, r.target_id));
+  if (kind != TargetKinds().end() && kind->second.usable && kind->second.usable(p, rt, r.target_id)) return "active";
+  return "blackhole";
+}
+
+}  // namespace openvpc::model

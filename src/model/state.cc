@@ -1,0 +1,158 @@
+#include <random>
+
+#include "model/error.h"
+#include "model/operations.h"
+
+namespace openvpc::model {
+
+Partition* State::Find(const std::string& account, const std::string& region) {
+  auto it = partitions.find({account, region});
+  return it == partitions.end() ? nullptr : &it->second;
+}
+
+std::string NewId(const std::string& prefix) {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  static const char* kHex = "0123456789abcdef";
+  std::string id = prefix + "-0";  // AWS's long ids start with 0
+  uint64_t bits = rng();
+  for (int i = 0; i < 16; ++i, bits >>= 4) id += kHex[bits & 15];
+  return id;
+}
+
+namespace {
+template <class M>
+auto& Get(M& map, const std::string& id, const char* code, const char* noun) {
+  auto it = map.find(id);
+  if (it == map.end()) Fail(code, std::string("The ") + noun + " ID '" + id + "' does not exist");
+  return it->second;
+}
+}  // namespace
+
+Vpc& GetVpc(Partition& p, const std::string& id) {
+  return Get(p.vpcs, id, "InvalidVpcID.NotFound", "vpc");
+}
+Subnet& GetSubnet(Partition& p, const std::string& id) {
+  return Get(p.subnets, id, "InvalidSubnetID.NotFound", "subnet");
+}
+RouteTable& GetRouteTable(Partition& p, const std::string& id) {
+  return Get(p.route_tables, id, "InvalidRouteTableID.NotFound", "routeTable");
+}
+InternetGateway& GetInternetGateway(Partition& p, const std::string& id) {
+  return Get(p.internet_gateways, id, "InvalidInternetGatewayID.NotFound", "internetGateway");
+}
+EgressOnlyInternetGateway& GetEgressOnlyInternetGateway(Partition& p, const std::string& id) {
+  return Get(p.egress_only_internet_gateways, id, "InvalidGatewayID.NotFound", "egressOnlyInternetGateway");
+}
+DhcpOptions& GetDhcpOptions(Partition& p, const std::string& id) {
+  return Get(p.dhcp_options, id, "InvalidDhcpOptionID.NotFound", "dhcpOption");
+}
+
+// ---- tags ----
+
+namespace {
+void ValidateTag(const Tag& t) {
+  if (t.key.empty() || t.key.size() > 128)
+    Fail("InvalidParameterValue", "Tag key must be between 1 and 128 characters: '" + t.key + "'");
+  if (t.value.size() > 256)
+    Fail("InvalidParameterValue", "Tag value exceeds the maximum length of 256 characters: '" + t.key + "'");
+  if (t.key.rfind("aws:", 0) == 0)
+    Fail("InvalidParameterValue", "Tag keys starting with 'aws:' are reserved for internal use");
+}
+
+// Sets KEY=VALUE on a tag list, replacing the value of an existing key.
+void Upsert(TagList& tags, const Tag& t) {
+  for (auto& e : tags)
+    if (e.key == t.key) {
+      e.value = t.value;
+      return;
+    }
+  tags.push_back(t);
+}
+
+void CheckTagLimit(const TagList& current, const TagList& added, const Quotas& q) {
+  TagList merged = current;
+  for (const auto& t : added) Upsert(merged, t);
+  if (static_cast<int>(merged.size()) > q.Get("tags-per-resource"))
+    Fail("TagLimitExceeded", "The maximum number of Tags for a resource has been reached.");
+}
+}  // namespace
+
+TagList TagsFor(const std::vector<TagSpecification>& specs, const std::string& resource_type, const Quotas& q) {
+  TagList out;
+  for (const auto& s : specs) {
+    if (s.resource_type != resource_type)
+      Fail("InvalidParameterValue",
+           "'" + s.resource_type + "' is not a valid taggable resource type for this operation.");
+    for (const auto& t : s.tags) {
+      ValidateTag(t);
+      Upsert(out, t);
+    }
+  }
+  CheckTagLimit({}, out, q);
+  return out;
+}
+
+std::string ResourceTypeOf(const std::string& id) {
+  static const std::pair<const char*, const char*> kTypes[] = {
+      {"vpc-", "vpc"},           {"subnet-", "subnet"},
+      {"rtb-", "route-table"},   {"igw-", "internet-gateway"},
+      {"eigw-", "egress-only-internet-gateway"}, {"dopt-", "dhcp-options"},
+      {"acl-", "network-acl"},   {"sg-", "security-group"},
+  };
+  for (auto [prefix, type] : kTypes)
+    if (id.rfind(prefix, 0) == 0) return type;
+  return "";
+}
+
+TagList& TagsOf(Partition& p, const std::string& id) {
+  std::string type = ResourceTypeOf(id);
+  if (type == "vpc") return GetVpc(p, id).tags;
+  if (type == "subnet") return GetSubnet(p, id).tags;
+  if (type == "route-table") return GetRouteTable(p, id).tags;
+  if (type == "internet-gateway") return GetInternetGateway(p, id).tags;
+  if (type == "egress-only-internet-gateway") return GetEgressOnlyInternetGateway(p, id).tags;
+  if (type == "dhcp-options") return GetDhcpOptions(p, id).tags;
+  if (type == "network-acl") {
+    auto it = p.network_acls.find(id);
+    if (it == p.network_acls.end()) Fail("InvalidNetworkAclID.NotFound", "The networkAcl ID '" + id + "' does not exist");
+    return it->second.tags;
+  }
+  if (type == "security-group") {
+    auto it = p.security_groups.find(id);
+    if (it == p.security_groups.end()) Fail("InvalidGroup.NotFound", "The security group '" + id + "' does not exist");
+    return it->second.tags;
+  }
+  Fail("InvalidID", "The ID '" + id + "' is not valid");
+}
+
+void CreateTags(Tx& tx, const std::vector<std::string>& ids, const TagList& tags) {
+  if (ids.empty()) Fail("MissingParameter", "The request must contain the parameter resourceIdSet");
+  for (const auto& t : tags) ValidateTag(t);
+  for (const auto& id : ids) CheckTagLimit(TagsOf(tx.p, id), tags, tx.quotas);
+  for (const auto& id : ids) {
+    TagList& list = TagsOf(tx.p, id);
+    for (const auto& t : tags) Upsert(list, t);
+    tx.Touch(id);
+  }
+}
+
+void DeleteTags(Tx& tx, const std::vector<std::string>& ids,
+                const std::vector<std::pair<std::string, std::optional<std::string>>>& tags) {
+  if (ids.empty()) Fail("MissingParameter", "The request must contain the parameter resourceIdSet");
+  for (const auto& id : ids) TagsOf(tx.p, id);  // every id must exist before anything changes
+  for (const auto& id : ids) {
+    TagList& list = TagsOf(tx.p, id);
+    if (tags.empty()) {
+      list.clear();  // no Tag parameter: every tag of the resource goes
+    } else {
+      std::erase_if(list, [&](const Tag& t) {
+        for (const auto& [key, value] : tags)
+          if (t.key == key && (!value || *value == t.value)) return true;
+        return false;
+      });
+    }
+    tx.Touch(id);
+  }
+}
+
+}  // namespace openvpc::model

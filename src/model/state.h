@@ -1,0 +1,61 @@
+// All VPC state: one Partition per (account, Region), each holding that account's resources
+// in that Region. Ids are unique across partitions, and a resource's kind follows from its id
+// prefix, so the store needs nothing but the id to find what changed.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+
+#include "model/quotas.h"
+#include "model/resources.h"
+
+namespace openvpc::model {
+
+struct Partition {
+  std::string account_id, region;
+  bool default_vpc_created = false;  // a deleted default VPC is not recreated by itself (P4)
+  std::string default_dhcp_options_id;
+  std::map<std::string, Vpc> vpcs;
+  std::map<std::string, Subnet> subnets;
+  std::map<std::string, RouteTable> route_tables;
+  std::map<std::string, InternetGateway> internet_gateways;
+  std::map<std::string, EgressOnlyInternetGateway> egress_only_internet_gateways;
+  std::map<std::string, DhcpOptions> dhcp_options;
+  std::map<std::string, NetworkAcl> network_acls;
+  std::map<std::string, SecurityGroup> security_groups;
+};
+
+// One write: the partition it changes, the quotas in force, and the ids it touched (created,
+// changed or deleted) so that the store can persist exactly those.
+class Tx {
+ public:
+  Tx(Partition& p, const Quotas& q) : p(p), quotas(q) {}
+  Partition& p;
+  const Quotas& quotas;
+  void Touch(const std::string& id) { touched_.insert(id); }
+  const std::set<std::string>& touched() const { return touched_; }
+  bool partition_touched = false;
+
+ private:
+  std::set<std::string> touched_;
+};
+
+class State {
+ public:
+  Quotas quotas;
+  std::map<std::pair<std::string, std::string>, Partition> partitions;
+
+  Partition* Find(const std::string& account, const std::string& region);
+};
+
+// A fresh id with AWS's 17 hex digits: NewId("vpc") -> "vpc-0a1b2c3d4e5f60718".
+std::string NewId(const std::string& prefix);
+
+// Brings a partition to life on first use: the Region's default DHCP options set and the
+// default VPC with its subnets, internet gateway, route table, network ACL and security group
+// (inventory §1.4, P1).
+void InitializePartition(Tx& tx);
+
+}  // namespace openvpc::model

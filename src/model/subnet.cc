@@ -1,0 +1,218 @@
+// Subnets: rules A3-A5, C2, C4, D1, D3, P6, AA2, AA4.
+#include <algorithm>
+
+#include "model/internal.h"
+#include "model/regions.h"
+
+namespace openvpc::model {
+using namespace internal;
+
+namespace {
+
+const Zone* FindZone(const std::string& region, const std::string& name, const std::string& id) {
+  const RegionInfo* r = FindRegion(region);
+  if (!r) return nullptr;
+  for (const auto& z : r->zones)
+    if ((!name.empty() && z.name == name) || (name.empty() && z.id == id)) return &z;
+  return nullptr;
+}
+
+std::string ZoneList(const std::string& region) {
+  std::string out;
+  if (const RegionInfo* r = FindRegion(region))
+    for (const auto& z : r->zones) out += (out.empty() ? "" : ", ") + z.name;
+  return out;
+}
+
+// The zone AWS would pick when the caller names none: the one with the fewest subnets of the VPC.
+const Zone* PickZone(const Partition& p, const std::string& vpc_id) {
+  const RegionInfo* r = FindRegion(p.region);
+  if (!r || r->zones.empty()) return nullptr;
+  const Zone* best = &r->zones.front();
+  size_t best_count = SIZE_MAX;
+  for (const auto& z : r->zones) {
+    size_t n = std::count_if(p.subnets.begin(), p.subnets.end(), [&](const auto& kv) {
+      return kv.second.vpc_id == vpc_id && kv.second.availability_zone == z.name;
+    });
+    if (n < best_count) best = &z, best_count = n;
+  }
+  return best;
+}
+
+void CheckIpv6Block(const Partition& p, const Vpc& v, const std::string& subnet_id, const net::Cidr6& c,
+                    const std::string& text) {
+  if (v.ipv6_cidr_blocks.empty())  // C2: the VPC needs an IPv6 block first
+    Fail("InvalidSubnet.Range", "The IPv6 CIDR '" + text + "' is invalid: the VPC " + v.id +
+                                    " has no IPv6 CIDR block.");
+  if (c.prefix != 64 || !net::ParseCidr6(v.ipv6_cidr_blocks.front().cidr)->Contains(c))
+    Fail("InvalidSubnet.Range", "The IPv6 CIDR '" + text + "' is invalid.");
+  for (const auto& [id, s] : p.subnets)
+    for (const auto& a : s.ipv6_cidr_blocks)
+      if (id != subnet_id && s.vpc_id == v.id && net::ParseCidr6(a.cidr)->Overlaps(c))
+        Fail("InvalidSubnet.Conflict", "The CIDR '" + text + "' conflicts with another subnet");
+}
+
+}  // namespace
+
+int64_t AvailableIpAddressCount(const Partition&, const Subnet& s) {
+  return static_cast<int64_t>(net::ParseCidr4(s.cidr_block)->Size()) - 5;  // A5
+}
+
+Subnet& CreateSubnet(Tx& tx, const CreateSubnetArgs& a) {
+  Partition& p = tx.p;
+  Vpc& v = GetVpc(p, a.vpc_id);
+  if (a.cidr_block.empty()) Fail("MissingParameter", "The request must contain the parameter cidrBlock");
+  net::Cidr4 c = ParseCidr4OrFail(a.cidr_block, "cidrBlock");
+  bool inside = std::any_of(v.cidr_blocks.begin(), v.cidr_blocks.end(),
+                            [&](const auto& b) { return net::ParseCidr4(b.cidr)->Contains(c); });
+  if (c.prefix < 16 || c.prefix > 28 || !inside)  // A3
+    Fail("InvalidSubnet.Range", "The CIDR '" + a.cidr_block + "' is invalid.");
+  c = c.Canonical();
+  for (const auto& [id, s] : p.subnets)  // A4
+    if (s.vpc_id == v.id && net::ParseCidr4(s.cidr_block)->Overlaps(c))
+      Fail("InvalidSubnet.Conflict", "The CIDR '" + a.cidr_block + "' conflicts with another subnet");
+  std::optional<net::Cidr6> c6;
+  if (!a.ipv6_cidr_block.empty()) {
+    c6 = ParseCidr6OrFail(a.ipv6_cidr_block, "ipv6CidrBlock");
+    CheckIpv6Block(p, v, "", *c6, a.ipv6_cidr_block);
+  }
+  const Zone* zone = nullptr;
+  if (!a.availability_zone.empty() || !a.availability_zone_id.empty()) {
+    zone = FindZone(p.region, a.availability_zone, a.availability_zone_id);
+    if (!zone || (!a.availability_zone_id.empty() && zone->id != a.availability_zone_id)) {
+      bool by_name = !a.availability_zone.empty();
+      Fail("InvalidParameterValue",
+           "Value (" + (by_name ? a.availability_zone : a.availability_zone_id) + ") for parameter " +
+               (by_name ? "availabilityZone" : "availabilityZoneId") +
+               " is invalid. Subnets can currently only be created in the following availability zones: " +
+               ZoneList(p.region) + ".");
+    }
+  } else {
+    zone = PickZone(p, v.id);
+  }
+  int in_vpc = static_cast<int>(std::count_if(p.subnets.begin(), p.subnets.end(),
+                                              [&](const auto& kv) { return kv.second.vpc_id == v.id; }));
+  if (in_vpc >= tx.quotas.Get("subnets-per-vpc"))
+    Fail("SubnetLimitExceeded", "The maximum number of subnets has been reached.");
+
+  Subnet s;
+  s.id = NewId("subnet");
+  s.owner_id = p.account_id;
+  s.vpc_id = v.id;
+  s.cidr_block = c.ToString();
+  if (zone) s.availability_zone = zone->name, s.availability_zone_id = zone->id;
+  if (c6) s.ipv6_cidr_blocks.push_back({NewId("subnet-cidr-assoc"), c6->Canonical().ToString(), "associated", ""});
+  s.tags = a.tags;
+  Subnet& stored = p.subnets[s.id] = std::move(s);
+  tx.Touch(stored.id);
+  AssociateDefaultNetworkAcl(tx, stored);
+  return stored;
+}
+
+void DeleteSubnet(Tx& tx, const std::string& subnet_id) {
+  Partition& p = tx.p;
+  GetSubnet(p, subnet_id);
+  RunDependencyChecks(p, subnet_id);  // AA2: instances and interfaces come with later issues
+  for (auto& [id, rt] : p.route_tables) {
+    auto n = std::erase_if(rt.associations, [&](const auto& a) { return a.subnet_id == subnet_id; });
+    if (n) tx.Touch(id);
+  }
+  RemoveNetworkAclAssociation(tx, subnet_id);
+  p.subnets.erase(subnet_id);
+  tx.Touch(subnet_id);
+}
+
+Subnet& CreateDefaultSubnet(Tx& tx, const std::string& availability_zone, const std::string& availability_zone_id) {
+  Partition& p = tx.p;
+  const Vpc* dv = nullptr;
+  for (const auto& [id, v] : p.vpcs)
+    if (v.is_default) dv = &v;
+  if (!dv) Fail("DefaultVpcDoesNotExist", "No default VPC for this user");
+  const Zone* zone = FindZone(p.region, availability_zone, availability_zone_id);
+  if (!zone)
+    Fail("InvalidParameterValue", "Value (" + availability_zone + availability_zone_id +
+                                      ") for parameter availabilityZone is invalid. Subnets can currently only be "
+                                      "created in the following availability zones: " +
+                                      ZoneList(p.region) + ".");
+  for (const auto& [id, s] : p.subnets)  // P6: one default subnet per zone
+    if (s.vpc_id == dv->id && s.default_for_az && s.availability_zone == zone->name)
+      Fail("DefaultSubnetAlreadyExistsInAvailabilityZone",
+           "Default subnet already exists in availability zone " + zone->name + " with id " + id);
+  // P6: the next free /20 of the default VPC's block.
+  net::Cidr4 block = *net::ParseCidr4(dv->cidr_block);
+  for (uint64_t off = 0; off < block.Size(); off += 4096) {
+    net::Cidr4 candidate{{static_cast<uint32_t>(block.Network().value + off)}, 20};
+    bool used = std::any_of(p.subnets.begin(), p.subnets.end(), [&](const auto& kv) {
+      return kv.second.vpc_id == dv->id && net::ParseCidr4(kv.second.cidr_block)->Overlaps(candidate);
+    });
+    if (used) continue;
+    Subnet& s = CreateSubnet(tx, {.vpc_id = dv->id, .cidr_block = candidate.ToString(),
+                                  .availability_zone = zone->name});
+    s.default_for_az = true;
+    s.map_public_ip_on_launch = true;
+    return s;
+  }
+  Fail("InsufficientFreeAddressesInSubnet",
+       "There is no available /20 address space in the default VPC " + dv->id + " for a default subnet.");
+}
+
+void ModifySubnetAttribute(Tx& tx, const std::string& subnet_id, const std::string& attribute,
+                           const std::string& value) {
+  Subnet& s = GetSubnet(tx.p, subnet_id);
+  const bool on = value == "true";
+  if (attribute == "MapPublicIpOnLaunch") {
+    s.map_public_ip_on_launch = on;
+  } else if (attribute == "AssignIpv6AddressOnCreation") {
+    if (on && s.ipv6_cidr_blocks.empty())
+      Fail("InvalidParameterValue", "Invalid value 'true' for assignIpv6AddressOnCreation: the subnet " + subnet_id +
+                                        " has no IPv6 CIDR block.");
+    s.assign_ipv6_address_on_creation = on;
+  } else if (attribute == "EnableDns64") {
+    s.enable_dns64 = on;
+  } else if (attribute == "PrivateDnsHostnameTypeOnLaunch") {
+    if (value != "ip-name" && value != "resource-name")
+      Fail("InvalidParameterValue", "Value (" + value + ") for parameter PrivateDnsHostnameTypeOnLaunch is invalid.");
+    s.hostname_type = value;
+  } else if (attribute == "EnableResourceNameDnsARecordOnLaunch") {
+    s.enable_resource_name_dns_a_record = on;
+  } else if (attribute == "EnableResourceNameDnsAAAARecordOnLaunch") {
+    s.enable_resource_name_dns_aaaa_record = on;
+  } else {
+    Fail("InvalidParameterValue", "Value (" + attribute + ") for parameter attribute is invalid.");
+  }
+  tx.Touch(subnet_id);
+}
+
+CidrBlockAssociation AssociateSubnetCidrBlock(Tx& tx, const std::string& subnet_id,
+                                              const std::string& ipv6_cidr_block) {
+  Subnet& s = GetSubnet(tx.p, subnet_id);
+  if (ipv6_cidr_block.empty()) Fail("MissingParameter", "The request must contain the parameter ipv6CidrBlock");
+  net::Cidr6 c = ParseCidr6OrFail(ipv6_cidr_block, "ipv6CidrBlock");
+  if (!s.ipv6_cidr_blocks.empty())  // C2: one IPv6 block per subnet
+    Fail("InvalidParameterValue", "The subnet " + subnet_id + " already has an IPv6 CIDR block associated.");
+  CheckIpv6Block(tx.p, GetVpc(tx.p, s.vpc_id), subnet_id, c, ipv6_cidr_block);
+  CidrBlockAssociation a{NewId("subnet-cidr-assoc"), c.Canonical().ToString(), "associated", ""};
+  s.ipv6_cidr_blocks.push_back(a);
+  tx.Touch(subnet_id);
+  a.state = "associating";
+  return a;
+}
+
+std::pair<std::string, CidrBlockAssociation> DisassociateSubnetCidrBlock(Tx& tx, const std::string& association_id) {
+  for (auto& [id, s] : tx.p.subnets) {
+    for (auto it = s.ipv6_cidr_blocks.begin(); it != s.ipv6_cidr_blocks.end(); ++it) {
+      if (it->association_id != association_id) continue;
+      RunDependencyChecks(tx.p, association_id);  // AA4: assigned IPv6 addresses (later issues)
+      CidrBlockAssociation a = *it;
+      s.ipv6_cidr_blocks.erase(it);
+      s.assign_ipv6_address_on_creation = false;
+      tx.Touch(id);
+      a.state = "disassociating";
+      return {id, a};
+    }
+  }
+  Fail("InvalidSubnetCidrBlockAssociationID.NotFound",
+       "The subnet CIDR block with association ID '" + association_id + "' does not exist");
+}
+
+}  // namespace openvpc::model

@@ -1,0 +1,67 @@
+// Value types for IPv4 and IPv6 addresses and CIDR blocks.
+//
+// Parsing is strict (AWS rejects "10.0.0.0/16x", "010.0.0.0/16", a missing prefix): Parse*
+// return std::nullopt on anything malformed. A Cidr keeps the address as written; Canonical()
+// clears the host bits, which is what AWS stores for routes (rule A10).
+#pragma once
+
+#include <array>
+#include <compare>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace openvpc::net {
+
+struct Ipv4 {
+  uint32_t value = 0;  // host byte order
+  auto operator<=>(const Ipv4&) const = default;
+  std::string ToString() const;
+};
+
+struct Ipv6 {
+  std::array<uint8_t, 16> bytes{};
+  auto operator<=>(const Ipv6&) const = default;
+  std::string ToString() const;  // RFC 5952 form: lower case, longest zero run as "::"
+};
+
+std::optional<Ipv4> ParseIpv4(std::string_view s);
+std::optional<Ipv6> ParseIpv6(std::string_view s);
+
+struct Cidr4 {
+  Ipv4 addr;
+  int prefix = 0;
+  auto operator<=>(const Cidr4&) const = default;
+
+  uint32_t Mask() const { return prefix == 0 ? 0 : ~uint32_t{0} << (32 - prefix); }
+  Ipv4 Network() const { return {addr.value & Mask()}; }
+  Ipv4 Last() const { return {Network().value | ~Mask()}; }
+  uint64_t Size() const { return uint64_t{1} << (32 - prefix); }
+  bool IsCanonical() const { return addr == Network(); }
+  Cidr4 Canonical() const { return {Network(), prefix}; }
+  bool Contains(Ipv4 ip) const { return (ip.value & Mask()) == Network().value; }
+  // True when every address of `inner` lies inside this block.
+  bool Contains(const Cidr4& inner) const { return inner.prefix >= prefix && Contains(inner.addr); }
+  bool Overlaps(const Cidr4& o) const { return Contains(o.addr) || o.Contains(addr); }
+  std::string ToString() const;
+};
+
+struct Cidr6 {
+  Ipv6 addr;
+  int prefix = 0;
+  auto operator<=>(const Cidr6&) const = default;
+
+  Ipv6 Network() const;
+  bool IsCanonical() const { return addr == Network(); }
+  Cidr6 Canonical() const { return {Network(), prefix}; }
+  bool Contains(const Ipv6& ip) const;
+  bool Contains(const Cidr6& inner) const { return inner.prefix >= prefix && Contains(inner.addr); }
+  bool Overlaps(const Cidr6& o) const { return Contains(o.addr) || o.Contains(addr); }
+  std::string ToString() const;
+};
+
+std::optional<Cidr4> ParseCidr4(std::string_view s);
+std::optional<Cidr6> ParseCidr6(std::string_view s);
+
+}  // namespace openvpc::net

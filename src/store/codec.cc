@@ -1,0 +1,99 @@
+#include "store/codec.h"
+
+#include <nlohmann/json.hpp>
+
+namespace openvpc::model {
+// JSON forms of the resources; defaults fill members that older rows lack.
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Tag, key, value)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(CidrBlockAssociation, association_id, cidr, state, network_border_group)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Vpc, id, owner_id, cidr_block, cidr_blocks, ipv6_cidr_blocks,
+                                                dhcp_options_id, instance_tenancy, is_default, enable_dns_support,
+                                                enable_dns_hostnames, enable_network_address_usage_metrics, tags)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Subnet, id, owner_id, vpc_id, cidr_block, availability_zone,
+                                                availability_zone_id, ipv6_cidr_blocks, default_for_az,
+                                                map_public_ip_on_launch, assign_ipv6_address_on_creation,
+                                                enable_dns64, hostname_type, enable_resource_name_dns_a_record,
+                                                enable_resource_name_dns_aaaa_record, tags)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Route, destination_cidr_block, destination_ipv6_cidr_block,
+                                                destination_prefix_list_id, target_member, target_id, origin)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RouteTableAssociation, id, main, subnet_id, gateway_id)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RouteTable, id, owner_id, vpc_id, routes, associations, tags)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Attachment, vpc_id, state)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(InternetGateway, id, owner_id, attachments, tags)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(EgressOnlyInternetGateway, id, owner_id, attachments, tags)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DhcpOptions, id, owner_id, configurations, tags)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(NetworkAclEntry, rule_number, protocol, rule_action, egress,
+                                                cidr_block, ipv6_cidr_block, icmp_type, icmp_code, port_from, port_to)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(NetworkAclAssociation, id, subnet_id)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(NetworkAcl, id, owner_id, vpc_id, is_default, entries, associations,
+                                                tags)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SecurityGroupRule, id, egress, ip_protocol, from_port, to_port,
+                                                cidr_ipv4, cidr_ipv6, prefix_list_id, referenced_group_id,
+                                                description)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SecurityGroup, id, owner_id, vpc_id, group_name, description, rules,
+                                                tags)
+}  // namespace openvpc::model
+
+namespace openvpc::store {
+
+using nlohmann::json;
+using model::Partition;
+
+namespace {
+
+// Calls fn(map) with the partition's map that holds ids of this prefix.
+template <class Fn>
+bool WithMap(Partition& p, const std::string& id, Fn&& fn) {
+  auto is = [&](const char* prefix) { return id.rfind(prefix, 0) == 0; };
+  if (is("vpc-")) return fn(p.vpcs), true;
+  if (is("subnet-")) return fn(p.subnets), true;
+  if (is("rtb-")) return fn(p.route_tables), true;
+  if (is("igw-")) return fn(p.internet_gateways), true;
+  if (is("eigw-")) return fn(p.egress_only_internet_gateways), true;
+  if (is("dopt-")) return fn(p.dhcp_options), true;
+  if (is("acl-")) return fn(p.network_acls), true;
+  if (is("sg-")) return fn(p.security_groups), true;
+  return false;
+}
+
+}  // namespace
+
+std::string PartitionKey(const std::string& account, const std::string& region) {
+  return "partition/" + account + "/" + region;
+}
+
+std::optional<Row> EncodeResource(const Partition& p, const std::string& id) {
+  std::optional<Row> out;
+  WithMap(const_cast<Partition&>(p), id, [&](auto& map) {
+    auto it = map.find(id);
+    if (it != map.end()) out = Row{id, p.account_id, p.region, json(it->second).dump()};
+  });
+  return out;
+}
+
+Row EncodePartition(const Partition& p) {
+  json body = {{"default_vpc_created", p.default_vpc_created}, {"default_dhcp_options_id", p.default_dhcp_options_id}};
+  return {PartitionKey(p.account_id, p.region), p.account_id, p.region, body.dump()};
+}
+
+void DecodeRow(model::State& state, const Row& row) {
+  Partition& p = state.partitions[{row.account, row.region}];
+  p.account_id = row.account;
+  p.region = row.region;
+  json body = json::parse(row.body);
+  if (row.key.rfind("partition/", 0) == 0) {
+    p.default_vpc_created = body.value("default_vpc_created", false);
+    p.default_dhcp_options_id = body.value("default_dhcp_options_id", "");
+    return;
+  }
+  WithMap(p, row.key, [&](auto& map) {
+    using T = typename std::decay_t<decltype(map)>::mapped_type;
+    map[row.key] = body.get<T>();
+  });
+}
+
+void EraseResource(Partition& p, const std::string& id) {
+  WithMap(p, id, [&](auto& map) { map.erase(id); });
+}
+
+}  // namespace openvpc::store

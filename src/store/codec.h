@@ -1,0 +1,23 @@
+// The model's resources as stored rows (JSON bodies). One codec per resource kind, chosen by
+// the id's prefix, so a write persists exactly the ids it touched.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "model/state.h"
+#include "store/store.h"
+
+namespace openvpc::store {
+
+// The row of resource ID in P, or nullopt when P no longer holds it (it was deleted).
+std::optional<Row> EncodeResource(const model::Partition& p, const std::string& id);
+Row EncodePartition(const model::Partition& p);
+std::string PartitionKey(const std::string& account, const std::string& region);
+
+// Puts a loaded row back into the state (a partition row or a resource row).
+void DecodeRow(model::State& state, const Row& row);
+// Removes resource ID from P (used to roll back a failed write).
+void EraseResource(model::Partition& p, const std::string& id);
+
+}  // namespace openvpc::store
