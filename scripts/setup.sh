@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what building and testing openvpc needs (Debian 12), then builds build/openvpc.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_pkgs=(build-essential cmake ninja-build pkg-config libssl-dev libsqlite3-dev sqlite3 libboost-dev
+           nlohmann-json3-dev libcli11-dev libgtest-dev libbenchmark-dev python3 python3-pytest wrk)
+missing=()
+for p in "${need_pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+# The API tests drive the server with boto3 and the aws CLI; Debian's packages do when pip's are absent.
+python3 -c 'import boto3' 2>/dev/null || missing+=(python3-boto3)
+command -v aws >/dev/null 2>&1 || missing+=(awscli)
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+ninja -C build
