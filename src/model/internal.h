@@ -32,6 +32,8 @@ void AddLocalRoutes(Tx& tx, const std::string& vpc_id, const std::string& cidr, 
 void RemoveLocalRoutes(Tx& tx, const std::string& vpc_id, const std::string& cidr);
 // The main route table, default network ACL and default security group of a new VPC.
 void CreateVpcDefaults(Tx& tx, const Vpc& vpc);
+// C9b/C9c: a VPC's first IPv6 block opens ::/0 in its unmodified default ACL and security groups.
+void OnIpv6BlockAssociated(Tx& tx, const std::string& vpc_id);
 // Dependency checks registered by later issues.
 void RunDependencyChecks(const Partition& p, const std::string& resource_id);
 // Associates a new subnet with the VPC's default network ACL (D3).

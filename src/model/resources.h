@@ -125,6 +125,7 @@ struct NetworkAcl {
   bool is_default = false;
   std::vector<NetworkAclEntry> entries;
   std::vector<NetworkAclAssociation> associations;
+  bool entries_modified = false;  // C9c: an IPv6 block adds rules 101/32768 only to an unmodified default ACL
   TagList tags;
 };
 
@@ -141,6 +142,7 @@ struct SecurityGroup {
   std::string id, owner_id, vpc_id;
   std::string group_name, description;
   std::vector<SecurityGroupRule> rules;
+  bool egress_modified = false;  // C9b: an IPv6 block adds ::/0 egress only where egress was never changed
   TagList tags;
 };
 

@@ -182,6 +182,7 @@ CidrBlockAssociation AssociateVpcCidrBlock(Tx& tx, const std::string& vpc_id, co
     CidrBlockAssociation a{NewId("vpc-cidr-assoc"), AllocateIpv6Block(tx.p), "associated", tx.p.region};
     v.ipv6_cidr_blocks.push_back(a);
     AddLocalRoutes(tx, vpc_id, a.cidr, true);
+    OnIpv6BlockAssociated(tx, vpc_id);
     tx.Touch(vpc_id);
     a.state = "associating";
     return a;

@@ -26,12 +26,12 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(NetworkAclEntry, rule_number, pr
                                                 cidr_block, ipv6_cidr_block, icmp_type, icmp_code, port_from, port_to)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(NetworkAclAssociation, id, subnet_id)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(NetworkAcl, id, owner_id, vpc_id, is_default, entries, associations,
-                                                tags)
+                                                entries_modified, tags)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SecurityGroupRule, id, egress, ip_protocol, from_port, to_port,
                                                 cidr_ipv4, cidr_ipv6, prefix_list_id, referenced_group_id,
                                                 description)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SecurityGroup, id, owner_id, vpc_id, group_name, description, rules,
-                                                tags)
+                                                egress_modified, tags)
 }  // namespace openvpc::model
 
 namespace openvpc::store {
