@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <ctime>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -91,11 +92,16 @@ int main(int argc, char** argv) {
     threads.emplace_back([&, c] {
       asio::io_context ioc;
       tcp::resolver resolver(ioc);
-      beast::tcp_stream stream(ioc);
-      stream.connect(resolver.resolve(host, port));
-      stream.socket().set_option(tcp::no_delay(true));
+      const auto where = resolver.resolve(host, port);
+      std::optional<beast::tcp_stream> stream;
       beast::flat_buffer buffer;
       for (;;) {
+        if (!stream) {  // servers without keep-alive (moto_server) close after each answer
+          stream.emplace(ioc);
+          stream->connect(where);
+          stream->socket().set_option(tcp::no_delay(true));
+          buffer.clear();
+        }
         long n = next++;
         if (count ? n >= count : Clock::now() >= deadline) break;
         std::string b = body;
@@ -105,9 +111,18 @@ int main(int argc, char** argv) {
         Sign(req, hostport, region);
         req.prepare_payload();
         auto t0 = Clock::now();
-        http::write(stream, req);
-        http::response<http::string_body> res;
-        http::read(stream, buffer, res);
+        beast::error_code ec;
+        http::write(*stream, req, ec);
+        http::response_parser<http::string_body> parser;
+        parser.body_limit(1ull << 31);
+        if (!ec) http::read(*stream, buffer, parser, ec);
+        if (ec) {
+          if (errors++ == 0) std::cerr << "first error: " << ec.message() << "\n";
+          stream.reset();
+          continue;
+        }
+        auto& res = parser.get();
+        if (!res.keep_alive()) stream.reset();
         lat[c].push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
         if (res.result_int() != 200) {
           if (errors++ == 0) std::cerr << "first error: " << res.body().substr(0, 300) << "\n";

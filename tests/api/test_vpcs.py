@@ -74,14 +74,6 @@ def test_create_vpc_with_tag_specifications(ec2):
     assert tags(describe_vpc(ec2, vpc["VpcId"])) == {"Name": "web", "env": "test"}
 
 
-def test_create_vpc_has_no_client_token():
-    """CreateVpc is not idempotent through a ClientToken: the API shape has none (only ops that have one are tested)."""
-    import boto3
-    model = boto3.client("ec2", region_name="us-east-1").meta.service_model
-    assert "ClientToken" not in model.operation_model("CreateVpc").input_shape.members
-    assert "ClientToken" in model.operation_model("CreateRouteTable").input_shape.members
-
-
 def test_create_vpc_creates_main_route_table_with_local_route(ec2):
     """§1.1 / G5: a new VPC has exactly one (main) route table holding only the local route."""
     vpc = create_vpc(ec2, "10.3.0.0/16")

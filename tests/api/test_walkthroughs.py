@@ -43,7 +43,7 @@ def test_s9_ipv4_walkthrough(aws_cli):
     assert out["Return"] is True
 
     # 5. describe-route-tables: no associations, no propagating VGWs, local + igw routes (L1650-1675)
-    rt = aws_cli("describe-route-tables", "--route-table-id", rtb_id)["RouteTables"][0]
+    rt = aws_cli("describe-route-tables", "--route-table-ids", rtb_id)["RouteTables"][0]
     assert rt["Associations"] == []
     assert rt.get("PropagatingVgws", []) == []
     routes = routes_by_dest(rt)
@@ -88,7 +88,7 @@ def test_s10_ipv6_walkthrough(aws_cli):
     vpc_id = aws_cli("create-vpc", "--cidr-block", "10.0.0.0/16", "--amazon-provided-ipv6-cidr-block")["Vpc"]["VpcId"]
 
     def v6():
-        v = aws_cli("describe-vpcs", "--vpc-id", vpc_id)["Vpcs"][0]
+        v = aws_cli("describe-vpcs", "--vpc-ids", vpc_id)["Vpcs"][0]
         for a in v.get("Ipv6CidrBlockAssociationSet", []):
             if a["Ipv6CidrBlockState"]["State"] == "associated":
                 return a
@@ -110,7 +110,7 @@ def test_s10_ipv6_walkthrough(aws_cli):
     public_rtb = aws_cli("create-route-table", "--vpc-id", vpc_id)["RouteTable"]["RouteTableId"]
     aws_cli("create-route", "--route-table-id", public_rtb, "--destination-ipv6-cidr-block", "::/0",
             "--gateway-id", igw_id)
-    rt = aws_cli("describe-route-tables", "--route-table-id", public_rtb)["RouteTables"][0]
+    rt = aws_cli("describe-route-tables", "--route-table-ids", public_rtb)["RouteTables"][0]
     routes = routes_by_dest(rt)
     assert set(routes) == {"10.0.0.0/16", str(block), "::/0"}  # three routes (L2000-2024)
     assert routes[str(block)]["GatewayId"] == "local"
@@ -128,7 +128,7 @@ def test_s10_ipv6_walkthrough(aws_cli):
     aws_cli("create-route", "--route-table-id", private_rtb, "--destination-ipv6-cidr-block", "::/0",
             "--egress-only-internet-gateway-id", eigw_id)
     aws_cli("associate-route-table", "--subnet-id", s2, "--route-table-id", private_rtb)
-    r = routes_by_dest(aws_cli("describe-route-tables", "--route-table-id", private_rtb)["RouteTables"][0])["::/0"]
+    r = routes_by_dest(aws_cli("describe-route-tables", "--route-table-ids", private_rtb)["RouteTables"][0])["::/0"]
     assert r["EgressOnlyInternetGatewayId"] == eigw_id and r["State"] == "active"
 
     # 5. auto-assign IPv6 on both subnets
