@@ -130,10 +130,10 @@ def main():
     print("|" + "---|" * (head.count("|") - 1))
     for name, by in results.items():
         o = by["openvpc"]
-        row = f"| {name} | {o['rps']:.0f} | {o['p50_us'] / 1000:.2f} | {o['p99_us'] / 1000:.2f} |"
+        row = f"| {name} | {o['rps']:.{0 if o['rps'] >= 10 else 1}f} | {o['p50_us'] / 1000:.2f} | {o['p99_us'] / 1000:.2f} |"
         if "moto" in by:
             m = by["moto"]
-            row += f" {m['rps']:.0f} | {m['p50_us'] / 1000:.2f} | {m['p99_us'] / 1000:.2f} | {o['rps'] / m['rps']:.1f}× |"
+            row += f" {m['rps']:.{0 if m['rps'] >= 10 else 1}f} | {m['p50_us'] / 1000:.2f} | {m['p99_us'] / 1000:.2f} | {o['rps'] / m['rps']:.1f}× |"
         print(row)
 
 

@@ -224,9 +224,12 @@ json ShapeModel::Impl::DecodeValue(const Shape& shape, const std::string& key, c
   }
 }
 
-std::string XmlEscape(const std::string& s) {
-  std::string out;
-  out.reserve(s.size());
+namespace {
+void AppendEscaped(std::string& out, const std::string& s) {
+  if (s.find_first_of("&<>\"'") == std::string::npos) {
+    out += s;
+    return;
+  }
   for (char c : s) {
     switch (c) {
       case '&': out += "&amp;"; break;
@@ -237,6 +240,12 @@ std::string XmlEscape(const std::string& s) {
       default: out += c;
     }
   }
+}
+}  // namespace
+
+std::string XmlEscape(const std::string& s) {
+  std::string out;
+  AppendEscaped(out, s);
   return out;
 }
 
@@ -284,7 +293,7 @@ void ShapeModel::Impl::EncodeValue(std::string& out, const Shape& shape, const s
       break;
     default:
       if (!value.is_string()) wrong("a string");
-      out += XmlEscape(value.get_ref<const std::string&>());
+      AppendEscaped(out, value.get_ref<const std::string&>());
   }
   out += "</";
   out += element;
@@ -304,9 +313,10 @@ json ShapeModel::Decode(const std::string& op, const Params& params) const {
 
 std::string ShapeModel::Encode(const std::string& op, const json& output, const std::string& request_id,
                                bool strict) const {
-  std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<" + op +
-                    "Response xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><requestId>" + request_id +
-                    "</requestId>";
+  std::string out;
+  out.reserve(64 * 1024);
+  out += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<" + op +
+         "Response xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><requestId>" + request_id + "</requestId>";
   const Impl::Operation& o = impl_->operations.at(op);
   if (o.output) impl_->EncodeStructure(out, *o.output, output, strict, op);
   out += "</" + op + "Response>";
