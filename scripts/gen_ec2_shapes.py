@@ -23,6 +23,13 @@ DescribeEgressOnlyInternetGateways
 CreateDhcpOptions DeleteDhcpOptions DescribeDhcpOptions AssociateDhcpOptions
 CreateTags DeleteTags DescribeTags
 DescribeAvailabilityZones DescribeRegions DescribeAccountAttributes
+CreateSecurityGroup DeleteSecurityGroup DescribeSecurityGroups AuthorizeSecurityGroupIngress
+AuthorizeSecurityGroupEgress RevokeSecurityGroupIngress RevokeSecurityGroupEgress
+UpdateSecurityGroupRuleDescriptionsIngress UpdateSecurityGroupRuleDescriptionsEgress
+DescribeSecurityGroupRules ModifySecurityGroupRules
+CreateNetworkAcl DeleteNetworkAcl DescribeNetworkAcls CreateNetworkAclEntry ReplaceNetworkAclEntry
+DeleteNetworkAclEntry ReplaceNetworkAclAssociation
+CreateKeyPair ImportKeyPair DescribeKeyPairs DeleteKeyPair
 """.split()
 
 KEEP = {"type", "members", "member", "required", "locationName", "queryName", "min", "max",

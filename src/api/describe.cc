@@ -111,6 +111,13 @@ json Describe(const DescribeSpec& spec, const json& input, std::vector<json> ite
   if (!spec.ids_member.empty() && input.contains(spec.ids_member)) {
     std::set<std::string> wanted;
     for (const auto& id : input[spec.ids_member]) wanted.insert(id.get<std::string>());
+    if (!spec.malformed_code.empty())
+      for (const auto& id : wanted) {
+        size_t dash = id.rfind('-');
+        size_t digits = dash == std::string::npos ? 0 : id.size() - dash - 1;
+        if ((digits != 8 && digits != 17) || id.find_first_not_of("0123456789abcdef", dash + 1) != std::string::npos)
+          Fail(spec.malformed_code, "Invalid id: \"" + id + "\"");
+      }
     std::set<std::string> found;
     std::erase_if(items, [&](const json& item) {
       std::string id = item.value(spec.id_path, "");

@@ -26,6 +26,7 @@ struct DescribeSpec {
   bool taggable = true;       // accepts tag:KEY, tag-key, tag-value
   bool paginated = true;
   std::vector<std::string> sort_paths;  // the unique order of items; default {id_path}
+  std::string malformed_code;           // with it, an id that is not PREFIX-hex (8 or 17 digits) is malformed
 };
 
 // True when VALUE matches PATTERN: `*` any run, `?` any one character, `\` escapes.

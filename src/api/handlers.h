@@ -38,6 +38,9 @@ void RegisterGatewayHandlers();
 void RegisterDhcpOptionsHandlers();
 void RegisterTagHandlers();
 void RegisterAccountHandlers();
+void RegisterKeyPairHandlers();
+void RegisterSecurityGroupHandlers();
+void RegisterNetworkAclHandlers();
 void RegisterAllHandlers();
 
 // ---- input helpers ----

@@ -59,6 +59,7 @@ json DescribeTags(Call& c) {
   AddTagItems(p.dhcp_options, items);
   AddTagItems(p.network_acls, items);
   AddTagItems(p.security_groups, items);
+  AddTagItems(p.key_pairs, items);
   return Describe(kDescribeTags, c.in, std::move(items));
 }
 

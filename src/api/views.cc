@@ -29,6 +29,9 @@ void RegisterAllHandlers() {
     RegisterDhcpOptionsHandlers();
     RegisterTagHandlers();
     RegisterAccountHandlers();
+    RegisterKeyPairHandlers();
+    RegisterSecurityGroupHandlers();
+    RegisterNetworkAclHandlers();
     return true;
   }();
   (void)done;

@@ -45,7 +45,8 @@ SecurityGroup DefaultSecurityGroup(const Partition& p, const Vpc& v) {
   sg.group_name = "default";
   sg.description = "default VPC security group";
   // §4.3: in, all traffic from members of the group; out, all traffic (+ ::/0 with IPv6).
-  sg.rules.push_back({.id = NewId("sgr"), .egress = false, .referenced_group_id = sg.id});
+  sg.rules.push_back({.id = NewId("sgr"), .egress = false, .referenced_group_id = sg.id,
+                      .referenced_user_id = p.account_id});
   sg.rules.push_back({.id = NewId("sgr"), .egress = true, .cidr_ipv4 = "0.0.0.0/0"});
   if (!v.ipv6_cidr_blocks.empty()) AddIpv6Egress(sg);
   return sg;

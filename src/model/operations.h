@@ -34,6 +34,8 @@ TagList TagsFor(const std::vector<TagSpecification>& specs, const std::string& r
 std::string ResourceTypeOf(const std::string& id);
 // The tags of any taggable resource; InvalidID or the kind's NotFound error otherwise.
 TagList& TagsOf(Partition& p, const std::string& id);
+// The id whose stored row holds ID (a security group rule lives in its group's row).
+std::string StoredIdOf(Partition& p, const std::string& id);
 void CreateTags(Tx& tx, const std::vector<std::string>& ids, const TagList& tags);
 // A tag with no value deletes the key; with a value, only when the value matches.
 void DeleteTags(Tx& tx, const std::vector<std::string>& ids,

@@ -20,6 +20,9 @@ struct Quotas {
       {"rules-per-network-acl", 20},           // L11402
       {"dhcp-options-sets-per-region", 50},
       {"tags-per-resource", 50},
+      {"key-pairs-per-region", 5000},          // KP-2 (inventory-ec2-network-security §1)
+      {"security-groups-per-region", 2500},    // L11423
+      {"rules-per-security-group", 60},        // L11424, each direction, per address family
   };
 
   int Get(const std::string& name) const { return values.at(name); }

@@ -135,7 +135,9 @@ struct SecurityGroupRule {
   std::string ip_protocol = "-1";
   int from_port = -1, to_port = -1;
   std::string cidr_ipv4, cidr_ipv6, prefix_list_id, referenced_group_id;
+  std::string referenced_user_id;  // the owner of referenced_group_id
   std::string description;
+  TagList tags;
 };
 
 struct SecurityGroup {
@@ -143,6 +145,17 @@ struct SecurityGroup {
   std::string group_name, description;
   std::vector<SecurityGroupRule> rules;
   bool egress_modified = false;  // C9b: an IPv6 block adds ::/0 egress only where egress was never changed
+  TagList tags;
+};
+
+struct KeyPair {
+  std::string id;  // key-…
+  std::string owner_id;
+  std::string key_name;
+  std::string key_type = "rsa";  // rsa | ed25519
+  std::string fingerprint;
+  std::string public_key;   // OpenSSH form ("ssh-rsa AAAA… name"), what instances receive
+  std::string create_time;  // ISO 8601
   TagList tags;
 };
 

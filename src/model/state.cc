@@ -2,6 +2,7 @@
 
 #include "model/error.h"
 #include "model/operations.h"
+#include "model/security_group.h"
 
 namespace openvpc::model {
 
@@ -77,6 +78,12 @@ void CheckTagLimit(const TagList& current, const TagList& added, const Quotas& q
 }
 }  // namespace
 
+std::string StoredIdOf(Partition& p, const std::string& id) {
+  if (id.rfind("sgr-", 0) == 0)
+    if (SecurityGroup* sg = FindGroupOfRule(p, id)) return sg->id;
+  return id;
+}
+
 TagList TagsFor(const std::vector<TagSpecification>& specs, const std::string& resource_type, const Quotas& q) {
   TagList out;
   for (const auto& s : specs) {
@@ -98,6 +105,7 @@ std::string ResourceTypeOf(const std::string& id) {
       {"rtb-", "route-table"},   {"igw-", "internet-gateway"},
       {"eigw-", "egress-only-internet-gateway"}, {"dopt-", "dhcp-options"},
       {"acl-", "network-acl"},   {"sg-", "security-group"},
+      {"key-", "key-pair"},      {"sgr-", "security-group-rule"},
   };
   for (auto [prefix, type] : kTypes)
     if (id.rfind(prefix, 0) == 0) return type;
@@ -122,6 +130,18 @@ TagList& TagsOf(Partition& p, const std::string& id) {
     if (it == p.security_groups.end()) Fail("InvalidGroup.NotFound", "The security group '" + id + "' does not exist");
     return it->second.tags;
   }
+  if (type == "security-group-rule") {
+    SecurityGroup* sg = FindGroupOfRule(p, id);
+    if (!sg)
+      Fail("InvalidSecurityGroupRuleId.NotFound", "The security group rule ID '" + id + "' does not exist");
+    for (auto& r : sg->rules)
+      if (r.id == id) return r.tags;
+  }
+  if (type == "key-pair") {
+    auto it = p.key_pairs.find(id);
+    if (it == p.key_pairs.end()) Fail("InvalidKeyPair.NotFound", "The key pair '" + id + "' does not exist");
+    return it->second.tags;
+  }
   Fail("InvalidID", "The ID '" + id + "' is not valid");
 }
 
@@ -132,7 +152,7 @@ void CreateTags(Tx& tx, const std::vector<std::string>& ids, const TagList& tags
   for (const auto& id : ids) {
     TagList& list = TagsOf(tx.p, id);
     for (const auto& t : tags) Upsert(list, t);
-    tx.Touch(id);
+    tx.Touch(StoredIdOf(tx.p, id));
   }
 }
 
@@ -151,7 +171,7 @@ void DeleteTags(Tx& tx, const std::vector<std::string>& ids,
         return false;
       });
     }
-    tx.Touch(id);
+    tx.Touch(StoredIdOf(tx.p, id));
   }
 }
 

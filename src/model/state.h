@@ -25,6 +25,7 @@ struct Partition {
   std::map<std::string, DhcpOptions> dhcp_options;
   std::map<std::string, NetworkAcl> network_acls;
   std::map<std::string, SecurityGroup> security_groups;
+  std::map<std::string, KeyPair> key_pairs;  // by id (key-…); names are unique per partition
 };
 
 // One write: the partition it changes, the quotas in force, and the ids it touched (created,

@@ -29,9 +29,11 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(NetworkAcl, id, owner_id, vpc_id
                                                 entries_modified, tags)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SecurityGroupRule, id, egress, ip_protocol, from_port, to_port,
                                                 cidr_ipv4, cidr_ipv6, prefix_list_id, referenced_group_id,
-                                                description)
+                                                referenced_user_id, description, tags)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SecurityGroup, id, owner_id, vpc_id, group_name, description, rules,
                                                 egress_modified, tags)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(KeyPair, id, owner_id, key_name, key_type, fingerprint, public_key,
+                                                create_time, tags)
 }  // namespace openvpc::model
 
 namespace openvpc::store {
@@ -53,6 +55,7 @@ bool WithMap(Partition& p, const std::string& id, Fn&& fn) {
   if (is("dopt-")) return fn(p.dhcp_options), true;
   if (is("acl-")) return fn(p.network_acls), true;
   if (is("sg-")) return fn(p.security_groups), true;
+  if (is("key-")) return fn(p.key_pairs), true;
   return false;
 }
 
