@@ -41,6 +41,9 @@ void RegisterAccountHandlers();
 void RegisterKeyPairHandlers();
 void RegisterSecurityGroupHandlers();
 void RegisterNetworkAclHandlers();
+void RegisterNetworkInterfaceHandlers();
+void RegisterAddressHandlers();
+void RegisterVpcPeeringHandlers();
 void RegisterAllHandlers();
 
 // ---- input helpers ----

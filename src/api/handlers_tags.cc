@@ -60,6 +60,9 @@ json DescribeTags(Call& c) {
   AddTagItems(p.network_acls, items);
   AddTagItems(p.security_groups, items);
   AddTagItems(p.key_pairs, items);
+  AddTagItems(p.network_interfaces, items);
+  AddTagItems(p.addresses, items);
+  AddTagItems(p.vpc_peering_connections, items);
   return Describe(kDescribeTags, c.in, std::move(items));
 }
 

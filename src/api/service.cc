@@ -129,7 +129,7 @@ HttpResponse Service::Call(const std::string& op, const Params& params, const Au
         return {200, "text/xml;charset=UTF-8", shapes.Encode(op, json::parse(it->second.output), request_id, false)};
       }
     }
-    model::Tx tx(EnsurePartition(who.account_id, who.region), state_.quotas);
+    model::Tx tx(EnsurePartition(who.account_id, who.region), state_.quotas, &state_);
     api::Call call{tx, input};
     try {
       output = handler.fn(call);
@@ -157,7 +157,7 @@ HttpResponse Service::Call(const std::string& op, const Params& params, const Au
       p = state_.Find(who.account_id, who.region);
       if (!p) model::Fail("InternalError", "partition vanished during the request");
     }
-    model::Tx tx(*p, state_.quotas);  // read only: nothing is committed
+    model::Tx tx(*p, state_.quotas, &state_);  // read only: nothing is committed
     api::Call call{tx, input};
     output = handler.fn(call);
   }
@@ -187,6 +187,11 @@ void Service::Commit(model::Tx& tx, const std::vector<store::Row>& extra) {
     if (auto row = store::EncodeResource(tx.p, id)) puts.push_back(std::move(*row));
     else deletes.push_back(id);
   }
+  for (const auto& [other, id] : tx.touched_elsewhere()) {
+    if (id.empty()) puts.push_back(store::EncodePartition(*other));
+    else if (auto row = store::EncodeResource(*other, id)) puts.push_back(std::move(*row));
+    else deletes.push_back(id);
+  }
   if (tx.partition_touched) puts.push_back(store::EncodePartition(tx.p));
   try {
     store_->Apply(puts, deletes);
@@ -202,6 +207,18 @@ void Service::Rollback(model::Tx& tx) {
     store::EraseResource(tx.p, id);
     if (auto row = store_->Get(id)) store::DecodeRow(state_, *row);
   }
+  for (const auto& [other, id] : tx.touched_elsewhere()) {
+    if (!id.empty()) {
+      store::EraseResource(*other, id);
+      if (auto row = store_->Get(id)) store::DecodeRow(state_, *row);
+    }
+  }
+  // A partition this write brought to life is gone again unless it was committed before.
+  for (const auto& [other, id] : tx.touched_elsewhere())
+    if (id.empty() && !store_->Get(store::PartitionKey(other->account_id, other->region))) {
+      state_.partitions.erase({other->account_id, other->region});
+      break;  // `other` dangles now; one partition is born per write at most
+    }
   if (tx.partition_touched)
     if (auto row = store_->Get(store::PartitionKey(tx.p.account_id, tx.p.region))) store::DecodeRow(state_, *row);
 }

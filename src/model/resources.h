@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -145,6 +146,74 @@ struct SecurityGroup {
   std::string group_name, description;
   std::vector<SecurityGroupRule> rules;
   bool egress_modified = false;  // C9b: an IPv6 block adds ::/0 egress only where egress was never changed
+  TagList tags;
+};
+
+struct PrivateIpAddress {
+  std::string address;
+  bool primary = false;
+};
+
+struct NetworkInterfaceAttachment {
+  std::string attachment_id;  // eni-attach-…
+  std::string instance_id;
+  std::string instance_owner_id;
+  int device_index = 0;
+  int network_card_index = 0;
+  bool delete_on_termination = false;
+  std::string status = "attached";  // attaching | attached | detaching | detached
+  std::string attach_time;          // ISO 8601
+};
+
+struct NetworkInterface {
+  std::string id, owner_id;  // eni-…
+  std::string subnet_id, vpc_id, availability_zone;
+  std::string description;
+  std::string mac_address;                       // unique, locally administered 02:…
+  std::vector<PrivateIpAddress> private_ips;     // the primary first
+  std::vector<std::string> ipv6_addresses;
+  std::vector<std::string> group_ids;            // at least one (the VPC's default group)
+  bool source_dest_check = true;
+  std::string interface_type = "interface";      // interface | nat_gateway | vpc_endpoint | …
+  bool requester_managed = false;                // made by openvpc for its own resources
+  std::string requester_id;                      // who made it, when requester-managed
+  std::optional<NetworkInterfaceAttachment> attachment;
+  TagList tags;
+
+  const std::string& PrimaryIp() const { return private_ips.front().address; }
+  std::string Status() const { return attachment ? "in-use" : "available"; }
+};
+
+// An Elastic IP address (or the public IP AWS gives an instance at launch, which has no
+// allocation and lives on its interface).
+struct Address {
+  std::string allocation_id;  // eipalloc-…
+  std::string owner_id;
+  std::string public_ip;
+  std::string domain = "vpc";
+  std::string network_border_group;
+  std::string public_ipv4_pool = "amazon";
+  std::string association_id;        // eipassoc-… while associated
+  std::string network_interface_id;  // while associated
+  std::string private_ip_address;    // while associated
+  std::string instance_id;           // while associated with an instance's interface
+  TagList tags;
+};
+
+// A VPC peering connection lives in the requester's partition; the accepter's account and
+// Region see it through AccepterVpcInfo (one record, two views).
+struct VpcPeeringConnectionVpcInfo {
+  std::string owner_id, region, vpc_id, cidr_block;
+  std::vector<std::string> cidr_blocks, ipv6_cidr_blocks;
+  bool allow_dns_resolution_from_remote_vpc = false;
+};
+
+struct VpcPeeringConnection {
+  std::string id;  // pcx-…
+  VpcPeeringConnectionVpcInfo requester, accepter;
+  std::string status_code = "initiating-request";
+  std::string status_message;
+  std::string expiration_time;  // ISO 8601, while pending-acceptance
   TagList tags;
 };
 

@@ -11,6 +11,18 @@ Partition* State::Find(const std::string& account, const std::string& region) {
   return it == partitions.end() ? nullptr : &it->second;
 }
 
+Partition& OtherPartition(Tx& tx, const std::string& account, const std::string& region) {
+  if (Partition* p = tx.state->Find(account, region)) return *p;
+  Partition& p = tx.state->partitions[{account, region}];
+  p.account_id = account;
+  p.region = region;
+  Tx inner(p, tx.quotas, tx.state);
+  InitializePartition(inner);
+  tx.TouchIn(p, "");
+  for (const auto& id : inner.touched()) tx.TouchIn(p, id);
+  return p;
+}
+
 std::string NewId(const std::string& prefix) {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   static const char* kHex = "0123456789abcdef";
@@ -106,6 +118,8 @@ std::string ResourceTypeOf(const std::string& id) {
       {"eigw-", "egress-only-internet-gateway"}, {"dopt-", "dhcp-options"},
       {"acl-", "network-acl"},   {"sg-", "security-group"},
       {"key-", "key-pair"},      {"sgr-", "security-group-rule"},
+      {"eni-", "network-interface"}, {"eipalloc-", "elastic-ip"},
+      {"pcx-", "vpc-peering-connection"},
   };
   for (auto [prefix, type] : kTypes)
     if (id.rfind(prefix, 0) == 0) return type;
@@ -136,6 +150,24 @@ TagList& TagsOf(Partition& p, const std::string& id) {
       Fail("InvalidSecurityGroupRuleId.NotFound", "The security group rule ID '" + id + "' does not exist");
     for (auto& r : sg->rules)
       if (r.id == id) return r.tags;
+  }
+  if (type == "network-interface") {
+    auto it = p.network_interfaces.find(id);
+    if (it == p.network_interfaces.end())
+      Fail("InvalidNetworkInterfaceID.NotFound", "The networkInterface ID '" + id + "' does not exist");
+    return it->second.tags;
+  }
+  if (type == "elastic-ip") {
+    auto it = p.addresses.find(id);
+    if (it == p.addresses.end())
+      Fail("InvalidAllocationID.NotFound", "The allocation ID '" + id + "' does not exist");
+    return it->second.tags;
+  }
+  if (type == "vpc-peering-connection") {
+    auto it = p.vpc_peering_connections.find(id);
+    if (it == p.vpc_peering_connections.end())
+      Fail("InvalidVpcPeeringConnectionID.NotFound", "The vpcPeeringConnection ID '" + id + "' does not exist");
+    return it->second.tags;
   }
   if (type == "key-pair") {
     auto it = p.key_pairs.find(id);

@@ -26,21 +26,32 @@ struct Partition {
   std::map<std::string, NetworkAcl> network_acls;
   std::map<std::string, SecurityGroup> security_groups;
   std::map<std::string, KeyPair> key_pairs;  // by id (key-…); names are unique per partition
+  std::map<std::string, NetworkInterface> network_interfaces;
+  std::map<std::string, Address> addresses;  // by allocation id
+  std::map<std::string, VpcPeeringConnection> vpc_peering_connections;  // in the requester's partition
 };
+
+class State;
 
 // One write: the partition it changes, the quotas in force, and the ids it touched (created,
 // changed or deleted) so that the store can persist exactly those.
 class Tx {
  public:
-  Tx(Partition& p, const Quotas& q) : p(p), quotas(q) {}
+  Tx(Partition& p, const Quotas& q, State* state = nullptr) : p(p), quotas(q), state(state) {}
   Partition& p;
   const Quotas& quotas;
+  // All partitions, for the few operations that reach across accounts or Regions (peering).
+  State* state;
   void Touch(const std::string& id) { touched_.insert(id); }
+  // A change to a resource of another partition; an empty id stands for the partition's own row.
+  void TouchIn(Partition& other, const std::string& id) { touched_elsewhere_.insert({&other, id}); }
   const std::set<std::string>& touched() const { return touched_; }
+  const std::set<std::pair<Partition*, std::string>>& touched_elsewhere() const { return touched_elsewhere_; }
   bool partition_touched = false;
 
  private:
   std::set<std::string> touched_;
+  std::set<std::pair<Partition*, std::string>> touched_elsewhere_;
 };
 
 class State {
@@ -53,6 +64,10 @@ class State {
 
 // A fresh id with AWS's 17 hex digits: NewId("vpc") -> "vpc-0a1b2c3d4e5f60718".
 std::string NewId(const std::string& prefix);
+
+// Another account's or Region's partition, brought to life as on first use when it is new
+// (for peering across accounts and Regions). Its changes are recorded in TX.
+Partition& OtherPartition(Tx& tx, const std::string& account, const std::string& region);
 
 // Brings a partition to life on first use: the Region's default DHCP options set and the
 // default VPC with its subnets, internet gateway, route table, network ACL and security group

@@ -34,6 +34,33 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SecurityGroup, id, owner_id, vpc
                                                 egress_modified, tags)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(KeyPair, id, owner_id, key_name, key_type, fingerprint, public_key,
                                                 create_time, tags)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PrivateIpAddress, address, primary)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(NetworkInterfaceAttachment, attachment_id, instance_id,
+                                                instance_owner_id, device_index, network_card_index,
+                                                delete_on_termination, status, attach_time)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Address, allocation_id, owner_id, public_ip, domain,
+                                                network_border_group, public_ipv4_pool, association_id,
+                                                network_interface_id, private_ip_address, instance_id, tags)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(VpcPeeringConnectionVpcInfo, owner_id, region, vpc_id, cidr_block,
+                                                cidr_blocks, ipv6_cidr_blocks, allow_dns_resolution_from_remote_vpc)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(VpcPeeringConnection, id, requester, accepter, status_code,
+                                                status_message, expiration_time, tags)
+}  // namespace openvpc::model
+
+// std::optional members: absent or null in JSON.
+namespace nlohmann {
+template <class T>
+struct adl_serializer<std::optional<T>> {
+  static void to_json(json& j, const std::optional<T>& o) { j = o ? json(*o) : json(nullptr); }
+  static void from_json(const json& j, std::optional<T>& o) { o = j.is_null() ? std::nullopt : std::optional<T>(j.get<T>()); }
+};
+}  // namespace nlohmann
+
+namespace openvpc::model {
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(NetworkInterface, id, owner_id, subnet_id, vpc_id, availability_zone,
+                                                description, mac_address, private_ips, ipv6_addresses, group_ids,
+                                                source_dest_check, interface_type, requester_managed, requester_id,
+                                                attachment, tags)
 }  // namespace openvpc::model
 
 namespace openvpc::store {
@@ -56,6 +83,9 @@ bool WithMap(Partition& p, const std::string& id, Fn&& fn) {
   if (is("acl-")) return fn(p.network_acls), true;
   if (is("sg-")) return fn(p.security_groups), true;
   if (is("key-")) return fn(p.key_pairs), true;
+  if (is("eni-")) return fn(p.network_interfaces), true;
+  if (is("eipalloc-")) return fn(p.addresses), true;
+  if (is("pcx-")) return fn(p.vpc_peering_connections), true;
   return false;
 }
 
