@@ -29,7 +29,14 @@ UpdateSecurityGroupRuleDescriptionsIngress UpdateSecurityGroupRuleDescriptionsEg
 DescribeSecurityGroupRules ModifySecurityGroupRules
 CreateNetworkAcl DeleteNetworkAcl DescribeNetworkAcls CreateNetworkAclEntry ReplaceNetworkAclEntry
 DeleteNetworkAclEntry ReplaceNetworkAclAssociation
+CreateNetworkInterface DeleteNetworkInterface DescribeNetworkInterfaces AttachNetworkInterface
+DetachNetworkInterface ModifyNetworkInterfaceAttribute DescribeNetworkInterfaceAttribute
+ResetNetworkInterfaceAttribute AssignPrivateIpAddresses UnassignPrivateIpAddresses AssignIpv6Addresses
+UnassignIpv6Addresses
 CreateKeyPair ImportKeyPair DescribeKeyPairs DeleteKeyPair
+AllocateAddress AssociateAddress DisassociateAddress ReleaseAddress DescribeAddresses DescribeAddressesAttribute
+CreateVpcPeeringConnection AcceptVpcPeeringConnection RejectVpcPeeringConnection
+DeleteVpcPeeringConnection DescribeVpcPeeringConnections ModifyVpcPeeringConnectionOptions
 """.split()
 
 KEEP = {"type", "members", "member", "required", "locationName", "queryName", "min", "max",

@@ -67,6 +67,7 @@ std::string FromHex(const std::string& s) {
 std::vector<std::string> TagValues(const json& item, const std::string& filter) {
   std::vector<std::string> out;
   auto tags = item.find("Tags");
+  if (tags == item.end()) tags = item.find("TagSet");  // the member's name in NetworkInterface
   if (tags == item.end()) return out;
   for (const auto& t : *tags) {
     std::string key = t.value("Key", ""), value = t.value("Value", "");
@@ -108,6 +109,9 @@ json Describe(const DescribeSpec& spec, const json& input, std::vector<json> ite
     active.push_back({name, fs, f.value("Values", std::vector<std::string>{})});
   }
 
+  if (spec.max_results_excludes_ids && input.contains(spec.ids_member) && input.contains("MaxResults"))
+    Fail("InvalidParameterCombination", "The parameter " + spec.ids_member + " cannot be used with the parameter "
+                                        "MaxResults");
   if (!spec.ids_member.empty() && input.contains(spec.ids_member)) {
     std::set<std::string> wanted;
     for (const auto& id : input[spec.ids_member]) wanted.insert(id.get<std::string>());

@@ -27,6 +27,7 @@ struct DescribeSpec {
   bool paginated = true;
   std::vector<std::string> sort_paths;  // the unique order of items; default {id_path}
   std::string malformed_code;           // with it, an id that is not PREFIX-hex (8 or 17 digits) is malformed
+  bool max_results_excludes_ids = false;  // MaxResults and ids in one request are refused
 };
 
 // True when VALUE matches PATTERN: `*` any run, `?` any one character, `\` escapes.

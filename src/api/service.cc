@@ -62,6 +62,7 @@ Service::Service(std::unique_ptr<store::Store> store, ServiceOptions options)
     : store_(std::move(store)), options_(std::move(options)) {
   RegisterAllHandlers();
   state_.quotas = options_.quotas;
+  state_.public_ipv4_pool = options_.public_ipv4_pool;
   for (const auto& row : store_->LoadAll()) {
     if (row.key.rfind("token/", 0) == 0) {
       json body = json::parse(row.body);

@@ -24,6 +24,7 @@ struct HttpResponse {
 struct ServiceOptions {
   std::map<std::string, Credential> credentials;
   model::Quotas quotas;
+  std::string public_ipv4_pool = "198.51.100.0/24";
   bool strict_shapes = true;  // a response member outside its output shape is an InternalError
 };
 

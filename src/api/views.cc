@@ -32,6 +32,9 @@ void RegisterAllHandlers() {
     RegisterKeyPairHandlers();
     RegisterSecurityGroupHandlers();
     RegisterNetworkAclHandlers();
+    RegisterNetworkInterfaceHandlers();
+    RegisterAddressHandlers();
+    RegisterVpcPeeringHandlers();
     return true;
   }();
   (void)done;

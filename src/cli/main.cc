@@ -23,6 +23,7 @@ struct ServeFlags {
   std::string dataplane = "on";
   std::vector<std::string> quotas;
   std::string sync = "normal";
+  std::string public_ipv4_pool = "198.51.100.0/24";
   bool lenient_shapes = false;
 };
 
@@ -54,6 +55,7 @@ int Serve(const ServeFlags& f) {
   api::ServiceOptions options;
   options.credentials = api::LoadCredentials(cred_path);
   options.strict_shapes = !f.lenient_shapes;
+  options.public_ipv4_pool = f.public_ipv4_pool;
   // Quota increases: the data directory's `quotas` file, then --quota flags.
   if (std::ifstream qf{fs::path(f.data_dir) / "quotas"}) {
     std::string line;
@@ -100,6 +102,9 @@ int main(int argc, char** argv) {
   serve->add_option("--quota", f.quotas, "raise a quota, NAME=VALUE (e.g. vpcs-per-region=100); repeatable");
   serve->add_option("--sync", f.sync, "normal: durable across crashes of openvpc; full: also across power loss")
       ->check(CLI::IsMember({"normal", "full"}))
+      ->capture_default_str();
+  serve->add_option("--public-ipv4-pool", f.public_ipv4_pool,
+                    "CIDR that public IPv4 addresses and Elastic IPs come from")
       ->capture_default_str();
   serve->add_flag("--lenient-shapes", f.lenient_shapes,
                   "drop response members outside the output shape instead of failing the request");

@@ -388,19 +388,6 @@ Owned<EVP_PKEY> NewKey(const std::string& key_type) {
   return Owned<EVP_PKEY>(key);
 }
 
-// ISO 8601 in UTC with milliseconds, as EC2 writes its timestamps.
-std::string NowIso8601() {
-  auto now = std::chrono::system_clock::now();
-  std::time_t t = std::chrono::system_clock::to_time_t(now);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[40];
-  std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms));
-  return out;
-}
 
 }  // namespace
 

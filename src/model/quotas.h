@@ -19,10 +19,15 @@ struct Quotas {
       {"network-acls-per-vpc", 200},           // L11401
       {"rules-per-network-acl", 20},           // L11402
       {"dhcp-options-sets-per-region", 50},
+      {"active-vpc-peering-connections-per-vpc", 50},       // T5, L11433
+      {"outstanding-vpc-peering-connection-requests", 25},  // T5, L11434
       {"tags-per-resource", 50},
+      {"elastic-ips-per-region", 5},           // L11384, EIP-15, S5
       {"key-pairs-per-region", 5000},          // KP-2 (inventory-ec2-network-security §1)
       {"security-groups-per-region", 2500},    // L11423
-      {"rules-per-security-group", 60},        // L11424, each direction, per address family
+      {"rules-per-security-group", 60},
+      {"security-groups-per-interface", 5},    // L11428
+      {"network-interfaces-per-region", 5000}, // L11411        // L11424, each direction, per address family
   };
 
   int Get(const std::string& name) const { return values.at(name); }

@@ -196,7 +196,10 @@ void DeleteSecurityGroup(Tx& tx, const std::string& group_id) {
     for (const auto& r : other.rules)
       if (r.referenced_group_id == group_id)
         Fail("DependencyViolation", "resource " + group_id + " has a dependent object");
-  RunDependencyChecks(p, group_id);  // AA6: interfaces and instances (later issues)
+  for (const auto& [id, eni] : p.network_interfaces)  // AA6: interfaces (and so instances) using it
+    if (std::find(eni.group_ids.begin(), eni.group_ids.end(), group_id) != eni.group_ids.end())
+      Fail("DependencyViolation", "resource " + group_id + " has a dependent object");
+  RunDependencyChecks(p, group_id);
   p.security_groups.erase(group_id);
   tx.Touch(group_id);
 }

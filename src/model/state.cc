@@ -1,3 +1,6 @@
+#include <chrono>
+#include <cstdio>
+#include <ctime>
 #include <random>
 
 #include "model/error.h"
@@ -21,6 +24,19 @@ Partition& OtherPartition(Tx& tx, const std::string& account, const std::string&
   tx.TouchIn(p, "");
   for (const auto& id : inner.touched()) tx.TouchIn(p, id);
   return p;
+}
+
+std::string NowIso8601() {
+  auto now = std::chrono::system_clock::now();
+  std::time_t t = std::chrono::system_clock::to_time_t(now);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[40];
+  std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms));
+  return out;
 }
 
 std::string NewId(const std::string& prefix) {

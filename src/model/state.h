@@ -57,10 +57,16 @@ class Tx {
 class State {
  public:
   Quotas quotas;
+  // Where public IPv4 addresses and Elastic IPs come from (a documentation range by default,
+  // so nothing simulated is ever routable on a real network).
+  std::string public_ipv4_pool = "198.51.100.0/24";
   std::map<std::pair<std::string, std::string>, Partition> partitions;
 
   Partition* Find(const std::string& account, const std::string& region);
 };
+
+// The current time as EC2 writes timestamps: ISO 8601, UTC, milliseconds.
+std::string NowIso8601();
 
 // A fresh id with AWS's 17 hex digits: NewId("vpc") -> "vpc-0a1b2c3d4e5f60718".
 std::string NewId(const std::string& prefix);

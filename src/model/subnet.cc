@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "model/internal.h"
+#include "model/network_interface.h"
 #include "model/regions.h"
 
 namespace openvpc::model {
@@ -54,8 +55,8 @@ void CheckIpv6Block(const Partition& p, const Vpc& v, const std::string& subnet_
 
 }  // namespace
 
-int64_t AvailableIpAddressCount(const Partition&, const Subnet& s) {
-  return static_cast<int64_t>(net::ParseCidr4(s.cidr_block)->Size()) - 5;  // A5
+int64_t AvailableIpAddressCount(const Partition& p, const Subnet& s) {
+  return static_cast<int64_t>(net::ParseCidr4(s.cidr_block)->Size()) - 5 - UsedIpv4Addresses(p, s.id);  // A5
 }
 
 Subnet& CreateSubnet(Tx& tx, const CreateSubnetArgs& a) {
@@ -112,7 +113,10 @@ Subnet& CreateSubnet(Tx& tx, const CreateSubnetArgs& a) {
 void DeleteSubnet(Tx& tx, const std::string& subnet_id) {
   Partition& p = tx.p;
   GetSubnet(p, subnet_id);
-  RunDependencyChecks(p, subnet_id);  // AA2: instances and interfaces come with later issues
+  for (const auto& [id, eni] : p.network_interfaces)  // AA2: instances and interfaces
+    if (eni.subnet_id == subnet_id)
+      Fail("DependencyViolation", "The subnet '" + subnet_id + "' has dependencies and cannot be deleted.");
+  RunDependencyChecks(p, subnet_id);
   for (auto& [id, rt] : p.route_tables) {
     auto n = std::erase_if(rt.associations, [&](const auto& a) { return a.subnet_id == subnet_id; });
     if (n) tx.Touch(id);
@@ -202,7 +206,10 @@ std::pair<std::string, CidrBlockAssociation> DisassociateSubnetCidrBlock(Tx& tx,
   for (auto& [id, s] : tx.p.subnets) {
     for (auto it = s.ipv6_cidr_blocks.begin(); it != s.ipv6_cidr_blocks.end(); ++it) {
       if (it->association_id != association_id) continue;
-      RunDependencyChecks(tx.p, association_id);  // AA4: assigned IPv6 addresses (later issues)
+      for (const auto& [eid, eni] : tx.p.network_interfaces)  // AA4, C5: unassign IPv6 addresses first
+        if (eni.subnet_id == id && !eni.ipv6_addresses.empty())
+          Fail("InvalidParameterValue", "The subnet " + id + " has IPv6 addresses assigned to network interface " +
+                                            eid + ": unassign them before disassociating the IPv6 CIDR block.");
       CidrBlockAssociation a = *it;
       s.ipv6_cidr_blocks.erase(it);
       s.assign_ipv6_address_on_creation = false;

@@ -3,6 +3,7 @@
 
 #include "model/internal.h"
 #include "model/regions.h"
+#include "model/vpc_peering.h"
 
 namespace openvpc::model {
 using namespace internal;
@@ -211,6 +212,7 @@ CidrBlockAssociation AssociateVpcCidrBlock(Tx& tx, const std::string& vpc_id, co
   if (CountIpv4Blocks(v) >= tx.quotas.Get("ipv4-cidr-blocks-per-vpc"))  // B4
     Fail("CidrLimitExceeded", "This network '" + vpc_id + "' has met its maximum number of allowed CIDRs: " +
                                   std::to_string(tx.quotas.Get("ipv4-cidr-blocks-per-vpc")));
+  CheckPeeringForNewVpcCidr(tx, vpc_id, c.ToString());  // B7, B8
   CidrBlockAssociation a{NewId("vpc-cidr-assoc"), c.ToString(), "associated", ""};
   v.cidr_blocks.push_back(a);
   AddLocalRoutes(tx, vpc_id, a.cidr, false);  // B11
