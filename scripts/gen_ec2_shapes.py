@@ -33,10 +33,14 @@ CreateNetworkInterface DeleteNetworkInterface DescribeNetworkInterfaces AttachNe
 DetachNetworkInterface ModifyNetworkInterfaceAttribute DescribeNetworkInterfaceAttribute
 ResetNetworkInterfaceAttribute AssignPrivateIpAddresses UnassignPrivateIpAddresses AssignIpv6Addresses
 UnassignIpv6Addresses
+RunInstances DescribeInstances StartInstances StopInstances TerminateInstances RebootInstances
+DescribeInstanceStatus DescribeInstanceAttribute ModifyInstanceAttribute
 CreateKeyPair ImportKeyPair DescribeKeyPairs DeleteKeyPair
 AllocateAddress AssociateAddress DisassociateAddress ReleaseAddress DescribeAddresses DescribeAddressesAttribute
 CreateVpcPeeringConnection AcceptVpcPeeringConnection RejectVpcPeeringConnection
 DeleteVpcPeeringConnection DescribeVpcPeeringConnections ModifyVpcPeeringConnectionOptions
+DescribeInstanceTypes DescribeImages CreatePlacementGroup DeletePlacementGroup DescribePlacementGroups
+CreateNatGateway DeleteNatGateway DescribeNatGateways
 """.split()
 
 KEEP = {"type", "members", "member", "required", "locationName", "queryName", "min", "max",

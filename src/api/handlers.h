@@ -42,8 +42,12 @@ void RegisterKeyPairHandlers();
 void RegisterSecurityGroupHandlers();
 void RegisterNetworkAclHandlers();
 void RegisterNetworkInterfaceHandlers();
+void RegisterInstanceHandlers();
 void RegisterAddressHandlers();
 void RegisterVpcPeeringHandlers();
+void RegisterNatGatewayHandlers();
+void RegisterCatalogueHandlers();
+void RegisterPlacementGroupHandlers();
 void RegisterAllHandlers();
 
 // ---- input helpers ----
@@ -67,5 +71,13 @@ json RouteTableView(const model::Partition& p, const model::RouteTable& rt);
 json InternetGatewayView(const model::InternetGateway& g);
 json EgressOnlyInternetGatewayView(const model::EgressOnlyInternetGateway& g);
 json DhcpOptionsView(const model::DhcpOptions& d);
+json GroupsView(const model::Partition& p, const std::vector<std::string>& group_ids);
+json AttachmentView(const model::NetworkInterfaceAttachment& a);
+std::string PublicDnsNameIfEnabled(const model::Partition& p, const model::NetworkInterface& eni,
+                                   const std::string& public_ip);
+// The Elastic IP or launch-time public address mapped to PRIVATE_IP of ENI, if any.
+std::optional<json> AssociationView(const model::Partition& p, const model::NetworkInterface& eni,
+                                    const std::string& private_ip);
+json NetworkInterfaceView(const model::Partition& p, const model::NetworkInterface& eni);
 
 }  // namespace openvpc::api

@@ -49,68 +49,6 @@ const DescribeSpec kDescribeNetworkInterfaces = {
     .malformed_code = "InvalidNetworkInterfaceID.Malformed",
     .max_results_excludes_ids = true};
 
-json GroupsView(const model::Partition& p, const std::vector<std::string>& ids) {
-  json out = json::array();
-  for (const auto& id : ids) {
-    auto it = p.security_groups.find(id);
-    out.push_back({{"GroupId", id}, {"GroupName", it == p.security_groups.end() ? "" : it->second.group_name}});
-  }
-  return out;
-}
-
-json AttachmentView(const model::NetworkInterfaceAttachment& a) {
-  return {{"AttachmentId", a.attachment_id},   {"InstanceId", a.instance_id},
-          {"InstanceOwnerId", a.instance_owner_id}, {"DeviceIndex", a.device_index},
-          {"NetworkCardIndex", a.network_card_index}, {"DeleteOnTermination", a.delete_on_termination},
-          {"Status", a.status},                {"AttachTime", a.attach_time}};
-}
-
-// The public address mapped to PRIVATE_IP of ENI, if an Elastic IP is associated with it.
-std::optional<json> AssociationView(const model::Partition& p, const model::NetworkInterface& eni,
-                                    const std::string& private_ip) {
-  for (const auto& [id, a] : p.addresses)
-    if (a.network_interface_id == eni.id && a.private_ip_address == private_ip)
-      return json{{"AllocationId", a.allocation_id}, {"AssociationId", a.association_id},
-                  {"IpOwnerId", a.owner_id},         {"PublicIp", a.public_ip},
-                  {"PublicDnsName", ""}};
-  return std::nullopt;
-}
-
-json NetworkInterfaceView(const model::Partition& p, const model::NetworkInterface& eni) {
-  json ips = json::array(), ipv6 = json::array();
-  for (const auto& ip : eni.private_ips) {
-    json v = {{"PrivateIpAddress", ip.address}, {"Primary", ip.primary},
-              {"PrivateDnsName", model::PrivateDnsName(p.region, ip.address)}};
-    if (auto a = AssociationView(p, eni, ip.address)) v["Association"] = *a;
-    ips.push_back(v);
-  }
-  for (const auto& ip : eni.ipv6_addresses) ipv6.push_back({{"Ipv6Address", ip}, {"IsPrimaryIpv6", false}});
-  std::string zone_id;
-  if (auto s = p.subnets.find(eni.subnet_id); s != p.subnets.end()) zone_id = s->second.availability_zone_id;
-  json v = {{"NetworkInterfaceId", eni.id},
-            {"OwnerId", eni.owner_id},
-            {"SubnetId", eni.subnet_id},
-            {"VpcId", eni.vpc_id},
-            {"AvailabilityZone", eni.availability_zone},
-            {"AvailabilityZoneId", zone_id},
-            {"Description", eni.description},
-            {"Groups", GroupsView(p, eni.group_ids)},
-            {"InterfaceType", eni.interface_type},
-            {"Ipv6Addresses", ipv6},
-            {"MacAddress", eni.mac_address},
-            {"PrivateIpAddress", eni.PrimaryIp()},
-            {"PrivateDnsName", model::PrivateDnsName(p.region, eni.PrimaryIp())},
-            {"PrivateIpAddresses", ips},
-            {"RequesterManaged", eni.requester_managed},
-            {"SourceDestCheck", eni.source_dest_check},
-            {"Status", eni.Status()},
-            {"TagSet", TagsView(eni.tags)}};
-  if (eni.requester_managed) v["RequesterId"] = eni.requester_id;
-  if (eni.attachment) v["Attachment"] = AttachmentView(*eni.attachment);
-  if (auto a = AssociationView(p, eni, eni.PrimaryIp())) v["Association"] = *a;
-  return v;
-}
-
 json CreateNetworkInterface(Call& c) {
   for (const char* m : {"Ipv4Prefixes", "Ipv4PrefixCount", "Ipv6Prefixes", "Ipv6PrefixCount", "Operator"})
     if (c.in.contains(m))

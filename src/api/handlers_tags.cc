@@ -60,9 +60,12 @@ json DescribeTags(Call& c) {
   AddTagItems(p.network_acls, items);
   AddTagItems(p.security_groups, items);
   AddTagItems(p.key_pairs, items);
+  AddTagItems(p.placement_groups, items);
   AddTagItems(p.network_interfaces, items);
+  AddTagItems(p.instances, items);
   AddTagItems(p.addresses, items);
   AddTagItems(p.vpc_peering_connections, items);
+  AddTagItems(p.nat_gateways, items);
   return Describe(kDescribeTags, c.in, std::move(items));
 }
 

@@ -3,6 +3,8 @@
 #include <map>
 
 #include "api/handlers.h"
+#include "model/instance.h"
+#include "model/network_interface.h"
 
 namespace openvpc::api {
 
@@ -33,8 +35,12 @@ void RegisterAllHandlers() {
     RegisterSecurityGroupHandlers();
     RegisterNetworkAclHandlers();
     RegisterNetworkInterfaceHandlers();
+    RegisterInstanceHandlers();
     RegisterAddressHandlers();
     RegisterVpcPeeringHandlers();
+    RegisterCatalogueHandlers();
+    RegisterPlacementGroupHandlers();
+    RegisterNatGatewayHandlers();
     return true;
   }();
   (void)done;
@@ -205,6 +211,79 @@ json DhcpOptionsView(const model::DhcpOptions& d) {
           {"OwnerId", d.owner_id},
           {"DhcpConfigurations", configs},
           {"Tags", TagsView(d.tags)}};
+}
+
+json GroupsView(const model::Partition& p, const std::vector<std::string>& ids) {
+  json out = json::array();
+  for (const auto& id : ids) {
+    auto it = p.security_groups.find(id);
+    out.push_back({{"GroupId", id}, {"GroupName", it == p.security_groups.end() ? "" : it->second.group_name}});
+  }
+  return out;
+}
+
+json AttachmentView(const model::NetworkInterfaceAttachment& a) {
+  return {{"AttachmentId", a.attachment_id},   {"InstanceId", a.instance_id},
+          {"InstanceOwnerId", a.instance_owner_id}, {"DeviceIndex", a.device_index},
+          {"NetworkCardIndex", a.network_card_index}, {"DeleteOnTermination", a.delete_on_termination},
+          {"Status", a.status},                {"AttachTime", a.attach_time}};
+}
+
+// Public DNS names exist only in VPCs with DNS hostnames enabled.
+std::string PublicDnsNameIfEnabled(const model::Partition& p, const model::NetworkInterface& eni,
+                                   const std::string& public_ip) {
+  auto v = p.vpcs.find(eni.vpc_id);
+  if (v == p.vpcs.end() || !v->second.enable_dns_hostnames) return "";
+  return model::PublicDnsName(p.region, public_ip);
+}
+
+// The public address mapped to PRIVATE_IP of ENI, if an Elastic IP is associated with it.
+std::optional<json> AssociationView(const model::Partition& p, const model::NetworkInterface& eni,
+                                    const std::string& private_ip) {
+  for (const auto& [id, a] : p.addresses)
+    if (a.network_interface_id == eni.id && a.private_ip_address == private_ip)
+      return json{{"AllocationId", a.allocation_id}, {"AssociationId", a.association_id},
+                  {"IpOwnerId", a.owner_id},         {"PublicIp", a.public_ip},
+                  {"PublicDnsName", PublicDnsNameIfEnabled(p, eni, a.public_ip)}};
+  if (!eni.public_ip.empty() && private_ip == eni.PrimaryIp())  // the public address given at launch
+    return json{{"IpOwnerId", "amazon"}, {"PublicIp", eni.public_ip},
+                {"PublicDnsName", PublicDnsNameIfEnabled(p, eni, eni.public_ip)}};
+  return std::nullopt;
+}
+
+json NetworkInterfaceView(const model::Partition& p, const model::NetworkInterface& eni) {
+  json ips = json::array(), ipv6 = json::array();
+  for (const auto& ip : eni.private_ips) {
+    json v = {{"PrivateIpAddress", ip.address}, {"Primary", ip.primary},
+              {"PrivateDnsName", model::PrivateDnsName(p.region, ip.address)}};
+    if (auto a = AssociationView(p, eni, ip.address)) v["Association"] = *a;
+    ips.push_back(v);
+  }
+  for (const auto& ip : eni.ipv6_addresses) ipv6.push_back({{"Ipv6Address", ip}, {"IsPrimaryIpv6", false}});
+  std::string zone_id;
+  if (auto s = p.subnets.find(eni.subnet_id); s != p.subnets.end()) zone_id = s->second.availability_zone_id;
+  json v = {{"NetworkInterfaceId", eni.id},
+            {"OwnerId", eni.owner_id},
+            {"SubnetId", eni.subnet_id},
+            {"VpcId", eni.vpc_id},
+            {"AvailabilityZone", eni.availability_zone},
+            {"AvailabilityZoneId", zone_id},
+            {"Description", eni.description},
+            {"Groups", GroupsView(p, eni.group_ids)},
+            {"InterfaceType", eni.interface_type},
+            {"Ipv6Addresses", ipv6},
+            {"MacAddress", eni.mac_address},
+            {"PrivateIpAddress", eni.PrimaryIp()},
+            {"PrivateDnsName", model::PrivateDnsName(p.region, eni.PrimaryIp())},
+            {"PrivateIpAddresses", ips},
+            {"RequesterManaged", eni.requester_managed},
+            {"SourceDestCheck", eni.source_dest_check},
+            {"Status", eni.Status()},
+            {"TagSet", TagsView(eni.tags)}};
+  if (eni.requester_managed) v["RequesterId"] = eni.requester_id;
+  if (eni.attachment) v["Attachment"] = AttachmentView(*eni.attachment);
+  if (auto a = AssociationView(p, eni, eni.PrimaryIp())) v["Association"] = *a;
+  return v;
 }
 
 }  // namespace openvpc::api

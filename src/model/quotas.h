@@ -22,7 +22,9 @@ struct Quotas {
       {"active-vpc-peering-connections-per-vpc", 50},       // T5, L11433
       {"outstanding-vpc-peering-connection-requests", 25},  // T5, L11434
       {"tags-per-resource", 50},
+      {"nat-gateways-per-availability-zone", 5},  // L11395, L8267: pending and available count
       {"elastic-ips-per-region", 5},           // L11384, EIP-15, S5
+      {"placement-groups-per-region", 500},    // AWS default (§8 [EXT])
       {"key-pairs-per-region", 5000},          // KP-2 (inventory-ec2-network-security §1)
       {"security-groups-per-region", 2500},    // L11423
       {"rules-per-security-group", 60},

@@ -178,6 +178,7 @@ struct NetworkInterface {
   bool requester_managed = false;                // made by openvpc for its own resources
   std::string requester_id;                      // who made it, when requester-managed
   std::optional<NetworkInterfaceAttachment> attachment;
+  std::string public_ip;  // the public IPv4 address AWS gives at launch (not an Elastic IP)
   TagList tags;
 
   const std::string& PrimaryIp() const { return private_ips.front().address; }
@@ -200,6 +201,20 @@ struct Address {
   TagList tags;
 };
 
+// A NAT gateway (guide §1.8, K). Time-driven states are derived from the stored ones
+// (model/nat_gateway.h): "pending" reads as available once created, "deleting" as deleted.
+struct NatGateway {
+  std::string id, owner_id;  // nat-…
+  std::string subnet_id, vpc_id;
+  std::string connectivity_type = "public";  // public | private
+  std::string state = "pending";             // stored: pending | failed | deleting
+  std::string failure_code, failure_message;
+  std::string create_time, delete_time;      // ISO 8601; delete_time also when it failed
+  // Its primary address: the requester-managed interface and, when public, the Elastic IP.
+  std::string allocation_id, network_interface_id, private_ip, public_ip, association_id;
+  TagList tags;
+};
+
 // A VPC peering connection lives in the requester's partition; the accepter's account and
 // Region see it through AccepterVpcInfo (one record, two views).
 struct VpcPeeringConnectionVpcInfo {
@@ -217,6 +232,24 @@ struct VpcPeeringConnection {
   TagList tags;
 };
 
+// An instance, the networking side: its interfaces (attachment.instance_id == id) carry its
+// addresses, groups and source/destination check.
+struct Instance {
+  std::string id, owner_id, reservation_id;  // i-…, r-…
+  std::string image_id, instance_type, key_name;
+  std::string user_data;  // base64, as sent
+  std::string client_token;
+  std::string subnet_id, vpc_id, availability_zone, placement_group, tenancy = "default";
+  std::string state = "running";  // pending | running | stopping | stopped | shutting-down | terminated
+  std::string state_transition_reason;
+  std::string launch_time, terminated_at;  // ISO 8601
+  int ami_launch_index = 0;
+  bool auto_public_ip = false;  // the primary interface gets a public IPv4 address at each start
+  bool disable_api_termination = false;
+  std::string shutdown_behavior = "stop";
+  TagList tags;
+};
+
 struct KeyPair {
   std::string id;  // key-…
   std::string owner_id;
@@ -225,6 +258,18 @@ struct KeyPair {
   std::string fingerprint;
   std::string public_key;   // OpenSSH form ("ssh-rsa AAAA… name"), what instances receive
   std::string create_time;  // ISO 8601
+  TagList tags;
+};
+
+// A placement group (inventory-ec2-network-security §8). Addressed by name in most calls; kept by id.
+struct PlacementGroup {
+  std::string group_id;  // pg-…
+  std::string owner_id;
+  std::string group_name;          // unique per account and Region (PG-2)
+  std::string strategy = "cluster";  // cluster | spread | partition
+  int partition_count = 0;         // partition groups only
+  std::string spread_level;        // spread groups only: rack
+  std::string state = "available";
   TagList tags;
 };
 

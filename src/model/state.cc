@@ -39,6 +39,12 @@ std::string NowIso8601() {
   return out;
 }
 
+int64_t SecondsSince(const std::string& iso8601) {
+  std::tm tm{};
+  if (iso8601.empty() || !strptime(iso8601.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return 0;
+  return static_cast<int64_t>(std::time(nullptr) - timegm(&tm));
+}
+
 std::string NewId(const std::string& prefix) {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   static const char* kHex = "0123456789abcdef";
@@ -134,8 +140,9 @@ std::string ResourceTypeOf(const std::string& id) {
       {"eigw-", "egress-only-internet-gateway"}, {"dopt-", "dhcp-options"},
       {"acl-", "network-acl"},   {"sg-", "security-group"},
       {"key-", "key-pair"},      {"sgr-", "security-group-rule"},
-      {"eni-", "network-interface"}, {"eipalloc-", "elastic-ip"},
-      {"pcx-", "vpc-peering-connection"},
+      {"eni-", "network-interface"}, {"eipalloc-", "elastic-ip"}, {"i-", "instance"},
+      {"pcx-", "vpc-peering-connection"}, {"pg-", "placement-group"},
+      {"nat-", "natgateway"},
   };
   for (auto [prefix, type] : kTypes)
     if (id.rfind(prefix, 0) == 0) return type;
@@ -167,6 +174,11 @@ TagList& TagsOf(Partition& p, const std::string& id) {
     for (auto& r : sg->rules)
       if (r.id == id) return r.tags;
   }
+  if (type == "instance") {
+    auto it = p.instances.find(id);
+    if (it == p.instances.end()) Fail("InvalidInstanceID.NotFound", "The instance ID '" + id + "' does not exist");
+    return it->second.tags;
+  }
   if (type == "network-interface") {
     auto it = p.network_interfaces.find(id);
     if (it == p.network_interfaces.end())
@@ -183,6 +195,17 @@ TagList& TagsOf(Partition& p, const std::string& id) {
     auto it = p.vpc_peering_connections.find(id);
     if (it == p.vpc_peering_connections.end())
       Fail("InvalidVpcPeeringConnectionID.NotFound", "The vpcPeeringConnection ID '" + id + "' does not exist");
+    return it->second.tags;
+  }
+  if (type == "natgateway") {
+    auto it = p.nat_gateways.find(id);
+    if (it == p.nat_gateways.end()) Fail("NatGatewayNotFound", "NAT gateway " + id + " was not found");
+    return it->second.tags;
+  }
+  if (type == "placement-group") {
+    auto it = p.placement_groups.find(id);
+    if (it == p.placement_groups.end())
+      Fail("InvalidPlacementGroup.Unknown", "The Placement Group '" + id + "' is unknown.");
     return it->second.tags;
   }
   if (type == "key-pair") {

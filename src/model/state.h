@@ -3,6 +3,7 @@
 // prefix, so the store needs nothing but the id to find what changed.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <set>
 #include <string>
@@ -26,9 +27,12 @@ struct Partition {
   std::map<std::string, NetworkAcl> network_acls;
   std::map<std::string, SecurityGroup> security_groups;
   std::map<std::string, KeyPair> key_pairs;  // by id (key-…); names are unique per partition
+  std::map<std::string, PlacementGroup> placement_groups;  // by id (pg-…); names are unique per partition
   std::map<std::string, NetworkInterface> network_interfaces;
+  std::map<std::string, Instance> instances;
   std::map<std::string, Address> addresses;  // by allocation id
   std::map<std::string, VpcPeeringConnection> vpc_peering_connections;  // in the requester's partition
+  std::map<std::string, NatGateway> nat_gateways;
 };
 
 class State;
@@ -67,6 +71,8 @@ class State {
 
 // The current time as EC2 writes timestamps: ISO 8601, UTC, milliseconds.
 std::string NowIso8601();
+// Seconds from an ISO 8601 UTC time to now (negative when it lies ahead; 0 when unparsable).
+int64_t SecondsSince(const std::string& iso8601);
 
 // A fresh id with AWS's 17 hex digits: NewId("vpc") -> "vpc-0a1b2c3d4e5f60718".
 std::string NewId(const std::string& prefix);

@@ -1,6 +1,6 @@
 // VPC peering connections: rules T1-T6, B7, B8, G13, G16, AA1 (see vpc_peering.h).
 //
-// Error codes come from the EC2 API Reference's error list (errors-overview): 
+// Error codes come from the EC2 API Reference's error list (errors-overview):
 // InvalidVpcPeeringConnectionID.NotFound, InvalidStateTransition ("not in the correct state for
 // the request, e.g. accepting a request that has failed or was rejected"),
 // VpcPeeringConnectionAlreadyExists, OutstandingVpcPeeringConnectionLimitExceeded,

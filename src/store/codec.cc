@@ -34,6 +34,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SecurityGroup, id, owner_id, vpc
                                                 egress_modified, tags)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(KeyPair, id, owner_id, key_name, key_type, fingerprint, public_key,
                                                 create_time, tags)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PlacementGroup, group_id, owner_id, group_name, strategy,
+                                                partition_count, spread_level, state, tags)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PrivateIpAddress, address, primary)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(NetworkInterfaceAttachment, attachment_id, instance_id,
                                                 instance_owner_id, device_index, network_card_index,
@@ -45,6 +47,10 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(VpcPeeringConnectionVpcInfo, own
                                                 cidr_blocks, ipv6_cidr_blocks, allow_dns_resolution_from_remote_vpc)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(VpcPeeringConnection, id, requester, accepter, status_code,
                                                 status_message, expiration_time, tags)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(NatGateway, id, owner_id, subnet_id, vpc_id, connectivity_type, state,
+                                                failure_code, failure_message, create_time, delete_time,
+                                                allocation_id, network_interface_id, private_ip, public_ip,
+                                                association_id, tags)
 }  // namespace openvpc::model
 
 // std::optional members: absent or null in JSON.
@@ -60,7 +66,13 @@ namespace openvpc::model {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(NetworkInterface, id, owner_id, subnet_id, vpc_id, availability_zone,
                                                 description, mac_address, private_ips, ipv6_addresses, group_ids,
                                                 source_dest_check, interface_type, requester_managed, requester_id,
-                                                attachment, tags)
+                                                attachment, public_ip, tags)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Instance, id, owner_id, reservation_id, image_id, instance_type,
+                                                key_name, user_data, client_token, subnet_id, vpc_id,
+                                                availability_zone, placement_group, tenancy, state,
+                                                state_transition_reason, launch_time, terminated_at,
+                                                ami_launch_index, auto_public_ip, disable_api_termination,
+                                                shutdown_behavior, tags)
 }  // namespace openvpc::model
 
 namespace openvpc::store {
@@ -83,9 +95,12 @@ bool WithMap(Partition& p, const std::string& id, Fn&& fn) {
   if (is("acl-")) return fn(p.network_acls), true;
   if (is("sg-")) return fn(p.security_groups), true;
   if (is("key-")) return fn(p.key_pairs), true;
+  if (is("pg-")) return fn(p.placement_groups), true;
   if (is("eni-")) return fn(p.network_interfaces), true;
+  if (is("i-")) return fn(p.instances), true;
   if (is("eipalloc-")) return fn(p.addresses), true;
   if (is("pcx-")) return fn(p.vpc_peering_connections), true;
+  if (is("nat-")) return fn(p.nat_gateways), true;
   return false;
 }
 

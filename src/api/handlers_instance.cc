@@ -1,0 +1,376 @@
+// Instances, the networking side: RunInstances, DescribeInstances, Start/Stop/Reboot/Terminate,
+// DescribeInstanceStatus, Describe/ModifyInstanceAttribute.
+#include <map>
+
+#include "api/describe.h"
+#include "api/handlers.h"
+#include "model/catalogue.h"
+#include "model/error.h"
+#include "model/instance.h"
+#include "model/network_interface.h"
+
+namespace openvpc::api {
+namespace {
+
+// Items are one reservation per instance, merged back by reservation after filtering and
+// paging, so that filters and MaxResults count instances as AWS's do.
+DescribeSpec DescribeInstancesSpec() {
+  DescribeSpec spec{.ids_member = "InstanceIds", .id_path = "InstanceId", .list_member = "Reservations",
+                    .not_found_code = "InvalidInstanceID.NotFound", .not_found_noun = "instance",
+                    .taggable = false, .sort_paths = {"InstanceId"},
+                    .malformed_code = "InvalidInstanceID.Malformed", .max_results_excludes_ids = true};
+  const std::pair<const char*, const char*> kFilters[] = {
+      {"architecture", "Architecture"},
+      {"availability-zone", "Placement.AvailabilityZone"},
+      {"client-token", "ClientToken"},
+      {"dns-name", "PublicDnsName"},
+      {"image-id", "ImageId"},
+      {"instance-id", "InstanceId"},
+      {"instance-state-code", "State.Code"},
+      {"instance-state-name", "State.Name"},
+      {"instance-type", "InstanceType"},
+      {"instance.group-id", "SecurityGroups.GroupId"},
+      {"instance.group-name", "SecurityGroups.GroupName"},
+      {"ip-address", "PublicIpAddress"},
+      {"key-name", "KeyName"},
+      {"launch-index", "AmiLaunchIndex"},
+      {"launch-time", "LaunchTime"},
+      {"network-interface.addresses.association.public-ip", "NetworkInterfaces.PrivateIpAddresses.Association.PublicIp"},
+      {"network-interface.addresses.primary", "NetworkInterfaces.PrivateIpAddresses.Primary"},
+      {"network-interface.addresses.private-ip-address", "NetworkInterfaces.PrivateIpAddresses.PrivateIpAddress"},
+      {"network-interface.association.public-ip", "NetworkInterfaces.Association.PublicIp"},
+      {"network-interface.attachment.attachment-id", "NetworkInterfaces.Attachment.AttachmentId"},
+      {"network-interface.attachment.delete-on-termination", "NetworkInterfaces.Attachment.DeleteOnTermination"},
+      {"network-interface.attachment.device-index", "NetworkInterfaces.Attachment.DeviceIndex"},
+      {"network-interface.attachment.status", "NetworkInterfaces.Attachment.Status"},
+      {"network-interface.description", "NetworkInterfaces.Description"},
+      {"network-interface.group-id", "NetworkInterfaces.Groups.GroupId"},
+      {"network-interface.group-name", "NetworkInterfaces.Groups.GroupName"},
+      {"network-interface.ipv6-addresses.ipv6-address", "NetworkInterfaces.Ipv6Addresses.Ipv6Address"},
+      {"network-interface.mac-address", "NetworkInterfaces.MacAddress"},
+      {"network-interface.network-interface-id", "NetworkInterfaces.NetworkInterfaceId"},
+      {"network-interface.owner-id", "NetworkInterfaces.OwnerId"},
+      {"network-interface.private-dns-name", "NetworkInterfaces.PrivateDnsName"},
+      {"network-interface.source-dest-check", "NetworkInterfaces.SourceDestCheck"},
+      {"network-interface.status", "NetworkInterfaces.Status"},
+      {"network-interface.subnet-id", "NetworkInterfaces.SubnetId"},
+      {"network-interface.vpc-id", "NetworkInterfaces.VpcId"},
+      {"placement-group-name", "Placement.GroupName"},
+      {"platform-details", "PlatformDetails"},
+      {"private-dns-name", "PrivateDnsName"},
+      {"private-ip-address", "PrivateIpAddress"},
+      {"reason", "StateTransitionReason"},
+      {"root-device-type", "RootDeviceType"},
+      {"source-dest-check", "SourceDestCheck"},
+      {"subnet-id", "SubnetId"},
+      {"tenancy", "Placement.Tenancy"},
+      {"virtualization-type", "VirtualizationType"},
+      {"vpc-id", "VpcId"},
+  };
+  for (auto [name, path] : kFilters) spec.filters.push_back({name, {path}});
+  for (const char* f : {"owner-id", "reservation-id", "requester-id"}) spec.filters.push_back({f, {}});
+  return spec;
+}
+
+// The members of NetworkInterface that InstanceNetworkInterface also has.
+json InstanceInterfaceView(const model::Partition& p, const model::NetworkInterface& eni) {
+  json full = NetworkInterfaceView(p, eni);
+  json out = json::object();
+  for (const char* k : {"Association", "Attachment", "Description", "Groups", "Ipv6Addresses", "MacAddress",
+                        "NetworkInterfaceId", "OwnerId", "PrivateDnsName", "PrivateIpAddress", "PrivateIpAddresses",
+                        "SourceDestCheck", "Status", "SubnetId", "VpcId", "InterfaceType"})
+    if (full.contains(k)) out[k] = full[k];
+  if (out.contains("Attachment")) out["Attachment"].erase("InstanceId"), out["Attachment"].erase("InstanceOwnerId");
+  return out;
+}
+
+json StateView(const std::string& state) { return {{"Code", model::StateCode(state)}, {"Name", state}}; }
+
+json InstanceView(const model::Partition& p, const model::Instance& i) {
+  json v = {{"InstanceId", i.id},
+            {"ImageId", i.image_id},
+            {"InstanceType", i.instance_type},
+            {"LaunchTime", i.launch_time},
+            {"State", StateView(i.state)},
+            {"StateTransitionReason", i.state_transition_reason},
+            {"AmiLaunchIndex", i.ami_launch_index},
+            {"Placement", {{"AvailabilityZone", i.availability_zone}, {"GroupName", i.placement_group},
+                           {"Tenancy", i.tenancy}}},
+            {"Monitoring", {{"State", "disabled"}}},
+            {"Architecture", "x86_64"},
+            {"RootDeviceType", "ebs"},
+            {"RootDeviceName", "/dev/xvda"},
+            {"VirtualizationType", "hvm"},
+            {"Hypervisor", "xen"},
+            {"EbsOptimized", false},
+            {"EnaSupport", true},
+            {"PlatformDetails", "Linux/UNIX"},
+            {"ClientToken", i.client_token},
+            {"PrivateDnsName", ""},
+            {"PublicDnsName", ""},
+            {"Tags", TagsView(i.tags)}};
+  if (!i.key_name.empty()) v["KeyName"] = i.key_name;
+  if (i.state != "terminated") {
+    v["SubnetId"] = i.subnet_id;
+    v["VpcId"] = i.vpc_id;
+  }
+  json enis = json::array();
+  for (const auto* eni : model::InterfacesOf(p, i.id)) {
+    enis.push_back(InstanceInterfaceView(p, *eni));
+    if (eni->attachment->device_index != 0) continue;
+    v["PrivateIpAddress"] = eni->PrimaryIp();
+    v["PrivateDnsName"] = model::PrivateDnsName(p.region, eni->PrimaryIp());
+    v["SecurityGroups"] = GroupsView(p, eni->group_ids);
+    v["SourceDestCheck"] = eni->source_dest_check;
+    if (auto a = AssociationView(p, *eni, eni->PrimaryIp())) {
+      v["PublicIpAddress"] = (*a)["PublicIp"];
+      v["PublicDnsName"] = (*a)["PublicDnsName"];
+    }
+    if (!eni->ipv6_addresses.empty()) v["Ipv6Address"] = eni->ipv6_addresses.front();
+  }
+  v["NetworkInterfaces"] = enis;
+  if (!v.contains("SecurityGroups")) v["SecurityGroups"] = json::array();
+  return v;
+}
+
+json ReservationView(const model::Partition& p, const model::Instance& i) {
+  return {{"ReservationId", i.reservation_id}, {"OwnerId", i.owner_id}, {"Groups", json::array()},
+          {"Instances", json::array({InstanceView(p, i)})}};
+}
+
+// Terminated instances stay visible for about an hour, as AWS's do.
+bool Visible(const model::Instance& i) {
+  return i.state != "terminated" || model::SecondsSince(i.terminated_at) < 3600;
+}
+
+json DescribeInstances(Call& c) {
+  static const DescribeSpec spec = DescribeInstancesSpec();
+  std::vector<json> items;
+  for (const auto& [id, i] : c.p().instances)
+    if (Visible(i)) {
+      json r = ReservationView(c.p(), i);
+      json inst = r["Instances"][0];
+      inst["ReservationId"] = r["ReservationId"];  // for the filters below; removed before encoding
+      inst["OwnerId"] = r["OwnerId"];
+      items.push_back(inst);
+    }
+  // Filters that read the reservation: resolved here, then the engine sees instance items.
+  json in = c.in;
+  std::map<std::string, std::vector<std::string>> reservation_filters;
+  json kept = json::array();
+  for (const auto& f : in.value("Filters", json::array())) {
+    std::string name = f.value("Name", "");
+    if (name == "owner-id" || name == "reservation-id" || name == "requester-id")
+      reservation_filters[name] = f.value("Values", std::vector<std::string>{});
+    else kept.push_back(f);
+  }
+  in["Filters"] = kept;
+  std::erase_if(items, [&](const json& i) {
+    for (const auto& [name, values] : reservation_filters) {
+      std::string have = name == "owner-id" ? i.value("OwnerId", "") : name == "reservation-id" ? i.value("ReservationId", "") : "";
+      if (std::none_of(values.begin(), values.end(), [&](const std::string& v) { return WildcardMatch(v, have); }))
+        return true;
+    }
+    return false;
+  });
+  // Tag filters read the instance's Tags.
+  DescribeSpec tagged = spec;
+  tagged.taggable = true;
+  tagged.list_member = "Instances";
+  json page = Describe(tagged, in, std::move(items));
+  json reservations = json::array();
+  std::map<std::string, size_t> index;
+  for (auto& inst : page["Instances"]) {
+    std::string rid = inst["ReservationId"], owner = inst["OwnerId"];
+    inst.erase("ReservationId");
+    inst.erase("OwnerId");
+    auto it = index.find(rid);
+    if (it == index.end()) {
+      index[rid] = reservations.size();
+      reservations.push_back({{"ReservationId", rid}, {"OwnerId", owner}, {"Groups", json::array()},
+                              {"Instances", json::array()}});
+      it = index.find(rid);
+    }
+    reservations[it->second]["Instances"].push_back(inst);
+  }
+  json out = {{"Reservations", reservations}};
+  if (page.contains("NextToken")) out["NextToken"] = page["NextToken"];
+  return out;
+}
+
+std::optional<bool> OptBool(const json& in, const char* member) {
+  if (!in.contains(member)) return std::nullopt;
+  return in[member].get<bool>();
+}
+
+json RunInstances(Call& c) {
+  model::RunInstancesArgs a{.image_id = Str(c.in, "ImageId"),
+                            .instance_type = c.in.value("InstanceType", "m1.small"),
+                            .key_name = Str(c.in, "KeyName"),
+                            .user_data = Str(c.in, "UserData"),
+                            .client_token = Str(c.in, "ClientToken"),
+                            .min_count = c.in.value("MinCount", 1),
+                            .max_count = c.in.value("MaxCount", 1),
+                            .subnet_id = Str(c.in, "SubnetId"),
+                            .group_ids = StrList(c.in, "SecurityGroupIds"),
+                            .group_names = StrList(c.in, "SecurityGroups"),
+                            .private_ip_address = Str(c.in, "PrivateIpAddress"),
+                            .ipv6_address_count = c.in.value("Ipv6AddressCount", 0),
+                            .disable_api_termination = Bool(c.in, "DisableApiTermination"),
+                            .shutdown_behavior = c.in.value("InstanceInitiatedShutdownBehavior", "stop")};
+  for (const auto& ip : c.in.value("Ipv6Addresses", json::array())) a.ipv6_addresses.push_back(ip.value("Ipv6Address", ""));
+  if (c.in.contains("Placement")) {
+    const json& pl = c.in["Placement"];
+    a.availability_zone = pl.value("AvailabilityZone", "");
+    a.placement_group = pl.value("GroupName", "");
+    a.tenancy = pl.value("Tenancy", "default");
+  }
+  for (const auto& n : c.in.value("NetworkInterfaces", json::array())) {
+    model::LaunchInterface li{.device_index = n.value("DeviceIndex", 0),
+                              .network_interface_id = n.value("NetworkInterfaceId", ""),
+                              .subnet_id = n.value("SubnetId", ""),
+                              .description = n.value("Description", ""),
+                              .group_ids = n.value("Groups", std::vector<std::string>{}),
+                              .private_ip_address = n.value("PrivateIpAddress", ""),
+                              .secondary_private_ip_count = n.value("SecondaryPrivateIpAddressCount", 0),
+                              .ipv6_address_count = n.value("Ipv6AddressCount", 0),
+                              .associate_public_ip = OptBool(n, "AssociatePublicIpAddress"),
+                              .delete_on_termination = OptBool(n, "DeleteOnTermination")};
+    for (const auto& ip : n.value("PrivateIpAddresses", json::array()))
+      li.private_ips.emplace_back(ip.value("PrivateIpAddress", ""), ip.value("Primary", false));
+    for (const auto& ip : n.value("Ipv6Addresses", json::array())) li.ipv6_addresses.push_back(ip.value("Ipv6Address", ""));
+    a.interfaces.push_back(li);
+  }
+  // TagSpecifications may tag the instance and the interfaces it creates.
+  for (const auto& s : c.in.value("TagSpecifications", json::array())) {
+    std::string type = s.value("ResourceType", "");
+    model::TagList tags = model::TagsFor({{type, TagListOf(s.value("Tags", json::array()))}}, type, c.tx.quotas);
+    if (type == "instance") a.instance_tags = tags;
+    else if (type == "network-interface") a.interface_tags = tags;
+    else if (type != "volume")
+      model::Fail("InvalidParameterValue", "'" + type + "' is not a valid taggable resource type for this operation.");
+  }
+  auto launched = model::RunInstances(c.tx, a);
+  json instances = json::array();
+  std::string reservation;
+  for (const auto* i : launched) {
+    json v = InstanceView(c.p(), *i);
+    v["State"] = StateView("pending");  // running on the next Describe
+    instances.push_back(v);
+    reservation = i->reservation_id;
+  }
+  return {{"ReservationId", reservation}, {"OwnerId", c.p().account_id}, {"Groups", json::array()},
+          {"Instances", instances}};
+}
+
+json StateChanges(const std::vector<model::StateChange>& changes) {
+  json out = json::array();
+  for (const auto& ch : changes)
+    out.push_back({{"InstanceId", ch.instance_id}, {"PreviousState", StateView(ch.previous)},
+                   {"CurrentState", StateView(ch.current)}});
+  return out;
+}
+
+json StartInstances(Call& c) {
+  return {{"StartingInstances", StateChanges(model::StartInstances(c.tx, StrList(c.in, "InstanceIds")))}};
+}
+json StopInstances(Call& c) {
+  return {{"StoppingInstances", StateChanges(model::StopInstances(c.tx, StrList(c.in, "InstanceIds")))}};
+}
+json TerminateInstances(Call& c) {
+  return {{"TerminatingInstances", StateChanges(model::TerminateInstances(c.tx, StrList(c.in, "InstanceIds")))}};
+}
+json RebootInstances(Call& c) {
+  model::RebootInstances(c.tx, StrList(c.in, "InstanceIds"));
+  return json::object();
+}
+
+const DescribeSpec kDescribeInstanceStatus = {
+    .ids_member = "InstanceIds", .id_path = "InstanceId", .list_member = "InstanceStatuses",
+    .not_found_code = "InvalidInstanceID.NotFound", .not_found_noun = "instance",
+    .filters = {{"availability-zone", {"AvailabilityZone"}},
+                {"instance-state-code", {"InstanceState.Code"}},
+                {"instance-state-name", {"InstanceState.Name"}},
+                {"instance-status.status", {"InstanceStatus.Status"}},
+                {"instance-status.reachability", {"InstanceStatus.Details.Status"}},
+                {"system-status.status", {"SystemStatus.Status"}},
+                {"system-status.reachability", {"SystemStatus.Details.Status"}}},
+    .taggable = false};
+
+json DescribeInstanceStatus(Call& c) {
+  bool all = Bool(c.in, "IncludeAllInstances");
+  std::vector<json> items;
+  for (const auto& [id, i] : c.p().instances) {
+    if (!Visible(i) || (!all && i.state != "running")) continue;
+    json ok = i.state == "running"
+                  ? json{{"Status", "ok"}, {"Details", json::array({{{"Name", "reachability"}, {"Status", "passed"}}})}}
+                  : json{{"Status", "not-applicable"}};
+    items.push_back({{"InstanceId", id}, {"AvailabilityZone", i.availability_zone}, {"InstanceState", StateView(i.state)},
+                     {"InstanceStatus", ok}, {"SystemStatus", ok}});
+  }
+  return Describe(kDescribeInstanceStatus, c.in, std::move(items));
+}
+
+json DescribeInstanceAttribute(Call& c) {
+  const model::Instance& i = model::GetInstance(c.p(), Str(c.in, "InstanceId"));
+  std::string attr = Str(c.in, "Attribute");
+  json out = {{"InstanceId", i.id}};
+  auto interfaces = model::InterfacesOf(c.p(), i.id);
+  const model::NetworkInterface* eth0 = interfaces.empty() ? nullptr : interfaces.front();
+  if (attr == "instanceType") out["InstanceType"] = {{"Value", i.instance_type}};
+  else if (attr == "userData") {
+    out["UserData"] = json::object();
+    if (!i.user_data.empty()) out["UserData"]["Value"] = i.user_data;
+  } else if (attr == "groupSet") out["Groups"] = eth0 ? GroupsView(c.p(), eth0->group_ids) : json::array();
+  else if (attr == "sourceDestCheck") out["SourceDestCheck"] = {{"Value", eth0 ? eth0->source_dest_check : true}};
+  else if (attr == "disableApiTermination") out["DisableApiTermination"] = {{"Value", i.disable_api_termination}};
+  else if (attr == "instanceInitiatedShutdownBehavior")
+    out["InstanceInitiatedShutdownBehavior"] = {{"Value", i.shutdown_behavior}};
+  else if (attr == "rootDeviceName") out["RootDeviceName"] = {{"Value", "/dev/xvda"}};
+  else if (attr == "ebsOptimized") out["EbsOptimized"] = {{"Value", false}};
+  else if (attr == "enaSupport") out["EnaSupport"] = {{"Value", true}};
+  else if (attr == "disableApiStop") out["DisableApiStop"] = {{"Value", false}};
+  else if (attr == "blockDeviceMapping") out["BlockDeviceMappings"] = json::array();
+  else model::Fail("InvalidParameterValue", "Value (" + attr + ") for parameter attribute is not supported.");
+  return out;
+}
+
+json ModifyInstanceAttribute(Call& c) {
+  std::string id = Str(c.in, "InstanceId");
+  model::GetInstance(c.p(), id);
+  // Either the Attribute/Value pair or one of the typed members.
+  std::string attr = Str(c.in, "Attribute");
+  std::string value = c.in.contains("Value") ? c.in["Value"].value("Value", "") : "";
+  int n = 0;
+  if (c.in.contains("Groups") || attr == "groupSet") model::SetInstanceGroups(c.tx, id, StrList(c.in, "Groups")), ++n;
+  if (auto v = AttrBool(c.in, "SourceDestCheck")) model::SetInstanceSourceDestCheck(c.tx, id, *v), ++n;
+  else if (attr == "sourceDestCheck") model::SetInstanceSourceDestCheck(c.tx, id, value == "true"), ++n;
+  if (c.in.contains("UserData")) model::SetInstanceUserData(c.tx, id, c.in["UserData"].value("Value", "")), ++n;
+  else if (attr == "userData") model::SetInstanceUserData(c.tx, id, value), ++n;
+  if (c.in.contains("InstanceType")) model::SetInstanceType(c.tx, id, c.in["InstanceType"].value("Value", "")), ++n;
+  else if (attr == "instanceType") model::SetInstanceType(c.tx, id, value), ++n;
+  if (auto v = AttrBool(c.in, "DisableApiTermination")) model::SetInstanceDisableApiTermination(c.tx, id, *v), ++n;
+  else if (attr == "disableApiTermination") model::SetInstanceDisableApiTermination(c.tx, id, value == "true"), ++n;
+  if (c.in.contains("InstanceInitiatedShutdownBehavior"))
+    model::SetInstanceShutdownBehavior(c.tx, id, c.in["InstanceInitiatedShutdownBehavior"].value("Value", "")), ++n;
+  else if (attr == "instanceInitiatedShutdownBehavior") model::SetInstanceShutdownBehavior(c.tx, id, value), ++n;
+  if (n == 0) model::Fail("MissingParameter", "The request must contain exactly one attribute to modify.");
+  return json::object();
+}
+
+}  // namespace
+
+void RegisterInstanceHandlers() {
+  model::RegisterInstanceRules();
+  Register("RunInstances", RunInstances, true);
+  Register("DescribeInstances", DescribeInstances, false);
+  Register("StartInstances", StartInstances, true);
+  Register("StopInstances", StopInstances, true);
+  Register("TerminateInstances", TerminateInstances, true);
+  Register("RebootInstances", RebootInstances, true);
+  Register("DescribeInstanceStatus", DescribeInstanceStatus, false);
+  Register("DescribeInstanceAttribute", DescribeInstanceAttribute, false);
+  Register("ModifyInstanceAttribute", ModifyInstanceAttribute, true);
+}
+
+}  // namespace openvpc::api

@@ -1,0 +1,37 @@
+// AWS's catalogues that instances draw on: instance types with their network limits
+// (inventory-ec2-network-security.md §7.4), a small fixed set of images, and placement-group
+// eligibility (§8, PG-3).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace openvpc::model {
+
+struct InstanceTypeInfo {
+  std::string name;                 // "t2.micro"
+  int max_interfaces = 0;           // §7.4
+  int ipv4_per_interface = 0;       // includes the primary address
+  int ipv6_per_interface = 0;       // 0: IPv6 not supported
+  int vcpus = 1;
+  int memory_mib = 1024;
+  bool cluster_placement = false;   // PG-3
+};
+
+const std::vector<InstanceTypeInfo>& InstanceTypes();
+const InstanceTypeInfo* FindInstanceType(std::string_view name);
+
+struct ImageInfo {
+  std::string image_id, name, description;
+  std::string architecture = "x86_64";
+  std::string platform_details = "Linux/UNIX";
+  std::string root_device_name = "/dev/xvda";
+  std::string owner_id = "137112412989";  // amazon
+  std::string owner_alias = "amazon";
+  std::string creation_date;
+};
+// The fixed catalogue DescribeImages serves (RunInstances takes any image id).
+const std::vector<ImageInfo>& Images();
+
+}  // namespace openvpc::model

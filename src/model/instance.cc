@@ -1,0 +1,425 @@
+#include "model/instance.h"
+
+#include <algorithm>
+
+#include "model/address.h"
+#include "model/catalogue.h"
+#include "model/internal.h"
+#include "model/key_pair.h"
+#include "model/network_interface.h"
+#include "model/security_group.h"
+
+namespace openvpc::model {
+using namespace internal;
+
+namespace {
+
+const InstanceTypeInfo& TypeOrFail(const std::string& type) {
+  const InstanceTypeInfo* t = FindInstanceType(type);
+  if (!t) Fail("InvalidParameterValue", "Invalid value '" + type + "' for InstanceType.");
+  return *t;
+}
+
+bool Live(const Instance& i) { return i.state != "terminated"; }
+
+// A free public IPv4 address of the pool: held by no Elastic IP and no interface, anywhere.
+std::string AllocatePublicIp(const Tx& tx) {
+  net::Cidr4 pool = *net::ParseCidr4(tx.state->public_ipv4_pool);
+  std::set<uint32_t> used;
+  for (const auto& [key, part] : tx.state->partitions)
+    for (const auto& [id, eni] : part.network_interfaces)
+      if (!eni.public_ip.empty()) used.insert(net::ParseIpv4(eni.public_ip)->value);
+  for (uint32_t ip = pool.Network().value + 1; ip < pool.Last().value; ++ip) {
+    std::string text = net::Ipv4{ip}.ToString();
+    if (!used.count(ip) && !PublicIpv4InUse(tx, text)) return text;
+  }
+  Fail("InsufficientAddressCapacity", "There are no public IPv4 addresses left in the pool " +
+                                          tx.state->public_ipv4_pool + ".");
+}
+
+bool HasElasticIp(const Partition& p, const NetworkInterface& eni) {
+  return std::any_of(p.addresses.begin(), p.addresses.end(),
+                     [&](const auto& kv) { return kv.second.network_interface_id == eni.id; });
+}
+
+NetworkInterface* PrimaryInterface(Partition& p, const std::string& instance_id) {
+  for (auto& [id, eni] : p.network_interfaces)
+    if (eni.attachment && eni.attachment->instance_id == instance_id && eni.attachment->device_index == 0) return &eni;
+  return nullptr;
+}
+
+// The only interface of an instance, for attributes that act on it.
+NetworkInterface& SoleInterface(Tx& tx, const std::string& id) {
+  GetInstance(tx.p, id);
+  auto list = InterfacesOf(tx.p, id);
+  if (list.size() != 1)
+    Fail("InvalidInstanceID", "There are multiple interfaces attached to instance '" + id +
+                                  "'. Please specify an interface ID for the operation instead.");
+  return tx.p.network_interfaces.at(list.front()->id);
+}
+
+void RequireStopped(const Instance& i, const char* what) {
+  if (i.state != "stopped")
+    Fail("IncorrectInstanceState", "The instance '" + i.id + "' is not in the 'stopped' state; " + what +
+                                       " can only be changed while it is stopped.");
+}
+
+// Checks every interface of a launch before anything is created; returns the subnet of eth0.
+const Subnet& CheckLaunchInterfaces(Partition& p, const RunInstancesArgs& a, const InstanceTypeInfo& type) {
+  if (a.interfaces.empty()) Fail("MissingParameter", "The request must name a subnet or a network interface.");
+  if (static_cast<int>(a.interfaces.size()) > type.max_interfaces)
+    Fail("InvalidParameterValue", "Interface count " + std::to_string(a.interfaces.size()) +
+                                      " exceeds the limit for " + type.name);
+  std::set<int> indices;
+  for (const auto& li : a.interfaces) {
+    if (!indices.insert(li.device_index).second)
+      Fail("InvalidParameterValue", "Each network interface requires a unique device index.");
+    if (li.associate_public_ip && (a.interfaces.size() > 1 || li.device_index != 0))  // E4
+      Fail("InvalidParameterCombination", "The associatePublicIPAddress parameter cannot be specified when launching "
+                                          "with multiple network interfaces.");
+    if (!li.network_interface_id.empty()) {
+      const NetworkInterface& eni = GetNetworkInterface(p, li.network_interface_id);
+      if (eni.attachment) Fail("InvalidNetworkInterface.InUse", "Interface: [" + eni.id + "] in use.");
+      if (a.max_count > 1)
+        Fail("InvalidParameterCombination", "Cannot launch more than one instance with an existing network interface.");
+    }
+    int ipv4 = 1 + static_cast<int>(li.private_ips.size()) + li.secondary_private_ip_count;
+    int ipv6 = static_cast<int>(li.ipv6_addresses.size()) + li.ipv6_address_count;
+    if (ipv4 > type.ipv4_per_interface)
+      Fail("PrivateIpAddressLimitExceeded", "Number of private addresses will exceed limit for the instance type.");
+    if (ipv6 > type.ipv6_per_interface)
+      Fail("InvalidParameterValue", "Number of IPv6 addresses will exceed limit for instance type " + type.name + ".");
+  }
+  if (!indices.count(0)) Fail("InvalidParameterValue", "A network interface at device index 0 is required.");
+  const LaunchInterface& eth0 = *std::find_if(a.interfaces.begin(), a.interfaces.end(),
+                                              [](const LaunchInterface& li) { return li.device_index == 0; });
+  const std::string subnet_id = eth0.network_interface_id.empty()
+                                    ? eth0.subnet_id
+                                    : GetNetworkInterface(p, eth0.network_interface_id).subnet_id;
+  const Subnet& s = GetSubnet(p, subnet_id);
+  for (const auto& li : a.interfaces) {  // all interfaces in the zone of eth0
+    std::string sid = li.network_interface_id.empty() ? li.subnet_id : GetNetworkInterface(p, li.network_interface_id).subnet_id;
+    if (GetSubnet(p, sid).availability_zone != s.availability_zone)
+      Fail("InvalidParameterValue", "The network interfaces of an instance must be in the same availability zone.");
+  }
+  return s;
+}
+
+}  // namespace
+
+Instance& GetInstance(Partition& p, const std::string& id) {
+  auto it = p.instances.find(id);
+  if (it == p.instances.end()) Fail("InvalidInstanceID.NotFound", "The instance ID '" + id + "' does not exist");
+  return it->second;
+}
+
+int StateCode(const std::string& state) {
+  static const std::pair<const char*, int> kCodes[] = {{"pending", 0},   {"running", 16},  {"shutting-down", 32},
+                                                       {"terminated", 48}, {"stopping", 64}, {"stopped", 80}};
+  for (auto [name, code] : kCodes)
+    if (state == name) return code;
+  return 0;
+}
+
+std::string PublicDnsName(const std::string& region, const std::string& public_ip) {
+  std::string host = "ec2-" + public_ip;
+  std::replace(host.begin(), host.end(), '.', '-');
+  return host + (region == "us-east-1" ? ".compute-1.amazonaws.com" : "." + region + ".compute.amazonaws.com");
+}
+
+std::vector<const NetworkInterface*> InterfacesOf(const Partition& p, const std::string& instance_id) {
+  std::vector<const NetworkInterface*> out;
+  for (const auto& [id, eni] : p.network_interfaces)
+    if (eni.attachment && eni.attachment->instance_id == instance_id) out.push_back(&eni);
+  std::sort(out.begin(), out.end(), [](const auto* a, const auto* b) {
+    return a->attachment->device_index < b->attachment->device_index;
+  });
+  return out;
+}
+
+std::vector<Instance*> RunInstances(Tx& tx, const RunInstancesArgs& args) {
+  Partition& p = tx.p;
+  RunInstancesArgs a = args;
+  if (a.image_id.empty()) Fail("MissingParameter", "The request must contain the parameter ImageId");
+  if (a.min_count < 1 || a.max_count < a.min_count)
+    Fail("InvalidParameterValue", "Value (" + std::to_string(a.min_count) + ") for parameter minCount is invalid. "
+                                  "minCount must be at least 1 and no more than maxCount.");
+  const InstanceTypeInfo& type = TypeOrFail(a.instance_type);
+  if (!a.key_name.empty()) GetKeyPairByName(p, a.key_name);  // KP-8
+
+  if (a.interfaces.empty()) {
+    // P3: no subnet means a default subnet of the default VPC (in the zone asked for, if any).
+    std::string subnet_id = a.subnet_id;
+    if (subnet_id.empty()) {
+      for (const auto& [id, s] : p.subnets)
+        if (s.default_for_az && (a.availability_zone.empty() || s.availability_zone == a.availability_zone)) {
+          subnet_id = id;
+          break;
+        }
+      if (subnet_id.empty()) Fail("VPCIdNotSpecified", "No default VPC for this user");
+    }
+    const Subnet& s = GetSubnet(p, subnet_id);
+    std::vector<std::string> groups = a.group_ids;
+    for (const auto& name : a.group_names) groups.push_back(GetSecurityGroupByName(p, name, s.vpc_id).id);
+    a.interfaces.push_back({.device_index = 0, .subnet_id = subnet_id, .group_ids = groups,
+                            .private_ip_address = a.private_ip_address, .ipv6_addresses = a.ipv6_addresses,
+                            .ipv6_address_count = a.ipv6_address_count});
+  } else if (!a.subnet_id.empty() || !a.group_ids.empty() || !a.private_ip_address.empty()) {
+    Fail("InvalidParameterCombination", "Network interfaces and an instance-level subnet, security groups or "
+                                        "private IP address may not be specified on the same request.");
+  }
+  const Subnet& subnet = CheckLaunchInterfaces(p, a, type);
+  if (!a.availability_zone.empty() && a.availability_zone != subnet.availability_zone)
+    Fail("InvalidParameterValue", "The subnet " + subnet.id + " is not in availability zone " + a.availability_zone + ".");
+  if (a.max_count > 1 && (!a.interfaces[0].private_ip_address.empty() || !a.interfaces[0].ipv6_addresses.empty()))
+    Fail("InvalidParameterCombination", "Cannot specify a private IP address when launching more than one instance.");
+
+  // As many as the subnet has room for, at least MinCount (InsufficientFreeAddressesInSubnet).
+  int per_instance = 0;
+  for (const auto& li : a.interfaces)
+    if (li.network_interface_id.empty()) per_instance += 1 + static_cast<int>(li.private_ips.size()) + li.secondary_private_ip_count;
+  int count = a.max_count;
+  if (per_instance > 0) count = std::min<int64_t>(count, AvailableIpAddressCount(p, subnet) / per_instance);
+  if (count < a.min_count)
+    Fail("InsufficientFreeAddressesInSubnet", "There are not enough free addresses in subnet '" + subnet.id +
+                                                  "' to satisfy the requested number of instances.");
+
+  std::string reservation = NewId("r");
+  std::vector<Instance*> out;
+  for (int n = 0; n < count; ++n) {
+    Instance inst;
+    inst.id = NewId("i");
+    inst.owner_id = p.account_id;
+    inst.reservation_id = reservation;
+    inst.image_id = a.image_id;
+    inst.instance_type = type.name;
+    inst.key_name = a.key_name;
+    inst.user_data = a.user_data;
+    inst.client_token = a.client_token;
+    inst.subnet_id = subnet.id;
+    inst.vpc_id = subnet.vpc_id;
+    inst.availability_zone = subnet.availability_zone;
+    inst.placement_group = a.placement_group;
+    inst.tenancy = a.tenancy;
+    inst.launch_time = NowIso8601();
+    inst.ami_launch_index = n;
+    inst.disable_api_termination = a.disable_api_termination;
+    inst.shutdown_behavior = a.shutdown_behavior;
+    inst.tags = a.instance_tags;
+    Instance& stored = p.instances[inst.id] = std::move(inst);
+    tx.Touch(stored.id);
+    for (const auto& li : a.interfaces) {
+      std::string eni_id = li.network_interface_id;
+      bool created = eni_id.empty();
+      if (created)
+        eni_id = CreateNetworkInterface(tx, {.subnet_id = li.subnet_id,
+                                             .description = li.description,
+                                             .private_ip_address = li.private_ip_address,
+                                             .private_ips = li.private_ips,
+                                             .secondary_private_ip_count = li.secondary_private_ip_count,
+                                             .ipv6_addresses = li.ipv6_addresses,
+                                             .ipv6_address_count = li.ipv6_address_count,
+                                             .group_ids = li.group_ids,
+                                             .tags = a.interface_tags})
+                     .id;
+      AttachNetworkInterface(tx, eni_id, stored.id, li.device_index);
+      NetworkInterface& eni = p.network_interfaces.at(eni_id);
+      eni.attachment->delete_on_termination = li.delete_on_termination.value_or(created);
+      if (li.device_index == 0) {
+        const Subnet& s = p.subnets.at(eni.subnet_id);
+        stored.auto_public_ip = created && li.associate_public_ip.value_or(s.map_public_ip_on_launch);
+        if (stored.auto_public_ip) eni.public_ip = AllocatePublicIp(tx);
+      }
+    }
+    out.push_back(&stored);
+  }
+  return out;
+}
+
+std::vector<StateChange> StartInstances(Tx& tx, const std::vector<std::string>& ids) {
+  for (const auto& id : ids) {
+    const Instance& i = GetInstance(tx.p, id);
+    if (i.state != "stopped" && i.state != "running")
+      Fail("IncorrectInstanceState", "The instance '" + id + "' is not in a state from which it can be started.");
+  }
+  std::vector<StateChange> out;
+  for (const auto& id : ids) {
+    Instance& i = tx.p.instances.at(id);
+    if (i.state == "running") {
+      out.push_back({id, "running", "running"});
+      continue;
+    }
+    i.state = "running";
+    i.state_transition_reason.clear();
+    NetworkInterface* eth0 = PrimaryInterface(tx.p, id);
+    if (eth0 && i.auto_public_ip && !HasElasticIp(tx.p, *eth0)) {  // a new public address at each start
+      eth0->public_ip = AllocatePublicIp(tx);
+      tx.Touch(eth0->id);
+    }
+    tx.Touch(id);
+    out.push_back({id, "stopped", "pending"});
+  }
+  return out;
+}
+
+std::vector<StateChange> StopInstances(Tx& tx, const std::vector<std::string>& ids) {
+  for (const auto& id : ids) {
+    const Instance& i = GetInstance(tx.p, id);
+    if (i.state == "terminated" || i.state == "shutting-down")
+      Fail("IncorrectInstanceState", "The instance '" + id + "' is not in a state from which it can be stopped.");
+  }
+  std::vector<StateChange> out;
+  for (const auto& id : ids) {
+    Instance& i = tx.p.instances.at(id);
+    if (i.state == "stopped") {
+      out.push_back({id, "stopped", "stopped"});
+      continue;
+    }
+    i.state = "stopped";
+    i.state_transition_reason = "User initiated (" + NowIso8601().substr(0, 19) + " GMT)";
+    if (NetworkInterface* eth0 = PrimaryInterface(tx.p, id); eth0 && !eth0->public_ip.empty()) {
+      eth0->public_ip.clear();  // the launch-time public address is released; an Elastic IP stays
+      tx.Touch(eth0->id);
+    }
+    tx.Touch(id);
+    out.push_back({id, "running", "stopping"});
+  }
+  return out;
+}
+
+std::vector<StateChange> TerminateInstances(Tx& tx, const std::vector<std::string>& ids) {
+  for (const auto& id : ids) {
+    const Instance& i = GetInstance(tx.p, id);
+    if (i.disable_api_termination)
+      Fail("OperationNotPermitted", "The instance '" + id + "' may not be terminated. Modify its "
+                                    "'disableApiTermination' instance attribute and try again.");
+  }
+  std::vector<StateChange> out;
+  for (const auto& id : ids) {
+    Instance& i = tx.p.instances.at(id);
+    if (i.state == "terminated") {
+      out.push_back({id, "terminated", "terminated"});
+      continue;
+    }
+    std::string previous = i.state;
+    for (const auto* eni : InterfacesOf(tx.p, id)) {
+      std::string eni_id = eni->id;
+      NetworkInterface& e = tx.p.network_interfaces.at(eni_id);
+      e.public_ip.clear();
+      if (e.attachment->delete_on_termination) {
+        DeleteNetworkInterface(tx, eni_id, /*by_requester=*/true);
+      } else {
+        e.attachment.reset();
+        tx.Touch(eni_id);
+      }
+    }
+    i.state = "terminated";
+    i.terminated_at = NowIso8601();
+    i.state_transition_reason = "User initiated (" + i.terminated_at.substr(0, 19) + " GMT)";
+    tx.Touch(id);
+    out.push_back({id, previous, "shutting-down"});
+  }
+  return out;
+}
+
+void RebootInstances(Tx& tx, const std::vector<std::string>& ids) {
+  for (const auto& id : ids)
+    if (GetInstance(tx.p, id).state == "terminated")
+      Fail("IncorrectInstanceState", "The instance '" + id + "' is not in a state from which it can be rebooted.");
+}
+
+void SetInstanceGroups(Tx& tx, const std::string& id, const std::vector<std::string>& group_ids) {
+  SetNetworkInterfaceGroups(tx, SoleInterface(tx, id).id, group_ids);
+}
+
+void SetInstanceSourceDestCheck(Tx& tx, const std::string& id, bool value) {
+  SetNetworkInterfaceSourceDestCheck(tx, SoleInterface(tx, id).id, value);
+}
+
+void SetInstanceUserData(Tx& tx, const std::string& id, const std::string& base64) {
+  Instance& i = GetInstance(tx.p, id);
+  RequireStopped(i, "user data");
+  i.user_data = base64;
+  tx.Touch(id);
+}
+
+void SetInstanceType(Tx& tx, const std::string& id, const std::string& type) {
+  Instance& i = GetInstance(tx.p, id);
+  RequireStopped(i, "the instance type");
+  const InstanceTypeInfo& t = TypeOrFail(type);
+  auto list = InterfacesOf(tx.p, id);
+  if (static_cast<int>(list.size()) > t.max_interfaces)
+    Fail("InvalidParameterValue", "The instance type " + type + " supports fewer network interfaces than are attached.");
+  i.instance_type = t.name;
+  tx.Touch(id);
+}
+
+void SetInstanceDisableApiTermination(Tx& tx, const std::string& id, bool value) {
+  GetInstance(tx.p, id).disable_api_termination = value;
+  tx.Touch(id);
+}
+
+void SetInstanceShutdownBehavior(Tx& tx, const std::string& id, const std::string& value) {
+  if (value != "stop" && value != "terminate")
+    Fail("InvalidParameterValue", "Value (" + value + ") for parameter instanceInitiatedShutdownBehavior is invalid.");
+  GetInstance(tx.p, id).shutdown_behavior = value;
+  tx.Touch(id);
+}
+
+void RegisterInstanceRules() {
+  static bool once = [] {
+    // Interfaces attach only to live instances, within their type's limits (§7.4).
+    RegisterInstanceResolver([](const Partition& p, const std::string& id) -> std::optional<InstanceNetworkLimits> {
+      auto it = p.instances.find(id);
+      if (it == p.instances.end() || !Live(it->second)) return std::nullopt;
+      const InstanceTypeInfo* t = FindInstanceType(it->second.instance_type);
+      if (!t) return std::nullopt;
+      return InstanceNetworkLimits{it->second.availability_zone, t->max_interfaces, t->ipv4_per_interface,
+                                   t->ipv6_per_interface};
+    });
+    // EIP-6: an Elastic IP associated "with an instance" goes to its primary interface.
+    RegisterAddressInstanceResolver([](const Partition& p, const std::string& id) -> std::string {
+      auto it = p.instances.find(id);
+      if (it == p.instances.end() || !Live(it->second)) return "";
+      for (const auto& [eid, eni] : p.network_interfaces)
+        if (eni.attachment && eni.attachment->instance_id == id && eni.attachment->device_index == 0) return eid;
+      return "";
+    });
+    // Routes may target an instance (with one interface) or an interface of the VPC (G11: also
+    // more specific than the local route, for middleboxes).
+    RegisterRouteTarget("InstanceId",
+                        {.validate =
+                             [](Partition& p, const RouteTable& rt, const std::string& id) {
+                               const Instance& i = GetInstance(p, id);
+                               if (i.vpc_id != rt.vpc_id || !Live(i))
+                                 Fail("InvalidParameterValue", "route table " + rt.id + " and instance " + id +
+                                                                   " belong to different networks");
+                               if (InterfacesOf(p, id).size() != 1)
+                                 Fail("InvalidInstanceID", "There are multiple interfaces attached to instance '" +
+                                                               id + "'. Please specify an interface ID for the "
+                                                                    "operation instead.");
+                             },
+                         .usable =
+                             [](const Partition& p, const RouteTable&, const std::string& id) {
+                               auto it = p.instances.find(id);
+                               return it != p.instances.end() && it->second.state == "running";
+                             },
+                         .may_be_more_specific_than_local = true});
+    RegisterRouteTarget("NetworkInterfaceId",
+                        {.validate =
+                             [](Partition& p, const RouteTable& rt, const std::string& id) {
+                               if (GetNetworkInterface(p, id).vpc_id != rt.vpc_id)
+                                 Fail("InvalidParameterValue", "route table " + rt.id + " and network interface " +
+                                                                   id + " belong to different networks");
+                             },
+                         .usable =
+                             [](const Partition& p, const RouteTable&, const std::string& id) {
+                               return p.network_interfaces.count(id) > 0;
+                             },
+                         .may_be_more_specific_than_local = true});
+    return true;
+  }();
+  (void)once;
+}
+
+}  // namespace openvpc::model

@@ -1,0 +1,76 @@
+// Instances, the networking side (inventory-ec2-network-security.md §5, §7; guide E, P3, S):
+// launch into a subnet with interfaces, addresses and groups; the state machine of start, stop,
+// reboot and terminate; the public IPv4 address AWS gives at launch and takes back on stop.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model/state.h"
+
+namespace openvpc::model {
+
+Instance& GetInstance(Partition& p, const std::string& id);
+
+// One interface of a launch: a new one in SUBNET_ID, or the existing NETWORK_INTERFACE_ID.
+struct LaunchInterface {
+  int device_index = 0;
+  std::string network_interface_id;
+  std::string subnet_id;
+  std::string description;
+  std::vector<std::string> group_ids;
+  std::string private_ip_address;
+  std::vector<std::pair<std::string, bool>> private_ips;
+  int secondary_private_ip_count = 0;
+  std::vector<std::string> ipv6_addresses;
+  int ipv6_address_count = 0;
+  std::optional<bool> associate_public_ip;
+  std::optional<bool> delete_on_termination;
+};
+
+struct RunInstancesArgs {
+  std::string image_id, instance_type = "m1.small", key_name, user_data, client_token;
+  int min_count = 1, max_count = 1;
+  std::string subnet_id, availability_zone, placement_group, tenancy = "default";
+  std::vector<std::string> group_ids, group_names;
+  std::string private_ip_address;
+  std::vector<std::string> ipv6_addresses;
+  int ipv6_address_count = 0;
+  std::vector<LaunchInterface> interfaces;  // NetworkInterfaces; empty: one built from the above
+  bool disable_api_termination = false;
+  std::string shutdown_behavior = "stop";
+  TagList instance_tags, interface_tags;
+};
+// Returns the launched instances (MaxCount when the subnet has room, at least MinCount).
+std::vector<Instance*> RunInstances(Tx& tx, const RunInstancesArgs& a);
+
+// Each returns (previous state, current state) per instance, as the API reports them.
+struct StateChange {
+  std::string instance_id, previous, current;
+};
+std::vector<StateChange> StartInstances(Tx& tx, const std::vector<std::string>& ids);
+std::vector<StateChange> StopInstances(Tx& tx, const std::vector<std::string>& ids);
+std::vector<StateChange> TerminateInstances(Tx& tx, const std::vector<std::string>& ids);
+void RebootInstances(Tx& tx, const std::vector<std::string>& ids);
+
+// ModifyInstanceAttribute's networking attributes act on the primary interface, and only
+// while it is the only one (AWS refuses otherwise and wants an interface id).
+void SetInstanceGroups(Tx& tx, const std::string& id, const std::vector<std::string>& group_ids);
+void SetInstanceSourceDestCheck(Tx& tx, const std::string& id, bool value);
+void SetInstanceUserData(Tx& tx, const std::string& id, const std::string& base64);
+void SetInstanceType(Tx& tx, const std::string& id, const std::string& type);
+void SetInstanceDisableApiTermination(Tx& tx, const std::string& id, bool value);
+void SetInstanceShutdownBehavior(Tx& tx, const std::string& id, const std::string& value);
+
+// The interfaces attached to an instance, by device index.
+std::vector<const NetworkInterface*> InterfacesOf(const Partition& p, const std::string& instance_id);
+// EC2's state codes: pending 0, running 16, shutting-down 32, terminated 48, stopping 64, stopped 80.
+int StateCode(const std::string& state);
+// The public DNS name of a public address: ec2-198-51-100-7.compute-1.amazonaws.com in
+// us-east-1, ec2-…REGION.compute.amazonaws.com elsewhere.
+std::string PublicDnsName(const std::string& region, const std::string& public_ip);
+// Registers the instance hooks of interfaces, Elastic IPs and route targets (once, at start).
+void RegisterInstanceRules();
+
+}  // namespace openvpc::model
