@@ -7,6 +7,7 @@
 #include "model/internal.h"
 #include "model/key_pair.h"
 #include "model/network_interface.h"
+#include "model/placement_group.h"
 #include "model/security_group.h"
 
 namespace openvpc::model {
@@ -146,6 +147,7 @@ std::vector<Instance*> RunInstances(Tx& tx, const RunInstancesArgs& args) {
                                   "minCount must be at least 1 and no more than maxCount.");
   const InstanceTypeInfo& type = TypeOrFail(a.instance_type);
   if (!a.key_name.empty()) GetKeyPairByName(p, a.key_name);  // KP-8
+  if (!a.placement_group.empty()) CheckPlacement(p, a.placement_group, type.name);  // PG-3
 
   if (a.interfaces.empty()) {
     // P3: no subnet means a default subnet of the default VPC (in the zone asked for, if any).
@@ -376,6 +378,12 @@ void RegisterInstanceRules() {
       if (!t) return std::nullopt;
       return InstanceNetworkLimits{it->second.availability_zone, t->max_interfaces, t->ipv4_per_interface,
                                    t->ipv6_per_interface};
+    });
+    // PG-8: a placement group with instances that are not terminated cannot be deleted.
+    RegisterPlacementGroupMembership([](const Partition& p, const std::string& group_name) {
+      return static_cast<int>(std::count_if(p.instances.begin(), p.instances.end(), [&](const auto& kv) {
+        return kv.second.placement_group == group_name && Live(kv.second);
+      }));
     });
     // EIP-6: an Elastic IP associated "with an instance" goes to its primary interface.
     RegisterAddressInstanceResolver([](const Partition& p, const std::string& id) -> std::string {

@@ -285,9 +285,10 @@ def test_describe_filters_tags_and_paging(ec2, net):
     t = ec2.describe_tags(Filters=[{"Name": "resource-type", "Values": ["natgateway"]}])["Tags"]
     assert sorted((x["ResourceId"], x["Key"]) for x in t) == sorted([(n1, "Name"), (n1, "Tier"), (n2, "Name")])
 
-    # Paging.
+    # Paging (in another zone: us-east-1a already has two of its five).
+    zone_b = create_subnet(ec2, vpc, "10.0.2.0/24", AvailabilityZone="us-east-1b")["SubnetId"]
     for _ in range(4):
-        ec2.create_nat_gateway(SubnetId=private, ConnectivityType="private")
+        ec2.create_nat_gateway(SubnetId=zone_b, ConnectivityType="private")
     page = ec2.describe_nat_gateways(MaxResults=5)
     assert len(page["NatGateways"]) == 5 and "NextToken" in page
     rest = ec2.describe_nat_gateways(MaxResults=5, NextToken=page["NextToken"])
