@@ -81,6 +81,11 @@ json InstanceInterfaceView(const model::Partition& p, const model::NetworkInterf
                         "SourceDestCheck", "Status", "SubnetId", "VpcId", "InterfaceType"})
     if (full.contains(k)) out[k] = full[k];
   if (out.contains("Attachment")) out["Attachment"].erase("InstanceId"), out["Attachment"].erase("InstanceOwnerId");
+  // An instance's view of a public address names no allocation or association.
+  auto strip = [](json& a) { a.erase("AllocationId"), a.erase("AssociationId"); };
+  if (out.contains("Association")) strip(out["Association"]);
+  for (auto& ip : out["PrivateIpAddresses"])
+    if (ip.contains("Association")) strip(ip["Association"]);
   return out;
 }
 

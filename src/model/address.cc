@@ -31,6 +31,8 @@ std::set<uint32_t> AddressesInUse(const Tx& tx) {
   auto add = [&](const Partition& p) {
     for (const auto& [id, a] : p.addresses)
       if (auto ip = net::ParseIpv4(a.public_ip)) out.insert(ip->value);
+    for (const auto& [id, eni] : p.network_interfaces)  // public addresses given at launch
+      if (auto ip = net::ParseIpv4(eni.public_ip)) out.insert(ip->value);
   };
   if (tx.state) {
     for (const auto& [key, p] : tx.state->partitions) add(p);
@@ -202,6 +204,10 @@ void DisassociateAddress(Tx& tx, const std::string& association_id, const std::s
   }
   for (auto& [id, a] : tx.p.addresses)
     if (a.association_id == association_id) {
+      auto eni = tx.p.network_interfaces.find(a.network_interface_id);
+      if (eni != tx.p.network_interfaces.end() && eni->second.interface_type == "nat_gateway")  // K1
+        Fail("OperationNotPermitted", "The Elastic IP address " + a.public_ip +
+                                          " is in use by a NAT gateway and cannot be disassociated.");
       Unmap(tx, a);  // EIP-3: stays allocated until released
       return;
     }
@@ -285,10 +291,11 @@ void CheckNoMappedAddresses(const Partition& p, const std::string& resource_id) 
   auto g = p.internet_gateways.find(resource_id);
   if (g == p.internet_gateways.end()) return;
   for (const auto& att : g->second.attachments)
-    for (const auto& [id, a] : p.addresses) {
-      if (a.network_interface_id.empty()) continue;
-      auto eni = p.network_interfaces.find(a.network_interface_id);
-      if (eni != p.network_interfaces.end() && eni->second.vpc_id == att.vpc_id)
+    for (const auto& [id, eni] : p.network_interfaces) {  // Elastic IPs and public addresses from launch
+      bool mapped = !eni.public_ip.empty() ||
+                    std::any_of(p.addresses.begin(), p.addresses.end(),
+                                [&](const auto& kv) { return kv.second.network_interface_id == id; });
+      if (mapped && eni.vpc_id == att.vpc_id)
         Fail("DependencyViolation", "Network " + att.vpc_id +
                                         " has some mapped public address(es). Please unmap those public "
                                         "address(es) before detaching the gateway.");

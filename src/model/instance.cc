@@ -78,6 +78,9 @@ const Subnet& CheckLaunchInterfaces(Partition& p, const RunInstancesArgs& a, con
     if (li.associate_public_ip && (a.interfaces.size() > 1 || li.device_index != 0))  // E4
       Fail("InvalidParameterCombination", "The associatePublicIPAddress parameter cannot be specified when launching "
                                           "with multiple network interfaces.");
+    if (li.associate_public_ip && !li.network_interface_id.empty())  // E4, IP-11
+      Fail("InvalidParameterCombination", "The associatePublicIPAddress parameter cannot be specified for a network "
+                                          "interface with an ID.");
     if (!li.network_interface_id.empty()) {
       const NetworkInterface& eni = GetNetworkInterface(p, li.network_interface_id);
       if (eni.attachment) Fail("InvalidNetworkInterface.InUse", "Interface: [" + eni.id + "] in use.");
@@ -161,6 +164,8 @@ std::vector<Instance*> RunInstances(Tx& tx, const RunInstancesArgs& args) {
       if (subnet_id.empty()) Fail("VPCIdNotSpecified", "No default VPC for this user");
     }
     const Subnet& s = GetSubnet(p, subnet_id);
+    if (!a.subnet_id.empty() && !a.group_names.empty())  // names only in the default VPC without a subnet
+      Fail("InvalidParameterCombination", "The parameter groupName cannot be used with the parameter subnet");
     std::vector<std::string> groups = a.group_ids;
     for (const auto& name : a.group_names) groups.push_back(GetSecurityGroupByName(p, name, s.vpc_id).id);
     a.interfaces.push_back({.device_index = 0, .subnet_id = subnet_id, .group_ids = groups,
@@ -229,7 +234,9 @@ std::vector<Instance*> RunInstances(Tx& tx, const RunInstancesArgs& args) {
       eni.attachment->delete_on_termination = li.delete_on_termination.value_or(created);
       if (li.device_index == 0) {
         const Subnet& s = p.subnets.at(eni.subnet_id);
-        stored.auto_public_ip = created && li.associate_public_ip.value_or(s.map_public_ip_on_launch);
+        // ENI-16: no public address when an instance launches with several interfaces.
+        stored.auto_public_ip =
+            created && a.interfaces.size() == 1 && li.associate_public_ip.value_or(s.map_public_ip_on_launch);
         if (stored.auto_public_ip) eni.public_ip = AllocatePublicIp(tx);
       }
     }

@@ -14,42 +14,16 @@ using namespace internal;
 
 namespace {
 
-using TimePoint = std::chrono::system_clock::time_point;
-
 NatGatewayClock& ClockRef() {
   static NatGatewayClock clock;
   return clock;
-}
-
-std::string FormatTime(TimePoint t) {
-  std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[40];
-  std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms));
-  return out;
-}
-
-std::optional<TimePoint> ParseTime(const std::string& s) {
-  std::tm tm{};
-  if (s.empty() || !strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return std::nullopt;
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
-}
-
-bool WellFormed(const std::string& id, const std::string& prefix) {
-  if (id.rfind(prefix, 0) != 0) return false;
-  size_t digits = id.size() - prefix.size();
-  return (digits == 8 || digits == 17) && id.find_first_not_of("0123456789abcdef", prefix.size()) == std::string::npos;
 }
 
 void MarkFailed(NatGateway& g, const std::string& code, const std::string& message, TimePoint now) {
   g.state = "failed";
   g.failure_code = code;
   g.failure_message = message;
-  g.delete_time = FormatTime(now);  // the hour of visibility runs from here
+  g.delete_time = FormatIso8601(now);  // the hour of visibility runs from here
 }
 
 // The end of the visibility of failed and deleted gateways, made real before a write.
@@ -112,11 +86,11 @@ TimePoint NatGatewayNow() { return ClockRef() ? ClockRef()() : std::chrono::syst
 
 std::string NatGatewayState(const NatGateway& g, TimePoint now) {
   if (g.state == "pending") {
-    auto created = ParseTime(g.create_time);
+    auto created = ParseIso8601(g.create_time);
     return !created || now >= *created ? "available" : "pending";
   }
   if (g.state == "deleting") {
-    auto deleted = ParseTime(g.delete_time);
+    auto deleted = ParseIso8601(g.delete_time);
     return !deleted || now >= *deleted ? "deleted" : "deleting";
   }
   return g.state;
@@ -125,7 +99,7 @@ std::string NatGatewayState(const NatGateway& g, TimePoint now) {
 bool NatGatewayVisible(const NatGateway& g, TimePoint now) {
   std::string state = NatGatewayState(g, now);
   if (state != "failed" && state != "deleted") return true;
-  auto since = ParseTime(g.delete_time);
+  auto since = ParseIso8601(g.delete_time);
   return since && now < *since + kNatGatewayVisibility;
 }
 
@@ -135,7 +109,7 @@ bool NatGatewayLive(const NatGateway& g, TimePoint now) {
 }
 
 void CheckNatGatewayIdWellFormed(const std::string& id) {
-  if (!WellFormed(id, "nat-")) Fail("NatGatewayMalformed", "The natGateway ID '" + id + "' is malformed");
+  if (!WellFormedId(id, "nat-")) Fail("NatGatewayMalformed", "The natGateway ID '" + id + "' is malformed");
 }
 
 NatGateway& GetNatGateway(Partition& p, const std::string& id) {
@@ -158,7 +132,7 @@ NatGateway CreateNatGateway(Tx& tx, const CreateNatGatewayArgs& a) {
   if (type == "private" && !a.allocation_id.empty())
     Fail("InvalidParameterCombination",
          "AllocationId cannot be specified for a NAT gateway with private connectivity.");
-  if (!a.allocation_id.empty() && !WellFormed(a.allocation_id, "eipalloc-"))
+  if (!a.allocation_id.empty() && !WellFormedId(a.allocation_id, "eipalloc-"))
     Fail("InvalidElasticIpID.Malformed", "The elastic-ip ID '" + a.allocation_id + "' is malformed");
 
   const TimePoint now = NatGatewayNow();
@@ -181,7 +155,7 @@ NatGateway CreateNatGateway(Tx& tx, const CreateNatGatewayArgs& a) {
   g.subnet_id = s.id;
   g.vpc_id = s.vpc_id;
   g.connectivity_type = type;
-  g.create_time = FormatTime(now);
+  g.create_time = FormatIso8601(now);
   g.allocation_id = a.allocation_id;
   g.tags = a.tags;
 
@@ -241,7 +215,7 @@ void DeleteNatGateway(Tx& tx, const std::string& id) {
     DeleteNetworkInterface(tx, g.network_interface_id, /*by_requester=*/true);
   g.association_id.clear();
   g.state = "deleting";
-  g.delete_time = FormatTime(now);
+  g.delete_time = FormatIso8601(now);
   tx.Touch(id);
 }
 

@@ -135,8 +135,7 @@ std::vector<std::string> CheckGroups(Partition& p, const std::string& vpc_id, co
   for (const auto& id : requested) {
     const SecurityGroup& sg = GetSecurityGroup(p, id);
     if (sg.vpc_id != vpc_id)
-      Fail("InvalidParameterValue",
-           "Security group " + id + " and subnet " + subnet_id + " belong to different networks.");
+      Fail("InvalidParameter", "Security group " + id + " and subnet " + subnet_id + " belong to different networks.");
     if (std::find(out.begin(), out.end(), id) == out.end()) out.push_back(id);
   }
   if (static_cast<int>(out.size()) > q.Get("security-groups-per-interface"))  // §3.1 L11428

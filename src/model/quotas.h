@@ -27,9 +27,9 @@ struct Quotas {
       {"placement-groups-per-region", 500},    // AWS default (§8 [EXT])
       {"key-pairs-per-region", 5000},          // KP-2 (inventory-ec2-network-security §1)
       {"security-groups-per-region", 2500},    // L11423
-      {"rules-per-security-group", 60},
+      {"rules-per-security-group", 60},        // L11424, each direction, per address family
       {"security-groups-per-interface", 5},    // L11428
-      {"network-interfaces-per-region", 5000}, // L11411        // L11424, each direction, per address family
+      {"network-interfaces-per-region", 5000}, // L11411
   };
 
   int Get(const std::string& name) const { return values.at(name); }

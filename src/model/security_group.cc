@@ -125,9 +125,7 @@ void CheckRuleLimit(const Tx& tx, const SecurityGroup& sg, bool egress) {
 }  // namespace
 
 SecurityGroup& GetSecurityGroup(Partition& p, const std::string& id) {
-  const bool well_formed = id.rfind("sg-", 0) == 0 && (id.size() == 11 || id.size() == 20) &&
-                           id.find_first_not_of("0123456789abcdef", 3) == std::string::npos;
-  if (!well_formed) Fail("InvalidGroupId.Malformed", "Invalid id: \"" + id + "\" (expecting \"sg-...\")");
+  if (!WellFormedId(id, "sg-")) Fail("InvalidGroupId.Malformed", "Invalid id: \"" + id + "\" (expecting \"sg-...\")");
   auto it = p.security_groups.find(id);
   if (it == p.security_groups.end()) Fail("InvalidGroup.NotFound", "The security group '" + id + "' does not exist");
   return it->second;

@@ -26,12 +26,11 @@ Partition& OtherPartition(Tx& tx, const std::string& account, const std::string&
   return p;
 }
 
-std::string NowIso8601() {
-  auto now = std::chrono::system_clock::now();
-  std::time_t t = std::chrono::system_clock::to_time_t(now);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+std::string FormatIso8601(TimePoint t) {
+  std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
   std::tm tm{};
-  gmtime_r(&t, &tm);
+  gmtime_r(&tt, &tm);
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
   char out[40];
@@ -39,10 +38,24 @@ std::string NowIso8601() {
   return out;
 }
 
-int64_t SecondsSince(const std::string& iso8601) {
+std::optional<TimePoint> ParseIso8601(const std::string& s) {
   std::tm tm{};
-  if (iso8601.empty() || !strptime(iso8601.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return 0;
-  return static_cast<int64_t>(std::time(nullptr) - timegm(&tm));
+  if (s.empty() || !strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return std::nullopt;
+  return std::chrono::system_clock::from_time_t(timegm(&tm));
+}
+
+std::string NowIso8601() { return FormatIso8601(std::chrono::system_clock::now()); }
+
+int64_t SecondsSince(const std::string& iso8601) {
+  auto t = ParseIso8601(iso8601);
+  if (!t) return 0;
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now() - *t).count();
+}
+
+bool WellFormedId(const std::string& id, const std::string& prefix) {
+  if (id.rfind(prefix, 0) != 0) return false;
+  size_t digits = id.size() - prefix.size();
+  return (digits == 8 || digits == 17) && id.find_first_not_of("0123456789abcdef", prefix.size()) == std::string::npos;
 }
 
 std::string NewId(const std::string& prefix) {

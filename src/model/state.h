@@ -3,7 +3,9 @@
 // prefix, so the store needs nothing but the id to find what changed.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <map>
 #include <set>
 #include <string>
@@ -69,10 +71,15 @@ class State {
   Partition* Find(const std::string& account, const std::string& region);
 };
 
-// The current time as EC2 writes timestamps: ISO 8601, UTC, milliseconds.
+// Times as EC2 writes timestamps: ISO 8601, UTC, milliseconds.
+using TimePoint = std::chrono::system_clock::time_point;
+std::string FormatIso8601(TimePoint t);
+std::optional<TimePoint> ParseIso8601(const std::string& s);
 std::string NowIso8601();
 // Seconds from an ISO 8601 UTC time to now (negative when it lies ahead; 0 when unparsable).
 int64_t SecondsSince(const std::string& iso8601);
+// True when ID is PREFIX followed by 8 or 17 lower-case hex digits, AWS's two id lengths.
+bool WellFormedId(const std::string& id, const std::string& prefix);
 
 // A fresh id with AWS's 17 hex digits: NewId("vpc") -> "vpc-0a1b2c3d4e5f60718".
 std::string NewId(const std::string& prefix);

@@ -18,7 +18,6 @@
 
 namespace openvpc::model {
 using namespace internal;
-using TimePoint = std::chrono::system_clock::time_point;
 
 namespace {
 
@@ -34,21 +33,6 @@ PeeringClock& ClockRef() {
 std::atomic<State*>& AttachedState() {
   static std::atomic<State*> state{nullptr};
   return state;
-}
-
-std::string FormatTime(TimePoint t) {
-  std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
-  return buf;
-}
-
-std::optional<TimePoint> ParseTime(const std::string& s) {
-  std::tm tm{};
-  if (s.empty() || !strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return std::nullopt;
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
 }
 
 bool IsRequesterSide(const Partition& p, const VpcPeeringConnection& c) {
@@ -83,7 +67,7 @@ bool VisibleAt(const VpcPeeringConnection& c, const std::string& status, bool re
                const std::string& caller_account, TimePoint now) {
   auto window = VisibleFor(c, status, requester_side, caller_account);
   if (!window) return true;
-  auto since = ParseTime(c.expiration_time);
+  auto since = ParseIso8601(c.expiration_time);
   return since && now < *since + *window;
 }
 
@@ -178,7 +162,7 @@ const char* kOverlapMessage = "Overlapping CIDR range";
 void SetFailed(VpcPeeringConnection& c, const std::string& message, TimePoint now) {
   c.status_code = "failed";
   c.status_message = message;
-  c.expiration_time = FormatTime(now);  // the time it failed: visible 2 hours from here
+  c.expiration_time = FormatIso8601(now);  // the time it failed: visible 2 hours from here
 }
 
 // Materialises the time-driven transitions before a write: expiry of unaccepted requests and
@@ -333,7 +317,7 @@ void RegisterVpcPeeringRules() {
 
 std::string EffectivePeeringStatus(const VpcPeeringConnection& pcx, TimePoint now) {
   if (pcx.status_code == "pending-acceptance") {
-    auto expires = ParseTime(pcx.expiration_time);
+    auto expires = ParseIso8601(pcx.expiration_time);
     if (expires && now >= *expires) return "expired";
   }
   return pcx.status_code;
@@ -391,7 +375,7 @@ VpcPeeringConnection CreateVpcPeeringConnection(Tx& tx, const CreateVpcPeeringAr
   } else {
     c.status_code = "pending-acceptance";
     c.status_message = "Pending Acceptance by " + owner;
-    c.expiration_time = FormatTime(now + kPendingLifetime);
+    c.expiration_time = FormatIso8601(now + kPendingLifetime);
   }
   VpcPeeringConnection& stored = p.vpc_peering_connections[c.id] = c;
   tx.Touch(stored.id);
@@ -439,7 +423,7 @@ void RejectVpcPeeringConnection(Tx& tx, const std::string& id) {
   if (status != "pending-acceptance") WrongState(*c, status);
   c->status_code = "rejected";
   c->status_message = "Inactive";
-  c->expiration_time = FormatTime(now);  // the time it was rejected
+  c->expiration_time = FormatIso8601(now);  // the time it was rejected
   TouchPcx(tx, *owner, c->id);
 }
 
@@ -458,7 +442,7 @@ void DeleteVpcPeeringConnection(Tx& tx, const std::string& id) {
   }
   c->status_code = "deleted";
   c->status_message = "Deleted by " + tx.p.account_id;
-  c->expiration_time = FormatTime(now);  // G13: routes to it turn blackhole
+  c->expiration_time = FormatIso8601(now);  // G13: routes to it turn blackhole
   TouchPcx(tx, *owner, c->id);
 }
 
