@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "model/internal.h"
+#include "model/vpc_peering.h"
 
 namespace openvpc::model {
 using namespace internal;
@@ -34,7 +35,8 @@ std::string NormalizeProtocol(const std::string& p) {
 }
 
 // The rule a spec asks for, validated, without an id.
-SecurityGroupRule BuildRule(Partition& p, const SecurityGroup& sg, bool egress, const RuleSpec& s) {
+SecurityGroupRule BuildRule(Tx& tx, const SecurityGroup& sg, bool egress, const RuleSpec& s) {
+  Partition& p = tx.p;
   SecurityGroupRule r;
   r.egress = egress;
   r.ip_protocol = NormalizeProtocol(s.ip_protocol);
@@ -72,10 +74,12 @@ SecurityGroupRule BuildRule(Partition& p, const SecurityGroup& sg, bool egress, 
   if (!s.prefix_list_id.empty())  // prefix lists come with a later issue
     Fail("InvalidPrefixListId.NotFound", "The prefix list ID '" + s.prefix_list_id + "' does not exist");
   if (!s.referenced_group_id.empty()) {
-    if (!s.referenced_user_id.empty() && s.referenced_user_id != p.account_id)  // across accounts: peering
-      Fail("InvalidGroup.NotFound", "The security group '" + s.referenced_group_id + "' does not exist");
-    const SecurityGroup& peer = GetSecurityGroup(p, s.referenced_group_id);
-    if (peer.vpc_id != sg.vpc_id)
+    // A group of the same VPC, or of a VPC peered with it (same Region, any account).
+    std::string owner = s.referenced_user_id.empty() ? p.account_id : s.referenced_user_id;
+    Partition* home = owner == p.account_id ? &p : (tx.state ? tx.state->Find(owner, p.region) : nullptr);
+    if (!home) Fail("InvalidGroup.NotFound", "The security group '" + s.referenced_group_id + "' does not exist");
+    const SecurityGroup& peer = GetSecurityGroup(*home, s.referenced_group_id);
+    if (peer.vpc_id != sg.vpc_id && !ActivelyPeered(tx, sg.vpc_id, owner, peer.vpc_id))
       Fail("InvalidParameterValue", "You have specified two resources that belong to different networks.");
     r.referenced_group_id = peer.id;
     r.referenced_user_id = peer.owner_id;
@@ -208,7 +212,7 @@ std::vector<SecurityGroupRule> AuthorizeSecurityGroupRules(Tx& tx, const std::st
   if (rules.empty()) Fail("MissingParameter", "The request must contain the parameter ipPermissions");
   std::vector<SecurityGroupRule> added;
   for (const auto& spec : rules) {
-    SecurityGroupRule r = BuildRule(tx.p, sg, egress, spec);
+    SecurityGroupRule r = BuildRule(tx, sg, egress, spec);
     for (const auto& existing : sg.rules)
       if (SameRule(existing, r))
         Fail("InvalidPermission.Duplicate", "the specified rule \"" + Describe(r) + "\" already exists");
@@ -241,7 +245,7 @@ std::vector<SecurityGroupRule> RevokeSecurityGroupRules(Tx& tx, const std::strin
     remove.push_back(id);
   }
   for (const auto& spec : rules) {
-    SecurityGroupRule want = BuildRule(tx.p, sg, egress, spec);
+    SecurityGroupRule want = BuildRule(tx, sg, egress, spec);
     auto it = std::find_if(sg.rules.begin(), sg.rules.end(), [&](const SecurityGroupRule& r) { return SameRule(r, want); });
     if (it != sg.rules.end()) {
       remove.push_back(it->id);
@@ -268,7 +272,7 @@ void ModifySecurityGroupRule(Tx& tx, const std::string& group_id, const std::str
   auto it = std::find_if(sg.rules.begin(), sg.rules.end(), [&](const SecurityGroupRule& r) { return r.id == rule_id; });
   if (it == sg.rules.end())
     Fail("InvalidSecurityGroupRuleId.NotFound", "The security group rule ID '" + rule_id + "' does not exist");
-  SecurityGroupRule r = BuildRule(tx.p, sg, it->egress, spec);
+  SecurityGroupRule r = BuildRule(tx, sg, it->egress, spec);
   for (const auto& other : sg.rules)
     if (other.id != rule_id && SameRule(other, r))
       Fail("InvalidPermission.Duplicate", "the specified rule \"" + Describe(r) + "\" already exists");
@@ -285,7 +289,7 @@ void UpdateSecurityGroupRuleDescriptions(Tx& tx, const std::string& group_id, bo
   SecurityGroup& sg = GetSecurityGroup(tx.p, group_id);
   std::vector<std::pair<SecurityGroupRule*, std::string>> changes;
   for (const auto& spec : rules) {
-    SecurityGroupRule want = BuildRule(tx.p, sg, egress, spec);
+    SecurityGroupRule want = BuildRule(tx, sg, egress, spec);
     auto it = std::find_if(sg.rules.begin(), sg.rules.end(), [&](const SecurityGroupRule& r) { return SameRule(r, want); });
     if (it == sg.rules.end())
       Fail("InvalidPermission.NotFound", "The specified rule does not exist in this security group.");

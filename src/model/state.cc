@@ -26,16 +26,13 @@ Partition& OtherPartition(Tx& tx, const std::string& account, const std::string&
   return p;
 }
 
-std::string FormatIso8601(TimePoint t) {
+std::string FormatIso8601(TimePoint t) {  // whole seconds, as EC2's timestamps are
   std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
   std::tm tm{};
   gmtime_r(&tt, &tm);
   char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[40];
-  std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms));
-  return out;
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+  return buf;
 }
 
 std::optional<TimePoint> ParseIso8601(const std::string& s) {

@@ -71,7 +71,7 @@ class State {
   Partition* Find(const std::string& account, const std::string& region);
 };
 
-// Times as EC2 writes timestamps: ISO 8601, UTC, milliseconds.
+// Times as EC2 writes timestamps: ISO 8601, UTC, whole seconds (".000Z").
 using TimePoint = std::chrono::system_clock::time_point;
 std::string FormatIso8601(TimePoint t);
 std::optional<TimePoint> ParseIso8601(const std::string& s);

@@ -556,3 +556,24 @@ void CheckPeeringForNewVpcCidr(Tx& tx, const std::string& vpc_id, const std::str
 }
 
 }  // namespace openvpc::model
+
+namespace openvpc::model {
+
+bool ActivelyPeered(const Tx& tx, const std::string& vpc_id, const std::string& peer_owner,
+                    const std::string& peer_vpc_id) {
+  const auto now = PeeringNow();
+  bool found = false;
+  ForEachPartition(StateOf(tx), tx.p, [&](const Partition& p) {
+    for (const auto& [id, c] : p.vpc_peering_connections) {
+      if (EffectivePeeringStatus(c, now) != "active") continue;
+      auto is = [&](const VpcPeeringConnectionVpcInfo& side, const std::string& owner, const std::string& vpc) {
+        return side.owner_id == owner && side.vpc_id == vpc && side.region == tx.p.region;
+      };
+      found |= (is(c.requester, tx.p.account_id, vpc_id) && is(c.accepter, peer_owner, peer_vpc_id)) ||
+               (is(c.accepter, tx.p.account_id, vpc_id) && is(c.requester, peer_owner, peer_vpc_id));
+    }
+  });
+  return found;
+}
+
+}  // namespace openvpc::model

@@ -81,6 +81,12 @@ std::vector<std::string> PeeringSideIpv6Blocks(const Tx& tx, const VpcPeeringCon
 // of a pending request makes that request fail (B8).
 void CheckPeeringForNewVpcCidr(Tx& tx, const std::string& vpc_id, const std::string& cidr);
 
+// True when VPC_ID (of the caller's partition) and PEER_VPC_ID of PEER_OWNER (in the caller's
+// Region) are the two sides of an active connection: security groups may then reference each
+// other's groups.
+bool ActivelyPeered(const Tx& tx, const std::string& vpc_id, const std::string& peer_owner,
+                    const std::string& peer_vpc_id);
+
 // The effective status code of a connection at NOW (pending-acceptance past its expiration
 // time is expired).
 std::string EffectivePeeringStatus(const VpcPeeringConnection& pcx, std::chrono::system_clock::time_point now);

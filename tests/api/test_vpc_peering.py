@@ -311,3 +311,39 @@ def test_peering_quotas(tmp_path):
                      VpcPeeringConnectionId=p2)
     finally:
         s.stop()
+
+
+# ---------------------------------------------------------------- security groups across peering
+
+def _group(ec2, vpc, name):
+    return ec2.create_security_group(GroupName=name, Description=name, VpcId=vpc)["GroupId"]
+
+
+def test_group_references_need_an_active_peering(ec2, pair):
+    """M (references to other groups): a rule may name a group of a peered VPC once the connection is active;
+    before that the groups belong to different networks."""
+    a, b = pair
+    ga, gb = _group(ec2, a, "web"), _group(ec2, b, "db")
+    perm = [{"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "UserIdGroupPairs": [{"GroupId": ga}]}]
+    assert_error("InvalidParameterValue", ec2.authorize_security_group_ingress, GroupId=gb, IpPermissions=perm)
+    pcx = ec2.create_vpc_peering_connection(VpcId=a, PeerVpcId=b)["VpcPeeringConnection"]["VpcPeeringConnectionId"]
+    assert_error("InvalidParameterValue", ec2.authorize_security_group_ingress, GroupId=gb, IpPermissions=perm)
+    ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx)
+    rules = ec2.authorize_security_group_ingress(GroupId=gb, IpPermissions=perm)["SecurityGroupRules"]
+    assert rules[0]["ReferencedGroupInfo"]["GroupId"] == ga
+
+
+def test_group_references_across_accounts(ec2_factory):
+    """A rule may name another account's group (UserId + GroupId) in a peered VPC of the same Region."""
+    mine, theirs = ec2_factory(), ec2_factory(account="other")
+    a = create_vpc(mine, "10.0.0.0/16")["VpcId"]
+    b = create_vpc(theirs, "10.1.0.0/16")["VpcId"]
+    ga, gb = _group(mine, a, "web"), _group(theirs, b, "db")
+    perm = [{"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432,
+             "UserIdGroupPairs": [{"GroupId": ga, "UserId": ACCOUNT_ID}]}]
+    assert_error("InvalidParameterValue", theirs.authorize_security_group_ingress, GroupId=gb, IpPermissions=perm)
+    pcx = mine.create_vpc_peering_connection(VpcId=a, PeerVpcId=b, PeerOwnerId=OTHER_ACCOUNT_ID)[
+        "VpcPeeringConnection"]["VpcPeeringConnectionId"]
+    theirs.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx)
+    rules = theirs.authorize_security_group_ingress(GroupId=gb, IpPermissions=perm)["SecurityGroupRules"]
+    assert rules[0]["ReferencedGroupInfo"] == {"GroupId": ga, "UserId": ACCOUNT_ID}

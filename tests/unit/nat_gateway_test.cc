@@ -173,7 +173,9 @@ TEST_F(NatGatewayTest, FivePerAvailabilityZone) {  // §3.1, §4.1 11
   std::string other = CreateSubnet(tx, {.vpc_id = vpc, .cidr_block = "10.0.2.0/24", .availability_zone = "us-east-1b"}).id;
   EXPECT_EQ(CodeOf([&] { Create({.subnet_id = other, .connectivity_type = "private"}); }), "");
   // A deleted one frees its place.
-  std::string victim = p->nat_gateways.begin()->first;
+  std::string victim;  // one of the five in us-east-1a (ids are random: pick by subnet)
+  for (const auto& [id, g] : p->nat_gateways)
+    if (g.subnet_id == priv) victim = id;
   DeleteNatGateway(tx, victim);
   EXPECT_EQ(CodeOf([&] { Create({.subnet_id = pub, .connectivity_type = "private"}); }), "");
 }
