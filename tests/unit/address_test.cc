@@ -3,6 +3,8 @@
 // Interfaces are placed straight into the partition (their operations are not under test here).
 #include <gtest/gtest.h>
 
+#include "error_code.h"
+
 #include <set>
 
 #include "model/address.h"
@@ -12,6 +14,8 @@
 using namespace openvpc::model;
 
 namespace {
+
+using openvpc::testing::CodeOf;
 
 class AddressTest : public ::testing::Test {
  protected:
@@ -57,15 +61,6 @@ class AddressTest : public ::testing::Test {
     return AllocateAddress(tx, {.address = address}).allocation_id;
   }
 
-  template <class Fn>
-  std::string CodeOf(Fn&& fn) {
-    try {
-      fn();
-    } catch (const Error& e) {
-      return e.code;
-    }
-    return "";
-  }
 
   State state;
   Partition* p = nullptr;

@@ -1,6 +1,8 @@
 // The wire layer: shape-driven decode/encode, SigV4 and the Describe engine.
 #include <gtest/gtest.h>
 
+#include "error_code.h"
+
 #include <nlohmann/json.hpp>
 
 #include "api/describe.h"
@@ -13,14 +15,8 @@ using nlohmann::json;
 
 namespace {
 
-std::string CodeOf(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const openvpc::model::Error& e) {
-    return e.code;
-  }
-  return "";
-}
+using openvpc::testing::CodeOf;
+
 
 TEST(ShapeModel, DecodesFlattenedListsAndStructures) {
   const ShapeModel& m = ShapeModel::Builtin();

@@ -3,6 +3,8 @@
 // the placement-group operations (PG-2, PG-3, PG-8).
 #include <gtest/gtest.h>
 
+#include "error_code.h"
+
 #include <set>
 #include <string>
 
@@ -13,6 +15,8 @@
 using namespace openvpc::model;
 
 namespace {
+
+using openvpc::testing::CodeOf;
 
 struct Expected {
   const char* name;
@@ -143,14 +147,6 @@ TEST(Catalogue, ImagesHaveSeventeenHexDigitIds) {
 
 // ---- placement groups ----
 
-std::string CodeOf(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.code;
-  }
-  return "";
-}
 
 struct PlacementGroupTest : ::testing::Test {
   Quotas quotas;

@@ -2,6 +2,8 @@
 // type (§7.4), public addresses at launch and on stop/start (§5.2), terminate (ENI-11).
 #include <gtest/gtest.h>
 
+#include "error_code.h"
+
 #include "model/error.h"
 #include "model/instance.h"
 #include "model/network_interface.h"
@@ -10,6 +12,8 @@
 using namespace openvpc::model;
 
 namespace {
+
+using openvpc::testing::CodeOf;
 
 class InstanceTest : public ::testing::Test {
  protected:
@@ -25,15 +29,6 @@ class InstanceTest : public ::testing::Test {
   }
   Partition& Part() { return state.partitions[{"123456789012", "us-east-1"}]; }
   Tx NewTx() { return Tx(Part(), state.quotas, &state); }
-  template <class Fn>
-  std::string CodeOf(Fn&& fn) {
-    try {
-      fn();
-    } catch (const Error& e) {
-      return e.code;
-    }
-    return "";
-  }
 
   State state;
   std::string vpc, subnet;

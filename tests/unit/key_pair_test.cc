@@ -14,6 +14,8 @@
 //   openssl genpkey -algorithm DSA …; its SPKI and OpenSSH forms           -> kDsa*
 #include <gtest/gtest.h>
 
+#include "error_code.h"
+
 #include "model/error.h"
 #include "model/key_pair.h"
 #include "model/operations.h"
@@ -81,16 +83,7 @@ const char* const kRsaImportedFingerprint = "ca:b8:1c:91:35:65:55:4a:a7:a5:ed:77
 const char* const kRsaOpenSshMd5 = "2b:8b:59:f3:7f:99:50:bd:3a:0a:3e:69:22:2c:8b:ee";
 const char* const kEd25519Fingerprint = "57EuD5ZBWSHuun8v6AEQ3U8aK5gjGTVsdbQzdFytKwE=";
 
-// Runs fn and returns the AWS error code it throws, or "" when it succeeds.
-template <class Fn>
-std::string CodeOf(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.code;
-  }
-  return "";
-}
+using openvpc::testing::CodeOf;
 
 // The OpenSSH line without its comment.
 std::string KeyPart(const std::string& line) { return line.substr(0, line.rfind(' ')); }

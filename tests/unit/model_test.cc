@@ -2,12 +2,16 @@
 // shared/spec/inventory-vpc-guide.md.
 #include <gtest/gtest.h>
 
+#include "error_code.h"
+
 #include "model/error.h"
 #include "model/operations.h"
 
 using namespace openvpc::model;
 
 namespace {
+
+using openvpc::testing::CodeOf;
 
 class ModelTest : public ::testing::Test {
  protected:
@@ -20,15 +24,6 @@ class ModelTest : public ::testing::Test {
   Tx NewTx() { return Tx(p, q); }
 
   // Runs fn and returns the AWS error code it throws, or "" when it succeeds.
-  template <class Fn>
-  std::string CodeOf(Fn&& fn) {
-    try {
-      fn();
-    } catch (const Error& e) {
-      return e.code;
-    }
-    return "";
-  }
 
   std::string NewVpc(const std::string& cidr = "10.0.0.0/16", bool ipv6 = false) {
     Tx tx = NewTx();

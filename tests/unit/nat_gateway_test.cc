@@ -4,6 +4,8 @@
 // refer to shared/spec/inventory-vpc-guide.md.
 #include <gtest/gtest.h>
 
+#include "error_code.h"
+
 #include "model/address.h"
 #include "model/error.h"
 #include "model/nat_gateway.h"
@@ -14,6 +16,8 @@ using namespace openvpc::model;
 using namespace std::chrono_literals;
 
 namespace {
+
+using openvpc::testing::CodeOf;
 
 class NatGatewayTest : public ::testing::Test {
  protected:
@@ -51,15 +55,6 @@ class NatGatewayTest : public ::testing::Test {
   const NatGateway& Stored(const std::string& id) { return p->nat_gateways.at(id); }
   std::string StateOf(const std::string& id) { return NatGatewayState(Stored(id), now); }
 
-  template <class Fn>
-  std::string CodeOf(Fn&& fn) {
-    try {
-      fn();
-    } catch (const Error& e) {
-      return e.code;
-    }
-    return "";
-  }
 
   State state;
   Partition* p = nullptr;

@@ -2,6 +2,8 @@
 // blackhole. Rule ids (T1-T6, B7, B8, G13, G16, AA1) refer to shared/spec/inventory-vpc-guide.md.
 #include <gtest/gtest.h>
 
+#include "error_code.h"
+
 #include "model/error.h"
 #include "model/operations.h"
 #include "model/vpc_peering.h"
@@ -10,6 +12,8 @@ using namespace openvpc::model;
 using namespace std::chrono_literals;
 
 namespace {
+
+using openvpc::testing::CodeOf;
 
 class PeeringTest : public ::testing::Test {
  protected:
@@ -45,15 +49,6 @@ class PeeringTest : public ::testing::Test {
     return CreateVpc(tx, {.cidr_block = cidr}).id;
   }
 
-  template <class Fn>
-  std::string CodeOf(Fn&& fn) {
-    try {
-      fn();
-    } catch (const Error& e) {
-      return e.code;
-    }
-    return "";
-  }
 
   // The status the partition P sees, or "" when it no longer sees the connection.
   std::string StatusSeenBy(Partition& p, const std::string& id) {
