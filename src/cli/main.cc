@@ -2,13 +2,21 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 
+#include <nlohmann/json.hpp>
+
 #include "api/http_server.h"
 #include "api/service.h"
+#include "dataplane/pipeline.h"
+#include "model/instance.h"
+#include "model/nat_gateway.h"
+#include "model/vpc_peering.h"
+#include "store/codec.h"
 #include "store/store.h"
 
 namespace fs = std::filesystem;
@@ -67,6 +75,7 @@ int Serve(const ServeFlags& f) {
     }
   }
   for (const auto& q : f.quotas) ApplyQuota(options.quotas, q, "--quota");
+  if (std::string problem = options.quotas.Problem(); !problem.empty()) throw std::runtime_error(problem);
 
   auto colon = f.listen.rfind(':');
   if (colon == std::string::npos) throw std::runtime_error("--listen wants HOST:PORT, got '" + f.listen + "'");
@@ -84,6 +93,130 @@ int Serve(const ServeFlags& f) {
   fprintf(stderr, "openvpc: stopped\n");
   fflush(stderr);
   _exit(0);  // connection threads are detached; every acknowledged write is already committed
+}
+
+struct TraceFlags {
+  std::string data_dir = ".openvpc";
+  std::string from, to, protocol = "tcp";
+  bool json = false;
+};
+
+// `openvpc trace`: the stages that decide a new flow, from the data directory's state (read
+// only). Exit status 0 allowed, 1 dropped, 2 bad input.
+int RunTrace(const TraceFlags& f) {
+  auto db = fs::path(f.data_dir) / "openvpc.db";
+  if (!fs::exists(db)) {
+    fprintf(stderr, "openvpc trace: no state at %s\n", db.c_str());
+    return 2;
+  }
+  model::RegisterInstanceRules();
+  model::RegisterNatGatewayRules();
+  model::RegisterVpcPeeringRules();
+  model::State state;
+  for (const auto& row : store::OpenSqliteStore(db.string(), false)->LoadAll())
+    if (row.key.rfind("token/", 0) != 0) store::DecodeRow(state, row);
+
+  // --to IP[:PORT]
+  std::string to_ip = f.to;
+  int port = f.protocol == "icmp" ? 0 : 80;
+  if (auto colon = f.to.find(':'); colon != std::string::npos) {
+    to_ip = f.to.substr(0, colon);
+    try {
+      size_t used = 0;
+      port = std::stoi(f.to.substr(colon + 1), &used);
+      if (used != f.to.size() - colon - 1 || port < 0 || port > 65535) throw std::invalid_argument("port");
+    } catch (const std::exception&) {
+      fprintf(stderr, "openvpc trace: bad port in --to '%s'\n", f.to.c_str());
+      return 2;
+    }
+  }
+  auto dst = net::ParseIpv4(to_ip);
+  if (!dst) {
+    fprintf(stderr, "openvpc trace: --to wants an IPv4 address[:PORT], got '%s'\n", f.to.c_str());
+    return 2;
+  }
+
+  // --from: an instance (its device-index-0 interface), an interface, or a private address.
+  const model::Partition* part = nullptr;
+  const model::NetworkInterface* src = nullptr;
+  std::string src_ip;
+  for (const auto& [key, p] : state.partitions) {
+    for (const auto& [id, eni] : p.network_interfaces) {
+      bool hit = eni.id == f.from ||
+                 (eni.attachment && eni.attachment->instance_id == f.from && eni.attachment->device_index == 0);
+      for (const auto& ip : eni.private_ips)
+        if (ip.address == f.from) {
+          hit = true;
+          src_ip = ip.address;
+        }
+      if (hit) {
+        part = &p;
+        src = &eni;
+        break;
+      }
+    }
+    if (src) break;
+  }
+  if (!src) {
+    fprintf(stderr, "openvpc trace: no instance, network interface or private address '%s'\n", f.from.c_str());
+    return 2;
+  }
+  if (src_ip.empty()) src_ip = src->PrimaryIp();
+
+  model::Flow flow;
+  flow.src = *net::ParseIpv4(src_ip);
+  flow.dst = *dst;
+  if (f.protocol == "tcp" || f.protocol == "udp") {
+    flow.protocol = f.protocol == "tcp" ? 6 : 17;
+    flow.src_port = 49152;
+    flow.dst_port = port;
+  } else {
+    flow.protocol = 1;
+    flow.icmp_type = 8;  // echo request
+    flow.icmp_code = 0;
+  }
+  auto t = dataplane::Trace(*part, *src, *dst, flow);
+  std::string verdict = !t.allowed ? "DROP" : t.exit_target.empty() ? "ALLOW" : "ALLOW-TO-TARGET";
+  if (f.json) {
+    nlohmann::json j;
+    j["source"] = {{"network_interface", src->id}, {"address", src_ip}};
+    j["destination"] = {{"address", to_ip}};
+    if (t.destination) j["destination"]["network_interface"] = t.destination->id;
+    j["protocol"] = f.protocol;
+    if (f.protocol != "icmp") j["port"] = port;
+    j["stages"] = nlohmann::json::array();
+    for (const auto& s : t.stages) {
+      nlohmann::json js = {{"stage", s.stage}, {"name", s.name}, {"allowed", s.allowed},
+                           {"component", s.component}, {"rule", s.rule}};
+      if (!s.explanation_code.empty()) js["explanation_code"] = s.explanation_code;
+      if (!s.note.empty()) js["note"] = s.note;
+      j["stages"].push_back(js);
+    }
+    j["verdict"] = verdict;
+    j["allowed"] = t.allowed;
+    if (!t.exit_target.empty()) j["target"] = t.exit_target;
+    if (!t.allowed) {
+      j["explanation_code"] = t.stages.back().explanation_code;
+      j["component"] = t.stages.back().component;
+    }
+    printf("%s\n", j.dump(2).c_str());
+  } else {
+    printf("trace %s (%s) -> %s %s%s\n", src->id.c_str(), src_ip.c_str(), to_ip.c_str(), f.protocol.c_str(),
+           f.protocol == "icmp" ? "" : (":" + std::to_string(port)).c_str());
+    for (const auto& s : t.stages) {
+      std::string line = std::to_string(s.stage) + " " + s.name;
+      line.resize(std::max<size_t>(line.size() + 2, 28), ' ');
+      line += !s.allowed ? "DROP   " : s.rule.empty() && !s.note.empty() ? "SKIP   " : "ALLOW  ";
+      line += s.component;
+      if (!s.rule.empty()) line += " " + s.rule;
+      if (!s.explanation_code.empty()) line += "  [" + s.explanation_code + "]";
+      if (!s.note.empty()) line += "  (" + s.note + ")";
+      printf("%s\n", line.c_str());
+    }
+    printf("verdict: %s%s\n", verdict.c_str(),
+           t.allowed ? "" : ("  " + t.stages.back().explanation_code + " at " + t.stages.back().component).c_str());
+  }
+  return t.allowed ? 0 : 1;
 }
 
 }  // namespace
@@ -108,12 +241,27 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve->add_flag("--lenient-shapes", f.lenient_shapes,
                   "drop response members outside the output shape instead of failing the request");
-  CLI11_PARSE(app, argc, argv);
+  TraceFlags tf;
+  auto* trace = app.add_subcommand("trace", "Explain how a new IPv4 flow fares, stage by stage (read-only)");
+  trace->add_option("--data-dir", tf.data_dir, "where state lives (SQLite)")->capture_default_str();
+  trace->add_option("--from", tf.from, "INSTANCE-ID, ENI-ID or private IPv4 address")->required();
+  trace->add_option("--to", tf.to, "IPv4[:PORT] (port 80 when omitted)")->required();
+  trace->add_option("--protocol", tf.protocol, "tcp|udp|icmp")
+      ->check(CLI::IsMember({"tcp", "udp", "icmp"}))
+      ->capture_default_str();
+  trace->add_flag("--json", tf.json, "print the stages as JSON");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return argc > 1 && std::string(argv[1]) == "trace" && rc != 0 ? 2 : rc;
+  }
   try {
     if (serve->parsed()) return Serve(f);
+    if (trace->parsed()) return RunTrace(tf);
   } catch (const std::exception& e) {
     fprintf(stderr, "openvpc: %s\n", e.what());
-    return 1;
+    return trace->parsed() ? 2 : 1;
   }
   return 0;
 }

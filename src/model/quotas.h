@@ -33,6 +33,14 @@ struct Quotas {
   };
 
   int Get(const std::string& name) const { return values.at(name); }
+  // AWS refuses quota increases whose product of groups per interface and rules per group
+  // exceeds 1,000 (§3.1 L11424-11428); "" when the quotas are consistent.
+  std::string Problem() const {
+    if (Get("security-groups-per-interface") * Get("rules-per-security-group") > 1000)
+      return "security-groups-per-interface x rules-per-security-group must not exceed 1000";
+    return "";
+  }
+
   // Returns false when NAME is not a quota.
   bool Set(const std::string& name, int value) {
     auto it = values.find(name);

@@ -1,0 +1,161 @@
+#include "dataplane/pipeline.h"
+
+#include "model/network_acl.h"
+#include "model/operations.h"
+
+namespace openvpc::dataplane {
+
+using model::Flow;
+using model::NetworkInterface;
+using model::Partition;
+
+namespace {
+
+std::string AclRuleText(const model::NetworkAclEntry& e) {
+  // The implicit entries (32767 IPv4, 32768 IPv6) are shown as AWS shows them: `*` (N3).
+  return (e.rule_number > 32766 ? std::string("*") : std::to_string(e.rule_number)) + " " + e.rule_action;
+}
+
+StageResult AclStage(int stage, const char* name, const model::NetworkAcl& acl, const Flow& f, bool egress) {
+  StageResult r{.stage = stage, .name = name, .component = acl.id};
+  const model::NetworkAclEntry* e = model::FirstMatchingEntry(acl, f, egress);
+  if (!e) {
+    r.allowed = false;
+    r.rule = "* deny";
+    r.explanation_code = "SUBNET_ACL_RESTRICTION";
+  } else {
+    r.rule = AclRuleText(*e);
+    r.allowed = e->rule_action == "allow";
+    if (!r.allowed) r.explanation_code = "SUBNET_ACL_RESTRICTION";
+  }
+  return r;
+}
+
+StageResult GroupsStage(int stage, const char* name, const Partition& p, const NetworkInterface& eni, const Flow& f,
+                        bool egress) {
+  StageResult r{.stage = stage, .name = name, .allowed = false};
+  for (const auto& gid : eni.group_ids) {
+    auto it = p.security_groups.find(gid);
+    if (it == p.security_groups.end()) continue;
+    for (const auto& rule : it->second.rules)
+      if (model::SecurityGroupRuleMatches(p, rule, f, egress)) {
+        r.allowed = true;
+        r.component = gid;
+        r.rule = rule.id;
+        return r;
+      }
+  }
+  for (const auto& gid : eni.group_ids) r.component += (r.component.empty() ? "" : ",") + gid;
+  r.explanation_code = "ENI_SG_RULES_MISMATCH";
+  return r;
+}
+
+}  // namespace
+
+StageResult SourceDestCheck(const NetworkInterface& src, const Flow& f) {
+  StageResult r{.stage = 3, .name = "source-dest-check", .component = src.id};
+  if (!src.source_dest_check) {
+    r.note = "check disabled";
+    return r;
+  }
+  std::string a = f.src.ToString();
+  for (const auto& ip : src.private_ips)
+    if (ip.address == a) {
+      r.rule = a;
+      return r;
+    }
+  r.allowed = false;
+  r.rule = a;
+  r.explanation_code = "ENI_SOURCE_DEST_CHECK_RESTRICTION";
+  return r;
+}
+
+StageResult SecurityGroupsEgress(const Partition& p, const NetworkInterface& src, const Flow& f) {
+  return GroupsStage(4, "security-groups-egress", p, src, f, true);
+}
+
+StageResult NetworkAclOutbound(const Partition& p, const NetworkInterface& src, const Flow& f) {
+  return AclStage(5, "network-acl-outbound", model::NetworkAclOfSubnet(p, src.subnet_id), f, true);
+}
+
+StageResult RouteLookup(const Partition& p, const NetworkInterface& src, const Flow& f, const model::Route** route) {
+  const auto& rt = model::RouteTableOfSubnet(p, p.subnets.at(src.subnet_id));
+  StageResult r{.stage = 6, .name = "route-table", .component = rt.id};
+  const model::Route* best = model::LongestPrefixMatch(p, rt, f.dst);
+  *route = best;
+  if (!best) {
+    r.allowed = false;
+    r.explanation_code = "NO_ROUTE_TO_DESTINATION";
+    return r;
+  }
+  r.rule = best->destination_cidr_block + " -> " + best->target_id;
+  if (model::RouteState(p, rt, *best) != "active") {
+    r.allowed = false;
+    r.explanation_code = "BAD_STATE_ROUTE";
+    r.note = "blackhole";
+  }
+  return r;
+}
+
+StageResult LocalDelivery(const Partition& p, const NetworkInterface& src, const Flow& f, const NetworkInterface** dst) {
+  StageResult r{.stage = 7, .name = "local-delivery"};
+  std::string a = f.dst.ToString();
+  *dst = nullptr;
+  for (const auto& [id, eni] : p.network_interfaces) {
+    if (eni.vpc_id != src.vpc_id) continue;
+    for (const auto& ip : eni.private_ips)
+      if (ip.address == a) *dst = &eni;
+  }
+  if (!*dst) {
+    r.allowed = false;
+    r.rule = a;
+    r.explanation_code = "NO_DESTINATION_INTERFACE";
+    r.note = "no interface of " + src.vpc_id + " holds " + a;
+    return r;
+  }
+  r.component = (*dst)->id;
+  r.rule = a;
+  return r;
+}
+
+StageResult NetworkAclInbound(const Partition& p, const NetworkInterface& src, const NetworkInterface& dst,
+                              const Flow& f) {
+  const auto& acl = model::NetworkAclOfSubnet(p, dst.subnet_id);
+  if (src.subnet_id == dst.subnet_id)
+    return {.stage = 8, .name = "network-acl-inbound", .component = acl.id, .note = "same subnet: not crossed"};
+  return AclStage(8, "network-acl-inbound", acl, f, false);
+}
+
+StageResult SecurityGroupsIngress(const Partition& p, const NetworkInterface& dst, const Flow& f) {
+  return GroupsStage(9, "security-groups-ingress", p, dst, f, false);
+}
+
+TraceResult Trace(const Partition& p, const NetworkInterface& src, net::Ipv4 dst, const Flow& flow) {
+  Flow f = flow;
+  f.dst = dst;
+  TraceResult t;
+  auto step = [&](StageResult r) {
+    t.stages.push_back(std::move(r));
+    return t.stages.back().allowed;
+  };
+  if (!step(SourceDestCheck(src, f))) return t;
+  if (!step(SecurityGroupsEgress(p, src, f))) return t;
+  if (!step(NetworkAclOutbound(p, src, f))) return t;
+  const model::Route* route = nullptr;
+  if (!step(RouteLookup(p, src, f, &route))) return t;
+  if (!route->IsLocal()) {
+    t.stages.back().note = "target " + route->target_id + ": not yet forwarded by this data plane";
+    t.exit_target = route->target_id;
+    t.allowed = true;
+    return t;
+  }
+  const NetworkInterface* d = nullptr;
+  if (!step(LocalDelivery(p, src, f, &d))) return t;
+  t.destination = d;
+  if (!step(NetworkAclInbound(p, src, *d, f))) return t;
+  if (!step(SecurityGroupsIngress(p, *d, f))) return t;
+  t.allowed = true;
+  return t;
+}
+
+}  // namespace openvpc::dataplane

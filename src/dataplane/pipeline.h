@@ -1,0 +1,55 @@
+// The stages of ARCHITECTURE.md ("A packet, end to end") that decide a new IPv4 flow between
+// interfaces of one partition. Each stage is a small function over the model; the packet
+// engine, `openvpc trace` and the tests call the same ones. Explanation codes are those of
+// AWS's Reachability Analyzer.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "model/evaluate.h"
+#include "model/state.h"
+
+namespace openvpc::dataplane {
+
+struct StageResult {
+  int stage = 0;
+  std::string name;       // "security-groups-egress", …
+  bool allowed = true;
+  std::string component;  // the resource that decided: sg-…, acl-…, rtb-…, eni-…
+  std::string rule;       // the rule, entry or route: sgr-…, "100", "10.0.0.0/16 -> local"
+  std::string explanation_code;  // when dropped: ENI_SG_RULES_MISMATCH, …
+  std::string note;              // information (a skipped stage, a target not forwarded yet)
+};
+
+struct TraceResult {
+  std::vector<StageResult> stages;
+  bool allowed = false;
+  // Set when the route leaves the VPC through a target this data plane does not forward yet
+  // (igw, nat, pcx, …): the verdict covers the stages up to the route only.
+  std::string exit_target;
+  const model::NetworkInterface* destination = nullptr;
+};
+
+// Stage 3: the source address must be one of SRC's addresses unless its check is off.
+StageResult SourceDestCheck(const model::NetworkInterface& src, const model::Flow& f);
+// Stage 4: allowed when any egress rule of any of SRC's groups matches (M2).
+StageResult SecurityGroupsEgress(const model::Partition& p, const model::NetworkInterface& src, const model::Flow& f);
+// Stage 5: the outbound entries of the ACL of SRC's subnet, first match (N2).
+StageResult NetworkAclOutbound(const model::Partition& p, const model::NetworkInterface& src, const model::Flow& f);
+// Stage 6: the route table of SRC's subnet, longest prefix match (G2).
+StageResult RouteLookup(const model::Partition& p, const model::NetworkInterface& src, const model::Flow& f,
+                        const model::Route** route);
+// Stage 7, local delivery: the interface of the VPC that holds the destination address.
+StageResult LocalDelivery(const model::Partition& p, const model::NetworkInterface& src, const model::Flow& f,
+                          const model::NetworkInterface** dst);
+// Stage 8: the inbound entries of the ACL of DST's subnet (not crossed inside one subnet).
+StageResult NetworkAclInbound(const model::Partition& p, const model::NetworkInterface& src,
+                              const model::NetworkInterface& dst, const model::Flow& f);
+// Stage 9: allowed when any ingress rule of any of DST's groups matches (M2).
+StageResult SecurityGroupsIngress(const model::Partition& p, const model::NetworkInterface& dst, const model::Flow& f);
+
+// Runs the stages in order for F (from SRC to DST), stopping at the first drop.
+TraceResult Trace(const model::Partition& p, const model::NetworkInterface& src, net::Ipv4 dst, const model::Flow& f);
+
+}  // namespace openvpc::dataplane

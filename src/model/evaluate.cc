@@ -1,0 +1,100 @@
+#include "model/evaluate.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace openvpc::model {
+
+int ProtocolNumber(const std::string& protocol) {
+  if (protocol == "-1" || protocol == "all") return -1;
+  if (protocol == "tcp") return 6;
+  if (protocol == "udp") return 17;
+  if (protocol == "icmp") return 1;
+  if (protocol == "icmpv6") return 58;
+  if (protocol.empty() || protocol.size() > 3 ||
+      !std::all_of(protocol.begin(), protocol.end(), [](unsigned char c) { return std::isdigit(c); }))
+    return -2;
+  int n = std::stoi(protocol);
+  return n <= 255 ? n : -2;
+}
+
+namespace {
+
+// Ports (tcp/udp: FROM-TO of the destination port, -1 for all) or ICMP type/code (-1 for all).
+bool PortsMatch(int protocol, int from, int to, const Flow& f) {
+  if (protocol == 6 || protocol == 17) {
+    if (from == -1 && to == -1) return true;
+    return f.dst_port >= from && f.dst_port <= to;
+  }
+  if (protocol == 1) {
+    if (from != -1 && from != f.icmp_type) return false;
+    if (to != -1 && to != f.icmp_code) return false;
+    return true;
+  }
+  return true;  // other protocols have no ports
+}
+
+bool CidrContains(const std::string& cidr, net::Ipv4 ip) {
+  auto c = net::ParseCidr4(cidr);
+  return c && c->Contains(ip);
+}
+
+bool AddressInGroup(const Partition& p, net::Ipv4 ip, const std::string& group_id) {
+  std::string addr = ip.ToString();
+  for (const auto& [id, eni] : p.network_interfaces) {
+    if (std::find(eni.group_ids.begin(), eni.group_ids.end(), group_id) == eni.group_ids.end()) continue;
+    for (const auto& a : eni.private_ips)
+      if (a.address == addr) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool SecurityGroupRuleMatches(const Partition& p, const SecurityGroupRule& rule, const Flow& flow, bool egress) {
+  if (rule.egress != egress) return false;
+  int proto = ProtocolNumber(rule.ip_protocol);
+  if (proto == -2) return false;
+  if (proto != -1) {
+    if (proto != flow.protocol) return false;
+    if (!PortsMatch(proto, rule.from_port, rule.to_port, flow)) return false;
+  }
+  net::Ipv4 peer = egress ? flow.dst : flow.src;
+  if (!rule.cidr_ipv4.empty()) return CidrContains(rule.cidr_ipv4, peer);
+  if (!rule.referenced_group_id.empty()) return AddressInGroup(p, peer, rule.referenced_group_id);
+  return false;  // IPv6 CIDRs never match IPv4 (C8); prefix lists are not built yet
+}
+
+const NetworkAclEntry* FirstMatchingEntry(const NetworkAcl& acl, const Flow& flow, bool egress) {
+  const NetworkAclEntry* best = nullptr;
+  for (const auto& e : acl.entries) {
+    if (e.egress != egress || e.cidr_block.empty()) continue;  // IPv4 entries only (N9, C8)
+    if (best && best->rule_number <= e.rule_number) continue;
+    int proto = ProtocolNumber(e.protocol);
+    if (proto == -2) continue;
+    if (proto != -1) {
+      if (proto != flow.protocol) continue;
+      int from = proto == 1 ? e.icmp_type : e.port_from;
+      int to = proto == 1 ? e.icmp_code : e.port_to;
+      if (!PortsMatch(proto, from, to, flow)) continue;
+    }
+    if (!CidrContains(e.cidr_block, egress ? flow.dst : flow.src)) continue;
+    best = &e;
+  }
+  return best;
+}
+
+const Route* LongestPrefixMatch(const Partition&, const RouteTable& rt, net::Ipv4 dst) {
+  const Route* best = nullptr;
+  int best_prefix = -1;
+  for (const auto& r : rt.routes) {
+    if (r.destination_cidr_block.empty()) continue;  // IPv6 and prefix-list routes (G3)
+    auto c = net::ParseCidr4(r.destination_cidr_block);
+    if (!c || !c->Contains(dst) || c->prefix <= best_prefix) continue;
+    best = &r;
+    best_prefix = c->prefix;
+  }
+  return best;
+}
+
+}  // namespace openvpc::model

@@ -1,0 +1,378 @@
+// The stages of a new IPv4 flow (dataplane/pipeline.h) over a partition built with the model's
+// own operations, and a property test against a reference evaluator written from the guide.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <array>
+#include <map>
+#include <random>
+#include <set>
+
+#include "dataplane/pipeline.h"
+#include "model/error.h"
+#include "model/instance.h"
+#include "model/network_acl.h"
+#include "model/network_interface.h"
+#include "model/operations.h"
+#include "model/security_group.h"
+
+using namespace openvpc;
+using namespace openvpc::model;
+using dataplane::Trace;
+
+namespace {
+
+net::Ipv4 Ip(const std::string& s) { return *net::ParseIpv4(s); }
+
+class PipelineTest : public ::testing::Test {
+ protected:
+  PipelineTest() {
+    RegisterInstanceRules();
+    Partition& p = Part();
+    p.account_id = "123456789012";
+    p.region = "us-east-1";
+    Tx tx = NewTx();
+    InitializePartition(tx);
+    vpc = CreateVpc(tx, {.cidr_block = "10.0.0.0/16"}).id;
+    subnet_a = CreateSubnet(tx, {.vpc_id = vpc, .cidr_block = "10.0.1.0/24", .availability_zone = "us-east-1a"}).id;
+    subnet_b = CreateSubnet(tx, {.vpc_id = vpc, .cidr_block = "10.0.2.0/24", .availability_zone = "us-east-1a"}).id;
+    web = CreateSecurityGroup(tx, {.group_name = "web", .description = "web", .vpc_id = vpc}).id;
+    AuthorizeSecurityGroupRules(tx, web, false, {RuleSpec{.ip_protocol = "tcp", .from_port = 80, .to_port = 80,
+                                                          .cidr_ipv4 = "10.0.0.0/16"}});
+    a = Launch(tx, subnet_a);
+    b = Launch(tx, subnet_b);
+    c = Launch(tx, subnet_b);
+  }
+  Partition& Part() { return state.partitions[{"123456789012", "us-east-1"}]; }
+  Tx NewTx() { return Tx(Part(), state.quotas, &state); }
+  std::string Launch(Tx& tx, const std::string& subnet) {
+    std::string id = RunInstances(tx, {.image_id = "ami-12345678", .instance_type = "t2.micro", .subnet_id = subnet,
+                                       .group_ids = {web}})[0]->id;
+    return InterfacesOf(Part(), id)[0]->id;
+  }
+  const NetworkInterface& Eni(const std::string& id) { return Part().network_interfaces.at(id); }
+  Flow TcpFlow(const std::string& from_eni, int port) {
+    return Flow{.protocol = 6, .src = Ip(Eni(from_eni).PrimaryIp()), .src_port = 40000, .dst_port = port};
+  }
+  dataplane::TraceResult Run(const std::string& from, const std::string& to_ip, int port) {
+    return Trace(Part(), Eni(from), Ip(to_ip), TcpFlow(from, port));
+  }
+  dataplane::TraceResult Run(const std::string& from, const std::string& to_eni_id, int port, bool) {
+    return Run(from, Eni(to_eni_id).PrimaryIp(), port);
+  }
+  std::string AclAssociationOf(const std::string& subnet) {
+    for (const auto& [id, acl] : Part().network_acls)
+      for (const auto& as : acl.associations)
+        if (as.subnet_id == subnet) return as.id;
+    return "";
+  }
+
+  State state;
+  std::string vpc, subnet_a, subnet_b, web, a, b, c;
+};
+
+TEST_F(PipelineTest, SecurityGroupOpensAPort) {  // M1, M2
+  auto t = Run(a, b, 80, true);
+  EXPECT_TRUE(t.allowed);
+  ASSERT_EQ(t.stages.size(), 7u);
+  std::vector<int> numbers;
+  for (const auto& s : t.stages) numbers.push_back(s.stage);
+  EXPECT_EQ(numbers, (std::vector<int>{3, 4, 5, 6, 7, 8, 9}));
+  EXPECT_EQ(t.stages.back().component, web);
+  EXPECT_EQ(t.destination->id, b);
+
+  t = Run(a, b, 22, true);
+  EXPECT_FALSE(t.allowed);
+  EXPECT_EQ(t.stages.back().stage, 9);
+  EXPECT_EQ(t.stages.back().explanation_code, "ENI_SG_RULES_MISMATCH");
+  EXPECT_EQ(t.stages.back().component, web);
+}
+
+TEST_F(PipelineTest, EgressNeedsARule) {  // M4: a group without outbound rules lets nothing out
+  Tx tx = NewTx();
+  RevokeSecurityGroupRules(tx, web, true, {RuleSpec{.ip_protocol = "-1", .cidr_ipv4 = "0.0.0.0/0"}}, {}, nullptr);
+  auto t = Run(a, b, 80, true);
+  EXPECT_FALSE(t.allowed);
+  EXPECT_EQ(t.stages.back().stage, 4);
+  EXPECT_EQ(t.stages.back().explanation_code, "ENI_SG_RULES_MISMATCH");
+}
+
+TEST_F(PipelineTest, NaclDenyWinsOverLaterAllowAndIsNotCrossedInsideASubnet) {  // N2, N6
+  Tx tx = NewTx();
+  std::string acl = CreateNetworkAcl(tx, vpc, {}).id;
+  CreateNetworkAclEntry(tx, {.network_acl_id = acl, .rule_number = 100, .egress = false, .protocol = "6",
+                             .rule_action = "deny", .cidr_block = "10.0.0.0/16", .port_from = 80, .port_to = 80});
+  CreateNetworkAclEntry(tx, {.network_acl_id = acl, .rule_number = 200, .egress = false, .protocol = "-1",
+                             .rule_action = "allow", .cidr_block = "0.0.0.0/0"});
+  CreateNetworkAclEntry(tx, {.network_acl_id = acl, .rule_number = 100, .egress = true, .protocol = "-1",
+                             .rule_action = "allow", .cidr_block = "0.0.0.0/0"});
+  ReplaceNetworkAclAssociation(tx, AclAssociationOf(subnet_b), acl);
+
+  auto t = Run(a, b, 80, true);
+  EXPECT_FALSE(t.allowed);
+  EXPECT_EQ(t.stages.back().stage, 8);
+  EXPECT_EQ(t.stages.back().component, acl);
+  EXPECT_EQ(t.stages.back().rule, "100 deny");
+  EXPECT_EQ(t.stages.back().explanation_code, "SUBNET_ACL_RESTRICTION");
+
+  t = Run(c, b, 80, true);  // both in subnet b: the ACL is not crossed
+  EXPECT_TRUE(t.allowed);
+  EXPECT_EQ(t.stages[5].stage, 8);
+  EXPECT_FALSE(t.stages[5].note.empty());
+
+  // The way back out of subnet b: outbound 100 allows, but subnet a's default ACL is crossed inbound.
+  t = Run(b, a, 80, true);
+  EXPECT_TRUE(t.allowed);
+
+  // A deny on the way out (N: outbound entries of the source subnet).
+  CreateNetworkAclEntry(tx, {.network_acl_id = acl, .rule_number = 50, .egress = true, .protocol = "6",
+                             .rule_action = "deny", .cidr_block = "10.0.1.0/24", .port_from = 80, .port_to = 80});
+  t = Run(b, a, 80, true);
+  EXPECT_FALSE(t.allowed);
+  EXPECT_EQ(t.stages.back().stage, 5);
+  EXPECT_EQ(t.stages.back().rule, "50 deny");
+
+  // A new custom ACL without entries denies everything (N5): the `*` rule.
+  std::string empty = CreateNetworkAcl(tx, vpc, {}).id;
+  ReplaceNetworkAclAssociation(tx, AclAssociationOf(subnet_b), empty);
+  t = Run(a, b, 80, true);
+  EXPECT_EQ(t.stages.back().stage, 8);
+  EXPECT_EQ(t.stages.back().rule, "* deny");
+}
+
+TEST_F(PipelineTest, RoutesNoRouteTargetAndBlackhole) {  // G2, G13
+  auto t = Run(a, "192.168.0.1", 80);
+  EXPECT_FALSE(t.allowed);
+  EXPECT_EQ(t.stages.back().stage, 6);
+  EXPECT_EQ(t.stages.back().explanation_code, "NO_ROUTE_TO_DESTINATION");
+
+  Tx tx = NewTx();
+  std::string igw = CreateInternetGateway(tx, {}).id;
+  AttachInternetGateway(tx, igw, vpc);
+  std::string rtb = MainRouteTable(Part(), vpc).id;
+  CreateRoute(tx, {.route_table_id = rtb, .destination_cidr_block = "0.0.0.0/0", .target_member = "GatewayId",
+                   .target_id = igw});
+  t = Run(a, "192.168.0.1", 80);
+  EXPECT_TRUE(t.allowed);
+  EXPECT_EQ(t.exit_target, igw);
+  EXPECT_EQ(t.stages.back().stage, 6);
+  EXPECT_EQ(t.stages.back().component, rtb);
+
+  DetachInternetGateway(tx, igw, vpc);  // the route stays, now a blackhole
+  t = Run(a, "192.168.0.1", 80);
+  EXPECT_FALSE(t.allowed);
+  EXPECT_EQ(t.stages.back().stage, 6);
+  EXPECT_EQ(t.stages.back().explanation_code, "BAD_STATE_ROUTE");
+
+  t = Run(a, "10.0.2.250", 80);  // local route, but no interface holds the address
+  EXPECT_FALSE(t.allowed);
+  EXPECT_EQ(t.stages.back().stage, 7);
+}
+
+TEST_F(PipelineTest, SourceDestCheck) {  // F: source/destination check
+  Flow spoofed = TcpFlow(a, 80);
+  spoofed.src = Ip("10.0.1.200");
+  auto t = Trace(Part(), Eni(a), Ip(Eni(b).PrimaryIp()), spoofed);
+  EXPECT_FALSE(t.allowed);
+  ASSERT_EQ(t.stages.size(), 1u);
+  EXPECT_EQ(t.stages[0].stage, 3);
+  EXPECT_EQ(t.stages[0].component, a);
+
+  Tx tx = NewTx();
+  SetNetworkInterfaceSourceDestCheck(tx, a, false);
+  t = Trace(Part(), Eni(a), Ip(Eni(b).PrimaryIp()), spoofed);
+  EXPECT_TRUE(t.allowed);
+}
+
+// ---- property test: Trace against a reference evaluator written from the guide's words ----
+
+// "Protocol = any IANA number; -1 = all" (M8); "only destination ports are filtered" (M9).
+bool RefProtoPorts(const std::string& proto, int from, int to, const Flow& f, bool acl) {
+  if (proto == "-1") return true;
+  int n = proto == "tcp" ? 6 : proto == "udp" ? 17 : proto == "icmp" ? 1 : std::stoi(proto);
+  if (n != f.protocol) return false;
+  if (n == 6 || n == 17) return (from == -1 && to == -1) || (f.dst_port >= from && f.dst_port <= to);
+  if (n == 1) {
+    (void)acl;
+    return (from == -1 || from == f.icmp_type) && (to == -1 || to == f.icmp_code);
+  }
+  return true;
+}
+
+bool RefInCidr(const std::string& cidr, net::Ipv4 ip) {
+  if (cidr.empty()) return false;
+  auto c = *net::ParseCidr4(cidr);
+  uint32_t mask = c.prefix == 0 ? 0 : 0xffffffffu << (32 - c.prefix);
+  return (ip.value & mask) == (c.addr.value & mask);
+}
+
+// "All rules of all SGs on the ENI are evaluated; traffic allowed if any rule allows" (M2);
+// "an SG reference allows traffic from (to) ENIs associated with the referenced SG" (M10).
+bool RefSgAllows(const Partition& p, const NetworkInterface& eni, const Flow& f, bool egress) {
+  net::Ipv4 peer = egress ? f.dst : f.src;
+  for (const auto& g : eni.group_ids)
+    for (const auto& r : p.security_groups.at(g).rules) {
+      if (r.egress != egress || !RefProtoPorts(r.ip_protocol, r.from_port, r.to_port, f, false)) continue;
+      if (RefInCidr(r.cidr_ipv4, peer)) return true;
+      if (!r.referenced_group_id.empty())
+        for (const auto& [id, other] : p.network_interfaces)
+          for (const auto& ip : other.private_ips)
+            if (Ip(ip.address) == peer && std::count(other.group_ids.begin(), other.group_ids.end(),
+                                                      r.referenced_group_id))
+              return true;
+    }
+  return false;
+}
+
+// "Rules evaluated in ascending rule number; first match decides" (N2); no match: `*` deny (N3).
+bool RefAclAllows(const Partition& p, const std::string& subnet, const Flow& f, bool egress) {
+  std::vector<NetworkAclEntry> entries;
+  for (const auto& [id, acl] : p.network_acls)
+    for (const auto& as : acl.associations)
+      if (as.subnet_id == subnet) entries = acl.entries;
+  std::sort(entries.begin(), entries.end(), [](auto& x, auto& y) { return x.rule_number < y.rule_number; });
+  for (const auto& e : entries) {
+    if (e.egress != egress || e.cidr_block.empty()) continue;
+    bool icmp = e.protocol == "1";
+    if (!RefProtoPorts(e.protocol, icmp ? e.icmp_type : e.port_from, icmp ? e.icmp_code : e.port_to, f, true))
+      continue;
+    if (!RefInCidr(e.cidr_block, egress ? f.dst : f.src)) continue;
+    return e.rule_action == "allow";
+  }
+  return false;
+}
+
+// The stage that drops F, or 0 when it is delivered. The VPC has only its local route here.
+int Reference(const Partition& p, const NetworkInterface& src, const Flow& f, const std::string& vpc_cidr) {
+  if (src.source_dest_check && std::none_of(src.private_ips.begin(), src.private_ips.end(),
+                                            [&](auto& ip) { return Ip(ip.address) == f.src; }))
+    return 3;
+  if (!RefSgAllows(p, src, f, true)) return 4;
+  if (!RefAclAllows(p, src.subnet_id, f, true)) return 5;
+  if (!RefInCidr(vpc_cidr, f.dst)) return 6;
+  const NetworkInterface* dst = nullptr;
+  for (const auto& [id, eni] : p.network_interfaces)
+    if (eni.vpc_id == src.vpc_id && Ip(eni.PrimaryIp()) == f.dst) dst = &eni;
+  if (!dst) return 7;
+  if (dst->subnet_id != src.subnet_id && !RefAclAllows(p, dst->subnet_id, f, false)) return 8;
+  if (!RefSgAllows(p, *dst, f, false)) return 9;
+  return 0;
+}
+
+TEST(PipelineProperty, TraceAgreesWithReferenceEvaluator) {
+  RegisterInstanceRules();
+  std::mt19937 rng(20261122);
+  auto pick = [&](int n) { return static_cast<int>(rng() % n); };
+  const char* protos[] = {"tcp", "udp", "icmp", "-1"};
+  const char* acl_protos[] = {"6", "17", "1", "-1"};
+  const char* cidrs[] = {"0.0.0.0/0", "10.0.0.0/16", "10.0.1.0/24", "10.0.2.0/24", "10.0.1.0/26", "10.0.2.128/25"};
+  const int ports[] = {22, 53, 80, 443, 8080};
+  int flows = 0, mismatches = 0, allowed = 0;
+  std::map<int, int> by_stage;
+  for (int config = 0; config < 20; ++config) {
+    State state;
+    Partition& p = state.partitions[{"123456789012", "us-east-1"}];
+    p.account_id = "123456789012";
+    p.region = "us-east-1";
+    Tx tx(p, state.quotas, &state);
+    InitializePartition(tx);
+    std::string vpc = CreateVpc(tx, {.cidr_block = "10.0.0.0/16"}).id;
+    std::string subnets[] = {
+        CreateSubnet(tx, {.vpc_id = vpc, .cidr_block = "10.0.1.0/24", .availability_zone = "us-east-1a"}).id,
+        CreateSubnet(tx, {.vpc_id = vpc, .cidr_block = "10.0.2.0/24", .availability_zone = "us-east-1a"}).id};
+    std::vector<std::string> groups;
+    for (int g = 0; g < 3; ++g) {
+      std::string id = CreateSecurityGroup(tx, {.group_name = "g" + std::to_string(g), .description = "g",
+                                                .vpc_id = vpc}).id;
+      groups.push_back(id);
+      if (pick(3) == 0)
+        RevokeSecurityGroupRules(tx, id, true, {RuleSpec{.ip_protocol = "-1", .cidr_ipv4 = "0.0.0.0/0"}}, {},
+                                 nullptr);
+    }
+    for (const auto& g : groups)
+      for (int r = 0; r < 1 + pick(4); ++r) {
+        RuleSpec s{.ip_protocol = protos[pick(4)]};
+        if (s.ip_protocol == "tcp" || s.ip_protocol == "udp") {
+          s.from_port = ports[pick(5)];
+          s.to_port = *s.from_port + pick(2) * 500;
+        } else if (s.ip_protocol == "icmp") {
+          s.from_port = pick(2) ? 8 : -1;
+          s.to_port = -1;
+        }
+        if (pick(4) == 0)
+          s.referenced_group_id = groups[pick(3)];
+        else
+          s.cidr_ipv4 = cidrs[pick(6)];
+        try {
+          AuthorizeSecurityGroupRules(tx, g, pick(3) == 0, {s});
+        } catch (const Error&) {  // a duplicate rule
+        }
+      }
+    for (const auto& subnet : subnets) {
+      if (pick(2)) continue;  // this subnet keeps the default ACL (rule 100 allows all, N4)
+      std::string acl = CreateNetworkAcl(tx, vpc, {}).id;
+      std::set<std::pair<int, bool>> used;
+      for (int e = 0; e < 6; ++e) {
+        NetworkAclEntryArgs x{.network_acl_id = acl, .rule_number = 10 * (1 + pick(20)), .egress = pick(2) == 1,
+                              .protocol = acl_protos[pick(4)], .rule_action = pick(3) ? "allow" : "deny",
+                              .cidr_block = cidrs[pick(6)]};
+        if (!used.insert({x.rule_number, x.egress}).second) continue;
+        if (x.protocol == "6" || x.protocol == "17") {
+          x.port_from = ports[pick(5)];
+          x.port_to = *x.port_from + pick(2) * 1000;
+        } else if (x.protocol == "1") {
+          x.icmp_type = pick(2) ? 8 : -1;
+          x.icmp_code = -1;
+        }
+        CreateNetworkAclEntry(tx, x);
+      }
+      std::string assoc;
+      for (const auto& [id, a] : p.network_acls)
+        for (const auto& as : a.associations)
+          if (as.subnet_id == subnet) assoc = as.id;
+      ReplaceNetworkAclAssociation(tx, assoc, acl);
+    }
+    std::vector<std::string> enis;
+    for (int i = 0; i < 4; ++i) {
+      std::vector<std::string> gs = {groups[pick(3)]};
+      if (pick(2) && gs[0] != groups[0]) gs.push_back(groups[0]);
+      std::string inst = RunInstances(tx, {.image_id = "ami-12345678", .instance_type = "t2.micro",
+                                           .subnet_id = subnets[pick(2)], .group_ids = gs})[0]->id;
+      enis.push_back(InterfacesOf(p, inst)[0]->id);
+      if (pick(4) == 0) SetNetworkInterfaceSourceDestCheck(tx, enis.back(), false);
+    }
+    for (int i = 0; i < 100; ++i) {
+      const NetworkInterface& src = p.network_interfaces.at(enis[pick(4)]);
+      Flow f{.protocol = std::array{6, 17, 1}[pick(3)], .src = Ip(src.PrimaryIp())};
+      if (pick(10) == 0) f.src = Ip("10.0." + std::to_string(1 + pick(2)) + "." + std::to_string(4 + pick(8)));
+      int d = pick(10);
+      net::Ipv4 dst = d < 8   ? Ip(p.network_interfaces.at(enis[pick(4)]).PrimaryIp())
+                      : d < 9 ? Ip("10.0.2.200")
+                              : Ip("172.16.0.1");
+      if (f.protocol == 1) {
+        f.icmp_type = pick(2) ? 8 : 0;
+        f.icmp_code = 0;
+      } else {
+        f.src_port = 40000 + pick(1000);
+        f.dst_port = ports[pick(5)] + pick(3) * 500;
+      }
+      f.dst = dst;
+      auto t = Trace(p, src, dst, f);
+      int got = t.allowed ? 0 : t.stages.back().stage;
+      int want = Reference(p, src, f, "10.0.0.0/16");
+      ++flows;
+      ++by_stage[got];
+      if (t.allowed) ++allowed;
+      if (got != want) {
+        ++mismatches;
+        ADD_FAILURE() << "config " << config << " flow " << i << ": trace stage " << got << ", reference " << want;
+      }
+    }
+  }
+  EXPECT_EQ(flows, 2000);
+  EXPECT_EQ(mismatches, 0);
+  // The configurations exercise every outcome.
+  for (int stage : {0, 3, 4, 5, 6, 7, 8, 9}) EXPECT_GT(by_stage[stage], 0) << "stage " << stage;
+}
+
+}  // namespace
