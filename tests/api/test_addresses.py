@@ -1,8 +1,8 @@
 """Elastic IP addresses: AllocateAddress, AssociateAddress, DisassociateAddress, ReleaseAddress,
 DescribeAddresses, DescribeAddressesAttribute.
 
-Rule ids: EIP-1 … EIP-18 (§6) and MI-9 of /work/shared/spec/inventory-ec2-network-security.md;
-S1-S6, AA5, AA10 of /work/shared/spec/inventory-vpc-guide.md; A24 is §13's acceptance scenario.
+Rule ids: EIP-1 … EIP-18 (§6) and MI-9 of shared/spec/inventory-ec2-network-security.md;
+S1-S6, AA5, AA10 of shared/spec/inventory-vpc-guide.md; A24 is §13's acceptance scenario.
 """
 import ipaddress
 

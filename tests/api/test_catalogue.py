@@ -1,6 +1,6 @@
 """DescribeInstanceTypes and DescribeImages: AWS's catalogues as openvpc serves them.
 
-The instance-type numbers are §7.4 of /work/shared/spec/inventory-ec2-network-security.md, the
+The instance-type numbers are §7.4 of shared/spec/inventory-ec2-network-security.md, the
 seed's table at L6438-6677 (the line of each row below); cluster eligibility is PG-3 (§8, seed
 L7193-7198). Types after the table (t3, t3a, m5, c5) are [EXT], AWS's published limits.
 """

@@ -1,6 +1,6 @@
 """Default VPC and default subnets, account attributes, zones and regions.
 
-Rule ids (P1-P6, §1.4, A5, R5, S12) refer to /work/shared/spec/inventory-vpc-guide.md.
+Rule ids (P1-P6, §1.4, A5, R5, S12) refer to shared/spec/inventory-vpc-guide.md.
 """
 import ipaddress
 

@@ -1,6 +1,6 @@
 """DHCP option sets.
 
-Rule ids (§1.10, Q1-Q3, AA9) refer to /work/shared/spec/inventory-vpc-guide.md.
+Rule ids (§1.10, Q1-Q3, AA9) refer to shared/spec/inventory-vpc-guide.md.
 """
 import pytest
 

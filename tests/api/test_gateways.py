@@ -1,6 +1,6 @@
 """Internet gateways and egress-only internet gateways.
 
-Rule ids (§1.6, §1.7, AA5, G13, J1) refer to /work/shared/spec/inventory-vpc-guide.md.
+Rule ids (§1.6, §1.7, AA5, G13, J1) refer to shared/spec/inventory-vpc-guide.md.
 """
 import uuid
 

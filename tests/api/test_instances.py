@@ -1,9 +1,9 @@
 """Instances, the networking side: RunInstances, DescribeInstances, the stop/start/reboot/terminate lifecycle,
 DescribeInstanceStatus, Describe/ModifyInstanceAttribute and the instance waiters.
 
-Rule ids IP-n, EIP-n, ENI-n, MI-n and §7.4 refer to /work/shared/spec/inventory-ec2-network-security.md (§5 instance
+Rule ids IP-n, EIP-n, ENI-n, MI-n and §7.4 refer to shared/spec/inventory-ec2-network-security.md (§5 instance
 IP addressing, §6 Elastic IPs, §7 network interfaces and the per-type limits of §7.4); A5, E1-E11, F2, G13, P2, P3,
-R3-R5, S1-S4 and AA1/AA2/AA6 refer to /work/shared/spec/inventory-vpc-guide.md.
+R3-R5, S1-S4 and AA1/AA2/AA6 refer to shared/spec/inventory-vpc-guide.md.
 [EXT] marks behaviour taken from the current EC2 API Reference rather than from the seeds: output field names, state
 codes (0 pending, 16 running, 32 shutting-down, 48 terminated, 64 stopping, 80 stopped), filter names, waiters and
 the error codes of "Error codes for the Amazon EC2 API". Where AWS documents a refusal but the exact code could not be

@@ -1,7 +1,7 @@
 """EC2 key pairs: CreateKeyPair, ImportKeyPair, DescribeKeyPairs, DeleteKeyPair.
 
 Rule ids (KP-n, FP-n) and scenarios (A1-A3) refer to §1 and §13 of
-/work/shared/spec/inventory-ec2-network-security.md.
+shared/spec/inventory-ec2-network-security.md.
 """
 import base64
 import datetime

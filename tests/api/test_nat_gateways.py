@@ -1,6 +1,6 @@
 """NAT gateways: CreateNatGateway, DescribeNatGateways, DeleteNatGateway.
 
-Rule ids refer to /work/shared/spec/inventory-vpc-guide.md: §1.8 (lifecycle), K1/K2/K7/K14/K16
+Rule ids refer to shared/spec/inventory-vpc-guide.md: §1.8 (lifecycle), K1/K2/K7/K14/K16
 (NAT gateway), G13 (routes to a deleted target turn blackhole), AA1/AA2/AA5 (dependencies), §3.1
 (5 NAT gateways per Availability Zone), §4.1 errors 5-8 (asynchronous failures: CreateNatGateway
 succeeds and the gateway shows state failed) and 11 (the quota's message), and scenario S4 (the

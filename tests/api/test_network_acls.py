@@ -1,6 +1,6 @@
 """Network ACLs: entries, the default ACL, subnet associations.
 
-Rule ids (N1-N15, D3, C9c, AA1, AA7, §3.1, §4.3, S15, S24) refer to /work/shared/spec/inventory-vpc-guide.md.
+Rule ids (N1-N15, D3, C9c, AA1, AA7, §3.1, §4.3, S15, S24) refer to shared/spec/inventory-vpc-guide.md.
 [EXT] marks what comes from the current EC2 API Reference rather than the seed, chiefly the error codes,
 which come from its "Error codes for the Amazon EC2 API" page.
 """

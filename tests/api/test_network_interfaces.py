@@ -1,8 +1,8 @@
 """Elastic network interfaces (ENIs) and the private IPv4 / IPv6 addresses they hold.
 
-Rule ids ENI-n, IP-n, MI-n, §7.4 and A28-A34 refer to /work/shared/spec/inventory-ec2-network-security.md
+Rule ids ENI-n, IP-n, MI-n, §7.4 and A28-A34 refer to shared/spec/inventory-ec2-network-security.md
 (§5 instance IP addressing, §7 elastic network interfaces, §13 scenarios); A5, E2, E8, E9, F2, F3, M14, AA2, AA4
-and AA6 refer to /work/shared/spec/inventory-vpc-guide.md.
+and AA6 refer to shared/spec/inventory-vpc-guide.md.
 [EXT] marks behaviour taken from the current EC2 API Reference rather than from the seeds: output field names,
 filter names, the NetworkInterfaceAvailable waiter and the error codes, which come from the API Reference's
 "Error codes for the Amazon EC2 API" page. Where AWS documents a refusal but the code could not be pinned down,

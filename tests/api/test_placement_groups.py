@@ -1,7 +1,7 @@
 """Placement groups: CreatePlacementGroup, DeletePlacementGroup, DescribePlacementGroups.
 
 Rule ids (PG-1 … PG-10) and scenario A37 refer to §8 and §13 of
-/work/shared/spec/inventory-ec2-network-security.md (seed L7170-7286). Spread and partition
+shared/spec/inventory-ec2-network-security.md (seed L7170-7286). Spread and partition
 groups, pg- ids and the error codes are [EXT] (the EC2 API Reference).
 """
 import pytest

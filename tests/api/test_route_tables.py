@@ -1,6 +1,6 @@
 """Route tables, routes and associations.
 
-Rule ids (A10, G1, G5-G10, G12, G13, AA8, §4.3) refer to /work/shared/spec/inventory-vpc-guide.md.
+Rule ids (A10, G1, G5-G10, G12, G13, AA8, §4.3) refer to shared/spec/inventory-vpc-guide.md.
 """
 import uuid
 

@@ -1,6 +1,6 @@
 """The guide's end-to-end scenarios with instances, control plane only.
 
-S3, S4, S5, S6, S9 and S10 of /work/shared/spec/inventory-vpc-guide.md §5 (rule ids A5, E1-E11, G1, G13, K1, M-rules,
+S3, S4, S5, S6, S9 and S10 of shared/spec/inventory-vpc-guide.md §5 (rule ids A5, E1-E11, G1, G13, K1, M-rules,
 P-rules, AA1-AA13 from the same file; IP-n, EIP-n and ENI-n from inventory-ec2-network-security.md). The wizard
 scenarios (S3-S6) are driven through boto3, the CLI walk-throughs (S9, S10) through the real aws CLI (`aws_cli`).
 VPN gateways and customer gateways are left out (S5, S6): only the parts whose API exists are exercised. The data-plane

@@ -1,7 +1,7 @@
 """Security groups and security group rules (EC2-VPC only).
 
-Rule ids SG-n and A6-A12 refer to /work/shared/spec/inventory-ec2-network-security.md §2 and §13;
-M1-M21, C9, AA1/AA6, §3.1 and §4.3 refer to /work/shared/spec/inventory-vpc-guide.md.
+Rule ids SG-n and A6-A12 refer to shared/spec/inventory-ec2-network-security.md §2 and §13;
+M1-M21, C9, AA1/AA6, §3.1 and §4.3 refer to shared/spec/inventory-vpc-guide.md.
 [EXT] marks behaviour taken from the current EC2 API Reference rather than from the seeds: sgr- rule ids,
 DescribeSecurityGroupRules, ModifySecurityGroupRules and the error codes, which come from the API
 Reference's "Error codes for the Amazon EC2 API" page.

@@ -1,6 +1,6 @@
 """CreateSubnet / DescribeSubnets / ModifySubnetAttribute / subnet IPv6 / DeleteSubnet / CreateDefaultSubnet.
 
-Rule ids (A3, A4, A5, C2, D1, E1, E2, P6, §4.3) refer to /work/shared/spec/inventory-vpc-guide.md.
+Rule ids (A3, A4, A5, C2, D1, E1, E2, P6, §4.3) refer to shared/spec/inventory-vpc-guide.md.
 """
 import ipaddress
 

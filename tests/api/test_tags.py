@@ -1,6 +1,6 @@
 """CreateTags / DeleteTags / DescribeTags on the networking resources.
 
-Rule ids (§1.29) refer to /work/shared/spec/inventory-vpc-guide.md.
+Rule ids (§1.29) refer to shared/spec/inventory-vpc-guide.md.
 """
 import pytest
 

@@ -1,6 +1,6 @@
 """VPC peering connections (issue 3): Create/Accept/Reject/Delete/Describe/ModifyOptions.
 
-Rule ids (T1-T6, B7, B8, G13, G16, AA1) refer to /work/shared/spec/inventory-vpc-guide.md; the
+Rule ids (T1-T6, B7, B8, G13, G16, AA1) refer to shared/spec/inventory-vpc-guide.md; the
 lifecycle is the VPC Peering Guide's ("VPC peering connection lifecycle").
 """
 import pytest

@@ -1,6 +1,6 @@
 """CreateVpc / DescribeVpcs / VPC attributes / secondary CIDR blocks / DeleteVpc / VPC quota.
 
-Rule ids (A1, B1…B12, C1, G1, AA1, §3.1, §4.3) refer to /work/shared/spec/inventory-vpc-guide.md.
+Rule ids (A1, B1…B12, C1, G1, AA1, §3.1, §4.3) refer to shared/spec/inventory-vpc-guide.md.
 """
 import ipaddress
 

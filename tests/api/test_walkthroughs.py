@@ -1,6 +1,6 @@
 """The guide's CLI walk-throughs, driven through the real aws CLI (`aws_cli` fixture).
 
-S9 (IPv4) and S10 (IPv6) of /work/shared/spec/inventory-vpc-guide.md, control plane only: security groups and
+S9 (IPv4) and S10 (IPv6) of shared/spec/inventory-vpc-guide.md, control plane only: security groups and
 instances (S9 step 7, S10 steps 6-8) belong to a later issue, so they are left out, including their cleanup steps.
 Negative tests implied by S9: AA1 (delete the VPC too early) and AA5 (delete an attached IGW).
 """
