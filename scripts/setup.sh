@@ -7,8 +7,11 @@ need_pkgs=(build-essential cmake ninja-build pkg-config libssl-dev libsqlite3-de
            nlohmann-json3-dev libcli11-dev libgtest-dev libbenchmark-dev python3 python3-pytest wrk)
 missing=()
 for p in "${need_pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-# The API tests drive the server with boto3 and the aws CLI; Debian's packages do when pip's are absent.
+# The API tests drive the server with boto3 and the aws CLI (and use requests and cryptography);
+# Debian's packages do when pip's are absent.
 python3 -c 'import boto3' 2>/dev/null || missing+=(python3-boto3)
+python3 -c 'import requests' 2>/dev/null || missing+=(python3-requests)
+python3 -c 'import cryptography' 2>/dev/null || missing+=(python3-cryptography)
 command -v aws >/dev/null 2>&1 || missing+=(awscli)
 if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
