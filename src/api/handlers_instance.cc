@@ -15,9 +15,8 @@ namespace {
 // Items are one reservation per instance, merged back by reservation after filtering and
 // paging, so that filters and MaxResults count instances as AWS's do.
 DescribeSpec DescribeInstancesSpec() {
-  DescribeSpec spec{.ids_member = "InstanceIds", .id_path = "InstanceId", .list_member = "Reservations",
+  DescribeSpec spec{.ids_member = "InstanceIds", .id_path = "InstanceId", .list_member = "Instances",
                     .not_found_code = "InvalidInstanceID.NotFound", .not_found_noun = "instance",
-                    .taggable = false, .sort_paths = {"InstanceId"},
                     .malformed_code = "InvalidInstanceID.Malformed", .max_results_excludes_ids = true};
   const std::pair<const char*, const char*> kFilters[] = {
       {"architecture", "Architecture"},
@@ -68,7 +67,10 @@ DescribeSpec DescribeInstancesSpec() {
       {"vpc-id", "VpcId"},
   };
   for (auto [name, path] : kFilters) spec.filters.push_back({name, {path}});
-  for (const char* f : {"owner-id", "reservation-id", "requester-id"}) spec.filters.push_back({f, {}});
+  // The reservation's members ride on each instance item until the items are merged back.
+  spec.filters.push_back({"owner-id", {"OwnerId"}});
+  spec.filters.push_back({"reservation-id", {"ReservationId"}});
+  spec.filters.push_back({"requester-id", {}});  // launched by a user: no requester
   return spec;
 }
 
@@ -138,51 +140,17 @@ json InstanceView(const model::Partition& p, const model::Instance& i) {
   return v;
 }
 
-json ReservationView(const model::Partition& p, const model::Instance& i) {
-  return {{"ReservationId", i.reservation_id}, {"OwnerId", i.owner_id}, {"Groups", json::array()},
-          {"Instances", json::array({InstanceView(p, i)})}};
-}
-
-// Terminated instances stay visible for about an hour, as AWS's do.
-bool Visible(const model::Instance& i) {
-  return i.state != "terminated" || model::SecondsSince(i.terminated_at) < 3600;
-}
-
 json DescribeInstances(Call& c) {
   static const DescribeSpec spec = DescribeInstancesSpec();
   std::vector<json> items;
   for (const auto& [id, i] : c.p().instances)
-    if (Visible(i)) {
-      json r = ReservationView(c.p(), i);
-      json inst = r["Instances"][0];
-      inst["ReservationId"] = r["ReservationId"];  // for the filters below; removed before encoding
-      inst["OwnerId"] = r["OwnerId"];
-      items.push_back(inst);
+    if (model::InstanceVisible(i)) {
+      json inst = InstanceView(c.p(), i);
+      inst["ReservationId"] = i.reservation_id;  // for filters and merging; removed before encoding
+      inst["OwnerId"] = i.owner_id;
+      items.push_back(std::move(inst));
     }
-  // Filters that read the reservation: resolved here, then the engine sees instance items.
-  json in = c.in;
-  std::map<std::string, std::vector<std::string>> reservation_filters;
-  json kept = json::array();
-  for (const auto& f : in.value("Filters", json::array())) {
-    std::string name = f.value("Name", "");
-    if (name == "owner-id" || name == "reservation-id" || name == "requester-id")
-      reservation_filters[name] = f.value("Values", std::vector<std::string>{});
-    else kept.push_back(f);
-  }
-  in["Filters"] = kept;
-  std::erase_if(items, [&](const json& i) {
-    for (const auto& [name, values] : reservation_filters) {
-      std::string have = name == "owner-id" ? i.value("OwnerId", "") : name == "reservation-id" ? i.value("ReservationId", "") : "";
-      if (std::none_of(values.begin(), values.end(), [&](const std::string& v) { return WildcardMatch(v, have); }))
-        return true;
-    }
-    return false;
-  });
-  // Tag filters read the instance's Tags.
-  DescribeSpec tagged = spec;
-  tagged.taggable = true;
-  tagged.list_member = "Instances";
-  json page = Describe(tagged, in, std::move(items));
+  json page = Describe(spec, c.in, std::move(items));
   json reservations = json::array();
   std::map<std::string, size_t> index;
   for (auto& inst : page["Instances"]) {
@@ -306,7 +274,7 @@ json DescribeInstanceStatus(Call& c) {
   bool all = Bool(c.in, "IncludeAllInstances");
   std::vector<json> items;
   for (const auto& [id, i] : c.p().instances) {
-    if (!Visible(i) || (!all && i.state != "running")) continue;
+    if (!model::InstanceVisible(i) || (!all && i.state != "running")) continue;
     json ok = i.state == "running"
                   ? json{{"Status", "ok"}, {"Details", json::array({{{"Name", "reachability"}, {"Status", "passed"}}})}}
                   : json{{"Status", "not-applicable"}};

@@ -117,6 +117,8 @@ Instance& GetInstance(Partition& p, const std::string& id) {
   return it->second;
 }
 
+bool InstanceVisible(const Instance& i) { return Live(i) || SecondsSince(i.terminated_at) < 3600; }
+
 int StateCode(const std::string& state) {
   static const std::pair<const char*, int> kCodes[] = {{"pending", 0},   {"running", 16},  {"shutting-down", 32},
                                                        {"terminated", 48}, {"stopping", 64}, {"stopped", 80}};

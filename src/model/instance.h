@@ -63,6 +63,9 @@ void SetInstanceType(Tx& tx, const std::string& id, const std::string& type);
 void SetInstanceDisableApiTermination(Tx& tx, const std::string& id, bool value);
 void SetInstanceShutdownBehavior(Tx& tx, const std::string& id, const std::string& value);
 
+// Describe shows a terminated instance for about an hour after termination, as AWS does.
+bool InstanceVisible(const Instance& i);
+
 // The interfaces attached to an instance, by device index.
 std::vector<const NetworkInterface*> InterfacesOf(const Partition& p, const std::string& instance_id);
 // EC2's state codes: pending 0, running 16, shutting-down 32, terminated 48, stopping 64, stopped 80.
