@@ -14,9 +14,12 @@ namespace openvpc::api {
 
 using nlohmann::json;
 
+class Service;
+
 struct Call {
   model::Tx& tx;
   const json& in;
+  const Service* service = nullptr;  // what lives outside the model (the console output)
   model::Partition& p() { return tx.p; }
 };
 

@@ -4,9 +4,11 @@
 
 #include "api/describe.h"
 #include "api/handlers.h"
+#include "api/service.h"
 #include "model/catalogue.h"
 #include "model/error.h"
 #include "model/instance.h"
+#include "model/key_pair.h"
 #include "model/network_interface.h"
 
 namespace openvpc::api {
@@ -331,6 +333,17 @@ json ModifyInstanceAttribute(Call& c) {
   return json::object();
 }
 
+// What the instance's user data printed (the data plane keeps it), base64 as EC2 sends it;
+// no Output member while there is none.
+json GetConsoleOutput(Call& c) {
+  const std::string id = c.in.value("InstanceId", "");
+  model::GetInstance(c.p(), id);
+  json out = {{"InstanceId", id}, {"Timestamp", model::NowIso8601()}};
+  std::string text = c.service ? c.service->ConsoleOutput(id) : "";
+  if (!text.empty()) out["Output"] = model::EncodeBase64(text);
+  return out;
+}
+
 }  // namespace
 
 void RegisterInstanceHandlers() {
@@ -341,6 +354,7 @@ void RegisterInstanceHandlers() {
   Register("StopInstances", StopInstances, true);
   Register("TerminateInstances", TerminateInstances, true);
   Register("RebootInstances", RebootInstances, true);
+  Register("GetConsoleOutput", GetConsoleOutput, false);
   Register("DescribeInstanceStatus", DescribeInstanceStatus, false);
   Register("DescribeInstanceAttribute", DescribeInstanceAttribute, false);
   Register("ModifyInstanceAttribute", ModifyInstanceAttribute, true);

@@ -77,6 +77,11 @@ Service::Service(std::unique_ptr<store::Store> store, ServiceOptions options)
 
 void Service::Quiesce() { mu_.lock(); }
 
+void Service::Read(const std::function<void(const model::State&)>& fn) {
+  std::shared_lock lock(mu_);
+  fn(state_);
+}
+
 HttpResponse Service::Handle(const HttpRequestView& req) {
   const std::string request_id = NewRequestId();
   if (req.method == "POST" && (req.path == "/_openvpc/reset" || req.path == "/moto-api/reset")) return Reset();
@@ -133,7 +138,7 @@ HttpResponse Service::Call(const std::string& op, const Params& params, const Au
       }
     }
     model::Tx tx(EnsurePartition(who.account_id, who.region), state_.quotas, &state_);
-    api::Call call{tx, input};
+    api::Call call{tx, input, this};
     try {
       output = handler.fn(call);
     } catch (...) {
@@ -147,6 +152,8 @@ HttpResponse Service::Call(const std::string& op, const Params& params, const Au
     }
     Commit(tx, extra);
     if (!token_key.empty()) tokens_[token_key] = {hash, output.dump()};
+    lock.unlock();
+    if (on_commit_) on_commit_();
   } else {
     std::shared_lock lock(mu_);
     model::Partition* p = state_.Find(who.account_id, who.region);
@@ -161,7 +168,7 @@ HttpResponse Service::Call(const std::string& op, const Params& params, const Au
       if (!p) model::Fail("InternalError", "partition vanished during the request");
     }
     model::Tx tx(*p, state_.quotas, &state_);  // read only: nothing is committed
-    api::Call call{tx, input};
+    api::Call call{tx, input, this};
     output = handler.fn(call);
   }
   return {200, "text/xml;charset=UTF-8", shapes.Encode(op, output, request_id, options_.strict_shapes)};
@@ -202,6 +209,7 @@ void Service::Commit(model::Tx& tx, const std::vector<store::Row>& extra) {
     Rollback(tx);
     throw;
   }
+  version_.fetch_add(1, std::memory_order_release);
 }
 
 void Service::Rollback(model::Tx& tx) {
@@ -231,6 +239,9 @@ HttpResponse Service::Reset() {
   store_->Wipe();
   state_.partitions.clear();
   tokens_.clear();
+  version_.fetch_add(1, std::memory_order_release);
+  lock.unlock();
+  if (on_commit_) on_commit_();
   return {200, "application/json", "{\"status\":\"ok\"}"};
 }
 

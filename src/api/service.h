@@ -3,6 +3,8 @@
 // the store before answering, and renders AWS's XML or error XML.
 #pragma once
 
+#include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <shared_mutex>
@@ -35,6 +37,17 @@ class Service {
   // Waits for the write in progress, if any, and keeps further writes out (for shutdown).
   void Quiesce();
 
+  // The data plane's view of the model: FN runs under the read lock, so the state it sees is
+  // one that has been committed and stays so while FN runs.
+  void Read(const std::function<void(const model::State&)>& fn);
+  // Grows with every committed write (and reset).
+  uint64_t Version() const { return version_.load(std::memory_order_acquire); }
+  // Called after every committed write, outside the lock (the data plane reconciles).
+  void SetCommitListener(std::function<void()> listener) { on_commit_ = std::move(listener); }
+  // Where GetConsoleOutput finds what an instance printed (the data plane keeps it).
+  void SetConsoleSource(std::function<std::string(const std::string&)> source) { console_ = std::move(source); }
+  std::string ConsoleOutput(const std::string& instance_id) const { return console_ ? console_(instance_id) : ""; }
+
  private:
   struct Token {
     std::string params_hash;
@@ -52,6 +65,9 @@ class Service {
   std::map<std::string, Token> tokens_;
   std::unique_ptr<store::Store> store_;
   ServiceOptions options_;
+  std::atomic<uint64_t> version_{1};
+  std::function<void()> on_commit_;
+  std::function<std::string(const std::string&)> console_;
 };
 
 }  // namespace openvpc::api

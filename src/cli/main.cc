@@ -12,7 +12,10 @@
 
 #include "api/http_server.h"
 #include "api/service.h"
+#include "dataplane/engine.h"
 #include "dataplane/pipeline.h"
+#include "host/instance_host.h"
+#include "host/netns.h"
 #include "model/instance.h"
 #include "model/nat_gateway.h"
 #include "model/vpc_peering.h"
@@ -23,6 +26,17 @@ namespace fs = std::filesystem;
 using namespace openvpc;
 
 namespace {
+
+// The API service as the data plane's model source.
+class ServiceModel : public dataplane::ModelSource {
+ public:
+  explicit ServiceModel(api::Service& s) : s_(s) {}
+  void Read(const std::function<void(const model::State&)>& fn) override { s_.Read(fn); }
+  uint64_t Version() const override { return s_.Version(); }
+
+ private:
+  api::Service& s_;
+};
 
 struct ServeFlags {
   std::string listen = "127.0.0.1:4566";
@@ -84,11 +98,33 @@ int Serve(const ServeFlags& f) {
 
   auto store = store::OpenSqliteStore((fs::path(f.data_dir) / "openvpc.db").string(), f.sync == "full");
   api::Service service(std::move(store), std::move(options));
-  if (f.dataplane == "on")
-    fprintf(stderr, "openvpc: the data plane is not part of this build yet; serving the API alone\n");
+  ServiceModel model(service);
+  std::unique_ptr<dataplane::Engine> engine;
+  std::unique_ptr<host::InstanceHost> instances;
+  if (f.dataplane == "on" && !host::CanManageNetwork()) {
+    fprintf(stderr, "openvpc: not running as root: no data plane, serving the API alone\n");
+  } else if (f.dataplane == "on") {
+    engine = std::make_unique<dataplane::Engine>(model);
+    engine->Start();
+    instances = std::make_unique<host::InstanceHost>(model, *engine, f.data_dir);
+    try {
+      instances->Start();
+      service.SetCommitListener([&] { instances->Notify(); });
+      service.SetConsoleSource([&](const std::string& id) { return instances->ConsoleOutput(id); });
+      fprintf(stderr, "openvpc: data plane up: instances are namespaces %s<instance-id>\n",
+              host::NamespacePrefix(f.data_dir).c_str());
+    } catch (const std::exception& e) {
+      fprintf(stderr, "openvpc: data plane failed to start (%s); serving the API alone\n", e.what());
+      instances.reset();
+      engine.reset();
+    }
+  }
   api::ServeHttp(host, port, service, [](const std::string& where) {
     fprintf(stderr, "openvpc: EC2 API on http://%s\n", where.c_str());
   });
+  // The data plane first: its threads read the model, which Quiesce() locks for good.
+  if (instances) instances->Stop();
+  if (engine) engine->Stop();
   service.Quiesce();  // no write is half done when the process ends
   fprintf(stderr, "openvpc: stopped\n");
   fflush(stderr);
@@ -219,9 +255,48 @@ int RunTrace(const TraceFlags& f) {
   return t.allowed ? 0 : 1;
 }
 
+// `openvpc exec [--data-dir DIR] INSTANCE-ID -- CMD…`: CMD inside the instance's namespace,
+// with its resolv.conf, exiting with CMD's status (125 when the instance is not running here).
+int Exec(int argc, char** argv) {
+  std::string data_dir = ".openvpc", target;
+  int i = 2;
+  for (; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--") {
+      ++i;
+      break;
+    }
+    if (a == "--data-dir" && i + 1 < argc) data_dir = argv[++i];
+    else if (a.rfind("--data-dir=", 0) == 0) data_dir = a.substr(11);
+    else if (a == "-h" || a == "--help") target.clear(), i = argc;
+    else if (target.empty() && a[0] != '-') target = a;
+    else {
+      fprintf(stderr, "openvpc exec: unexpected '%s'\n", a.c_str());
+      return 125;
+    }
+  }
+  if (target.empty() || i >= argc) {
+    fprintf(stderr, "usage: openvpc exec [--data-dir DIR] INSTANCE-ID -- COMMAND [ARGS…]\n");
+    return 125;
+  }
+  std::string ns = host::NamespacePrefix(data_dir) + target;
+  if (!host::NamespaceExists(ns)) {
+    fprintf(stderr, "openvpc exec: %s is not running under %s (no namespace %s)\n", target.c_str(), data_dir.c_str(),
+            ns.c_str());
+    return 125;
+  }
+  std::vector<char*> args = {const_cast<char*>("ip"), const_cast<char*>("netns"), const_cast<char*>("exec"), ns.data()};
+  for (; i < argc; ++i) args.push_back(argv[i]);
+  args.push_back(nullptr);
+  execvp("ip", args.data());
+  perror("openvpc exec: ip");
+  return 127;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "exec") return Exec(argc, argv);
   CLI::App app{"openvpc: a self-hosted Amazon VPC (EC2 API networking and a real data plane)"};
   app.require_subcommand(1);
   ServeFlags f;
@@ -241,6 +316,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve->add_flag("--lenient-shapes", f.lenient_shapes,
                   "drop response members outside the output shape instead of failing the request");
+  app.add_subcommand("exec", "Run a command inside a running instance: exec [--data-dir DIR] INSTANCE-ID -- CMD...");
   TraceFlags tf;
   auto* trace = app.add_subcommand("trace", "Explain how a new IPv4 flow fares, stage by stage (read-only)");
   trace->add_option("--data-dir", tf.data_dir, "where state lives (SQLite)")->capture_default_str();

@@ -32,7 +32,7 @@ StageResult AclStage(int stage, const char* name, const model::NetworkAcl& acl, 
 }
 
 StageResult GroupsStage(int stage, const char* name, const Partition& p, const NetworkInterface& eni, const Flow& f,
-                        bool egress) {
+                        bool egress, Tracking ct) {
   StageResult r{.stage = stage, .name = name, .allowed = false};
   for (const auto& gid : eni.group_ids) {
     auto it = p.security_groups.find(gid);
@@ -46,6 +46,11 @@ StageResult GroupsStage(int stage, const char* name, const Partition& p, const N
       }
   }
   for (const auto& gid : eni.group_ids) r.component += (r.component.empty() ? "" : ",") + gid;
+  if (ct.table && ct.table->Find(eni.id, f, egress, ct.now)) {
+    r.allowed = true;
+    r.rule = "tracked connection";
+    return r;
+  }
   r.explanation_code = "ENI_SG_RULES_MISMATCH";
   return r;
 }
@@ -70,8 +75,8 @@ StageResult SourceDestCheck(const NetworkInterface& src, const Flow& f) {
   return r;
 }
 
-StageResult SecurityGroupsEgress(const Partition& p, const NetworkInterface& src, const Flow& f) {
-  return GroupsStage(4, "security-groups-egress", p, src, f, true);
+StageResult SecurityGroupsEgress(const Partition& p, const NetworkInterface& src, const Flow& f, Tracking ct) {
+  return GroupsStage(4, "security-groups-egress", p, src, f, true, ct);
 }
 
 StageResult NetworkAclOutbound(const Partition& p, const NetworkInterface& src, const Flow& f) {
@@ -126,11 +131,11 @@ StageResult NetworkAclInbound(const Partition& p, const NetworkInterface& src, c
   return AclStage(8, "network-acl-inbound", acl, f, false);
 }
 
-StageResult SecurityGroupsIngress(const Partition& p, const NetworkInterface& dst, const Flow& f) {
-  return GroupsStage(9, "security-groups-ingress", p, dst, f, false);
+StageResult SecurityGroupsIngress(const Partition& p, const NetworkInterface& dst, const Flow& f, Tracking ct) {
+  return GroupsStage(9, "security-groups-ingress", p, dst, f, false, ct);
 }
 
-TraceResult Trace(const Partition& p, const NetworkInterface& src, net::Ipv4 dst, const Flow& flow) {
+TraceResult Trace(const Partition& p, const NetworkInterface& src, net::Ipv4 dst, const Flow& flow, Tracking ct) {
   Flow f = flow;
   f.dst = dst;
   TraceResult t;
@@ -139,7 +144,7 @@ TraceResult Trace(const Partition& p, const NetworkInterface& src, net::Ipv4 dst
     return t.stages.back().allowed;
   };
   if (!step(SourceDestCheck(src, f))) return t;
-  if (!step(SecurityGroupsEgress(p, src, f))) return t;
+  if (!step(SecurityGroupsEgress(p, src, f, ct))) return t;
   if (!step(NetworkAclOutbound(p, src, f))) return t;
   const model::Route* route = nullptr;
   if (!step(RouteLookup(p, src, f, &route))) return t;
@@ -153,8 +158,18 @@ TraceResult Trace(const Partition& p, const NetworkInterface& src, net::Ipv4 dst
   if (!step(LocalDelivery(p, src, f, &d))) return t;
   t.destination = d;
   if (!step(NetworkAclInbound(p, src, *d, f))) return t;
-  if (!step(SecurityGroupsIngress(p, *d, f))) return t;
+  if (!step(SecurityGroupsIngress(p, *d, f, ct))) return t;
   t.allowed = true;
+  if (ct.table) {
+    // A packet of a connection tracked at either end renews it (Find above); a new one opens
+    // it where the flow is tracked. Untracked flows are judged by the rules alone (CT-3).
+    auto open = [&](const NetworkInterface& eni, bool egress, const StageResult& stage) {
+      if (stage.rule != "tracked connection" && model::FlowIsTracked(p, eni, f, egress))
+        ct.table->Open(eni.id, f, egress, ct.now);
+    };
+    open(src, true, t.stages[1]);
+    open(*d, false, t.stages.back());
+  }
   return t;
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/conntrack.h"
 #include "model/evaluate.h"
 #include "model/state.h"
 
@@ -33,8 +34,17 @@ struct TraceResult {
 
 // Stage 3: the source address must be one of SRC's addresses unless its check is off.
 StageResult SourceDestCheck(const model::NetworkInterface& src, const model::Flow& f);
-// Stage 4: allowed when any egress rule of any of SRC's groups matches (M2).
-StageResult SecurityGroupsEgress(const model::Partition& p, const model::NetworkInterface& src, const model::Flow& f);
+// Connection tracking as stages 4 and 9 see it: the engine passes its table, `openvpc trace`
+// none (every flow it is asked about is a new one).
+struct Tracking {
+  ConnectionTable* table = nullptr;
+  double now = 0;
+};
+
+// Stage 4: allowed when any egress rule of any of SRC's groups matches (M2), or when the packet
+// belongs to a connection tracked at SRC (CT-1).
+StageResult SecurityGroupsEgress(const model::Partition& p, const model::NetworkInterface& src, const model::Flow& f,
+                                 Tracking ct = {});
 // Stage 5: the outbound entries of the ACL of SRC's subnet, first match (N2).
 StageResult NetworkAclOutbound(const model::Partition& p, const model::NetworkInterface& src, const model::Flow& f);
 // Stage 6: the route table of SRC's subnet, longest prefix match (G2).
@@ -46,10 +56,14 @@ StageResult LocalDelivery(const model::Partition& p, const model::NetworkInterfa
 // Stage 8: the inbound entries of the ACL of DST's subnet (not crossed inside one subnet).
 StageResult NetworkAclInbound(const model::Partition& p, const model::NetworkInterface& src,
                               const model::NetworkInterface& dst, const model::Flow& f);
-// Stage 9: allowed when any ingress rule of any of DST's groups matches (M2).
-StageResult SecurityGroupsIngress(const model::Partition& p, const model::NetworkInterface& dst, const model::Flow& f);
+// Stage 9: allowed when any ingress rule of any of DST's groups matches (M2), or when the
+// packet belongs to a connection tracked at DST (CT-1).
+StageResult SecurityGroupsIngress(const model::Partition& p, const model::NetworkInterface& dst, const model::Flow& f,
+                                  Tracking ct = {});
 
-// Runs the stages in order for F (from SRC to DST), stopping at the first drop.
-TraceResult Trace(const model::Partition& p, const model::NetworkInterface& src, net::Ipv4 dst, const model::Flow& f);
+// Runs the stages in order for F (from SRC to DST), stopping at the first drop. With a
+// connection table, an allowed flow opens a connection at each end where it is tracked (CT-3).
+TraceResult Trace(const model::Partition& p, const model::NetworkInterface& src, net::Ipv4 dst, const model::Flow& f,
+                  Tracking ct = {});
 
 }  // namespace openvpc::dataplane

@@ -65,6 +65,25 @@ bool SecurityGroupRuleMatches(const Partition& p, const SecurityGroupRule& rule,
   return false;  // IPv6 CIDRs never match IPv4 (C8); prefix lists are not built yet
 }
 
+bool FlowIsTracked(const Partition& p, const NetworkInterface& eni, const Flow& flow, bool egress) {
+  if (flow.protocol != 6 && flow.protocol != 17) return true;
+  bool open_start = false, open_response = false;
+  for (const auto& gid : eni.group_ids) {
+    auto g = p.security_groups.find(gid);
+    if (g == p.security_groups.end()) continue;
+    for (const auto& rule : g->second.rules) {
+      if (rule.cidr_ipv4 != "0.0.0.0/0") continue;
+      if (rule.egress == egress) {
+        open_start |= SecurityGroupRuleMatches(p, rule, flow, egress);
+      } else {
+        int proto = ProtocolNumber(rule.ip_protocol);
+        open_response |= proto == -1 || (proto == flow.protocol && rule.from_port <= 0 && rule.to_port >= 65535);
+      }
+    }
+  }
+  return !(open_start && open_response);
+}
+
 const NetworkAclEntry* FirstMatchingEntry(const NetworkAcl& acl, const Flow& flow, bool egress) {
   const NetworkAclEntry* best = nullptr;
   for (const auto& e : acl.entries) {

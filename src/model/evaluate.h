@@ -29,6 +29,12 @@ int ProtocolNumber(const std::string& protocol);
 // peer address belongs to an interface in P that is a member of that group (M10).
 bool SecurityGroupRuleMatches(const Partition& p, const SecurityGroupRule& rule, const Flow& flow, bool egress);
 
+// CT-3 (inventory-ec2-network-security §2.7): a TCP or UDP flow is *not* tracked at ENI when a
+// rule of its groups in the direction the flow started (EGRESS: it left ENI first) permits it
+// from or to 0.0.0.0/0 and a rule in the other direction permits all response traffic from or
+// to 0.0.0.0/0 on all ports. ICMP and the other protocols are always tracked (CT-4, CT-7).
+bool FlowIsTracked(const Partition& p, const NetworkInterface& eni, const Flow& flow, bool egress);
+
 // The entry of ACL that decides FLOW in direction EGRESS: the lowest-numbered IPv4 entry that
 // matches (N2, N9, C8), or nullptr (the implicit `*` deny, N3).
 const NetworkAclEntry* FirstMatchingEntry(const NetworkAcl& acl, const Flow& flow, bool egress);

@@ -49,15 +49,15 @@ using Owned = std::unique_ptr<T, Free>;
 
 // ---- encodings ----
 
-std::string Base64(const std::string& bytes) {
+}  // namespace
+
+std::string EncodeBase64(const std::string& bytes) {
   std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
   int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
                           reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
   out.resize(n);
   return out;
 }
-
-}  // namespace
 
 std::optional<std::string> DecodeBase64(const std::string& text) {
   std::string clean;
@@ -78,7 +78,7 @@ namespace {
 
 // Base64 in lines of WIDTH characters, each ending in a newline (PEM, PPK).
 std::string Wrapped(const std::string& bytes, size_t width) {
-  std::string b64 = Base64(bytes), out;
+  std::string b64 = EncodeBase64(bytes), out;
   for (size_t i = 0; i < b64.size(); i += width) out += b64.substr(i, width) + "\n";
   return out;
 }
@@ -181,10 +181,10 @@ std::string SshPublicBlob(const EVP_PKEY* key) {
 
 std::string SshType(const EVP_PKEY* key) { return IsRsa(key) ? "ssh-rsa" : "ssh-ed25519"; }
 
-std::string OpenSshPublicKey(const EVP_PKEY* key) { return SshType(key) + " " + Base64(SshPublicBlob(key)); }
+std::string OpenSshPublicKey(const EVP_PKEY* key) { return SshType(key) + " " + EncodeBase64(SshPublicBlob(key)); }
 
 // OpenSSH's SHA256 fingerprint, but with base64's padding as AWS shows it.
-std::string Ed25519Fingerprint(const EVP_PKEY* key) { return Base64(Digest(EVP_sha256(), SshPublicBlob(key))); }
+std::string Ed25519Fingerprint(const EVP_PKEY* key) { return EncodeBase64(Digest(EVP_sha256(), SshPublicBlob(key))); }
 
 // FP-2: MD5 of the DER SubjectPublicKeyInfo.
 std::string ImportedRsaFingerprint(EVP_PKEY* key) {

@@ -19,6 +19,7 @@ namespace openvpc::model {
 
 // Strict base64 (whitespace skipped), or nothing: blobs on the wire and base64 DER keys.
 std::optional<std::string> DecodeBase64(const std::string& text);
+std::string EncodeBase64(const std::string& bytes);
 
 struct GeneratedKey {
   std::string key_material;  // the private key in the asked format: CreateKeyPair's KeyMaterial

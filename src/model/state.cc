@@ -14,6 +14,11 @@ Partition* State::Find(const std::string& account, const std::string& region) {
   return it == partitions.end() ? nullptr : &it->second;
 }
 
+const Partition* State::Find(const std::string& account, const std::string& region) const {
+  auto it = partitions.find({account, region});
+  return it == partitions.end() ? nullptr : &it->second;
+}
+
 Partition& OtherPartition(Tx& tx, const std::string& account, const std::string& region) {
   if (Partition* p = tx.state->Find(account, region)) return *p;
   Partition& p = tx.state->partitions[{account, region}];

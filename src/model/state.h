@@ -69,6 +69,7 @@ class State {
   std::map<std::pair<std::string, std::string>, Partition> partitions;
 
   Partition* Find(const std::string& account, const std::string& region);
+  const Partition* Find(const std::string& account, const std::string& region) const;
 };
 
 // Times as EC2 writes timestamps: ISO 8601, UTC, whole seconds (".000Z").

@@ -1,0 +1,68 @@
+#include "dataplane/conntrack.h"
+
+#include <functional>
+
+namespace openvpc::dataplane {
+
+size_t ConnectionKeyHash::operator()(const ConnectionKey& k) const {
+  uint64_t h = std::hash<std::string>{}(k.eni_id);
+  uint64_t v = (uint64_t{k.local_ip} << 32 | k.remote_ip) ^ (uint64_t{k.local_port} << 40 | uint64_t{k.remote_port} << 8 | k.protocol);
+  return static_cast<size_t>(h ^ (v * 0x9e3779b97f4a7c15ULL));
+}
+
+double IdleTimeout(uint8_t protocol, bool replied) {
+  switch (protocol) {
+    case 6: return replied ? 432000 : 60;
+    case 17: return replied ? 180 : 30;
+    case 1: return 60;
+    default: return 600;
+  }
+}
+
+ConnectionKey ConnectionTable::KeyOf(const std::string& eni_id, const model::Flow& f, bool egress) {
+  ConnectionKey k{.eni_id = eni_id, .protocol = static_cast<uint8_t>(f.protocol)};
+  bool ports = f.protocol == 6 || f.protocol == 17 || f.protocol == 1;
+  k.local_ip = (egress ? f.src : f.dst).value;
+  k.remote_ip = (egress ? f.dst : f.src).value;
+  if (ports) {
+    k.local_port = static_cast<uint16_t>(egress ? f.src_port : f.dst_port);
+    k.remote_port = static_cast<uint16_t>(egress ? f.dst_port : f.src_port);
+  }
+  return k;
+}
+
+Connection* ConnectionTable::Find(const std::string& eni_id, const model::Flow& f, bool egress, double now) {
+  auto it = table_.find(KeyOf(eni_id, f, egress));
+  if (it == table_.end()) return nullptr;
+  Connection& c = it->second;
+  if (now - c.last_seen > IdleTimeout(it->first.protocol, c.replied)) return nullptr;
+  if (c.started_egress != egress) c.replied = true;
+  c.last_seen = now;
+  return &c;
+}
+
+Connection& ConnectionTable::Open(const std::string& eni_id, const model::Flow& f, bool egress, double now) {
+  auto [it, fresh] = table_.try_emplace(KeyOf(eni_id, f, egress));
+  Connection& c = it->second;
+  if (fresh || now - c.last_seen > IdleTimeout(it->first.protocol, c.replied))
+    c = {.last_seen = now, .started_egress = egress, .replied = false};
+  else if (c.started_egress != egress)
+    c.replied = true;
+  c.last_seen = now;
+  return c;
+}
+
+size_t ConnectionTable::Expire(double now) {
+  size_t n = 0;
+  for (auto it = table_.begin(); it != table_.end();) {
+    if (now - it->second.last_seen > IdleTimeout(it->first.protocol, it->second.replied)) {
+      it = table_.erase(it);
+      ++n;
+    } else {
+      ++it;
+    }
+  }
+  return n;
+}
+
+}  // namespace openvpc::dataplane

@@ -1,0 +1,58 @@
+// Connection tracking of security groups (inventory-ec2-network-security §2.7, CT-1..CT-7): per
+// interface, the connections it started or accepted, so that their other direction passes
+// whatever the rules say now, until the connection has been idle for AWS's timeout.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+
+#include "model/evaluate.h"
+
+namespace openvpc::dataplane {
+
+// A connection as one interface sees it: its own address and port, and the peer's.
+struct ConnectionKey {
+  std::string eni_id;
+  uint8_t protocol = 0;
+  uint32_t local_ip = 0, remote_ip = 0;
+  uint16_t local_port = 0, remote_port = 0;  // ICMP echo: the identifier on both; other protocols: 0 (CT-7)
+  bool operator==(const ConnectionKey&) const = default;
+};
+
+struct ConnectionKeyHash {
+  size_t operator()(const ConnectionKey& k) const;
+};
+
+struct Connection {
+  double last_seen = 0;
+  bool started_egress = false;  // the interface opened it (else it accepted it)
+  bool replied = false;         // packets have gone both ways
+};
+
+// Idle timeouts, AWS's defaults (ConnectionTrackingSpecification; shared/spec/dataplane-anchors.md §0):
+// established TCP 432,000 s; UDP 30 s until a reply, 180 s as a stream; other protocols 600 s
+// (CT-7). ICMP and unanswered TCP: 60 s (AWS says "a few minutes" at most, CT-5).
+double IdleTimeout(uint8_t protocol, bool replied);
+
+class ConnectionTable {
+ public:
+  // The key of FLOW as ENI sees it: leaving ENI (EGRESS) or entering it.
+  static ConnectionKey KeyOf(const std::string& eni_id, const model::Flow& flow, bool egress);
+
+  // The live connection of FLOW at ENI, or nullptr. A packet in the direction opposite to the
+  // one that opened the connection marks it replied.
+  Connection* Find(const std::string& eni_id, const model::Flow& flow, bool egress, double now);
+  // Opens the connection of FLOW at ENI, or renews the live one it belongs to.
+  Connection& Open(const std::string& eni_id, const model::Flow& flow, bool egress, double now);
+  // Forgets connections idle past their timeout; returns how many.
+  size_t Expire(double now);
+  size_t size() const { return table_.size(); }
+  void Clear() { table_.clear(); }
+
+ private:
+  std::unordered_map<ConnectionKey, Connection, ConnectionKeyHash> table_;
+};
+
+}  // namespace openvpc::dataplane

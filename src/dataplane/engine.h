@@ -1,0 +1,127 @@
+// The packet engine: one thread that reads frames from the instances' TAP devices in batches,
+// answers the VPC router's own services (stage 2) and forwards everything else through the
+// pipeline stages (3-9), with an exact-match flow cache in front so that the second packet of
+// a flow costs a hash lookup. Configuration is the model itself, read under the service's read
+// lock when a flow is new or the model changed; nothing is compiled twice.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "dataplane/conntrack.h"
+#include "dataplane/packet.h"
+#include "model/state.h"
+
+namespace openvpc::dataplane {
+
+// Where the engine reads the model: the API service in `openvpc serve`, a plain State in tests.
+class ModelSource {
+ public:
+  virtual ~ModelSource() = default;
+  // Runs FN with the state, which stays unchanged while FN runs.
+  virtual void Read(const std::function<void(const model::State&)>& fn) = 0;
+  // Changes with every committed write.
+  virtual uint64_t Version() const = 0;
+};
+
+// One attached network interface of a running instance, as the host layer made it.
+struct PortSpec {
+  std::string eni_id, account, region;
+  int fd = -1;  // the TAP device, opened with IFF_VNET_HDR, non-blocking; the caller owns it
+};
+
+// The instance metadata service's side of the engine: packets to 169.254.169.254 leave by this
+// TAP with the source rewritten to an address that names the interface (ServiceAlias).
+struct ServicePortSpec {
+  int fd = -1;
+  MacAddress mac{};  // the service namespace's device
+};
+
+struct EngineCounters {
+  uint64_t rx = 0, tx = 0, dropped = 0, flow_misses = 0, local_service = 0;
+};
+
+class Engine {
+ public:
+  explicit Engine(ModelSource& model);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  void Start();
+  void Stop();
+
+  // Thread-safe. RemovePort returns once the engine no longer touches the port's fd.
+  void AddPort(const PortSpec& port);
+  void RemovePort(const std::string& eni_id);
+  void SetServicePort(const ServicePortSpec& port);
+
+  // The address that stands for ENI at the metadata service (100.64.0.0/10), and back.
+  std::optional<net::Ipv4> ServiceAlias(const std::string& eni_id) const;
+  std::optional<std::string> InterfaceOfAlias(net::Ipv4 alias) const;
+
+  EngineCounters Counters() const;
+  size_t Connections() const;
+
+  // Runs one frame through the engine as if it arrived on ENI's port, synchronously (tests and
+  // benchmarks without devices). Returns the frames sent, by destination ENI id ("" = the port
+  // it came in on, "svc" = the service port).
+  std::vector<std::pair<std::string, std::vector<uint8_t>>> Inject(const std::string& eni_id,
+                                                                    std::span<const uint8_t> frame);
+
+ private:
+  struct Port;
+  struct FlowKey {
+    uint32_t port = 0;
+    uint32_t src = 0, dst = 0;
+    uint16_t sport = 0, dport = 0;
+    uint8_t proto = 0;
+    bool operator==(const FlowKey&) const = default;
+  };
+  struct FlowKeyHash {
+    size_t operator()(const FlowKey& k) const;
+  };
+  struct FlowEntry {
+    uint64_t generation = 0;
+    Port* out = nullptr;  // nullptr: dropped
+    Connection* ct_src = nullptr;
+    Connection* ct_dst = nullptr;
+  };
+
+  void Loop();
+  void HandleFrame(Port& in, uint8_t* buf, size_t len);
+  void HandleServiceFrame(uint8_t* buf, size_t len);
+  bool LocalService(Port& in, const VnetHeader& vh, std::span<uint8_t> frame, const ParsedFrame& pf);
+  Port* Decide(Port& in, const ParsedFrame& pf, FlowEntry& entry);
+  void Send(Port* out, const uint8_t* buf, size_t len);
+  void SendFrame(Port* out, std::span<const uint8_t> frame);  // prepends an empty vnet header
+  uint64_t Generation() const;
+  double Now() const;
+
+  ModelSource& model_;
+  mutable std::mutex mu_;  // ports; held by the engine thread while it handles a batch
+  std::unordered_map<uint32_t, std::unique_ptr<Port>> ports_;
+  std::unordered_map<std::string, Port*> by_eni_;
+  ServicePortSpec service_{};
+  uint32_t next_port_id_ = 1;
+  uint64_t port_epoch_ = 0, ct_epoch_ = 0;
+  int epoll_fd_ = -1, wake_fd_ = -1;
+  std::atomic<bool> running_{false};
+  std::thread thread_;
+  std::unordered_map<FlowKey, FlowEntry, FlowKeyHash> flows_;
+  ConnectionTable conntrack_;
+  double last_expire_ = 0;
+  EngineCounters counters_;
+  // Inject(): frames captured instead of written.
+  std::vector<std::pair<std::string, std::vector<uint8_t>>>* capture_ = nullptr;
+};
+
+}  // namespace openvpc::dataplane

@@ -1,0 +1,189 @@
+#include "dataplane/local_services.h"
+
+#include <algorithm>
+
+#include "model/instance.h"
+#include "model/key_pair.h"
+#include "model/network_interface.h"
+
+namespace openvpc::dataplane {
+
+namespace {
+
+net::Cidr4 SubnetBlock(const model::Partition& p, const model::NetworkInterface& eni) {
+  return *net::ParseCidr4(p.subnets.at(eni.subnet_id).cidr_block);
+}
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+// The public IPv4 address of the interface's primary private address: an Elastic IP, or the
+// address AWS gave at launch.
+std::string PublicIpOf(const model::Partition& p, const model::NetworkInterface& eni) {
+  for (const auto& [id, a] : p.addresses)
+    if (a.network_interface_id == eni.id && a.private_ip_address == eni.PrimaryIp()) return a.public_ip;
+  return eni.public_ip;
+}
+
+const std::vector<std::string>* Option(const model::Partition& p, const model::Vpc& vpc, const std::string& key) {
+  auto it = p.dhcp_options.find(vpc.dhcp_options_id);
+  if (it == p.dhcp_options.end()) return nullptr;
+  for (const auto& [k, values] : it->second.configurations)
+    if (k == key) return &values;
+  return nullptr;
+}
+
+std::vector<net::Ipv4> Ipv4List(const std::vector<std::string>* values, net::Ipv4 amazon) {
+  std::vector<net::Ipv4> out;
+  if (!values) return out;
+  for (const auto& v : *values) {
+    if (v == "AmazonProvidedDNS") out.push_back(amazon);
+    else if (auto ip = net::ParseIpv4(v)) out.push_back(*ip);
+  }
+  return out;
+}
+
+}  // namespace
+
+net::Ipv4 RouterAddress(const model::Partition& p, const model::NetworkInterface& eni) {
+  return {SubnetBlock(p, eni).Network().value + 1};
+}
+
+net::Ipv4 ResolverAddress(const model::Partition& p, const model::NetworkInterface& eni) {
+  return {net::ParseCidr4(p.vpcs.at(eni.vpc_id).cidr_block)->Network().value + 2};
+}
+
+std::optional<MacAddress> ArpAnswer(const model::Partition& p, const model::NetworkInterface& eni, net::Ipv4 target) {
+  net::Cidr4 block = SubnetBlock(p, eni);
+  uint32_t base = block.Network().value;
+  // The router answers for base+1..3 (A5) and for the link-local services (O3).
+  if ((target.value >= base + 1 && target.value <= base + 3) || (target.value >> 16) == 0xa9fe) return kRouterMac;
+  if (!block.Contains(target)) return std::nullopt;
+  std::string t = target.ToString();
+  for (const auto& [id, other] : p.network_interfaces) {
+    if (other.subnet_id != eni.subnet_id) continue;
+    for (const auto& ip : other.private_ips)
+      if (ip.address == t) return ParseMac(other.mac_address);
+  }
+  return std::nullopt;
+}
+
+DhcpLease LeaseFor(const model::Partition& p, const model::NetworkInterface& eni) {
+  net::Cidr4 block = SubnetBlock(p, eni);
+  const model::Vpc& vpc = p.vpcs.at(eni.vpc_id);
+  DhcpLease l;
+  l.mac = *ParseMac(eni.mac_address);
+  l.address = *net::ParseIpv4(eni.PrimaryIp());
+  l.prefix_length = block.prefix;
+  l.router = RouterAddress(p, eni);
+  l.broadcast = block.Last();
+  l.dns_servers = Ipv4List(Option(p, vpc, "domain-name-servers"), ResolverAddress(p, eni));
+  if (const auto* names = Option(p, vpc, "domain-name")) {
+    for (const auto& n : *names) l.domain_name += (l.domain_name.empty() ? "" : " ") + n;
+  }
+  l.ntp_servers = Ipv4List(Option(p, vpc, "ntp-servers"), {});
+  l.netbios_name_servers = Ipv4List(Option(p, vpc, "netbios-name-servers"), {});
+  if (const auto* t = Option(p, vpc, "netbios-node-type"); t && !t->empty()) l.netbios_node_type = std::stoi(t->front());
+  std::string host = model::PrivateDnsName(p.region, eni.PrimaryIp());
+  l.hostname = host.substr(0, host.find('.'));  // ip-10-0-0-202 (Q5)
+  return l;
+}
+
+std::optional<DnsAnswer> Resolve(const model::Partition& p, const model::NetworkInterface& eni, const DnsQuestion& q) {
+  const model::Vpc& vpc = p.vpcs.at(eni.vpc_id);
+  if (!vpc.enable_dns_support) return std::nullopt;  // R2: the resolver does not answer
+  DnsAnswer a;
+  // R4: Amazon's private (and, from inside, public) hostnames resolve when both attributes are on.
+  const bool hostnames = vpc.enable_dns_hostnames;
+  const std::string name = Lower(q.name);
+  const std::string internal = p.region == "us-east-1" ? ".ec2.internal" : "." + p.region + ".compute.internal";
+  const bool ours = name.ends_with(internal) || name.ends_with(".amazonaws.com") || name.ends_with(".in-addr.arpa");
+  a.rcode = ours ? 3 : 2;  // NXDOMAIN for our names; SERVFAIL for the rest (no upstream yet)
+  if (!hostnames) return a;
+  if (q.qtype == 12) {
+    if (auto ip = ParseReverseName(name)) {
+      std::string text = ip->ToString();
+      for (const auto& [id, other] : p.network_interfaces) {
+        if (other.vpc_id != eni.vpc_id) continue;
+        for (const auto& pip : other.private_ips)
+          if (pip.address == text) {
+            a.rcode = 0;
+            a.ptr = model::PrivateDnsName(p.region, text);  // R8
+            return a;
+          }
+      }
+    }
+    return a;
+  }
+  for (const auto& [id, other] : p.network_interfaces) {
+    if (other.vpc_id != eni.vpc_id) continue;
+    for (const auto& pip : other.private_ips) {
+      bool match = Lower(model::PrivateDnsName(p.region, pip.address)) == name;  // R8
+      if (!match && pip.primary) {
+        std::string pub = PublicIpOf(p, other);  // R7: the public name means the private address inside
+        match = !pub.empty() && Lower(model::PublicDnsName(p.region, pub)) == name;
+      }
+      if (match) {
+        a.rcode = 0;
+        if (q.qtype == 1) a.a.push_back(*net::ParseIpv4(pip.address));
+        return a;
+      }
+    }
+  }
+  return a;
+}
+
+std::optional<InstanceMetadata> MetadataFor(const model::State& s, const std::string& eni_id) {
+  for (const auto& [key, p] : s.partitions) {
+    auto e = p.network_interfaces.find(eni_id);
+    if (e == p.network_interfaces.end() || !e->second.attachment) continue;
+    auto i = p.instances.find(e->second.attachment->instance_id);
+    if (i == p.instances.end() || i->second.state != "running") return std::nullopt;
+    const model::Instance& inst = i->second;
+    InstanceMetadata md{.instance_id = inst.id, .instance_type = inst.instance_type, .ami_id = inst.image_id,
+                        .reservation_id = inst.reservation_id, .account_id = p.account_id,
+                        .ami_launch_index = inst.ami_launch_index, .region = p.region,
+                        .availability_zone = inst.availability_zone, .key_name = inst.key_name};
+    if (!inst.user_data.empty())
+      if (auto raw = model::DecodeBase64(inst.user_data)) md.user_data = *raw;
+    for (const auto& [kid, k] : p.key_pairs)
+      if (k.key_name == inst.key_name) md.openssh_key = k.public_key;
+    for (const model::NetworkInterface* eni : model::InterfacesOf(p, inst.id)) {
+      const model::Vpc& vpc = p.vpcs.at(eni->vpc_id);
+      MetadataInterface mi{.mac = eni->mac_address, .interface_id = eni->id, .subnet_id = eni->subnet_id,
+                           .vpc_id = eni->vpc_id, .owner_id = eni->owner_id,
+                           .device_number = eni->attachment->device_index};
+      for (const auto& ip : eni->private_ips) mi.local_ipv4s.push_back(ip.address);
+      mi.subnet_ipv4_cidr_block = p.subnets.at(eni->subnet_id).cidr_block;
+      mi.vpc_ipv4_cidr_block = vpc.cidr_block;
+      for (const auto& c : vpc.cidr_blocks) mi.vpc_ipv4_cidr_blocks.push_back(c.cidr);
+      if (mi.vpc_ipv4_cidr_blocks.empty()) mi.vpc_ipv4_cidr_blocks.push_back(vpc.cidr_block);
+      for (const auto& gid : eni->group_ids) {
+        mi.security_group_ids.push_back(gid);
+        if (auto g = p.security_groups.find(gid); g != p.security_groups.end())
+          mi.security_groups.push_back(g->second.group_name);
+      }
+      if (std::string pub = PublicIpOf(p, *eni); !pub.empty()) {
+        mi.public_ipv4s.push_back(pub);
+        if (vpc.enable_dns_support && vpc.enable_dns_hostnames) mi.public_hostname = model::PublicDnsName(p.region, pub);
+      }
+      mi.ipv6s = eni->ipv6_addresses;
+      mi.local_hostname = model::PrivateDnsName(p.region, eni->PrimaryIp());
+      if (mi.device_number == 0) {
+        md.local_ipv4 = eni->PrimaryIp();
+        md.mac = eni->mac_address;
+        md.local_hostname = mi.local_hostname;
+        md.public_ipv4 = mi.public_ipv4s.empty() ? "" : mi.public_ipv4s.front();
+        md.public_hostname = mi.public_hostname;
+        md.security_groups = mi.security_groups;
+      }
+      md.interfaces.push_back(std::move(mi));
+    }
+    return md;
+  }
+  return std::nullopt;
+}
+
+}  // namespace openvpc::dataplane

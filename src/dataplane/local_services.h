@@ -1,0 +1,43 @@
+// Stage 2: what the VPC router answers itself (guide O3, Q5, R1-R9): ARP for the router and for
+// the interfaces of the subnet, DHCP leases, the Amazon resolver's names. Pure functions of the
+// model; the engine turns them into frames. None of this is filtered by security groups or
+// network ACLs, as the guide says (O3, R13).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "dataplane/dhcp.h"
+#include "dataplane/dns.h"
+#include "dataplane/imds.h"
+#include "dataplane/packet.h"
+#include "model/state.h"
+
+namespace openvpc::dataplane {
+
+// The MAC the subnet router answers with (base+1, base+2, base+3 and link-local services).
+inline constexpr MacAddress kRouterMac{0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
+inline constexpr net::Ipv4 kMetadataAddress{0xa9fea9fe};  // 169.254.169.254
+inline constexpr net::Ipv4 kResolverLinkLocal{0xa9fea9fd};  // 169.254.169.253
+
+// The subnet router's address (base+1) of ENI's subnet.
+net::Ipv4 RouterAddress(const model::Partition& p, const model::NetworkInterface& eni);
+// The Amazon resolver of ENI's VPC: base+2 of the VPC's primary block (A6).
+net::Ipv4 ResolverAddress(const model::Partition& p, const model::NetworkInterface& eni);
+
+// Who answers an ARP request from ENI for TARGET: the router for the subnet's reserved
+// addresses and link-local services, an interface of the subnet for its own addresses.
+std::optional<MacAddress> ArpAnswer(const model::Partition& p, const model::NetworkInterface& eni, net::Ipv4 target);
+
+// The lease of ENI's primary address with the options of its VPC's DHCP options set (Q5).
+DhcpLease LeaseFor(const model::Partition& p, const model::NetworkInterface& eni);
+
+// The resolver's answer to a question from ENI, or nullopt when it does not answer at all
+// (enableDnsSupport off, R2).
+std::optional<DnsAnswer> Resolve(const model::Partition& p, const model::NetworkInterface& eni, const DnsQuestion& q);
+
+// What the instance metadata service tells the instance that ENI_ID is attached to, or nullopt
+// when no running instance has it.
+std::optional<InstanceMetadata> MetadataFor(const model::State& s, const std::string& eni_id);
+
+}  // namespace openvpc::dataplane

@@ -1,0 +1,222 @@
+#include "dataplane/packet.h"
+
+#include <cstdio>
+#include <cstring>
+
+namespace openvpc::dataplane {
+
+namespace {
+
+uint16_t Get16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
+uint32_t Get32(const uint8_t* p) { return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3]; }
+void Put16(uint8_t* p, uint16_t v) {
+  p[0] = static_cast<uint8_t>(v >> 8);
+  p[1] = static_cast<uint8_t>(v);
+}
+void Put32(uint8_t* p, uint32_t v) {
+  Put16(p, static_cast<uint16_t>(v >> 16));
+  Put16(p + 2, static_cast<uint16_t>(v));
+}
+
+// The offset of the L4 checksum field for PROTOCOL, or 0 when it has none we maintain.
+size_t L4ChecksumOffset(uint8_t protocol) {
+  switch (protocol) {
+    case 6: return 16;
+    case 17: return 6;
+    default: return 0;
+  }
+}
+
+}  // namespace
+
+std::optional<MacAddress> ParseMac(std::string_view text) {
+  MacAddress m{};
+  unsigned v[6];
+  if (text.size() != 17) return std::nullopt;
+  std::string s(text);
+  if (sscanf(s.c_str(), "%2x:%2x:%2x:%2x:%2x:%2x", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) != 6) return std::nullopt;
+  for (int i = 0; i < 6; ++i) m[i] = static_cast<uint8_t>(v[i]);
+  return m;
+}
+
+std::string MacToString(const MacAddress& m) {
+  char buf[18];
+  snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+  return buf;
+}
+
+bool ParseFrame(std::span<const uint8_t> f, ParsedFrame& out) {
+  if (f.size() < 14) return false;
+  const uint8_t* d = f.data();
+  memcpy(out.dst_mac.data(), d, 6);
+  memcpy(out.src_mac.data(), d + 6, 6);
+  out.ether_type = Get16(d + 12);
+  out.l3 = 14;
+  if (out.ether_type == kEtherTypeArp) {
+    if (f.size() < 14 + 28) return false;
+    const uint8_t* a = d + 14;
+    if (Get16(a) != 1 || Get16(a + 2) != kEtherTypeIpv4 || a[4] != 6 || a[5] != 4) return false;
+    out.arp_op = Get16(a + 6);
+    out.arp_sender = {Get32(a + 14)};
+    out.arp_target = {Get32(a + 24)};
+    return true;
+  }
+  if (out.ether_type != kEtherTypeIpv4) return true;  // IPv6 and others: the caller decides
+  if (f.size() < 14 + 20) return false;
+  const uint8_t* ip = d + 14;
+  if ((ip[0] >> 4) != 4) return false;
+  size_t ihl = size_t{ip[0] & 0xfu} * 4;
+  if (ihl < 20 || f.size() < 14 + ihl) return false;
+  out.ip_total_length = Get16(ip + 2);
+  if (out.ip_total_length < ihl || 14 + size_t{out.ip_total_length} > f.size()) return false;
+  out.ttl = ip[8];
+  out.protocol = ip[9];
+  out.src = {Get32(ip + 12)};
+  out.dst = {Get32(ip + 16)};
+  uint16_t frag = Get16(ip + 6);
+  out.fragment = (frag & 0x1fff) != 0;  // a later fragment: no ports to read
+  out.l4 = 14 + ihl;
+  if (out.fragment) return true;
+  const uint8_t* l4 = d + out.l4;
+  size_t l4len = 14 + out.ip_total_length - out.l4;
+  switch (out.protocol) {
+    case 6:
+      if (l4len < 20) return false;
+      out.src_port = Get16(l4);
+      out.dst_port = Get16(l4 + 2);
+      out.tcp_flags = l4[13];
+      break;
+    case 17:
+      if (l4len < 8) return false;
+      out.src_port = Get16(l4);
+      out.dst_port = Get16(l4 + 2);
+      break;
+    case 1:
+      if (l4len < 8) return false;
+      out.icmp_type = l4[0];
+      out.icmp_code = l4[1];
+      if (out.icmp_type == 0 || out.icmp_type == 8) out.src_port = out.dst_port = Get16(l4 + 4);  // echo id
+      break;
+    default:
+      break;
+  }
+  return true;
+}
+
+uint32_t ChecksumAdd(uint32_t sum, std::span<const uint8_t> data) {
+  size_t i = 0;
+  for (; i + 1 < data.size(); i += 2) sum += Get16(&data[i]);
+  if (i < data.size()) sum += uint32_t{data[i]} << 8;
+  return sum;
+}
+
+uint16_t ChecksumFold(uint32_t sum) {
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<uint16_t>(sum);
+}
+
+void SetIpv4Checksum(std::span<uint8_t> f, size_t l3) {
+  uint8_t* ip = f.data() + l3;
+  size_t ihl = size_t{ip[0] & 0xfu} * 4;
+  Put16(ip + 10, 0);
+  Put16(ip + 10, static_cast<uint16_t>(~ChecksumFold(ChecksumAdd(0, {ip, ihl}))));
+}
+
+void SetL4Checksum(std::span<uint8_t> f, const ParsedFrame& pf) {
+  uint8_t* ip = f.data() + pf.l3;
+  size_t len = 14 + pf.ip_total_length - pf.l4;
+  uint8_t* l4 = f.data() + pf.l4;
+  size_t off = pf.protocol == 1 ? 2 : L4ChecksumOffset(pf.protocol);
+  if (off == 0 || len < off + 2) return;
+  Put16(l4 + off, 0);
+  uint32_t sum = 0;
+  if (pf.protocol != 1) {  // ICMP has no pseudo-header
+    sum = ChecksumAdd(sum, {ip + 12, 8});
+    sum += pf.protocol;
+    sum += static_cast<uint32_t>(len);
+  }
+  sum = ChecksumAdd(sum, {l4, len});
+  uint16_t c = static_cast<uint16_t>(~ChecksumFold(sum));
+  if (pf.protocol == 17 && c == 0) c = 0xffff;  // UDP: zero means "no checksum"
+  Put16(l4 + off, c);
+}
+
+void CompleteChecksum(VnetHeader& vh, std::span<uint8_t> f) {
+  if (!(vh.flags & kVnetNeedsCsum)) return;
+  size_t start = vh.csum_start, field = size_t{vh.csum_start} + vh.csum_offset;
+  if (start > f.size() || field + 2 > f.size()) return;
+  // The field holds the pseudo-header sum already: summing the whole span includes it.
+  uint16_t c = static_cast<uint16_t>(~ChecksumFold(ChecksumAdd(0, f.subspan(start))));
+  Put16(f.data() + field, c);
+  vh.flags &= static_cast<uint8_t>(~kVnetNeedsCsum);
+}
+
+void RewriteIpv4Address(std::span<uint8_t> f, const ParsedFrame& pf, bool source, net::Ipv4 to, const VnetHeader& vh) {
+  uint8_t* ip = f.data() + pf.l3;
+  uint8_t* field = ip + (source ? 12 : 16);
+  uint32_t from = Get32(field);
+  Put32(field, to.value);
+  // RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), over the two 16-bit halves.
+  auto update = [&](uint8_t* sum_field, bool partial) {
+    uint32_t s = partial ? Get16(sum_field) : static_cast<uint16_t>(~Get16(sum_field));
+    s += static_cast<uint16_t>(~(from >> 16)) + static_cast<uint16_t>(~from);
+    s += (to.value >> 16) + (to.value & 0xffff);
+    uint16_t folded = ChecksumFold(s);
+    Put16(sum_field, partial ? folded : static_cast<uint16_t>(~folded));
+  };
+  update(ip + 10, false);
+  size_t off = L4ChecksumOffset(pf.protocol);
+  if (off == 0 || pf.fragment) return;
+  uint8_t* l4 = f.data() + pf.l4;
+  if (pf.l4 + off + 2 > f.size()) return;
+  bool partial = vh.flags & kVnetNeedsCsum;  // the field holds the pseudo-header sum, not inverted
+  if (pf.protocol == 17 && !partial && Get16(l4 + off) == 0) return;  // UDP without checksum
+  update(l4 + off, partial);
+}
+
+std::vector<uint8_t> BuildArpReply(const ParsedFrame& req, const MacAddress& mac) {
+  std::vector<uint8_t> out(14 + 28);
+  uint8_t* d = out.data();
+  memcpy(d, req.src_mac.data(), 6);
+  memcpy(d + 6, mac.data(), 6);
+  Put16(d + 12, kEtherTypeArp);
+  uint8_t* a = d + 14;
+  Put16(a, 1);
+  Put16(a + 2, kEtherTypeIpv4);
+  a[4] = 6;
+  a[5] = 4;
+  Put16(a + 6, 2);
+  memcpy(a + 8, mac.data(), 6);
+  Put32(a + 14, req.arp_target.value);
+  memcpy(a + 18, req.src_mac.data(), 6);
+  Put32(a + 24, req.arp_sender.value);
+  return out;
+}
+
+std::vector<uint8_t> BuildUdpFrame(const MacAddress& src_mac, const MacAddress& dst_mac, net::Ipv4 src, net::Ipv4 dst,
+                                   uint16_t src_port, uint16_t dst_port, std::span<const uint8_t> payload) {
+  std::vector<uint8_t> out(14 + 20 + 8 + payload.size());
+  uint8_t* d = out.data();
+  memcpy(d, dst_mac.data(), 6);
+  memcpy(d + 6, src_mac.data(), 6);
+  Put16(d + 12, kEtherTypeIpv4);
+  uint8_t* ip = d + 14;
+  ip[0] = 0x45;
+  Put16(ip + 2, static_cast<uint16_t>(20 + 8 + payload.size()));
+  ip[8] = 64;
+  ip[9] = 17;
+  Put32(ip + 12, src.value);
+  Put32(ip + 16, dst.value);
+  uint8_t* udp = ip + 20;
+  Put16(udp, src_port);
+  Put16(udp + 2, dst_port);
+  Put16(udp + 4, static_cast<uint16_t>(8 + payload.size()));
+  if (!payload.empty()) memcpy(udp + 8, payload.data(), payload.size());
+  SetIpv4Checksum(out, 14);
+  ParsedFrame pf;
+  ParseFrame(out, pf);
+  SetL4Checksum(out, pf);
+  return out;
+}
+
+}  // namespace openvpc::dataplane

@@ -1,0 +1,335 @@
+#include "host/instance_host.h"
+
+#include <sched.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "dataplane/imds_server.h"
+#include "dataplane/local_services.h"
+#include "host/netns.h"
+#include "model/key_pair.h"
+
+namespace openvpc::host {
+
+namespace {
+
+// busybox udhcpc calls this with the lease in its environment (the offer of the engine's DHCP
+// server): it configures the interface the way an AMI's DHCP client does.
+constexpr const char* kDhcpScript = R"(#!/bin/sh
+# openvpc: applies the lease of the VPC's DHCP server (udhcpc hook).
+case "$1" in
+  deconfig)
+    ip -4 addr flush dev "$interface" 2>/dev/null
+    ip link set "$interface" up
+    ;;
+  bound|renew)
+    ip addr replace "$ip/$mask" broadcast "${broadcast:-+}" dev "$interface"
+    [ -n "$mtu" ] && ip link set "$interface" mtu "$mtu"
+    index="${interface#eth}"
+    for r in $router; do
+      ip route replace default via "$r" dev "$interface" metric $((index * 100 + 1))
+      break
+    done
+    if [ "$index" = "0" ]; then
+      {
+        [ -n "$domain" ] && echo "search $domain"
+        for d in $dns; do echo "nameserver $d"; done
+      } > /etc/resolv.conf
+    fi
+    ;;
+esac
+exit 0
+)";
+
+constexpr dataplane::MacAddress kServiceMac{0x02, 0x00, 0x00, 0x00, 0x00, 0xfe};
+
+void Log(const std::string& line) { fprintf(stderr, "openvpc: data plane: %s\n", line.c_str()); }
+
+}  // namespace
+
+std::map<std::string, DesiredInstance> DesiredInstances(const model::State& state) {
+  std::map<std::string, DesiredInstance> out;
+  for (const auto& [key, p] : state.partitions) {
+    for (const auto& [id, inst] : p.instances) {
+      if (inst.state != "running") continue;
+      DesiredInstance d{.id = id, .account = key.first, .region = key.second, .user_data = inst.user_data};
+      out[id] = std::move(d);
+    }
+    for (const auto& [id, eni] : p.network_interfaces) {
+      if (!eni.attachment || eni.attachment->status == "detaching") continue;
+      auto it = out.find(eni.attachment->instance_id);
+      if (it == out.end() || it->second.account != key.first || it->second.region != key.second) continue;
+      DesiredInterface iface{.eni_id = id, .mac = eni.mac_address, .device_index = eni.attachment->device_index};
+      if (auto s = p.subnets.find(eni.subnet_id); s != p.subnets.end())
+        if (auto c = net::ParseCidr4(s->second.cidr_block)) iface.prefix_length = c->prefix;
+      for (size_t i = 1; i < eni.private_ips.size(); ++i) iface.secondary_ips.push_back(eni.private_ips[i].address);
+      it->second.interfaces.push_back(std::move(iface));
+    }
+  }
+  for (auto& [id, d] : out)
+    std::sort(d.interfaces.begin(), d.interfaces.end(),
+              [](const DesiredInterface& a, const DesiredInterface& b) { return a.device_index < b.device_index; });
+  return out;
+}
+
+InstanceHost::InstanceHost(dataplane::ModelSource& model, dataplane::Engine& engine, std::string data_dir)
+    : model_(model), engine_(engine), data_dir_(std::move(data_dir)), prefix_(NamespacePrefix(data_dir_)) {}
+
+InstanceHost::~InstanceHost() { Stop(); }
+
+std::string InstanceHost::InstanceDir(const std::string& id) const { return data_dir_ + "/instances/" + id; }
+
+void InstanceHost::Start() {
+  if (!CanManageNetwork()) throw std::runtime_error("needs root and /dev/net/tun");
+  for (const auto& ns : ListNamespaces(prefix_)) {
+    Log("removing " + ns + ", left by an earlier run");
+    DeleteNamespace(ns);
+  }
+  std::filesystem::create_directories(data_dir_ + "/host");
+  dhcp_script_ = std::filesystem::absolute(data_dir_ + "/host/udhcpc.sh").string();
+  {
+    std::ofstream f(dhcp_script_, std::ios::trunc);
+    f << kDhcpScript;
+  }
+  chmod(dhcp_script_.c_str(), 0755);
+  StartMetadataService();
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void InstanceHost::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ || !thread_.joinable()) {
+      stopping_ = true;
+      return;
+    }
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+  for (auto& [id, live] : live_) Teardown(id, live);
+  live_.clear();
+  metadata_.reset();
+  engine_.SetServicePort({});
+  if (service_fd_ >= 0) close(service_fd_);
+  service_fd_ = -1;
+  DeleteNamespace(prefix_ + "services");
+  while (waitpid(-1, nullptr, WNOHANG) > 0) {
+  }
+}
+
+void InstanceHost::Notify() {
+  {
+    std::lock_guard lock(mu_);
+    dirty_ = true;
+  }
+  cv_.notify_all();
+}
+
+void InstanceHost::WaitReconciled() {
+  std::unique_lock lock(mu_);
+  dirty_ = true;
+  uint64_t target = passes_started_ + 1;
+  cv_.notify_all();
+  cv_.wait(lock, [&] { return passes_done_ >= target || stopping_; });
+}
+
+void InstanceHost::Loop() {
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait_for(lock, std::chrono::milliseconds(500), [&] { return dirty_ || stopping_; });
+      if (stopping_) return;
+      dirty_ = false;
+      ++passes_started_;
+    }
+    while (waitpid(-1, nullptr, WNOHANG) > 0) {  // user data that has ended
+    }
+    try {
+      Reconcile();
+    } catch (const std::exception& e) {
+      Log(std::string("reconcile: ") + e.what());
+    }
+    {
+      std::lock_guard lock(mu_);
+      ++passes_done_;
+    }
+    cv_.notify_all();
+  }
+}
+
+void InstanceHost::Reconcile() {
+  std::map<std::string, DesiredInstance> want;
+  model_.Read([&](const model::State& s) { want = DesiredInstances(s); });
+  for (auto it = live_.begin(); it != live_.end();) {
+    if (want.count(it->first)) {
+      ++it;
+      continue;
+    }
+    Teardown(it->first, it->second);  // stopped or terminated: its processes end (guide: stop/terminate)
+    it = live_.erase(it);
+  }
+  for (const auto& [id, w] : want) {
+    auto it = live_.find(id);
+    if (it == live_.end()) {
+      Launch(w);
+      continue;
+    }
+    LiveInstance& live = it->second;
+    std::vector<std::string> gone;
+    for (const auto& [eni, li] : live.interfaces)
+      if (std::none_of(w.interfaces.begin(), w.interfaces.end(), [&](const auto& i) { return i.eni_id == eni; }))
+        gone.push_back(eni);
+    for (const auto& eni : gone) DetachInterface(eni, live);
+    for (const auto& iface : w.interfaces) {
+      if (!live.interfaces.count(iface.eni_id)) AttachInterface(w, iface, live);
+      else SyncAddresses(iface, live);
+    }
+  }
+}
+
+void InstanceHost::Launch(const DesiredInstance& want) {
+  LiveInstance live{.ns = NamespaceOf(want.id)};
+  try {
+    if (NamespaceExists(live.ns)) DeleteNamespace(live.ns);
+    CreateNamespace(live.ns);
+    for (const auto& iface : want.interfaces) AttachInterface(want, iface, live);
+    RunUserData(want, live);
+  } catch (const std::exception& e) {
+    Log("launch " + want.id + ": " + e.what());
+    Teardown(want.id, live);
+    return;
+  }
+  live_[want.id] = std::move(live);
+}
+
+void InstanceHost::Teardown(const std::string&, LiveInstance& live) {
+  if (live.user_data_pid > 0) kill(-live.user_data_pid, SIGKILL);
+  for (auto& [eni, li] : live.interfaces) {
+    engine_.RemovePort(eni);
+    close(li.fd);
+  }
+  live.interfaces.clear();
+  DeleteNamespace(live.ns);
+}
+
+void InstanceHost::AttachInterface(const DesiredInstance& want, const DesiredInterface& iface, LiveInstance& live) {
+  auto mac = dataplane::ParseMac(iface.mac);
+  if (!mac) throw std::runtime_error("bad MAC " + iface.mac);
+  LiveInterface li{.ifname = "eth" + std::to_string(iface.device_index)};
+  li.fd = CreateTap(live.ns, li.ifname, {.mac = *mac});
+  engine_.AddPort({.eni_id = iface.eni_id, .account = want.account, .region = want.region, .fd = li.fd});
+  live.interfaces[iface.eni_id] = li;
+  // The primary address by DHCP from the engine (Q5), as an instance's own client gets it.
+  std::string out;
+  int rc = Run({"ip", "netns", "exec", live.ns, "busybox", "udhcpc", "-i", li.ifname, "-f", "-q", "-n", "-t", "5",
+                "-T", "1", "-A", "1", "-s", dhcp_script_},
+               &out, 20);
+  if (rc != 0) Log("DHCP on " + want.id + "/" + li.ifname + " failed (" + std::to_string(rc) + "): " + out);
+  SyncAddresses(iface, live);
+}
+
+void InstanceHost::DetachInterface(const std::string& eni_id, LiveInstance& live) {
+  auto it = live.interfaces.find(eni_id);
+  if (it == live.interfaces.end()) return;
+  engine_.RemovePort(eni_id);
+  close(it->second.fd);  // the device leaves the namespace with its fd
+  live.interfaces.erase(it);
+}
+
+void InstanceHost::SyncAddresses(const DesiredInterface& iface, LiveInstance& live) {
+  LiveInterface& li = live.interfaces.at(iface.eni_id);
+  for (const auto& ip : iface.secondary_ips)
+    if (std::find(li.secondary_ips.begin(), li.secondary_ips.end(), ip) == li.secondary_ips.end())
+      Run({"ip", "-n", live.ns, "addr", "add", ip + "/" + std::to_string(iface.prefix_length), "dev", li.ifname},
+          nullptr, 10);
+  for (const auto& ip : li.secondary_ips)
+    if (std::find(iface.secondary_ips.begin(), iface.secondary_ips.end(), ip) == iface.secondary_ips.end())
+      Run({"ip", "-n", live.ns, "addr", "del", ip + "/" + std::to_string(iface.prefix_length), "dev", li.ifname},
+          nullptr, 10);
+  li.secondary_ips = iface.secondary_ips;
+}
+
+void InstanceHost::RunUserData(const DesiredInstance& want, LiveInstance& live) {
+  if (want.user_data.empty()) return;
+  auto script = model::DecodeBase64(want.user_data);
+  if (!script || script->rfind("#!", 0) != 0) return;  // only scripts run; cloud-config is not ours to read
+  std::string dir = InstanceDir(want.id);
+  std::filesystem::create_directories(dir);
+  std::string path = std::filesystem::absolute(dir + "/user-data").string();
+  {
+    std::ofstream f(path, std::ios::trunc | std::ios::binary);
+    f << *script;
+  }
+  chmod(path.c_str(), 0755);
+  live.user_data_pid = Spawn({"ip", "netns", "exec", live.ns, path}, dir + "/console.log");
+}
+
+std::string InstanceHost::ConsoleOutput(const std::string& instance_id) const {
+  std::ifstream f(InstanceDir(instance_id) + "/console.log", std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  std::string s = ss.str();
+  constexpr size_t kMax = 64 * 1024;  // AWS returns the most recent 64 KB
+  return s.size() > kMax ? s.substr(s.size() - kMax) : s;
+}
+
+void InstanceHost::StartMetadataService() {
+  const std::string ns = prefix_ + "services";
+  CreateNamespace(ns);
+  service_fd_ = CreateTap(ns, "svc0", {.mac = kServiceMac, .offloads = false});
+  std::string out;
+  if (Run({"ip", "-n", ns, "addr", "add", "169.254.169.254/32", "dev", "svc0"}, &out, 10) != 0 ||
+      Run({"ip", "-n", ns, "route", "add", "100.64.0.0/10", "dev", "svc0"}, &out, 10) != 0)
+    throw std::runtime_error("configuring the metadata namespace: " + out);
+  int listen_fd = -1;
+  std::string error;
+  std::thread t([&] {
+    int nsfd = open(("/run/netns/" + ns).c_str(), O_RDONLY | O_CLOEXEC);
+    if (nsfd < 0 || setns(nsfd, CLONE_NEWNET) != 0) {
+      error = "setns";
+      if (nsfd >= 0) close(nsfd);
+      return;
+    }
+    close(nsfd);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(80);
+    a.sin_addr.s_addr = htonl(dataplane::kMetadataAddress.value);
+    if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(fd, 128) != 0) {
+      error = std::string("bind 169.254.169.254:80: ") + strerror(errno);
+      close(fd);
+      return;
+    }
+    listen_fd = fd;
+  });
+  t.join();
+  if (listen_fd < 0) throw std::runtime_error(error);
+  engine_.SetServicePort({.fd = service_fd_, .mac = kServiceMac});
+  metadata_ = std::make_unique<dataplane::MetadataServer>(
+      listen_fd, [this](uint32_t peer) -> std::optional<dataplane::InstanceMetadata> {
+        auto eni = engine_.InterfaceOfAlias(net::Ipv4{peer});
+        if (!eni) return std::nullopt;
+        std::optional<dataplane::InstanceMetadata> md;
+        model_.Read([&](const model::State& s) { md = dataplane::MetadataFor(s, *eni); });
+        return md;
+      });
+}
+
+}  // namespace openvpc::host

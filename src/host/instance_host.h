@@ -1,0 +1,97 @@
+// Makes the running instances of the model real: a network namespace per running instance, a
+// TAP device per attached interface (eth<device index>, its MAC, MTU 9001) handed to the
+// engine as a port, the primary address by DHCP from the engine, secondary addresses added,
+// user data that starts with "#!" run inside at each start with its output kept as the
+// console output. A thread reconciles the namespaces with the model after every committed
+// write, so API changes reach running instances without a restart.
+#pragma once
+
+#include <sys/types.h>
+
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "dataplane/engine.h"
+#include "model/state.h"
+
+namespace openvpc::dataplane {
+class MetadataServer;
+}
+
+namespace openvpc::host {
+
+// What the model wants running: the running instances and their attached interfaces.
+struct DesiredInterface {
+  std::string eni_id, mac;
+  int device_index = 0;
+  int prefix_length = 24;
+  std::vector<std::string> secondary_ips;  // besides the primary, which comes by DHCP
+};
+struct DesiredInstance {
+  std::string id, account, region, user_data;  // user data as sent (base64)
+  std::vector<DesiredInterface> interfaces;
+};
+std::map<std::string, DesiredInstance> DesiredInstances(const model::State& state);
+
+class InstanceHost {
+ public:
+  InstanceHost(dataplane::ModelSource& model, dataplane::Engine& engine, std::string data_dir);
+  ~InstanceHost();
+
+  // Removes what a previous server on DATA_DIR left behind, brings up the metadata service's
+  // namespace and starts reconciling. Throws when the host refuses (no root, no TAP).
+  void Start();
+  // Tears down every namespace and device it made.
+  void Stop();
+  // A write was committed: reconcile soon.
+  void Notify();
+  // Blocks until a reconcile pass that started after this call has finished (tests, benchmarks).
+  void WaitReconciled();
+  // What the instance's user data printed, as GetConsoleOutput returns it.
+  std::string ConsoleOutput(const std::string& instance_id) const;
+  // The namespace of an instance ("openvpc-TAG-i-…"), whether or not it runs.
+  std::string NamespaceOf(const std::string& instance_id) const { return prefix_ + instance_id; }
+
+ private:
+  struct LiveInterface {
+    int fd = -1;
+    std::string ifname;
+    std::vector<std::string> secondary_ips;
+  };
+  struct LiveInstance {
+    std::string ns;
+    std::map<std::string, LiveInterface> interfaces;  // by ENI id
+    pid_t user_data_pid = -1;
+  };
+
+  void Loop();
+  void Reconcile();
+  void Launch(const DesiredInstance& want);
+  void Teardown(const std::string& id, LiveInstance& live);
+  void AttachInterface(const DesiredInstance& want, const DesiredInterface& iface, LiveInstance& live);
+  void DetachInterface(const std::string& eni_id, LiveInstance& live);
+  void SyncAddresses(const DesiredInterface& iface, LiveInstance& live);
+  void RunUserData(const DesiredInstance& want, LiveInstance& live);
+  void StartMetadataService();
+  std::string InstanceDir(const std::string& id) const;
+
+  dataplane::ModelSource& model_;
+  dataplane::Engine& engine_;
+  std::string data_dir_, prefix_, dhcp_script_;
+  std::map<std::string, LiveInstance> live_;  // reconciler thread only
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool dirty_ = true, stopping_ = false;
+  uint64_t passes_started_ = 0, passes_done_ = 0;
+  std::thread thread_;
+
+  int service_fd_ = -1;
+  std::unique_ptr<dataplane::MetadataServer> metadata_;
+};
+
+}  // namespace openvpc::host
