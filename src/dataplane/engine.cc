@@ -225,6 +225,8 @@ void Engine::HandleFrame(Port& in, uint8_t* buf, size_t len) {
   }
   FlowKey key{.port = in.id, .src = pf.src.value, .dst = pf.dst.value, .sport = pf.src_port, .dport = pf.dst_port,
               .proto = pf.protocol};
+  const bool icmp = pf.protocol == 1 && pf.icmp_type >= 0;
+  if (icmp) key.dport = static_cast<uint16_t>(pf.icmp_type << 8 | pf.icmp_code);  // rules tell ICMP types apart
   if (flows_.size() >= kMaxFlows) flows_.clear();
   FlowEntry& e = flows_[key];
   const uint64_t gen = Generation();
@@ -233,6 +235,13 @@ void Engine::HandleFrame(Port& in, uint8_t* buf, size_t len) {
     e = {};
     e.out = Decide(in, pf, e);  // stages 3-9
     e.generation = gen;
+    if (e.out) {
+      // The connection this flow opened lets its replies through: forget a drop cached for them.
+      FlowKey reverse{.port = e.out->id, .src = key.dst, .dst = key.src, .sport = key.dport, .dport = key.sport,
+                      .proto = key.proto};
+      if (icmp) reverse.sport = key.sport, reverse.dport = pf.icmp_type == 8 ? 0 : key.dport;  // echo -> echo reply
+      if (!(reverse == key)) flows_.erase(reverse);
+    }
   } else {
     double now = Now();
     if (e.ct_src) e.ct_src->last_seen = now;

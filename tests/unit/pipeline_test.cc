@@ -8,7 +8,9 @@
 #include <random>
 #include <set>
 
+#include "dataplane/engine.h"
 #include "dataplane/pipeline.h"
+#include "dataplane_testing.h"
 #include "model/error.h"
 #include "model/instance.h"
 #include "model/network_acl.h"
@@ -184,7 +186,7 @@ TEST_F(PipelineTest, SourceDestCheck) {  // F: source/destination check
   EXPECT_TRUE(t.allowed);
 }
 
-// ---- property test: Trace against a reference evaluator written from the guide's words ----
+// ---- property test: the engine, Trace and a reference evaluator written from the guide's words ----
 
 // "Protocol = any IANA number; -1 = all" (M8); "only destination ports are filtered" (M9).
 bool RefProtoPorts(const std::string& proto, int from, int to, const Flow& f, bool acl) {
@@ -259,7 +261,7 @@ int Reference(const Partition& p, const NetworkInterface& src, const Flow& f, co
   return 0;
 }
 
-TEST(PipelineProperty, TraceAgreesWithReferenceEvaluator) {
+TEST(PipelineProperty, EngineTraceAndReferenceEvaluatorAgree) {
   RegisterInstanceRules();
   std::mt19937 rng(20261122);
   auto pick = [&](int n) { return static_cast<int>(rng() % n); };
@@ -360,12 +362,19 @@ TEST(PipelineProperty, TraceAgreesWithReferenceEvaluator) {
       auto t = Trace(p, src, dst, f);
       int got = t.allowed ? 0 : t.stages.back().stage;
       int want = Reference(p, src, f, "10.0.0.0/16");
+      // The engine, with every interface a port and no connection from earlier flows.
+      openvpc::testing::StateSource source(state);
+      dataplane::Engine engine(source);
+      for (const auto& e : enis) engine.AddPort({.eni_id = e, .account = p.account_id, .region = p.region});
+      auto sent = engine.Inject(src.id, openvpc::testing::FlowFrame(f, *dataplane::ParseMac(src.mac_address)));
+      const bool delivered = !sent.empty() && t.destination && sent[0].first == t.destination->id;
       ++flows;
       ++by_stage[got];
       if (t.allowed) ++allowed;
-      if (got != want) {
+      if (got != want || delivered != (want == 0)) {
         ++mismatches;
-        ADD_FAILURE() << "config " << config << " flow " << i << ": trace stage " << got << ", reference " << want;
+        ADD_FAILURE() << "config " << config << " flow " << i << ": trace stage " << got << ", reference " << want
+                      << ", engine " << (delivered ? "delivered" : "dropped");
       }
     }
   }

@@ -1,0 +1,93 @@
+// Engine tests without devices: a model source over a plain State, and the frames an
+// instance's kernel would put on its TAP.
+#pragma once
+
+#include <cstring>
+#include <vector>
+
+#include "dataplane/engine.h"
+#include "dataplane/packet.h"
+#include "model/evaluate.h"
+
+namespace openvpc::testing {
+
+// The model as the engine reads it; Changed() stands for a committed write.
+class StateSource : public dataplane::ModelSource {
+ public:
+  explicit StateSource(model::State& s) : state_(s) {}
+  void Read(const std::function<void(const model::State&)>& fn) override { fn(state_); }
+  uint64_t Version() const override { return version_; }
+  void Changed() { ++version_; }
+
+ private:
+  model::State& state_;
+  uint64_t version_ = 1;
+};
+
+// Ethernet + IPv4 + TCP (SYN unless FLAGS), UDP or ICMP for FLOW, full checksums.
+inline std::vector<uint8_t> FlowFrame(const model::Flow& f, const dataplane::MacAddress& src_mac,
+                                      uint8_t tcp_flags = dataplane::kTcpSyn, size_t payload = 0) {
+  using namespace dataplane;
+  if (f.protocol == 17) {
+    std::vector<uint8_t> data(payload, 'x');
+    return BuildUdpFrame(src_mac, {0x02, 0, 0, 0, 0, 1}, f.src, f.dst, static_cast<uint16_t>(f.src_port),
+                         static_cast<uint16_t>(f.dst_port), data);
+  }
+  size_t l4 = f.protocol == 6 ? 20 : 8;
+  std::vector<uint8_t> out(14 + 20 + l4 + payload);
+  uint8_t* d = out.data();
+  const uint8_t router[6] = {0x02, 0, 0, 0, 0, 1};
+  memcpy(d, router, 6);
+  memcpy(d + 6, src_mac.data(), 6);
+  d[12] = 0x08;
+  uint8_t* ip = d + 14;
+  ip[0] = 0x45;
+  size_t total = 20 + l4 + payload;
+  ip[2] = static_cast<uint8_t>(total >> 8);
+  ip[3] = static_cast<uint8_t>(total);
+  ip[8] = 64;
+  ip[9] = static_cast<uint8_t>(f.protocol);
+  for (int i = 0; i < 4; ++i) {
+    ip[12 + i] = static_cast<uint8_t>(f.src.value >> (24 - 8 * i));
+    ip[16 + i] = static_cast<uint8_t>(f.dst.value >> (24 - 8 * i));
+  }
+  uint8_t* t = ip + 20;
+  if (f.protocol == 6) {
+    t[0] = static_cast<uint8_t>(f.src_port >> 8);
+    t[1] = static_cast<uint8_t>(f.src_port);
+    t[2] = static_cast<uint8_t>(f.dst_port >> 8);
+    t[3] = static_cast<uint8_t>(f.dst_port);
+    t[12] = 0x50;
+    t[13] = tcp_flags;
+  } else {
+    t[0] = static_cast<uint8_t>(f.icmp_type);
+    t[1] = static_cast<uint8_t>(f.icmp_code);
+    t[4] = 0x12;  // echo identifier
+    t[5] = 0x34;
+  }
+  SetIpv4Checksum(out, 14);
+  ParsedFrame pf;
+  ParseFrame(out, pf);
+  SetL4Checksum(out, pf);
+  return out;
+}
+
+// True when the IPv4 header and L4 checksums of FRAME verify.
+inline bool ChecksumsValid(const std::vector<uint8_t>& frame) {
+  using namespace dataplane;
+  ParsedFrame pf;
+  if (!ParseFrame(frame, pf) || pf.ether_type != kEtherTypeIpv4) return false;
+  size_t ihl = size_t{frame[14] & 0xfu} * 4;
+  if (ChecksumFold(ChecksumAdd(0, {frame.data() + 14, ihl})) != 0xffff) return false;
+  size_t len = 14 + pf.ip_total_length - pf.l4;
+  uint32_t sum = 0;
+  if (pf.protocol != 1) {
+    sum = ChecksumAdd(sum, {frame.data() + 14 + 12, 8});
+    sum += pf.protocol;
+    sum += static_cast<uint32_t>(len);
+  }
+  sum = ChecksumAdd(sum, {frame.data() + pf.l4, len});
+  return ChecksumFold(sum) == 0xffff;
+}
+
+}  // namespace openvpc::testing

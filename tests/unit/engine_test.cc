@@ -1,0 +1,231 @@
+// The packet engine without devices (Engine::Inject): the router's own answers (stage 2), the
+// stages 3-9 with connection tracking, and the flow cache. Rule ids: guide O3, Q5, R1-R4;
+// inventory-ec2-network-security CT-1..CT-6.
+#include <gtest/gtest.h>
+
+#include "dataplane/dhcp.h"
+#include "dataplane/dns.h"
+#include "dataplane/engine.h"
+#include "dataplane/local_services.h"
+#include "dataplane_testing.h"
+#include "model/instance.h"
+#include "model/network_interface.h"
+#include "model/operations.h"
+#include "model/security_group.h"
+
+using namespace openvpc;
+using namespace openvpc::model;
+using dataplane::Engine;
+using dataplane::MacAddress;
+using openvpc::testing::FlowFrame;
+
+namespace {
+
+net::Ipv4 Ip(const std::string& s) { return *net::ParseIpv4(s); }
+
+class EngineTest : public ::testing::Test {
+ protected:
+  EngineTest() : source(state), engine(source) {
+    RegisterInstanceRules();
+    Partition& p = Part();
+    p.account_id = "123456789012";
+    p.region = "us-east-1";
+    Tx tx = NewTx();
+    InitializePartition(tx);
+    vpc = CreateVpc(tx, {.cidr_block = "10.0.0.0/16"}).id;
+    ModifyVpcAttribute(tx, vpc, "enableDnsHostnames", true);
+    subnet_a = CreateSubnet(tx, {.vpc_id = vpc, .cidr_block = "10.0.1.0/24", .availability_zone = "us-east-1a"}).id;
+    subnet_b = CreateSubnet(tx, {.vpc_id = vpc, .cidr_block = "10.0.2.0/24", .availability_zone = "us-east-1a"}).id;
+    web = CreateSecurityGroup(tx, {.group_name = "web", .description = "web", .vpc_id = vpc}).id;
+    AuthorizeSecurityGroupRules(tx, web, false, {RuleSpec{.ip_protocol = "tcp", .from_port = 80, .to_port = 80,
+                                                          .cidr_ipv4 = "10.0.0.0/16"}});
+    open = CreateSecurityGroup(tx, {.group_name = "open", .description = "open", .vpc_id = vpc}).id;
+    AuthorizeSecurityGroupRules(tx, open, false, {RuleSpec{.ip_protocol = "tcp", .from_port = 8080, .to_port = 8080,
+                                                           .cidr_ipv4 = "0.0.0.0/0"}});
+    a = Launch(tx, subnet_a, web);
+    b = Launch(tx, subnet_b, web);
+    c = Launch(tx, subnet_a, web);
+    d = Launch(tx, subnet_b, open);
+    for (const auto& eni : {a, b, c, d}) engine.AddPort({.eni_id = eni, .account = p.account_id, .region = p.region});
+  }
+  Partition& Part() { return state.partitions[{"123456789012", "us-east-1"}]; }
+  Tx NewTx() { return Tx(Part(), state.quotas, &state); }
+  std::string Launch(Tx& tx, const std::string& subnet, const std::string& group) {
+    std::string id = RunInstances(tx, {.image_id = "ami-12345678", .instance_type = "t2.micro", .subnet_id = subnet,
+                                       .group_ids = {group}})[0]->id;
+    return InterfacesOf(Part(), id)[0]->id;
+  }
+  const NetworkInterface& Eni(const std::string& id) { return Part().network_interfaces.at(id); }
+  MacAddress Mac(const std::string& id) { return *dataplane::ParseMac(Eni(id).mac_address); }
+  Flow Tcp(const std::string& from, const std::string& to, int sport, int dport) {
+    return {.protocol = 6, .src = Ip(Eni(from).PrimaryIp()), .dst = Ip(Eni(to).PrimaryIp()), .src_port = sport,
+            .dst_port = dport};
+  }
+  // The ENIs the frame reached ("" when dropped).
+  std::string Send(const std::string& from, const Flow& f) {
+    auto out = engine.Inject(from, FlowFrame(f, Mac(from)));
+    return out.empty() ? "" : out.front().first;
+  }
+
+  State state;
+  openvpc::testing::StateSource source;
+  Engine engine;
+  std::string vpc, subnet_a, subnet_b, web, open, a, b, c, d;
+};
+
+std::vector<uint8_t> ArpRequest(const MacAddress& mac, net::Ipv4 sender, net::Ipv4 target) {
+  std::vector<uint8_t> f(42, 0);
+  memset(f.data(), 0xff, 6);
+  memcpy(f.data() + 6, mac.data(), 6);
+  f[12] = 0x08, f[13] = 0x06;
+  uint8_t* x = f.data() + 14;
+  x[1] = 1, x[2] = 0x08, x[4] = 6, x[5] = 4, x[7] = 1;
+  memcpy(x + 8, mac.data(), 6);
+  for (int i = 0; i < 4; ++i) {
+    x[14 + i] = static_cast<uint8_t>(sender.value >> (24 - 8 * i));
+    x[24 + i] = static_cast<uint8_t>(target.value >> (24 - 8 * i));
+  }
+  return f;
+}
+
+TEST_F(EngineTest, ArpAnswersForTheRouterAndTheSubnetOnly) {  // O3, A5
+  auto ask = [&](const std::string& target) -> std::optional<MacAddress> {
+    auto out = engine.Inject(a, ArpRequest(Mac(a), Ip(Eni(a).PrimaryIp()), Ip(target)));
+    if (out.empty()) return std::nullopt;
+    dataplane::ParsedFrame pf;
+    EXPECT_TRUE(dataplane::ParseFrame(out[0].second, pf));
+    EXPECT_EQ(pf.arp_op, 2);
+    EXPECT_EQ(pf.arp_sender, Ip(target));
+    MacAddress m;
+    memcpy(m.data(), out[0].second.data() + 22, 6);
+    return m;
+  };
+  EXPECT_EQ(ask("10.0.1.1"), dataplane::kRouterMac);
+  EXPECT_EQ(ask("10.0.1.2"), dataplane::kRouterMac);
+  EXPECT_EQ(ask(Eni(c).PrimaryIp()), Mac(c));          // a neighbour in the same subnet
+  EXPECT_EQ(ask(Eni(b).PrimaryIp()), std::nullopt);    // another subnet: reached through the router
+  EXPECT_EQ(ask("10.0.1.200"), std::nullopt);          // nobody holds it
+}
+
+TEST_F(EngineTest, DhcpLeaseComesFromTheModel) {  // Q5
+  auto msg = dataplane::BuildDhcpClientMessage(dataplane::kDhcpDiscover, 0x1234, Mac(a), std::nullopt);
+  auto frame = dataplane::BuildUdpFrame(Mac(a), {0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, Ip("0.0.0.0"),
+                                        Ip("255.255.255.255"), 68, 67, msg);
+  auto out = engine.Inject(a, frame);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].first, a);
+  const auto& r = out[0].second;
+  ASSERT_GT(r.size(), 42u + 240u);
+  const uint8_t* bootp = r.data() + 42;
+  EXPECT_EQ(bootp[0], 2);  // BOOTREPLY
+  net::Ipv4 yiaddr{uint32_t{bootp[16]} << 24 | uint32_t{bootp[17]} << 16 | uint32_t{bootp[18]} << 8 | bootp[19]};
+  EXPECT_EQ(yiaddr, Ip(Eni(a).PrimaryIp()));
+  EXPECT_TRUE(openvpc::testing::ChecksumsValid(r));
+  auto lease = dataplane::LeaseFor(Part(), Eni(a));
+  EXPECT_EQ(lease.router, Ip("10.0.1.1"));
+  ASSERT_EQ(lease.dns_servers.size(), 1u);
+  EXPECT_EQ(lease.dns_servers[0], Ip("10.0.0.2"));  // AmazonProvidedDNS: base+2 of the VPC (A6)
+  EXPECT_EQ(lease.domain_name, "ec2.internal");
+  EXPECT_EQ(lease.mtu, 9001);
+}
+
+TEST_F(EngineTest, ResolverAnswersPrivateNamesAndHonoursTheVpcAttributes) {  // R1, R2, R4, R8
+  auto query = [&](const std::string& server, const std::string& name, uint16_t type) {
+    auto q = dataplane::BuildDnsQuery(7, name, type);
+    auto frame = dataplane::BuildUdpFrame(Mac(a), dataplane::kRouterMac, Ip(Eni(a).PrimaryIp()), Ip(server), 5353,
+                                          53, q);
+    return engine.Inject(a, frame);
+  };
+  std::string name = PrivateDnsName("us-east-1", Eni(b).PrimaryIp());
+  for (const char* server : {"10.0.0.2", "169.254.169.253"}) {
+    auto out = query(server, name, dataplane::kDnsTypeA);
+    ASSERT_EQ(out.size(), 1u) << server;
+    const auto& r = out[0].second;
+    EXPECT_EQ(r[42 + 3] & 0xf, 0) << "NOERROR";
+    // The answer's address is the last four bytes of the message.
+    net::Ipv4 got{uint32_t{r[r.size() - 4]} << 24 | uint32_t{r[r.size() - 3]} << 16 | uint32_t{r[r.size() - 2]} << 8 |
+                  r[r.size() - 1]};
+    EXPECT_EQ(got, Ip(Eni(b).PrimaryIp()));
+  }
+  auto nx = query("10.0.0.2", "ip-10-0-9-9.ec2.internal", dataplane::kDnsTypeA);
+  ASSERT_EQ(nx.size(), 1u);
+  EXPECT_EQ(nx[0].second[42 + 3] & 0xf, dataplane::kDnsNxDomain);
+  {
+    Tx tx = NewTx();
+    ModifyVpcAttribute(tx, vpc, "enableDnsHostnames", false);
+  }
+  source.Changed();
+  auto off = query("10.0.0.2", name, dataplane::kDnsTypeA);
+  ASSERT_EQ(off.size(), 1u);
+  EXPECT_EQ(off[0].second[42 + 3] & 0xf, dataplane::kDnsNxDomain);  // R4: hostnames off
+  {
+    Tx tx = NewTx();
+    ModifyVpcAttribute(tx, vpc, "enableDnsSupport", false);
+  }
+  source.Changed();
+  EXPECT_TRUE(query("10.0.0.2", name, dataplane::kDnsTypeA).empty());  // R2: no answer at all
+}
+
+TEST_F(EngineTest, ForwardsWhatTheRulesAllowAndRewritesMacs) {  // M2, G2
+  auto out = engine.Inject(a, FlowFrame(Tcp(a, b, 40000, 80), Mac(a)));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].first, b);
+  MacAddress dst, src;
+  memcpy(dst.data(), out[0].second.data(), 6);
+  memcpy(src.data(), out[0].second.data() + 6, 6);
+  EXPECT_EQ(dst, Mac(b));
+  EXPECT_EQ(src, dataplane::kRouterMac);
+  EXPECT_EQ(Send(a, Tcp(a, b, 40000, 81)), "");  // no rule for port 81
+  EXPECT_EQ(engine.Counters().dropped, 1u);
+}
+
+TEST_F(EngineTest, RepliesOfATrackedConnectionPassWithoutARule) {  // CT-1
+  EXPECT_EQ(Send(b, Tcp(b, a, 80, 40000)), "") << "unsolicited: no ingress rule for 40000";
+  EXPECT_EQ(Send(a, Tcp(a, b, 40000, 80)), b);
+  EXPECT_EQ(Send(b, Tcp(b, a, 80, 40000)), a) << "the reply of a tracked connection";
+  EXPECT_EQ(Send(b, Tcp(b, a, 80, 40001)), "") << "another port is another flow";
+  EXPECT_GE(engine.Connections(), 2u);  // one at each end
+}
+
+TEST_F(EngineTest, RemovingARuleKeepsTrackedFlowsAndCutsUntrackedOnes) {  // CT-3, CT-5, CT-6, A16
+  // a -> b:80: the rule names 10.0.0.0/16, so the flow is tracked at b.
+  EXPECT_EQ(Send(a, Tcp(a, b, 40000, 80)), b);
+  EXPECT_EQ(Send(b, Tcp(b, a, 80, 40000)), a);
+  // a -> d:8080: allowed from 0.0.0.0/0 with all egress to 0.0.0.0/0 at d: untracked at d.
+  EXPECT_EQ(Send(a, Tcp(a, d, 40001, 8080)), d);
+  {
+    Tx tx = NewTx();
+    RevokeSecurityGroupRules(tx, web, false, {RuleSpec{.ip_protocol = "tcp", .from_port = 80, .to_port = 80,
+                                                       .cidr_ipv4 = "10.0.0.0/16"}}, {}, nullptr);
+    RevokeSecurityGroupRules(tx, open, false, {RuleSpec{.ip_protocol = "tcp", .from_port = 8080, .to_port = 8080,
+                                                        .cidr_ipv4 = "0.0.0.0/0"}}, {}, nullptr);
+  }
+  source.Changed();
+  EXPECT_EQ(Send(a, Tcp(a, b, 40000, 80)), b) << "CT-5: the tracked connection goes on";
+  EXPECT_EQ(Send(a, Tcp(a, b, 40002, 80)), "") << "a new connection needs the rule";
+  EXPECT_EQ(Send(a, Tcp(a, d, 40001, 8080)), "") << "CT-6: the untracked flow is cut at once";
+}
+
+TEST_F(EngineTest, TheFlowCacheRunsTheStagesOncePerFlowAndAgainAfterAChange) {
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(Send(a, Tcp(a, b, 40000, 80)), b);
+  EXPECT_EQ(engine.Counters().flow_misses, 1u);
+  source.Changed();
+  EXPECT_EQ(Send(a, Tcp(a, b, 40000, 80)), b);
+  EXPECT_EQ(engine.Counters().flow_misses, 2u);
+}
+
+TEST_F(EngineTest, MetadataRequestsLeaveWithTheInterfacesAlias) {  // O3: never filtered
+  engine.SetServicePort({.fd = -1, .mac = {0x02, 0, 0, 0, 0, 0xfe}});
+  Flow f{.protocol = 6, .src = Ip(Eni(a).PrimaryIp()), .dst = dataplane::kMetadataAddress, .src_port = 41000,
+         .dst_port = 80};
+  auto out = engine.Inject(a, FlowFrame(f, Mac(a)));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].first, "svc");
+  dataplane::ParsedFrame pf;
+  ASSERT_TRUE(dataplane::ParseFrame(out[0].second, pf));
+  EXPECT_EQ(pf.src, *engine.ServiceAlias(a));
+  EXPECT_EQ(engine.InterfaceOfAlias(pf.src), a);
+  EXPECT_TRUE(openvpc::testing::ChecksumsValid(out[0].second)) << "the rewrite keeps the checksums right";
+}
+
+}  // namespace
