@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_pkgs=(build-essential cmake ninja-build pkg-config libssl-dev libsqlite3-dev sqlite3 libboost-dev
-           nlohmann-json3-dev libcli11-dev libgtest-dev libbenchmark-dev python3 python3-pytest wrk
+           nlohmann-json3-dev libcli11-dev libgtest-dev libbenchmark-dev liburing-dev python3 python3-pytest wrk
            iproute2 busybox iputils-ping dnsutils curl iperf3 netcat-openbsd nftables)
 # (iproute2 and busybox's udhcpc make the instances; ping, dig, curl, iperf3 and nc are what the
 # data plane tests and benchmarks run inside them.)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Every test: GoogleTest unit tests (also under ASan+UBSan), then the API tests (pytest + boto3 +
-# the aws CLI) against a real build/openvpc.
+# Every test: GoogleTest unit tests (also under ASan+UBSan), the API tests (pytest + boto3 + the
+# aws CLI) against a real build/openvpc, then the data plane tests with real traffic.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -15,3 +15,6 @@ ninja -C build-asan unit_tests
 
 echo "== API tests"
 python3 scripts/run_pytest.py tests/api -q -p no:cacheprovider
+
+echo "== data plane tests (real packets between instance namespaces; skipped without root)"
+python3 scripts/run_pytest.py tests/dataplane -q -p no:cacheprovider

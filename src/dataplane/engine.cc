@@ -1,13 +1,14 @@
 #include "dataplane/engine.h"
 
 #include <fcntl.h>
-#include <sys/epoll.h>
+#include <liburing.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <stdexcept>
 
 #include "dataplane/local_services.h"
 #include "dataplane/pipeline.h"
@@ -16,11 +17,30 @@ namespace openvpc::dataplane {
 
 namespace {
 
-constexpr uint32_t kWakeToken = 0, kServiceToken = 0xffffffff;
-constexpr uint32_t kAliasBase = 0x64400000;  // 100.64.0.0/10: one address per port at the metadata service
-constexpr size_t kBatch = 64;                // frames read from one device per wake-up
-constexpr size_t kMaxFlows = 1 << 20;        // the flow cache starts over beyond this
-constexpr size_t kBufferSize = 65536 + 256;  // a GSO frame of 64 KiB, its vnet and Ethernet headers
+constexpr uint32_t kServicePortId = 0xffffffff;
+constexpr uint32_t kAliasBase = 0x64400000;   // 100.64.0.0/10: one address per port at the metadata service
+constexpr uint16_t kReadsPerPort = 32;        // reads kept in flight on each device
+constexpr size_t kMaxFlows = 1 << 20;         // the flow cache starts over beyond this
+constexpr size_t kBufferSize = 65536 + 256;   // a GSO frame of 64 KiB, its vnet and Ethernet headers
+constexpr unsigned kRingEntries = 4096;
+
+// What a completion was for: the operation, the port whose buffer or device it used, the
+// buffer, and for a forward the destination port.
+enum Op : uint64_t { kRead = 1, kWrite = 2, kWake = 3, kCancel = 4 };
+uint64_t Tag(Op op, uint32_t port, uint16_t buffer, uint32_t out = 0) {
+  return uint64_t{op} << 60 | uint64_t{buffer} << 44 | uint64_t{port & 0xfffff} << 24 | (out & 0xffffff);
+}
+Op TagOp(uint64_t t) { return static_cast<Op>(t >> 60); }
+uint16_t TagBuffer(uint64_t t) { return static_cast<uint16_t>((t >> 44) & 0xffff); }
+uint32_t TagPort(uint64_t t) {
+  uint32_t p = static_cast<uint32_t>((t >> 24) & 0xfffff);
+  return p == 0xfffff ? kServicePortId : p;
+}
+uint32_t TagOut(uint64_t t) {
+  uint32_t p = static_cast<uint32_t>(t & 0xffffff);
+  return p == 0xffffff ? kServicePortId : p;
+}
+
 
 uint16_t Get16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
 
@@ -32,6 +52,12 @@ struct Engine::Port {
   int fd = -1;
   MacAddress mac{};
   net::Ipv4 metadata_client;  // the address the instance last used toward the metadata service
+  // The engine thread's: receive buffers, requests in flight that use this port's device or
+  // buffers, and the removal handshake with RemovePort().
+  std::unique_ptr<uint8_t[]> buffers;
+  uint32_t in_flight = 0;
+  bool armed = false, removing = false, cancelled = false;
+  uint8_t* Buffer(uint16_t i) { return buffers.get() + size_t{i} * kBufferSize; }
 };
 
 size_t Engine::FlowKeyHash::operator()(const FlowKey& k) const {
@@ -42,21 +68,21 @@ size_t Engine::FlowKeyHash::operator()(const FlowKey& k) const {
   return static_cast<size_t>(a * 0xbf58476d1ce4e5b9ULL);
 }
 
-Engine::Engine(ModelSource& model) : model_(model) {
-  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
-  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  epoll_event ev{.events = EPOLLIN, .data = {.u32 = kWakeToken}};
-  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
-}
+Engine::Engine(ModelSource& model) : model_(model) { wake_fd_ = eventfd(0, EFD_CLOEXEC); }
 
 Engine::~Engine() {
   Stop();
-  close(epoll_fd_);
   close(wake_fd_);
 }
 
 void Engine::Start() {
-  if (running_.exchange(true)) return;
+  if (running_) return;
+  ring_ = std::make_unique<io_uring>();
+  if (int rc = io_uring_queue_init(kRingEntries, ring_.get(), 0); rc < 0) {
+    ring_.reset();
+    throw std::runtime_error(std::string("io_uring: ") + strerror(-rc));
+  }
+  running_ = true;
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -65,6 +91,16 @@ void Engine::Stop() {
   uint64_t one = 1;
   [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
   thread_.join();
+  io_uring_queue_exit(ring_.get());  // cancels what is still in flight
+  ring_.reset();
+  std::lock_guard lock(mu_);
+  for (auto it = ports_.begin(); it != ports_.end();) {
+    it->second->armed = false;
+    it->second->in_flight = 0;
+    if (it->second->removing) it = ports_.erase(it);
+    else ++it;
+  }
+  removed_.notify_all();
 }
 
 double Engine::Now() const {
@@ -89,38 +125,72 @@ void Engine::AddPort(const PortSpec& spec) {
         if (auto mac = ParseMac(it->second.mac_address)) port->mac = *mac;
     }
   });
-  std::lock_guard lock(mu_);
-  if (by_eni_.count(spec.eni_id)) return;
-  port->id = next_port_id_++;
   if (port->fd >= 0) {
-    epoll_event ev{.events = EPOLLIN, .data = {.u32 = port->id}};
-    epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, port->fd, &ev);
+    // io_uring waits for a blocking device by polling it; O_NONBLOCK would end reads in EAGAIN.
+    fcntl(port->fd, F_SETFL, fcntl(port->fd, F_GETFL) & ~O_NONBLOCK);
+    port->buffers.reset(new uint8_t[size_t{kReadsPerPort} * kBufferSize]);
   }
-  by_eni_[port->eni_id] = port.get();
-  ports_[port->id] = std::move(port);
-  ++port_epoch_;
+  {
+    std::lock_guard lock(mu_);
+    if (by_eni_.count(spec.eni_id)) return;
+    port->id = next_port_id_++;
+    by_eni_[port->eni_id] = port.get();
+    ports_[port->id] = std::move(port);
+    ++port_epoch_;
+  }
+  uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
 }
 
 void Engine::RemovePort(const std::string& eni_id) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   auto it = by_eni_.find(eni_id);
   if (it == by_eni_.end()) return;
   Port* port = it->second;
-  if (port->fd >= 0) epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, port->fd, nullptr);
+  const uint32_t id = port->id;
   by_eni_.erase(it);
+  port->removing = true;
   ++port_epoch_;
   flows_.clear();  // entries point at the port
-  ports_.erase(port->id);
+  if (!running_ || !port->armed) {
+    ports_.erase(id);
+    return;
+  }
+  uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
+  // The engine cancels the port's requests; its buffers and fd are free once they are done.
+  removed_.wait(lock, [&] { return !ports_.count(id); });
 }
 
 void Engine::SetServicePort(const ServicePortSpec& spec) {
-  std::lock_guard lock(mu_);
-  if (service_.fd >= 0) epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, service_.fd, nullptr);
-  service_ = spec;
-  if (service_.fd >= 0) {
-    epoll_event ev{.events = EPOLLIN, .data = {.u32 = kServiceToken}};
-    epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, service_.fd, &ev);
+  std::unique_lock lock(mu_);
+  if (service_) {
+    Port* old = service_;
+    service_ = nullptr;
+    old->removing = true;
+    if (running_ && old->armed) {
+      uint64_t one = 1;
+      [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
+      removed_.wait(lock, [&] { return !ports_.count(kServicePortId); });
+    } else {
+      ports_.erase(kServicePortId);
+    }
   }
+  if (spec.fd < 0 && !spec.mac[0] && !spec.mac[5]) return;  // no service port
+  auto port = std::make_unique<Port>();
+  port->id = kServicePortId;
+  port->eni_id = "svc";
+  port->fd = spec.fd;
+  port->mac = spec.mac;
+  if (port->fd >= 0) {
+    fcntl(port->fd, F_SETFL, fcntl(port->fd, F_GETFL) & ~O_NONBLOCK);
+    port->buffers.reset(new uint8_t[size_t{kReadsPerPort} * kBufferSize]);
+  }
+  service_ = port.get();
+  ports_[kServicePortId] = std::move(port);
+  lock.unlock();
+  uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
 }
 
 std::optional<net::Ipv4> Engine::ServiceAlias(const std::string& eni_id) const {
@@ -132,8 +202,9 @@ std::optional<net::Ipv4> Engine::ServiceAlias(const std::string& eni_id) const {
 
 std::optional<std::string> Engine::InterfaceOfAlias(net::Ipv4 alias) const {
   std::lock_guard lock(mu_);
+  if (alias.value < kAliasBase) return std::nullopt;
   auto it = ports_.find(alias.value - kAliasBase);
-  if (alias.value < kAliasBase || it == ports_.end()) return std::nullopt;
+  if (it == ports_.end() || it->second->id == kServicePortId || it->second->removing) return std::nullopt;
   return it->second->eni_id;
 }
 
@@ -147,36 +218,130 @@ size_t Engine::Connections() const {
   return conntrack_.size();
 }
 
-void Engine::Loop() {
-  static thread_local std::vector<uint8_t> buffer(kBufferSize);
-  epoll_event events[64];
-  while (running_) {
-    int n = epoll_wait(epoll_fd_, events, 64, 100);
-    std::lock_guard lock(mu_);
-    for (int i = 0; i < n; ++i) {
-      uint32_t token = events[i].data.u32;
-      if (token == kWakeToken) {
-        uint64_t v;
-        [[maybe_unused]] ssize_t r = read(wake_fd_, &v, sizeof v);
+// ---- the loop: io_uring completions in, batched submissions out ----
+
+namespace {
+
+io_uring_sqe* GetSqe(io_uring* ring) {
+  io_uring_sqe* sqe = io_uring_get_sqe(ring);
+  while (!sqe) {  // the submission queue is full: hand it to the kernel and go on
+    io_uring_submit(ring);
+    sqe = io_uring_get_sqe(ring);
+  }
+  return sqe;
+}
+
+}  // namespace
+
+void Engine::Arm(Port& port, uint16_t buffer) {
+  io_uring_sqe* sqe = GetSqe(ring_.get());
+  io_uring_prep_read(sqe, port.fd, port.Buffer(buffer), kBufferSize, 0);
+  io_uring_sqe_set_data64(sqe, Tag(kRead, port.id, buffer));
+  ++port.in_flight;
+}
+
+void Engine::Forward(Port& in, uint16_t buffer, Port& out, size_t len) {
+  io_uring_sqe* sqe = GetSqe(ring_.get());
+  io_uring_prep_write(sqe, out.fd, in.Buffer(buffer), static_cast<unsigned>(len), 0);
+  io_uring_sqe_set_data64(sqe, Tag(kWrite, in.id, buffer, out.id));
+  ++in.in_flight;
+  ++out.in_flight;
+}
+
+void Engine::Control() {
+  // New ports get their reads; ports on their way out get their requests cancelled, and are
+  // freed once nothing is in flight on them.
+  bool freed = false;
+  for (auto it = ports_.begin(); it != ports_.end();) {
+    Port& port = *it->second;
+    if (port.removing) {
+      if (port.in_flight == 0) {
+        it = ports_.erase(it);
+        freed = true;
         continue;
       }
-      int fd = -1;
-      Port* port = nullptr;
-      if (token == kServiceToken) {
-        fd = service_.fd;
-      } else {
-        auto it = ports_.find(token);
-        if (it == ports_.end()) continue;
-        port = it->second.get();
-        fd = port->fd;
+      if (!port.cancelled) {
+        io_uring_sqe* sqe = GetSqe(ring_.get());
+        io_uring_prep_cancel_fd(sqe, port.fd, IORING_ASYNC_CANCEL_ALL);
+        io_uring_sqe_set_data64(sqe, Tag(kCancel, 0, 0));
+        port.cancelled = true;
       }
-      for (size_t k = 0; k < kBatch && fd >= 0; ++k) {
-        ssize_t len = read(fd, buffer.data(), buffer.size());
-        if (len <= 0) break;
-        if (port) HandleFrame(*port, buffer.data(), static_cast<size_t>(len));
-        else HandleServiceFrame(buffer.data(), static_cast<size_t>(len));
-      }
+    } else if (!port.armed && port.fd >= 0) {
+      for (uint16_t b = 0; b < kReadsPerPort; ++b) Arm(port, b);
+      port.armed = true;
     }
+    ++it;
+  }
+  if (freed) removed_.notify_all();
+}
+
+void Engine::Complete(uint64_t tag, int res) {
+  switch (TagOp(tag)) {
+    case kWake: {
+      io_uring_sqe* sqe = GetSqe(ring_.get());
+      io_uring_prep_read(sqe, wake_fd_, &wake_value_, sizeof wake_value_, 0);
+      io_uring_sqe_set_data64(sqe, Tag(kWake, 0, 0));
+      return;
+    }
+    case kCancel:
+      return;
+    case kRead: {
+      auto it = ports_.find(TagPort(tag));
+      if (it == ports_.end()) return;
+      Port& in = *it->second;
+      --in.in_flight;
+      const uint16_t b = TagBuffer(tag);
+      if (in.removing) return;
+      if (res <= 0) {
+        if (res == -ECANCELED || res == -EBADF || res == -EIO) return;  // the device is going away
+        Arm(in, b);
+        return;
+      }
+      Port* out = in.id == kServicePortId ? HandleServiceFrame(in.Buffer(b), static_cast<size_t>(res))
+                                          : HandleFrame(in, in.Buffer(b), static_cast<size_t>(res));
+      if (out && !out->removing && out->fd >= 0) Forward(in, b, *out, static_cast<size_t>(res));
+      else Arm(in, b);
+      return;
+    }
+    case kWrite: {
+      auto in = ports_.find(TagPort(tag));
+      auto out = ports_.find(TagOut(tag));
+      if (out != ports_.end()) --out->second->in_flight;
+      if (res < 0) ++counters_.dropped;
+      else ++counters_.tx;
+      if (in == ports_.end()) return;
+      --in->second->in_flight;
+      if (!in->second->removing) Arm(*in->second, TagBuffer(tag));  // the buffer can take the next frame
+      return;
+    }
+  }
+}
+
+void Engine::Loop() {
+  io_uring* ring = ring_.get();
+  {
+    io_uring_sqe* sqe = GetSqe(ring);
+    io_uring_prep_read(sqe, wake_fd_, &wake_value_, sizeof wake_value_, 0);
+    io_uring_sqe_set_data64(sqe, Tag(kWake, 0, 0));
+  }
+  while (running_) {
+    {
+      std::lock_guard lock(mu_);
+      Control();
+    }
+    __kernel_timespec timeout{.tv_sec = 0, .tv_nsec = 100'000'000};
+    io_uring_cqe* cqe = nullptr;
+    // One system call hands the kernel every read and write queued since the last one and
+    // waits for the next completions.
+    int rc = io_uring_submit_and_wait_timeout(ring, &cqe, 1, &timeout, nullptr);
+    if (rc < 0 && rc != -ETIME && rc != -EINTR) continue;
+    std::lock_guard lock(mu_);
+    unsigned head, count = 0;
+    io_uring_for_each_cqe(ring, head, cqe) {
+      Complete(io_uring_cqe_get_data64(cqe), cqe->res);
+      ++count;
+    }
+    io_uring_cq_advance(ring, count);
     double now = Now();
     if (now - last_expire_ >= 1.0) {
       last_expire_ = now;
@@ -185,27 +350,25 @@ void Engine::Loop() {
   }
 }
 
-void Engine::Send(Port* out, const uint8_t* buf, size_t len) {
+void Engine::Capture(Port* out, const uint8_t* buf, size_t len) {
   ++counters_.tx;
-  if (capture_) {
-    capture_->emplace_back(out ? out->eni_id : "svc", std::vector<uint8_t>(buf + kVnetHeaderSize, buf + len));
-    return;
-  }
-  int fd = out ? out->fd : service_.fd;
-  if (fd < 0 || write(fd, buf, len) < 0) ++counters_.dropped;
+  capture_->emplace_back(out->eni_id, std::vector<uint8_t>(buf + kVnetHeaderSize, buf + len));
 }
 
 void Engine::SendFrame(Port* out, std::span<const uint8_t> frame) {
+  if (!out) return;
   std::vector<uint8_t> buf(kVnetHeaderSize + frame.size());
   memcpy(buf.data() + kVnetHeaderSize, frame.data(), frame.size());
-  Send(out, buf.data(), buf.size());
+  if (capture_) return Capture(out, buf.data(), buf.size());
+  ++counters_.tx;
+  if (out->fd < 0 || write(out->fd, buf.data(), buf.size()) < 0) ++counters_.dropped;
 }
 
-void Engine::HandleFrame(Port& in, uint8_t* buf, size_t len) {
+Engine::Port* Engine::HandleFrame(Port& in, uint8_t* buf, size_t len) {
   ++counters_.rx;
   if (len < kVnetHeaderSize + 14) {
     ++counters_.dropped;
-    return;
+    return nullptr;
   }
   VnetHeader vh;
   memcpy(&vh, buf, sizeof vh);
@@ -213,15 +376,17 @@ void Engine::HandleFrame(Port& in, uint8_t* buf, size_t len) {
   ParsedFrame pf;
   if (!ParseFrame(frame, pf)) {  // stage 1
     ++counters_.dropped;
-    return;
+    return nullptr;
   }
-  if (LocalService(in, vh, frame, pf)) {  // stage 2
+  bool handled = false;
+  Port* service = LocalService(in, vh, frame, pf, handled);  // stage 2
+  if (handled) {
     ++counters_.local_service;
-    return;
+    return service;
   }
   if (pf.ether_type != kEtherTypeIpv4) {  // IPv6 forwarding comes with the gateways issue
     ++counters_.dropped;
-    return;
+    return nullptr;
   }
   FlowKey key{.port = in.id, .src = pf.src.value, .dst = pf.dst.value, .sport = pf.src_port, .dport = pf.dst_port,
               .proto = pf.protocol};
@@ -249,12 +414,12 @@ void Engine::HandleFrame(Port& in, uint8_t* buf, size_t len) {
   }
   if (!e.out) {
     ++counters_.dropped;
-    return;
+    return nullptr;
   }
   // Stage 10: the router hands the frame to the destination interface.
   memcpy(frame.data(), e.out->mac.data(), 6);
   memcpy(frame.data() + 6, kRouterMac.data(), 6);
-  Send(e.out, buf, len);
+  return e.out;
 }
 
 Engine::Port* Engine::Decide(Port& in, const ParsedFrame& pf, FlowEntry& entry) {
@@ -278,9 +443,11 @@ Engine::Port* Engine::Decide(Port& in, const ParsedFrame& pf, FlowEntry& entry) 
   return out;
 }
 
-bool Engine::LocalService(Port& in, const VnetHeader& vh, std::span<uint8_t> frame, const ParsedFrame& pf) {
+Engine::Port* Engine::LocalService(Port& in, const VnetHeader& vh, std::span<uint8_t> frame, const ParsedFrame& pf,
+                                   bool& handled) {
+  handled = true;
   if (pf.ether_type == kEtherTypeArp) {
-    if (pf.arp_op != 1) return true;  // replies and announcements end here
+    if (pf.arp_op != 1) return nullptr;  // replies and announcements end here
     std::optional<MacAddress> mac;
     model_.Read([&](const model::State& s) {
       const model::Partition* p = s.Find(in.account, in.region);
@@ -289,9 +456,10 @@ bool Engine::LocalService(Port& in, const VnetHeader& vh, std::span<uint8_t> fra
       if (it != p->network_interfaces.end()) mac = ArpAnswer(*p, it->second, pf.arp_target);
     });
     if (mac) SendFrame(&in, BuildArpReply(pf, *mac));
-    return true;
+    return nullptr;
   }
-  if (pf.ether_type != kEtherTypeIpv4 || pf.fragment) return false;
+  handled = false;
+  if (pf.ether_type != kEtherTypeIpv4 || pf.fragment) return nullptr;
   const bool link_local = (pf.dst.value >> 16) == 0xa9fe;  // 169.254.0.0/16 (O3)
   const uint8_t* l4 = frame.data() + pf.l4;
   const size_t l4_len = 14 + size_t{pf.ip_total_length} - pf.l4;
@@ -307,10 +475,10 @@ bool Engine::LocalService(Port& in, const VnetHeader& vh, std::span<uint8_t> fra
         reply = BuildUdpFrame(kRouterMac, pf.src_mac, lease.router, net::Ipv4{0xffffffff}, 67, 68, *r);
     });
     if (reply) SendFrame(&in, *reply);
-    return true;
+    handled = true;
+    return nullptr;
   }
   if (pf.protocol == 17 && pf.dst_port == 53) {  // the Amazon resolver (R1)
-    bool handled = false;
     std::optional<std::vector<uint8_t>> reply;
     model_.Read([&](const model::State& s) {
       const model::Partition* p = s.Find(in.account, in.region);
@@ -325,42 +493,41 @@ bool Engine::LocalService(Port& in, const VnetHeader& vh, std::span<uint8_t> fra
         reply = BuildUdpFrame(kRouterMac, pf.src_mac, pf.dst, pf.src, 53, pf.src_port, BuildDnsResponse(*q, *answer));
     });
     if (reply) SendFrame(&in, *reply);
-    if (handled) return true;
+    if (handled) return nullptr;
   }
   if (pf.dst == kMetadataAddress && pf.protocol == 6 && pf.dst_port == 80) {  // instance metadata
-    if (service_.fd < 0 && !capture_) return true;
-    VnetHeader out_vh = vh;
+    handled = true;
+    if (!service_) return nullptr;
     in.metadata_client = pf.src;
-    RewriteIpv4Address(frame, pf, true, net::Ipv4{kAliasBase + in.id}, out_vh);
-    memcpy(frame.data(), service_.mac.data(), 6);
+    RewriteIpv4Address(frame, pf, true, net::Ipv4{kAliasBase + in.id}, vh);
+    memcpy(frame.data(), service_->mac.data(), 6);
     memcpy(frame.data() + 6, kRouterMac.data(), 6);
-    uint8_t* buf = frame.data() - kVnetHeaderSize;
-    memcpy(buf, &out_vh, sizeof out_vh);
-    Send(nullptr, buf, frame.size() + kVnetHeaderSize);
-    return true;
+    return service_;
   }
-  return link_local;  // other link-local addresses: nothing answers, nothing is forwarded
+  handled = link_local;  // other link-local addresses: nothing answers, nothing is forwarded
+  return nullptr;
 }
 
-void Engine::HandleServiceFrame(uint8_t* buf, size_t len) {
-  if (len < kVnetHeaderSize + 14) return;
+Engine::Port* Engine::HandleServiceFrame(uint8_t* buf, size_t len) {
+  if (len < kVnetHeaderSize + 14) return nullptr;
   VnetHeader vh;
   memcpy(&vh, buf, sizeof vh);
   std::span<uint8_t> frame(buf + kVnetHeaderSize, len - kVnetHeaderSize);
   ParsedFrame pf;
-  if (!ParseFrame(frame, pf)) return;
+  if (!ParseFrame(frame, pf)) return nullptr;
   if (pf.ether_type == kEtherTypeArp) {
-    if (pf.arp_op == 1) SendFrame(nullptr, BuildArpReply(pf, kRouterMac));  // every alias is behind the router
-    return;
+    if (pf.arp_op == 1) SendFrame(service_, BuildArpReply(pf, kRouterMac));  // every alias is behind the router
+    return nullptr;
   }
-  if (pf.ether_type != kEtherTypeIpv4 || pf.src != kMetadataAddress) return;
+  if (pf.ether_type != kEtherTypeIpv4 || pf.src != kMetadataAddress) return nullptr;
   auto it = ports_.find(pf.dst.value - kAliasBase);
-  if (pf.dst.value < kAliasBase || it == ports_.end()) return;
+  if (pf.dst.value < kAliasBase || it == ports_.end() || it->second.get() == service_ || it->second->removing)
+    return nullptr;
   Port& port = *it->second;
   RewriteIpv4Address(frame, pf, false, port.metadata_client, vh);
   memcpy(frame.data(), port.mac.data(), 6);
   memcpy(frame.data() + 6, kRouterMac.data(), 6);
-  Send(&port, buf, len);
+  return &port;
 }
 
 std::vector<std::pair<std::string, std::vector<uint8_t>>> Engine::Inject(const std::string& eni_id,
@@ -372,7 +539,7 @@ std::vector<std::pair<std::string, std::vector<uint8_t>>> Engine::Inject(const s
   auto it = by_eni_.find(eni_id);
   if (it == by_eni_.end()) return sent;
   capture_ = &sent;
-  HandleFrame(*it->second, buf.data(), buf.size());
+  if (Port* out = HandleFrame(*it->second, buf.data(), buf.size())) Capture(out, buf.data(), buf.size());
   capture_ = nullptr;
   return sent;
 }
