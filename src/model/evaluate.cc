@@ -6,15 +6,19 @@
 namespace openvpc::model {
 
 int ProtocolNumber(const std::string& protocol) {
-  if (protocol == "-1" || protocol == "all") return -1;
-  if (protocol == "tcp") return 6;
-  if (protocol == "udp") return 17;
-  if (protocol == "icmp") return 1;
-  if (protocol == "icmpv6") return 58;
-  if (protocol.empty() || protocol.size() > 3 ||
-      !std::all_of(protocol.begin(), protocol.end(), [](unsigned char c) { return std::isdigit(c); }))
+  // On every rule of every new flow: one comparison by the first character, not five.
+  const std::string& p = protocol;
+  switch (p.empty() ? '\0' : p[0]) {
+    case '-': return p == "-1" ? -1 : -2;
+    case 'a': return p == "all" ? -1 : -2;
+    case 't': return p == "tcp" ? 6 : -2;
+    case 'u': return p == "udp" ? 17 : -2;
+    case 'i': return p == "icmp" ? 1 : p == "icmpv6" ? 58 : -2;
+    default: break;
+  }
+  if (p.empty() || p.size() > 3 || !std::all_of(p.begin(), p.end(), [](unsigned char c) { return std::isdigit(c); }))
     return -2;
-  int n = std::stoi(protocol);
+  int n = std::stoi(p);
   return n <= 255 ? n : -2;
 }
 
