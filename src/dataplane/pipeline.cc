@@ -55,6 +55,15 @@ StageResult GroupsStage(int stage, const char* name, const Partition& p, const N
   return r;
 }
 
+// The other direction of F: what a response to it looks like (an echo reply for an echo).
+Flow Reversed(const Flow& f) {
+  Flow r = f;
+  std::swap(r.src, r.dst);
+  std::swap(r.src_port, r.dst_port);
+  if (f.protocol == 1 && (f.icmp_type == 8 || f.icmp_type == 0)) r.icmp_type = 8 - f.icmp_type;
+  return r;
+}
+
 }  // namespace
 
 StageResult SourceDestCheck(const NetworkInterface& src, const Flow& f) {
@@ -145,8 +154,18 @@ TraceResult Trace(const Partition& p, const NetworkInterface& src, net::Ipv4 dst
   };
   if (!step(SourceDestCheck(src, f))) return t;
   if (!step(SecurityGroupsEgress(p, src, f, ct))) return t;
-  if (!step(NetworkAclOutbound(p, src, f))) return t;
+  // The ACL sits at the subnet's border: traffic that stays inside the subnet crosses neither
+  // of its ACLs (O1, N6), so stage 5 looks ahead at where the route delivers.
   const model::Route* route = nullptr;
+  const NetworkInterface* ahead = nullptr;
+  RouteLookup(p, src, f, &route);
+  if (route && route->IsLocal()) LocalDelivery(p, src, f, &ahead);
+  if (ahead && ahead->subnet_id == src.subnet_id) {
+    step({.stage = 5, .name = "network-acl-outbound", .component = model::NetworkAclOfSubnet(p, src.subnet_id).id,
+          .note = "same subnet: not crossed"});
+  } else if (!step(NetworkAclOutbound(p, src, f))) {
+    return t;
+  }
   if (!step(RouteLookup(p, src, f, &route))) return t;
   if (!route->IsLocal()) {
     t.stages.back().note = "target " + route->target_id + ": not yet forwarded by this data plane";
@@ -162,10 +181,13 @@ TraceResult Trace(const Partition& p, const NetworkInterface& src, net::Ipv4 dst
   t.allowed = true;
   if (ct.table) {
     // A packet of a connection tracked at either end renews it (Find above); a new one opens
-    // it where the flow is tracked. Untracked flows are judged by the rules alone (CT-3).
+    // it where the flow is tracked. Untracked flows are judged by the rules alone (CT-3), and
+    // so are their responses: a packet whose reverse the interface admits untracked is one.
     auto open = [&](const NetworkInterface& eni, bool egress, const StageResult& stage) {
-      if (stage.rule != "tracked connection" && model::FlowIsTracked(p, eni, f, egress))
-        ct.table->Open(eni.id, f, egress, ct.now);
+      if (stage.rule == "tracked connection" || !model::FlowIsTracked(p, eni, f, egress)) return;
+      Flow r = Reversed(f);
+      if (!model::FlowIsTracked(p, eni, r, !egress) && GroupsStage(0, "", p, eni, r, !egress, {}).allowed) return;
+      ct.table->Open(eni.id, f, egress, ct.now);
     };
     open(src, true, t.stages[1]);
     open(*d, false, t.stages.back());

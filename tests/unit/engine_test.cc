@@ -193,6 +193,8 @@ TEST_F(EngineTest, RemovingARuleKeepsTrackedFlowsAndCutsUntrackedOnes) {  // CT-
   EXPECT_EQ(Send(b, Tcp(b, a, 80, 40000)), a);
   // a -> d:8080: allowed from 0.0.0.0/0 with all egress to 0.0.0.0/0 at d: untracked at d.
   EXPECT_EQ(Send(a, Tcp(a, d, 40001, 8080)), d);
+  // d's response is the response of an untracked flow: it must not open a connection at d.
+  EXPECT_EQ(Send(d, Tcp(d, a, 8080, 40001)), a);
   {
     Tx tx = NewTx();
     RevokeSecurityGroupRules(tx, web, false, {RuleSpec{.ip_protocol = "tcp", .from_port = 80, .to_port = 80,

@@ -140,6 +140,11 @@ TEST_F(PipelineTest, NaclDenyWinsOverLaterAllowAndIsNotCrossedInsideASubnet) {  
   t = Run(a, b, 80, true);
   EXPECT_EQ(t.stages.back().stage, 8);
   EXPECT_EQ(t.stages.back().rule, "* deny");
+  // Inside subnet b even a deny-all ACL is not crossed, on the way out either (O1, N6).
+  t = Run(c, b, 80, true);
+  EXPECT_TRUE(t.allowed);
+  EXPECT_EQ(t.stages[2].stage, 5);
+  EXPECT_EQ(t.stages[2].note, "same subnet: not crossed");
 }
 
 TEST_F(PipelineTest, RoutesNoRouteTargetAndBlackhole) {  // G2, G13
@@ -250,11 +255,13 @@ int Reference(const Partition& p, const NetworkInterface& src, const Flow& f, co
                                             [&](auto& ip) { return Ip(ip.address) == f.src; }))
     return 3;
   if (!RefSgAllows(p, src, f, true)) return 4;
-  if (!RefAclAllows(p, src.subnet_id, f, true)) return 5;
-  if (!RefInCidr(vpc_cidr, f.dst)) return 6;
+  // "NACLs control traffic in and out of a subnet" (O1, N6): inside one subnet neither is crossed.
   const NetworkInterface* dst = nullptr;
   for (const auto& [id, eni] : p.network_interfaces)
     if (eni.vpc_id == src.vpc_id && Ip(eni.PrimaryIp()) == f.dst) dst = &eni;
+  const bool same_subnet = dst && dst->subnet_id == src.subnet_id;
+  if (!same_subnet && !RefAclAllows(p, src.subnet_id, f, true)) return 5;
+  if (!RefInCidr(vpc_cidr, f.dst)) return 6;
   if (!dst) return 7;
   if (dst->subnet_id != src.subnet_id && !RefAclAllows(p, dst->subnet_id, f, false)) return 8;
   if (!RefSgAllows(p, *dst, f, false)) return 9;
