@@ -5,6 +5,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -52,6 +53,8 @@ struct Engine::Port {
   int fd = -1;
   MacAddress mac{};
   net::Ipv4 metadata_client;  // the address the instance last used toward the metadata service
+  // R11: 1,024 packets a second per interface to the Amazon resolver, a token bucket.
+  double dns_tokens = 1024, dns_refilled = 0;
   // The engine thread's: receive buffers, requests in flight that use this port's device or
   // buffers, and the removal handshake with RemovePort().
   std::unique_ptr<uint8_t[]> buffers;
@@ -487,6 +490,11 @@ Engine::Port* Engine::LocalService(Port& in, const VnetHeader& vh, std::span<uin
       if (it == p->network_interfaces.end()) return;
       if (pf.dst != kResolverLinkLocal && pf.dst != ResolverAddress(*p, it->second)) return;
       handled = true;
+      const double now = Now();
+      in.dns_tokens = std::min(1024.0, in.dns_tokens + (now - in.dns_refilled) * 1024);
+      in.dns_refilled = now;
+      if (in.dns_tokens < 1) return;  // over the limit: dropped, as AWS does (R11)
+      in.dns_tokens -= 1;
       auto q = ParseDnsQuery({l4 + 8, l4_len >= 8 ? l4_len - 8 : 0});
       if (!q) return;
       if (auto answer = Resolve(*p, it->second, *q))

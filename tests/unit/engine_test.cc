@@ -3,6 +3,8 @@
 // inventory-ec2-network-security CT-1..CT-6.
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "dataplane/dhcp.h"
 #include "dataplane/dns.h"
 #include "dataplane/engine.h"
@@ -164,6 +166,21 @@ TEST_F(EngineTest, ResolverAnswersPrivateNamesAndHonoursTheVpcAttributes) {  // 
   }
   source.Changed();
   EXPECT_TRUE(query("10.0.0.2", name, dataplane::kDnsTypeA).empty());  // R2: no answer at all
+}
+
+TEST_F(EngineTest, TheResolverAnswersAtMost1024PacketsASecondPerInterface) {  // R11
+  auto q = dataplane::BuildDnsQuery(7, PrivateDnsName("us-east-1", Eni(b).PrimaryIp()), dataplane::kDnsTypeA);
+  auto frame = dataplane::BuildUdpFrame(Mac(a), dataplane::kRouterMac, Ip(Eni(a).PrimaryIp()), Ip("10.0.0.2"), 5353,
+                                        53, q);
+  int answered = 0;
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 1500; ++i) answered += static_cast<int>(engine.Inject(a, frame).size());
+  double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_GE(answered, 1024);
+  EXPECT_LE(answered, 1024 + static_cast<int>(elapsed * 1024) + 1);  // the burst, and what refilled meanwhile
+  auto other = dataplane::BuildUdpFrame(Mac(c), dataplane::kRouterMac, Ip(Eni(c).PrimaryIp()), Ip("10.0.0.2"), 5353,
+                                        53, q);
+  EXPECT_EQ(engine.Inject(c, other).size(), 1u) << "the limit is per interface";
 }
 
 TEST_F(EngineTest, ForwardsWhatTheRulesAllowAndRewritesMacs) {  // M2, G2
