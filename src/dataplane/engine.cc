@@ -425,17 +425,23 @@ Engine::Port* Engine::HandleFrame(Port& in, uint8_t* buf, size_t len) {
   return e.out;
 }
 
-Engine::Port* Engine::Decide(Port& in, const ParsedFrame& pf, FlowEntry& entry) {
-  Port* out = nullptr;
-  const double now = Now();
+void Engine::WithInterface(const Port& in,
+                           const std::function<void(const model::Partition&, const model::NetworkInterface&)>& fn) {
   model_.Read([&](const model::State& s) {
     const model::Partition* p = s.Find(in.account, in.region);
     if (!p) return;
     auto it = p->network_interfaces.find(in.eni_id);
-    if (it == p->network_interfaces.end()) return;
+    if (it != p->network_interfaces.end()) fn(*p, it->second);
+  });
+}
+
+Engine::Port* Engine::Decide(Port& in, const ParsedFrame& pf, FlowEntry& entry) {
+  Port* out = nullptr;
+  const double now = Now();
+  WithInterface(in, [&](const model::Partition& part, const model::NetworkInterface& eni) {
     model::Flow f{.protocol = pf.protocol, .src = pf.src, .dst = pf.dst, .src_port = pf.src_port,
                   .dst_port = pf.dst_port, .icmp_type = pf.icmp_type, .icmp_code = pf.icmp_code};
-    TraceResult t = Trace(*p, it->second, pf.dst, f, {&conntrack_, now});
+    TraceResult t = Trace(part, eni, pf.dst, f, {&conntrack_, now});
     if (!t.allowed || !t.destination) return;  // a gateway target: the gateways issue forwards it
     auto d = by_eni_.find(t.destination->id);
     if (d == by_eni_.end()) return;  // the destination's instance is not running
@@ -452,11 +458,8 @@ Engine::Port* Engine::LocalService(Port& in, const VnetHeader& vh, std::span<uin
   if (pf.ether_type == kEtherTypeArp) {
     if (pf.arp_op != 1) return nullptr;  // replies and announcements end here
     std::optional<MacAddress> mac;
-    model_.Read([&](const model::State& s) {
-      const model::Partition* p = s.Find(in.account, in.region);
-      if (!p) return;
-      auto it = p->network_interfaces.find(in.eni_id);
-      if (it != p->network_interfaces.end()) mac = ArpAnswer(*p, it->second, pf.arp_target);
+    WithInterface(in, [&](const model::Partition& part, const model::NetworkInterface& eni) {
+      mac = ArpAnswer(part, eni, pf.arp_target);
     });
     if (mac) SendFrame(&in, BuildArpReply(pf, *mac));
     return nullptr;
@@ -468,12 +471,8 @@ Engine::Port* Engine::LocalService(Port& in, const VnetHeader& vh, std::span<uin
   const size_t l4_len = 14 + size_t{pf.ip_total_length} - pf.l4;
   if (pf.protocol == 17 && pf.dst_port == 67 && pf.src_port == 68) {  // DHCP (Q5)
     std::optional<std::vector<uint8_t>> reply;
-    model_.Read([&](const model::State& s) {
-      const model::Partition* p = s.Find(in.account, in.region);
-      if (!p) return;
-      auto it = p->network_interfaces.find(in.eni_id);
-      if (it == p->network_interfaces.end()) return;
-      DhcpLease lease = LeaseFor(*p, it->second);
+    WithInterface(in, [&](const model::Partition& part, const model::NetworkInterface& eni) {
+      DhcpLease lease = LeaseFor(part, eni);
       if (auto r = DhcpReply({l4 + 8, Get16(l4 + 4) >= 8 ? std::min<size_t>(Get16(l4 + 4), l4_len) - 8 : 0}, lease))
         reply = BuildUdpFrame(kRouterMac, pf.src_mac, lease.router, net::Ipv4{0xffffffff}, 67, 68, *r);
     });
@@ -483,12 +482,8 @@ Engine::Port* Engine::LocalService(Port& in, const VnetHeader& vh, std::span<uin
   }
   if (pf.protocol == 17 && pf.dst_port == 53) {  // the Amazon resolver (R1)
     std::optional<std::vector<uint8_t>> reply;
-    model_.Read([&](const model::State& s) {
-      const model::Partition* p = s.Find(in.account, in.region);
-      if (!p) return;
-      auto it = p->network_interfaces.find(in.eni_id);
-      if (it == p->network_interfaces.end()) return;
-      if (pf.dst != kResolverLinkLocal && pf.dst != ResolverAddress(*p, it->second)) return;
+    WithInterface(in, [&](const model::Partition& part, const model::NetworkInterface& eni) {
+      if (pf.dst != kResolverLinkLocal && pf.dst != ResolverAddress(part, eni)) return;
       handled = true;
       const double now = Now();
       in.dns_tokens = std::min(1024.0, in.dns_tokens + (now - in.dns_refilled) * 1024);
@@ -497,7 +492,7 @@ Engine::Port* Engine::LocalService(Port& in, const VnetHeader& vh, std::span<uin
       in.dns_tokens -= 1;
       auto q = ParseDnsQuery({l4 + 8, l4_len >= 8 ? l4_len - 8 : 0});
       if (!q) return;
-      if (auto answer = Resolve(*p, it->second, *q))
+      if (auto answer = Resolve(part, eni, *q))
         reply = BuildUdpFrame(kRouterMac, pf.src_mac, pf.dst, pf.src, 53, pf.src_port, BuildDnsResponse(*q, *answer));
     });
     if (reply) SendFrame(&in, *reply);

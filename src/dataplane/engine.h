@@ -113,6 +113,9 @@ class Engine {
   Port* HandleServiceFrame(uint8_t* buf, size_t len);
   Port* LocalService(Port& in, const VnetHeader& vh, std::span<uint8_t> frame, const ParsedFrame& pf, bool& handled);
   Port* Decide(Port& in, const ParsedFrame& pf, FlowEntry& entry);
+  // Runs FN with IN's interface and its partition under the model's read lock (not when gone).
+  void WithInterface(const Port& in,
+                     const std::function<void(const model::Partition&, const model::NetworkInterface&)>& fn);
   void SendFrame(Port* out, std::span<const uint8_t> frame);  // a frame of the router's own, written at once
   uint64_t Generation() const;
   double Now() const;
