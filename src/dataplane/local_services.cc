@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "model/address.h"
 #include "model/instance.h"
 #include "model/key_pair.h"
 #include "model/network_interface.h"
@@ -17,14 +18,6 @@ net::Cidr4 SubnetBlock(const model::Partition& p, const model::NetworkInterface&
 std::string Lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
-}
-
-// The public IPv4 address of the interface's primary private address: an Elastic IP, or the
-// address AWS gave at launch.
-std::string PublicIpOf(const model::Partition& p, const model::NetworkInterface& eni) {
-  for (const auto& [id, a] : p.addresses)
-    if (a.network_interface_id == eni.id && a.private_ip_address == eni.PrimaryIp()) return a.public_ip;
-  return eni.public_ip;
 }
 
 const std::vector<std::string>* Option(const model::Partition& p, const model::Vpc& vpc, const std::string& key) {
@@ -122,7 +115,8 @@ std::optional<DnsAnswer> Resolve(const model::Partition& p, const model::Network
     for (const auto& pip : other.private_ips) {
       bool match = Lower(model::PrivateDnsName(p.region, pip.address)) == name;  // R8
       if (!match && pip.primary) {
-        std::string pub = PublicIpOf(p, other);  // R7: the public name means the private address inside
+        // R7: inside the VPC, the public name means the private address.
+        std::string pub = model::PublicIpv4Of(p, other, other.PrimaryIp());
         match = !pub.empty() && Lower(model::PublicDnsName(p.region, pub)) == name;
       }
       if (match) {
@@ -165,7 +159,7 @@ std::optional<InstanceMetadata> MetadataFor(const model::State& s, const std::st
         if (auto g = p.security_groups.find(gid); g != p.security_groups.end())
           mi.security_groups.push_back(g->second.group_name);
       }
-      if (std::string pub = PublicIpOf(p, *eni); !pub.empty()) {
+      if (std::string pub = model::PublicIpv4Of(p, *eni, eni->PrimaryIp()); !pub.empty()) {
         mi.public_ipv4s.push_back(pub);
         if (vpc.enable_dns_support && vpc.enable_dns_hostnames) mi.public_hostname = model::PublicDnsName(p.region, pub);
       }

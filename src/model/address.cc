@@ -245,6 +245,12 @@ void ReleaseAddress(Tx& tx, const std::string& allocation_id, const std::string&
   tx.Touch(allocation_id);
 }
 
+std::string PublicIpv4Of(const Partition& p, const NetworkInterface& eni, const std::string& private_ip) {
+  for (const auto& [id, a] : p.addresses)
+    if (a.network_interface_id == eni.id && a.private_ip_address == private_ip) return a.public_ip;
+  return private_ip == eni.PrimaryIp() ? eni.public_ip : "";
+}
+
 std::string DefaultPtrRecord(const std::string& region, const std::string& public_ip) {
   std::string dashed = public_ip;
   std::replace(dashed.begin(), dashed.end(), '.', '-');

@@ -59,6 +59,10 @@ void DisassociateAddress(Tx& tx, const std::string& association_id, const std::s
 void ReleaseAddress(Tx& tx, const std::string& allocation_id, const std::string& public_ip = "",
                     const std::string& network_border_group = "");
 
+// The public IPv4 address by which PRIVATE_IP of ENI is reached: the Elastic IP associated with
+// it or, for the primary address, the public address AWS gave at launch; "" when none.
+std::string PublicIpv4Of(const Partition& p, const NetworkInterface& eni, const std::string& private_ip);
+
 // The reverse DNS name AWS gives a public address by default:
 // ec2-198-51-100-7.compute-1.amazonaws.com (us-east-1), ec2-…REGION.compute.amazonaws.com elsewhere.
 std::string DefaultPtrRecord(const std::string& region, const std::string& public_ip);
