@@ -165,21 +165,23 @@ void Engine::RemovePort(const std::string& eni_id) {
   removed_.wait(lock, [&] { return !ports_.count(id); });
 }
 
-void Engine::SetServicePort(const ServicePortSpec& spec) {
+void Engine::RemoveServicePort() {
   std::unique_lock lock(mu_);
-  if (service_) {
-    Port* old = service_;
-    service_ = nullptr;
-    old->removing = true;
-    if (running_ && old->armed) {
-      uint64_t one = 1;
-      [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
-      removed_.wait(lock, [&] { return !ports_.count(kServicePortId); });
-    } else {
-      ports_.erase(kServicePortId);
-    }
+  if (!service_) return;
+  service_->removing = true;
+  const bool in_flight = running_ && service_->armed;
+  service_ = nullptr;
+  if (!in_flight) {
+    ports_.erase(kServicePortId);
+    return;
   }
-  if (spec.fd < 0 && !spec.mac[0] && !spec.mac[5]) return;  // no service port
+  uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
+  removed_.wait(lock, [&] { return !ports_.count(kServicePortId); });
+}
+
+void Engine::SetServicePort(const ServicePortSpec& spec) {
+  RemoveServicePort();
   auto port = std::make_unique<Port>();
   port->id = kServicePortId;
   port->eni_id = "svc";
@@ -189,9 +191,11 @@ void Engine::SetServicePort(const ServicePortSpec& spec) {
     fcntl(port->fd, F_SETFL, fcntl(port->fd, F_GETFL) & ~O_NONBLOCK);
     port->buffers.reset(new uint8_t[size_t{kReadsPerPort} * kBufferSize]);
   }
-  service_ = port.get();
-  ports_[kServicePortId] = std::move(port);
-  lock.unlock();
+  {
+    std::lock_guard lock(mu_);
+    service_ = port.get();
+    ports_[kServicePortId] = std::move(port);
+  }
   uint64_t one = 1;
   [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
 }

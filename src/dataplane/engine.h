@@ -69,6 +69,7 @@ class Engine {
   void AddPort(const PortSpec& port);
   void RemovePort(const std::string& eni_id);
   void SetServicePort(const ServicePortSpec& port);
+  void RemoveServicePort();
 
   // The address that stands for ENI at the metadata service (100.64.0.0/10), and back.
   std::optional<net::Ipv4> ServiceAlias(const std::string& eni_id) const;

@@ -123,7 +123,7 @@ void InstanceHost::Stop() {
   for (auto& [id, live] : live_) Teardown(id, live);
   live_.clear();
   metadata_.reset();
-  engine_.SetServicePort({});
+  engine_.RemoveServicePort();
   if (service_fd_ >= 0) close(service_fd_);
   service_fd_ = -1;
   DeleteNamespace(prefix_ + "services");
