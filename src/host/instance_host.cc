@@ -112,21 +112,19 @@ void InstanceHost::Start() {
 void InstanceHost::Stop() {
   {
     std::lock_guard lock(mu_);
-    if (stopping_ || !thread_.joinable()) {
-      stopping_ = true;
-      return;
-    }
-    stopping_ = true;
+    if (stopped_) return;
+    stopped_ = stopping_ = true;
   }
   cv_.notify_all();
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
   for (auto& [id, live] : live_) Teardown(id, live);
   live_.clear();
+  // Also after a Start() that failed half-way: what it made goes.
   metadata_.reset();
   engine_.RemoveServicePort();
   if (service_fd_ >= 0) close(service_fd_);
   service_fd_ = -1;
-  DeleteNamespace(prefix_ + "services");
+  if (NamespaceExists(prefix_ + "services")) DeleteNamespace(prefix_ + "services");
   while (waitpid(-1, nullptr, WNOHANG) > 0) {
   }
 }

@@ -86,7 +86,7 @@ class InstanceHost {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  bool dirty_ = true, stopping_ = false;
+  bool dirty_ = true, stopping_ = false, stopped_ = false;
   uint64_t passes_started_ = 0, passes_done_ = 0;
   std::thread thread_;
 
