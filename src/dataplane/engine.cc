@@ -52,7 +52,8 @@ struct Engine::Port {
   std::string eni_id, account, region;
   int fd = -1;
   MacAddress mac{};
-  net::Ipv4 metadata_client;  // the address the instance last used toward the metadata service
+  // The addresses the instance last used toward the services namespace (metadata, DNS over TCP).
+  net::Ipv4 service_client, dns_server;
   // R11: 1,024 packets a second per interface to the Amazon resolver, a token bucket.
   double dns_tokens = 1024, dns_refilled = 0;
   // The engine thread's: receive buffers, requests in flight that use this port's device or
@@ -502,10 +503,28 @@ Engine::Port* Engine::LocalService(Port& in, const VnetHeader& vh, std::span<uin
     if (reply) SendFrame(&in, *reply);
     if (handled) return nullptr;
   }
+  if (pf.protocol == 6 && pf.dst_port == 53) {  // the resolver over TCP, answered in the services namespace
+    bool ours = false, enabled = false;
+    WithInterface(in, [&](const model::Partition& part, const model::NetworkInterface& eni) {
+      ours = pf.dst == kResolverLinkLocal || pf.dst == ResolverAddress(part, eni);
+      enabled = part.vpcs.at(eni.vpc_id).enable_dns_support;
+    });
+    if (ours) {
+      handled = true;
+      if (!enabled || !service_) return nullptr;  // R2: no answer at all
+      in.service_client = pf.src;
+      in.dns_server = pf.dst;
+      RewriteIpv4Address(frame, pf, true, net::Ipv4{kAliasBase + in.id}, vh);
+      RewriteIpv4Address(frame, pf, false, kResolverLinkLocal, vh);
+      memcpy(frame.data(), service_->mac.data(), 6);
+      memcpy(frame.data() + 6, kRouterMac.data(), 6);
+      return service_;
+    }
+  }
   if (pf.dst == kMetadataAddress && pf.protocol == 6 && pf.dst_port == 80) {  // instance metadata
     handled = true;
     if (!service_) return nullptr;
-    in.metadata_client = pf.src;
+    in.service_client = pf.src;
     RewriteIpv4Address(frame, pf, true, net::Ipv4{kAliasBase + in.id}, vh);
     memcpy(frame.data(), service_->mac.data(), 6);
     memcpy(frame.data() + 6, kRouterMac.data(), 6);
@@ -526,12 +545,14 @@ Engine::Port* Engine::HandleServiceFrame(uint8_t* buf, size_t len) {
     if (pf.arp_op == 1) SendFrame(service_, BuildArpReply(pf, kRouterMac));  // every alias is behind the router
     return nullptr;
   }
-  if (pf.ether_type != kEtherTypeIpv4 || pf.src != kMetadataAddress) return nullptr;
+  const bool dns = pf.src == kResolverLinkLocal && pf.protocol == 6 && pf.src_port == 53;
+  if (pf.ether_type != kEtherTypeIpv4 || (pf.src != kMetadataAddress && !dns)) return nullptr;
   auto it = ports_.find(pf.dst.value - kAliasBase);
   if (pf.dst.value < kAliasBase || it == ports_.end() || it->second.get() == service_ || it->second->removing)
     return nullptr;
   Port& port = *it->second;
-  RewriteIpv4Address(frame, pf, false, port.metadata_client, vh);
+  RewriteIpv4Address(frame, pf, false, port.service_client, vh);
+  if (dns) RewriteIpv4Address(frame, pf, true, port.dns_server, vh);  // the address the instance asked
   memcpy(frame.data(), port.mac.data(), 6);
   memcpy(frame.data() + 6, kRouterMac.data(), 6);
   return &port;
@@ -543,10 +564,12 @@ std::vector<std::pair<std::string, std::vector<uint8_t>>> Engine::Inject(const s
   std::vector<uint8_t> buf(kVnetHeaderSize + frame.size());
   memcpy(buf.data() + kVnetHeaderSize, frame.data(), frame.size());
   std::lock_guard lock(mu_);
-  auto it = by_eni_.find(eni_id);
-  if (it == by_eni_.end()) return sent;
+  Port* in = eni_id == "svc" ? service_ : nullptr;
+  if (auto it = by_eni_.find(eni_id); it != by_eni_.end()) in = it->second;
+  if (!in) return sent;
   capture_ = &sent;
-  if (Port* out = HandleFrame(*it->second, buf.data(), buf.size())) Capture(out, buf.data(), buf.size());
+  Port* out = in == service_ ? HandleServiceFrame(buf.data(), buf.size()) : HandleFrame(*in, buf.data(), buf.size());
+  if (out) Capture(out, buf.data(), buf.size());
   capture_ = nullptr;
   return sent;
 }

@@ -78,9 +78,9 @@ class Engine {
   EngineCounters Counters() const;
   size_t Connections() const;
 
-  // Runs one frame through the engine as if it arrived on ENI's port, synchronously (tests and
-  // benchmarks without devices). Returns the frames sent, by destination ENI id ("" = the port
-  // it came in on, "svc" = the service port).
+  // Runs one frame through the engine as if it arrived on ENI's port ("svc": the service
+  // port), synchronously (tests and benchmarks without devices). Returns the frames sent, by
+  // destination ENI id ("svc" = the service port).
   std::vector<std::pair<std::string, std::vector<uint8_t>>> Inject(const std::string& eni_id,
                                                                     std::span<const uint8_t> frame);
 

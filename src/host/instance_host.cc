@@ -17,6 +17,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "dataplane/dns_tcp_server.h"
 #include "dataplane/imds_server.h"
 #include "dataplane/local_services.h"
 #include "host/netns.h"
@@ -121,6 +122,7 @@ void InstanceHost::Stop() {
   live_.clear();
   // Also after a Start() that failed half-way: what it made goes.
   metadata_.reset();
+  dns_tcp_.reset();
   engine_.RemoveServicePort();
   if (service_fd_ >= 0) close(service_fd_);
   service_fd_ = -1;
@@ -285,20 +287,16 @@ std::string InstanceHost::ConsoleOutput(const std::string& instance_id) const {
   return s.size() > kMax ? s.substr(s.size() - kMax) : s;
 }
 
-void InstanceHost::StartMetadataService() {
-  const std::string ns = prefix_ + "services";
-  CreateNamespace(ns);
-  service_fd_ = CreateTap(ns, "svc0", {.mac = kServiceMac, .offloads = false});
-  std::string out;
-  if (Run({"ip", "-n", ns, "addr", "add", "169.254.169.254/32", "dev", "svc0"}, &out, 10) != 0 ||
-      Run({"ip", "-n", ns, "route", "add", "100.64.0.0/10", "dev", "svc0"}, &out, 10) != 0)
-    throw std::runtime_error("configuring the metadata namespace: " + out);
+namespace {
+
+// A TCP socket listening on ADDRESS:PORT inside namespace NS (made by a thread that setns'es).
+int ListenInNamespace(const std::string& ns, net::Ipv4 address, uint16_t port) {
   int listen_fd = -1;
   std::string error;
   std::thread t([&] {
     int nsfd = open(("/run/netns/" + ns).c_str(), O_RDONLY | O_CLOEXEC);
     if (nsfd < 0 || setns(nsfd, CLONE_NEWNET) != 0) {
-      error = "setns";
+      error = "setns " + ns;
       if (nsfd >= 0) close(nsfd);
       return;
     }
@@ -308,10 +306,10 @@ void InstanceHost::StartMetadataService() {
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     sockaddr_in a{};
     a.sin_family = AF_INET;
-    a.sin_port = htons(80);
-    a.sin_addr.s_addr = htonl(dataplane::kMetadataAddress.value);
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(address.value);
     if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(fd, 128) != 0) {
-      error = std::string("bind 169.254.169.254:80: ") + strerror(errno);
+      error = "bind " + address.ToString() + ":" + std::to_string(port) + ": " + strerror(errno);
       close(fd);
       return;
     }
@@ -319,14 +317,43 @@ void InstanceHost::StartMetadataService() {
   });
   t.join();
   if (listen_fd < 0) throw std::runtime_error(error);
+  return listen_fd;
+}
+
+}  // namespace
+
+void InstanceHost::StartMetadataService() {
+  const std::string ns = prefix_ + "services";
+  CreateNamespace(ns);
+  service_fd_ = CreateTap(ns, "svc0", {.mac = kServiceMac, .offloads = false});
+  std::string out;
+  if (Run({"ip", "-n", ns, "addr", "add", "169.254.169.254/32", "dev", "svc0"}, &out, 10) != 0 ||
+      Run({"ip", "-n", ns, "addr", "add", "169.254.169.253/32", "dev", "svc0"}, &out, 10) != 0 ||
+      Run({"ip", "-n", ns, "route", "add", "100.64.0.0/10", "dev", "svc0"}, &out, 10) != 0)
+    throw std::runtime_error("configuring the services namespace: " + out);
+  int metadata_fd = ListenInNamespace(ns, dataplane::kMetadataAddress, 80);
+  int dns_fd = ListenInNamespace(ns, dataplane::kResolverLinkLocal, 53);
   engine_.SetServicePort({.fd = service_fd_, .mac = kServiceMac});
   metadata_ = std::make_unique<dataplane::MetadataServer>(
-      listen_fd, [this](uint32_t peer) -> std::optional<dataplane::InstanceMetadata> {
+      metadata_fd, [this](uint32_t peer) -> std::optional<dataplane::InstanceMetadata> {
         auto eni = engine_.InterfaceOfAlias(net::Ipv4{peer});
         if (!eni) return std::nullopt;
         std::optional<dataplane::InstanceMetadata> md;
         model_.Read([&](const model::State& s) { md = dataplane::MetadataFor(s, *eni); });
         return md;
+      });
+  dns_tcp_ = std::make_unique<dataplane::DnsTcpServer>(
+      dns_fd, [this](uint32_t peer, std::span<const uint8_t> query) -> std::optional<std::vector<uint8_t>> {
+        auto eni = engine_.InterfaceOfAlias(net::Ipv4{peer});
+        auto q = dataplane::ParseDnsQuery(query);
+        if (!eni || !q) return std::nullopt;
+        std::optional<std::vector<uint8_t>> response;
+        model_.Read([&](const model::State& s) {
+          for (const auto& [key, p] : s.partitions)
+            if (auto it = p.network_interfaces.find(*eni); it != p.network_interfaces.end())
+              if (auto answer = dataplane::Resolve(p, it->second, *q)) response = dataplane::BuildDnsResponse(*q, *answer);
+        });
+        return response;
       });
 }
 

@@ -19,6 +19,7 @@
 #include "model/state.h"
 
 namespace openvpc::dataplane {
+class DnsTcpServer;
 class MetadataServer;
 }
 
@@ -92,6 +93,7 @@ class InstanceHost {
 
   int service_fd_ = -1;
   std::unique_ptr<dataplane::MetadataServer> metadata_;
+  std::unique_ptr<dataplane::DnsTcpServer> dns_tcp_;
 };
 
 }  // namespace openvpc::host

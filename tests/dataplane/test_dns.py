@@ -109,6 +109,19 @@ def test_hostnames_false_gives_nxdomain(lab, net):
              what="answers again")
 
 
+@pytest.mark.parametrize("resolver", RESOLVERS)
+def test_resolver_answers_over_tcp(lab, net, resolver):
+    """R1, R4, R8: the resolver answers over TCP too (a client retries there after a truncated
+    UDP answer); A, PTR and NXDOMAIN, several queries on one connection."""
+    rc, answers, status = dig(lab, net["a"], resolver, "+tcp", hostname(net["b_ip"]), "A")
+    assert (rc, status, answers) == (0, "NOERROR", [net["b_ip"]])
+    rc, answers, status = dig(lab, net["a"], resolver, "+tcp", "-x", net["b_ip"])
+    assert (rc, status, answers) == (0, "NOERROR", [hostname(net["b_ip"]) + "."])
+    rc, answers, status = dig(lab, net["a"], resolver, "+tcp", "+keepopen", "ip-10-0-9-9.ec2.internal", "A",
+                              hostname(net["a_ip"]), "A")
+    assert rc == 0 and status == "NXDOMAIN" and answers == [net["a_ip"]]
+
+
 def test_dns_support_false_means_no_answer(lab, net):
     """R2: with enableDnsSupport false the resolver does not answer at all: dig times out (status 9)."""
     set_attribute(lab, net, "EnableDnsSupport", False)
@@ -119,6 +132,8 @@ def test_dns_support_false_means_no_answer(lab, net):
         wait_for(silent, timeout=3, interval=0, what="no answer with DNS support off")
         rc, _, status = dig(lab, net["a"], "169.254.169.253", hostname(net["b_ip"]), "A")
         assert rc == 9 and status is None
+        rc, _, status = dig(lab, net["a"], "10.0.0.2", "+tcp", hostname(net["b_ip"]), "A")
+        assert status is None and rc != 0, "nor over TCP"
     finally:
         set_attribute(lab, net, "EnableDnsSupport", True)
     wait_for(lambda: dig(lab, net["a"], "10.0.0.2", hostname(net["b_ip"]), "A")[1] == [net["b_ip"]], timeout=2,

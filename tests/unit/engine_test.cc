@@ -247,4 +247,35 @@ TEST_F(EngineTest, MetadataRequestsLeaveWithTheInterfacesAlias) {  // O3: never 
   EXPECT_TRUE(openvpc::testing::ChecksumsValid(out[0].second)) << "the rewrite keeps the checksums right";
 }
 
+TEST_F(EngineTest, TcpQueriesToTheResolverAreAnsweredInTheServicesNamespace) {  // R1 over TCP
+  engine.SetServicePort({.fd = -1, .mac = {0x02, 0, 0, 0, 0, 0xfe}});
+  const net::Ipv4 me = Ip(Eni(a).PrimaryIp());
+  Flow f{.protocol = 6, .src = me, .dst = Ip("10.0.0.2"), .src_port = 41000, .dst_port = 53};
+  auto out = engine.Inject(a, FlowFrame(f, Mac(a)));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].first, "svc");
+  dataplane::ParsedFrame pf;
+  ASSERT_TRUE(dataplane::ParseFrame(out[0].second, pf));
+  EXPECT_EQ(pf.src, *engine.ServiceAlias(a));
+  EXPECT_EQ(pf.dst, dataplane::kResolverLinkLocal);
+  EXPECT_TRUE(openvpc::testing::ChecksumsValid(out[0].second));
+  // The answer comes back from the address the instance asked.
+  Flow back{.protocol = 6, .src = dataplane::kResolverLinkLocal, .dst = *engine.ServiceAlias(a), .src_port = 53,
+            .dst_port = 41000};
+  auto in = engine.Inject("svc", FlowFrame(back, {0x02, 0, 0, 0, 0, 0xfe}, dataplane::kTcpSyn | dataplane::kTcpAck));
+  ASSERT_EQ(in.size(), 1u);
+  EXPECT_EQ(in[0].first, a);
+  ASSERT_TRUE(dataplane::ParseFrame(in[0].second, pf));
+  EXPECT_EQ(pf.src, Ip("10.0.0.2"));
+  EXPECT_EQ(pf.dst, me);
+  EXPECT_TRUE(openvpc::testing::ChecksumsValid(in[0].second));
+  // R2: with DNS support off, nothing leaves.
+  {
+    Tx tx = NewTx();
+    ModifyVpcAttribute(tx, vpc, "enableDnsSupport", false);
+  }
+  source.Changed();
+  EXPECT_TRUE(engine.Inject(a, FlowFrame(f, Mac(a))).empty());
+}
+
 }  // namespace

@@ -1,0 +1,71 @@
+// The resolver over TCP (dataplane/dns_tcp_server.h) on a real loopback socket: length-prefixed
+// messages, several on one connection, the caller's address handed to the answer function.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "dataplane/dns.h"
+#include "dataplane/dns_tcp_server.h"
+
+using namespace openvpc;
+using namespace openvpc::dataplane;
+
+namespace {
+
+bool ReadFull(int fd, uint8_t* buf, size_t n) {
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = read(fd, buf + got, n - got);
+    if (r <= 0) return false;
+    got += static_cast<size_t>(r);
+  }
+  return true;
+}
+
+TEST(DnsTcpServer, AnswersLengthPrefixedQueriesOnOneConnection) {
+  int listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(listen_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(listen_fd, 4), 0);
+  socklen_t len = sizeof addr;
+  getsockname(listen_fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  uint32_t seen_peer = 0;
+  DnsTcpServer server(listen_fd, [&](uint32_t peer, std::span<const uint8_t> query) -> std::optional<std::vector<uint8_t>> {
+    seen_peer = peer;
+    auto q = ParseDnsQuery(query);
+    if (!q) return std::nullopt;
+    DnsAnswer a;
+    if (q->name == "ip-10-0-1-5.ec2.internal") a.a.push_back(*net::ParseIpv4("10.0.1.5"));
+    else a.rcode = kDnsNxDomain;
+    return BuildDnsResponse(*q, a);
+  });
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  for (const char* name : {"ip-10-0-1-5.ec2.internal", "nope.ec2.internal"}) {
+    auto q = BuildDnsQuery(42, name, kDnsTypeA);
+    std::vector<uint8_t> msg{static_cast<uint8_t>(q.size() >> 8), static_cast<uint8_t>(q.size())};
+    msg.insert(msg.end(), q.begin(), q.end());
+    ASSERT_EQ(write(fd, msg.data(), msg.size()), static_cast<ssize_t>(msg.size()));
+    uint8_t prefix[2];
+    ASSERT_TRUE(ReadFull(fd, prefix, 2));
+    std::vector<uint8_t> response(size_t{prefix[0]} << 8 | prefix[1]);
+    ASSERT_TRUE(ReadFull(fd, response.data(), response.size()));
+    ASSERT_GE(response.size(), 12u);
+    EXPECT_EQ(response[0] << 8 | response[1], 42);
+    EXPECT_EQ(response[3] & 0xf, std::string(name).starts_with("ip-") ? kDnsNoError : kDnsNxDomain) << name;
+  }
+  EXPECT_EQ(seen_peer, INADDR_LOOPBACK);
+  // A message that does not parse closes the connection.
+  uint8_t junk[] = {0, 3, 1, 2, 3};
+  ASSERT_EQ(write(fd, junk, sizeof junk), 5);
+  uint8_t byte;
+  EXPECT_EQ(read(fd, &byte, 1), 0);
+  close(fd);
+  server.Stop();
+}
+
+}  // namespace
