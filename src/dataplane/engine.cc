@@ -54,6 +54,7 @@ struct Engine::Port {
   MacAddress mac{};
   // The addresses the instance last used toward the services namespace (metadata, DNS over TCP).
   net::Ipv4 service_client, dns_server;
+  net::Ipv4 resolver;  // base+2 of the VPC's primary block, fixed for the interface's life (A6)
   // R11: 1,024 packets a second per interface to the Amazon resolver, a token bucket.
   double dns_tokens = 1024, dns_refilled = 0;
   // The engine thread's: receive buffers, requests in flight that use this port's device or
@@ -125,8 +126,9 @@ void Engine::AddPort(const PortSpec& spec) {
   model_.Read([&](const model::State& s) {
     if (const model::Partition* p = s.Find(spec.account, spec.region)) {
       auto it = p->network_interfaces.find(spec.eni_id);
-      if (it != p->network_interfaces.end())
-        if (auto mac = ParseMac(it->second.mac_address)) port->mac = *mac;
+      if (it == p->network_interfaces.end()) return;
+      if (auto mac = ParseMac(it->second.mac_address)) port->mac = *mac;
+      port->resolver = ResolverAddress(*p, it->second);
     }
   });
   if (port->fd >= 0) {
@@ -485,41 +487,39 @@ Engine::Port* Engine::LocalService(Port& in, const VnetHeader& vh, std::span<uin
     handled = true;
     return nullptr;
   }
-  if (pf.protocol == 17 && pf.dst_port == 53) {  // the Amazon resolver (R1)
+  // The Amazon resolver (R1); DNS to other servers is ordinary traffic and skips the lock here.
+  const bool to_resolver = pf.dst_port == 53 && (pf.dst == kResolverLinkLocal || pf.dst == in.resolver);
+  if (pf.protocol == 17 && to_resolver) {
+    handled = true;
+    const double now = Now();
+    in.dns_tokens = std::min(1024.0, in.dns_tokens + (now - in.dns_refilled) * 1024);
+    in.dns_refilled = now;
+    if (in.dns_tokens < 1) return nullptr;  // over the limit: dropped, as AWS does (R11)
+    in.dns_tokens -= 1;
+    auto q = ParseDnsQuery({l4 + 8, l4_len >= 8 ? l4_len - 8 : 0});
+    if (!q) return nullptr;
     std::optional<std::vector<uint8_t>> reply;
     WithInterface(in, [&](const model::Partition& part, const model::NetworkInterface& eni) {
-      if (pf.dst != kResolverLinkLocal && pf.dst != ResolverAddress(part, eni)) return;
-      handled = true;
-      const double now = Now();
-      in.dns_tokens = std::min(1024.0, in.dns_tokens + (now - in.dns_refilled) * 1024);
-      in.dns_refilled = now;
-      if (in.dns_tokens < 1) return;  // over the limit: dropped, as AWS does (R11)
-      in.dns_tokens -= 1;
-      auto q = ParseDnsQuery({l4 + 8, l4_len >= 8 ? l4_len - 8 : 0});
-      if (!q) return;
       if (auto answer = Resolve(part, eni, *q))
         reply = BuildUdpFrame(kRouterMac, pf.src_mac, pf.dst, pf.src, 53, pf.src_port, BuildDnsResponse(*q, *answer));
     });
     if (reply) SendFrame(&in, *reply);
-    if (handled) return nullptr;
+    return nullptr;
   }
-  if (pf.protocol == 6 && pf.dst_port == 53) {  // the resolver over TCP, answered in the services namespace
-    bool ours = false, enabled = false;
+  if (pf.protocol == 6 && to_resolver) {  // over TCP, answered in the services namespace
+    handled = true;
+    bool enabled = false;
     WithInterface(in, [&](const model::Partition& part, const model::NetworkInterface& eni) {
-      ours = pf.dst == kResolverLinkLocal || pf.dst == ResolverAddress(part, eni);
       enabled = part.vpcs.at(eni.vpc_id).enable_dns_support;
     });
-    if (ours) {
-      handled = true;
-      if (!enabled || !service_) return nullptr;  // R2: no answer at all
-      in.service_client = pf.src;
-      in.dns_server = pf.dst;
-      RewriteIpv4Address(frame, pf, true, net::Ipv4{kAliasBase + in.id}, vh);
-      RewriteIpv4Address(frame, pf, false, kResolverLinkLocal, vh);
-      memcpy(frame.data(), service_->mac.data(), 6);
-      memcpy(frame.data() + 6, kRouterMac.data(), 6);
-      return service_;
-    }
+    if (!enabled || !service_) return nullptr;  // R2: no answer at all
+    in.service_client = pf.src;
+    in.dns_server = pf.dst;
+    RewriteIpv4Address(frame, pf, true, net::Ipv4{kAliasBase + in.id}, vh);
+    RewriteIpv4Address(frame, pf, false, kResolverLinkLocal, vh);
+    memcpy(frame.data(), service_->mac.data(), 6);
+    memcpy(frame.data() + 6, kRouterMac.data(), 6);
+    return service_;
   }
   if (pf.dst == kMetadataAddress && pf.protocol == 6 && pf.dst_port == 80) {  // instance metadata
     handled = true;
