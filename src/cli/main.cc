@@ -152,11 +152,20 @@ int RunTrace(const TraceFlags& f) {
   for (const auto& row : store::OpenSqliteStore(db.string(), false)->LoadAll())
     if (row.key.rfind("token/", 0) != 0) store::DecodeRow(state, row);
 
-  // --to IP[:PORT]
+  // --to IP[:PORT], IPV6 or [IPV6]:PORT
   std::string to_ip = f.to;
-  int port = f.protocol == "icmp" ? 0 : 80;
-  if (auto colon = f.to.find(':'); colon != std::string::npos) {
-    to_ip = f.to.substr(0, colon);
+  const bool icmp = f.protocol == "icmp" || f.protocol == "icmpv6";
+  int port = icmp ? 0 : 80;
+  size_t colon = std::string::npos;
+  if (!f.to.empty() && f.to[0] == '[') {
+    auto close = f.to.find(']');
+    to_ip = f.to.substr(1, close == std::string::npos ? std::string::npos : close - 1);
+    if (close != std::string::npos && close + 1 < f.to.size()) colon = f.to[close + 1] == ':' ? close + 1 : f.to.size();
+  } else if (f.to.find(':') == f.to.rfind(':')) {
+    colon = f.to.find(':');
+    if (colon != std::string::npos) to_ip = f.to.substr(0, colon);
+  }
+  if (colon != std::string::npos) {
     try {
       size_t used = 0;
       port = std::stoi(f.to.substr(colon + 1), &used);
@@ -167,8 +176,9 @@ int RunTrace(const TraceFlags& f) {
     }
   }
   auto dst = net::ParseIpv4(to_ip);
-  if (!dst) {
-    fprintf(stderr, "openvpc trace: --to wants an IPv4 address[:PORT], got '%s'\n", f.to.c_str());
+  auto dst6 = net::ParseIpv6(to_ip);
+  if (!dst && !dst6) {
+    fprintf(stderr, "openvpc trace: --to wants IPV4[:PORT], IPV6 or [IPV6]:PORT, got '%s'\n", f.to.c_str());
     return 2;
   }
 
@@ -185,6 +195,11 @@ int RunTrace(const TraceFlags& f) {
           hit = true;
           src_ip = ip.address;
         }
+      for (const auto& ip : eni.ipv6_addresses)
+        if (ip == f.from || net::ParseIpv6(ip) == net::ParseIpv6(f.from)) {
+          hit = true;
+          src_ip = ip;
+        }
       if (hit) {
         part = &p;
         src = &eni;
@@ -197,21 +212,31 @@ int RunTrace(const TraceFlags& f) {
     fprintf(stderr, "openvpc trace: no instance, network interface or private address '%s'\n", f.from.c_str());
     return 2;
   }
-  if (src_ip.empty()) src_ip = src->PrimaryIp();
-
   model::Flow flow;
-  flow.src = *net::ParseIpv4(src_ip);
-  flow.dst = *dst;
+  flow.ipv6 = dst6.has_value();
+  if (flow.ipv6) {
+    if (src_ip.empty() && !src->ipv6_addresses.empty()) src_ip = src->ipv6_addresses.front();
+    if (!net::ParseIpv6(src_ip)) {
+      fprintf(stderr, "openvpc trace: %s has no IPv6 address to send to %s from\n", src->id.c_str(), to_ip.c_str());
+      return 2;
+    }
+    flow.src6 = *net::ParseIpv6(src_ip);
+    flow.dst6 = *dst6;
+  } else {
+    if (src_ip.empty() || !net::ParseIpv4(src_ip)) src_ip = src->PrimaryIp();
+    flow.src = *net::ParseIpv4(src_ip);
+    flow.dst = *dst;
+  }
   if (f.protocol == "tcp" || f.protocol == "udp") {
     flow.protocol = f.protocol == "tcp" ? 6 : 17;
     flow.src_port = 49152;
     flow.dst_port = port;
-  } else {
-    flow.protocol = 1;
-    flow.icmp_type = 8;  // echo request
+  } else {  // an echo request
+    flow.protocol = flow.ipv6 ? 58 : 1;
+    flow.icmp_type = flow.ipv6 ? 128 : 8;
     flow.icmp_code = 0;
   }
-  auto t = dataplane::Trace(*part, *src, *dst, flow);
+  auto t = dataplane::Trace(*part, *src, flow);
   std::string verdict = !t.allowed ? "DROP" : t.exit_target.empty() ? "ALLOW" : "ALLOW-TO-TARGET";
   if (f.json) {
     nlohmann::json j;
@@ -219,7 +244,7 @@ int RunTrace(const TraceFlags& f) {
     j["destination"] = {{"address", to_ip}};
     if (t.destination) j["destination"]["network_interface"] = t.destination->id;
     j["protocol"] = f.protocol;
-    if (f.protocol != "icmp") j["port"] = port;
+    if (!icmp) j["port"] = port;
     j["stages"] = nlohmann::json::array();
     for (const auto& s : t.stages) {
       nlohmann::json js = {{"stage", s.stage}, {"name", s.name}, {"allowed", s.allowed},
@@ -238,7 +263,7 @@ int RunTrace(const TraceFlags& f) {
     printf("%s\n", j.dump(2).c_str());
   } else {
     printf("trace %s (%s) -> %s %s%s\n", src->id.c_str(), src_ip.c_str(), to_ip.c_str(), f.protocol.c_str(),
-           f.protocol == "icmp" ? "" : (":" + std::to_string(port)).c_str());
+           icmp ? "" : (":" + std::to_string(port)).c_str());
     for (const auto& s : t.stages) {
       std::string line = std::to_string(s.stage) + " " + s.name;
       line.resize(std::max<size_t>(line.size() + 2, 28), ' ');
@@ -318,12 +343,12 @@ int main(int argc, char** argv) {
                   "drop response members outside the output shape instead of failing the request");
   app.add_subcommand("exec", "Run a command inside a running instance: exec [--data-dir DIR] INSTANCE-ID -- CMD...");
   TraceFlags tf;
-  auto* trace = app.add_subcommand("trace", "Explain how a new IPv4 flow fares, stage by stage (read-only)");
+  auto* trace = app.add_subcommand("trace", "Explain how a new IPv4 or IPv6 flow fares, stage by stage (read-only)");
   trace->add_option("--data-dir", tf.data_dir, "where state lives (SQLite)")->capture_default_str();
-  trace->add_option("--from", tf.from, "INSTANCE-ID, ENI-ID or private IPv4 address")->required();
-  trace->add_option("--to", tf.to, "IPv4[:PORT] (port 80 when omitted)")->required();
-  trace->add_option("--protocol", tf.protocol, "tcp|udp|icmp")
-      ->check(CLI::IsMember({"tcp", "udp", "icmp"}))
+  trace->add_option("--from", tf.from, "INSTANCE-ID, ENI-ID or private IPv4 or IPv6 address")->required();
+  trace->add_option("--to", tf.to, "IPV4[:PORT], IPV6 or [IPV6]:PORT (port 80 when omitted)")->required();
+  trace->add_option("--protocol", tf.protocol, "tcp|udp|icmp|icmpv6")
+      ->check(CLI::IsMember({"tcp", "udp", "icmp", "icmpv6"}))
       ->capture_default_str();
   trace->add_flag("--json", tf.json, "print the stages as JSON");
   try {

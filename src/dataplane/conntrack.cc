@@ -1,12 +1,16 @@
 #include "dataplane/conntrack.h"
 
+#include <cstring>
 #include <functional>
 
 namespace openvpc::dataplane {
 
 size_t ConnectionKeyHash::operator()(const ConnectionKey& k) const {
   // splitmix64 over the numbers, then the interface: every input bit reaches every output bit.
-  uint64_t x = (uint64_t{k.local_ip} << 32 | k.remote_ip) ^
+  uint64_t w[4];
+  std::memcpy(w, k.local_ip.bytes.data(), 16);
+  std::memcpy(w + 2, k.remote_ip.bytes.data(), 16);
+  uint64_t x = (w[0] ^ w[1] * 0xff51afd7ed558ccdULL ^ w[2] * 0xc4ceb9fe1a85ec53ULL ^ w[3]) ^
                ((uint64_t{k.local_port} << 24 | uint64_t{k.remote_port} << 8 | k.protocol) * 0x9e3779b97f4a7c15ULL);
   x ^= x >> 30;
   x *= 0xbf58476d1ce4e5b9ULL;
@@ -20,16 +24,21 @@ double IdleTimeout(uint8_t protocol, bool replied) {
   switch (protocol) {
     case 6: return replied ? 432000 : 60;
     case 17: return replied ? 180 : 30;
-    case 1: return 60;
+    case 1:
+    case 58: return 60;
     default: return 600;
   }
 }
 
 ConnectionKey ConnectionTable::KeyOf(const std::string& eni_id, const model::Flow& f, bool egress) {
   ConnectionKey k{.eni_id = eni_id, .protocol = static_cast<uint8_t>(f.protocol)};
-  bool ports = f.protocol == 6 || f.protocol == 17 || f.protocol == 1;
-  k.local_ip = (egress ? f.src : f.dst).value;
-  k.remote_ip = (egress ? f.dst : f.src).value;
+  bool ports = f.protocol == 6 || f.protocol == 17 || f.protocol == 1 || f.protocol == 58;
+  auto address = [&](bool source) {
+    if (f.ipv6) return source ? f.src6 : f.dst6;
+    return net::Ipv4Mapped(source ? f.src : f.dst);
+  };
+  k.local_ip = address(egress);
+  k.remote_ip = address(!egress);
   if (ports) {
     k.local_port = static_cast<uint16_t>(egress ? f.src_port : f.dst_port);
     k.remote_port = static_cast<uint16_t>(egress ? f.dst_port : f.src_port);

@@ -16,7 +16,7 @@ namespace openvpc::dataplane {
 struct ConnectionKey {
   std::string eni_id;
   uint8_t protocol = 0;
-  uint32_t local_ip = 0, remote_ip = 0;
+  net::Ipv6 local_ip, remote_ip;  // IPv4 as ::ffff:a.b.c.d (RFC 4291 §2.5.5.2)
   uint16_t local_port = 0, remote_port = 0;  // ICMP echo: the identifier on both; other protocols: 0 (CT-7)
   bool operator==(const ConnectionKey&) const = default;
 };

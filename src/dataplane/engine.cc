@@ -66,7 +66,10 @@ struct Engine::Port {
 };
 
 size_t Engine::FlowKeyHash::operator()(const FlowKey& k) const {
-  uint64_t a = uint64_t{k.src} << 32 | k.dst;
+  uint64_t w[4];
+  memcpy(w, k.src.bytes.data(), 16);
+  memcpy(w + 2, k.dst.bytes.data(), 16);
+  uint64_t a = w[0] ^ w[1] * 0xff51afd7ed558ccdULL ^ w[2] * 0xc4ceb9fe1a85ec53ULL ^ w[3];
   uint64_t b = uint64_t{k.port} << 40 | uint64_t{k.sport} << 24 | uint64_t{k.dport} << 8 | k.proto;
   a ^= b * 0x9e3779b97f4a7c15ULL;
   a ^= a >> 29;
@@ -394,13 +397,14 @@ Engine::Port* Engine::HandleFrame(Port& in, uint8_t* buf, size_t len) {
     ++counters_.local_service;
     return service;
   }
-  if (pf.ether_type != kEtherTypeIpv4) {  // IPv6 forwarding comes with the gateways issue
+  const bool v6 = pf.ether_type == kEtherTypeIpv6;
+  if (!v6 && pf.ether_type != kEtherTypeIpv4) {
     ++counters_.dropped;
     return nullptr;
   }
-  FlowKey key{.port = in.id, .src = pf.src.value, .dst = pf.dst.value, .sport = pf.src_port, .dport = pf.dst_port,
-              .proto = pf.protocol};
-  const bool icmp = pf.protocol == 1 && pf.icmp_type >= 0;
+  FlowKey key{.port = in.id, .src = v6 ? pf.src6 : net::Ipv4Mapped(pf.src), .dst = v6 ? pf.dst6 : net::Ipv4Mapped(pf.dst),
+              .sport = pf.src_port, .dport = pf.dst_port, .proto = pf.protocol};
+  const bool icmp = (pf.protocol == 1 || pf.protocol == 58) && pf.icmp_type >= 0;
   if (icmp) key.dport = static_cast<uint16_t>(pf.icmp_type << 8 | pf.icmp_code);  // rules tell ICMP types apart
   if (flows_.size() >= kMaxFlows) flows_.clear();
   FlowEntry& e = flows_[key];
@@ -414,7 +418,10 @@ Engine::Port* Engine::HandleFrame(Port& in, uint8_t* buf, size_t len) {
       // The connection this flow opened lets its replies through: forget a drop cached for them.
       FlowKey reverse{.port = e.out->id, .src = key.dst, .dst = key.src, .sport = key.dport, .dport = key.sport,
                       .proto = key.proto};
-      if (icmp) reverse.sport = key.sport, reverse.dport = pf.icmp_type == 8 ? 0 : key.dport;  // echo -> echo reply
+      if (icmp) {  // echo -> echo reply
+        reverse.sport = key.sport;
+        reverse.dport = pf.icmp_type == 8 ? 0 : pf.icmp_type == 128 ? 129 << 8 : key.dport;
+      }
       if (!(reverse == key)) flows_.erase(reverse);
     }
   } else {
@@ -446,9 +453,10 @@ Engine::Port* Engine::Decide(Port& in, const ParsedFrame& pf, FlowEntry& entry) 
   Port* out = nullptr;
   const double now = Now();
   WithInterface(in, [&](const model::Partition& part, const model::NetworkInterface& eni) {
-    model::Flow f{.protocol = pf.protocol, .src = pf.src, .dst = pf.dst, .src_port = pf.src_port,
-                  .dst_port = pf.dst_port, .icmp_type = pf.icmp_type, .icmp_code = pf.icmp_code};
-    TraceResult t = Trace(part, eni, pf.dst, f, {&conntrack_, now});
+    model::Flow f{.protocol = pf.protocol, .src = pf.src, .dst = pf.dst, .ipv6 = pf.ether_type == kEtherTypeIpv6,
+                  .src6 = pf.src6, .dst6 = pf.dst6, .src_port = pf.src_port, .dst_port = pf.dst_port,
+                  .icmp_type = pf.icmp_type, .icmp_code = pf.icmp_code};
+    TraceResult t = Trace(part, eni, f, {&conntrack_, now});
     if (!t.allowed || !t.destination) return;  // a gateway target: the gateways issue forwards it
     auto d = by_eni_.find(t.destination->id);
     if (d == by_eni_.end()) return;  // the destination's instance is not running

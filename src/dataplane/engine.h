@@ -88,7 +88,7 @@ class Engine {
   struct Port;
   struct FlowKey {
     uint32_t port = 0;
-    uint32_t src = 0, dst = 0;
+    net::Ipv6 src, dst;  // IPv4 as ::ffff:a.b.c.d
     uint16_t sport = 0, dport = 0;
     uint8_t proto = 0;
     bool operator==(const FlowKey&) const = default;

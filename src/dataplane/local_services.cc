@@ -50,9 +50,8 @@ net::Ipv4 ResolverAddress(const model::Partition& p, const model::NetworkInterfa
 
 std::optional<MacAddress> ArpAnswer(const model::Partition& p, const model::NetworkInterface& eni, net::Ipv4 target) {
   net::Cidr4 block = SubnetBlock(p, eni);
-  uint32_t base = block.Network().value;
-  // The router answers for base+1..3 (A5) and for the link-local services (O3).
-  if ((target.value >= base + 1 && target.value <= base + 3) || (target.value >> 16) == 0xa9fe) return kRouterMac;
+  // The router answers for its own addresses (A5) and for the link-local services (O3).
+  if (model::IsRouterAddress(block, target) || (target.value >> 16) == 0xa9fe) return kRouterMac;
   if (!block.Contains(target)) return std::nullopt;
   std::string t = target.ToString();
   for (const auto& [id, other] : p.network_interfaces) {

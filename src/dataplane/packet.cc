@@ -1,5 +1,6 @@
 #include "dataplane/packet.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -26,6 +27,9 @@ size_t L4ChecksumOffset(uint8_t protocol) {
     default: return 0;
   }
 }
+
+bool ParseTransport(std::span<const uint8_t> f, ParsedFrame& out);
+bool ParseIpv6(std::span<const uint8_t> f, ParsedFrame& out);
 
 }  // namespace
 
@@ -61,7 +65,8 @@ bool ParseFrame(std::span<const uint8_t> f, ParsedFrame& out) {
     out.arp_target = {Get32(a + 24)};
     return true;
   }
-  if (out.ether_type != kEtherTypeIpv4) return true;  // IPv6 and others: the caller decides
+  if (out.ether_type == kEtherTypeIpv6) return ParseIpv6(f, out);
+  if (out.ether_type != kEtherTypeIpv4) return true;  // others: the caller decides
   if (f.size() < 14 + 20) return false;
   const uint8_t* ip = d + 14;
   if ((ip[0] >> 4) != 4) return false;
@@ -77,7 +82,13 @@ bool ParseFrame(std::span<const uint8_t> f, ParsedFrame& out) {
   out.fragment = (frag & 0x1fff) != 0;  // a later fragment: no ports to read
   out.l4 = 14 + ihl;
   if (out.fragment) return true;
-  const uint8_t* l4 = d + out.l4;
+  return ParseTransport(f, out);
+}
+
+namespace {
+
+bool ParseTransport(std::span<const uint8_t> f, ParsedFrame& out) {
+  const uint8_t* l4 = f.data() + out.l4;
   size_t l4len = 14 + out.ip_total_length - out.l4;
   switch (out.protocol) {
     case 6:
@@ -97,11 +108,54 @@ bool ParseFrame(std::span<const uint8_t> f, ParsedFrame& out) {
       out.icmp_code = l4[1];
       if (out.icmp_type == 0 || out.icmp_type == 8) out.src_port = out.dst_port = Get16(l4 + 4);  // echo id
       break;
+    case 58:
+      if (l4len < 4) return false;
+      out.icmp_type = l4[0];
+      out.icmp_code = l4[1];
+      if (out.icmp_type == 128 || out.icmp_type == 129) {  // echo request, reply: the identifier
+        if (l4len < 8) return false;
+        out.src_port = out.dst_port = Get16(l4 + 4);
+      }
+      break;
     default:
       break;
   }
   return true;
 }
+
+bool ParseIpv6(std::span<const uint8_t> f, ParsedFrame& out) {
+  if (f.size() < 14 + 40) return false;
+  const uint8_t* ip = f.data() + 14;
+  if ((ip[0] >> 4) != 6) return false;
+  out.ip_total_length = static_cast<uint16_t>(std::min<size_t>(40 + size_t{Get16(ip + 4)}, 0xffff));
+  if (40 + size_t{Get16(ip + 4)} > 0xffff || 14 + size_t{out.ip_total_length} > f.size()) return false;
+  out.ttl = ip[7];
+  memcpy(out.src6.bytes.data(), ip + 8, 16);
+  memcpy(out.dst6.bytes.data(), ip + 24, 16);
+  // The extension headers (RFC 8200 §4): hop-by-hop, routing, fragment, destination options,
+  // authentication; the protocol is the first next header that is none of them.
+  uint8_t next = ip[6];
+  size_t off = 14 + 40;
+  const size_t end = 14 + size_t{out.ip_total_length};
+  for (int n = 0; n < 8; ++n) {
+    if (next != 0 && next != 43 && next != 44 && next != 60 && next != 51) break;
+    if (off + 8 > end) return false;
+    const uint8_t* h = f.data() + off;
+    size_t len = next == 44 ? 8 : next == 51 ? (size_t{h[1]} + 2) * 4 : (size_t{h[1]} + 1) * 8;
+    if (next == 44 && (Get16(h + 2) & 0xfff8) != 0) out.fragment = true;  // not the first fragment
+    next = h[0];
+    off += len;
+    if (off > end) return false;
+  }
+  if (next == 0 || next == 43 || next == 44 || next == 60 || next == 51) return false;  // a chain too long
+  out.protocol = next;
+  out.l3 = 14;
+  out.l4 = off;
+  if (out.fragment) return true;
+  return ParseTransport(f, out);
+}
+
+}  // namespace
 
 uint32_t ChecksumAdd(uint32_t sum, std::span<const uint8_t> data) {
   size_t i = 0;

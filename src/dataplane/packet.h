@@ -39,18 +39,20 @@ struct ParsedFrame {
   // ARP (request/reply for IPv4 over Ethernet)
   uint16_t arp_op = 0;
   net::Ipv4 arp_sender, arp_target;
-  // IPv4
+  // IPv4 or IPv6 (ether_type tells which)
   size_t l3 = 14, l4 = 0;
-  uint8_t protocol = 0, ttl = 0;
+  uint8_t protocol = 0, ttl = 0;  // IPv6: the last next header (past the extension headers), hop limit
   net::Ipv4 src, dst;
-  uint16_t ip_total_length = 0;
+  net::Ipv6 src6, dst6;
+  uint16_t ip_total_length = 0;  // IPv6: 40 + payload length, so that 14 + this is the frame's end too
   bool fragment = false;        // not the first fragment: no transport header
-  uint16_t src_port = 0, dst_port = 0;  // tcp/udp; for ICMP echo both hold the identifier
+  uint16_t src_port = 0, dst_port = 0;  // tcp/udp; for ICMP and ICMPv6 echo both hold the identifier
   uint8_t tcp_flags = 0;
   int icmp_type = -1, icmp_code = -1;
 };
 
-// False for frames too short or malformed to forward (runt, bad IHL, truncated header).
+// False for frames too short or malformed to forward (runt, bad IHL, truncated header or
+// extension header chain).
 bool ParseFrame(std::span<const uint8_t> frame, ParsedFrame& out);
 
 inline constexpr uint8_t kTcpFin = 0x01, kTcpSyn = 0x02, kTcpRst = 0x04, kTcpAck = 0x10;

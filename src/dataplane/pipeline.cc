@@ -60,7 +60,9 @@ Flow Reversed(const Flow& f) {
   Flow r = f;
   std::swap(r.src, r.dst);
   std::swap(r.src_port, r.dst_port);
+  std::swap(r.src6, r.dst6);
   if (f.protocol == 1 && (f.icmp_type == 8 || f.icmp_type == 0)) r.icmp_type = 8 - f.icmp_type;
+  if (f.protocol == 58 && (f.icmp_type == 128 || f.icmp_type == 129)) r.icmp_type = 257 - f.icmp_type;
   return r;
 }
 
@@ -72,14 +74,9 @@ StageResult SourceDestCheck(const NetworkInterface& src, const Flow& f) {
     r.note = "check disabled";
     return r;
   }
-  std::string a = f.src.ToString();
-  for (const auto& ip : src.private_ips)
-    if (ip.address == a) {
-      r.rule = a;
-      return r;
-    }
+  r.rule = f.SrcText();
+  if (model::InterfaceHolds(src, f, false)) return r;
   r.allowed = false;
-  r.rule = a;
   r.explanation_code = "ENI_SOURCE_DEST_CHECK_RESTRICTION";
   return r;
 }
@@ -95,14 +92,14 @@ StageResult NetworkAclOutbound(const Partition& p, const NetworkInterface& src, 
 StageResult RouteLookup(const Partition& p, const NetworkInterface& src, const Flow& f, const model::Route** route) {
   const auto& rt = model::RouteTableOfSubnet(p, p.subnets.at(src.subnet_id));
   StageResult r{.stage = 6, .name = "route-table", .component = rt.id};
-  const model::Route* best = model::LongestPrefixMatch(p, rt, f.dst);
+  const model::Route* best = model::LongestPrefixMatch(p, rt, f);
   *route = best;
   if (!best) {
     r.allowed = false;
     r.explanation_code = "NO_ROUTE_TO_DESTINATION";
     return r;
   }
-  r.rule = best->destination_cidr_block + " -> " + best->target_id;
+  r.rule = best->Destination() + " -> " + best->target_id;
   if (model::RouteState(p, rt, *best) != "active") {
     r.allowed = false;
     r.explanation_code = "BAD_STATE_ROUTE";
@@ -113,13 +110,10 @@ StageResult RouteLookup(const Partition& p, const NetworkInterface& src, const F
 
 StageResult LocalDelivery(const Partition& p, const NetworkInterface& src, const Flow& f, const NetworkInterface** dst) {
   StageResult r{.stage = 7, .name = "local-delivery"};
-  std::string a = f.dst.ToString();
+  std::string a = f.DstText();
   *dst = nullptr;
-  for (const auto& [id, eni] : p.network_interfaces) {
-    if (eni.vpc_id != src.vpc_id) continue;
-    for (const auto& ip : eni.private_ips)
-      if (ip.address == a) *dst = &eni;
-  }
+  for (const auto& [id, eni] : p.network_interfaces)
+    if (eni.vpc_id == src.vpc_id && model::InterfaceHolds(eni, f, true)) *dst = &eni;
   if (!*dst) {
     r.allowed = false;
     r.rule = a;
@@ -147,6 +141,10 @@ StageResult SecurityGroupsIngress(const Partition& p, const NetworkInterface& ds
 TraceResult Trace(const Partition& p, const NetworkInterface& src, net::Ipv4 dst, const Flow& flow, Tracking ct) {
   Flow f = flow;
   f.dst = dst;
+  return Trace(p, src, f, ct);
+}
+
+TraceResult Trace(const Partition& p, const NetworkInterface& src, const Flow& f, Tracking ct) {
   TraceResult t;
   auto step = [&](StageResult r) {
     t.stages.push_back(std::move(r));

@@ -1,4 +1,4 @@
-// The stages of ARCHITECTURE.md ("A packet, end to end") that decide a new IPv4 flow between
+// The stages of ARCHITECTURE.md ("A packet, end to end") that decide a new IPv4 or IPv6 flow between
 // interfaces of one partition. Each stage is a small function over the model; the packet
 // engine, `openvpc trace` and the tests call the same ones. Explanation codes are those of
 // AWS's Reachability Analyzer.
@@ -63,6 +63,9 @@ StageResult SecurityGroupsIngress(const model::Partition& p, const model::Networ
 
 // Runs the stages in order for F (from SRC to DST), stopping at the first drop. With a
 // connection table, an allowed flow opens a connection at each end where it is tracked (CT-3).
+TraceResult Trace(const model::Partition& p, const model::NetworkInterface& src, const model::Flow& f,
+                  Tracking ct = {});
+// The same for an IPv4 flow to DST (F's own destination is ignored).
 TraceResult Trace(const model::Partition& p, const model::NetworkInterface& src, net::Ipv4 dst, const model::Flow& f,
                   Tracking ct = {});
 

@@ -30,7 +30,7 @@ bool PortsMatch(int protocol, int from, int to, const Flow& f) {
     if (from == -1 && to == -1) return true;
     return f.dst_port >= from && f.dst_port <= to;
   }
-  if (protocol == 1) {
+  if (protocol == 1 || protocol == 58) {
     if (from != -1 && from != f.icmp_type) return false;
     if (to != -1 && to != f.icmp_code) return false;
     return true;
@@ -43,17 +43,40 @@ bool CidrContains(const std::string& cidr, net::Ipv4 ip) {
   return c && c->Contains(ip);
 }
 
-bool AddressInGroup(const Partition& p, net::Ipv4 ip, const std::string& group_id) {
-  std::string addr = ip.ToString();
+bool CidrContains(const std::string& cidr, const net::Ipv6& ip) {
+  auto c = net::ParseCidr6(cidr);
+  return c && c->Contains(ip);
+}
+
+// The peer's address (the destination leaving, the source entering) inside the IPv4 block
+// CIDR4 or the IPv6 block CIDR6, whichever is of the flow's family.
+bool PeerIn(const std::string& cidr4, const std::string& cidr6, const Flow& f, bool egress) {
+  if (f.ipv6) return !cidr6.empty() && CidrContains(cidr6, egress ? f.dst6 : f.src6);
+  return !cidr4.empty() && CidrContains(cidr4, egress ? f.dst : f.src);
+}
+
+bool AddressInGroup(const Partition& p, const Flow& f, bool egress, const std::string& group_id) {
   for (const auto& [id, eni] : p.network_interfaces) {
     if (std::find(eni.group_ids.begin(), eni.group_ids.end(), group_id) == eni.group_ids.end()) continue;
-    for (const auto& a : eni.private_ips)
-      if (a.address == addr) return true;
+    if (InterfaceHolds(eni, f, egress)) return true;
   }
   return false;
 }
 
 }  // namespace
+
+bool InterfaceHolds(const NetworkInterface& eni, const Flow& f, bool destination) {
+  if (f.ipv6) {
+    const net::Ipv6& ip = destination ? f.dst6 : f.src6;
+    for (const auto& a : eni.ipv6_addresses)
+      if (auto parsed = net::ParseIpv6(a); parsed && *parsed == ip) return true;
+    return false;
+  }
+  std::string addr = (destination ? f.dst : f.src).ToString();
+  for (const auto& a : eni.private_ips)
+    if (a.address == addr) return true;
+  return false;
+}
 
 bool SecurityGroupRuleMatches(const Partition& p, const SecurityGroupRule& rule, const Flow& flow, bool egress) {
   if (rule.egress != egress) return false;
@@ -63,10 +86,9 @@ bool SecurityGroupRuleMatches(const Partition& p, const SecurityGroupRule& rule,
     if (proto != flow.protocol) return false;
     if (!PortsMatch(proto, rule.from_port, rule.to_port, flow)) return false;
   }
-  net::Ipv4 peer = egress ? flow.dst : flow.src;
-  if (!rule.cidr_ipv4.empty()) return CidrContains(rule.cidr_ipv4, peer);
-  if (!rule.referenced_group_id.empty()) return AddressInGroup(p, peer, rule.referenced_group_id);
-  return false;  // IPv6 CIDRs never match IPv4 (C8); prefix lists are not built yet
+  if (!rule.cidr_ipv4.empty() || !rule.cidr_ipv6.empty()) return PeerIn(rule.cidr_ipv4, rule.cidr_ipv6, flow, egress);
+  if (!rule.referenced_group_id.empty()) return AddressInGroup(p, flow, egress, rule.referenced_group_id);
+  return false;  // prefix lists are not built yet
 }
 
 bool FlowIsTracked(const Partition& p, const NetworkInterface& eni, const Flow& flow, bool egress) {
@@ -76,7 +98,7 @@ bool FlowIsTracked(const Partition& p, const NetworkInterface& eni, const Flow& 
     auto g = p.security_groups.find(gid);
     if (g == p.security_groups.end()) continue;
     for (const auto& rule : g->second.rules) {
-      if (rule.cidr_ipv4 != "0.0.0.0/0") continue;
+      if (flow.ipv6 ? rule.cidr_ipv6 != "::/0" : rule.cidr_ipv4 != "0.0.0.0/0") continue;
       if (rule.egress == egress) {
         open_start |= SecurityGroupRuleMatches(p, rule, flow, egress);
       } else {
@@ -91,17 +113,18 @@ bool FlowIsTracked(const Partition& p, const NetworkInterface& eni, const Flow& 
 const NetworkAclEntry* FirstMatchingEntry(const NetworkAcl& acl, const Flow& flow, bool egress) {
   const NetworkAclEntry* best = nullptr;
   for (const auto& e : acl.entries) {
-    if (e.egress != egress || e.cidr_block.empty()) continue;  // IPv4 entries only (N9, C8)
+    if (e.egress != egress || (flow.ipv6 ? e.ipv6_cidr_block : e.cidr_block).empty()) continue;  // N9, C8
     if (best && best->rule_number <= e.rule_number) continue;
     int proto = ProtocolNumber(e.protocol);
     if (proto == -2) continue;
     if (proto != -1) {
       if (proto != flow.protocol) continue;
-      int from = proto == 1 ? e.icmp_type : e.port_from;
-      int to = proto == 1 ? e.icmp_code : e.port_to;
+      bool icmp = proto == 1 || proto == 58;
+      int from = icmp ? e.icmp_type : e.port_from;
+      int to = icmp ? e.icmp_code : e.port_to;
       if (!PortsMatch(proto, from, to, flow)) continue;
     }
-    if (!CidrContains(e.cidr_block, egress ? flow.dst : flow.src)) continue;
+    if (!PeerIn(e.cidr_block, e.ipv6_cidr_block, flow, egress)) continue;
     best = &e;
   }
   return best;
@@ -118,6 +141,23 @@ const Route* LongestPrefixMatch(const Partition&, const RouteTable& rt, net::Ipv
     best_prefix = c->prefix;
   }
   return best;
+}
+
+const Route* LongestPrefixMatch(const Partition&, const RouteTable& rt, const net::Ipv6& dst) {
+  const Route* best = nullptr;
+  int best_prefix = -1;
+  for (const auto& r : rt.routes) {
+    if (r.destination_ipv6_cidr_block.empty()) continue;
+    auto c = net::ParseCidr6(r.destination_ipv6_cidr_block);
+    if (!c || !c->Contains(dst) || c->prefix <= best_prefix) continue;
+    best = &r;
+    best_prefix = c->prefix;
+  }
+  return best;
+}
+
+const Route* LongestPrefixMatch(const Partition& p, const RouteTable& rt, const Flow& flow) {
+  return flow.ipv6 ? LongestPrefixMatch(p, rt, flow.dst6) : LongestPrefixMatch(p, rt, flow.dst);
 }
 
 }  // namespace openvpc::model

@@ -10,13 +10,23 @@
 
 namespace openvpc::model {
 
-// One direction of a new IPv4 flow, as its first packet shows it.
+// One direction of a new flow, as its first packet shows it: IPv4 (src, dst) or IPv6 (src6,
+// dst6). The two families never meet: IPv4 rules, entries and routes judge IPv4 flows, IPv6
+// ones IPv6 flows (C8, N9, G3).
 struct Flow {
-  int protocol = 6;  // IANA number: 1 icmp, 6 tcp, 17 udp, …
+  int protocol = 6;  // IANA number: 1 icmp, 6 tcp, 17 udp, 58 icmpv6, …
   net::Ipv4 src, dst;
+  bool ipv6 = false;
+  net::Ipv6 src6, dst6;
   int src_port = 0, dst_port = 0;     // tcp and udp
-  int icmp_type = -1, icmp_code = -1;  // icmp
+  int icmp_type = -1, icmp_code = -1;  // icmp and icmpv6
+
+  std::string SrcText() const { return ipv6 ? src6.ToString() : src.ToString(); }
+  std::string DstText() const { return ipv6 ? dst6.ToString() : dst.ToString(); }
 };
+
+// True when ENI holds the address (a private IPv4 or an IPv6 address, by the flow's family).
+bool InterfaceHolds(const NetworkInterface& eni, const Flow& flow, bool destination);
 
 // IANA number of an SG rule's or ACL entry's protocol ("-1" for all gives -1; tcp 6, udp 17,
 // icmp 1, icmpv6 58, or the number itself); -2 when unknown.
@@ -24,24 +34,30 @@ int ProtocolNumber(const std::string& protocol);
 
 // True when RULE (of the direction EGRESS) lets FLOW out (egress: the peer is the destination)
 // or in (ingress: the peer is the source). Protocol -1 matches all (M8); tcp/udp by destination
-// port only (M9); icmp by type and code, -1 for all; an IPv4 CIDR peer by containment; an IPv6
-// CIDR or a prefix list never matches an IPv4 flow (C8); a referenced group matches when the
-// peer address belongs to an interface in P that is a member of that group (M10).
+// port only (M9); icmp and icmpv6 by type and code, -1 for all; a CIDR peer of the flow's
+// family by containment, never one of the other family (C8); a prefix list never matches (not
+// built yet); a referenced group matches when the peer address belongs to an interface in P
+// that is a member of that group (M10).
 bool SecurityGroupRuleMatches(const Partition& p, const SecurityGroupRule& rule, const Flow& flow, bool egress);
 
 // CT-3 (inventory-ec2-network-security §2.7): a TCP or UDP flow is *not* tracked at ENI when a
 // rule of its groups in the direction the flow started (EGRESS: it left ENI first) permits it
-// from or to 0.0.0.0/0 and a rule in the other direction permits all response traffic from or
-// to 0.0.0.0/0 on all ports. ICMP and the other protocols are always tracked (CT-4, CT-7).
+// from or to 0.0.0.0/0 (::/0 for IPv6) and a rule in the other direction permits all response
+// traffic from or to that block on all ports. ICMP and the other protocols are always tracked (CT-4, CT-7).
 bool FlowIsTracked(const Partition& p, const NetworkInterface& eni, const Flow& flow, bool egress);
 
 // The entry of ACL that decides FLOW in direction EGRESS: the lowest-numbered IPv4 entry that
-// matches (N2, N9, C8), or nullptr (the implicit `*` deny, N3).
+// matches (N2, N9, C8) among the entries of the flow's family, or nullptr (the implicit `*`
+// deny, N3).
 const NetworkAclEntry* FirstMatchingEntry(const NetworkAcl& acl, const Flow& flow, bool egress);
 
 // The route of RT that carries traffic to DST: the IPv4 route with the longest prefix that
 // contains DST (G2; IPv6 routes never match, G3). Routes in state blackhole take part, so that
 // a blackhole route that wins drops the traffic (G13). nullptr when no route matches.
 const Route* LongestPrefixMatch(const Partition& p, const RouteTable& rt, net::Ipv4 dst);
+// The same among the IPv6 routes (destination_ipv6_cidr_block).
+const Route* LongestPrefixMatch(const Partition& p, const RouteTable& rt, const net::Ipv6& dst);
+// The route of RT for FLOW's destination, by its family.
+const Route* LongestPrefixMatch(const Partition& p, const RouteTable& rt, const Flow& flow);
 
 }  // namespace openvpc::model

@@ -39,10 +39,9 @@ std::set<std::string> UsedIpv6(const Partition& p, const std::string& subnet_id)
   return used;
 }
 
-// A5: the network address, the router (+1), DNS (+2), future use (+3) and the last address.
+// A5: the network address, the router's three (+1..+3) and the last address.
 bool Reserved(const net::Cidr4& c, uint32_t ip) {
-  uint32_t base = c.Network().value;
-  return ip - base <= 3 || ip == c.Last().value;
+  return ip == c.Network().value || IsRouterAddress(c, net::Ipv4{ip}) || ip == c.Last().value;
 }
 
 // The requested address, checked against the subnet and the addresses in use.
@@ -77,12 +76,10 @@ net::Cidr6 SubnetIpv6Block(const Subnet& s) {
   return *net::ParseCidr6(s.ipv6_cidr_blocks.front().cidr);
 }
 
-// C4: ::, ::1, ::2, ::3 and the last address of the /64 are reserved.
+// C4: ::, the router's three (::1..::3) and the last address of the /64 are reserved.
 bool Reserved6(const net::Cidr6& c, const net::Ipv6& ip) {
-  net::Ipv6 base = c.Network();
-  bool low = std::equal(ip.bytes.begin(), ip.bytes.begin() + 15, base.bytes.begin()) && ip.bytes[15] <= 3;
   bool last = std::all_of(ip.bytes.begin() + 8, ip.bytes.end(), [](uint8_t b) { return b == 0xff; });
-  return low || last;
+  return ip == c.Network() || IsRouterAddress(c, ip) || last;
 }
 
 std::string TakeIpv6(const Subnet& s, const std::string& text, std::set<std::string>& used) {
@@ -170,6 +167,17 @@ std::string PrivateDnsName(const std::string& region, const std::string& ipv4) {
 
 int UsedIpv4Addresses(const Partition& p, const std::string& subnet_id) {
   return static_cast<int>(UsedIpv4(p, subnet_id).size());
+}
+
+bool IsRouterAddress(const net::Cidr4& subnet, net::Ipv4 ip) {
+  uint32_t offset = ip.value - subnet.Network().value;
+  return subnet.Contains(ip) && offset >= 1 && offset <= 3;
+}
+
+bool IsRouterAddress(const net::Cidr6& subnet, const net::Ipv6& ip) {
+  net::Ipv6 base = subnet.Network();
+  return std::equal(ip.bytes.begin(), ip.bytes.begin() + 15, base.bytes.begin()) && ip.bytes[15] >= 1 &&
+         ip.bytes[15] <= 3;
 }
 
 NetworkInterface& GetNetworkInterface(Partition& p, const std::string& id) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "model/state.h"
+#include "net/ip.h"
 
 namespace openvpc::model {
 
@@ -58,6 +59,13 @@ struct InstanceNetworkLimits {
 void RegisterInstanceResolver(std::function<std::optional<InstanceNetworkLimits>(const Partition&, const std::string&)> f);
 std::string AttachNetworkInterface(Tx& tx, const std::string& eni_id, const std::string& instance_id, int device_index);
 void DetachNetworkInterface(Tx& tx, const std::string& attachment_id, bool force);
+
+// The addresses of a subnet that the VPC router owns: base+1 (router), +2 (DNS), +3 (future
+// use) of the IPv4 block (A5), ::1, ::2, ::3 of the IPv6 block (C4). No interface gets them
+// (nor the network address or the last address), and the router answers ARP and neighbour
+// solicitations for them.
+bool IsRouterAddress(const net::Cidr4& subnet, net::Ipv4 ip);
+bool IsRouterAddress(const net::Cidr6& subnet, const net::Ipv6& ip);
 
 // "ip-10-0-0-5.ec2.internal" (us-east-1) or "ip-10-0-0-5.REGION.compute.internal".
 std::string PrivateDnsName(const std::string& region, const std::string& ipv4);

@@ -26,6 +26,12 @@ struct Ipv6 {
   std::string ToString() const;  // RFC 5952 form: lower case, longest zero run as "::"
 };
 
+// ::ffff:a.b.c.d (RFC 4291 §2.5.5.2): one key type for tables that hold both families.
+inline Ipv6 Ipv4Mapped(Ipv4 v) {
+  return {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, static_cast<uint8_t>(v.value >> 24),
+           static_cast<uint8_t>(v.value >> 16), static_cast<uint8_t>(v.value >> 8), static_cast<uint8_t>(v.value)}};
+}
+
 std::optional<Ipv4> ParseIpv4(std::string_view s);
 std::optional<Ipv6> ParseIpv6(std::string_view s);
 
