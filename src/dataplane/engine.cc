@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "dataplane/local_services.h"
+#include "dataplane/packet6.h"
 #include "dataplane/pipeline.h"
 
 namespace openvpc::dataplane {
@@ -360,6 +361,12 @@ void Engine::Loop() {
       last_expire_ = now;
       if (conntrack_.Expire(now) > 0) ++ct_epoch_;  // cache entries may point at them
     }
+    // Hosts drop the default route when the router lifetime (1800 s) runs out; RFC 4861 §6.2.1
+    // advises advertising at least three times per lifetime.
+    if (now - last_advertised_ >= 200) {
+      last_advertised_ = now;
+      AdvertiseRouter();
+    }
   }
 }
 
@@ -480,6 +487,10 @@ Engine::Port* Engine::LocalService(Port& in, const VnetHeader& vh, std::span<uin
     return nullptr;
   }
   handled = false;
+  if (pf.ether_type == kEtherTypeIpv6) {
+    LocalService6(in, frame, pf, handled);
+    return nullptr;
+  }
   if (pf.ether_type != kEtherTypeIpv4 || pf.fragment) return nullptr;
   const bool link_local = (pf.dst.value >> 16) == 0xa9fe;  // 169.254.0.0/16 (O3)
   const uint8_t* l4 = frame.data() + pf.l4;
@@ -540,6 +551,52 @@ Engine::Port* Engine::LocalService(Port& in, const VnetHeader& vh, std::span<uin
   }
   handled = link_local;  // other link-local addresses: nothing answers, nothing is forwarded
   return nullptr;
+}
+
+void Engine::LocalService6(Port& in, std::span<uint8_t> frame, const ParsedFrame& pf, bool& handled) {
+  // Neighbour discovery never crosses the router (RFC 4861: hop limit 255), and neither does
+  // anything to or from a link-local or multicast address (a router does not forward them).
+  const bool nd = pf.protocol == 58 && pf.icmp_type >= kNdRouterSolicitation && pf.icmp_type <= 137;
+  handled = nd || IsMulticast6(pf.dst6) || IsLinkLocal6(pf.dst6) || IsLinkLocal6(pf.src6) || IsUnspecified6(pf.src6);
+  if (!handled || pf.fragment) return;
+  const uint8_t* l4 = frame.data() + pf.l4;
+  const size_t l4_len = 14 + size_t{pf.ip_total_length} - pf.l4;
+  std::optional<std::vector<uint8_t>> reply;
+  if (pf.protocol == 58 && (pf.icmp_type == kNdRouterSolicitation || pf.icmp_type == kNdNeighborSolicitation)) {
+    auto m = ParseNdMessage(pf.src6, pf.dst6, pf.ttl, {l4, l4_len});
+    if (!m) return;
+    const bool dad = IsUnspecified6(pf.src6);
+    const MacAddress to_mac = m->source_link_layer ? *m->source_link_layer : pf.src_mac;
+    WithInterface(in, [&](const model::Partition& part, const model::NetworkInterface& eni) {
+      if (m->type == kNdRouterSolicitation) {
+        if (auto ra = RouterAdvertisementFor(part, eni)) reply = BuildRouterAdvertisement(*ra, MulticastMacFor(kAllNodes), kAllNodes);
+        return;
+      }
+      auto mac = NeighborAnswer(part, eni, m->target);
+      if (!mac || (dad && *mac != kRouterMac)) return;  // DAD: only for the router's own addresses
+      reply = BuildNeighborAdvertisement(kRouterMac, dad ? MulticastMacFor(kAllNodes) : to_mac, m->target,
+                                         dad ? kAllNodes : pf.src6, m->target, *mac, *mac == kRouterMac);
+    });
+  } else if (pf.protocol == 17 && pf.dst_port == kDhcp6ServerPort && pf.src_port == kDhcp6ClientPort &&
+             l4_len >= 8) {  // DHCPv6 (C11)
+    WithInterface(in, [&](const model::Partition& part, const model::NetworkInterface& eni) {
+      if (auto r = Dhcp6Reply({l4 + 8, l4_len - 8}, Lease6For(part, eni)))
+        reply = BuildUdp6Frame(kRouterMac, pf.src_mac, RouterLinkLocal(), pf.src6, kDhcp6ServerPort, kDhcp6ClientPort, *r);
+    });
+  }
+  if (reply && !reply->empty()) SendFrame(&in, *reply);
+}
+
+void Engine::AdvertiseRouter() {
+  for (auto& [id, port] : ports_) {
+    if (port.get() == service_ || port->removing) continue;
+    std::optional<std::vector<uint8_t>> ra;
+    WithInterface(*port, [&](const model::Partition& part, const model::NetworkInterface& eni) {
+      if (auto info = RouterAdvertisementFor(part, eni))
+        ra = BuildRouterAdvertisement(*info, MulticastMacFor(kAllNodes), kAllNodes);
+    });
+    if (ra) SendFrame(port.get(), *ra);
+  }
 }
 
 Engine::Port* Engine::HandleServiceFrame(uint8_t* buf, size_t len) {

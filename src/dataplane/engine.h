@@ -113,6 +113,11 @@ class Engine {
   Port* HandleFrame(Port& in, uint8_t* buf, size_t len);
   Port* HandleServiceFrame(uint8_t* buf, size_t len);
   Port* LocalService(Port& in, const VnetHeader& vh, std::span<uint8_t> frame, const ParsedFrame& pf, bool& handled);
+  // IPv6's part of stage 2: neighbour discovery and DHCPv6; link-local and multicast traffic
+  // ends here, answered or not.
+  void LocalService6(Port& in, std::span<uint8_t> frame, const ParsedFrame& pf, bool& handled);
+  // Unsolicited router advertisements on every port of a subnet with IPv6 (RFC 4861 §6.2.4).
+  void AdvertiseRouter();
   Port* Decide(Port& in, const ParsedFrame& pf, FlowEntry& entry);
   // Runs FN with IN's interface and its partition under the model's read lock (not when gone).
   void WithInterface(const Port& in,
@@ -136,7 +141,7 @@ class Engine {
   std::thread thread_;
   std::unordered_map<FlowKey, FlowEntry, FlowKeyHash> flows_;
   ConnectionTable conntrack_;
-  double last_expire_ = 0;
+  double last_expire_ = 0, last_advertised_ = 0;
   EngineCounters counters_;
   // Inject(): frames captured instead of written.
   void Capture(Port* out, const uint8_t* buf, size_t len);

@@ -1,11 +1,14 @@
 #include "dataplane/local_services.h"
 
 #include <algorithm>
+#include <sstream>
 
 #include "model/address.h"
+#include "model/evaluate.h"
 #include "model/instance.h"
 #include "model/key_pair.h"
 #include "model/network_interface.h"
+#include "dataplane/packet6.h"
 
 namespace openvpc::dataplane {
 
@@ -80,6 +83,50 @@ DhcpLease LeaseFor(const model::Partition& p, const model::NetworkInterface& eni
   if (const auto* t = Option(p, vpc, "netbios-node-type"); t && !t->empty()) l.netbios_node_type = std::stoi(t->front());
   std::string host = model::PrivateDnsName(p.region, eni.PrimaryIp());
   l.hostname = host.substr(0, host.find('.'));  // ip-10-0-0-202 (Q5)
+  return l;
+}
+
+net::Ipv6 RouterLinkLocal() { return LinkLocalFromMac(kRouterMac); }
+
+namespace {
+
+std::optional<net::Cidr6> SubnetBlock6(const model::Partition& p, const model::NetworkInterface& eni) {
+  const model::Subnet& s = p.subnets.at(eni.subnet_id);
+  if (s.ipv6_cidr_blocks.empty()) return std::nullopt;
+  return net::ParseCidr6(s.ipv6_cidr_blocks.front().cidr);
+}
+
+}  // namespace
+
+std::optional<MacAddress> NeighborAnswer(const model::Partition& p, const model::NetworkInterface& eni,
+                                         const net::Ipv6& target) {
+  if (target == RouterLinkLocal()) return kRouterMac;
+  auto block = SubnetBlock6(p, eni);
+  if (!block || !block->Contains(target)) return std::nullopt;
+  if (model::IsRouterAddress(*block, target)) return kRouterMac;
+  model::Flow probe{.ipv6 = true, .dst6 = target};
+  for (const auto& [id, other] : p.network_interfaces)
+    if (other.subnet_id == eni.subnet_id && model::InterfaceHolds(other, probe, true)) return ParseMac(other.mac_address);
+  return std::nullopt;
+}
+
+std::optional<RouterAdvertisementInfo> RouterAdvertisementFor(const model::Partition& p,
+                                                              const model::NetworkInterface& eni) {
+  auto block = SubnetBlock6(p, eni);
+  if (!block) return std::nullopt;
+  return RouterAdvertisementInfo{.router_mac = kRouterMac, .router_link_local = RouterLinkLocal(),
+                                 .on_link_prefix = block->Canonical()};
+}
+
+Dhcp6Lease Lease6For(const model::Partition& p, const model::NetworkInterface& eni) {
+  Dhcp6Lease l{.router_mac = kRouterMac};
+  for (const auto& a : eni.ipv6_addresses)
+    if (auto ip = net::ParseIpv6(a)) l.addresses.push_back(*ip);
+  if (const auto* names = Option(p, p.vpcs.at(eni.vpc_id), "domain-name"))
+    for (const auto& value : *names) {  // one value may hold several names, space-separated (Q2)
+      std::istringstream words(value);
+      for (std::string n; words >> n;) l.domain_search.push_back(n);
+    }
   return l;
 }
 

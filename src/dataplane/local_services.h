@@ -8,8 +8,10 @@
 #include <string>
 
 #include "dataplane/dhcp.h"
+#include "dataplane/dhcp6.h"
 #include "dataplane/dns.h"
 #include "dataplane/imds.h"
+#include "dataplane/ndp.h"
 #include "dataplane/packet.h"
 #include "model/state.h"
 
@@ -28,6 +30,24 @@ net::Ipv4 ResolverAddress(const model::Partition& p, const model::NetworkInterfa
 // Who answers an ARP request from ENI for TARGET: the router for the subnet's reserved
 // addresses and link-local services, an interface of the subnet for its own addresses.
 std::optional<MacAddress> ArpAnswer(const model::Partition& p, const model::NetworkInterface& eni, net::Ipv4 target);
+
+// The subnet router's IPv6 link-local address (from kRouterMac): the instances' default IPv6
+// gateway, which its router advertisements announce.
+net::Ipv6 RouterLinkLocal();
+
+// Who answers a neighbour solicitation from ENI for TARGET: the router for its link-local
+// address and the subnet's ::1..::3 (C4), an interface of the subnet for its IPv6 addresses.
+std::optional<MacAddress> NeighborAnswer(const model::Partition& p, const model::NetworkInterface& eni,
+                                         const net::Ipv6& target);
+
+// What the router advertises on ENI's subnet: itself as default router, the subnet's IPv6 block
+// on-link, addresses by DHCPv6 (M). nullopt when the subnet has no IPv6 block.
+std::optional<RouterAdvertisementInfo> RouterAdvertisementFor(const model::Partition& p,
+                                                              const model::NetworkInterface& eni);
+
+// The DHCPv6 lease of ENI: its IPv6 addresses (C11), and the domain names of the VPC's DHCP
+// options set as the search list.
+Dhcp6Lease Lease6For(const model::Partition& p, const model::NetworkInterface& eni);
 
 // The lease of ENI's primary address with the options of its VPC's DHCP options set (Q5).
 DhcpLease LeaseFor(const model::Partition& p, const model::NetworkInterface& eni);

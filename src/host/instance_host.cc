@@ -55,6 +55,28 @@ esac
 exit 0
 )";
 
+// ISC dhclient -6 calls this once per address of the lease (the engine's DHCPv6 server, C11).
+// The address is kept without a lifetime: the client is stopped once bound (as udhcpc -q
+// quits), and the lease only changes with the model, which SyncAddresses applies.
+constexpr const char* kDhcp6Script = R"(#!/bin/sh
+# openvpc: applies the IPv6 lease of the VPC's DHCPv6 server (dhclient -6 script).
+case "$reason" in
+  PREINIT6)
+    ip link set "$interface" up
+    ;;
+  BOUND6|RENEW6|REBIND6|REBOOT6)
+    if [ -n "$old_ip6_address" ] && [ "$old_ip6_address" != "$new_ip6_address" ]; then
+      ip -6 addr del "$old_ip6_address/${old_ip6_prefixlen:-128}" dev "$interface" 2>/dev/null
+    fi
+    [ -n "$new_ip6_address" ] && ip -6 addr replace "$new_ip6_address/${new_ip6_prefixlen:-128}" dev "$interface" nodad
+    ;;
+esac
+exit 0
+)";
+
+// dhclient's defaults wait 60 s for a server; ours answers at once or not at all.
+constexpr const char* kDhcp6Config = "timeout 10;\nretry 1;\n";
+
 constexpr dataplane::MacAddress kServiceMac{0x02, 0x00, 0x00, 0x00, 0x00, 0xfe};
 
 void Log(const std::string& line) { fprintf(stderr, "openvpc: data plane: %s\n", line.c_str()); }
@@ -77,6 +99,7 @@ std::map<std::string, DesiredInstance> DesiredInstances(const model::State& stat
       if (auto s = p.subnets.find(eni.subnet_id); s != p.subnets.end())
         if (auto c = net::ParseCidr4(s->second.cidr_block)) iface.prefix_length = c->prefix;
       for (size_t i = 1; i < eni.private_ips.size(); ++i) iface.secondary_ips.push_back(eni.private_ips[i].address);
+      iface.ipv6_addresses = eni.ipv6_addresses;
       it->second.interfaces.push_back(std::move(iface));
     }
   }
@@ -106,6 +129,12 @@ void InstanceHost::Start() {
     f << kDhcpScript;
   }
   chmod(dhcp_script_.c_str(), 0755);
+  {
+    std::ofstream f(data_dir_ + "/host/dhclient6.sh", std::ios::trunc);
+    f << kDhcp6Script;
+  }
+  chmod((data_dir_ + "/host/dhclient6.sh").c_str(), 0755);
+  std::ofstream(data_dir_ + "/host/dhclient6.conf", std::ios::trunc) << kDhcp6Config;
   StartMetadataService();
   thread_ = std::thread([this] { Loop(); });
 }
@@ -239,7 +268,25 @@ void InstanceHost::AttachInterface(const DesiredInstance& want, const DesiredInt
                 "-T", "1", "-A", "1", "-s", dhcp_script_},
                &out, 20);
   if (rc != 0) Log("DHCP on " + want.id + "/" + li.ifname + " failed (" + std::to_string(rc) + "): " + out);
+  if (!iface.ipv6_addresses.empty()) {
+    RunDhcpv6(want.id, li.ifname, live);
+    live.interfaces[iface.eni_id].ipv6_addresses = iface.ipv6_addresses;  // what the lease held
+  }
   SyncAddresses(iface, live);
+}
+
+void InstanceHost::RunDhcpv6(const std::string& instance_id, const std::string& ifname, LiveInstance& live) {
+  // The instance's own client, as an AMI runs it (C11): dhclient -6 solicits, binds and goes
+  // to the background; stopping it then leaves the addresses configured.
+  std::string dir = std::filesystem::absolute(InstanceDir(instance_id)).string();
+  std::filesystem::create_directories(dir);
+  std::string host = std::filesystem::absolute(data_dir_ + "/host").string();
+  std::string pid = dir + "/dhclient6-" + ifname + ".pid", out;
+  int rc = Run({"ip", "netns", "exec", live.ns, "dhclient", "-6", "-1", "-cf", host + "/dhclient6.conf", "-sf",
+                host + "/dhclient6.sh", "-lf", dir + "/dhclient6-" + ifname + ".leases", "-pf", pid, ifname},
+               &out, 30);
+  if (rc != 0) Log("DHCPv6 on " + instance_id + "/" + ifname + " failed (" + std::to_string(rc) + "): " + out);
+  Run({"ip", "netns", "exec", live.ns, "dhclient", "-6", "-x", "-pf", pid}, nullptr, 10);
 }
 
 void InstanceHost::DetachInterface(const std::string& eni_id, LiveInstance& live) {
@@ -261,6 +308,13 @@ void InstanceHost::SyncAddresses(const DesiredInterface& iface, LiveInstance& li
       Run({"ip", "-n", live.ns, "addr", "del", ip + "/" + std::to_string(iface.prefix_length), "dev", li.ifname},
           nullptr, 10);
   li.secondary_ips = iface.secondary_ips;
+  for (const auto& ip : iface.ipv6_addresses)
+    if (std::find(li.ipv6_addresses.begin(), li.ipv6_addresses.end(), ip) == li.ipv6_addresses.end())
+      Run({"ip", "-n", live.ns, "-6", "addr", "add", ip + "/128", "dev", li.ifname, "nodad"}, nullptr, 10);
+  for (const auto& ip : li.ipv6_addresses)
+    if (std::find(iface.ipv6_addresses.begin(), iface.ipv6_addresses.end(), ip) == iface.ipv6_addresses.end())
+      Run({"ip", "-n", live.ns, "-6", "addr", "del", ip + "/128", "dev", li.ifname}, nullptr, 10);
+  li.ipv6_addresses = iface.ipv6_addresses;
 }
 
 void InstanceHost::RunUserData(const DesiredInstance& want, LiveInstance& live) {

@@ -31,6 +31,7 @@ struct DesiredInterface {
   int device_index = 0;
   int prefix_length = 24;
   std::vector<std::string> secondary_ips;  // besides the primary, which comes by DHCP
+  std::vector<std::string> ipv6_addresses;  // by DHCPv6 at attach, later changes added or removed
 };
 struct DesiredInstance {
   std::string id, account, region, user_data;  // user data as sent (base64)
@@ -62,6 +63,7 @@ class InstanceHost {
     int fd = -1;
     std::string ifname;
     std::vector<std::string> secondary_ips;
+    std::vector<std::string> ipv6_addresses;
   };
   struct LiveInstance {
     std::string ns;
@@ -76,6 +78,7 @@ class InstanceHost {
   void AttachInterface(const DesiredInstance& want, const DesiredInterface& iface, LiveInstance& live);
   void DetachInterface(const std::string& eni_id, LiveInstance& live);
   void SyncAddresses(const DesiredInterface& iface, LiveInstance& live);
+  void RunDhcpv6(const std::string& instance_id, const std::string& ifname, LiveInstance& live);
   void RunUserData(const DesiredInstance& want, LiveInstance& live);
   void StartMetadataService();
   std::string InstanceDir(const std::string& id) const;

@@ -141,6 +141,12 @@ void CreateNamespace(const std::string& name) {
   if (Run({"ip", "netns", "add", name}, &out, 10) != 0) throw std::runtime_error("ip netns add " + name + ": " + out);
   if (Run({"ip", "-n", name, "link", "set", "lo", "up"}, &out, 10) != 0)
     throw std::runtime_error("ip -n " + name + " link set lo up: " + out);
+  // The router answers neighbour solicitations for every address of the subnet, so duplicate
+  // address detection has nothing to find; skipping it lets DHCPv6 bind at once.
+  if (Run({"ip", "netns", "exec", name, "sh", "-c",
+           "echo 0 > /proc/sys/net/ipv6/conf/default/accept_dad && echo 0 > /proc/sys/net/ipv6/conf/all/accept_dad"},
+          &out, 10) != 0)
+    throw std::runtime_error("accept_dad in " + name + ": " + out);
   std::filesystem::create_directories("/etc/netns/" + name);
   std::ofstream("/etc/netns/" + name + "/resolv.conf");
 }
