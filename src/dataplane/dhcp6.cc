@@ -36,6 +36,7 @@ constexpr size_t kIaNaFixed = 12, kIaTaFixed = 4, kIaAddrFixed = 24, kIaPrefixFi
 constexpr size_t kMinDuid = 3, kMaxDuid = 130;
 constexpr uint32_t kInfinity = 0xffffffff;
 constexpr uint8_t kMaxPreference = 255;
+constexpr size_t kMaxWithdrawn = 64;  // addresses given back with lifetimes 0 in one reply
 
 uint16_t Get16(std::span<const uint8_t> b, size_t at) { return uint16_t(b[at] << 8 | b[at + 1]); }
 uint32_t Get32(std::span<const uint8_t> b, size_t at) {
@@ -94,14 +95,13 @@ bool WellFormed(std::span<const uint8_t> b) {
 // Everything the server looks at in a client's message.
 struct Request {
   Dhcp6MessageInfo info;
-  bool has_ia = false;                         // any IA_NA, IA_TA or IA_PD
+  bool has_ia = false;  // any IA_NA, IA_TA or IA_PD
   bool has_ia_na = false;
-  std::vector<net::Ipv6> all_addresses;        // the IAADDRs of every IA_NA and IA_TA (CONFIRM)
+  std::vector<net::Ipv6> all_addresses;  // the IAADDRs of every IA_NA and IA_TA (CONFIRM)
 };
 
 // The IAADDRs of an IA_NA's or IA_TA's options, appended to OUT.
-bool ReadIaAddresses(std::span<const uint8_t> options, std::vector<net::Ipv6>* first_ia,
-                     std::vector<net::Ipv6>& all) {
+bool ReadIaAddresses(std::span<const uint8_t> options, std::vector<net::Ipv6>* first_ia, std::vector<net::Ipv6>& all) {
   return ForEachOption(options, [&](uint16_t code, std::span<const uint8_t> v) {
     if (code != kIaAddr) return true;
     if (v.size() < kIaAddrFixed || !WellFormed(v.subspan(kIaAddrFixed))) return false;
@@ -265,12 +265,9 @@ void AppendIaNa(std::vector<uint8_t>& out, const Request& r, const Dhcp6Lease& l
       bool listed = std::find(gone.begin(), gone.end(), ip) != gone.end();
       if (!ours && !listed) gone.push_back(ip);
     }
-    // A client listing thousands must not push the IA_NA past its 16-bit length.
-    constexpr size_t kIaAddrSize = 4 + kIaAddrFixed, kRoom = 0xffff - 64;
-    for (const net::Ipv6& ip : gone) {
-      if (out.size() - ia + kIaAddrSize > kRoom) break;
-      address(ip, 0, 0);
-    }
+    // A client holds a handful; one listing thousands must not swell the reply past one datagram.
+    if (gone.size() > kMaxWithdrawn) gone.resize(kMaxWithdrawn);
+    for (const net::Ipv6& ip : gone) address(ip, 0, 0);
   }
   if (none) AppendStatus(out, kDhcp6StatusNoAddrsAvail, "this interface has no IPv6 address");
   EndOption(out, ia);
@@ -303,8 +300,7 @@ std::vector<uint8_t> LeaseReply(const Request& r, const Dhcp6Lease& lease) {
   return out;
 }
 
-std::vector<uint8_t> StatusReply(const Request& r, const Dhcp6Lease& lease, uint16_t status,
-                                 std::string_view message) {
+std::vector<uint8_t> StatusReply(const Request& r, const Dhcp6Lease& lease, uint16_t status, std::string_view message) {
   std::vector<uint8_t> out = Header(kDhcp6Reply, r, lease);
   AppendStatus(out, status, message);
   return out;

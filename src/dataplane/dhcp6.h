@@ -42,14 +42,14 @@ inline constexpr uint16_t kDhcp6StatusNoAddrsAvail = 2;
 inline constexpr uint16_t kDhcp6StatusNotOnLink = 4;
 
 struct Dhcp6Lease {
-  MacAddress router_mac{};            // the server's DUID is the DUID-LL of it (ServerDuid)
-  std::vector<net::Ipv6> addresses;   // the interface's IPv6 addresses, all in one IA_NA
+  MacAddress router_mac{};           // the server's DUID is the DUID-LL of it (ServerDuid)
+  std::vector<net::Ipv6> addresses;  // the interface's IPv6 addresses, all in one IA_NA
   // AWS's lifetimes, as its instances see them; T1 and T2 are 0.5 and 0.8 of the preferred
   // lifetime (RFC 8415 section 21.4's recommendation). preferred is sent as at most valid.
   uint32_t preferred_lifetime = 140;
   uint32_t valid_lifetime = 450;
-  std::vector<net::Ipv6> dns_servers;        // option 23 (omitted when empty)
-  std::vector<std::string> domain_search;    // option 24 (omitted when empty; invalid names skipped)
+  std::vector<net::Ipv6> dns_servers;         // option 23 (omitted when empty)
+  std::vector<std::string> domain_search;     // option 24 (omitted when empty; invalid names skipped)
   uint32_t information_refresh_time = 86400;  // option 32 in answers to INFORMATION-REQUEST; 0: omitted
 };
 
@@ -82,9 +82,9 @@ std::vector<uint8_t> ServerDuid(const MacAddress& router_mac);
 //   REQUEST, RENEW (naming this server) and REBIND -> REPLY.
 //   These carry, for the client's first IA_NA (its IAID), T1, T2 and one IAADDR per lease
 //   address, or status NoAddrsAvail when the lease has none; RENEW and REBIND also give back
-//   every other address the client listed with lifetimes 0, so it stops using them. Other IAs
-//   (IA_TA, IA_PD, further IA_NAs) are not answered. DNS servers (23) and the search list (24)
-//   come with every one of these answers.
+//   the other addresses the client listed (the first 64) with lifetimes 0, so it stops using
+//   them. Other IAs (IA_TA, IA_PD, further IA_NAs) are not answered. DNS servers (23) and the
+//   search list (24) come with every one of these answers.
 //   CONFIRM -> REPLY with status Success when every address the client lists is a lease
 //     address, NotOnLink otherwise; no answer to a CONFIRM listing no address (section 18.3.3);
 //   RELEASE, DECLINE (naming this server) -> REPLY with status Success (nothing to free);

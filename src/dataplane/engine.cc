@@ -14,12 +14,14 @@
 #include "dataplane/local_services.h"
 #include "dataplane/packet6.h"
 #include "dataplane/pipeline.h"
+#include "model/address.h"
 
 namespace openvpc::dataplane {
 
 namespace {
 
 constexpr uint32_t kServicePortId = 0xffffffff;
+constexpr uint32_t kInternetPortId = 0xffffe;  // fits a Tag's 20 bits as it is
 constexpr uint32_t kAliasBase = 0x64400000;   // 100.64.0.0/10: one address per port at the metadata service
 constexpr uint16_t kReadsPerPort = 32;        // reads kept in flight on each device
 constexpr size_t kMaxFlows = 1 << 20;         // the flow cache starts over beyond this
@@ -172,26 +174,35 @@ void Engine::RemovePort(const std::string& eni_id) {
   removed_.wait(lock, [&] { return !ports_.count(id); });
 }
 
-void Engine::RemoveServicePort() {
+void Engine::RemoveServicePort() { RemoveSpecialPort(kServicePortId, service_); }
+void Engine::SetServicePort(const ServicePortSpec& spec) { SetSpecialPort(kServicePortId, "svc", spec, service_); }
+void Engine::RemoveInternetPort() { RemoveSpecialPort(kInternetPortId, internet_); }
+void Engine::SetInternetPort(const ServicePortSpec& spec) {
+  SetSpecialPort(kInternetPortId, "internet", spec, internet_);
+}
+
+void Engine::RemoveSpecialPort(uint32_t id, Port*& slot) {
   std::unique_lock lock(mu_);
-  if (!service_) return;
-  service_->removing = true;
-  const bool in_flight = running_ && service_->armed;
-  service_ = nullptr;
+  if (!slot) return;
+  slot->removing = true;
+  const bool in_flight = running_ && slot->armed;
+  slot = nullptr;
+  ++port_epoch_;
+  flows_.clear();  // entries point at the port
   if (!in_flight) {
-    ports_.erase(kServicePortId);
+    ports_.erase(id);
     return;
   }
   uint64_t one = 1;
   [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
-  removed_.wait(lock, [&] { return !ports_.count(kServicePortId); });
+  removed_.wait(lock, [&] { return !ports_.count(id); });
 }
 
-void Engine::SetServicePort(const ServicePortSpec& spec) {
-  RemoveServicePort();
+void Engine::SetSpecialPort(uint32_t id, const char* name, const ServicePortSpec& spec, Port*& slot) {
+  RemoveSpecialPort(id, slot);
   auto port = std::make_unique<Port>();
-  port->id = kServicePortId;
-  port->eni_id = "svc";
+  port->id = id;
+  port->eni_id = name;
   port->fd = spec.fd;
   port->mac = spec.mac;
   if (port->fd >= 0) {
@@ -200,8 +211,9 @@ void Engine::SetServicePort(const ServicePortSpec& spec) {
   }
   {
     std::lock_guard lock(mu_);
-    service_ = port.get();
-    ports_[kServicePortId] = std::move(port);
+    slot = port.get();
+    ports_[id] = std::move(port);
+    ++port_epoch_;
   }
   uint64_t one = 1;
   [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
@@ -218,7 +230,9 @@ std::optional<std::string> Engine::InterfaceOfAlias(net::Ipv4 alias) const {
   std::lock_guard lock(mu_);
   if (alias.value < kAliasBase) return std::nullopt;
   auto it = ports_.find(alias.value - kAliasBase);
-  if (it == ports_.end() || it->second->id == kServicePortId || it->second->removing) return std::nullopt;
+  if (it == ports_.end() || it->second->id == kServicePortId || it->second->id == kInternetPortId ||
+      it->second->removing)
+    return std::nullopt;
   return it->second->eni_id;
 }
 
@@ -399,7 +413,14 @@ Engine::Port* Engine::HandleFrame(Port& in, uint8_t* buf, size_t len) {
     return nullptr;
   }
   bool handled = false;
-  Port* service = LocalService(in, vh, frame, pf, handled);  // stage 2
+  Port* service = nullptr;
+  if (&in == internet_) {  // the internet's hosts only ask for their gateway, which is the router
+    handled = pf.ether_type != kEtherTypeIpv4;
+    if (pf.ether_type == kEtherTypeArp && pf.arp_op == 1 && pf.arp_target != pf.arp_sender)
+      SendFrame(&in, BuildArpReply(pf, kRouterMac));
+  } else {
+    service = LocalService(in, vh, frame, pf, handled);  // stage 2
+  }
   if (handled) {
     ++counters_.local_service;
     return service;
@@ -419,11 +440,12 @@ Engine::Port* Engine::HandleFrame(Port& in, uint8_t* buf, size_t len) {
   if (e.generation != gen) {
     ++counters_.flow_misses;
     e = {};
-    e.out = Decide(in, pf, e);  // stages 3-9
+    e.out = &in == internet_ ? DecideFromInternet(pf, e) : Decide(in, pf, e);  // stages 3-9
     e.generation = gen;
     if (e.out) {
       // The connection this flow opened lets its replies through: forget a drop cached for them.
-      FlowKey reverse{.port = e.out->id, .src = key.dst, .dst = key.src, .sport = key.dport, .dport = key.sport,
+      FlowKey reverse{.port = e.out->id, .src = e.dnat ? net::Ipv4Mapped(*e.dnat) : key.dst,
+                      .dst = e.snat ? net::Ipv4Mapped(*e.snat) : key.src, .sport = key.dport, .dport = key.sport,
                       .proto = key.proto};
       if (icmp) {  // echo -> echo reply
         reverse.sport = key.sport;
@@ -440,7 +462,9 @@ Engine::Port* Engine::HandleFrame(Port& in, uint8_t* buf, size_t len) {
     ++counters_.dropped;
     return nullptr;
   }
-  // Stage 10: the router hands the frame to the destination interface.
+  // The gateways' address translation, then stage 10: the router hands the frame on.
+  if (e.snat) RewriteIpv4Address(frame, pf, true, *e.snat, vh);
+  if (e.dnat) RewriteIpv4Address(frame, pf, false, *e.dnat, vh);
   memcpy(frame.data(), e.out->mac.data(), 6);
   memcpy(frame.data() + 6, kRouterMac.data(), 6);
   return e.out;
@@ -464,12 +488,42 @@ Engine::Port* Engine::Decide(Port& in, const ParsedFrame& pf, FlowEntry& entry) 
                   .src6 = pf.src6, .dst6 = pf.dst6, .src_port = pf.src_port, .dst_port = pf.dst_port,
                   .icmp_type = pf.icmp_type, .icmp_code = pf.icmp_code};
     TraceResult t = Trace(part, eni, f, {&conntrack_, now});
-    if (!t.allowed || !t.destination) return;  // a gateway target: the gateways issue forwards it
+    if (!t.allowed) return;
+    entry.ct_src = conntrack_.Find(in.eni_id, f, true, now);
+    if (t.exit_target.rfind("igw-", 0) == 0) {  // to the internet
+      out = internet_;
+      entry.snat = t.translated_src;
+      return;
+    }
+    if (!t.destination) return;  // a gateway this data plane does not forward yet
     auto d = by_eni_.find(t.destination->id);
     if (d == by_eni_.end()) return;  // the destination's instance is not running
     out = d->second;
-    entry.ct_src = conntrack_.Find(in.eni_id, f, true, now);
     entry.ct_dst = conntrack_.Find(out->eni_id, f, false, now);
+  });
+  return out;
+}
+
+Engine::Port* Engine::DecideFromInternet(const ParsedFrame& pf, FlowEntry& entry) {
+  if (pf.ether_type != kEtherTypeIpv4) return nullptr;
+  Port* out = nullptr;
+  const double now = Now();
+  model_.Read([&](const model::State& s) {
+    model::Flow f{.protocol = pf.protocol, .src = pf.src, .dst = pf.dst, .src_port = pf.src_port,
+                  .dst_port = pf.dst_port, .icmp_type = pf.icmp_type, .icmp_code = pf.icmp_code};
+    const std::string dst = pf.dst.ToString();
+    for (const auto& [key, part] : s.partitions) {  // public addresses are unique across partitions
+      if (!model::PublicIpv4HolderOf(part, dst)) continue;
+      TraceResult t = TraceFromInternet(part, f, {&conntrack_, now});
+      if (!t.allowed || !t.destination || !t.translated_dst) return;
+      auto d = by_eni_.find(t.destination->id);
+      if (d == by_eni_.end()) return;  // its instance is not running
+      out = d->second;
+      entry.dnat = t.translated_dst;
+      f.dst = *t.translated_dst;
+      entry.ct_dst = conntrack_.Find(out->eni_id, f, false, now);
+      return;
+    }
   });
   return out;
 }
@@ -589,7 +643,7 @@ void Engine::LocalService6(Port& in, std::span<uint8_t> frame, const ParsedFrame
 
 void Engine::AdvertiseRouter() {
   for (auto& [id, port] : ports_) {
-    if (port.get() == service_ || port->removing) continue;
+    if (port.get() == service_ || port.get() == internet_ || port->removing) continue;
     std::optional<std::vector<uint8_t>> ra;
     WithInterface(*port, [&](const model::Partition& part, const model::NetworkInterface& eni) {
       if (auto info = RouterAdvertisementFor(part, eni))
@@ -613,7 +667,8 @@ Engine::Port* Engine::HandleServiceFrame(uint8_t* buf, size_t len) {
   const bool dns = pf.src == kResolverLinkLocal && pf.protocol == 6 && pf.src_port == 53;
   if (pf.ether_type != kEtherTypeIpv4 || (pf.src != kMetadataAddress && !dns)) return nullptr;
   auto it = ports_.find(pf.dst.value - kAliasBase);
-  if (pf.dst.value < kAliasBase || it == ports_.end() || it->second.get() == service_ || it->second->removing)
+  if (pf.dst.value < kAliasBase || it == ports_.end() || it->second.get() == service_ ||
+      it->second.get() == internet_ || it->second->removing)
     return nullptr;
   Port& port = *it->second;
   RewriteIpv4Address(frame, pf, false, port.service_client, vh);
@@ -629,7 +684,7 @@ std::vector<std::pair<std::string, std::vector<uint8_t>>> Engine::Inject(const s
   std::vector<uint8_t> buf(kVnetHeaderSize + frame.size());
   memcpy(buf.data() + kVnetHeaderSize, frame.data(), frame.size());
   std::lock_guard lock(mu_);
-  Port* in = eni_id == "svc" ? service_ : nullptr;
+  Port* in = eni_id == "svc" ? service_ : eni_id == "internet" ? internet_ : nullptr;
   if (auto it = by_eni_.find(eni_id); it != by_eni_.end()) in = it->second;
   if (!in) return sent;
   capture_ = &sent;

@@ -70,6 +70,10 @@ class Engine {
   void RemovePort(const std::string& eni_id);
   void SetServicePort(const ServicePortSpec& port);
   void RemoveServicePort();
+  // The simulated internet beyond the internet gateways: frames to it leave by this TAP
+  // (sources translated to public addresses), frames from it to public addresses come in.
+  void SetInternetPort(const ServicePortSpec& port);
+  void RemoveInternetPort();
 
   // The address that stands for ENI at the metadata service (100.64.0.0/10), and back.
   std::optional<net::Ipv4> ServiceAlias(const std::string& eni_id) const;
@@ -99,6 +103,7 @@ class Engine {
   struct FlowEntry {
     uint64_t generation = 0;
     Port* out = nullptr;  // nullptr: dropped
+    std::optional<net::Ipv4> snat, dnat;  // the source and destination it leaves with, when translated
     Connection* ct_src = nullptr;
     Connection* ct_dst = nullptr;
   };
@@ -119,6 +124,9 @@ class Engine {
   // Unsolicited router advertisements on every port of a subnet with IPv6 (RFC 4861 §6.2.4).
   void AdvertiseRouter();
   Port* Decide(Port& in, const ParsedFrame& pf, FlowEntry& entry);
+  Port* DecideFromInternet(const ParsedFrame& pf, FlowEntry& entry);
+  void SetSpecialPort(uint32_t id, const char* name, const ServicePortSpec& spec, Port*& slot);
+  void RemoveSpecialPort(uint32_t id, Port*& slot);
   // Runs FN with IN's interface and its partition under the model's read lock (not when gone).
   void WithInterface(const Port& in,
                      const std::function<void(const model::Partition&, const model::NetworkInterface&)>& fn);
@@ -132,6 +140,7 @@ class Engine {
   std::unordered_map<uint32_t, std::unique_ptr<Port>> ports_;  // also the service port
   std::unordered_map<std::string, Port*> by_eni_;
   Port* service_ = nullptr;
+  Port* internet_ = nullptr;
   uint32_t next_port_id_ = 1;
   uint64_t port_epoch_ = 0, ct_epoch_ = 0;
   int wake_fd_ = -1;

@@ -16,7 +16,7 @@ constexpr uint8_t kManagedFlag = 0x80, kOtherFlag = 0x40;                       
 constexpr uint8_t kOnLinkFlag = 0x80;                                               // prefix information
 constexpr uint8_t kCurHopLimit = 64;
 constexpr uint32_t kValidLifetime = 2592000, kPreferredLifetime = 604800;  // RFC 4861 section 6.2.1
-constexpr uint32_t kMinMtu = 1280;                                          // RFC 8200 section 5
+constexpr uint32_t kMinMtu = 1280;                                         // RFC 8200 section 5
 
 void Put16(std::vector<uint8_t>& out, size_t at, uint16_t v) {
   out[at] = uint8_t(v >> 8);
@@ -79,9 +79,8 @@ std::optional<NdMessage> ParseNdMessage(const net::Ipv6& src, const net::Ipv6& d
 }
 
 std::vector<uint8_t> BuildNeighborAdvertisement(const MacAddress& router_mac, const MacAddress& dst_mac,
-                                                const net::Ipv6& src, const net::Ipv6& dst,
-                                                const net::Ipv6& target, const MacAddress& target_mac,
-                                                bool router_flag) {
+                                                const net::Ipv6& src, const net::Ipv6& dst, const net::Ipv6& target,
+                                                const MacAddress& target_mac, bool router_flag) {
   std::vector<uint8_t> na(kNaSize, 0);
   na[0] = kNdNeighborAdvertisement;
   na[4] = uint8_t((router_flag ? kRouterFlag : 0) | (IsMulticast6(dst) ? 0 : kSolicitedFlag) | kOverrideFlag);

@@ -36,9 +36,9 @@ inline constexpr uint8_t kNdNeighborAdvertisement = 136;
 inline constexpr uint8_t kNdHopLimit = 255;
 
 struct NdMessage {
-  uint8_t type = 0;                              // kNdRouterSolicitation or kNdNeighborSolicitation
-  net::Ipv6 target;                              // the address asked about; unspecified in an RS
-  std::optional<MacAddress> source_link_layer;   // option 1 (the first one)
+  uint8_t type = 0;                             // kNdRouterSolicitation or kNdNeighborSolicitation
+  net::Ipv6 target;                             // the address asked about; unspecified in an RS
+  std::optional<MacAddress> source_link_layer;  // option 1 (the first one)
 };
 
 // nullopt unless ICMPV6 (the ICMPv6 header and body, HOP_LIMIT from the IPv6 header) is a valid
@@ -60,18 +60,17 @@ std::optional<NdMessage> ParseNdMessage(const net::Ipv6& src, const net::Ipv6& d
 // duplicate address detection is unsolicited, section 7.2.4); Override always, since the VPC
 // has no other node that could hold a better answer for the addresses it answers for.
 std::vector<uint8_t> BuildNeighborAdvertisement(const MacAddress& router_mac, const MacAddress& dst_mac,
-                                                const net::Ipv6& src, const net::Ipv6& dst,
-                                                const net::Ipv6& target, const MacAddress& target_mac,
-                                                bool router_flag);
+                                                const net::Ipv6& src, const net::Ipv6& dst, const net::Ipv6& target,
+                                                const MacAddress& target_mac, bool router_flag);
 
 struct RouterAdvertisementInfo {
   MacAddress router_mac{};
-  net::Ipv6 router_link_local;             // the source address (section 4.2: always link-local)
+  net::Ipv6 router_link_local;               // the source address (section 4.2: always link-local)
   std::optional<net::Cidr6> on_link_prefix;  // the subnet's IPv6 block (prefix information, option 3)
-  uint32_t mtu = 9001;                     // option 5; omitted below IPv6's minimum of 1280
-  uint16_t router_lifetime = 1800;         // seconds as the default router; 0: not a default router
-  bool managed = true;                     // M: addresses come from DHCPv6
-  bool other = true;                       // O: so do DNS servers and the search list
+  uint32_t mtu = 9001;                       // option 5; omitted below IPv6's minimum of 1280
+  uint16_t router_lifetime = 1800;           // seconds as the default router; 0: not a default router
+  bool managed = true;                       // M: addresses come from DHCPv6
+  bool other = true;                         // O: so do DNS servers and the search list
 };
 
 // A Router Advertisement (RFC 4861 section 4.2) in a full Ethernet frame with hop limit 255,

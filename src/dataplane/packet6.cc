@@ -18,16 +18,18 @@ void Put16(uint8_t* p, uint16_t v) {
 // Where NEXT_HEADER keeps its checksum in the L4 header, 0 when we do not compute one.
 size_t ChecksumOffset(uint8_t next_header) {
   switch (next_header) {
-    case kNextHeaderIcmpv6: return 2;
-    case kNextHeaderUdp: return 6;
-    default: return 0;
+    case kNextHeaderIcmpv6:
+      return 2;
+    case kNextHeaderUdp:
+      return 6;
+    default:
+      return 0;
   }
 }
 
 }  // namespace
 
-uint16_t Ipv6L4Checksum(const net::Ipv6& src, const net::Ipv6& dst, uint8_t next_header,
-                        std::span<const uint8_t> l4) {
+uint16_t Ipv6L4Checksum(const net::Ipv6& src, const net::Ipv6& dst, uint8_t next_header, std::span<const uint8_t> l4) {
   uint32_t sum = ChecksumAdd(0, src.bytes);
   sum = ChecksumAdd(sum, dst.bytes);
   // The pseudo-header's 32-bit length and 24 zero bits + next header, as 16-bit words.

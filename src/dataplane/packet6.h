@@ -31,8 +31,7 @@ inline bool IsLinkLocal6(const net::Ipv6& ip) { return ip.bytes[0] == 0xfe && (i
 //   - with the field zeroed, the result is the value to store (for UDP, store 0xffff for 0);
 //   - over a received packet, field in place, the result is 0 exactly when the checksum is right
 //     (a UDP checksum field of 0 is not "no checksum" in IPv6: the caller must drop those).
-uint16_t Ipv6L4Checksum(const net::Ipv6& src, const net::Ipv6& dst, uint8_t next_header,
-                        std::span<const uint8_t> l4);
+uint16_t Ipv6L4Checksum(const net::Ipv6& src, const net::Ipv6& dst, uint8_t next_header, std::span<const uint8_t> l4);
 
 // Ethernet (type 0x86dd) + IPv6 header (traffic class 0, flow label 0) + L4. When NEXT_HEADER
 // is ICMPv6 (checksum at L4 offset 2) or UDP (offset 6) the checksum is computed and stored,

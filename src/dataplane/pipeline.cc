@@ -1,5 +1,6 @@
 #include "dataplane/pipeline.h"
 
+#include "model/address.h"
 #include "model/network_acl.h"
 #include "model/operations.h"
 
@@ -64,6 +65,25 @@ Flow Reversed(const Flow& f) {
   if (f.protocol == 1 && (f.icmp_type == 8 || f.icmp_type == 0)) r.icmp_type = 8 - f.icmp_type;
   if (f.protocol == 58 && (f.icmp_type == 128 || f.icmp_type == 129)) r.icmp_type = 257 - f.icmp_type;
   return r;
+}
+
+// After an allowed packet: the connection it opens at ENI (leaving it when EGRESS), where the
+// flow is tracked. A packet of a connection tracked already renewed it (Find in GroupsStage).
+// Untracked flows are judged by the rules alone (CT-3), and so are their responses: a packet
+// whose reverse the interface admits untracked is one.
+void OpenConnection(const Partition& p, const NetworkInterface& eni, const Flow& f, bool egress,
+                    const StageResult& stage, Tracking ct) {
+  if (!ct.table || stage.rule == "tracked connection" || !model::FlowIsTracked(p, eni, f, egress)) return;
+  Flow r = Reversed(f);
+  if (!model::FlowIsTracked(p, eni, r, !egress) && GroupsStage(0, "", p, eni, r, !egress, {}).allowed) return;
+  ct.table->Open(eni.id, f, egress, ct.now);
+}
+
+const model::InternetGateway* AttachedInternetGateway(const Partition& p, const std::string& vpc_id) {
+  for (const auto& [id, igw] : p.internet_gateways)
+    for (const auto& a : igw.attachments)
+      if (a.vpc_id == vpc_id) return &igw;
+  return nullptr;
 }
 
 }  // namespace
@@ -165,6 +185,13 @@ TraceResult Trace(const Partition& p, const NetworkInterface& src, const Flow& f
     return t;
   }
   if (!step(RouteLookup(p, src, f, &route))) return t;
+  if (route->target_id.rfind("igw-", 0) == 0) {
+    if (!step(InternetGatewayEgress(p, src, *route, f, &t.translated_src))) return t;
+    t.exit_target = route->target_id;
+    t.allowed = true;
+    OpenConnection(p, src, f, true, t.stages[1], ct);
+    return t;
+  }
   if (!route->IsLocal()) {
     t.stages.back().note = "target " + route->target_id + ": not yet forwarded by this data plane";
     t.exit_target = route->target_id;
@@ -177,19 +204,64 @@ TraceResult Trace(const Partition& p, const NetworkInterface& src, const Flow& f
   if (!step(NetworkAclInbound(p, src, *d, f))) return t;
   if (!step(SecurityGroupsIngress(p, *d, f, ct))) return t;
   t.allowed = true;
-  if (ct.table) {
-    // A packet of a connection tracked at either end renews it (Find above); a new one opens
-    // it where the flow is tracked. Untracked flows are judged by the rules alone (CT-3), and
-    // so are their responses: a packet whose reverse the interface admits untracked is one.
-    auto open = [&](const NetworkInterface& eni, bool egress, const StageResult& stage) {
-      if (stage.rule == "tracked connection" || !model::FlowIsTracked(p, eni, f, egress)) return;
-      Flow r = Reversed(f);
-      if (!model::FlowIsTracked(p, eni, r, !egress) && GroupsStage(0, "", p, eni, r, !egress, {}).allowed) return;
-      ct.table->Open(eni.id, f, egress, ct.now);
-    };
-    open(src, true, t.stages[1]);
-    open(*d, false, t.stages.back());
+  OpenConnection(p, src, f, true, t.stages[1], ct);
+  OpenConnection(p, *d, f, false, t.stages.back(), ct);
+  return t;
+}
+
+StageResult InternetGatewayEgress(const Partition& p, const NetworkInterface& src, const model::Route& route,
+                                  const Flow& f, std::optional<net::Ipv4>* public_src) {
+  StageResult r{.stage = 7, .name = "internet-gateway", .component = route.target_id};
+  if (f.ipv6) {
+    r.note = "IPv6 passes unchanged";
+    return r;
   }
+  std::string pub = model::PublicIpv4Of(p, src, f.src.ToString());
+  if (pub.empty()) {
+    r.allowed = false;
+    r.rule = f.src.ToString();
+    // Reachability Analyzer has no code of its own for this; openvpc names it.
+    r.explanation_code = "NO_PUBLIC_IPV4_ADDRESS";
+    r.note = f.src.ToString() + " of " + src.id + " has no public IPv4 address or Elastic IP";
+    return r;
+  }
+  r.rule = f.src.ToString() + " -> " + pub;
+  *public_src = net::ParseIpv4(pub);
+  return r;
+}
+
+TraceResult TraceFromInternet(const Partition& p, const Flow& flow, Tracking ct) {
+  TraceResult t;
+  StageResult gw{.stage = 7, .name = "internet-gateway", .allowed = false, .rule = flow.dst.ToString()};
+  auto holder = flow.ipv6 ? std::nullopt : model::PublicIpv4HolderOf(p, flow.dst.ToString());
+  const model::InternetGateway* igw = holder ? AttachedInternetGateway(p, holder->eni->vpc_id) : nullptr;
+  if (!holder) {
+    gw.explanation_code = "NO_DESTINATION_INTERFACE";
+    gw.note = "no interface holds " + flow.dst.ToString();
+  } else if (!igw) {
+    gw.component = holder->eni->vpc_id;
+    gw.explanation_code = "NO_ROUTE_TO_DESTINATION";
+    gw.note = holder->eni->vpc_id + " has no internet gateway attached";
+  } else {
+    gw.allowed = true;
+    gw.component = igw->id;
+    gw.rule = flow.dst.ToString() + " -> " + holder->private_ip;
+  }
+  t.stages.push_back(gw);
+  if (!gw.allowed) return t;
+  Flow f = flow;
+  f.dst = *net::ParseIpv4(holder->private_ip);
+  t.translated_dst = f.dst;
+  const NetworkInterface& d = *holder->eni;
+  t.destination = &d;
+  auto step = [&](StageResult r) {
+    t.stages.push_back(std::move(r));
+    return t.stages.back().allowed;
+  };
+  if (!step(AclStage(8, "network-acl-inbound", model::NetworkAclOfSubnet(p, d.subnet_id), f, false))) return t;
+  if (!step(SecurityGroupsIngress(p, d, f, ct))) return t;
+  t.allowed = true;
+  OpenConnection(p, d, f, false, t.stages.back(), ct);
   return t;
 }
 

@@ -4,6 +4,7 @@
 // AWS's Reachability Analyzer.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,10 +27,14 @@ struct StageResult {
 struct TraceResult {
   std::vector<StageResult> stages;
   bool allowed = false;
-  // Set when the route leaves the VPC through a target this data plane does not forward yet
-  // (igw, nat, pcx, …): the verdict covers the stages up to the route only.
+  // Set when the packet leaves the VPC through a gateway (igw-…: to the internet), or through a
+  // target this data plane does not forward yet (nat, pcx, …: the verdict covers the stages up
+  // to the route only).
   std::string exit_target;
   const model::NetworkInterface* destination = nullptr;
+  // The addresses the packet leaves with where a gateway translates them (the internet
+  // gateway's 1:1 NAT, I2): the public source going out, the private destination coming in.
+  std::optional<net::Ipv4> translated_src, translated_dst;
 };
 
 // Stage 3: the source address must be one of SRC's addresses unless its check is off.
@@ -60,6 +65,19 @@ StageResult NetworkAclInbound(const model::Partition& p, const model::NetworkInt
 // packet belongs to a connection tracked at DST (CT-1).
 StageResult SecurityGroupsIngress(const model::Partition& p, const model::NetworkInterface& dst, const model::Flow& f,
                                   Tracking ct = {});
+
+// Stage 7 for a route to an internet gateway (guide I1-I3): the gateway stands in for the
+// source's private IPv4 address with its public one (the Elastic IP associated with it, or the
+// public address given at launch), so an interface without one gets no internet. IPv6 passes
+// unchanged (I4).
+StageResult InternetGatewayEgress(const model::Partition& p, const model::NetworkInterface& src,
+                                  const model::Route& route, const model::Flow& f, std::optional<net::Ipv4>* public_src);
+
+// Traffic from the internet to a public IPv4 address F.dst of P: the internet gateway attached
+// to the VPC of the interface that holds the address translates the destination to its private
+// address (stage 7, internet-gateway), then the ACL of the interface's subnet (8) and its
+// security groups (9) decide, with connection tracking as for any other inbound flow.
+TraceResult TraceFromInternet(const model::Partition& p, const model::Flow& f, Tracking ct = {});
 
 // Runs the stages in order for F (from SRC to DST), stopping at the first drop. With a
 // connection table, an allowed flow opens a connection at each end where it is tracked (CT-3).

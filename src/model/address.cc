@@ -251,6 +251,18 @@ std::string PublicIpv4Of(const Partition& p, const NetworkInterface& eni, const 
   return private_ip == eni.PrimaryIp() ? eni.public_ip : "";
 }
 
+std::optional<PublicIpv4Holder> PublicIpv4HolderOf(const Partition& p, const std::string& public_ip) {
+  for (const auto& [id, a] : p.addresses) {
+    if (a.public_ip != public_ip) continue;
+    auto eni = p.network_interfaces.find(a.network_interface_id);
+    if (eni == p.network_interfaces.end()) return std::nullopt;  // allocated, not associated
+    return PublicIpv4Holder{&eni->second, a.private_ip_address};
+  }
+  for (const auto& [id, eni] : p.network_interfaces)
+    if (eni.public_ip == public_ip) return PublicIpv4Holder{&eni, eni.PrimaryIp()};
+  return std::nullopt;
+}
+
 std::string DefaultPtrRecord(const std::string& region, const std::string& public_ip) {
   std::string dashed = public_ip;
   std::replace(dashed.begin(), dashed.end(), '.', '-');

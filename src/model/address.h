@@ -9,6 +9,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,15 @@ void ReleaseAddress(Tx& tx, const std::string& allocation_id, const std::string&
 // The public IPv4 address by which PRIVATE_IP of ENI is reached: the Elastic IP associated with
 // it or, for the primary address, the public address AWS gave at launch; "" when none.
 std::string PublicIpv4Of(const Partition& p, const NetworkInterface& eni, const std::string& private_ip);
+
+// The other way: the interface and private address that PUBLIC_IP stands for (an Elastic IP's
+// association, or the address given at launch for an interface's primary address), or nullopt.
+// This is the internet gateway's 1:1 NAT table (I2): one public address, one private address.
+struct PublicIpv4Holder {
+  const NetworkInterface* eni = nullptr;
+  std::string private_ip;
+};
+std::optional<PublicIpv4Holder> PublicIpv4HolderOf(const Partition& p, const std::string& public_ip);
 
 // The reverse DNS name AWS gives a public address by default:
 // ec2-198-51-100-7.compute-1.amazonaws.com (us-east-1), ec2-…REGION.compute.amazonaws.com elsewhere.

@@ -11,6 +11,7 @@
 #include "dataplane/engine.h"
 #include "dataplane/pipeline.h"
 #include "dataplane_testing.h"
+#include "model/address.h"
 #include "model/error.h"
 #include "model/instance.h"
 #include "model/network_acl.h"
@@ -159,11 +160,21 @@ TEST_F(PipelineTest, RoutesNoRouteTargetAndBlackhole) {  // G2, G13
   std::string rtb = MainRouteTable(Part(), vpc).id;
   CreateRoute(tx, {.route_table_id = rtb, .destination_cidr_block = "0.0.0.0/0", .target_member = "GatewayId",
                    .target_id = igw});
-  t = Run(a, "192.168.0.1", 80);
+  t = Run(a, "192.168.0.1", 80);  // I3: no public address, no internet
+  EXPECT_FALSE(t.allowed);
+  EXPECT_EQ(t.stages.back().stage, 7);
+  EXPECT_EQ(t.stages.back().component, igw);
+  EXPECT_EQ(t.stages.back().explanation_code, "NO_PUBLIC_IPV4_ADDRESS");
+  EXPECT_EQ(t.stages[t.stages.size() - 2].component, rtb);
+  Address& eip = AllocateAddress(tx, {});
+  AssociateAddress(tx, {.allocation_id = eip.allocation_id, .network_interface_id = a});
+  t = Run(a, "192.168.0.1", 80);  // I2: the gateway stands in with the Elastic IP
   EXPECT_TRUE(t.allowed);
   EXPECT_EQ(t.exit_target, igw);
-  EXPECT_EQ(t.stages.back().stage, 6);
-  EXPECT_EQ(t.stages.back().component, rtb);
+  EXPECT_EQ(t.stages.back().rule, Eni(a).PrimaryIp() + " -> " + eip.public_ip);
+  ASSERT_TRUE(t.translated_src);
+  EXPECT_EQ(t.translated_src->ToString(), eip.public_ip);
+  DisassociateAddress(tx, Part().addresses.at(eip.allocation_id).association_id);
 
   DetachInternetGateway(tx, igw, vpc);  // the route stays, now a blackhole
   t = Run(a, "192.168.0.1", 80);
