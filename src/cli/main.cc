@@ -280,8 +280,9 @@ int RunTrace(const TraceFlags& f) {
   return t.allowed ? 0 : 1;
 }
 
-// `openvpc exec [--data-dir DIR] INSTANCE-ID -- CMD…`: CMD inside the instance's namespace,
-// with its resolv.conf, exiting with CMD's status (125 when the instance is not running here).
+// `openvpc exec [--data-dir DIR] INSTANCE-ID|internet -- CMD…`: CMD inside the instance's
+// namespace (or the simulated internet's, whose host is 203.0.113.10), with its resolv.conf,
+// exiting with CMD's status (125 when the instance is not running here).
 int Exec(int argc, char** argv) {
   std::string data_dir = ".openvpc", target;
   int i = 2;
@@ -301,7 +302,7 @@ int Exec(int argc, char** argv) {
     }
   }
   if (target.empty() || i >= argc) {
-    fprintf(stderr, "usage: openvpc exec [--data-dir DIR] INSTANCE-ID -- COMMAND [ARGS…]\n");
+    fprintf(stderr, "usage: openvpc exec [--data-dir DIR] INSTANCE-ID|internet -- COMMAND [ARGS…]\n");
     return 125;
   }
   std::string ns = host::NamespacePrefix(data_dir) + target;
@@ -341,7 +342,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve->add_flag("--lenient-shapes", f.lenient_shapes,
                   "drop response members outside the output shape instead of failing the request");
-  app.add_subcommand("exec", "Run a command inside a running instance: exec [--data-dir DIR] INSTANCE-ID -- CMD...");
+  app.add_subcommand("exec", "Run a command inside a running instance or the simulated internet: exec [--data-dir DIR] INSTANCE-ID|internet -- CMD...");
   TraceFlags tf;
   auto* trace = app.add_subcommand("trace", "Explain how a new IPv4 or IPv6 flow fares, stage by stage (read-only)");
   trace->add_option("--data-dir", tf.data_dir, "where state lives (SQLite)")->capture_default_str();

@@ -78,6 +78,7 @@ exit 0
 constexpr const char* kDhcp6Config = "timeout 10;\nretry 1;\n";
 
 constexpr dataplane::MacAddress kServiceMac{0x02, 0x00, 0x00, 0x00, 0x00, 0xfe};
+constexpr dataplane::MacAddress kInternetMac{0x02, 0x00, 0x00, 0x00, 0x00, 0xfd};
 
 void Log(const std::string& line) { fprintf(stderr, "openvpc: data plane: %s\n", line.c_str()); }
 
@@ -136,6 +137,7 @@ void InstanceHost::Start() {
   chmod((data_dir_ + "/host/dhclient6.sh").c_str(), 0755);
   std::ofstream(data_dir_ + "/host/dhclient6.conf", std::ios::trunc) << kDhcp6Config;
   StartMetadataService();
+  StartInternet();
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -156,6 +158,10 @@ void InstanceHost::Stop() {
   if (service_fd_ >= 0) close(service_fd_);
   service_fd_ = -1;
   if (NamespaceExists(prefix_ + "services")) DeleteNamespace(prefix_ + "services");
+  engine_.RemoveInternetPort();
+  if (internet_fd_ >= 0) close(internet_fd_);
+  internet_fd_ = -1;
+  if (NamespaceExists(prefix_ + "internet")) DeleteNamespace(prefix_ + "internet");
   while (waitpid(-1, nullptr, WNOHANG) > 0) {
   }
 }
@@ -375,6 +381,23 @@ int ListenInNamespace(const std::string& ns, net::Ipv4 address, uint16_t port) {
 }
 
 }  // namespace
+
+void InstanceHost::StartInternet() {
+  // The internet beyond the internet gateways: one namespace whose hosts sit on 203.0.113.0/24
+  // (203.0.113.10 to begin with) behind the router at 203.0.113.1, which leads to the public
+  // address pool. Nothing here reaches the host's own network. The internet's MTU is 1500, as
+  // traffic through an internet gateway has (TCP's MSS keeps the instances' segments to it).
+  const std::string ns = prefix_ + "internet";
+  CreateNamespace(ns);
+  internet_fd_ = CreateTap(ns, "eth0", {.mac = kInternetMac, .mtu = 1500});
+  std::string pool;
+  model_.Read([&](const model::State& s) { pool = s.public_ipv4_pool; });
+  std::string out;
+  if (Run({"ip", "-n", ns, "addr", "add", std::string(kInternetHost) + "/24", "dev", "eth0"}, &out, 10) != 0 ||
+      Run({"ip", "-n", ns, "route", "add", pool, "via", "203.0.113.1", "dev", "eth0"}, &out, 10) != 0)
+    throw std::runtime_error("configuring the internet namespace: " + out);
+  engine_.SetInternetPort({.fd = internet_fd_, .mac = kInternetMac});
+}
 
 void InstanceHost::StartMetadataService() {
   const std::string ns = prefix_ + "services";

@@ -26,6 +26,9 @@ class MetadataServer;
 namespace openvpc::host {
 
 // What the model wants running: the running instances and their attached interfaces.
+// The simulated internet's first host (`openvpc exec internet -- …` runs there).
+inline constexpr const char* kInternetHost = "203.0.113.10";
+
 struct DesiredInterface {
   std::string eni_id, mac;
   int device_index = 0;
@@ -81,6 +84,7 @@ class InstanceHost {
   void RunDhcpv6(const std::string& instance_id, const std::string& ifname, LiveInstance& live);
   void RunUserData(const DesiredInstance& want, LiveInstance& live);
   void StartMetadataService();
+  void StartInternet();
   std::string InstanceDir(const std::string& id) const;
 
   dataplane::ModelSource& model_;
@@ -95,6 +99,7 @@ class InstanceHost {
   std::thread thread_;
 
   int service_fd_ = -1;
+  int internet_fd_ = -1;
   std::unique_ptr<dataplane::MetadataServer> metadata_;
   std::unique_ptr<dataplane::DnsTcpServer> dns_tcp_;
 };
