@@ -237,7 +237,9 @@ int RunTrace(const TraceFlags& f) {
     flow.icmp_code = 0;
   }
   auto t = dataplane::Trace(*part, *src, flow);
-  std::string verdict = !t.allowed ? "DROP" : t.exit_target.empty() ? "ALLOW" : "ALLOW-TO-TARGET";
+  // ALLOW-TO-TARGET: the stages up to a gateway this data plane does not forward yet allow it.
+  const bool forwarded = t.exit_target.empty() || t.exit_target.rfind("igw-", 0) == 0;
+  std::string verdict = !t.allowed ? "DROP" : forwarded ? "ALLOW" : "ALLOW-TO-TARGET";
   if (f.json) {
     nlohmann::json j;
     j["source"] = {{"network_interface", src->id}, {"address", src_ip}};
@@ -256,6 +258,8 @@ int RunTrace(const TraceFlags& f) {
     j["verdict"] = verdict;
     j["allowed"] = t.allowed;
     if (!t.exit_target.empty()) j["target"] = t.exit_target;
+    if (!t.nat_gateway.empty()) j["nat_gateway"] = t.nat_gateway;
+    if (t.translated_src) j["translated_source"] = t.translated_src->ToString();
     if (!t.allowed) {
       j["explanation_code"] = t.stages.back().explanation_code;
       j["component"] = t.stages.back().component;

@@ -373,7 +373,7 @@ void Engine::Loop() {
     double now = Now();
     if (now - last_expire_ >= 1.0) {
       last_expire_ = now;
-      if (conntrack_.Expire(now) > 0) ++ct_epoch_;  // cache entries may point at them
+      if (conntrack_.Expire(now) + nat_.Expire(now) > 0) ++ct_epoch_;  // cache entries may point at them
     }
     // Hosts drop the default route when the router lifetime (1800 s) runs out; RFC 4861 §6.2.1
     // advises advertising at least three times per lifetime.
@@ -444,11 +444,13 @@ Engine::Port* Engine::HandleFrame(Port& in, uint8_t* buf, size_t len) {
     e.generation = gen;
     if (e.out) {
       // The connection this flow opened lets its replies through: forget a drop cached for them.
+      // It is keyed by what the packets leave with, after any translation.
+      const uint16_t sport = e.sport.value_or(key.sport), dport = e.dport.value_or(key.dport);
       FlowKey reverse{.port = e.out->id, .src = e.dnat ? net::Ipv4Mapped(*e.dnat) : key.dst,
-                      .dst = e.snat ? net::Ipv4Mapped(*e.snat) : key.src, .sport = key.dport, .dport = key.sport,
+                      .dst = e.snat ? net::Ipv4Mapped(*e.snat) : key.src, .sport = dport, .dport = sport,
                       .proto = key.proto};
-      if (icmp) {  // echo -> echo reply
-        reverse.sport = key.sport;
+      if (icmp) {  // echo -> echo reply; the identifier is one field, whichever side translated it
+        reverse.sport = e.sport ? *e.sport : e.dport ? *e.dport : key.sport;
         reverse.dport = pf.icmp_type == 8 ? 0 : pf.icmp_type == 128 ? 129 << 8 : key.dport;
       }
       if (!(reverse == key)) flows_.erase(reverse);
@@ -457,14 +459,18 @@ Engine::Port* Engine::HandleFrame(Port& in, uint8_t* buf, size_t len) {
     double now = Now();
     if (e.ct_src) e.ct_src->last_seen = now;
     if (e.ct_dst) e.ct_dst->last_seen = now;
+    if (e.nat) e.nat->last_seen = now;
   }
   if (!e.out) {
+    if (e.reset) SendFrame(&in, BuildTcpReset(frame, pf));
     ++counters_.dropped;
     return nullptr;
   }
   // The gateways' address translation, then stage 10: the router hands the frame on.
   if (e.snat) RewriteIpv4Address(frame, pf, true, *e.snat, vh);
   if (e.dnat) RewriteIpv4Address(frame, pf, false, *e.dnat, vh);
+  if (e.sport) RewritePort(frame, pf, true, *e.sport, vh);
+  if (e.dport) RewritePort(frame, pf, false, *e.dport, vh);
   memcpy(frame.data(), e.out->mac.data(), 6);
   memcpy(frame.data() + 6, kRouterMac.data(), 6);
   return e.out;
@@ -490,6 +496,22 @@ Engine::Port* Engine::Decide(Port& in, const ParsedFrame& pf, FlowEntry& entry) 
     TraceResult t = Trace(part, eni, f, {&conntrack_, now});
     if (!t.allowed) return;
     entry.ct_src = conntrack_.Find(in.eni_id, f, true, now);
+    if (!t.nat_gateway.empty()) {  // through a NAT gateway: a port of its own for the connection (K6, K8)
+      const uint8_t proto = pf.protocol;
+      const uint16_t dport = proto == 1 ? 0 : pf.dst_port;
+      if (proto == 6 && !(pf.tcp_flags & kTcpSyn) &&
+          nat_.Expired(t.nat_gateway, proto, pf.src, pf.src_port, pf.dst, dport)) {
+        entry.reset = true;  // K9: the connection went idle for 350 s; the gateway resets it
+        return;
+      }
+      NatBinding* b = nat_.Outbound(t.nat_gateway, proto, pf.src, pf.src_port, pf.dst, dport, in.eni_id, now);
+      if (!b) return;  // K8: no port left toward this destination
+      out = internet_;
+      entry.snat = t.translated_src;
+      entry.sport = b->nat_port;
+      entry.nat = b;
+      return;
+    }
     if (t.exit_target.rfind("igw-", 0) == 0) {  // to the internet
       out = internet_;
       entry.snat = t.translated_src;
@@ -515,6 +537,24 @@ Engine::Port* Engine::DecideFromInternet(const ParsedFrame& pf, FlowEntry& entry
     for (const auto& [key, part] : s.partitions) {  // public addresses are unique across partitions
       if (!model::PublicIpv4HolderOf(part, dst)) continue;
       TraceResult t = TraceFromInternet(part, f, {&conntrack_, now});
+      if (t.allowed && !t.nat_gateway.empty()) {  // a reply to a NAT gateway's connection, or nothing
+        const uint16_t sport = pf.protocol == 1 ? 0 : pf.src_port;
+        NatBinding* b = nat_.Inbound(t.nat_gateway, pf.protocol, pf.src, sport, pf.dst_port, now);
+        auto client = b ? part.network_interfaces.find(b->eni_id) : part.network_interfaces.end();
+        auto d = b ? by_eni_.find(b->eni_id) : by_eni_.end();
+        if (client == part.network_interfaces.end() || d == by_eni_.end()) return;
+        model::Flow back = f;
+        back.dst = b->client;
+        back.dst_port = b->client_port;
+        if (pf.protocol == 1) back.src_port = b->client_port;  // the echo id is both "ports"
+        if (!TraceNatReply(part, t.nat_gateway, client->second, back, {&conntrack_, now}).allowed) return;
+        out = d->second;
+        entry.dnat = b->client;
+        entry.dport = b->client_port;
+        entry.nat = b;
+        entry.ct_dst = conntrack_.Find(out->eni_id, back, false, now);
+        return;
+      }
       if (!t.allowed || !t.destination || !t.translated_dst) return;
       auto d = by_eni_.find(t.destination->id);
       if (d == by_eni_.end()) return;  // its instance is not running

@@ -20,6 +20,7 @@ struct io_uring;
 #include <vector>
 
 #include "dataplane/conntrack.h"
+#include "dataplane/nat_table.h"
 #include "dataplane/packet.h"
 #include "model/state.h"
 
@@ -104,6 +105,9 @@ class Engine {
     uint64_t generation = 0;
     Port* out = nullptr;  // nullptr: dropped
     std::optional<net::Ipv4> snat, dnat;  // the source and destination it leaves with, when translated
+    std::optional<uint16_t> sport, dport;  // the same for the ports (a NAT gateway's); ICMP: the echo id
+    NatBinding* nat = nullptr;             // the NAT gateway's translation it renews
+    bool reset = false;                    // answered with a TCP reset (K9: a NAT binding gone idle)
     Connection* ct_src = nullptr;
     Connection* ct_dst = nullptr;
   };
@@ -150,6 +154,7 @@ class Engine {
   std::thread thread_;
   std::unordered_map<FlowKey, FlowEntry, FlowKeyHash> flows_;
   ConnectionTable conntrack_;
+  NatTable nat_;
   double last_expire_ = 0, last_advertised_ = 0;
   EngineCounters counters_;
   // Inject(): frames captured instead of written.

@@ -228,6 +228,65 @@ void RewriteIpv4Address(std::span<uint8_t> f, const ParsedFrame& pf, bool source
   update(l4 + off, partial);
 }
 
+void RewritePort(std::span<uint8_t> f, const ParsedFrame& pf, bool source, uint16_t to, const VnetHeader& vh) {
+  if (pf.fragment) return;
+  uint8_t* l4 = f.data() + pf.l4;
+  size_t field_off, sum_off;
+  if (pf.protocol == 6 || pf.protocol == 17) {
+    field_off = source ? 0 : 2;
+    sum_off = L4ChecksumOffset(pf.protocol);
+  } else if (pf.protocol == 1 && (pf.icmp_type == 0 || pf.icmp_type == 8)) {
+    field_off = 4;  // the echo identifier stands for both ports
+    sum_off = 2;
+  } else {
+    return;
+  }
+  if (pf.l4 + std::max(field_off, sum_off) + 2 > f.size()) return;
+  uint16_t from = Get16(l4 + field_off);
+  Put16(l4 + field_off, to);
+  if (vh.flags & kVnetNeedsCsum) return;
+  if (pf.protocol == 17 && Get16(l4 + sum_off) == 0) return;  // UDP without checksum
+  uint32_t s = static_cast<uint16_t>(~Get16(l4 + sum_off));
+  s += static_cast<uint16_t>(~from) + uint32_t{to};
+  uint16_t c = static_cast<uint16_t>(~ChecksumFold(s));
+  if (pf.protocol == 17 && c == 0) c = 0xffff;
+  Put16(l4 + sum_off, c);
+}
+
+std::vector<uint8_t> BuildTcpReset(std::span<const uint8_t> frame, const ParsedFrame& pf) {
+  std::vector<uint8_t> out(14 + 20 + 20);
+  uint8_t* d = out.data();
+  memcpy(d, pf.src_mac.data(), 6);
+  memcpy(d + 6, pf.dst_mac.data(), 6);
+  Put16(d + 12, kEtherTypeIpv4);
+  uint8_t* ip = d + 14;
+  ip[0] = 0x45;
+  Put16(ip + 2, 40);
+  ip[8] = 64;
+  ip[9] = 6;
+  Put32(ip + 12, pf.dst.value);
+  Put32(ip + 16, pf.src.value);
+  uint8_t* tcp = ip + 20;
+  const uint8_t* in = frame.data() + pf.l4;
+  Put16(tcp, pf.dst_port);
+  Put16(tcp + 2, pf.src_port);
+  if (pf.tcp_flags & kTcpAck) {
+    Put32(tcp + 4, Get32(in + 8));
+    tcp[13] = kTcpRst;
+  } else {
+    size_t header = static_cast<size_t>(in[12] >> 4) * 4;
+    size_t length = 14 + pf.ip_total_length - pf.l4 - header + ((pf.tcp_flags & (kTcpSyn | kTcpFin)) ? 1 : 0);
+    Put32(tcp + 8, Get32(in + 4) + static_cast<uint32_t>(length));
+    tcp[13] = kTcpRst | kTcpAck;
+  }
+  tcp[12] = 0x50;
+  SetIpv4Checksum(out, 14);
+  ParsedFrame rp;
+  ParseFrame(out, rp);
+  SetL4Checksum(out, rp);
+  return out;
+}
+
 std::vector<uint8_t> BuildArpReply(const ParsedFrame& req, const MacAddress& mac) {
   std::vector<uint8_t> out(14 + 28);
   uint8_t* d = out.data();

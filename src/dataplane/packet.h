@@ -72,6 +72,16 @@ void CompleteChecksum(VnetHeader& vh, std::span<uint8_t> frame);
 void RewriteIpv4Address(std::span<uint8_t> frame, const ParsedFrame& pf, bool source, net::Ipv4 to,
                         const VnetHeader& vh);
 
+// Rewrites the TCP/UDP source or destination port, or the ICMP echo identifier (either way),
+// of the IPv4 packet, updating the L4 checksum incrementally. A NEEDS_CSUM packet's field holds
+// only the pseudo-header sum, which has no ports in it: left alone. A later fragment: nothing.
+void RewritePort(std::span<uint8_t> frame, const ParsedFrame& pf, bool source, uint16_t to, const VnetHeader& vh);
+
+// The reset a router sends for the TCP segment in FRAME (RFC 9293 §3.10.7.1): from its
+// destination back to its source, seq = the segment's ack (or ack = its seq + length when it had
+// none). Ethernet + IPv4 + TCP with full checksums, MACs swapped, no vnet header.
+std::vector<uint8_t> BuildTcpReset(std::span<const uint8_t> frame, const ParsedFrame& pf);
+
 // An ARP reply to REQUEST (parsed) saying that TARGET is at MAC: Ethernet + ARP, no vnet header.
 std::vector<uint8_t> BuildArpReply(const ParsedFrame& request, const MacAddress& mac);
 // An Ethernet + IPv4 + UDP frame with full checksums, no vnet header.

@@ -1,6 +1,7 @@
 #include "dataplane/pipeline.h"
 
 #include "model/address.h"
+#include "model/nat_gateway.h"
 #include "model/network_acl.h"
 #include "model/operations.h"
 
@@ -185,6 +186,12 @@ TraceResult Trace(const Partition& p, const NetworkInterface& src, const Flow& f
     return t;
   }
   if (!step(RouteLookup(p, src, f, &route))) return t;
+  if (route->target_id.rfind("nat-", 0) == 0) {
+    if (!NatGatewayHop(p, src, *route, f, t)) return t;
+    t.allowed = true;
+    OpenConnection(p, src, f, true, t.stages[1], ct);
+    return t;
+  }
   if (route->target_id.rfind("igw-", 0) == 0) {
     if (!step(InternetGatewayEgress(p, src, *route, f, &t.translated_src))) return t;
     t.exit_target = route->target_id;
@@ -230,6 +237,90 @@ StageResult InternetGatewayEgress(const Partition& p, const NetworkInterface& sr
   return r;
 }
 
+namespace {
+
+const model::NatGateway* NatGatewayOfInterface(const Partition& p, const std::string& eni_id) {
+  for (const auto& [id, g] : p.nat_gateways)
+    if (g.network_interface_id == eni_id) return &g;
+  return nullptr;
+}
+
+}  // namespace
+
+bool NatGatewayHop(const Partition& p, const NetworkInterface& src, const model::Route& route, const Flow& f,
+                   TraceResult& t) {
+  auto step = [&](StageResult r) {
+    t.stages.push_back(std::move(r));
+    return t.stages.back().allowed;
+  };
+  StageResult r{.stage = 7, .name = "nat-gateway", .component = route.target_id};
+  auto it = p.nat_gateways.find(route.target_id);
+  auto eni = it == p.nat_gateways.end() ? p.network_interfaces.end()
+                                        : p.network_interfaces.find(it->second.network_interface_id);
+  if (eni == p.network_interfaces.end() ||
+      model::NatGatewayState(it->second, model::NatGatewayNow()) != "available") {
+    r.allowed = false;
+    r.explanation_code = "BAD_STATE";
+    return step(r);
+  }
+  const model::NatGateway& g = it->second;
+  const NetworkInterface& nat = eni->second;
+  if (f.ipv6 || (f.protocol != 1 && f.protocol != 6 && f.protocol != 17)) {
+    r.allowed = false;
+    r.explanation_code = "NAT_GATEWAY_PROTOCOL_RESTRICTION";  // openvpc's name for K5/K18
+    r.note = "a NAT gateway translates TCP, UDP and ICMP over IPv4 only";
+    return step(r);
+  }
+  r.rule = f.src.ToString() + " -> " + g.private_ip;
+  if (!step(r)) return false;
+  if (nat.subnet_id != src.subnet_id &&
+      !step(AclStage(8, "network-acl-inbound", model::NetworkAclOfSubnet(p, nat.subnet_id), f, false)))
+    return false;
+  Flow out = f;
+  out.src = *net::ParseIpv4(g.private_ip);
+  t.nat_gateway = g.id;
+  if (!step(AclStage(5, "network-acl-outbound", model::NetworkAclOfSubnet(p, nat.subnet_id), out, true))) return false;
+  const model::Route* next = nullptr;
+  if (!step(RouteLookup(p, nat, out, &next))) return false;
+  if (next->target_id.rfind("igw-", 0) != 0 || g.connectivity_type != "public") {
+    t.stages.back().allowed = false;
+    t.stages.back().note = g.connectivity_type != "public" ? "a private NAT gateway does not reach the internet"
+                                                           : "target " + next->target_id + ": not yet forwarded here";
+    t.stages.back().explanation_code = "NO_ROUTE_TO_DESTINATION";
+    return false;
+  }
+  if (!step(InternetGatewayEgress(p, nat, *next, out, &t.translated_src))) return false;
+  t.exit_target = next->target_id;
+  return true;
+}
+
+TraceResult TraceNatReply(const Partition& p, const std::string& nat_id, const NetworkInterface& client,
+                          const Flow& f, Tracking ct) {
+  TraceResult t;
+  auto step = [&](StageResult r) {
+    t.stages.push_back(std::move(r));
+    return t.stages.back().allowed;
+  };
+  auto g = p.nat_gateways.find(nat_id);
+  auto eni = g == p.nat_gateways.end() ? p.network_interfaces.end()
+                                       : p.network_interfaces.find(g->second.network_interface_id);
+  if (eni == p.network_interfaces.end()) {
+    step({.stage = 7, .name = "nat-gateway", .allowed = false, .component = nat_id, .explanation_code = "BAD_STATE"});
+    return t;
+  }
+  step({.stage = 7, .name = "nat-gateway", .component = nat_id, .rule = g->second.private_ip + " -> " + f.DstText()});
+  const std::string& nat_subnet = eni->second.subnet_id;
+  if (nat_subnet != client.subnet_id) {
+    if (!step(AclStage(5, "network-acl-outbound", model::NetworkAclOfSubnet(p, nat_subnet), f, true))) return t;
+    if (!step(AclStage(8, "network-acl-inbound", model::NetworkAclOfSubnet(p, client.subnet_id), f, false))) return t;
+  }
+  if (!step(SecurityGroupsIngress(p, client, f, ct))) return t;
+  t.allowed = true;
+  t.destination = &client;
+  OpenConnection(p, client, f, false, t.stages.back(), ct);
+  return t;
+}
+
 TraceResult TraceFromInternet(const Partition& p, const Flow& flow, Tracking ct) {
   TraceResult t;
   StageResult gw{.stage = 7, .name = "internet-gateway", .allowed = false, .rule = flow.dst.ToString()};
@@ -259,6 +350,14 @@ TraceResult TraceFromInternet(const Partition& p, const Flow& flow, Tracking ct)
     return t.stages.back().allowed;
   };
   if (!step(AclStage(8, "network-acl-inbound", model::NetworkAclOfSubnet(p, d.subnet_id), f, false))) return t;
+  if (const model::NatGateway* g = NatGatewayOfInterface(p, d.id)) {
+    // A reply to the NAT gateway's address: its translations decide where it goes (K12); what
+    // nothing inside asked for ends there (K11: not even pings).
+    t.nat_gateway = g->id;
+    t.destination = nullptr;
+    t.allowed = true;
+    return t;
+  }
   if (!step(SecurityGroupsIngress(p, d, f, ct))) return t;
   t.allowed = true;
   OpenConnection(p, d, f, false, t.stages.back(), ct);

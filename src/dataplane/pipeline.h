@@ -35,6 +35,9 @@ struct TraceResult {
   // The addresses the packet leaves with where a gateway translates them (the internet
   // gateway's 1:1 NAT, I2): the public source going out, the private destination coming in.
   std::optional<net::Ipv4> translated_src, translated_dst;
+  // The NAT gateway that translates the flow: its port for the connection is the engine's to
+  // allocate (NatTable), and a packet from the internet to its address continues there.
+  std::string nat_gateway;
 };
 
 // Stage 3: the source address must be one of SRC's addresses unless its check is off.
@@ -72,6 +75,21 @@ StageResult SecurityGroupsIngress(const model::Partition& p, const model::Networ
 // unchanged (I4).
 StageResult InternetGatewayEgress(const model::Partition& p, const model::NetworkInterface& src,
                                   const model::Route& route, const model::Flow& f, std::optional<net::Ipv4>* public_src);
+
+// The hop through a NAT gateway for a route to it (guide K5, K6, K12, K15, K18), appended to T:
+// stage 7 nat-gateway (available; TCP, UDP or ICMP over IPv4 only), the ACL of its subnet
+// inbound when the packet comes from another subnet (a NAT gateway has no security groups),
+// then the gateway sends it on from its private address: its subnet's ACL outbound (5) and
+// route table (6), and for a public gateway the internet gateway, which stands in with the
+// gateway's Elastic IP (7). False when the packet is dropped on the way.
+bool NatGatewayHop(const model::Partition& p, const model::NetworkInterface& src, const model::Route& route,
+                   const model::Flow& f, TraceResult& t);
+
+// A reply that NAT gateway NAT_ID translated back to CLIENT (F as the client sees it): the ACL
+// of the gateway's subnet outbound and of the client's inbound when they differ, then the
+// client's security groups (9), with connection tracking.
+TraceResult TraceNatReply(const model::Partition& p, const std::string& nat_id, const model::NetworkInterface& client,
+                          const model::Flow& f, Tracking ct = {});
 
 // Traffic from the internet to a public IPv4 address F.dst of P: the internet gateway attached
 // to the VPC of the interface that holds the address translates the destination to its private
