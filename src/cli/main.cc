@@ -236,7 +236,7 @@ int RunTrace(const TraceFlags& f) {
     flow.icmp_type = flow.ipv6 ? 128 : 8;
     flow.icmp_code = 0;
   }
-  auto t = dataplane::Trace(*part, *src, flow);
+  auto t = dataplane::Trace(*part, *src, flow, {.state = &state});
   // ALLOW-TO-TARGET: the stages up to a gateway this data plane does not forward yet allow it.
   const bool forwarded = t.exit_target.empty() || t.exit_target.rfind("igw-", 0) == 0;
   std::string verdict = !t.allowed ? "DROP" : forwarded ? "ALLOW" : "ALLOW-TO-TARGET";

@@ -489,11 +489,17 @@ void Engine::WithInterface(const Port& in,
 Engine::Port* Engine::Decide(Port& in, const ParsedFrame& pf, FlowEntry& entry) {
   Port* out = nullptr;
   const double now = Now();
-  WithInterface(in, [&](const model::Partition& part, const model::NetworkInterface& eni) {
+  model_.Read([&](const model::State& s) {
+    const model::Partition* p = s.Find(in.account, in.region);
+    if (!p) return;
+    auto it = p->network_interfaces.find(in.eni_id);
+    if (it == p->network_interfaces.end()) return;
+    const model::Partition& part = *p;
+    const model::NetworkInterface& eni = it->second;
     model::Flow f{.protocol = pf.protocol, .src = pf.src, .dst = pf.dst, .ipv6 = pf.ether_type == kEtherTypeIpv6,
                   .src6 = pf.src6, .dst6 = pf.dst6, .src_port = pf.src_port, .dst_port = pf.dst_port,
                   .icmp_type = pf.icmp_type, .icmp_code = pf.icmp_code};
-    TraceResult t = Trace(part, eni, f, {&conntrack_, now});
+    TraceResult t = Trace(part, eni, f, {&conntrack_, now, &s});
     if (!t.allowed) return;
     entry.ct_src = conntrack_.Find(in.eni_id, f, true, now);
     if (!t.nat_gateway.empty()) {  // through a NAT gateway: a port of its own for the connection (K6, K8)

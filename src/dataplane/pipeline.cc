@@ -2,6 +2,7 @@
 
 #include "model/address.h"
 #include "model/nat_gateway.h"
+#include "model/vpc_peering.h"
 #include "model/network_acl.h"
 #include "model/operations.h"
 
@@ -87,6 +88,25 @@ const model::InternetGateway* AttachedInternetGateway(const Partition& p, const 
   return nullptr;
 }
 
+// Stage 7: the interface of VPC_ID that holds the destination address.
+StageResult DeliverInVpc(const Partition& p, const std::string& vpc_id, const Flow& f, const NetworkInterface** dst) {
+  StageResult r{.stage = 7, .name = "local-delivery"};
+  std::string a = f.DstText();
+  *dst = nullptr;
+  for (const auto& [id, eni] : p.network_interfaces)
+    if (eni.vpc_id == vpc_id && model::InterfaceHolds(eni, f, true)) *dst = &eni;
+  if (!*dst) {
+    r.allowed = false;
+    r.rule = a;
+    r.explanation_code = "NO_DESTINATION_INTERFACE";
+    r.note = "no interface of " + vpc_id + " holds " + a;
+    return r;
+  }
+  r.component = (*dst)->id;
+  r.rule = a;
+  return r;
+}
+
 }  // namespace
 
 StageResult SourceDestCheck(const NetworkInterface& src, const Flow& f) {
@@ -130,21 +150,7 @@ StageResult RouteLookup(const Partition& p, const NetworkInterface& src, const F
 }
 
 StageResult LocalDelivery(const Partition& p, const NetworkInterface& src, const Flow& f, const NetworkInterface** dst) {
-  StageResult r{.stage = 7, .name = "local-delivery"};
-  std::string a = f.DstText();
-  *dst = nullptr;
-  for (const auto& [id, eni] : p.network_interfaces)
-    if (eni.vpc_id == src.vpc_id && model::InterfaceHolds(eni, f, true)) *dst = &eni;
-  if (!*dst) {
-    r.allowed = false;
-    r.rule = a;
-    r.explanation_code = "NO_DESTINATION_INTERFACE";
-    r.note = "no interface of " + src.vpc_id + " holds " + a;
-    return r;
-  }
-  r.component = (*dst)->id;
-  r.rule = a;
-  return r;
+  return DeliverInVpc(p, src.vpc_id, f, dst);
 }
 
 StageResult NetworkAclInbound(const Partition& p, const NetworkInterface& src, const NetworkInterface& dst,
@@ -186,6 +192,12 @@ TraceResult Trace(const Partition& p, const NetworkInterface& src, const Flow& f
     return t;
   }
   if (!step(RouteLookup(p, src, f, &route))) return t;
+  if (route->target_id.rfind("pcx-", 0) == 0) {
+    if (!VpcPeeringHop(p, src, *route, f, t, ct)) return t;
+    t.allowed = true;
+    OpenConnection(p, src, f, true, t.stages[1], ct);
+    return t;
+  }
   if (route->target_id.rfind("nat-", 0) == 0) {
     if (!NatGatewayHop(p, src, *route, f, t)) return t;
     t.allowed = true;
@@ -246,6 +258,68 @@ const model::NatGateway* NatGatewayOfInterface(const Partition& p, const std::st
 }
 
 }  // namespace
+
+namespace {
+
+// The connection of a route's pcx- target, wherever it is stored (the requester's partition).
+const model::VpcPeeringConnection* FindPeering(const Partition& p, const std::string& id, const model::State* state) {
+  if (auto it = p.vpc_peering_connections.find(id); it != p.vpc_peering_connections.end()) return &it->second;
+  if (!state) return nullptr;
+  for (const auto& [key, other] : state->partitions)
+    if (auto it = other.vpc_peering_connections.find(id); it != other.vpc_peering_connections.end()) return &it->second;
+  return nullptr;
+}
+
+}  // namespace
+
+bool VpcPeeringHop(const Partition& p, const NetworkInterface& src, const model::Route& route, const Flow& f,
+                   TraceResult& t, Tracking ct) {
+  auto step = [&](StageResult r) {
+    t.stages.push_back(std::move(r));
+    return t.stages.back().allowed;
+  };
+  StageResult r{.stage = 7, .name = "vpc-peering", .allowed = false, .component = route.target_id};
+  const model::VpcPeeringConnection* pcx = FindPeering(p, route.target_id, ct.state);
+  if (!pcx || model::EffectivePeeringStatus(*pcx, model::PeeringNow()) != "active") {
+    r.explanation_code = "BAD_STATE";
+    return step(r);
+  }
+  const bool from_requester = pcx->requester.vpc_id == src.vpc_id && pcx->requester.owner_id == p.account_id;
+  const model::VpcPeeringConnectionVpcInfo& peer = from_requester ? pcx->accepter : pcx->requester;
+  const model::Partition* pp = peer.owner_id == p.account_id && peer.region == p.region ? &p
+                               : ct.state ? ct.state->Find(peer.owner_id, peer.region) : nullptr;
+  if (!pp || !pp->vpcs.count(peer.vpc_id)) {
+    r.explanation_code = "BAD_STATE";
+    r.note = "the peer VPC " + peer.vpc_id + " is not here";
+    return step(r);
+  }
+  // No transitive or edge-to-edge routing: only addresses of the peer VPC itself cross (T3, T4).
+  const model::Vpc& vpc = pp->vpcs.at(peer.vpc_id);
+  bool inside = false;
+  if (f.ipv6) {
+    for (const auto& b : vpc.ipv6_cidr_blocks)
+      if (auto c = net::ParseCidr6(b.cidr)) inside |= c->Contains(f.dst6);
+  } else {
+    if (auto c = net::ParseCidr4(vpc.cidr_block)) inside |= c->Contains(f.dst);
+    for (const auto& b : vpc.cidr_blocks)
+      if (auto c = net::ParseCidr4(b.cidr)) inside |= c->Contains(f.dst);
+  }
+  if (!inside) {
+    r.explanation_code = "CANNOT_ROUTE";
+    r.note = f.DstText() + " is outside " + peer.vpc_id + ": peering is not transitive";
+    return step(r);
+  }
+  r.allowed = true;
+  r.rule = src.vpc_id + " -> " + peer.vpc_id;
+  step(r);
+  const NetworkInterface* d = nullptr;
+  if (!step(DeliverInVpc(*pp, peer.vpc_id, f, &d))) return false;
+  t.destination = d;
+  if (!step(AclStage(8, "network-acl-inbound", model::NetworkAclOfSubnet(*pp, d->subnet_id), f, false))) return false;
+  if (!step(SecurityGroupsIngress(*pp, *d, f, ct))) return false;
+  OpenConnection(*pp, *d, f, false, t.stages.back(), ct);
+  return true;
+}
 
 bool NatGatewayHop(const Partition& p, const NetworkInterface& src, const model::Route& route, const Flow& f,
                    TraceResult& t) {

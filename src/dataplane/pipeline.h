@@ -43,10 +43,13 @@ struct TraceResult {
 // Stage 3: the source address must be one of SRC's addresses unless its check is off.
 StageResult SourceDestCheck(const model::NetworkInterface& src, const model::Flow& f);
 // Connection tracking as stages 4 and 9 see it: the engine passes its table, `openvpc trace`
-// none (every flow it is asked about is a new one).
+// none (every flow it is asked about is a new one). STATE lets a flow cross into another
+// account's or Region's partition (a peering connection's other side); without it, only the
+// source's partition is seen.
 struct Tracking {
   ConnectionTable* table = nullptr;
   double now = 0;
+  const model::State* state = nullptr;
 };
 
 // Stage 4: allowed when any egress rule of any of SRC's groups matches (M2), or when the packet
@@ -84,6 +87,14 @@ StageResult InternetGatewayEgress(const model::Partition& p, const model::Networ
 // gateway's Elastic IP (7). False when the packet is dropped on the way.
 bool NatGatewayHop(const model::Partition& p, const model::NetworkInterface& src, const model::Route& route,
                    const model::Flow& f, TraceResult& t);
+
+// The hop through a VPC peering connection for a route to it (guide T1-T4, G16), appended to T:
+// stage 7 vpc-peering (the connection active, the source's VPC one of its sides, the
+// destination inside the other side's VPC: no transitive routing and no edge-to-edge routing
+// through the peer's gateways), then local delivery in the peer VPC (7), the ACL of the
+// destination's subnet (8) and its security groups (9). Sets T.destination.
+bool VpcPeeringHop(const model::Partition& p, const model::NetworkInterface& src, const model::Route& route,
+                   const model::Flow& f, TraceResult& t, Tracking ct);
 
 // A reply that NAT gateway NAT_ID translated back to CLIENT (F as the client sees it): the ACL
 // of the gateway's subnet outbound and of the client's inbound when they differ, then the
