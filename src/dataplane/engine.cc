@@ -498,7 +498,7 @@ Engine::Port* Engine::Decide(Port& in, const ParsedFrame& pf, FlowEntry& entry) 
     const model::NetworkInterface& eni = it->second;
     model::Flow f{.protocol = pf.protocol, .src = pf.src, .dst = pf.dst, .ipv6 = pf.ether_type == kEtherTypeIpv6,
                   .src6 = pf.src6, .dst6 = pf.dst6, .src_port = pf.src_port, .dst_port = pf.dst_port,
-                  .icmp_type = pf.icmp_type, .icmp_code = pf.icmp_code};
+                  .icmp_type = pf.icmp_type, .icmp_code = pf.icmp_code, .tcp_flags = pf.tcp_flags};
     TraceResult t = Trace(part, eni, f, {&conntrack_, now, &s});
     if (!t.allowed) return;
     entry.ct_src = conntrack_.Find(in.eni_id, f, true, now);
@@ -538,7 +538,8 @@ Engine::Port* Engine::DecideFromInternet(const ParsedFrame& pf, FlowEntry& entry
   const double now = Now();
   model_.Read([&](const model::State& s) {
     model::Flow f{.protocol = pf.protocol, .src = pf.src, .dst = pf.dst, .src_port = pf.src_port,
-                  .dst_port = pf.dst_port, .icmp_type = pf.icmp_type, .icmp_code = pf.icmp_code};
+                  .dst_port = pf.dst_port, .icmp_type = pf.icmp_type, .icmp_code = pf.icmp_code,
+                  .tcp_flags = pf.tcp_flags};
     const std::string dst = pf.dst.ToString();
     for (const auto& [key, part] : s.partitions) {  // public addresses are unique across partitions
       if (!model::PublicIpv4HolderOf(part, dst)) continue;

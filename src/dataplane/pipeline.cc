@@ -1,10 +1,11 @@
 #include "dataplane/pipeline.h"
 
+#include "dataplane/packet.h"
 #include "model/address.h"
 #include "model/nat_gateway.h"
-#include "model/vpc_peering.h"
 #include "model/network_acl.h"
 #include "model/operations.h"
+#include "model/vpc_peering.h"
 
 namespace openvpc::dataplane {
 
@@ -76,6 +77,10 @@ Flow Reversed(const Flow& f) {
 void OpenConnection(const Partition& p, const NetworkInterface& eni, const Flow& f, bool egress,
                     const StageResult& stage, Tracking ct) {
   if (!ct.table || stage.rule == "tracked connection" || !model::FlowIsTracked(p, eni, f, egress)) return;
+  // A TCP connection is opened by its first segment: one from the middle of a connection that
+  // nobody tracks (an untracked one whose rule was revoked) is judged by the rules alone, so
+  // the revocation cuts it whichever side sends next (CT-6).
+  if (f.protocol == 6 && f.tcp_flags >= 0 && !(f.tcp_flags & kTcpSyn)) return;
   Flow r = Reversed(f);
   if (!model::FlowIsTracked(p, eni, r, !egress) && GroupsStage(0, "", p, eni, r, !egress, {}).allowed) return;
   ct.table->Open(eni.id, f, egress, ct.now);

@@ -31,10 +31,11 @@ NETNS_DIR = "/run/netns"
 # Preconditions: skip the directory, with the reason, where the data plane cannot run.
 
 
-def missing_prerequisite():
+def missing_prerequisite(tools=()):
+    """Why the data-plane tests cannot run here, or None; tools: more commands a module needs on PATH."""
     if os.geteuid() != 0:
         return "data-plane tests need root (instances are network namespaces with TAP devices)"
-    for tool in ("ip", "busybox"):
+    for tool in ("ip", "busybox", *tools):
         if shutil.which(tool) is None:
             return f"data-plane tests need `{tool}` on PATH"
     if not os.access("/dev/net/tun", os.R_OK | os.W_OK):
@@ -204,7 +205,9 @@ class DataPlaneServer:
         return self.prefix + instance_id
 
     def instance_namespaces(self):
-        return [n for n in namespaces_with_prefix(self.prefix) if n != self.prefix + "services"]
+        """The namespaces of instances: the server's own (services, internet) are not counted."""
+        own = {self.prefix + "services", self.prefix + "internet"}
+        return [n for n in namespaces_with_prefix(self.prefix) if n not in own]
 
     def exec_args(self, instance_id, *cmd):
         return [self.binary, "exec", "--data-dir", self.data_dir, instance_id, "--", *cmd]

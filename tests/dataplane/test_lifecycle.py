@@ -178,7 +178,8 @@ def test_crash_cleanup(own_server):
     wait_for(lambda: not os.path.exists(f"/proc/{old_pid}") or
              open(f"/proc/{old_pid}/stat").read().split()[2] == "Z", timeout=5, what="old processes gone")
     assert state(ec2, iid) == "running"
-    assert sorted(namespaces_with_prefix(server.prefix)) == sorted([ns, server.prefix + "services"])
+    assert sorted(namespaces_with_prefix(server.prefix)) == sorted([ns, server.prefix + "services",
+                                                                     server.prefix + "internet"])
 
     server.stop()
     assert leftovers(server.prefix) == []
