@@ -415,9 +415,21 @@ Engine::Port* Engine::HandleFrame(Port& in, uint8_t* buf, size_t len) {
   bool handled = false;
   Port* service = nullptr;
   if (&in == internet_) {  // the internet's hosts only ask for their gateway, which is the router
-    handled = pf.ether_type != kEtherTypeIpv4;
+    const bool v6 = pf.ether_type == kEtherTypeIpv6;
+    handled = !v6 && pf.ether_type != kEtherTypeIpv4;
     if (pf.ether_type == kEtherTypeArp && pf.arp_op == 1 && pf.arp_target != pf.arp_sender)
       SendFrame(&in, BuildArpReply(pf, kRouterMac));
+    const bool nd = pf.protocol == 58 && pf.icmp_type >= kNdRouterSolicitation && pf.icmp_type <= 137;
+    if (v6 && (IsMulticast6(pf.dst6) || IsLinkLocal6(pf.dst6) || nd)) {
+      handled = true;
+      const uint8_t* l4 = frame.data() + pf.l4;
+      auto m = pf.icmp_type == kNdNeighborSolicitation && !pf.fragment
+                   ? ParseNdMessage(pf.src6, pf.dst6, pf.ttl, {l4, 14 + size_t{pf.ip_total_length} - pf.l4})
+                   : std::nullopt;
+      if (m && !IsUnspecified6(pf.src6))
+        SendFrame(&in, BuildNeighborAdvertisement(kRouterMac, m->source_link_layer.value_or(pf.src_mac), m->target,
+                                                  pf.src6, m->target, kRouterMac, true));
+    }
   } else {
     service = LocalService(in, vh, frame, pf, handled);  // stage 2
   }
@@ -518,6 +530,11 @@ Engine::Port* Engine::Decide(Port& in, const ParsedFrame& pf, FlowEntry& entry) 
       entry.nat = b;
       return;
     }
+    if (t.exit_target.rfind("eigw-", 0) == 0) {  // to the internet, remembered by the gateway (J2)
+      out = internet_;
+      entry.ct_dst = conntrack_.Find(t.exit_target, f, true, now);
+      return;
+    }
     if (t.exit_target.rfind("igw-", 0) == 0) {  // to the internet
       out = internet_;
       entry.snat = t.translated_src;
@@ -533,15 +550,24 @@ Engine::Port* Engine::Decide(Port& in, const ParsedFrame& pf, FlowEntry& entry) 
 }
 
 Engine::Port* Engine::DecideFromInternet(const ParsedFrame& pf, FlowEntry& entry) {
-  if (pf.ether_type != kEtherTypeIpv4) return nullptr;
   Port* out = nullptr;
   const double now = Now();
+  const bool v6 = pf.ether_type == kEtherTypeIpv6;
   model_.Read([&](const model::State& s) {
-    model::Flow f{.protocol = pf.protocol, .src = pf.src, .dst = pf.dst, .src_port = pf.src_port,
-                  .dst_port = pf.dst_port, .icmp_type = pf.icmp_type, .icmp_code = pf.icmp_code,
-                  .tcp_flags = pf.tcp_flags};
+    model::Flow f{.protocol = pf.protocol, .src = pf.src, .dst = pf.dst, .ipv6 = v6, .src6 = pf.src6,
+                  .dst6 = pf.dst6, .src_port = pf.src_port, .dst_port = pf.dst_port, .icmp_type = pf.icmp_type,
+                  .icmp_code = pf.icmp_code, .tcp_flags = pf.tcp_flags};
     const std::string dst = pf.dst.ToString();
     for (const auto& [key, part] : s.partitions) {  // public addresses are unique across partitions
+      if (v6) {  // IPv6 addresses are public themselves (I4)
+        TraceResult t = TraceFromInternet(part, f, {&conntrack_, now});
+        if (!t.destination) continue;
+        auto d = by_eni_.find(t.destination->id);
+        if (!t.allowed || d == by_eni_.end()) return;
+        out = d->second;
+        entry.ct_dst = conntrack_.Find(out->eni_id, f, false, now);
+        return;
+      }
       if (!model::PublicIpv4HolderOf(part, dst)) continue;
       TraceResult t = TraceFromInternet(part, f, {&conntrack_, now});
       if (t.allowed && !t.nat_gateway.empty()) {  // a reply to a NAT gateway's connection, or nothing

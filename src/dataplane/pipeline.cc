@@ -86,11 +86,16 @@ void OpenConnection(const Partition& p, const NetworkInterface& eni, const Flow&
   ct.table->Open(eni.id, f, egress, ct.now);
 }
 
-const model::InternetGateway* AttachedInternetGateway(const Partition& p, const std::string& vpc_id) {
-  for (const auto& [id, igw] : p.internet_gateways)
-    for (const auto& a : igw.attachments)
-      if (a.vpc_id == vpc_id) return &igw;
+template <typename Gateways>
+const typename Gateways::mapped_type* AttachedGateway(const Gateways& gateways, const std::string& vpc_id) {
+  for (const auto& [id, g] : gateways)
+    for (const auto& a : g.attachments)
+      if (a.vpc_id == vpc_id) return &g;
   return nullptr;
+}
+
+const model::InternetGateway* AttachedInternetGateway(const Partition& p, const std::string& vpc_id) {
+  return AttachedGateway(p.internet_gateways, vpc_id);
 }
 
 // Stage 7: the interface of VPC_ID that holds the destination address.
@@ -205,6 +210,13 @@ TraceResult Trace(const Partition& p, const NetworkInterface& src, const Flow& f
   }
   if (route->target_id.rfind("nat-", 0) == 0) {
     if (!NatGatewayHop(p, src, *route, f, t)) return t;
+    t.allowed = true;
+    OpenConnection(p, src, f, true, t.stages[1], ct);
+    return t;
+  }
+  if (route->target_id.rfind("eigw-", 0) == 0) {
+    if (!step(EgressOnlyGatewayEgress(p, src, *route, f, ct))) return t;
+    t.exit_target = route->target_id;
     t.allowed = true;
     OpenConnection(p, src, f, true, t.stages[1], ct);
     return t;
@@ -400,8 +412,77 @@ TraceResult TraceNatReply(const Partition& p, const std::string& nat_id, const N
   return t;
 }
 
+StageResult EgressOnlyGatewayEgress(const Partition& p, const NetworkInterface& src, const model::Route& route,
+                                    const Flow& f, Tracking ct) {
+  StageResult r{.stage = 7, .name = "egress-only-internet-gateway", .component = route.target_id};
+  if (!f.ipv6) {
+    r.allowed = false;
+    r.explanation_code = "CANNOT_ROUTE";
+    r.note = "an egress-only internet gateway carries IPv6 only";
+    return r;
+  }
+  r.rule = f.SrcText() + " out";
+  // The gateway's own memory of what left through it: the replies it lets back in (J2).
+  if (ct.table) ct.table->Open(route.target_id, f, true, ct.now);
+  (void)p;
+  (void)src;
+  return r;
+}
+
+namespace {
+
+// Stage 7 for IPv6 from the internet to D's address (I4, J2).
+StageResult GatewayInbound6(const Partition& p, const NetworkInterface& d, const Flow& f, Tracking ct) {
+  StageResult r{.stage = 7, .name = "internet-gateway", .allowed = false, .rule = f.DstText()};
+  if (const model::InternetGateway* igw = AttachedInternetGateway(p, d.vpc_id)) {
+    r.allowed = true;
+    r.component = igw->id;
+    r.note = "IPv6 passes unchanged";
+    return r;
+  }
+  const model::EgressOnlyInternetGateway* eigw = AttachedGateway(p.egress_only_internet_gateways, d.vpc_id);
+  if (!eigw) {
+    r.component = d.vpc_id;
+    r.explanation_code = "NO_ROUTE_TO_DESTINATION";
+    r.note = d.vpc_id + " has no internet gateway attached";
+    return r;
+  }
+  r.name = "egress-only-internet-gateway";
+  r.component = eigw->id;
+  if (ct.table && ct.table->Find(eigw->id, f, false, ct.now)) {
+    r.allowed = true;
+    r.rule = "reply to " + f.DstText();
+    return r;
+  }
+  r.explanation_code = "EGRESS_ONLY_IGW_RESTRICTION";  // openvpc's name for J2
+  r.note = "an egress-only internet gateway lets in only replies to what went out";
+  return r;
+}
+
+}  // namespace
+
 TraceResult TraceFromInternet(const Partition& p, const Flow& flow, Tracking ct) {
   TraceResult t;
+  if (flow.ipv6) {
+    const NetworkInterface* d = nullptr;
+    for (const auto& [id, eni] : p.network_interfaces)
+      if (model::InterfaceHolds(eni, flow, true)) d = &eni;
+    if (!d) {
+      t.stages.push_back({.stage = 7, .name = "internet-gateway", .allowed = false, .rule = flow.DstText(),
+                          .explanation_code = "NO_DESTINATION_INTERFACE"});
+      return t;
+    }
+    t.stages.push_back(GatewayInbound6(p, *d, flow, ct));
+    if (!t.stages.back().allowed) return t;
+    t.destination = d;
+    t.stages.push_back(AclStage(8, "network-acl-inbound", model::NetworkAclOfSubnet(p, d->subnet_id), flow, false));
+    if (!t.stages.back().allowed) return t;
+    t.stages.push_back(SecurityGroupsIngress(p, *d, flow, ct));
+    if (!t.stages.back().allowed) return t;
+    t.allowed = true;
+    OpenConnection(p, *d, flow, false, t.stages.back(), ct);
+    return t;
+  }
   StageResult gw{.stage = 7, .name = "internet-gateway", .allowed = false, .rule = flow.dst.ToString()};
   auto holder = flow.ipv6 ? std::nullopt : model::PublicIpv4HolderOf(p, flow.dst.ToString());
   const model::InternetGateway* igw = holder ? AttachedInternetGateway(p, holder->eni->vpc_id) : nullptr;

@@ -102,7 +102,15 @@ bool VpcPeeringHop(const model::Partition& p, const model::NetworkInterface& src
 TraceResult TraceNatReply(const model::Partition& p, const std::string& nat_id, const model::NetworkInterface& client,
                           const model::Flow& f, Tracking ct = {});
 
-// Traffic from the internet to a public IPv4 address F.dst of P: the internet gateway attached
+// Stage 7 for a route to an egress-only internet gateway (guide J1-J3): IPv6 only, the gateway
+// attached to the source's VPC. With a connection table, the gateway remembers the flow so that
+// its replies come back in (and nothing else does).
+StageResult EgressOnlyGatewayEgress(const model::Partition& p, const model::NetworkInterface& src,
+                                    const model::Route& route, const model::Flow& f, Tracking ct);
+
+// Traffic from the internet to a public IPv4 address F.dst of P (or, for IPv6, to an
+// interface's IPv6 address, which passes the internet gateway unchanged (I4), and an
+// egress-only gateway only as the reply to a flow that left through it (J2)): the internet gateway attached
 // to the VPC of the interface that holds the address translates the destination to its private
 // address (stage 7, internet-gateway), then the ACL of the interface's subnet (8) and its
 // security groups (9) decide, with connection tracking as for any other inbound flow.

@@ -393,8 +393,14 @@ void InstanceHost::StartInternet() {
   std::string pool;
   model_.Read([&](const model::State& s) { pool = s.public_ipv4_pool; });
   std::string out;
+  // IPv6: the host 3fff::10 (RFC 9637's documentation block), the VPCs' blocks (Amazon's pool,
+  // simulated from 2001:db8::/32) behind the router's link-local address.
   if (Run({"ip", "-n", ns, "addr", "add", std::string(kInternetHost) + "/24", "dev", "eth0"}, &out, 10) != 0 ||
-      Run({"ip", "-n", ns, "route", "add", pool, "via", "203.0.113.1", "dev", "eth0"}, &out, 10) != 0)
+      Run({"ip", "-n", ns, "route", "add", pool, "via", "203.0.113.1", "dev", "eth0"}, &out, 10) != 0 ||
+      Run({"ip", "-n", ns, "-6", "addr", "add", std::string(kInternetHost6) + "/64", "dev", "eth0", "nodad"}, &out,
+          10) != 0 ||
+      Run({"ip", "-n", ns, "-6", "route", "add", "2001:db8::/32", "via", "fe80::ff:fe00:1", "dev", "eth0"}, &out,
+          10) != 0)
     throw std::runtime_error("configuring the internet namespace: " + out);
   engine_.SetInternetPort({.fd = internet_fd_, .mac = kInternetMac});
 }

@@ -28,6 +28,7 @@ namespace openvpc::host {
 // What the model wants running: the running instances and their attached interfaces.
 // The simulated internet's first host (`openvpc exec internet -- …` runs there).
 inline constexpr const char* kInternetHost = "203.0.113.10";
+inline constexpr const char* kInternetHost6 = "3fff::10";
 
 struct DesiredInterface {
   std::string eni_id, mac;
