@@ -238,7 +238,8 @@ int RunTrace(const TraceFlags& f) {
   }
   auto t = dataplane::Trace(*part, *src, flow, {.state = &state});
   // ALLOW-TO-TARGET: the stages up to a gateway this data plane does not forward yet allow it.
-  const bool forwarded = t.exit_target.empty() || t.exit_target.rfind("igw-", 0) == 0;
+  const bool forwarded =
+      t.exit_target.empty() || t.exit_target.rfind("igw-", 0) == 0 || t.exit_target.rfind("eigw-", 0) == 0;
   std::string verdict = !t.allowed ? "DROP" : forwarded ? "ALLOW" : "ALLOW-TO-TARGET";
   if (f.json) {
     nlohmann::json j;

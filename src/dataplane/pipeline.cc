@@ -215,7 +215,7 @@ TraceResult Trace(const Partition& p, const NetworkInterface& src, const Flow& f
     return t;
   }
   if (route->target_id.rfind("eigw-", 0) == 0) {
-    if (!step(EgressOnlyGatewayEgress(p, src, *route, f, ct))) return t;
+    if (!step(EgressOnlyGatewayEgress(*route, f, ct))) return t;
     t.exit_target = route->target_id;
     t.allowed = true;
     OpenConnection(p, src, f, true, t.stages[1], ct);
@@ -412,8 +412,7 @@ TraceResult TraceNatReply(const Partition& p, const std::string& nat_id, const N
   return t;
 }
 
-StageResult EgressOnlyGatewayEgress(const Partition& p, const NetworkInterface& src, const model::Route& route,
-                                    const Flow& f, Tracking ct) {
+StageResult EgressOnlyGatewayEgress(const model::Route& route, const Flow& f, Tracking ct) {
   StageResult r{.stage = 7, .name = "egress-only-internet-gateway", .component = route.target_id};
   if (!f.ipv6) {
     r.allowed = false;
@@ -422,10 +421,20 @@ StageResult EgressOnlyGatewayEgress(const Partition& p, const NetworkInterface& 
     return r;
   }
   r.rule = f.SrcText() + " out";
-  // The gateway's own memory of what left through it: the replies it lets back in (J2).
-  if (ct.table) ct.table->Open(route.target_id, f, true, ct.now);
-  (void)p;
-  (void)src;
+  // The gateway forwards the flows instances start (J1) and remembers them, to let their
+  // replies back in. An answer to a flow the internet started (it came in through an internet
+  // gateway) is no flow of its own: a TCP segment other than a SYN, an echo reply.
+  const bool answer = (f.protocol == 6 && f.tcp_flags >= 0 && (f.tcp_flags & (kTcpSyn | kTcpAck)) != kTcpSyn) ||
+                      (f.protocol == 58 && f.icmp_type == 129);
+  if (ct.table && !ct.table->Find(route.target_id, f, true, ct.now)) {
+    if (answer) {
+      r.allowed = false;
+      r.explanation_code = "EGRESS_ONLY_IGW_RESTRICTION";  // openvpc's name for J1
+      r.note = "an egress-only internet gateway forwards only flows that start inside";
+      return r;
+    }
+    ct.table->Open(route.target_id, f, true, ct.now);
+  }
   return r;
 }
 

@@ -102,11 +102,11 @@ bool VpcPeeringHop(const model::Partition& p, const model::NetworkInterface& src
 TraceResult TraceNatReply(const model::Partition& p, const std::string& nat_id, const model::NetworkInterface& client,
                           const model::Flow& f, Tracking ct = {});
 
-// Stage 7 for a route to an egress-only internet gateway (guide J1-J3): IPv6 only, the gateway
-// attached to the source's VPC. With a connection table, the gateway remembers the flow so that
-// its replies come back in (and nothing else does).
-StageResult EgressOnlyGatewayEgress(const model::Partition& p, const model::NetworkInterface& src,
-                                    const model::Route& route, const model::Flow& f, Tracking ct);
+// Stage 7 for a route to an egress-only internet gateway (guide J1, J2; the route is active, so
+// the gateway is attached): IPv6 only. With a connection table, the gateway remembers the flows
+// instances start, so that their replies come back in and nothing else does, and refuses to
+// carry the answers to flows the internet started through an internet gateway.
+StageResult EgressOnlyGatewayEgress(const model::Route& route, const model::Flow& f, Tracking ct);
 
 // Traffic from the internet to a public IPv4 address F.dst of P (or, for IPv6, to an
 // interface's IPv6 address, which passes the internet gateway unchanged (I4), and an
