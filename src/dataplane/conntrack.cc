@@ -51,6 +51,12 @@ Connection* ConnectionTable::Find(const std::string& eni_id, const model::Flow& 
   if (it == table_.end()) return nullptr;
   Connection& c = it->second;
   if (now - c.last_seen > IdleTimeout(it->first.protocol, c.replied)) return nullptr;
+  // An echo is a request one way and a reply the other: a request coming the way the replies
+  // go belongs to no connection (CT-1, CT-2), even with the same identifier.
+  if (f.protocol == 1 || f.protocol == 58) {
+    const bool request = f.icmp_type == 8 || f.icmp_type == 128, reply = f.icmp_type == 0 || f.icmp_type == 129;
+    if ((request || reply) && reply != (c.started_egress != egress)) return nullptr;
+  }
   if (c.started_egress != egress) c.replied = true;
   c.last_seen = now;
   return &c;

@@ -571,6 +571,7 @@ Engine::Port* Engine::DecideFromInternet(const ParsedFrame& pf, FlowEntry& entry
       if (!model::PublicIpv4HolderOf(part, dst)) continue;
       TraceResult t = TraceFromInternet(part, f, {&conntrack_, now});
       if (t.allowed && !t.nat_gateway.empty()) {  // a reply to a NAT gateway's connection, or nothing
+        if (pf.protocol == 1 && pf.icmp_type != 0) return;  // of ICMP, only echo replies (K11, K12)
         const uint16_t sport = pf.protocol == 1 ? 0 : pf.src_port;
         NatBinding* b = nat_.Inbound(t.nat_gateway, pf.protocol, pf.src, sport, pf.dst_port, now);
         auto client = b ? part.network_interfaces.find(b->eni_id) : part.network_interfaces.end();

@@ -242,6 +242,24 @@ TEST_F(GatewaysTest, PingsThroughTheNatGatewayCarryItsOwnIdentifier) {  // K5
   dataplane::ParseFrame(back.front().second, bp);
   EXPECT_EQ(bp.dst, PrivateIp(client));
   EXPECT_EQ(bp.dst_port, 0x1234);
+  // An echo *request* with the gateway's identifier is no reply: it ends at the gateway (K11, K12).
+  reply[14 + 20] = 8;
+  dataplane::SetL4Checksum(reply, rp);
+  EXPECT_TRUE(engine.Inject("internet", reply).empty());
+}
+
+TEST(ConnectionTable, AnEchoRequestComingTheRepliesWayIsNoReply) {  // CT-1, CT-2
+  dataplane::ConnectionTable ct;
+  Flow request{.protocol = 1, .src = Ip("10.0.1.4"), .dst = kInternetHost, .src_port = 7, .dst_port = 7,
+               .icmp_type = 8, .icmp_code = 0};
+  ct.Open("eni-a", request, true, 0);
+  Flow reply = request;
+  std::swap(reply.src, reply.dst);
+  reply.icmp_type = 0;
+  EXPECT_NE(ct.Find("eni-a", reply, false, 1), nullptr);
+  Flow their_request = reply;
+  their_request.icmp_type = 8;
+  EXPECT_EQ(ct.Find("eni-a", their_request, false, 1), nullptr);
 }
 
 TEST_F(GatewaysTest, TheNatGatewaysSubnetAclAppliesBothWays) {  // K6
