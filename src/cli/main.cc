@@ -182,11 +182,14 @@ int RunTrace(const TraceFlags& f) {
     return 2;
   }
 
-  // --from: an instance (its device-index-0 interface), an interface, or a private address.
+  // --from: an instance (its device-index-0 interface), an interface, a private address, or the
+  // internet (its host 203.0.113.10 / 3fff::10) toward a public address.
   const model::Partition* part = nullptr;
   const model::NetworkInterface* src = nullptr;
   std::string src_ip;
+  const bool from_internet = f.from == "internet";
   for (const auto& [key, p] : state.partitions) {
+    if (from_internet) break;
     for (const auto& [id, eni] : p.network_interfaces) {
       bool hit = eni.id == f.from ||
                  (eni.attachment && eni.attachment->instance_id == f.from && eni.attachment->device_index == 0);
@@ -208,13 +211,19 @@ int RunTrace(const TraceFlags& f) {
     }
     if (src) break;
   }
-  if (!src) {
+  if (!src && !from_internet) {
     fprintf(stderr, "openvpc trace: no instance, network interface or private address '%s'\n", f.from.c_str());
     return 2;
   }
   model::Flow flow;
   flow.ipv6 = dst6.has_value();
-  if (flow.ipv6) {
+  if (from_internet) {
+    src_ip = flow.ipv6 ? host::kInternetHost6 : host::kInternetHost;
+    flow.src = *net::ParseIpv4(host::kInternetHost);
+    flow.src6 = *net::ParseIpv6(host::kInternetHost6);
+    if (flow.ipv6) flow.dst6 = *dst6;
+    else flow.dst = *dst;
+  } else if (flow.ipv6) {
     if (src_ip.empty() && !src->ipv6_addresses.empty()) src_ip = src->ipv6_addresses.front();
     if (!net::ParseIpv6(src_ip)) {
       fprintf(stderr, "openvpc trace: %s has no IPv6 address to send to %s from\n", src->id.c_str(), to_ip.c_str());
@@ -236,14 +245,29 @@ int RunTrace(const TraceFlags& f) {
     flow.icmp_type = flow.ipv6 ? 128 : 8;
     flow.icmp_code = 0;
   }
-  auto t = dataplane::Trace(*part, *src, flow, {.state = &state});
+  dataplane::TraceResult t;
+  if (from_internet) {  // the partition whose interface holds the address; public addresses are unique
+    for (const auto& [key, p] : state.partitions) {
+      t = dataplane::TraceFromInternet(p, flow);
+      if (t.destination || !t.nat_gateway.empty() || t.stages.back().explanation_code != "NO_DESTINATION_INTERFACE")
+        break;
+    }
+    if (t.stages.empty())
+      t.stages.push_back({.stage = 7, .name = "internet-gateway", .allowed = false, .rule = to_ip,
+                          .explanation_code = "NO_DESTINATION_INTERFACE"});
+  } else {
+    t = dataplane::Trace(*part, *src, flow, {.state = &state});
+  }
+  const std::string src_name = src ? src->id : "internet";
   // ALLOW-TO-TARGET: the stages up to a gateway this data plane does not forward yet allow it.
   const bool forwarded =
       t.exit_target.empty() || t.exit_target.rfind("igw-", 0) == 0 || t.exit_target.rfind("eigw-", 0) == 0;
   std::string verdict = !t.allowed ? "DROP" : forwarded ? "ALLOW" : "ALLOW-TO-TARGET";
   if (f.json) {
     nlohmann::json j;
-    j["source"] = {{"network_interface", src->id}, {"address", src_ip}};
+    j["source"] = {{"address", src_ip}};
+    if (src) j["source"]["network_interface"] = src->id;
+    else j["source"]["internet"] = true;
     j["destination"] = {{"address", to_ip}};
     if (t.destination) j["destination"]["network_interface"] = t.destination->id;
     j["protocol"] = f.protocol;
@@ -261,13 +285,14 @@ int RunTrace(const TraceFlags& f) {
     if (!t.exit_target.empty()) j["target"] = t.exit_target;
     if (!t.nat_gateway.empty()) j["nat_gateway"] = t.nat_gateway;
     if (t.translated_src) j["translated_source"] = t.translated_src->ToString();
+    if (t.translated_dst) j["translated_destination"] = t.translated_dst->ToString();
     if (!t.allowed) {
       j["explanation_code"] = t.stages.back().explanation_code;
       j["component"] = t.stages.back().component;
     }
     printf("%s\n", j.dump(2).c_str());
   } else {
-    printf("trace %s (%s) -> %s %s%s\n", src->id.c_str(), src_ip.c_str(), to_ip.c_str(), f.protocol.c_str(),
+    printf("trace %s (%s) -> %s %s%s\n", src_name.c_str(), src_ip.c_str(), to_ip.c_str(), f.protocol.c_str(),
            icmp ? "" : (":" + std::to_string(port)).c_str());
     for (const auto& s : t.stages) {
       std::string line = std::to_string(s.stage) + " " + s.name;
@@ -351,7 +376,8 @@ int main(int argc, char** argv) {
   TraceFlags tf;
   auto* trace = app.add_subcommand("trace", "Explain how a new IPv4 or IPv6 flow fares, stage by stage (read-only)");
   trace->add_option("--data-dir", tf.data_dir, "where state lives (SQLite)")->capture_default_str();
-  trace->add_option("--from", tf.from, "INSTANCE-ID, ENI-ID or private IPv4 or IPv6 address")->required();
+  trace->add_option("--from", tf.from, "INSTANCE-ID, ENI-ID, private IPv4 or IPv6 address, or `internet`")
+      ->required();
   trace->add_option("--to", tf.to, "IPV4[:PORT], IPV6 or [IPV6]:PORT (port 80 when omitted)")->required();
   trace->add_option("--protocol", tf.protocol, "tcp|udp|icmp|icmpv6")
       ->check(CLI::IsMember({"tcp", "udp", "icmp", "icmpv6"}))

@@ -521,9 +521,16 @@ TraceResult TraceFromInternet(const Partition& p, const Flow& flow, Tracking ct)
   if (!step(AclStage(8, "network-acl-inbound", model::NetworkAclOfSubnet(p, d.subnet_id), f, false))) return t;
   if (const model::NatGateway* g = NatGatewayOfInterface(p, d.id)) {
     // A reply to the NAT gateway's address: its translations decide where it goes (K12); what
-    // nothing inside asked for ends there (K11: not even pings).
+    // nothing inside asked for ends there (K11: not even pings). Without a table (a trace of a
+    // new flow) there is nothing to answer.
     t.nat_gateway = g->id;
     t.destination = nullptr;
+    if (!ct.table) {
+      t.stages.push_back({.stage = 7, .name = "nat-gateway", .allowed = false, .component = g->id,
+                          .explanation_code = "NO_ROUTE_TO_DESTINATION",
+                          .note = "a NAT gateway lets in only the replies to connections made through it"});
+      return t;
+    }
     t.allowed = true;
     return t;
   }

@@ -452,3 +452,20 @@ def test_icmp_through_the_gateway(lab, net):
     finally:
         lab.set_groups(net["inst"]["a"], [net["web"]])
     wait_for(lambda: not lab.ping(INTERNET, eip, wait=0.5), timeout=CONVERGE, interval=0, what="ping dropped again")
+
+
+def test_trace_from_the_internet(lab, net):
+    """`openvpc trace --from internet`: the internet gateway translates the Elastic IP to A's private address
+    (I2), then A's subnet ACL and groups decide; a port without a rule is ENI_SG_RULES_MISMATCH, an address
+    nobody holds has no destination."""
+    t = trace(lab, "internet", f"{net['eip_a_ip']}:8080")
+    assert t["verdict"] == "ALLOW", t
+    assert t["destination"]["network_interface"] == lab.eni_of(net["inst"]["a"]), t
+    assert t.get("translated_destination") == net["ip"]["a"], t
+    assert [s["name"] for s in t["stages"]] == ["internet-gateway", "network-acl-inbound", "security-groups-ingress"]
+    assert t["stages"][0]["component"] == net["igw"]
+    t = trace(lab, "internet", f"{net['eip_a_ip']}:22")
+    assert t["explanation_code"] == "ENI_SG_RULES_MISMATCH", t
+    assert not from_internet(lab, net["eip_a_ip"], 22)
+    t = trace(lab, "internet", "198.51.100.254:8080")
+    assert t["explanation_code"] == "NO_DESTINATION_INTERFACE", t
