@@ -2,6 +2,7 @@
 """Data-plane benchmark: openvpc's user-space engine against the kernel's own path (a veth pair).
 
     sudo python3 bench/dataplane_bench.py [--binary build/openvpc] [--json out.json] [--seconds 5]
+                                          [--only instances|gateways]
 
 Figures, not a pass/fail test. One run prints a Markdown table (| measure | openvpc | kernel
 baseline | ratio |, ratio = openvpc / baseline) ready to paste into the README, and writes every
@@ -39,7 +40,29 @@ How:
   to 0.0.0.0/0) while A sends; sample = last arrival on P - t0 after RevokeSecurityGroupIngress.
 - openvpc trace --from A --to B:5201 wall time (process start to exit), text and --json, 20 each.
 - The server's CPU time (all threads, and the busiest one: the engine) over each measurement.
-Total run time is about a minute with --seconds 5.
+
+Gateways (a second table; --only gateways runs just these, --only instances just the above):
+- openvpc side: VPC 10.1.0.0/16 with an attached internet gateway; public subnet 10.1.0.0/24 (own
+  route table, 0.0.0.0/0 -> the internet gateway) holds instance I (an Elastic IP) and a NAT
+  gateway (an Elastic IP of its own); private subnet 10.1.1.0/24 (main route table, 0.0.0.0/0 ->
+  the NAT gateway) holds instance P. One security group (no inbound rule, the default outbound
+  allow-all: the replies are tracked), the default network ACL. The far end is the server's
+  simulated internet, 203.0.113.10 (namespace <prefix>internet, MTU 1500), through `openvpc exec
+  internet`. Before measuring, a connection from each instance checks that the internet sees I's
+  Elastic IP (1:1 NAT) and the NAT gateway's Elastic IP (source NAT) respectively.
+- Kernel baseline (both gateways): namespaces ovbench-PID-gw-client / -gw-router / -gw-server;
+  client 10.99.0.2/24 (MTU 9001, default route via the router's 10.99.0.1), server 203.0.113.10/24
+  (MTU 1500) beside the router's 203.0.113.1; the router forwards (net.ipv4.ip_forward=1 in its
+  namespace) and masquerades (nftables: table ip nat, postrouting, oifname <server side>
+  masquerade). Addresses exist only inside these namespaces; veth pairs are created inside them.
+- The same TCP throughput (1 stream, -P 4) and new-flows measures as above, client to
+  203.0.113.10, through I (internet gateway), P (NAT gateway then internet gateway) and the
+  kernel's masquerade; new flows use the `spread` port order (the destination port changes with
+  every connection), so that no destination nears the NAT gateway's 55,000 connections.
+- Order: gateway TCP runs after the trace figures and before the instance new flows; gateway new
+  flows run last.
+Total run time is about a minute with --seconds 5 for the instance table, a minute more with
+the gateways.
 """
 import argparse
 import atexit
@@ -64,6 +87,8 @@ IMAGE = "ami-0a3c3a20c09d6f377"
 IPERF_PORT = 5201
 FLOW_PORT, FLOW_PORTS = 5300, 8
 CONV_BASE = 7000
+INTERNET_HOST = "203.0.113.10"  # the host of openvpc's simulated internet, and of the baseline's server
+WHOAMI_PORT = 5399
 
 
 def log(*words):
@@ -113,8 +138,8 @@ class Cleanup:
             for n in left:
                 log("removing namespace the server left behind:", n)
                 subprocess.run(["ip", "netns", "del", n], capture_output=True)
-        for n in self.namespaces:
-            subprocess.run(["ip", "netns", "del", n], capture_output=True)
+        for n in list(self.namespaces):
+            delete_namespace(n)
         if self.tmpdir and not self.keep_tmp:
             shutil.rmtree(self.tmpdir, ignore_errors=True)
 
@@ -125,6 +150,18 @@ atexit.register(CLEANUP.run)
 
 def on_signal(signum, _frame):
     raise SystemExit(f"interrupted by signal {signum}")
+
+
+def delete_namespace(name):
+    """Kills what still runs inside namespace NAME (ours: processes we started), then deletes it;
+    the veth ends inside it go with it, and their peers with them."""
+    pids = subprocess.run(["ip", "netns", "pids", name], capture_output=True, text=True).stdout.split()
+    for pid in pids:
+        try:
+            os.kill(int(pid), signal.SIGKILL)
+        except (ProcessLookupError, ValueError):
+            pass
+    subprocess.run(["ip", "netns", "del", name], capture_output=True)
 
 
 def list_netns():
@@ -348,16 +385,17 @@ def udp_pps(a, b, seconds):
             "loss_percent": 100.0 * rcv["lost_packets"] / rcv["packets"] if rcv["packets"] else None}
 
 
-def new_flows(a, b, seconds, concurrency=64):
+def new_flows(a, b, seconds, concurrency=64, spread=False):
     server = b.start(SYS_PY, PROBE, "flows-server", FLOW_PORT, FLOW_PORTS)
     try:
         if not server.expect(lambda w: w[0] == "ready", 15):
             raise RuntimeError(f"{server.name}: not ready: {server.stderr[-3:]}")
         r = a.run(SYS_PY, PROBE, "flows-client", b.ip, FLOW_PORT, FLOW_PORTS, seconds, concurrency,
-                  timeout=seconds + 60)
+                  *(["spread"] if spread else []), timeout=seconds + 60)
         d = json.loads(r.stdout.strip().splitlines()[-1])
         d["flows_s"] = d["ok"] / d["seconds"]
         d["concurrency"] = concurrency
+        d["port_order"] = "spread" if spread else "sequential"
         return d
     finally:
         server.stop()
@@ -689,6 +727,183 @@ def setup_baseline():
 
 
 # ---------------------------------------------------------------------------------------------
+# Gateways: an internet gateway and a NAT gateway in openvpc, the kernel's masquerade as baseline.
+
+def seen_as(a, b, timeout=20):
+    """The source address under which B (a TCP server on WHOAMI_PORT) sees a connection from A;
+    retried until TIMEOUT s (a path may need a moment after the API calls: routes, the EIP)."""
+    server = b.start(SYS_PY, PROBE, "whoami-server", WHOAMI_PORT)
+    try:
+        if not server.expect(lambda w: w[0] == "ready", 15):
+            raise RuntimeError(f"{server.name}: not ready: {server.stderr[-3:]}")
+        deadline = time.monotonic() + timeout
+        last = ""
+        while time.monotonic() < deadline:
+            r = a.run(SYS_PY, PROBE, "connect", b.ip, WHOAMI_PORT, 1, check=False, timeout=30)
+            if r.returncode == 0:
+                w = server.expect(lambda w: w[0] == "peer", 5)
+                if w:
+                    return w[1]
+            last = (r.stderr or r.stdout).strip()
+            time.sleep(0.2)
+        raise RuntimeError(f"{a.name} cannot connect to {b.ip}:{WHOAMI_PORT} within {timeout} s: {last[-300:]}")
+    finally:
+        server.stop()
+
+
+def setup_gateways(ec2, binary, data_dir):
+    """VPC 10.1.0.0/16: I (Elastic IP) in the public subnet behind the internet gateway, P in the
+    private subnet behind a NAT gateway; the simulated internet's host as the far end."""
+    vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    public = ec2.create_subnet(VpcId=vpc, CidrBlock="10.1.0.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
+    private = ec2.create_subnet(VpcId=vpc, CidrBlock="10.1.1.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
+    public_rtb = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=public_rtb, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    ec2.associate_route_table(RouteTableId=public_rtb, SubnetId=public)
+    main_rtb = ec2.describe_route_tables(Filters=[
+        {"Name": "vpc-id", "Values": [vpc]}, {"Name": "association.main", "Values": ["true"]}])["RouteTables"][0]["RouteTableId"]
+    group = ec2.create_security_group(GroupName="bench-gateways", Description="dataplane bench: gateways",
+                                      VpcId=vpc)["GroupId"]  # no inbound rule; outbound: the default all
+    insts = {}
+    for name, subnet in (("igw", public), ("nat", private)):
+        insts[name] = ec2.run_instances(ImageId=IMAGE, InstanceType="t3.micro", MinCount=1, MaxCount=1,
+                                        SubnetId=subnet, SecurityGroupIds=[group])["Instances"][0]
+    nat_alloc = ec2.allocate_address(Domain="vpc")
+    nat = ec2.create_nat_gateway(SubnetId=public, AllocationId=nat_alloc["AllocationId"])["NatGateway"]["NatGatewayId"]
+    ec2.get_waiter("nat_gateway_available").wait(NatGatewayIds=[nat], WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    ec2.create_route(RouteTableId=main_rtb, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat)
+    eip = ec2.allocate_address(Domain="vpc")
+    for inst in insts.values():
+        wait_address(binary, data_dir, inst["InstanceId"], inst["PrivateIpAddress"])
+    ec2.associate_address(AllocationId=eip["AllocationId"], InstanceId=insts["igw"]["InstanceId"])
+    if CLEANUP.instance_ns_prefix is None:
+        iid = insts["igw"]["InstanceId"]
+        for n in list_netns():
+            if n.endswith("-" + iid):
+                CLEANUP.instance_ns_prefix = n[: -len(iid)]
+    prefix = lambda target: [binary, "exec", "--data-dir", data_dir, target, "--"]
+    sides = {name: Side(f"openvpc {inst['InstanceId']} ({name})", inst["PrivateIpAddress"],
+                        prefix(inst["InstanceId"]), "eth0") for name, inst in insts.items()}
+    internet = Side("openvpc internet", INTERNET_HOST, prefix("internet"), "eth0")
+    expected = {"igw": eip["PublicIp"], "nat": nat_alloc["PublicIp"]}
+    seen = {}
+    for name in ("igw", "nat"):
+        seen[name] = seen_as(sides[name], internet)
+        if seen[name] != expected[name]:
+            raise RuntimeError(f"{sides[name].name}: the internet sees it as {seen[name]}, expected {expected[name]}")
+    mtus = {name: side.run("cat", "/sys/class/net/eth0/mtu").stdout.strip() for name, side in sides.items()}
+    mtus["internet"] = internet.run("cat", "/sys/class/net/eth0/mtu").stdout.strip()
+    return {"igw_side": sides["igw"], "nat_side": sides["nat"], "internet": internet,
+            "setup": {"vpc": vpc, "internet_gateway": igw, "nat_gateway": nat, "security_group": group,
+                      "instances": {k: v["InstanceId"] for k, v in insts.items()},
+                      "private_ips": {k: v["PrivateIpAddress"] for k, v in insts.items()},
+                      "elastic_ip": eip["PublicIp"], "nat_gateway_ip": nat_alloc["PublicIp"],
+                      "seen_by_internet": seen, "mtu": mtus}}
+
+
+class Masquerade:
+    """The kernel baseline of the gateways: client -- router (nftables masquerade) -- server, three
+    namespaces of our own joined by veth pairs made inside them. close() removes them (and, with
+    them, the veths, the nft table and the sysctl); Cleanup does too if we never get there."""
+
+    def __init__(self):
+        tag = str(os.getpid())
+        self.ns = {k: f"ovbench-{tag}-gw-{k}" for k in ("client", "router", "server")}
+        # Device names (<= 15 characters; they only ever exist inside our namespaces).
+        self.dev = {"client": f"ovg{tag}c"[:15], "router_in": f"ovg{tag}ri"[:15],
+                    "router_out": f"ovg{tag}ro"[:15], "server": f"ovg{tag}s"[:15]}
+        self.made = []
+        try:
+            self._build()
+        except BaseException:
+            self.close()
+            raise
+
+    def _build(self):
+        def run(*args, stdin=None):
+            r = subprocess.run(list(args), capture_output=True, text=True, input=stdin)
+            if r.returncode:
+                raise RuntimeError(f"{' '.join(args)}: {(r.stderr or r.stdout).strip()}")
+            return r
+
+        for n in self.ns.values():
+            run("ip", "netns", "add", n)
+            self.made.append(n)
+            CLEANUP.namespaces.append(n)
+        ns, dev = self.ns, self.dev
+
+        run("ip", "link", "add", dev["client"], "netns", ns["client"], "type", "veth",
+            "peer", "name", dev["router_in"], "netns", ns["router"])
+        run("ip", "link", "add", dev["router_out"], "netns", ns["router"], "type", "veth",
+            "peer", "name", dev["server"], "netns", ns["server"])
+        for n, d, addr, mtu in ((ns["client"], dev["client"], "10.99.0.2/24", 9001),
+                                (ns["router"], dev["router_in"], "10.99.0.1/24", 9001),
+                                (ns["router"], dev["router_out"], "203.0.113.1/24", 1500),
+                                (ns["server"], dev["server"], INTERNET_HOST + "/24", 1500)):
+            run("ip", "-n", n, "link", "set", "lo", "up")
+            run("ip", "-n", n, "link", "set", d, "mtu", str(mtu), "up")
+            run("ip", "-n", n, "addr", "add", addr, "dev", d)
+        run("ip", "-n", ns["client"], "route", "add", "default", "via", "10.99.0.1", "dev", dev["client"])
+        run("ip", "netns", "exec", ns["router"], "sysctl", "-qw", "net.ipv4.ip_forward=1")
+        run("ip", "netns", "exec", ns["router"], "nft", "-f", "-", stdin=(
+            "table ip nat {\n"
+            "  chain postrouting {\n"
+            "    type nat hook postrouting priority srcnat; policy accept;\n"
+            f"    oifname \"{dev['router_out']}\" masquerade\n"
+            "  }\n"
+            "}\n"))
+        self.client = Side(f"masquerade client {ns['client']}", "10.99.0.2", ["ip", "netns", "exec", ns["client"]],
+                           dev["client"])
+        self.server = Side(f"masquerade server {ns['server']}", INTERNET_HOST, ["ip", "netns", "exec", ns["server"]],
+                           dev["server"])
+        self.ruleset = run("ip", "netns", "exec", ns["router"], "nft", "list", "ruleset").stdout
+        self.seen = seen_as(self.client, self.server)
+        if self.seen != "203.0.113.1":
+            raise RuntimeError(f"masquerade: the server sees the client as {self.seen}, expected 203.0.113.1")
+
+    def close(self):
+        for n in self.made:
+            delete_namespace(n)
+            if n in CLEANUP.namespaces:
+                CLEANUP.namespaces.remove(n)
+        left = [n for n in self.made if n in list_netns()]
+        self.made = []
+        if left:
+            raise RuntimeError(f"namespaces still present after deletion: {left}")
+
+
+GATEWAY_PATHS = ("igw", "nat", "masquerade")
+
+
+def gateway_paths(gw, masq):
+    return {"igw": (gw["igw_side"], gw["internet"]), "nat": (gw["nat_side"], gw["internet"]),
+            "masquerade": (masq.client, masq.server)}
+
+
+def gateway_throughput(gw, masq, seconds, pid):
+    out = {p: {} for p in GATEWAY_PATHS}
+    paths = gateway_paths(gw, masq)
+    for name, streams in (("tcp1", 1), ("tcp4", 4)):
+        for path in GATEWAY_PATHS:
+            a, b = paths[path]
+            log(f"gateways: {name} through {path}")
+            out[path][name] = measured(lambda: tcp_throughput(a, b, seconds, streams), pid)
+            time.sleep(0.5)
+    return out
+
+
+def gateway_flows(gw, masq, seconds, pid, out):
+    paths = gateway_paths(gw, masq)
+    for path in GATEWAY_PATHS:
+        a, b = paths[path]
+        log(f"gateways: new flows through {path}")
+        out[path]["flows"] = measured(lambda: new_flows(a, b, seconds, spread=True), pid)
+        time.sleep(0.5)
+
+
+# ---------------------------------------------------------------------------------------------
 # Output.
 
 def fmt(x, digits=2):
@@ -705,6 +920,61 @@ def ratio(x, y):
     if x is None or y is None or y == 0:
         return "—"
     return f"{x / y:.2f}×"
+
+
+def machine_line(r, seconds):
+    m = r["machine"]
+    return f"Measured {m['date']} on {m['nproc']} vCPUs, Linux {m['kernel']}, {m['iperf3']}; {seconds:g} s per figure"
+
+
+def gateway_table(r, seconds, with_machine):
+    g = r["gateways"]
+    o, k = g["results"], g["results"]["masquerade"]
+    rows = []
+
+    def add(measure, ov, base, digits=2):
+        rows.append((measure, fmt(ov, digits), fmt(base, digits), ratio(ov, base)))
+
+    labels = {"igw": "an internet gateway", "nat": "a NAT gateway"}
+    for path in ("igw", "nat"):
+        add(f"TCP through {labels[path]}, 1 stream, Gbit/s", o[path]["tcp1"]["gbit_s"], k["tcp1"]["gbit_s"])
+        add(f"TCP through {labels[path]}, 4 streams (-P 4), Gbit/s", o[path]["tcp4"]["gbit_s"], k["tcp4"]["gbit_s"])
+    for path in ("igw", "nat"):
+        if "flows" in o[path]:
+            add(f"new TCP connections/s through {labels[path]} (handshakes, 64 in flight)",
+                o[path]["flows"]["flows_s"], k["flows"]["flows_s"])
+    st = g["setup"]
+    head = (f"{machine_line(r, seconds)}; " if with_machine else "") + (
+        f"openvpc: an instance with an Elastic IP behind an internet gateway, and one in a private subnet "
+        f"behind a NAT gateway (then the internet gateway), to {INTERNET_HOST} in the simulated internet "
+        f"(instances MTU {st['mtu']['igw']}, internet MTU {st['mtu']['internet']}; one security group, the default "
+        f"network ACL); kernel baseline for both: client (MTU 9001) → router namespace with nftables "
+        f"masquerade → server (MTU 1500), veth pairs.")
+    lines = [head, "", "| measure | openvpc | kernel baseline | ratio |", "|---|---|---|---|"]
+    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
+    return "\n".join(lines)
+
+
+def gateway_notes(r):
+    out = []
+    g = r["gateways"]["results"]
+    names = {"igw": "internet gateway", "nat": "NAT gateway", "masquerade": "masquerade baseline"}
+    for path in GATEWAY_PATHS:
+        f = g[path].get("flows")
+        if f and (f["failed"] or f["timeouts"]):
+            out.append(f"{names[path]} new connections: {f['failed']} failed {f['errors']}, {f['timeouts']} timed out (>1 s)")
+        for t in ("tcp1", "tcp4"):
+            if g[path].get(t, {}).get("retransmits"):
+                out.append(f"{names[path]} {t}: {g[path][t]['retransmits']} TCP retransmits")
+    for path in ("igw", "nat"):
+        cpu = []
+        for t, label in (("tcp1", "TCP 1 stream"), ("tcp4", "TCP -P 4"), ("flows", "new connections")):
+            x = g[path].get(t, {})
+            if x.get("server_cpu_percent") is not None:
+                cpu.append(f"{label} {x['server_cpu_percent']:.0f}% (busiest thread {x['server_busiest_thread_cpu_percent']:.0f}%)")
+        if cpu:
+            out.append(f"openvpc serve CPU through the {names[path]}, % of one core: " + ", ".join(cpu))
+    return out
 
 
 def table(r, seconds):
@@ -741,9 +1011,7 @@ def table(r, seconds):
                  f"{t['text']['mean_ms']:.1f} / {t['text']['p50_ms']:.1f}", "—", "—"))
     rows.append(("openvpc trace --json per query, ms mean / p50",
                  f"{t['json']['mean_ms']:.1f} / {t['json']['p50_ms']:.1f}", "—", "—"))
-    m = r["machine"]
-    lines = [f"Measured {m['date']} on {m['nproc']} vCPUs, Linux {m['kernel']}, {m['iperf3']}; "
-             f"{seconds:g} s per figure; openvpc: 2 instances (TAP, MTU {r['setup']['mtu']}), "
+    lines = [f"{machine_line(r, seconds)}; openvpc: 2 instances (TAP, MTU {r['setup']['mtu']}), "
              f"5 security groups × 60 inbound + 60 outbound rules each, 20 + 20 network ACL entries per subnet; "
              f"kernel baseline: a veth pair (MTU 9001) between two namespaces.",
              "",
@@ -803,11 +1071,15 @@ def main():
     ap.add_argument("--samples", type=int, default=100, help="authorize convergence samples (default 100)")
     ap.add_argument("--revoke-samples", type=int, default=50, help="revoke convergence samples (default 50)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory (server log)")
+    ap.add_argument("--only", choices=("instances", "gateways"),
+                    help="run only the instance-to-instance table or only the gateway table (default: both)")
     args = ap.parse_args()
+    do_instances = args.only in (None, "instances")
+    do_gateways = args.only in (None, "gateways")
     if os.geteuid() != 0:
         sys.exit("dataplane_bench.py: must run as root (it creates network namespaces, and the openvpc data plane "
                  "creates TAP devices); try: sudo python3 bench/dataplane_bench.py")
-    for tool in ("ip", "iperf3", "ss", "ping"):
+    for tool in ("ip", "iperf3", "ss", "ping") + (("nft", "sysctl") if do_gateways else ()):
         if not shutil.which(tool):
             sys.exit(f"dataplane_bench.py: {tool} is not installed")
     if not os.access(SYS_PY, os.X_OK):
@@ -831,43 +1103,74 @@ def main():
         data_dir, endpoint = start_server(binary, tmp)
         ec2 = boto3.client("ec2", endpoint_url=endpoint, region_name="us-east-1",
                            aws_access_key_id="test", aws_secret_access_key="test")
-        log("setting up the VPC, 10 groups of 60+60 rules, 2 network ACLs, 2 instances")
-        env = setup_openvpc(ec2, binary, data_dir)
-        log("setting up the veth baseline")
-        ka, kb = setup_baseline()
-        oa, ob = env["a"], env["b"]
-        paths = {"openvpc": (oa, ob), "baseline": (ka, kb)}
-        r = {"openvpc": {}, "baseline": {}}
-        for name, fn in (("tcp1", lambda a, b: tcp_throughput(a, b, seconds, 1)),
-                         ("tcp4", lambda a, b: tcp_throughput(a, b, seconds, 4)),
-                         ("udp", lambda a, b: udp_pps(a, b, seconds))):
-            for side, (a, b) in paths.items():
-                log(f"{name} through {side}")
-                r[side][name] = measured(lambda: fn(a, b), CLEANUP.server.pid)
-                time.sleep(0.5)
-        log("convergence")
-        group_b1 = env["groups"][1][0]
-        # Make room for one rule in B's group 1 (it is at the quota of 60).
-        ec2.revoke_security_group_ingress(GroupId=group_b1, SecurityGroupRuleIds=[env["rule_ids_b"][group_b1][0]])
-        r["convergence"] = convergence(ec2, oa, ob, group_b1, args.samples, args.revoke_samples)
-        log("trace")
-        r["trace"] = trace_times(binary, data_dir, env["ids"][0], ob.ip)
-        # New flows last: they leave tens of thousands of tracked connections in the engine.
-        for side, (a, b) in paths.items():
-            log(f"new flows through {side}")
-            r[side]["flows"] = measured(lambda: new_flows(a, b, seconds), CLEANUP.server.pid)
-            time.sleep(0.5)
+        r = {}
+        masq = None
+        try:
+            if do_instances:
+                log("setting up the VPC, 10 groups of 60+60 rules, 2 network ACLs, 2 instances")
+                env = setup_openvpc(ec2, binary, data_dir)
+                log("setting up the veth baseline")
+                ka, kb = setup_baseline()
+                oa, ob = env["a"], env["b"]
+                paths = {"openvpc": (oa, ob), "baseline": (ka, kb)}
+                r.update({"openvpc": {}, "baseline": {}})
+                for name, fn in (("tcp1", lambda a, b: tcp_throughput(a, b, seconds, 1)),
+                                 ("tcp4", lambda a, b: tcp_throughput(a, b, seconds, 4)),
+                                 ("udp", lambda a, b: udp_pps(a, b, seconds))):
+                    for side, (a, b) in paths.items():
+                        log(f"{name} through {side}")
+                        r[side][name] = measured(lambda: fn(a, b), CLEANUP.server.pid)
+                        time.sleep(0.5)
+                log("convergence")
+                group_b1 = env["groups"][1][0]
+                # Make room for one rule in B's group 1 (it is at the quota of 60).
+                ec2.revoke_security_group_ingress(GroupId=group_b1, SecurityGroupRuleIds=[env["rule_ids_b"][group_b1][0]])
+                r["convergence"] = convergence(ec2, oa, ob, group_b1, args.samples, args.revoke_samples)
+                log("trace")
+                r["trace"] = trace_times(binary, data_dir, env["ids"][0], ob.ip)
+            if do_gateways:
+                log("gateways: setting up a VPC with an internet gateway, a NAT gateway and 2 instances")
+                gw = setup_gateways(ec2, binary, data_dir)
+                log("gateways: setting up the masquerade baseline (client -- router -- server namespaces)")
+                masq = Masquerade()
+                results = gateway_throughput(gw, masq, seconds, CLEANUP.server.pid)
+                r["gateways"] = {"setup": dict(gw["setup"], masquerade={
+                    "namespaces": masq.ns, "devices": masq.dev, "seen_by_server": masq.seen,
+                    "ruleset": masq.ruleset}), "results": results}
+            # New flows last: they leave tens of thousands of tracked connections in the engine
+            # (and NAT gateway bindings, forgotten after 350 s idle).
+            if do_instances:
+                for side, (a, b) in paths.items():
+                    log(f"new flows through {side}")
+                    r[side]["flows"] = measured(lambda: new_flows(a, b, seconds), CLEANUP.server.pid)
+                    time.sleep(0.5)
+            if do_gateways:
+                gateway_flows(gw, masq, seconds, CLEANUP.server.pid, r["gateways"]["results"])
+        finally:
+            if masq is not None:
+                masq.close()
         iperf_version = subprocess.run(["iperf3", "--version"], capture_output=True, text=True).stdout.split("\n")[0]
         r["machine"] = {"nproc": os.cpu_count(), "kernel": os.uname().release, "iperf3": iperf_version.strip(),
                         "date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
                         "load_average_at_end": os.getloadavg()}
-        r["setup"] = {"mtu": env["mtu"], "instances": env["ids"], "security_groups": env["groups"],
-                      "network_acls": env["acls"], "seconds": seconds}
+        if do_instances:
+            r["setup"] = {"mtu": env["mtu"], "instances": env["ids"], "security_groups": env["groups"],
+                          "network_acls": env["acls"], "seconds": seconds}
         r["run_seconds"] = time.monotonic() - started
-        md = table(r, seconds)
-        n = notes(r)
-        if n:
-            md += "\n\n" + "\n".join(f"- {line}" for line in n)
+        parts = []
+        if do_instances:
+            md = table(r, seconds)
+            n = notes(r)
+            if n:
+                md += "\n\n" + "\n".join(f"- {line}" for line in n)
+            parts.append(md)
+        if do_gateways:
+            md = gateway_table(r, seconds, with_machine=not do_instances)
+            n = gateway_notes(r)
+            if n:
+                md += "\n\n" + "\n".join(f"- {line}" for line in n)
+            parts.append(md)
+        md = "\n\n".join(parts)
         r["markdown"] = md
         print(md)
         if args.json:

@@ -5,13 +5,20 @@
 
   flows-server PORT NPORTS             accept TCP connections on PORT..PORT+NPORTS-1 and close
                                        them at once; prints "ready"
-  flows-client HOST PORT NPORTS SECONDS CONCURRENCY
+  flows-client HOST PORT NPORTS SECONDS CONCURRENCY [spread]
                                        opens as many TCP connections as it can for SECONDS, CONCURRENCY
                                        in flight, each from an explicitly bound source port so that
                                        every connection is a 5-tuple not seen before (source ports
                                        1024..65535 x NPORTS destination ports); a connection counts
                                        when the handshake completes; closed with SO_LINGER 0 (RST, no
-                                       TIME_WAIT). Prints one JSON line.
+                                       TIME_WAIT). Prints one JSON line. The source port walks
+                                       1024..65535 for each destination port in turn; with `spread`,
+                                       the destination port changes with every connection instead
+                                       (so that no single destination gets more than 1/NPORTS of
+                                       them: a NAT gateway holds 55,000 per destination at most).
+  whoami-server PORT                   accepts TCP connections on PORT; prints "ready", then
+                                       "peer IP PORT" per connection (the source as seen here)
+  connect HOST PORT TIMEOUT            one TCP connection; exit status 0 when it is made
   conv-listen BASE N                   UDP sockets on BASE..BASE+N-1; prints "ready", then
                                        "first PORT TIME" for the first datagram on each port (TIME: the
                                        kernel's receive timestamp, CLOCK_REALTIME, SO_TIMESTAMPNS);
@@ -61,7 +68,7 @@ def flows_server(port, nports):
                 conn.close()
 
 
-def flows_client(host, port, nports, seconds, concurrency):
+def flows_client(host, port, nports, seconds, concurrency, spread=False):
     sel = selectors.DefaultSelector()
     linger = struct.pack("ii", 1, 0)
     ports = 65536 - 1024
@@ -73,8 +80,12 @@ def flows_client(host, port, nports, seconds, concurrency):
     def start():
         nonlocal k, failed, bind_errors
         for _ in range(1000):  # a source port in use elsewhere is skipped
-            sport = 1024 + k % ports
-            dport = port + (k // ports) % nports
+            if spread:
+                sport = 1024 + (k // nports) % ports
+                dport = port + k % nports
+            else:
+                sport = 1024 + k % ports
+                dport = port + (k // ports) % nports
             k += 1
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -140,6 +151,26 @@ def flows_client(host, port, nports, seconds, concurrency):
         s.close()
     say(json.dumps({"ok": ok, "seconds": seconds, "failed": failed, "timeouts": timeouts,
                     "bind_errors": bind_errors, "errors": errors, "attempted": k}))
+
+
+def whoami_server(port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("0.0.0.0", port))
+    s.listen(64)
+    say("ready")
+    while True:
+        conn, peer = s.accept()
+        say("peer", peer[0], peer[1])
+        conn.close()
+
+
+def connect(host, port, timeout):
+    try:
+        socket.create_connection((host, port), timeout).close()
+    except OSError as e:
+        print(f"connect {host}:{port}: {e}", file=sys.stderr)
+        sys.exit(1)
 
 
 def read_commands(buf):
@@ -244,7 +275,12 @@ def main():
     if cmd == "flows-server":
         flows_server(int(args[0]), int(args[1]))
     elif cmd == "flows-client":
-        flows_client(args[0], int(args[1]), int(args[2]), float(args[3]), int(args[4]))
+        flows_client(args[0], int(args[1]), int(args[2]), float(args[3]), int(args[4]),
+                     spread=args[5:6] == ["spread"])
+    elif cmd == "whoami-server":
+        whoami_server(int(args[0]))
+    elif cmd == "connect":
+        connect(args[0], int(args[1]), float(args[2]))
     elif cmd == "conv-listen":
         conv_listen(int(args[0]), int(args[1]))
     elif cmd == "conv-send":

@@ -163,7 +163,7 @@ void Engine::RemovePort(const std::string& eni_id) {
   by_eni_.erase(it);
   port->removing = true;
   ++port_epoch_;
-  flows_.clear();  // entries point at the port
+  ClearFlows();  // entries point at the port
   if (!running_ || !port->armed) {
     ports_.erase(id);
     return;
@@ -188,7 +188,7 @@ void Engine::RemoveSpecialPort(uint32_t id, Port*& slot) {
   const bool in_flight = running_ && slot->armed;
   slot = nullptr;
   ++port_epoch_;
-  flows_.clear();  // entries point at the port
+  ClearFlows();  // entries point at the port
   if (!in_flight) {
     ports_.erase(id);
     return;
@@ -234,6 +234,40 @@ std::optional<std::string> Engine::InterfaceOfAlias(net::Ipv4 alias) const {
       it->second->removing)
     return std::nullopt;
   return it->second->eni_id;
+}
+
+void Engine::SetFlowLogSink(FlowLogSink sink) {
+  std::lock_guard lock(mu_);
+  ClearFlows();
+  flow_log_ = std::move(sink);
+}
+
+void Engine::FlushFlowLog() {
+  std::lock_guard lock(mu_);
+  for (auto& [key, e] : flows_) EmitFlowLog(e);
+}
+
+void Engine::ClearFlows() {
+  for (auto& [key, e] : flows_) EmitFlowLog(e);
+  flows_.clear();
+}
+
+void Engine::EmitFlowLog(FlowEntry& e) {
+  if (!e.log || !flow_log_ || e.log->packets == 0) return;
+  for (int i = 0; i < e.log->interfaces; ++i) {
+    FlowLogRecord r = e.log->at[i];
+    r.packets = e.log->packets;
+    r.bytes = e.log->bytes;
+    r.start = e.log->start;
+    r.end = e.log->end;
+    flow_log_(r);
+  }
+  e.log->packets = e.log->bytes = 0;
+}
+
+void Engine::LogAt(FlowEntry& e, const std::string& eni_id, bool egress, const model::Flow& f, bool accepted) {
+  if (!e.log || e.log->interfaces == 2) return;
+  e.log->at[e.log->interfaces++] = {.eni_id = eni_id, .egress = egress, .flow = f, .accepted = accepted};
 }
 
 EngineCounters Engine::Counters() const {
@@ -446,12 +480,14 @@ Engine::Port* Engine::HandleFrame(Port& in, uint8_t* buf, size_t len) {
               .sport = pf.src_port, .dport = pf.dst_port, .proto = pf.protocol};
   const bool icmp = (pf.protocol == 1 || pf.protocol == 58) && pf.icmp_type >= 0;
   if (icmp) key.dport = static_cast<uint16_t>(pf.icmp_type << 8 | pf.icmp_code);  // rules tell ICMP types apart
-  if (flows_.size() >= kMaxFlows) flows_.clear();
+  if (flows_.size() >= kMaxFlows) ClearFlows();
   FlowEntry& e = flows_[key];
   const uint64_t gen = Generation();
   if (e.generation != gen) {
     ++counters_.flow_misses;
+    EmitFlowLog(e);
     e = {};
+    if (flow_log_) e.log = std::make_unique<FlowAccounting>();
     e.out = &in == internet_ ? DecideFromInternet(pf, e) : Decide(in, pf, e);  // stages 3-9
     e.generation = gen;
     if (e.out) {
@@ -472,6 +508,12 @@ Engine::Port* Engine::HandleFrame(Port& in, uint8_t* buf, size_t len) {
     if (e.ct_src) e.ct_src->last_seen = now;
     if (e.ct_dst) e.ct_dst->last_seen = now;
     if (e.nat) e.nat->last_seen = now;
+  }
+  if (e.log) {
+    const double now = Now();
+    if (e.log->packets++ == 0) e.log->start = now;
+    e.log->bytes += len - kVnetHeaderSize - 14;  // IP bytes, as flow logs count them
+    e.log->end = now;
   }
   if (!e.out) {
     if (e.reset) SendFrame(&in, BuildTcpReset(frame, pf));
@@ -512,6 +554,10 @@ Engine::Port* Engine::Decide(Port& in, const ParsedFrame& pf, FlowEntry& entry) 
                   .src6 = pf.src6, .dst6 = pf.dst6, .src_port = pf.src_port, .dst_port = pf.dst_port,
                   .icmp_type = pf.icmp_type, .icmp_code = pf.icmp_code, .tcp_flags = pf.tcp_flags};
     TraceResult t = Trace(part, eni, f, {&conntrack_, now, &s});
+    // Flow logs: the source accepted what passed its own stages (3-5), the destination the rest.
+    const bool left = t.stages.size() >= 3 && t.stages[0].allowed && t.stages[1].allowed && t.stages[2].allowed;
+    LogAt(entry, in.eni_id, true, f, left);
+    if (t.destination) LogAt(entry, t.destination->id, false, f, t.allowed);
     if (!t.allowed) return;
     entry.ct_src = conntrack_.Find(in.eni_id, f, true, now);
     if (!t.nat_gateway.empty()) {  // through a NAT gateway: a port of its own for the connection (K6, K8)
@@ -562,6 +608,7 @@ Engine::Port* Engine::DecideFromInternet(const ParsedFrame& pf, FlowEntry& entry
       if (v6) {  // IPv6 addresses are public themselves (I4)
         TraceResult t = TraceFromInternet(part, f, {&conntrack_, now});
         if (!t.destination) continue;
+        LogAt(entry, t.destination->id, false, f, t.allowed);
         auto d = by_eni_.find(t.destination->id);
         if (!t.allowed || d == by_eni_.end()) return;
         out = d->second;
@@ -581,13 +628,20 @@ Engine::Port* Engine::DecideFromInternet(const ParsedFrame& pf, FlowEntry& entry
         back.dst = b->client;
         back.dst_port = b->client_port;
         if (pf.protocol == 1) back.src_port = b->client_port;  // the echo id is both "ports"
-        if (!TraceNatReply(part, t.nat_gateway, client->second, back, {&conntrack_, now}).allowed) return;
+        const bool allowed = TraceNatReply(part, t.nat_gateway, client->second, back, {&conntrack_, now}).allowed;
+        LogAt(entry, b->eni_id, false, back, allowed);
+        if (!allowed) return;
         out = d->second;
         entry.dnat = b->client;
         entry.dport = b->client_port;
         entry.nat = b;
         entry.ct_dst = conntrack_.Find(out->eni_id, back, false, now);
         return;
+      }
+      if (t.destination && t.translated_dst) {
+        model::Flow seen = f;
+        seen.dst = *t.translated_dst;
+        LogAt(entry, t.destination->id, false, seen, t.allowed);
       }
       if (!t.allowed || !t.destination || !t.translated_dst) return;
       auto d = by_eni_.find(t.destination->id);

@@ -49,6 +49,19 @@ struct ServicePortSpec {
   MacAddress mac{};  // the service namespace's device
 };
 
+// Flow log accounting (the records themselves are the flow logs' business): the traffic of a
+// flow at an interface it reached, with addresses and ports as the interface sees them (private
+// ones behind a gateway's translation), accepted or rejected there.
+struct FlowLogRecord {
+  std::string eni_id;
+  bool egress = false;  // leaving the interface; else arriving at it
+  model::Flow flow;
+  bool accepted = false;
+  uint64_t packets = 0, bytes = 0;
+  double start = 0, end = 0;  // steady-clock seconds of the first and last packet counted
+};
+using FlowLogSink = std::function<void(const FlowLogRecord&)>;
+
 struct EngineCounters {
   uint64_t rx = 0, tx = 0, dropped = 0, flow_misses = 0, local_service = 0;
 };
@@ -81,6 +94,12 @@ class Engine {
   std::optional<std::string> InterfaceOfAlias(net::Ipv4 alias) const;
 
   EngineCounters Counters() const;
+
+  // Thread-safe. With a sink, the engine counts every flow's packets and bytes and hands them to
+  // it at FlushFlowLog(), and whenever a flow is decided anew (a change of the model); without
+  // one, it counts nothing. The sink runs on the engine's thread or the caller's, under its lock.
+  void SetFlowLogSink(FlowLogSink sink);
+  void FlushFlowLog();
   size_t Connections() const;
 
   // Runs one frame through the engine as if it arrived on ENI's port ("svc": the service
@@ -101,8 +120,16 @@ class Engine {
   struct FlowKeyHash {
     size_t operator()(const FlowKey& k) const;
   };
+  // Where a flow is logged: the interfaces it reached (at most two), what was counted.
+  struct FlowAccounting {
+    FlowLogRecord at[2];
+    int interfaces = 0;
+    uint64_t packets = 0, bytes = 0;
+    double start = 0, end = 0;
+  };
   struct FlowEntry {
     uint64_t generation = 0;
+    std::unique_ptr<FlowAccounting> log;  // only with a flow log sink
     Port* out = nullptr;  // nullptr: dropped
     std::optional<net::Ipv4> snat, dnat;  // the source and destination it leaves with, when translated
     std::optional<uint16_t> sport, dport;  // the same for the ports (a NAT gateway's); ICMP: the echo id
@@ -129,6 +156,10 @@ class Engine {
   void AdvertiseRouter();
   Port* Decide(Port& in, const ParsedFrame& pf, FlowEntry& entry);
   Port* DecideFromInternet(const ParsedFrame& pf, FlowEntry& entry);
+  // Flow logs: where the decision of a new flow is logged, and the hand-over of counts.
+  void LogAt(FlowEntry& entry, const std::string& eni_id, bool egress, const model::Flow& f, bool accepted);
+  void EmitFlowLog(FlowEntry& entry);
+  void ClearFlows();
   void SetSpecialPort(uint32_t id, const char* name, const ServicePortSpec& spec, Port*& slot);
   void RemoveSpecialPort(uint32_t id, Port*& slot);
   // Runs FN with IN's interface and its partition under the model's read lock (not when gone).
@@ -157,6 +188,7 @@ class Engine {
   NatTable nat_;
   double last_expire_ = 0, last_advertised_ = 0;
   EngineCounters counters_;
+  FlowLogSink flow_log_;
   // Inject(): frames captured instead of written.
   void Capture(Port* out, const uint8_t* buf, size_t len);
   std::vector<std::pair<std::string, std::vector<uint8_t>>>* capture_ = nullptr;

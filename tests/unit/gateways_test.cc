@@ -319,3 +319,44 @@ TEST_F(GatewaysTest, PeeringDeliversIntoThePeerVpcOnlyAndNeverBeyond) {  // T1, 
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(GatewaysTest, FlowLogAccountingCountsEachFlowAtTheInterfacesItReached) {
+  std::vector<dataplane::FlowLogRecord> records;
+  engine.SetFlowLogSink([&](const dataplane::FlowLogRecord& r) { records.push_back(r); });
+  // From the internet to the Elastic IP: counted at the server's interface, by its private address.
+  Flow in{.protocol = 6, .src = kInternetHost, .dst = server_public, .src_port = 50000, .dst_port = 8080};
+  Send("internet", in);
+  Send("internet", in, dataplane::kTcpAck);
+  // A port without a rule: rejected there.
+  Send("internet", {.protocol = 6, .src = kInternetHost, .dst = server_public, .src_port = 50001, .dst_port = 22});
+  // The client to the server inside the VPC: port 22 has no rule: accepted leaving, rejected arriving.
+  Send(client, {.protocol = 6, .src = PrivateIp(client), .dst = PrivateIp(server), .src_port = 40000, .dst_port = 22});
+  engine.FlushFlowLog();
+  auto find = [&](const std::string& eni, bool egress, int dport) -> const dataplane::FlowLogRecord* {
+    for (const auto& r : records)
+      if (r.eni_id == eni && r.egress == egress && r.flow.dst_port == dport) return &r;
+    return nullptr;
+  };
+  const auto* web = find(server, false, 8080);
+  ASSERT_NE(web, nullptr);
+  EXPECT_TRUE(web->accepted);
+  EXPECT_EQ(web->packets, 2u);
+  EXPECT_EQ(web->flow.dst, PrivateIp(server));
+  EXPECT_EQ(web->flow.src, kInternetHost);
+  EXPECT_EQ(web->bytes, 2u * 40);  // the IP packets: 20 + 20 bytes each
+  const auto* ssh = find(server, false, 22);
+  ASSERT_NE(ssh, nullptr);
+  EXPECT_FALSE(ssh->accepted);
+  const auto* out = find(client, true, 22);
+  ASSERT_NE(out, nullptr);
+  EXPECT_TRUE(out->accepted);
+  EXPECT_EQ(out->packets, 1u);
+  // Counts are handed over once.
+  records.clear();
+  engine.FlushFlowLog();
+  EXPECT_TRUE(records.empty());
+}
+
+}  // namespace
