@@ -509,6 +509,7 @@ Engine::Port* Engine::HandleFrame(Port& in, uint8_t* buf, size_t len) {
     if (e.ct_dst) e.ct_dst->last_seen = now;
     if (e.nat) e.nat->last_seen = now;
   }
+  if (e.nat && pf.protocol == 6 && (pf.tcp_flags & (kTcpFin | kTcpRst))) e.nat->closing = true;
   if (e.log) {
     const double now = Now();
     if (e.log->packets++ == 0) e.log->start = now;

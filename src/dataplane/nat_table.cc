@@ -60,7 +60,7 @@ bool NatTable::Expired(const std::string& nat_id, uint8_t protocol, net::Ipv4 cl
 size_t NatTable::Expire(double now) {
   size_t n = 0;
   for (auto it = bindings_.begin(); it != bindings_.end();) {
-    if (now - it->second.last_seen <= kNatIdleTimeout) {
+    if (now - it->second.last_seen <= (it->second.closing ? kNatClosedLinger : kNatIdleTimeout)) {
       ++it;
       continue;
     }
@@ -68,7 +68,7 @@ size_t NatTable::Expire(double now) {
     replies_.erase(Key{k.nat_id, k.protocol, k.b, 0, k.b_port, it->second.nat_port});
     auto d = destinations_.find(Key{k.nat_id, k.protocol, k.b, 0, k.b_port, 0});
     if (d != destinations_.end() && --d->second.connections == 0) destinations_.erase(d);
-    expired_[k] = now;
+    if (!it->second.closing) expired_[k] = now;  // K9's reset is for idle connections, not closed ones
     it = bindings_.erase(it);
     ++n;
   }

@@ -21,9 +21,13 @@ struct NatBinding {
   uint16_t client_port = 0;  // ICMP echo: the identifier
   uint16_t nat_port = 0;
   double last_seen = 0;
+  bool closing = false;  // a FIN or RST went by: the port is free again soon after the last packet
 };
 
 inline constexpr double kNatIdleTimeout = 350;               // K9
+// K8 counts simultaneous connections: a closed one gives its port back after this linger (for
+// the last segments and retransmissions), not after the idle timeout.
+inline constexpr double kNatClosedLinger = 10;
 inline constexpr size_t kNatConnectionsPerDestination = 55000;  // K8
 inline constexpr uint16_t kNatFirstPort = 1024;                // K6
 

@@ -68,6 +68,16 @@ TEST(NatTable, IdleFor350SecondsIsForgottenAndRemembered) {  // K9
   EXPECT_FALSE(t.Expired("nat-1", 6, Ip("10.0.2.4"), 40000, kInternetHost, 80));
 }
 
+TEST(NatTable, AClosedConnectionGivesItsPortBackSoon) {  // K8: simultaneous connections
+  NatTable t;
+  auto* a = t.Outbound("nat-1", 6, Ip("10.0.2.4"), 40000, kInternetHost, 80, "eni-a", 0);
+  a->closing = true;
+  EXPECT_EQ(t.Expire(5), 0u);
+  EXPECT_EQ(t.Expire(11), 1u);
+  EXPECT_EQ(t.size(), 0u);
+  EXPECT_FALSE(t.Expired("nat-1", 6, Ip("10.0.2.4"), 40000, kInternetHost, 80));  // closed, not idle: no reset
+}
+
 TEST(Packet, RewritePortKeepsChecksumsValid) {
   using namespace dataplane;
   for (int proto : {6, 17, 1}) {
