@@ -42,7 +42,7 @@ StageResult GroupsStage(int stage, const char* name, const Partition& p, const N
     auto it = p.security_groups.find(gid);
     if (it == p.security_groups.end()) continue;
     for (const auto& rule : it->second.rules)
-      if (model::SecurityGroupRuleMatches(p, rule, f, egress)) {
+      if (model::SecurityGroupRuleMatches(p, rule, f, egress, ct.state)) {
         r.allowed = true;
         r.component = gid;
         r.rule = rule.id;

@@ -55,8 +55,14 @@ bool PeerIn(const std::string& cidr4, const std::string& cidr6, const Flow& f, b
   return !cidr4.empty() && CidrContains(cidr4, egress ? f.dst : f.src);
 }
 
-bool AddressInGroup(const Partition& p, const Flow& f, bool egress, const std::string& group_id) {
-  for (const auto& [id, eni] : p.network_interfaces) {
+bool AddressInGroup(const Partition& own, const Flow& f, bool egress, const SecurityGroupRule& rule,
+                    const State* state) {
+  const std::string& group_id = rule.referenced_group_id;
+  const Partition* p = &own;
+  if (!rule.referenced_user_id.empty() && rule.referenced_user_id != own.account_id)
+    p = state ? state->Find(rule.referenced_user_id, own.region) : nullptr;
+  if (!p) return false;
+  for (const auto& [id, eni] : p->network_interfaces) {
     if (std::find(eni.group_ids.begin(), eni.group_ids.end(), group_id) == eni.group_ids.end()) continue;
     if (InterfaceHolds(eni, f, egress)) return true;
   }
@@ -78,7 +84,8 @@ bool InterfaceHolds(const NetworkInterface& eni, const Flow& f, bool destination
   return false;
 }
 
-bool SecurityGroupRuleMatches(const Partition& p, const SecurityGroupRule& rule, const Flow& flow, bool egress) {
+bool SecurityGroupRuleMatches(const Partition& p, const SecurityGroupRule& rule, const Flow& flow, bool egress,
+                              const State* state) {
   if (rule.egress != egress) return false;
   int proto = ProtocolNumber(rule.ip_protocol);
   if (proto == -2) return false;
@@ -87,7 +94,7 @@ bool SecurityGroupRuleMatches(const Partition& p, const SecurityGroupRule& rule,
     if (!PortsMatch(proto, rule.from_port, rule.to_port, flow)) return false;
   }
   if (!rule.cidr_ipv4.empty() || !rule.cidr_ipv6.empty()) return PeerIn(rule.cidr_ipv4, rule.cidr_ipv6, flow, egress);
-  if (!rule.referenced_group_id.empty()) return AddressInGroup(p, flow, egress, rule.referenced_group_id);
+  if (!rule.referenced_group_id.empty()) return AddressInGroup(p, flow, egress, rule, state);
   return false;  // prefix lists are not built yet
 }
 

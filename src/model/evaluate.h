@@ -38,8 +38,11 @@ int ProtocolNumber(const std::string& protocol);
 // port only (M9); icmp and icmpv6 by type and code, -1 for all; a CIDR peer of the flow's
 // family by containment, never one of the other family (C8); a prefix list never matches (not
 // built yet); a referenced group matches when the peer address belongs to an interface in P
-// that is a member of that group (M10).
-bool SecurityGroupRuleMatches(const Partition& p, const SecurityGroupRule& rule, const Flow& flow, bool egress);
+// that is a member of that group (M10), or, for a group of another account (a peer VPC's, T6
+// of the peering guide's rules), an interface of that account's partition in P's Region in
+// STATE (never without it).
+bool SecurityGroupRuleMatches(const Partition& p, const SecurityGroupRule& rule, const Flow& flow, bool egress,
+                              const State* state = nullptr);
 
 // CT-3 (inventory-ec2-network-security §2.7): a TCP or UDP flow is *not* tracked at ENI when a
 // rule of its groups in the direction the flow started (EGRESS: it left ENI first) permits it

@@ -66,6 +66,9 @@ class State {
   // Where public IPv4 addresses and Elastic IPs come from (a documentation range by default,
   // so nothing simulated is ever routable on a real network).
   std::string public_ipv4_pool = "198.51.100.0/24";
+  // Next fit for launch-time public addresses: the search goes on after the last one handed
+  // out, so a released address does not come back at once (IP-12, IP-13). Not stored.
+  uint32_t public_ipv4_cursor = 0;
   std::map<std::pair<std::string, std::string>, Partition> partitions;
 
   Partition* Find(const std::string& account, const std::string& region);

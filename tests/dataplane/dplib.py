@@ -2,6 +2,7 @@
 
 A module of its own (not conftest) so that test modules import it by a name no other test directory uses.
 """
+import json
 import os
 import queue
 import re
@@ -99,6 +100,16 @@ def leftovers(prefix):
     except FileNotFoundError:
         pass
     return sorted(names)
+
+
+def trace(lab, source, to, *extra):
+    """`openvpc trace --json` over the server's data dir: the parsed result (exit status 0 allowed, 1 dropped)."""
+    p = subprocess.run([lab.server.binary, "trace", "--data-dir", lab.server.data_dir, "--from", source,
+                        "--to", to, "--json", *extra], capture_output=True, text=True, timeout=30)
+    assert p.returncode in (0, 1), (p.returncode, p.stdout, p.stderr)
+    result = json.loads(p.stdout)
+    assert result["allowed"] is (p.returncode == 0), result
+    return result
 
 
 def make_client(endpoint, account="default", region="us-east-1"):

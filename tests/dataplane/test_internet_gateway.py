@@ -14,12 +14,10 @@ echo server on 8080). Private subnet 10.0.2.0/24 (main route table: local only) 
 server on 8080). Group 'web' admits tcp 8080 from 0.0.0.0/0 only. On the internet, 203.0.113.10 runs an
 echo server on port 80 whose "conn IP PORT" lines tell the address it saw.
 """
-import json
-import subprocess
 
 import pytest
 
-from dplib import GUEST_PYTHON, PROBE, Background, wait_for
+from dplib import Background, GUEST_PYTHON, PROBE, trace, wait_for
 
 CONVERGE = 2.0  # a model change must act on new flows within this
 INTERNET = "internet"  # `openvpc exec internet -- CMD` runs CMD in the simulated internet
@@ -33,15 +31,6 @@ ICMP_FROM_ANYWHERE = {"IpProtocol": "icmp", "FromPort": -1, "ToPort": -1, "IpRan
 # --------------------------------------------------------------------------------------------------
 # Helpers.
 
-
-def trace(lab, source, to, *extra):
-    """`openvpc trace --json` over the server's data dir."""
-    p = subprocess.run([lab.server.binary, "trace", "--data-dir", lab.server.data_dir, "--from", source,
-                        "--to", to, "--json", *extra], capture_output=True, text=True, timeout=30)
-    assert p.returncode in (0, 1), (p.returncode, p.stdout, p.stderr)
-    result = json.loads(p.stdout)
-    assert result["allowed"] is (p.returncode == 0), result
-    return result
 
 
 def assert_through_gateway(t, igw, private_ip, public_ip):
@@ -469,3 +458,43 @@ def test_trace_from_the_internet(lab, net):
     assert not from_internet(lab, net["eip_a_ip"], 22)
     t = trace(lab, "internet", "198.51.100.254:8080")
     assert t["explanation_code"] == "NO_DESTINATION_INTERFACE", t
+
+
+def test_public_ip_given_at_launch_across_stop_and_start(lab, net):
+    """IP-13 (a): stopping releases the public IPv4 given at launch and starting gives a new one; the data plane
+    follows at once: the old address leads nowhere, the new one to the instance. An Elastic IP on eth0 replaces
+    it (IP-13 (b), EIP-2) and survives stop/start (the VPC column of the EIP-on-stop table)."""
+    ec2 = lab.ec2
+    inst = lab.launch(NetworkInterfaces=[{"DeviceIndex": 0, "SubnetId": net["public"], "AssociatePublicIpAddress": True,
+                                          "Groups": [net["web"]]}])
+    iid, ip = inst["InstanceId"], inst["PrivateIpAddress"]
+    lab.serve(iid, "tcp", 8080)
+    first = public_ip(lab, iid)
+    assert first and from_internet(lab, first, 8080)
+
+    ec2.stop_instances(InstanceIds=[iid])
+    wait_for(lambda: ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]["State"]["Name"]
+             == "stopped", timeout=15, what="stopped")
+    ec2.start_instances(InstanceIds=[iid])
+    lab.wait_address(iid, ip, timeout=15)
+    second = public_ip(lab, iid)
+    assert second and second != first
+    lab.serve(iid, "tcp", 8080)
+    assert from_internet(lab, second, 8080)
+    assert not from_internet(lab, first, 8080)
+
+    eip, eip_ip = allocate(lab)
+    associate(lab, eip, iid)
+    assert public_ip(lab, iid) == eip_ip
+    assert from_internet(lab, eip_ip, 8080)
+    assert not from_internet(lab, second, 8080)  # released (IP-13 (b))
+    ec2.stop_instances(InstanceIds=[iid])
+    wait_for(lambda: ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]["State"]["Name"]
+             == "stopped", timeout=15, what="stopped")
+    ec2.start_instances(InstanceIds=[iid])
+    lab.wait_address(iid, ip, timeout=15)
+    lab.serve(iid, "tcp", 8080)
+    assert public_ip(lab, iid) == eip_ip
+    assert from_internet(lab, eip_ip, 8080)
+    ec2.disassociate_address(AssociationId=ec2.describe_addresses(AllocationIds=[eip])["Addresses"][0]["AssociationId"])
+    ec2.terminate_instances(InstanceIds=[iid])

@@ -9,14 +9,12 @@ server with the instance's own `dhclient -6`, and their default route from its r
 the module is skipped where `dhclient` is missing.
 """
 import ipaddress
-import json
 import os
 import re
-import subprocess
 
 import pytest
 
-from dplib import missing_prerequisite, wait_for
+from dplib import missing_prerequisite, trace, wait_for
 
 _MISSING = missing_prerequisite(tools=("dhclient",))
 pytestmark = pytest.mark.skipif(_MISSING is not None, reason=_MISSING or "")
@@ -356,14 +354,6 @@ def test_no_ipv6_in_a_vpc_without_ipv6(lab, net):
     assert default_route6(lab, c) == []
     assert not os.path.exists(f"{lab.server.data_dir}/instances/{c}/dhclient6-eth0.leases")
 
-
-def trace(lab, source, to, *extra):
-    p = subprocess.run([lab.server.binary, "trace", "--data-dir", lab.server.data_dir, "--from", source,
-                        "--to", to, "--json", *extra], capture_output=True, text=True, timeout=30)
-    assert p.returncode in (0, 1), (p.returncode, p.stdout, p.stderr)
-    result = json.loads(p.stdout)
-    assert result["allowed"] is (p.returncode == 0), result
-    return result
 
 
 def test_trace_ipv6(lab, net, acl_entries):

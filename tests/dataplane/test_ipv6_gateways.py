@@ -15,7 +15,7 @@ import subprocess
 
 import pytest
 
-from dplib import GUEST_PYTHON, PROBE, Background, wait_for
+from dplib import GUEST_PYTHON, PROBE, Background, trace, wait_for
 
 INTERNET = "internet"
 INTERNET_HOST6 = "3fff::10"
@@ -113,10 +113,7 @@ def test_subnet_acl_applies_behind_the_egress_only_gateway(lab, ec2, net):
 
 def test_trace_names_the_egress_only_gateway(lab, net):
     """The trace follows the route to the egress-only gateway (stage 7)."""
-    import json
-    p = subprocess.run([lab.server.binary, "trace", "--data-dir", lab.server.data_dir, "--from", net["q"], "--to",
-                        f"[{INTERNET_HOST6}]:80", "--json"], capture_output=True, text=True, timeout=30)
-    out = json.loads(p.stdout)
+    out = trace(lab, net["q"], f"[{INTERNET_HOST6}]:80")
     assert out["allowed"] is True
     assert out["target"] == net["eigw"]
     assert out["stages"][-1]["name"] == "egress-only-internet-gateway"

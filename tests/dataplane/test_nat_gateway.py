@@ -15,12 +15,10 @@ only the NAT gateway stands between them and the internet. On the internet, 203.
 PEER_SERVER: it answers every TCP line and UDP datagram with the address and port it saw the sender
 at, and reports ICMP echo requests and ESP packets as they arrive.
 """
-import json
-import subprocess
 
 import pytest
 
-from dplib import GUEST_PYTHON, Background, wait_for
+from dplib import Background, GUEST_PYTHON, trace, wait_for
 
 CONVERGE = 2.0  # a model change must act on new flows within this
 INTERNET = "internet"  # `openvpc exec internet -- CMD` runs CMD in the simulated internet
@@ -220,15 +218,6 @@ def reaches(lab, src, proto="tcp", port=TCP_PEER, timeout=0.5):
     """True when src gets PEER_SERVER's answer over proto (a new connection / a new socket)."""
     return ask(lab, src, proto, port, timeout=timeout) is not None
 
-
-def trace(lab, source, to, *extra):
-    """`openvpc trace --json` over the server's data dir."""
-    p = subprocess.run([lab.server.binary, "trace", "--data-dir", lab.server.data_dir, "--from", source,
-                        "--to", to, "--json", *extra], capture_output=True, text=True, timeout=30)
-    assert p.returncode in (0, 1), (p.returncode, p.stdout, p.stderr)
-    result = json.loads(p.stdout)
-    assert result["allowed"] is (p.returncode == 0), result
-    return result
 
 
 def stages(result, name):

@@ -24,13 +24,11 @@ The connection-tracking tests (fixture ct_net) use a fourth VPC, D 10.4.0.0/16, 
 'client': no ingress, egress allow-all) and server y, whose TCP server speaks first (PUSH_SCRIPT).
 """
 import contextlib
-import json
-import subprocess
 import time
 
 import pytest
 
-from dplib import GUEST_PYTHON, PROBE, Background, wait_for
+from dplib import Background, GUEST_PYTHON, PROBE, trace, wait_for
 
 CONVERGE = 2.0  # a model change must act on new flows within this
 INTERNET = "internet"  # `openvpc exec internet -- CMD` runs CMD in the simulated internet
@@ -57,15 +55,6 @@ BASE_INGRESS = [perm("tcp", 8080, WIDE), perm("udp", 8081, WIDE), perm("icmp", c
 # --------------------------------------------------------------------------------------------------
 # Helpers.
 
-
-def trace(lab, source, to, *extra):
-    """`openvpc trace --json` over the server's data dir."""
-    p = subprocess.run([lab.server.binary, "trace", "--data-dir", lab.server.data_dir, "--from", source,
-                        "--to", to, "--json", *extra], capture_output=True, text=True, timeout=30)
-    assert p.returncode in (0, 1), (p.returncode, p.stdout, p.stderr)
-    result = json.loads(p.stdout)
-    assert result["allowed"] is (p.returncode == 0), result
-    return result
 
 
 def stage(result, name):
