@@ -561,6 +561,10 @@ Engine::Port* Engine::Decide(Port& in, const ParsedFrame& pf, FlowEntry& entry) 
     if (t.destination) LogAt(entry, t.destination->id, false, f, t.allowed);
     if (!t.allowed) return;
     entry.ct_src = conntrack_.Find(in.eni_id, f, true, now);
+    if (!t.nat_gateway.empty() && !t.translated_src) {  // to a NAT gateway's own address from inside
+      out = NatReply(part, t.nat_gateway, pf, f, entry);  // only a reply to a translation goes on (K12)
+      return;
+    }
     if (!t.nat_gateway.empty()) {  // through a NAT gateway: a port of its own for the connection (K6, K8)
       const uint8_t proto = pf.protocol;
       const uint16_t dport = proto == 1 ? 0 : pf.dst_port;
@@ -619,24 +623,7 @@ Engine::Port* Engine::DecideFromInternet(const ParsedFrame& pf, FlowEntry& entry
       if (!model::PublicIpv4HolderOf(part, dst)) continue;
       TraceResult t = TraceFromInternet(part, f, {&conntrack_, now});
       if (t.allowed && !t.nat_gateway.empty()) {  // a reply to a NAT gateway's connection, or nothing
-        if (pf.protocol == 1 && pf.icmp_type != 0) return;  // of ICMP, only echo replies (K11, K12)
-        const uint16_t sport = pf.protocol == 1 ? 0 : pf.src_port;
-        NatBinding* b = nat_.Inbound(t.nat_gateway, pf.protocol, pf.src, sport, pf.dst_port, now);
-        auto client = b ? part.network_interfaces.find(b->eni_id) : part.network_interfaces.end();
-        auto d = b ? by_eni_.find(b->eni_id) : by_eni_.end();
-        if (client == part.network_interfaces.end() || d == by_eni_.end()) return;
-        model::Flow back = f;
-        back.dst = b->client;
-        back.dst_port = b->client_port;
-        if (pf.protocol == 1) back.src_port = b->client_port;  // the echo id is both "ports"
-        const bool allowed = TraceNatReply(part, t.nat_gateway, client->second, back, {&conntrack_, now}).allowed;
-        LogAt(entry, b->eni_id, false, back, allowed);
-        if (!allowed) return;
-        out = d->second;
-        entry.dnat = b->client;
-        entry.dport = b->client_port;
-        entry.nat = b;
-        entry.ct_dst = conntrack_.Find(out->eni_id, back, false, now);
+        out = NatReply(part, t.nat_gateway, pf, f, entry);
         return;
       }
       if (t.destination && t.translated_dst) {
@@ -655,6 +642,30 @@ Engine::Port* Engine::DecideFromInternet(const ParsedFrame& pf, FlowEntry& entry
     }
   });
   return out;
+}
+
+Engine::Port* Engine::NatReply(const model::Partition& part, const std::string& nat_id,
+                               const ParsedFrame& pf, const model::Flow& f, FlowEntry& entry) {
+  if (pf.protocol == 1 && pf.icmp_type != 0) return nullptr;  // of ICMP, only echo replies (K11, K12)
+  const double now = Now();
+  const uint16_t sport = pf.protocol == 1 ? 0 : pf.src_port;
+  NatBinding* b = nat_.Inbound(nat_id, pf.protocol, pf.src, sport, pf.dst_port, now);
+  if (!b) return nullptr;
+  auto client = part.network_interfaces.find(b->eni_id);
+  auto d = by_eni_.find(b->eni_id);
+  if (client == part.network_interfaces.end() || d == by_eni_.end()) return nullptr;
+  model::Flow back = f;
+  back.dst = b->client;
+  back.dst_port = b->client_port;
+  if (pf.protocol == 1) back.src_port = b->client_port;  // the echo id is both "ports"
+  const bool allowed = TraceNatReply(part, nat_id, client->second, back, {&conntrack_, now}).allowed;
+  LogAt(entry, b->eni_id, false, back, allowed);
+  if (!allowed) return nullptr;
+  entry.dnat = b->client;
+  entry.dport = b->client_port;
+  entry.nat = b;
+  entry.ct_dst = conntrack_.Find(d->second->eni_id, back, false, now);
+  return d->second;
 }
 
 Engine::Port* Engine::LocalService(Port& in, const VnetHeader& vh, std::span<uint8_t> frame, const ParsedFrame& pf,

@@ -156,6 +156,9 @@ class Engine {
   void AdvertiseRouter();
   Port* Decide(Port& in, const ParsedFrame& pf, FlowEntry& entry);
   Port* DecideFromInternet(const ParsedFrame& pf, FlowEntry& entry);
+  // A packet to NAT gateway NAT_ID's address (F as it came): the client its translation names.
+  Port* NatReply(const model::Partition& part, const std::string& nat_id, const ParsedFrame& pf, const model::Flow& f,
+                 FlowEntry& entry);
   // Flow logs: where the decision of a new flow is logged, and the hand-over of counts.
   void LogAt(FlowEntry& entry, const std::string& eni_id, bool egress, const model::Flow& f, bool accepted);
   void EmitFlowLog(FlowEntry& entry);

@@ -86,6 +86,12 @@ void OpenConnection(const Partition& p, const NetworkInterface& eni, const Flow&
   ct.table->Open(eni.id, f, egress, ct.now);
 }
 
+const model::NatGateway* NatGatewayOfInterface(const Partition& p, const std::string& eni_id) {
+  for (const auto& [id, g] : p.nat_gateways)
+    if (g.network_interface_id == eni_id) return &g;
+  return nullptr;
+}
+
 template <typename Gateways>
 const typename Gateways::mapped_type* AttachedGateway(const Gateways& gateways, const std::string& vpc_id) {
   for (const auto& [id, g] : gateways)
@@ -236,6 +242,21 @@ TraceResult Trace(const Partition& p, const NetworkInterface& src, const Flow& f
   }
   const NetworkInterface* d = nullptr;
   if (!step(LocalDelivery(p, src, f, &d))) return t;
+  if (const model::NatGateway* g = NatGatewayOfInterface(p, d->id)) {
+    // To a NAT gateway's own address from inside: a reply to one of its translations (K12),
+    // which the engine's table finds; a trace of a new flow has none. No groups (K6).
+    if (!step(NetworkAclInbound(p, src, *d, f))) return t;
+    t.nat_gateway = g->id;
+    if (!ct.table) {
+      step({.stage = 7, .name = "nat-gateway", .allowed = false, .component = g->id,
+            .explanation_code = "NO_ROUTE_TO_DESTINATION",
+            .note = "a NAT gateway lets in only the replies to connections made through it"});
+      return t;
+    }
+    t.allowed = true;
+    OpenConnection(p, src, f, true, t.stages[1], ct);
+    return t;
+  }
   t.destination = d;
   if (!step(NetworkAclInbound(p, src, *d, f))) return t;
   if (!step(SecurityGroupsIngress(p, *d, f, ct))) return t;
@@ -265,16 +286,6 @@ StageResult InternetGatewayEgress(const Partition& p, const NetworkInterface& sr
   *public_src = net::ParseIpv4(pub);
   return r;
 }
-
-namespace {
-
-const model::NatGateway* NatGatewayOfInterface(const Partition& p, const std::string& eni_id) {
-  for (const auto& [id, g] : p.nat_gateways)
-    if (g.network_interface_id == eni_id) return &g;
-  return nullptr;
-}
-
-}  // namespace
 
 namespace {
 
@@ -375,6 +386,8 @@ bool NatGatewayHop(const Partition& p, const NetworkInterface& src, const model:
   if (!step(RouteLookup(p, nat, out, &next))) return false;
   if (next->target_id.rfind("igw-", 0) != 0 || g.connectivity_type != "public") {
     t.stages.back().allowed = false;
+    // A private NAT gateway reaches other networks through a transit gateway or a virtual
+    // private gateway (a route to a VPC address cannot lead to it: G11), not forwarded yet.
     t.stages.back().note = g.connectivity_type != "public" ? "a private NAT gateway does not reach the internet"
                                                            : "target " + next->target_id + ": not yet forwarded here";
     t.stages.back().explanation_code = "NO_ROUTE_TO_DESTINATION";
