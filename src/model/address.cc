@@ -11,6 +11,11 @@ using namespace internal;
 
 namespace {
 
+std::function<void(Tx&, NetworkInterface&)>& UnmappedHook() {
+  static std::function<void(Tx&, NetworkInterface&)> f;
+  return f;
+}
+
 std::function<std::string(const Partition&, const std::string&)>& InstanceResolver() {
   static std::function<std::string(const Partition&, const std::string&)> f;
   return f;
@@ -192,6 +197,12 @@ std::string AssociateAddress(Tx& tx, const AssociateAddressArgs& a) {
   addr.private_ip_address = private_ip;
   addr.instance_id = !a.instance_id.empty() ? a.instance_id : eni.attachment ? eni.attachment->instance_id : "";
   tx.Touch(addr.allocation_id);
+  // IP-13 (b), EIP-2: an Elastic IP on the primary address releases the public address given at
+  // launch for good; from now on the internet gateway knows only the Elastic IP for it.
+  if (private_ip == eni.PrimaryIp() && !eni.public_ip.empty()) {
+    eni.public_ip.clear();
+    tx.Touch(eni.id);
+  }
   return addr.association_id;
 }
 
@@ -208,7 +219,10 @@ void DisassociateAddress(Tx& tx, const std::string& association_id, const std::s
       if (eni != tx.p.network_interfaces.end() && eni->second.interface_type == "nat_gateway")  // K1
         Fail("OperationNotPermitted", "The Elastic IP address " + a.public_ip +
                                           " is in use by a NAT gateway and cannot be disassociated.");
+      const std::string private_ip = a.private_ip_address;
       Unmap(tx, a);  // EIP-3: stays allocated until released
+      if (eni != tx.p.network_interfaces.end() && private_ip == eni->second.PrimaryIp() && UnmappedHook())
+        UnmappedHook()(tx, eni->second);
       return;
     }
   Fail("InvalidAssociationID.NotFound", "The association ID '" + association_id + "' does not exist");
@@ -299,6 +313,8 @@ void OnPrivateIpAddressMoved(Tx& tx, const std::string& from_eni_id, const std::
                        : "";
   tx.Touch(a->allocation_id);
 }
+
+void RegisterAddressUnmappedHook(std::function<void(Tx&, NetworkInterface&)> f) { UnmappedHook() = std::move(f); }
 
 void RegisterAddressInstanceResolver(std::function<std::string(const Partition&, const std::string&)> f) {
   InstanceResolver() = std::move(f);

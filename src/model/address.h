@@ -94,6 +94,10 @@ void OnPrivateIpAddressMoved(Tx& tx, const std::string& from_eni_id, const std::
 // instance exists (InvalidInstanceID.NotFound). Until instances exist, none is found.
 void RegisterAddressInstanceResolver(std::function<std::string(const Partition&, const std::string&)> f);
 
+// IP-13 (c): after DisassociateAddress takes an Elastic IP off an interface's primary address,
+// the owner of instances may give the interface a new public address.
+void RegisterAddressUnmappedHook(std::function<void(Tx&, NetworkInterface&)> f);
+
 // AA5: DetachInternetGateway is refused while the gateway's VPC has interfaces with Elastic IPs.
 // A dependency check (RegisterDependencyCheck) that acts on internet gateway ids.
 void CheckNoMappedAddresses(const Partition& p, const std::string& resource_id);

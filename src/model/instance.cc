@@ -400,6 +400,16 @@ void RegisterInstanceRules() {
         return kv.second.placement_group == group_name && Live(kv.second);
       }));
     });
+    // IP-13 (c), (d): an Elastic IP taken off eth0 of a running instance that got a public address
+    // at launch gives it a new one, unless it has more than one interface.
+    RegisterAddressUnmappedHook([](Tx& tx, NetworkInterface& eni) {
+      if (!eni.attachment || eni.attachment->device_index != 0 || !eni.public_ip.empty()) return;
+      auto it = tx.p.instances.find(eni.attachment->instance_id);
+      if (it == tx.p.instances.end() || it->second.state != "running" || !it->second.auto_public_ip) return;
+      if (InterfacesOf(tx.p, it->first).size() != 1) return;
+      eni.public_ip = AllocatePublicIp(tx);
+      tx.Touch(eni.id);
+    });
     // EIP-6: an Elastic IP associated "with an instance" goes to its primary interface.
     RegisterAddressInstanceResolver([](const Partition& p, const std::string& id) -> std::string {
       auto it = p.instances.find(id);

@@ -18,6 +18,7 @@
 #include "model/network_interface.h"
 #include "model/operations.h"
 #include "model/security_group.h"
+#include "reference_evaluator.h"
 
 using namespace openvpc;
 using namespace openvpc::model;
@@ -204,61 +205,7 @@ TEST_F(PipelineTest, SourceDestCheck) {  // F: source/destination check
 
 // ---- property test: the engine, Trace and a reference evaluator written from the guide's words ----
 
-// "Protocol = any IANA number; -1 = all" (M8); "only destination ports are filtered" (M9).
-bool RefProtoPorts(const std::string& proto, int from, int to, const Flow& f, bool acl) {
-  if (proto == "-1") return true;
-  int n = proto == "tcp" ? 6 : proto == "udp" ? 17 : proto == "icmp" ? 1 : std::stoi(proto);
-  if (n != f.protocol) return false;
-  if (n == 6 || n == 17) return (from == -1 && to == -1) || (f.dst_port >= from && f.dst_port <= to);
-  if (n == 1) {
-    (void)acl;
-    return (from == -1 || from == f.icmp_type) && (to == -1 || to == f.icmp_code);
-  }
-  return true;
-}
-
-bool RefInCidr(const std::string& cidr, net::Ipv4 ip) {
-  if (cidr.empty()) return false;
-  auto c = *net::ParseCidr4(cidr);
-  uint32_t mask = c.prefix == 0 ? 0 : 0xffffffffu << (32 - c.prefix);
-  return (ip.value & mask) == (c.addr.value & mask);
-}
-
-// "All rules of all SGs on the ENI are evaluated; traffic allowed if any rule allows" (M2);
-// "an SG reference allows traffic from (to) ENIs associated with the referenced SG" (M10).
-bool RefSgAllows(const Partition& p, const NetworkInterface& eni, const Flow& f, bool egress) {
-  net::Ipv4 peer = egress ? f.dst : f.src;
-  for (const auto& g : eni.group_ids)
-    for (const auto& r : p.security_groups.at(g).rules) {
-      if (r.egress != egress || !RefProtoPorts(r.ip_protocol, r.from_port, r.to_port, f, false)) continue;
-      if (RefInCidr(r.cidr_ipv4, peer)) return true;
-      if (!r.referenced_group_id.empty())
-        for (const auto& [id, other] : p.network_interfaces)
-          for (const auto& ip : other.private_ips)
-            if (Ip(ip.address) == peer && std::count(other.group_ids.begin(), other.group_ids.end(),
-                                                      r.referenced_group_id))
-              return true;
-    }
-  return false;
-}
-
-// "Rules evaluated in ascending rule number; first match decides" (N2); no match: `*` deny (N3).
-bool RefAclAllows(const Partition& p, const std::string& subnet, const Flow& f, bool egress) {
-  std::vector<NetworkAclEntry> entries;
-  for (const auto& [id, acl] : p.network_acls)
-    for (const auto& as : acl.associations)
-      if (as.subnet_id == subnet) entries = acl.entries;
-  std::sort(entries.begin(), entries.end(), [](auto& x, auto& y) { return x.rule_number < y.rule_number; });
-  for (const auto& e : entries) {
-    if (e.egress != egress || e.cidr_block.empty()) continue;
-    bool icmp = e.protocol == "1";
-    if (!RefProtoPorts(e.protocol, icmp ? e.icmp_type : e.port_from, icmp ? e.icmp_code : e.port_to, f, true))
-      continue;
-    if (!RefInCidr(e.cidr_block, egress ? f.dst : f.src)) continue;
-    return e.rule_action == "allow";
-  }
-  return false;
-}
+using namespace openvpc::testing::reference;  // RefSgAllows, RefAclAllows, RefInCidr (M2, N2)
 
 // The stage that drops F, or 0 when it is delivered. The VPC has only its local route here.
 int Reference(const Partition& p, const NetworkInterface& src, const Flow& f, const std::string& vpc_cidr) {
