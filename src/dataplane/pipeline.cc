@@ -92,17 +92,6 @@ const model::NatGateway* NatGatewayOfInterface(const Partition& p, const std::st
   return nullptr;
 }
 
-template <typename Gateways>
-const typename Gateways::mapped_type* AttachedGateway(const Gateways& gateways, const std::string& vpc_id) {
-  for (const auto& [id, g] : gateways)
-    for (const auto& a : g.attachments)
-      if (a.vpc_id == vpc_id) return &g;
-  return nullptr;
-}
-
-const model::InternetGateway* AttachedInternetGateway(const Partition& p, const std::string& vpc_id) {
-  return AttachedGateway(p.internet_gateways, vpc_id);
-}
 
 // Stage 7: the interface of VPC_ID that holds the destination address.
 StageResult DeliverInVpc(const Partition& p, const std::string& vpc_id, const Flow& f, const NetworkInterface** dst) {
@@ -456,13 +445,13 @@ namespace {
 // Stage 7 for IPv6 from the internet to D's address (I4, J2).
 StageResult GatewayInbound6(const Partition& p, const NetworkInterface& d, const Flow& f, Tracking ct) {
   StageResult r{.stage = 7, .name = "internet-gateway", .allowed = false, .rule = f.DstText()};
-  if (const model::InternetGateway* igw = AttachedInternetGateway(p, d.vpc_id)) {
+  if (const model::InternetGateway* igw = model::AttachedInternetGateway(p, d.vpc_id)) {
     r.allowed = true;
     r.component = igw->id;
     r.note = "IPv6 passes unchanged";
     return r;
   }
-  const model::EgressOnlyInternetGateway* eigw = AttachedGateway(p.egress_only_internet_gateways, d.vpc_id);
+  const model::EgressOnlyInternetGateway* eigw = model::AttachedEgressOnlyInternetGateway(p, d.vpc_id);
   if (!eigw) {
     r.component = d.vpc_id;
     r.explanation_code = "NO_ROUTE_TO_DESTINATION";
@@ -507,7 +496,7 @@ TraceResult TraceFromInternet(const Partition& p, const Flow& flow, Tracking ct)
   }
   StageResult gw{.stage = 7, .name = "internet-gateway", .allowed = false, .rule = flow.dst.ToString()};
   auto holder = flow.ipv6 ? std::nullopt : model::PublicIpv4HolderOf(p, flow.dst.ToString());
-  const model::InternetGateway* igw = holder ? AttachedInternetGateway(p, holder->eni->vpc_id) : nullptr;
+  const model::InternetGateway* igw = holder ? model::AttachedInternetGateway(p, holder->eni->vpc_id) : nullptr;
   if (!holder) {
     gw.explanation_code = "NO_DESTINATION_INTERFACE";
     gw.note = "no interface holds " + flow.dst.ToString();

@@ -50,12 +50,6 @@ std::set<uint32_t> AddressesInUse(const Tx& tx) {
   return out;
 }
 
-bool HasAttachedInternetGateway(const Partition& p, const std::string& vpc_id) {
-  for (const auto& [id, g] : p.internet_gateways)
-    for (const auto& a : g.attachments)
-      if (a.vpc_id == vpc_id) return true;
-  return false;
-}
 
 void Unmap(Tx& tx, Address& a) {
   a.association_id.clear();
@@ -177,7 +171,7 @@ std::string AssociateAddress(Tx& tx, const AssociateAddressArgs& a) {
     Fail("InvalidParameterValue",
          "The private IP address " + private_ip + " is not assigned to the network interface " + eni_id);
   // EIP-17 / S1: only a VPC with an internet gateway can carry public addresses.
-  if (!HasAttachedInternetGateway(p, eni.vpc_id))
+  if (!AttachedInternetGateway(p, eni.vpc_id))
     Fail("Gateway.NotAttached", "Network " + eni.vpc_id + " is not attached to any internet gateway");
 
   // EIP-7: the address is associated elsewhere; EIP-8 / MI-9 / F5: the target already has one.

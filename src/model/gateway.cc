@@ -26,16 +26,34 @@ void DeleteInternetGateway(Tx& tx, const std::string& igw_id) {
   tx.Touch(igw_id);
 }
 
+namespace {
+
+template <typename Gateways>
+const typename Gateways::mapped_type* AttachedTo(const Gateways& gateways, const std::string& vpc_id) {
+  for (const auto& [id, g] : gateways)
+    for (const auto& a : g.attachments)
+      if (a.vpc_id == vpc_id) return &g;
+  return nullptr;
+}
+
+}  // namespace
+
+const InternetGateway* AttachedInternetGateway(const Partition& p, const std::string& vpc_id) {
+  return AttachedTo(p.internet_gateways, vpc_id);
+}
+
+const EgressOnlyInternetGateway* AttachedEgressOnlyInternetGateway(const Partition& p, const std::string& vpc_id) {
+  return AttachedTo(p.egress_only_internet_gateways, vpc_id);
+}
+
 void AttachInternetGateway(Tx& tx, const std::string& igw_id, const std::string& vpc_id) {
   InternetGateway& g = GetInternetGateway(tx.p, igw_id);
   GetVpc(tx.p, vpc_id);
   if (!g.attachments.empty())
     Fail("Resource.AlreadyAssociated",
          "resource " + igw_id + " is already attached to network " + g.attachments.front().vpc_id);
-  for (const auto& [id, other] : tx.p.internet_gateways)  // one internet gateway per VPC
-    for (const auto& a : other.attachments)
-      if (a.vpc_id == vpc_id)
-        Fail("Resource.AlreadyAssociated", "resource " + vpc_id + " is already attached to network gateway " + id);
+  if (const InternetGateway* other = AttachedInternetGateway(tx.p, vpc_id))  // one internet gateway per VPC
+    Fail("Resource.AlreadyAssociated", "resource " + vpc_id + " is already attached to network gateway " + other->id);
   g.attachments.push_back({vpc_id, "available"});
   tx.Touch(igw_id);
 }

@@ -116,6 +116,9 @@ InternetGateway& CreateInternetGateway(Tx& tx, TagList tags);
 void DeleteInternetGateway(Tx& tx, const std::string& igw_id);
 void AttachInternetGateway(Tx& tx, const std::string& igw_id, const std::string& vpc_id);
 void DetachInternetGateway(Tx& tx, const std::string& igw_id, const std::string& vpc_id);
+// The gateway attached to VPC_ID (at most one of each kind), or nullptr.
+const InternetGateway* AttachedInternetGateway(const Partition& p, const std::string& vpc_id);
+const EgressOnlyInternetGateway* AttachedEgressOnlyInternetGateway(const Partition& p, const std::string& vpc_id);
 EgressOnlyInternetGateway& CreateEgressOnlyInternetGateway(Tx& tx, const std::string& vpc_id, TagList tags);
 void DeleteEgressOnlyInternetGateway(Tx& tx, const std::string& eigw_id);
 

@@ -2,7 +2,10 @@
 // instance's kernel would put on its TAP.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cstring>
+#include <string_view>
 #include <vector>
 
 #include "dataplane/engine.h"
@@ -10,6 +13,31 @@
 #include "model/evaluate.h"
 
 namespace openvpc::testing {
+
+// An IPv6 address written in a test (a failed expectation when it is malformed).
+inline net::Ipv6 Ip6(const char* s) {
+  auto ip = net::ParseIpv6(s);
+  EXPECT_TRUE(ip) << s;
+  return ip ? *ip : net::Ipv6{};
+}
+
+// "86 dd 60 00" -> bytes, as captures print them; spaces and line breaks ignored.
+inline std::vector<uint8_t> Hex(std::string_view s) {
+  std::vector<uint8_t> out;
+  int nibble = -1;
+  for (char c : s) {
+    int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (v < 0) continue;
+    if (nibble < 0) {
+      nibble = v;
+    } else {
+      out.push_back(static_cast<uint8_t>(nibble << 4 | v));
+      nibble = -1;
+    }
+  }
+  EXPECT_EQ(nibble, -1) << "odd number of hex digits";
+  return out;
+}
 
 // The model as the engine reads it; Changed() stands for a committed write.
 class StateSource : public dataplane::ModelSource {

@@ -9,35 +9,14 @@
 #include <string_view>
 
 #include "dataplane/packet6.h"
+#include "dataplane_testing.h"
 
 using namespace openvpc::dataplane;
 using openvpc::net::Ipv6;
-using openvpc::net::ParseIpv6;
+using openvpc::testing::Hex;
+using openvpc::testing::Ip6;
 
 namespace {
-
-Ipv6 Ip6(const char* s) {
-  auto ip = ParseIpv6(s);
-  EXPECT_TRUE(ip) << s;
-  return ip ? *ip : Ipv6{};
-}
-
-std::vector<uint8_t> Hex(std::string_view s) {
-  std::vector<uint8_t> out;
-  int nibble = -1;
-  for (char c : s) {
-    int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-    if (v < 0) continue;
-    if (nibble < 0) {
-      nibble = v;
-    } else {
-      out.push_back(uint8_t(nibble << 4 | v));
-      nibble = -1;
-    }
-  }
-  EXPECT_EQ(nibble, -1);
-  return out;
-}
 
 uint16_t U16(std::span<const uint8_t> b, size_t at) { return uint16_t(b[at] << 8 | b[at + 1]); }
 uint32_t U32(std::span<const uint8_t> b, size_t at) {

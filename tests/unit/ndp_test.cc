@@ -10,39 +10,19 @@
 #include <string_view>
 
 #include "dataplane/packet6.h"
+#include "dataplane_testing.h"
 
 using namespace openvpc::dataplane;
 using openvpc::net::Cidr6;
 using openvpc::net::Ipv6;
 using openvpc::net::ParseCidr6;
-using openvpc::net::ParseIpv6;
+using openvpc::testing::Hex;
+using openvpc::testing::Ip6;
 
 namespace {
 
-Ipv6 Ip6(const char* s) {
-  auto ip = ParseIpv6(s);
-  EXPECT_TRUE(ip) << s;
-  return ip ? *ip : Ipv6{};
-}
 MacAddress Mac(const char* s) { return *ParseMac(s); }
 
-// "86 dd 60 00" -> bytes; spaces and line breaks ignored.
-std::vector<uint8_t> Hex(std::string_view s) {
-  std::vector<uint8_t> out;
-  int nibble = -1;
-  for (char c : s) {
-    int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-    if (v < 0) continue;
-    if (nibble < 0) {
-      nibble = v;
-    } else {
-      out.push_back(uint8_t(nibble << 4 | v));
-      nibble = -1;
-    }
-  }
-  EXPECT_EQ(nibble, -1) << "odd number of hex digits";
-  return out;
-}
 
 void Append(std::vector<uint8_t>& out, const Ipv6& ip) { out.insert(out.end(), ip.bytes.begin(), ip.bytes.end()); }
 void Append(std::vector<uint8_t>& out, const MacAddress& mac) { out.insert(out.end(), mac.begin(), mac.end()); }
