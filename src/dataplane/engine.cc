@@ -11,6 +11,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "dataplane/engine_port.h"
 #include "dataplane/local_services.h"
 #include "dataplane/packet6.h"
 #include "dataplane/pipeline.h"
@@ -20,12 +21,6 @@ namespace openvpc::dataplane {
 
 namespace {
 
-constexpr uint32_t kServicePortId = 0xffffffff;
-constexpr uint32_t kInternetPortId = 0xffffe;  // fits a Tag's 20 bits as it is
-constexpr uint32_t kAliasBase = 0x64400000;   // 100.64.0.0/10: one address per port at the metadata service
-constexpr uint16_t kReadsPerPort = 32;        // reads kept in flight on each device
-constexpr size_t kMaxFlows = 1 << 20;         // the flow cache starts over beyond this
-constexpr size_t kBufferSize = 65536 + 256;   // a GSO frame of 64 KiB, its vnet and Ethernet headers
 constexpr unsigned kRingEntries = 4096;
 
 // What a completion was for: the operation, the port whose buffer or device it used, the
@@ -50,30 +45,14 @@ uint16_t Get16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]
 
 }  // namespace
 
-struct Engine::Port {
-  uint32_t id = 0;
-  std::string eni_id, account, region;
-  int fd = -1;
-  MacAddress mac{};
-  // The addresses the instance last used toward the services namespace (metadata, DNS over TCP).
-  net::Ipv4 service_client, dns_server;
-  net::Ipv4 resolver;  // base+2 of the VPC's primary block, fixed for the interface's life (A6)
-  // R11: 1,024 packets a second per interface to the Amazon resolver, a token bucket.
-  double dns_tokens = 1024, dns_refilled = 0;
-  // The engine thread's: receive buffers, requests in flight that use this port's device or
-  // buffers, and the removal handshake with RemovePort().
-  std::unique_ptr<uint8_t[]> buffers;
-  uint32_t in_flight = 0;
-  bool armed = false, removing = false, cancelled = false;
-  uint8_t* Buffer(uint16_t i) { return buffers.get() + size_t{i} * kBufferSize; }
-};
 
 size_t Engine::FlowKeyHash::operator()(const FlowKey& k) const {
   uint64_t w[4];
   memcpy(w, k.src.bytes.data(), 16);
   memcpy(w + 2, k.dst.bytes.data(), 16);
   uint64_t a = w[0] ^ w[1] * 0xff51afd7ed558ccdULL ^ w[2] * 0xc4ceb9fe1a85ec53ULL ^ w[3];
-  uint64_t b = uint64_t{k.port} << 40 | uint64_t{k.sport} << 24 | uint64_t{k.dport} << 8 | k.proto;
+  uint64_t b = uint64_t{k.first_fragment} << 63 | uint64_t{k.port} << 40 | uint64_t{k.sport} << 24 |
+               uint64_t{k.dport} << 8 | k.proto;
   a ^= b * 0x9e3779b97f4a7c15ULL;
   a ^= a >> 29;
   return static_cast<size_t>(a * 0xbf58476d1ce4e5b9ULL);
@@ -115,7 +94,20 @@ void Engine::Stop() {
 }
 
 double Engine::Now() const {
+  if (clock_) return clock_();
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+void Engine::SetClockForTesting(std::function<double()> clock) {
+  std::lock_guard lock(mu_);
+  clock_ = std::move(clock);
+}
+
+void Engine::ExpireIdle(double now) {
+  if (now - last_expire_ < 1.0) return;
+  last_expire_ = now;
+  if (conntrack_.Expire(now) + nat_.Expire(now) > 0) ++ct_epoch_;  // cache entries may point at them
+  fragments_.Expire(now);
 }
 
 uint64_t Engine::Generation() const {
@@ -404,11 +396,8 @@ void Engine::Loop() {
       ++count;
     }
     io_uring_cq_advance(ring, count);
-    double now = Now();
-    if (now - last_expire_ >= 1.0) {
-      last_expire_ = now;
-      if (conntrack_.Expire(now) + nat_.Expire(now) > 0) ++ct_epoch_;  // cache entries may point at them
-    }
+    const double now = Now();
+    ExpireIdle(now);
     // Hosts drop the default route when the router lifetime (1800 s) runs out; RFC 4861 §6.2.1
     // advises advertising at least three times per lifetime.
     if (now - last_advertised_ >= 200) {
@@ -476,13 +465,56 @@ Engine::Port* Engine::HandleFrame(Port& in, uint8_t* buf, size_t len) {
     ++counters_.dropped;
     return nullptr;
   }
+  FlowEntry* entry = FlowOf(in, pf);
+  if (!entry) {
+    ++counters_.dropped;
+    return nullptr;
+  }
+  FlowEntry& e = *entry;
+  if (e.nat && pf.protocol == 6 && (pf.tcp_flags & (kTcpFin | kTcpRst))) e.nat->closing = true;
+  if (e.log) {
+    const double now = Now();
+    if (e.log->packets++ == 0) e.log->start = now;
+    e.log->bytes += len - kVnetHeaderSize - 14;  // IP bytes, as flow logs count them
+    e.log->end = now;
+  }
+  if (!e.out) {
+    if (e.reset && !pf.fragment) SendFrame(&in, BuildTcpReset(frame, pf));
+    ++counters_.dropped;
+    return nullptr;
+  }
+  // The gateways' address translation, then stage 10: the router hands the frame on.
+  if (e.snat) RewriteIpv4Address(frame, pf, true, *e.snat, vh);
+  if (e.dnat) RewriteIpv4Address(frame, pf, false, *e.dnat, vh);
+  if (e.sport) RewritePort(frame, pf, true, *e.sport, vh);
+  if (e.dport) RewritePort(frame, pf, false, *e.dport, vh);
+  memcpy(frame.data(), e.out->mac.data(), 6);
+  memcpy(frame.data() + 6, kRouterMac.data(), 6);
+  return e.out;
+}
+
+Engine::FlowEntry* Engine::FlowOf(Port& in, const ParsedFrame& pf) {
+  const bool v6 = pf.ether_type == kEtherTypeIpv6;
   FlowKey key{.port = in.id, .src = v6 ? pf.src6 : net::Ipv4Mapped(pf.src), .dst = v6 ? pf.dst6 : net::Ipv4Mapped(pf.dst),
               .sport = pf.src_port, .dport = pf.dst_port, .proto = pf.protocol};
   const bool icmp = (pf.protocol == 1 || pf.protocol == 58) && pf.icmp_type >= 0;
   if (icmp) key.dport = static_cast<uint16_t>(pf.icmp_type << 8 | pf.icmp_code);  // rules tell ICMP types apart
+  const DatagramKey datagram{.port = in.id, .src = key.src, .dst = key.dst, .protocol = key.proto,
+                             .id = pf.fragment_id};
+  const uint64_t gen = Generation();
+  if (pf.fragment) {  // no ports to read: its datagram's first fragment decided where it goes
+    auto first = fragments_.Find(datagram, Now());
+    if (!first) return nullptr;
+    key.sport = first->sport;
+    key.dport = first->dport;
+    key.first_fragment = true;
+    auto it = flows_.find(key);
+    if (it == flows_.end() || it->second.generation != gen) return nullptr;
+    return &it->second;
+  }
+  key.first_fragment = pf.first_fragment;
   if (flows_.size() >= kMaxFlows) ClearFlows();
   FlowEntry& e = flows_[key];
-  const uint64_t gen = Generation();
   if (e.generation != gen) {
     ++counters_.flow_misses;
     EmitFlowLog(e);
@@ -509,26 +541,8 @@ Engine::Port* Engine::HandleFrame(Port& in, uint8_t* buf, size_t len) {
     if (e.ct_dst) e.ct_dst->last_seen = now;
     if (e.nat) e.nat->last_seen = now;
   }
-  if (e.nat && pf.protocol == 6 && (pf.tcp_flags & (kTcpFin | kTcpRst))) e.nat->closing = true;
-  if (e.log) {
-    const double now = Now();
-    if (e.log->packets++ == 0) e.log->start = now;
-    e.log->bytes += len - kVnetHeaderSize - 14;  // IP bytes, as flow logs count them
-    e.log->end = now;
-  }
-  if (!e.out) {
-    if (e.reset) SendFrame(&in, BuildTcpReset(frame, pf));
-    ++counters_.dropped;
-    return nullptr;
-  }
-  // The gateways' address translation, then stage 10: the router hands the frame on.
-  if (e.snat) RewriteIpv4Address(frame, pf, true, *e.snat, vh);
-  if (e.dnat) RewriteIpv4Address(frame, pf, false, *e.dnat, vh);
-  if (e.sport) RewritePort(frame, pf, true, *e.sport, vh);
-  if (e.dport) RewritePort(frame, pf, false, *e.dport, vh);
-  memcpy(frame.data(), e.out->mac.data(), 6);
-  memcpy(frame.data() + 6, kRouterMac.data(), 6);
-  return e.out;
+  if (pf.first_fragment) fragments_.Remember(datagram, key.sport, key.dport, Now());
+  return &e;
 }
 
 void Engine::WithInterface(const Port& in,
@@ -539,133 +553,6 @@ void Engine::WithInterface(const Port& in,
     auto it = p->network_interfaces.find(in.eni_id);
     if (it != p->network_interfaces.end()) fn(*p, it->second);
   });
-}
-
-Engine::Port* Engine::Decide(Port& in, const ParsedFrame& pf, FlowEntry& entry) {
-  Port* out = nullptr;
-  const double now = Now();
-  model_.Read([&](const model::State& s) {
-    const model::Partition* p = s.Find(in.account, in.region);
-    if (!p) return;
-    auto it = p->network_interfaces.find(in.eni_id);
-    if (it == p->network_interfaces.end()) return;
-    const model::Partition& part = *p;
-    const model::NetworkInterface& eni = it->second;
-    model::Flow f{.protocol = pf.protocol, .src = pf.src, .dst = pf.dst, .ipv6 = pf.ether_type == kEtherTypeIpv6,
-                  .src6 = pf.src6, .dst6 = pf.dst6, .src_port = pf.src_port, .dst_port = pf.dst_port,
-                  .icmp_type = pf.icmp_type, .icmp_code = pf.icmp_code, .tcp_flags = pf.tcp_flags};
-    TraceResult t = Trace(part, eni, f, {&conntrack_, now, &s});
-    // Flow logs: the source accepted what passed its own stages (3-5), the destination the rest.
-    const bool left = t.stages.size() >= 3 && t.stages[0].allowed && t.stages[1].allowed && t.stages[2].allowed;
-    LogAt(entry, in.eni_id, true, f, left);
-    if (t.destination) LogAt(entry, t.destination->id, false, f, t.allowed);
-    if (!t.allowed) return;
-    entry.ct_src = conntrack_.Find(in.eni_id, f, true, now);
-    if (!t.nat_gateway.empty() && !t.translated_src) {  // to a NAT gateway's own address from inside
-      out = NatReply(part, t.nat_gateway, pf, f, entry);  // only a reply to a translation goes on (K12)
-      return;
-    }
-    if (!t.nat_gateway.empty()) {  // through a NAT gateway: a port of its own for the connection (K6, K8)
-      const uint8_t proto = pf.protocol;
-      const uint16_t dport = proto == 1 ? 0 : pf.dst_port;
-      if (proto == 6 && !(pf.tcp_flags & kTcpSyn) &&
-          nat_.Expired(t.nat_gateway, proto, pf.src, pf.src_port, pf.dst, dport)) {
-        entry.reset = true;  // K9: the connection went idle for 350 s; the gateway resets it
-        return;
-      }
-      NatBinding* b = nat_.Outbound(t.nat_gateway, proto, pf.src, pf.src_port, pf.dst, dport, in.eni_id, now);
-      if (!b) return;  // K8: no port left toward this destination
-      out = internet_;
-      entry.snat = t.translated_src;
-      entry.sport = b->nat_port;
-      entry.nat = b;
-      return;
-    }
-    if (t.exit_target.rfind("eigw-", 0) == 0) {  // to the internet, remembered by the gateway (J2)
-      out = internet_;
-      entry.ct_dst = conntrack_.Find(t.exit_target, f, true, now);
-      return;
-    }
-    if (t.exit_target.rfind("igw-", 0) == 0) {  // to the internet
-      out = internet_;
-      entry.snat = t.translated_src;
-      return;
-    }
-    if (!t.destination) return;  // a gateway this data plane does not forward yet
-    auto d = by_eni_.find(t.destination->id);
-    if (d == by_eni_.end()) return;  // the destination's instance is not running
-    out = d->second;
-    entry.ct_dst = conntrack_.Find(out->eni_id, f, false, now);
-  });
-  return out;
-}
-
-Engine::Port* Engine::DecideFromInternet(const ParsedFrame& pf, FlowEntry& entry) {
-  Port* out = nullptr;
-  const double now = Now();
-  const bool v6 = pf.ether_type == kEtherTypeIpv6;
-  model_.Read([&](const model::State& s) {
-    model::Flow f{.protocol = pf.protocol, .src = pf.src, .dst = pf.dst, .ipv6 = v6, .src6 = pf.src6,
-                  .dst6 = pf.dst6, .src_port = pf.src_port, .dst_port = pf.dst_port, .icmp_type = pf.icmp_type,
-                  .icmp_code = pf.icmp_code, .tcp_flags = pf.tcp_flags};
-    const std::string dst = pf.dst.ToString();
-    for (const auto& [key, part] : s.partitions) {  // public addresses are unique across partitions
-      if (v6) {  // IPv6 addresses are public themselves (I4)
-        TraceResult t = TraceFromInternet(part, f, {&conntrack_, now});
-        if (!t.destination) continue;
-        LogAt(entry, t.destination->id, false, f, t.allowed);
-        auto d = by_eni_.find(t.destination->id);
-        if (!t.allowed || d == by_eni_.end()) return;
-        out = d->second;
-        entry.ct_dst = conntrack_.Find(out->eni_id, f, false, now);
-        return;
-      }
-      if (!model::PublicIpv4HolderOf(part, dst)) continue;
-      TraceResult t = TraceFromInternet(part, f, {&conntrack_, now});
-      if (t.allowed && !t.nat_gateway.empty()) {  // a reply to a NAT gateway's connection, or nothing
-        out = NatReply(part, t.nat_gateway, pf, f, entry);
-        return;
-      }
-      if (t.destination && t.translated_dst) {
-        model::Flow seen = f;
-        seen.dst = *t.translated_dst;
-        LogAt(entry, t.destination->id, false, seen, t.allowed);
-      }
-      if (!t.allowed || !t.destination || !t.translated_dst) return;
-      auto d = by_eni_.find(t.destination->id);
-      if (d == by_eni_.end()) return;  // its instance is not running
-      out = d->second;
-      entry.dnat = t.translated_dst;
-      f.dst = *t.translated_dst;
-      entry.ct_dst = conntrack_.Find(out->eni_id, f, false, now);
-      return;
-    }
-  });
-  return out;
-}
-
-Engine::Port* Engine::NatReply(const model::Partition& part, const std::string& nat_id,
-                               const ParsedFrame& pf, const model::Flow& f, FlowEntry& entry) {
-  if (pf.protocol == 1 && pf.icmp_type != 0) return nullptr;  // of ICMP, only echo replies (K11, K12)
-  const double now = Now();
-  const uint16_t sport = pf.protocol == 1 ? 0 : pf.src_port;
-  NatBinding* b = nat_.Inbound(nat_id, pf.protocol, pf.src, sport, pf.dst_port, now);
-  if (!b) return nullptr;
-  auto client = part.network_interfaces.find(b->eni_id);
-  auto d = by_eni_.find(b->eni_id);
-  if (client == part.network_interfaces.end() || d == by_eni_.end()) return nullptr;
-  model::Flow back = f;
-  back.dst = b->client;
-  back.dst_port = b->client_port;
-  if (pf.protocol == 1) back.src_port = b->client_port;  // the echo id is both "ports"
-  const bool allowed = TraceNatReply(part, nat_id, client->second, back, {&conntrack_, now}).allowed;
-  LogAt(entry, b->eni_id, false, back, allowed);
-  if (!allowed) return nullptr;
-  entry.dnat = b->client;
-  entry.dport = b->client_port;
-  entry.nat = b;
-  entry.ct_dst = conntrack_.Find(d->second->eni_id, back, false, now);
-  return d->second;
 }
 
 Engine::Port* Engine::LocalService(Port& in, const VnetHeader& vh, std::span<uint8_t> frame, const ParsedFrame& pf,
@@ -828,6 +715,7 @@ std::vector<std::pair<std::string, std::vector<uint8_t>>> Engine::Inject(const s
   if (auto it = by_eni_.find(eni_id); it != by_eni_.end()) in = it->second;
   if (!in) return sent;
   capture_ = &sent;
+  ExpireIdle(Now());
   Port* out = in == service_ ? HandleServiceFrame(buf.data(), buf.size()) : HandleFrame(*in, buf.data(), buf.size());
   if (out) Capture(out, buf.data(), buf.size());
   capture_ = nullptr;

@@ -20,6 +20,7 @@ struct io_uring;
 #include <vector>
 
 #include "dataplane/conntrack.h"
+#include "dataplane/fragments.h"
 #include "dataplane/nat_table.h"
 #include "dataplane/packet.h"
 #include "model/state.h"
@@ -107,6 +108,9 @@ class Engine {
   // destination ENI id ("svc" = the service port).
   std::vector<std::pair<std::string, std::vector<uint8_t>>> Inject(const std::string& eni_id,
                                                                     std::span<const uint8_t> frame);
+  // Tests: the engine reads the time (steady seconds) from CLOCK instead of the steady clock,
+  // and Inject() expires idle connections, translations and datagrams as the loop does.
+  void SetClockForTesting(std::function<double()> clock);
 
  private:
   struct Port;
@@ -115,6 +119,7 @@ class Engine {
     net::Ipv6 src, dst;  // IPv4 as ::ffff:a.b.c.d
     uint16_t sport = 0, dport = 0;
     uint8_t proto = 0;
+    bool first_fragment = false;  // decided apart: some stages treat fragments otherwise (K10)
     bool operator==(const FlowKey&) const = default;
   };
   struct FlowKeyHash {
@@ -147,6 +152,9 @@ class Engine {
   // Stage 1-10 for a frame that came in on IN: the port to forward BUF to unchanged in length
   // (after the MACs and any address rewrite), or nullptr when it was answered or dropped.
   Port* HandleFrame(Port& in, uint8_t* buf, size_t len);
+  // The flow entry of a frame: the cached one, or one decided now (stages 3-9); for a fragment
+  // after the first, the entry of its datagram's first fragment (nullptr: none, dropped).
+  FlowEntry* FlowOf(Port& in, const ParsedFrame& pf);
   Port* HandleServiceFrame(uint8_t* buf, size_t len);
   Port* LocalService(Port& in, const VnetHeader& vh, std::span<uint8_t> frame, const ParsedFrame& pf, bool& handled);
   // IPv6's part of stage 2: neighbour discovery and DHCPv6; link-local and multicast traffic
@@ -171,6 +179,8 @@ class Engine {
   void SendFrame(Port* out, std::span<const uint8_t> frame);  // a frame of the router's own, written at once
   uint64_t Generation() const;
   double Now() const;
+  // Once a second: forgets idle connections, translations and datagrams.
+  void ExpireIdle(double now);
 
   ModelSource& model_;
   mutable std::mutex mu_;  // ports; held by the engine thread while it handles a batch
@@ -189,6 +199,8 @@ class Engine {
   std::unordered_map<FlowKey, FlowEntry, FlowKeyHash> flows_;
   ConnectionTable conntrack_;
   NatTable nat_;
+  FragmentTable fragments_;
+  std::function<double()> clock_;  // tests only
   double last_expire_ = 0, last_advertised_ = 0;
   EngineCounters counters_;
   FlowLogSink flow_log_;

@@ -80,6 +80,8 @@ bool ParseFrame(std::span<const uint8_t> f, ParsedFrame& out) {
   out.dst = {Get32(ip + 16)};
   uint16_t frag = Get16(ip + 6);
   out.fragment = (frag & 0x1fff) != 0;  // a later fragment: no ports to read
+  out.first_fragment = (frag & 0x3fff) == 0x2000;
+  if (frag & 0x3fff) out.fragment_id = Get16(ip + 4);
   out.l4 = 14 + ihl;
   if (out.fragment) return true;
   return ParseTransport(f, out);
@@ -142,7 +144,12 @@ bool ParseIpv6(std::span<const uint8_t> f, ParsedFrame& out) {
     if (off + 8 > end) return false;
     const uint8_t* h = f.data() + off;
     size_t len = next == 44 ? 8 : next == 51 ? (size_t{h[1]} + 2) * 4 : (size_t{h[1]} + 1) * 8;
-    if (next == 44 && (Get16(h + 2) & 0xfff8) != 0) out.fragment = true;  // not the first fragment
+    if (next == 44) {
+      const uint16_t offset_flags = Get16(h + 2);
+      out.fragment |= (offset_flags & 0xfff8) != 0;  // not the first fragment
+      out.first_fragment = (offset_flags & 0xfff9) == 1;  // offset 0, more to come (not an atomic fragment)
+      if (offset_flags & 0xfff9) out.fragment_id = Get32(h + 4);
+    }
     next = h[0];
     off += len;
     if (off > end) return false;

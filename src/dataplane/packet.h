@@ -46,6 +46,8 @@ struct ParsedFrame {
   net::Ipv6 src6, dst6;
   uint16_t ip_total_length = 0;  // IPv6: 40 + payload length, so that 14 + this is the frame's end too
   bool fragment = false;        // not the first fragment: no transport header
+  bool first_fragment = false;  // the first of several fragments (more follow, offset 0)
+  uint32_t fragment_id = 0;     // a fragment's datagram: the IPv4 identification, IPv6's fragment header's
   uint16_t src_port = 0, dst_port = 0;  // tcp/udp; for ICMP and ICMPv6 echo both hold the identifier
   uint8_t tcp_flags = 0;
   int icmp_type = -1, icmp_code = -1;

@@ -92,6 +92,26 @@ const model::NatGateway* NatGatewayOfInterface(const Partition& p, const std::st
   return nullptr;
 }
 
+// For a packet that reached D past its subnet's ACL: when D is a NAT gateway's interface, the
+// packet is for the gateway's own address, and only a reply to one of its translations goes on
+// (K12), which the engine's table finds (T allowed, T.nat_gateway the gateway); a trace of a new
+// flow has none, and the gateway answers nothing else (K11: not even pings). It has no
+// security groups (K6). False when D is no NAT gateway's.
+bool ToNatGateway(const Partition& p, const NetworkInterface& d, TraceResult& t, Tracking ct) {
+  const model::NatGateway* g = NatGatewayOfInterface(p, d.id);
+  if (!g) return false;
+  t.nat_gateway = g->id;
+  t.destination = nullptr;
+  if (ct.table) {
+    t.allowed = true;
+    return true;
+  }
+  t.stages.push_back({.stage = 7, .name = "nat-gateway", .allowed = false, .component = g->id,
+                      .explanation_code = "NO_ROUTE_TO_DESTINATION",
+                      .note = "a NAT gateway lets in only the replies to connections made through it"});
+  return true;
+}
+
 
 // Stage 7: the interface of VPC_ID that holds the destination address.
 StageResult DeliverInVpc(const Partition& p, const std::string& vpc_id, const Flow& f, const NetworkInterface** dst) {
@@ -204,7 +224,7 @@ TraceResult Trace(const Partition& p, const NetworkInterface& src, const Flow& f
     return t;
   }
   if (route->target_id.rfind("nat-", 0) == 0) {
-    if (!NatGatewayHop(p, src, *route, f, t)) return t;
+    if (!NatGatewayHop(p, src, *route, f, t, ct)) return t;
     t.allowed = true;
     OpenConnection(p, src, f, true, t.stages[1], ct);
     return t;
@@ -231,23 +251,12 @@ TraceResult Trace(const Partition& p, const NetworkInterface& src, const Flow& f
   }
   const NetworkInterface* d = nullptr;
   if (!step(LocalDelivery(p, src, f, &d))) return t;
-  if (const model::NatGateway* g = NatGatewayOfInterface(p, d->id)) {
-    // To a NAT gateway's own address from inside: a reply to one of its translations (K12),
-    // which the engine's table finds; a trace of a new flow has none. No groups (K6).
-    if (!step(NetworkAclInbound(p, src, *d, f))) return t;
-    t.nat_gateway = g->id;
-    if (!ct.table) {
-      step({.stage = 7, .name = "nat-gateway", .allowed = false, .component = g->id,
-            .explanation_code = "NO_ROUTE_TO_DESTINATION",
-            .note = "a NAT gateway lets in only the replies to connections made through it"});
-      return t;
-    }
-    t.allowed = true;
-    OpenConnection(p, src, f, true, t.stages[1], ct);
-    return t;
-  }
   t.destination = d;
   if (!step(NetworkAclInbound(p, src, *d, f))) return t;
+  if (ToNatGateway(p, *d, t, ct)) {  // to a NAT gateway's own address from inside
+    if (t.allowed) OpenConnection(p, src, f, true, t.stages[1], ct);
+    return t;
+  }
   if (!step(SecurityGroupsIngress(p, *d, f, ct))) return t;
   t.allowed = true;
   OpenConnection(p, src, f, true, t.stages[1], ct);
@@ -330,16 +339,18 @@ bool VpcPeeringHop(const Partition& p, const NetworkInterface& src, const model:
   r.rule = src.vpc_id + " -> " + peer.vpc_id;
   step(r);
   const NetworkInterface* d = nullptr;
+  if (pp != &p) t.partition = pp;
   if (!step(DeliverInVpc(*pp, peer.vpc_id, f, &d))) return false;
   t.destination = d;
   if (!step(AclStage(8, "network-acl-inbound", model::NetworkAclOfSubnet(*pp, d->subnet_id), f, false))) return false;
+  if (ToNatGateway(*pp, *d, t, ct)) return t.allowed;  // a reply to a peer NAT gateway's translation
   if (!step(SecurityGroupsIngress(*pp, *d, f, ct))) return false;
   OpenConnection(*pp, *d, f, false, t.stages.back(), ct);
   return true;
 }
 
 bool NatGatewayHop(const Partition& p, const NetworkInterface& src, const model::Route& route, const Flow& f,
-                   TraceResult& t) {
+                   TraceResult& t, Tracking ct) {
   auto step = [&](StageResult r) {
     t.stages.push_back(std::move(r));
     return t.stages.back().allowed;
@@ -356,10 +367,12 @@ bool NatGatewayHop(const Partition& p, const NetworkInterface& src, const model:
   }
   const model::NatGateway& g = it->second;
   const NetworkInterface& nat = eni->second;
-  if (f.ipv6 || (f.protocol != 1 && f.protocol != 6 && f.protocol != 17)) {
+  if (f.ipv6 || (f.protocol != 1 && f.protocol != 6 && f.protocol != 17) || (f.fragmented && f.protocol != 17)) {
     r.allowed = false;
-    r.explanation_code = "NAT_GATEWAY_PROTOCOL_RESTRICTION";  // openvpc's name for K5/K18
-    r.note = "a NAT gateway translates TCP, UDP and ICMP over IPv4 only";
+    r.explanation_code = "NAT_GATEWAY_PROTOCOL_RESTRICTION";  // openvpc's name for K5/K10/K18
+    r.note = f.fragmented && !f.ipv6 && (f.protocol == 1 || f.protocol == 6)
+                 ? "a NAT gateway forwards fragmented UDP, not fragmented TCP or ICMP"
+                 : "a NAT gateway translates TCP, UDP and ICMP over IPv4 only";
     return step(r);
   }
   r.rule = f.src.ToString() + " -> " + g.private_ip;
@@ -373,16 +386,52 @@ bool NatGatewayHop(const Partition& p, const NetworkInterface& src, const model:
   if (!step(AclStage(5, "network-acl-outbound", model::NetworkAclOfSubnet(p, nat.subnet_id), out, true))) return false;
   const model::Route* next = nullptr;
   if (!step(RouteLookup(p, nat, out, &next))) return false;
-  if (next->target_id.rfind("igw-", 0) != 0 || g.connectivity_type != "public") {
+  const bool to_internet = next->target_id.rfind("igw-", 0) == 0, to_peer = next->target_id.rfind("pcx-", 0) == 0;
+  if (!to_internet && !to_peer) {  // a transit gateway, a virtual private gateway, …
     t.stages.back().allowed = false;
-    // A private NAT gateway reaches other networks through a transit gateway or a virtual
-    // private gateway (a route to a VPC address cannot lead to it: G11), not forwarded yet.
-    t.stages.back().note = g.connectivity_type != "public" ? "a private NAT gateway does not reach the internet"
-                                                           : "target " + next->target_id + ": not yet forwarded here";
+    t.stages.back().note = "target " + next->target_id + ": not yet forwarded by this data plane";
     t.stages.back().explanation_code = "NO_ROUTE_TO_DESTINATION";
     return false;
   }
-  if (!step(InternetGatewayEgress(p, nat, *next, out, &t.translated_src))) return false;
+  if (to_internet) {
+    StageResult igw = InternetGatewayEgress(p, nat, *next, out, &t.translated_src);
+    if (!igw.allowed && g.connectivity_type != "public")
+      igw.note = "the internet gateway drops what a private NAT gateway sends: it has no public address";
+    if (!step(igw)) return false;
+  } else {
+    t.translated_src = out.src;  // on through the peering connection from the gateway's private address
+  }
+  if (ct.nat) {  // the gateway's port for the connection (K6, K8)
+    StageResult port{.stage = 7, .name = "nat-gateway", .allowed = false, .component = g.id};
+    const uint16_t dport = f.protocol == 1 ? 0 : static_cast<uint16_t>(f.dst_port);
+    const auto client_port = static_cast<uint16_t>(f.src_port);  // ICMP echo: the identifier
+    if (f.protocol == 6 && f.tcp_flags >= 0 && !(f.tcp_flags & kTcpSyn) &&
+        ct.nat->Expired(g.id, 6, f.src, client_port, f.dst, dport)) {
+      port.note = "the connection was idle for 350 s and is forgotten: the gateway answers with a reset";
+      t.reset = true;  // K9
+      return step(port);
+    }
+    NatBinding* b = ct.nat->Outbound(g.id, static_cast<uint8_t>(f.protocol), f.src, client_port, f.dst, dport,
+                                     src.id, ct.now);
+    if (!b) {
+      port.note = "no port left toward " + f.dst.ToString() + ":" + std::to_string(dport) + " (ErrorPortAllocation)";
+      return step(port);  // K8
+    }
+    t.nat_binding = b;
+    out.src_port = b->nat_port;
+    if (f.protocol == 1) out.dst_port = b->nat_port;  // the echo identifier stands for both ports
+  }
+  if (to_peer) {
+    if (!VpcPeeringHop(p, nat, *next, out, t, ct)) return false;
+    if (!t.destination) {  // another NAT gateway's address: it answers nothing it did not ask for (K11)
+      const std::string other = t.nat_gateway;
+      t.nat_gateway = g.id;
+      t.allowed = false;
+      return step({.stage = 7, .name = "nat-gateway", .allowed = false, .component = other,
+                   .explanation_code = "NO_ROUTE_TO_DESTINATION",
+                   .note = "a NAT gateway lets in only the replies to connections made through it"});
+    }
+  }
   t.exit_target = next->target_id;
   return true;
 }
@@ -521,21 +570,7 @@ TraceResult TraceFromInternet(const Partition& p, const Flow& flow, Tracking ct)
     return t.stages.back().allowed;
   };
   if (!step(AclStage(8, "network-acl-inbound", model::NetworkAclOfSubnet(p, d.subnet_id), f, false))) return t;
-  if (const model::NatGateway* g = NatGatewayOfInterface(p, d.id)) {
-    // A reply to the NAT gateway's address: its translations decide where it goes (K12); what
-    // nothing inside asked for ends there (K11: not even pings). Without a table (a trace of a
-    // new flow) there is nothing to answer.
-    t.nat_gateway = g->id;
-    t.destination = nullptr;
-    if (!ct.table) {
-      t.stages.push_back({.stage = 7, .name = "nat-gateway", .allowed = false, .component = g->id,
-                          .explanation_code = "NO_ROUTE_TO_DESTINATION",
-                          .note = "a NAT gateway lets in only the replies to connections made through it"});
-      return t;
-    }
-    t.allowed = true;
-    return t;
-  }
+  if (ToNatGateway(p, d, t, ct)) return t;  // a reply to the NAT gateway's address
   if (!step(SecurityGroupsIngress(p, d, f, ct))) return t;
   t.allowed = true;
   OpenConnection(p, d, f, false, t.stages.back(), ct);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "dataplane/conntrack.h"
+#include "dataplane/nat_table.h"
 #include "model/evaluate.h"
 #include "model/state.h"
 
@@ -35,9 +36,16 @@ struct TraceResult {
   // The addresses the packet leaves with where a gateway translates them (the internet
   // gateway's 1:1 NAT, I2): the public source going out, the private destination coming in.
   std::optional<net::Ipv4> translated_src, translated_dst;
-  // The NAT gateway that translates the flow: its port for the connection is the engine's to
-  // allocate (NatTable), and a packet from the internet to its address continues there.
+  // The NAT gateway that translates the flow (with translated_src), or, without it, whose own
+  // address the packet is for: its translations (the engine's NatTable) say where it continues.
   std::string nat_gateway;
+  // With Tracking.nat: the NAT gateway's translation of the flow, its port (K6, K8); and when
+  // the gateway dropped a TCP segment of a connection it forgot after 350 s idle, that it
+  // answers it with a reset (K9).
+  NatBinding* nat_binding = nullptr;
+  bool reset = false;
+  // Where destination and nat_gateway are, when not in the source's partition (a peer's).
+  const model::Partition* partition = nullptr;
 };
 
 // Stage 3: the source address must be one of SRC's addresses unless its check is off.
@@ -46,10 +54,13 @@ StageResult SourceDestCheck(const model::NetworkInterface& src, const model::Flo
 // none (every flow it is asked about is a new one). STATE lets a flow cross into another
 // account's or Region's partition (a peering connection's other side); without it, only the
 // source's partition is seen.
+// NAT, likewise, is the engine's table of NAT gateway translations: with it, a flow through a
+// NAT gateway gets the gateway's port for its connection before it goes on.
 struct Tracking {
   ConnectionTable* table = nullptr;
   double now = 0;
   const model::State* state = nullptr;
+  NatTable* nat = nullptr;
 };
 
 // Stage 4: allowed when any egress rule of any of SRC's groups matches (M2), or when the packet
@@ -79,20 +90,24 @@ StageResult SecurityGroupsIngress(const model::Partition& p, const model::Networ
 StageResult InternetGatewayEgress(const model::Partition& p, const model::NetworkInterface& src,
                                   const model::Route& route, const model::Flow& f, std::optional<net::Ipv4>* public_src);
 
-// The hop through a NAT gateway for a route to it (guide K5, K6, K12, K15, K18), appended to T:
-// stage 7 nat-gateway (available; TCP, UDP or ICMP over IPv4 only), the ACL of its subnet
-// inbound when the packet comes from another subnet (a NAT gateway has no security groups),
-// then the gateway sends it on from its private address: its subnet's ACL outbound (5) and
-// route table (6), and for a public gateway the internet gateway, which stands in with the
-// gateway's Elastic IP (7). False when the packet is dropped on the way.
+// The hop through a NAT gateway for a route to it (guide K5, K6, K8-K12, K15, K18), appended to
+// T: stage 7 nat-gateway (available; TCP, UDP or ICMP over IPv4 only, no fragmented TCP or
+// ICMP), the ACL of its subnet inbound when the packet comes from another subnet (a NAT gateway
+// has no security groups), then the gateway sends it on from its private address and a port of
+// its own: its subnet's ACL outbound (5) and route table (6), then either the internet gateway,
+// which stands in with a public gateway's Elastic IP (a private gateway has none: dropped), or a
+// VPC peering connection into the peer VPC (the translation to the gateway's private address is
+// what a private NAT gateway is for). False when the packet is dropped on the way.
 bool NatGatewayHop(const model::Partition& p, const model::NetworkInterface& src, const model::Route& route,
-                   const model::Flow& f, TraceResult& t);
+                   const model::Flow& f, TraceResult& t, Tracking ct);
 
 // The hop through a VPC peering connection for a route to it (guide T1-T4, G16), appended to T:
 // stage 7 vpc-peering (the connection active, the source's VPC one of its sides, the
 // destination inside the other side's VPC: no transitive routing and no edge-to-edge routing
 // through the peer's gateways), then local delivery in the peer VPC (7), the ACL of the
-// destination's subnet (8) and its security groups (9). Sets T.destination.
+// destination's subnet (8) and its security groups (9). Sets T.destination, or, for a NAT
+// gateway's address in the peer VPC (a reply to its translation), T.nat_gateway; and
+// T.partition to the peer's.
 bool VpcPeeringHop(const model::Partition& p, const model::NetworkInterface& src, const model::Route& route,
                    const model::Flow& f, TraceResult& t, Tracking ct);
 

@@ -21,6 +21,7 @@ struct Flow {
   int src_port = 0, dst_port = 0;     // tcp and udp
   int icmp_type = -1, icmp_code = -1;  // icmp and icmpv6
   int tcp_flags = -1;  // the packet's TCP flags where one is at hand (the engine); -1: a first packet
+  bool fragmented = false;  // the packet is a fragment of a larger datagram (NAT gateways drop TCP, ICMP: K10)
 
   std::string SrcText() const { return ipv6 ? src6.ToString() : src.ToString(); }
   std::string DstText() const { return ipv6 ? dst6.ToString() : dst.ToString(); }

@@ -1,0 +1,154 @@
+// Stages 3-9 for a new flow, as the engine runs them: the pipeline's verdict (pipeline.h), then
+// where the frame goes and what the gateways translate on its way (FlowEntry), with the
+// engine's connection tracking and NAT tables.
+#include "dataplane/engine.h"
+#include "dataplane/engine_port.h"
+#include "dataplane/pipeline.h"
+#include "model/address.h"
+
+namespace openvpc::dataplane {
+
+namespace {
+
+model::Flow PacketFlow(const ParsedFrame& pf) {
+  return {.protocol = pf.protocol, .src = pf.src, .dst = pf.dst, .ipv6 = pf.ether_type == kEtherTypeIpv6,
+          .src6 = pf.src6, .dst6 = pf.dst6, .src_port = pf.src_port, .dst_port = pf.dst_port,
+          .icmp_type = pf.icmp_type, .icmp_code = pf.icmp_code, .tcp_flags = pf.tcp_flags,
+          .fragmented = pf.first_fragment || pf.fragment};
+}
+
+}  // namespace
+
+Engine::Port* Engine::Decide(Port& in, const ParsedFrame& pf, FlowEntry& entry) {
+  Port* out = nullptr;
+  const double now = Now();
+  model_.Read([&](const model::State& s) {
+    const model::Partition* p = s.Find(in.account, in.region);
+    if (!p) return;
+    auto it = p->network_interfaces.find(in.eni_id);
+    if (it == p->network_interfaces.end()) return;
+    const model::Partition& part = *p;
+    const model::NetworkInterface& eni = it->second;
+    const model::Flow f = PacketFlow(pf);
+    TraceResult t = Trace(part, eni, f, {.table = &conntrack_, .now = now, .state = &s, .nat = &nat_});
+    // As the destination sees the flow: from the NAT gateway's address and port when one
+    // translated it on the way (into a peer VPC).
+    model::Flow arrived = f;
+    if (t.nat_binding && t.translated_src) {
+      arrived.src = *t.translated_src;
+      arrived.src_port = t.nat_binding->nat_port;
+      if (f.protocol == 1) arrived.dst_port = t.nat_binding->nat_port;  // the echo identifier
+    }
+    // Flow logs: the source accepted what passed its own stages (3-5), the destination the rest.
+    const bool left = t.stages.size() >= 3 && t.stages[0].allowed && t.stages[1].allowed && t.stages[2].allowed;
+    LogAt(entry, in.eni_id, true, f, left);
+    if (t.destination) LogAt(entry, t.destination->id, false, arrived, t.allowed);
+    if (!t.allowed) {
+      entry.reset = t.reset;  // K9: the NAT gateway forgot the connection after 350 s idle
+      return;
+    }
+    entry.ct_src = conntrack_.Find(in.eni_id, f, true, now);
+    if (t.nat_binding) {  // through a NAT gateway: its address and a port of its own (K6, K8)
+      entry.snat = t.translated_src;
+      entry.sport = t.nat_binding->nat_port;
+      entry.nat = t.nat_binding;
+      if (!t.destination) {  // to the internet
+        out = internet_;
+        return;
+      }
+      auto d = by_eni_.find(t.destination->id);  // into a peer VPC
+      if (d == by_eni_.end()) return;
+      out = d->second;
+      entry.ct_dst = conntrack_.Find(out->eni_id, arrived, false, now);
+      return;
+    }
+    if (!t.nat_gateway.empty()) {  // to a NAT gateway's own address: only a reply to a translation goes on (K12)
+      out = NatReply(t.partition ? *t.partition : part, t.nat_gateway, pf, f, entry);
+      return;
+    }
+    if (t.exit_target.rfind("eigw-", 0) == 0) {  // to the internet, remembered by the gateway (J2)
+      out = internet_;
+      entry.ct_dst = conntrack_.Find(t.exit_target, f, true, now);
+      return;
+    }
+    if (t.exit_target.rfind("igw-", 0) == 0) {  // to the internet
+      out = internet_;
+      entry.snat = t.translated_src;
+      return;
+    }
+    if (!t.destination) return;  // a gateway this data plane does not forward yet
+    auto d = by_eni_.find(t.destination->id);
+    if (d == by_eni_.end()) return;  // the destination's instance is not running
+    out = d->second;
+    entry.ct_dst = conntrack_.Find(out->eni_id, f, false, now);
+  });
+  return out;
+}
+
+Engine::Port* Engine::DecideFromInternet(const ParsedFrame& pf, FlowEntry& entry) {
+  Port* out = nullptr;
+  const double now = Now();
+  const bool v6 = pf.ether_type == kEtherTypeIpv6;
+  model_.Read([&](const model::State& s) {
+    model::Flow f = PacketFlow(pf);
+    const std::string dst = pf.dst.ToString();
+    for (const auto& [key, part] : s.partitions) {  // public addresses are unique across partitions
+      if (v6) {  // IPv6 addresses are public themselves (I4)
+        TraceResult t = TraceFromInternet(part, f, {&conntrack_, now});
+        if (!t.destination) continue;
+        LogAt(entry, t.destination->id, false, f, t.allowed);
+        auto d = by_eni_.find(t.destination->id);
+        if (!t.allowed || d == by_eni_.end()) return;
+        out = d->second;
+        entry.ct_dst = conntrack_.Find(out->eni_id, f, false, now);
+        return;
+      }
+      if (!model::PublicIpv4HolderOf(part, dst)) continue;
+      TraceResult t = TraceFromInternet(part, f, {&conntrack_, now});
+      if (t.allowed && !t.nat_gateway.empty()) {  // a reply to a NAT gateway's connection, or nothing
+        out = NatReply(part, t.nat_gateway, pf, f, entry);
+        return;
+      }
+      if (t.destination && t.translated_dst) {
+        model::Flow seen = f;
+        seen.dst = *t.translated_dst;
+        LogAt(entry, t.destination->id, false, seen, t.allowed);
+      }
+      if (!t.allowed || !t.destination || !t.translated_dst) return;
+      auto d = by_eni_.find(t.destination->id);
+      if (d == by_eni_.end()) return;  // its instance is not running
+      out = d->second;
+      entry.dnat = t.translated_dst;
+      f.dst = *t.translated_dst;
+      entry.ct_dst = conntrack_.Find(out->eni_id, f, false, now);
+      return;
+    }
+  });
+  return out;
+}
+
+Engine::Port* Engine::NatReply(const model::Partition& part, const std::string& nat_id,
+                               const ParsedFrame& pf, const model::Flow& f, FlowEntry& entry) {
+  if (pf.protocol == 1 && pf.icmp_type != 0) return nullptr;  // of ICMP, only echo replies (K11, K12)
+  const double now = Now();
+  const uint16_t sport = pf.protocol == 1 ? 0 : pf.src_port;
+  NatBinding* b = nat_.Inbound(nat_id, pf.protocol, pf.src, sport, pf.dst_port, now);
+  if (!b) return nullptr;
+  auto client = part.network_interfaces.find(b->eni_id);
+  auto d = by_eni_.find(b->eni_id);
+  if (client == part.network_interfaces.end() || d == by_eni_.end()) return nullptr;
+  model::Flow back = f;
+  back.dst = b->client;
+  back.dst_port = b->client_port;
+  if (pf.protocol == 1) back.src_port = b->client_port;  // the echo id is both "ports"
+  const bool allowed = TraceNatReply(part, nat_id, client->second, back, {&conntrack_, now}).allowed;
+  LogAt(entry, b->eni_id, false, back, allowed);
+  if (!allowed) return nullptr;
+  entry.dnat = b->client;
+  entry.dport = b->client_port;
+  entry.nat = b;
+  entry.ct_dst = conntrack_.Find(d->second->eni_id, back, false, now);
+  return d->second;
+}
+
+}  // namespace openvpc::dataplane

@@ -1,0 +1,39 @@
+// What the engine's translation units share of it: its ports and the constants they are made
+// with. Not part of the engine's interface (engine.h).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "dataplane/engine.h"
+
+namespace openvpc::dataplane {
+
+inline constexpr uint32_t kServicePortId = 0xffffffff;
+inline constexpr uint32_t kInternetPortId = 0xffffe;  // fits a Tag's 20 bits as it is
+inline constexpr uint32_t kAliasBase = 0x64400000;   // 100.64.0.0/10: one address per port at the metadata service
+inline constexpr uint16_t kReadsPerPort = 32;        // reads kept in flight on each device
+inline constexpr size_t kMaxFlows = 1 << 20;         // the flow cache starts over beyond this
+inline constexpr size_t kBufferSize = 65536 + 256;   // a GSO frame of 64 KiB, its vnet and Ethernet headers
+
+struct Engine::Port {
+  uint32_t id = 0;
+  std::string eni_id, account, region;
+  int fd = -1;
+  MacAddress mac{};
+  // The addresses the instance last used toward the services namespace (metadata, DNS over TCP).
+  net::Ipv4 service_client, dns_server;
+  net::Ipv4 resolver;  // base+2 of the VPC's primary block, fixed for the interface's life (A6)
+  // R11: 1,024 packets a second per interface to the Amazon resolver, a token bucket.
+  double dns_tokens = 1024, dns_refilled = 0;
+  // The engine thread's: receive buffers, requests in flight that use this port's device or
+  // buffers, and the removal handshake with RemovePort().
+  std::unique_ptr<uint8_t[]> buffers;
+  uint32_t in_flight = 0;
+  bool armed = false, removing = false, cancelled = false;
+  uint8_t* Buffer(uint16_t i) { return buffers.get() + size_t{i} * kBufferSize; }
+};
+
+}  // namespace openvpc::dataplane
