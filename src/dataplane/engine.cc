@@ -479,7 +479,10 @@ Engine::Port* Engine::HandleFrame(Port& in, uint8_t* buf, size_t len) {
     e.log->end = now;
   }
   if (!e.out) {
-    if (e.reset && !pf.fragment) SendFrame(&in, BuildTcpReset(frame, pf));
+    if (e.reset && !pf.fragment) {
+      SendFrame(&in, BuildTcpReset(frame, pf));
+      e.generation = 0;  // decided again next time: a SYN of the same addresses and ports opens a new one
+    }
     ++counters_.dropped;
     return nullptr;
   }

@@ -100,6 +100,41 @@ inline std::vector<uint8_t> FlowFrame(const model::Flow& f, const dataplane::Mac
   return out;
 }
 
+// FRAME (Ethernet + IPv4) cut in two fragments of datagram ID: the first carries the first
+// FIRST_LEN bytes of the IP payload (a multiple of 8) with "more fragments", the second the rest.
+inline std::pair<std::vector<uint8_t>, std::vector<uint8_t>> Fragments(const std::vector<uint8_t>& frame,
+                                                                       size_t first_len, uint16_t id) {
+  using namespace dataplane;
+  const size_t header = 14 + 20, payload = frame.size() - header;
+  auto piece = [&](size_t from, size_t len, bool more) {
+    std::vector<uint8_t> f(frame.begin(), frame.begin() + header);
+    f.insert(f.end(), frame.begin() + header + from, frame.begin() + header + from + len);
+    const size_t total = 20 + len;
+    const uint16_t flags_offset = static_cast<uint16_t>((more ? 0x2000 : 0) | from / 8);
+    f[14 + 2] = static_cast<uint8_t>(total >> 8);
+    f[14 + 3] = static_cast<uint8_t>(total);
+    f[14 + 4] = static_cast<uint8_t>(id >> 8);
+    f[14 + 5] = static_cast<uint8_t>(id);
+    f[14 + 6] = static_cast<uint8_t>(flags_offset >> 8);
+    f[14 + 7] = static_cast<uint8_t>(flags_offset);
+    SetIpv4Checksum(f, 14);
+    return f;
+  };
+  return {piece(0, first_len, true), piece(first_len, payload - first_len, false)};
+}
+
+// The datagram of two fragments again (FIRST's headers, both payloads, no fragment fields).
+inline std::vector<uint8_t> Reassembled(const std::vector<uint8_t>& first, const std::vector<uint8_t>& second) {
+  std::vector<uint8_t> f = first;
+  f.insert(f.end(), second.begin() + 14 + 20, second.end());
+  const size_t total = f.size() - 14;
+  f[14 + 2] = static_cast<uint8_t>(total >> 8);
+  f[14 + 3] = static_cast<uint8_t>(total);
+  f[14 + 6] = f[14 + 7] = 0;
+  dataplane::SetIpv4Checksum(f, 14);
+  return f;
+}
+
 // True when the IPv4 header and L4 checksums of FRAME verify.
 inline bool ChecksumsValid(const std::vector<uint8_t>& frame) {
   using namespace dataplane;

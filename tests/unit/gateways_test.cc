@@ -1,6 +1,7 @@
 // The gateways on the data plane without devices: the internet gateway's 1:1 NAT (guide I2,
-// I3), the NAT gateway's port translation (K5, K6, K8, K9, K11, K15) and peering without
-// transit (T3, T4), through the pipeline and through Engine::Inject with an internet port.
+// I3), the NAT gateway's port translation (K5, K6, K8, K9 with the engine's clock, K10
+// fragments, K11, K15), private NAT gateways into a peer VPC, and peering without transit (T3,
+// T4), through the pipeline and through Engine::Inject with an internet port.
 #include <gtest/gtest.h>
 
 #include "dataplane/engine.h"
@@ -110,6 +111,41 @@ TEST(Packet, TcpResetAnswersTheSegment) {  // K9
   EXPECT_EQ(r.dst_port, 40000);
   EXPECT_EQ(r.tcp_flags, kTcpRst);
   EXPECT_EQ(rst[14 + 20 + 4], 0x11);  // seq = the segment's ack
+}
+
+TEST(Packet, FragmentFieldsOfIpv4AndIpv6) {
+  using namespace dataplane;
+  auto whole = FlowFrame({.protocol = 17, .src = Ip("10.0.2.4"), .dst = kInternetHost, .src_port = 1, .dst_port = 2},
+                         {2, 0, 0, 0, 0, 9}, 0, 100);
+  auto [first, second] = openvpc::testing::Fragments(whole, 64, 0xbeef);
+  ParsedFrame a, b, c;
+  ASSERT_TRUE(ParseFrame(first, a));
+  ASSERT_TRUE(ParseFrame(second, b));
+  ASSERT_TRUE(ParseFrame(whole, c));
+  EXPECT_TRUE(a.first_fragment && !a.fragment && a.dst_port == 2 && a.fragment_id == 0xbeef);
+  EXPECT_TRUE(!b.first_fragment && b.fragment && b.dst_port == 0 && b.fragment_id == 0xbeef);
+  EXPECT_TRUE(!c.first_fragment && !c.fragment);
+  // IPv6: a fragment header (44) before UDP; offset 0 with M set is a first fragment, M clear
+  // (an atomic fragment, RFC 8021) is none.
+  for (uint16_t offset_flags : {uint16_t{1}, uint16_t{0}, uint16_t{0x00b8}}) {
+    std::vector<uint8_t> f(14 + 40 + 8 + 8, 0);
+    f[12] = 0x86, f[13] = 0xdd, f[14] = 0x60;
+    f[14 + 5] = 16;  // payload: the fragment header and 8 bytes of UDP
+    f[14 + 6] = 44;
+    f[14 + 7] = 64;
+    f[14 + 8] = 0x20, f[14 + 9] = 0x01, f[14 + 23] = 1;  // 2001::1 -> 2001::2
+    f[14 + 24] = 0x20, f[14 + 25] = 0x01, f[14 + 39] = 2;
+    uint8_t* h = f.data() + 14 + 40;
+    h[0] = 17;
+    h[2] = static_cast<uint8_t>(offset_flags >> 8), h[3] = static_cast<uint8_t>(offset_flags);
+    h[4] = 0xca, h[5] = 0xfe, h[6] = 0xba, h[7] = 0xbe;
+    h[8 + 1] = 53, h[8 + 3] = 53, h[8 + 5] = 8;
+    ParsedFrame p6;
+    ASSERT_TRUE(ParseFrame(f, p6)) << offset_flags;
+    EXPECT_EQ(p6.first_fragment, offset_flags == 1) << offset_flags;
+    EXPECT_EQ(p6.fragment, offset_flags == 0x00b8) << offset_flags;
+    EXPECT_EQ(p6.fragment_id, offset_flags ? 0xcafebabeu : 0u) << offset_flags;
+  }
 }
 
 // A VPC with a public subnet (route to an internet gateway, a NAT gateway) and a private one
@@ -367,6 +403,191 @@ TEST_F(GatewaysTest, FlowLogAccountingCountsEachFlowAtTheInterfacesItReached) {
   records.clear();
   engine.FlushFlowLog();
   EXPECT_TRUE(records.empty());
+}
+
+}  // namespace
+
+namespace {
+
+using openvpc::testing::Fragments;
+using openvpc::testing::Reassembled;
+
+// Runs FRAGMENTS through the engine from FROM; the frames that came out, in order.
+std::vector<std::pair<std::string, std::vector<uint8_t>>> SendAll(Engine& engine, const std::string& from,
+                                                                  const std::vector<std::vector<uint8_t>>& frames) {
+  std::vector<std::pair<std::string, std::vector<uint8_t>>> out;
+  for (const auto& f : frames)
+    for (auto& sent : engine.Inject(from, f)) out.push_back(std::move(sent));
+  return out;
+}
+
+TEST_F(GatewaysTest, FragmentsFollowTheirFirstThroughTheInternetGateway) {  // I2
+  // A 3,000-byte TCP segment from the internet to the Elastic IP, in two fragments.
+  auto whole = FlowFrame({.protocol = 6, .src = kInternetHost, .dst = server_public, .src_port = 50000,
+                          .dst_port = 8080}, {2, 0, 0, 0, 0, 0xfd}, dataplane::kTcpSyn, 3000);
+  auto [first, second] = Fragments(whole, 1480, 0x4242);
+  auto out = SendAll(engine, "internet", {first, second});
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].first, server);
+  EXPECT_EQ(out[1].first, server);
+  dataplane::ParsedFrame later;
+  ASSERT_TRUE(dataplane::ParseFrame(out[1].second, later));
+  EXPECT_TRUE(later.fragment);
+  EXPECT_EQ(later.dst, PrivateIp(server));  // translated like its first
+  EXPECT_TRUE(ChecksumsValid(Reassembled(out[0].second, out[1].second)));
+  // The same for a port without a rule: neither fragment gets in.
+  auto closed = FlowFrame({.protocol = 6, .src = kInternetHost, .dst = server_public, .src_port = 50000,
+                           .dst_port = 22}, {2, 0, 0, 0, 0, 0xfd}, dataplane::kTcpSyn, 3000);
+  auto [c1, c2] = Fragments(closed, 1480, 0x4243);
+  EXPECT_TRUE(SendAll(engine, "internet", {c1, c2}).empty());
+}
+
+TEST_F(GatewaysTest, ALaterFragmentWithoutItsFirstIsDropped) {
+  auto whole = FlowFrame({.protocol = 6, .src = kInternetHost, .dst = server_public, .src_port = 50000,
+                          .dst_port = 8080}, {2, 0, 0, 0, 0, 0xfd}, dataplane::kTcpSyn, 3000);
+  auto [first, second] = Fragments(whole, 1480, 0x5151);
+  EXPECT_TRUE(engine.Inject("internet", second).empty());  // before its first: nothing to follow
+  auto [other_first, other_second] = Fragments(whole, 1480, 0x5152);
+  ASSERT_EQ(engine.Inject("internet", other_first).size(), 1u);
+  EXPECT_TRUE(engine.Inject("internet", second).empty());  // another datagram's first is not its own
+  EXPECT_EQ(engine.Inject("internet", other_second).size(), 1u);
+}
+
+TEST_F(GatewaysTest, ANatGatewayForwardsFragmentedUdpAndDropsFragmentedTcpAndIcmp) {  // K10
+  // UDP: both fragments leave from the gateway's Elastic IP; the port is in the first only.
+  auto udp = FlowFrame({.protocol = 17, .src = PrivateIp(client), .dst = kInternetHost, .src_port = 40000,
+                        .dst_port = 5353}, Mac(client), 0, 2000);
+  auto [u1, u2] = Fragments(udp, 1480, 0x0101);
+  auto out = SendAll(engine, client, {u1, u2});
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].first, "internet");
+  EXPECT_EQ(out[1].first, "internet");
+  auto whole = Reassembled(out[0].second, out[1].second);
+  EXPECT_TRUE(ChecksumsValid(whole));
+  dataplane::ParsedFrame sent;
+  ASSERT_TRUE(dataplane::ParseFrame(whole, sent));
+  EXPECT_EQ(sent.src, nat_public);
+  EXPECT_NE(sent.src_port, 40000);
+  // The fragmented answer to the gateway's port comes back to the client's address and port.
+  auto answer = FlowFrame({.protocol = 17, .src = kInternetHost, .dst = nat_public, .src_port = 5353,
+                           .dst_port = sent.src_port}, {2, 0, 0, 0, 0, 0xfd}, 0, 2000);
+  auto [a1, a2] = Fragments(answer, 1480, 0x0202);
+  auto back = SendAll(engine, "internet", {a1, a2});
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back[0].first, client);
+  EXPECT_EQ(back[1].first, client);
+  auto got = Reassembled(back[0].second, back[1].second);
+  EXPECT_TRUE(ChecksumsValid(got));
+  dataplane::ParsedFrame received;
+  ASSERT_TRUE(dataplane::ParseFrame(got, received));
+  EXPECT_EQ(received.dst, PrivateIp(client));
+  EXPECT_EQ(received.dst_port, 40000);
+  // Fragmented TCP and ICMP end at the gateway, and trace says why; unfragmented, they pass.
+  for (int proto : {6, 1}) {
+    Flow f{.protocol = proto, .src = PrivateIp(client), .dst = kInternetHost, .src_port = 40001, .dst_port = 80,
+           .icmp_type = 8, .icmp_code = 0};
+    auto [f1, f2] = Fragments(FlowFrame(f, Mac(client), dataplane::kTcpSyn, 2000), 1480, 0x0300);
+    EXPECT_TRUE(SendAll(engine, client, {f1, f2}).empty()) << proto;
+    EXPECT_EQ(engine.Inject(client, FlowFrame(f, Mac(client))).size(), 1u) << proto;
+    f.fragmented = true;
+    auto t = dataplane::Trace(Part(), Eni(client), f);
+    EXPECT_FALSE(t.allowed);
+    EXPECT_EQ(t.stages.back().name, "nat-gateway");
+    EXPECT_EQ(t.stages.back().explanation_code, "NAT_GATEWAY_PROTOCOL_RESTRICTION");
+  }
+}
+
+TEST_F(GatewaysTest, AConnectionIdleFor350SecondsIsResetOnItsNextSegment) {  // K9
+  double now = 1000;
+  engine.SetClockForTesting([&] { return now; });
+  Flow f{.protocol = 6, .src = PrivateIp(client), .dst = kInternetHost, .src_port = 40000, .dst_port = 80};
+  auto [port, out] = Send(client, f);
+  ASSERT_EQ(port, "internet");
+  Send("internet", {.protocol = 6, .src = kInternetHost, .dst = nat_public, .src_port = 80, .dst_port = out.src_port},
+       dataplane::kTcpSyn | dataplane::kTcpAck);
+  now += 349;  // still alive: the next segment goes out
+  EXPECT_EQ(Send(client, f, dataplane::kTcpAck).first, "internet");
+  now += 351;  // idle past 350 s: forgotten, and the next segment is answered with a reset
+  auto reset = engine.Inject(client, FlowFrame(f, Mac(client), dataplane::kTcpAck | 0x08));
+  ASSERT_EQ(reset.size(), 1u);
+  EXPECT_EQ(reset[0].first, client);
+  EXPECT_TRUE(ChecksumsValid(reset[0].second));
+  dataplane::ParsedFrame rst;
+  ASSERT_TRUE(dataplane::ParseFrame(reset[0].second, rst));
+  EXPECT_EQ(rst.tcp_flags, dataplane::kTcpRst);
+  EXPECT_EQ(rst.src, kInternetHost);
+  EXPECT_EQ(rst.dst, PrivateIp(client));
+  EXPECT_EQ(rst.dst_port, 40000);
+  // The reply to the forgotten port gets nowhere; a new connection (a SYN) gets a port again.
+  EXPECT_EQ(Send("internet", {.protocol = 6, .src = kInternetHost, .dst = nat_public, .src_port = 80,
+                              .dst_port = out.src_port}, dataplane::kTcpAck).first, "");
+  EXPECT_EQ(Send(client, f).first, "internet");
+}
+
+// A private NAT gateway in its own subnet, whose route table sends a peer VPC's block to an
+// active peering connection: the peer sees the gateway's private address and port.
+TEST_F(GatewaysTest, APrivateNatGatewaySendsIntoAPeerVpcFromItsPrivateAddress) {
+  Tx tx = NewTx();
+  std::string other = CreateVpc(tx, {.cidr_block = "10.9.0.0/16"}).id;
+  std::string other_subnet =
+      CreateSubnet(tx, {.vpc_id = other, .cidr_block = "10.9.1.0/24", .availability_zone = "us-east-1a"}).id;
+  std::string open = CreateSecurityGroup(tx, {.group_name = "o", .description = "o", .vpc_id = other}).id;
+  std::string far_id = RunInstances(tx, {.image_id = "ami-12345678", .instance_type = "t2.micro",
+                                         .subnet_id = other_subnet, .group_ids = {open}})[0]->id;
+  std::string far = InterfacesOf(Part(), far_id)[0]->id;
+  std::string pcx = CreateVpcPeeringConnection(tx, {.vpc_id = vpc, .peer_vpc_id = other}).id;
+  AcceptVpcPeeringConnection(tx, pcx);
+  CreateRoute(tx, {.route_table_id = MainRouteTable(Part(), other).id, .destination_cidr_block = "10.0.0.0/16",
+                   .target_member = "VpcPeeringConnectionId", .target_id = pcx});
+  std::string nat_subnet =
+      CreateSubnet(tx, {.vpc_id = vpc, .cidr_block = "10.0.3.0/24", .availability_zone = "us-east-1a"}).id;
+  std::string private_nat = CreateNatGateway(tx, {.subnet_id = nat_subnet, .connectivity_type = "private"}).id;
+  const net::Ipv4 nat_ip = Ip(Part().nat_gateways.at(private_nat).private_ip);
+  std::string nat_rt = CreateRouteTable(tx, vpc, {}).id;
+  AssociateRouteTable(tx, nat_rt, nat_subnet, "");
+  CreateRoute(tx, {.route_table_id = nat_rt, .destination_cidr_block = "10.9.0.0/16",
+                   .target_member = "VpcPeeringConnectionId", .target_id = pcx});
+  CreateRoute(tx, {.route_table_id = MainRouteTable(Part(), vpc).id, .destination_cidr_block = "10.9.0.0/16",
+                   .target_member = "NatGatewayId", .target_id = private_nat});
+  // The peer admits only the NAT gateway's address: the client's own would not do.
+  AuthorizeSecurityGroupRules(tx, open, false, {RuleSpec{.ip_protocol = "tcp", .from_port = 22, .to_port = 22,
+                                                         .cidr_ipv4 = nat_ip.ToString() + "/32"}});
+  engine.AddPort({.eni_id = far, .account = Part().account_id, .region = Part().region});
+  const net::Ipv4 far_ip = PrivateIp(far);
+
+  Flow f{.protocol = 6, .src = PrivateIp(client), .dst = far_ip, .src_port = 40000, .dst_port = 22};
+  auto t = dataplane::Trace(Part(), Eni(client), f, {.state = &state});
+  ASSERT_TRUE(t.allowed) << t.stages.back().name << " " << t.stages.back().explanation_code;
+  EXPECT_EQ(t.nat_gateway, private_nat);
+  EXPECT_EQ(t.exit_target, pcx);
+  EXPECT_EQ(t.destination, &Eni(far));
+  auto [port, out] = Send(client, f);
+  ASSERT_EQ(port, far);
+  EXPECT_EQ(out.src, nat_ip);
+  EXPECT_EQ(out.dst, far_ip);
+  EXPECT_NE(out.src_port, 40000);
+  // The answer goes to the gateway's address and port, and on to the client.
+  auto [back_port, back] = Send(far, {.protocol = 6, .src = far_ip, .dst = nat_ip, .src_port = 22,
+                                      .dst_port = out.src_port}, dataplane::kTcpSyn | dataplane::kTcpAck);
+  EXPECT_EQ(back_port, client);
+  EXPECT_EQ(back.src, far_ip);
+  EXPECT_EQ(back.dst, PrivateIp(client));
+  EXPECT_EQ(back.dst_port, 40000);
+  // Nothing the peer starts reaches anyone through the gateway (K11, K12).
+  EXPECT_EQ(Send(far, {.protocol = 6, .src = far_ip, .dst = nat_ip, .src_port = 22,
+                       .dst_port = static_cast<int>(out.src_port) + 1}).first, "");
+  EXPECT_EQ(Send(far, {.protocol = 1, .src = far_ip, .dst = nat_ip, .icmp_type = 8, .icmp_code = 0}).first, "");
+  // To the internet, a private NAT gateway has no public address: the internet gateway drops it.
+  CreateRoute(tx, {.route_table_id = nat_rt, .destination_cidr_block = "0.0.0.0/0", .target_member = "GatewayId",
+                   .target_id = igw});
+  CreateRoute(tx, {.route_table_id = MainRouteTable(Part(), vpc).id, .destination_cidr_block = "203.0.113.0/24",
+                   .target_member = "NatGatewayId", .target_id = private_nat});
+  Flow web{.protocol = 6, .src = PrivateIp(client), .dst = kInternetHost, .src_port = 40000, .dst_port = 80};
+  t = dataplane::Trace(Part(), Eni(client), web, {.state = &state});
+  EXPECT_FALSE(t.allowed);
+  EXPECT_EQ(t.stages.back().name, "internet-gateway");
+  EXPECT_EQ(t.stages.back().explanation_code, "NO_PUBLIC_IPV4_ADDRESS");
+  EXPECT_EQ(Send(client, web).first, "");
 }
 
 }  // namespace
