@@ -1,7 +1,8 @@
 // The gateways on the data plane, as a property: random VPCs with an internet gateway (attached,
 // never there, attached then detached, or replaced by another: routes to the old one stay as
-// blackholes), a NAT gateway (live, deleted or none), public addresses (Elastic IPs, launch-time
-// addresses), security groups and network ACLs; random first packets to and from the internet.
+// blackholes), a NAT gateway (public, private, deleted or none), public addresses (Elastic IPs,
+// launch-time addresses), security groups and network ACLs; random first packets to and from the
+// internet.
 // The engine (Engine::Inject with an internet port), the pipeline (Trace, TraceFromInternet)
 // and a reference evaluator written from the guide (shared/spec/inventory-vpc-guide.md G, I, K,
 // M, N; reference_evaluator.h and below: plain loops over the model, no pipeline, no
@@ -152,6 +153,9 @@ Verdict RefOutbound(const Partition& p, const NetworkInterface& src, const Flow&
   if (!nr) return Drop("K14 NAT subnet: no route");
   if (!RefRouteActive(p, *nrt, *nr)) return Drop("K14 NAT subnet: blackhole route");
   if (!StartsWith(nr->target_id, "igw-")) return Drop("K14 NAT subnet: route not to an internet gateway");
+  // "If you route traffic from the private NAT gateway to the internet gateway, the internet
+  // gateway drops the traffic" (NAT gateways, Amazon VPC User Guide): it has no public address.
+  if (nat->connectivity_type == "private") return Drop("private NAT gateway: no public address");
   v.allowed = true;
   v.exit_igw = nr->target_id;
   v.translated_src = RefIp(nat->public_ip);  // K15
@@ -240,7 +244,7 @@ struct World {
   std::string vpc;
   std::vector<std::string> subnets;
   std::string igw_mode;  // none | attached | detached | replaced
-  std::string nat_mode;  // none | live | deleted
+  std::string nat_mode;  // none | live | private | deleted
   std::string nat;
   std::vector<std::string> enis;             // the instances' interfaces (each an engine port)
   std::vector<std::string> public_choice;    // per interface: none | launch | eip | launch+eip
@@ -331,10 +335,15 @@ void BuildWorld(World& w, Rng& pick) {
   w.nat_mode = "none";
   if (!igw.empty() && pick.Chance(3, 4)) {
     nat_subnet = pick(n_subnets);
-    Address& eip = AllocateAddress(tx, {});
-    w.pool_addresses.push_back(eip.public_ip);
-    w.nat = CreateNatGateway(tx, {.subnet_id = w.subnets[nat_subnet], .allocation_id = eip.allocation_id}).id;
-    w.nat_mode = "live";
+    if (pick.Chance(1, 5)) {  // a private NAT gateway: no Elastic IP
+      w.nat = CreateNatGateway(tx, {.subnet_id = w.subnets[nat_subnet], .connectivity_type = "private"}).id;
+      w.nat_mode = "private";
+    } else {
+      Address& eip = AllocateAddress(tx, {});
+      w.pool_addresses.push_back(eip.public_ip);
+      w.nat = CreateNatGateway(tx, {.subnet_id = w.subnets[nat_subnet], .allocation_id = eip.allocation_id}).id;
+      w.nat_mode = "live";
+    }
   }
 
   // Routes: each table's default route (and sometimes a narrower one, I3) to the internet
