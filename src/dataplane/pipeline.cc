@@ -432,7 +432,7 @@ bool NatGatewayHop(const Partition& p, const NetworkInterface& src, const model:
                    .note = "a NAT gateway lets in only the replies to connections made through it"});
     }
   }
-  t.exit_target = next->target_id;
+  if (to_internet) t.exit_target = next->target_id;
   return true;
 }
 
