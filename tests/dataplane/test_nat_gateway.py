@@ -4,7 +4,9 @@ internet through it, with the gateway's Elastic IP and a port of its own; nothin
 Rule ids: shared/spec/inventory-vpc-guide.md — §2 K5, K6, K8, K11, K12, K15, K16, K18 (NAT gateway),
 G2, G13 (routes), N1, N2, N9 (network ACLs), M3, M4 (security groups), I1, I2, and the end-to-end
 scenario of §5 written "scenario S4" (not to be confused with the Elastic-IP rule S4 of §2).
-K9 (a connection idle for 350 s is reset on further use) is not tested: too slow for real time.
+K9 (a connection idle for 350 s is reset on further use) is too slow for real time here: it is tested
+end to end through the engine with its test clock (tests/unit/gateways_test.cc). K10 (fragments) is in
+test_fragments.py, NAT gateways into a peer VPC and private NAT gateways in test_private_nat_gateway.py.
 
 Layout (fixture net, scenario S4): VPC 10.0.0.0/16 with an attached internet gateway. Public subnet
 10.0.0.0/24 (its own route table: 0.0.0.0/0 -> igw) holds the NAT gateway (Elastic IP NAT_EIP) and the
