@@ -112,6 +112,38 @@ def trace(lab, source, to, *extra):
     return result
 
 
+def acl_entry(acl, number, action, egress=False, cidr="0.0.0.0/0", protocol="-1", ports=None):
+    """CreateNetworkAclEntry's arguments (PORTS: (from, to) for tcp/udp)."""
+    kw = dict(NetworkAclId=acl, RuleNumber=number, Protocol=protocol, RuleAction=action, Egress=egress,
+              CidrBlock=cidr)
+    if ports:
+        kw["PortRange"] = {"From": ports[0], "To": ports[1]}
+    return kw
+
+
+def default_acl(lab, vpc):
+    """The id of the VPC's default network ACL."""
+    return lab.ec2.describe_network_acls(Filters=[
+        {"Name": "vpc-id", "Values": [vpc]}, {"Name": "default", "Values": ["true"]}])["NetworkAcls"][0]["NetworkAclId"]
+
+
+def associate_acl(lab, subnet, acl):
+    """ReplaceNetworkAclAssociation of the subnet's current association (N6)."""
+    acls = lab.ec2.describe_network_acls(Filters=[{"Name": "association.subnet-id", "Values": [subnet]}])["NetworkAcls"]
+    assoc = [x for x in acls[0]["Associations"] if x["SubnetId"] == subnet][0]["NetworkAclAssociationId"]
+    lab.ec2.replace_network_acl_association(AssociationId=assoc, NetworkAclId=acl)
+
+
+def stages(result, name):
+    """The stages of a trace result with this name."""
+    return [s for s in result["stages"] if s["name"] == name]
+
+
+def lines(bg, since, word):
+    """The lines a Background printed since mark SINCE that start with WORD, split in words."""
+    return [line.split() for line in bg.lines[since:] if line.startswith(word + " ")]
+
+
 def make_client(endpoint, account="default", region="us-east-1"):
     import boto3  # here, so that a machine that skips this directory needs no boto3 to say so
     import botocore.config

@@ -21,7 +21,7 @@ every IPv4 fragment that arrives on eth0, so that a test sees fragments really c
 
 import pytest
 
-from dplib import Background, GUEST_PYTHON, wait_for
+from dplib import GUEST_PYTHON, Background, acl_entry, associate_acl, wait_for
 
 CONVERGE = 2.0  # a model change must act on new flows within this
 INTERNET = "internet"  # `openvpc exec internet -- CMD` runs CMD in the simulated internet
@@ -145,19 +145,6 @@ def sniff(lab, where):
     return bg
 
 
-def acl_entry(acl, number, action, egress=False, cidr="0.0.0.0/0", protocol="-1", ports=None):
-    kw = dict(NetworkAclId=acl, RuleNumber=number, Protocol=protocol, RuleAction=action, Egress=egress,
-              CidrBlock=cidr)
-    if ports:
-        kw["PortRange"] = {"From": ports[0], "To": ports[1]}
-    return kw
-
-
-def associate_acl(lab, subnet, acl):
-    """ReplaceNetworkAclAssociation of the subnet's current association (N6)."""
-    acls = lab.ec2.describe_network_acls(Filters=[{"Name": "association.subnet-id", "Values": [subnet]}])["NetworkAcls"]
-    assoc = [x for x in acls[0]["Associations"] if x["SubnetId"] == subnet][0]["NetworkAclAssociationId"]
-    lab.ec2.replace_network_acl_association(AssociationId=assoc, NetworkAclId=acl)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from dplib import wait_for
+from dplib import acl_entry, associate_acl, default_acl, wait_for
 
 CONVERGE = 2.0
 
@@ -24,26 +24,9 @@ def net(lab):
     b2 = lab.launch(sub_b, SecurityGroupIds=[sg])
     srv = lab.serve(b["InstanceId"], "tcp", 8080)
     lab.serve(b["InstanceId"], "tcp", 8081)
-    default_acl = lab.ec2.describe_network_acls(Filters=[
-        {"Name": "vpc-id", "Values": [vpc]}, {"Name": "default", "Values": ["true"]}])["NetworkAcls"][0]["NetworkAclId"]
-    return dict(srv=srv, vpc=vpc, sub_a=sub_a, sub_b=sub_b, default_acl=default_acl,
+    return dict(srv=srv, vpc=vpc, sub_a=sub_a, sub_b=sub_b, default_acl=default_acl(lab, vpc),
                 a=a["InstanceId"], b=b["InstanceId"], b2=b2["InstanceId"], b_ip=b["PrivateIpAddress"],
                 a_ip=a["PrivateIpAddress"], b2_ip=b2["PrivateIpAddress"])
-
-
-def entry(acl, number, action, egress=False, cidr="0.0.0.0/0", protocol="-1", ports=None):
-    kw = dict(NetworkAclId=acl, RuleNumber=number, Protocol=protocol, RuleAction=action, Egress=egress,
-              CidrBlock=cidr)
-    if ports:
-        kw["PortRange"] = {"From": ports[0], "To": ports[1]}
-    return kw
-
-
-def associate(lab, subnet, acl):
-    """ReplaceNetworkAclAssociation of the subnet's current association (N6)."""
-    acls = lab.ec2.describe_network_acls(Filters=[{"Name": "association.subnet-id", "Values": [subnet]}])["NetworkAcls"]
-    assoc = [x for x in acls[0]["Associations"] if x["SubnetId"] == subnet][0]["NetworkAclAssociationId"]
-    lab.ec2.replace_network_acl_association(AssociationId=assoc, NetworkAclId=acl)
 
 
 @pytest.fixture
@@ -51,7 +34,7 @@ def custom_acl(lab, net):
     """A new custom ACL for B's subnet; the subnet goes back to the default ACL afterwards."""
     acl = lab.ec2.create_network_acl(VpcId=net["vpc"])["NetworkAcl"]["NetworkAclId"]
     yield acl
-    associate(lab, net["sub_b"], net["default_acl"])
+    associate_acl(lab, net["sub_b"], net["default_acl"])
     time.sleep(0.1)
 
 
@@ -66,10 +49,10 @@ def test_deny_rule_first_then_replace_with_allow(lab, net, custom_acl):
     (egress 100 allow all): A -> B:8080 is blocked although rule 200 would allow it (first match), other
     ports pass; replacing entry 100 with an allow opens 8080 within moments."""
     ec2, acl = lab.ec2, custom_acl
-    ec2.create_network_acl_entry(**entry(acl, 100, "deny", cidr="10.0.0.0/16", protocol="6", ports=(8080, 8080)))
-    ec2.create_network_acl_entry(**entry(acl, 200, "allow"))
-    ec2.create_network_acl_entry(**entry(acl, 100, "allow", egress=True))
-    associate(lab, net["sub_b"], acl)
+    ec2.create_network_acl_entry(**acl_entry(acl, 100, "deny", cidr="10.0.0.0/16", protocol="6", ports=(8080, 8080)))
+    ec2.create_network_acl_entry(**acl_entry(acl, 200, "allow"))
+    ec2.create_network_acl_entry(**acl_entry(acl, 100, "allow", egress=True))
+    associate_acl(lab, net["sub_b"], acl)
     a, b_ip = net["a"], net["b_ip"]
     wait_for(lambda: not lab.tcp(a, b_ip, 8080, timeout=0.5), timeout=CONVERGE, interval=0, what="8080 denied")
     assert lab.tcp(a, b_ip, 8081, timeout=2)
@@ -78,7 +61,7 @@ def test_deny_rule_first_then_replace_with_allow(lab, net, custom_acl):
     # Within the subnet the ACL is not crossed: B2 (also in 10.0.0.0/16) reaches B:8080.
     assert lab.tcp(net["b2"], b_ip, 8080, timeout=2)
 
-    ec2.replace_network_acl_entry(**entry(acl, 100, "allow", cidr="10.0.0.0/16", protocol="6", ports=(8080, 8080)))
+    ec2.replace_network_acl_entry(**acl_entry(acl, 100, "allow", cidr="10.0.0.0/16", protocol="6", ports=(8080, 8080)))
     wait_for(lambda: lab.tcp(a, b_ip, 8080, timeout=0.5), timeout=CONVERGE, interval=0, what="8080 allowed")
 
 
@@ -86,10 +69,10 @@ def test_lower_number_wins_regardless_of_creation_order(lab, net, custom_acl):
     """N2: an allow-all created first as rule 200, a deny of 8080 created later as rule 50: the deny
     (lower number) decides."""
     ec2, acl = lab.ec2, custom_acl
-    ec2.create_network_acl_entry(**entry(acl, 200, "allow"))
-    ec2.create_network_acl_entry(**entry(acl, 100, "allow", egress=True))
-    ec2.create_network_acl_entry(**entry(acl, 50, "deny", cidr=f"{net['a_ip']}/32", protocol="6", ports=(8080, 8080)))
-    associate(lab, net["sub_b"], acl)
+    ec2.create_network_acl_entry(**acl_entry(acl, 200, "allow"))
+    ec2.create_network_acl_entry(**acl_entry(acl, 100, "allow", egress=True))
+    ec2.create_network_acl_entry(**acl_entry(acl, 50, "deny", cidr=f"{net['a_ip']}/32", protocol="6", ports=(8080, 8080)))
+    associate_acl(lab, net["sub_b"], acl)
     a, b_ip = net["a"], net["b_ip"]
     wait_for(lambda: not lab.tcp(a, b_ip, 8080, timeout=0.5), timeout=CONVERGE, interval=0, what="8080 denied")
     assert lab.tcp(a, b_ip, 8081, timeout=2)
@@ -98,7 +81,7 @@ def test_lower_number_wins_regardless_of_creation_order(lab, net, custom_acl):
 def test_deny_all_custom_acl_cuts_other_subnets(lab, net, custom_acl):
     """N5, N6: a new custom ACL denies everything; associated with B's subnet it cuts A (another
     subnet) off, TCP and ICMP."""
-    associate(lab, net["sub_b"], custom_acl)
+    associate_acl(lab, net["sub_b"], custom_acl)
     a, b_ip = net["a"], net["b_ip"]
     wait_for(lambda: not lab.tcp(a, b_ip, 8080, timeout=0.5), timeout=CONVERGE, interval=0, what="A cut off")
     assert not lab.ping(a, b_ip, wait=1)
@@ -108,7 +91,7 @@ def test_deny_all_custom_acl_cuts_other_subnets(lab, net, custom_acl):
 def test_acl_is_not_crossed_within_a_subnet(lab, net, custom_acl):
     """O1, N6: an ACL sits at the subnet border: with a deny-all custom ACL on B's subnet, B2 in the
     same subnet still reaches B (TCP and ping), in either direction."""
-    associate(lab, net["sub_b"], custom_acl)
+    associate_acl(lab, net["sub_b"], custom_acl)
     b_ip = net["b_ip"]
     wait_for(lambda: not lab.tcp(net["a"], b_ip, 8080, timeout=0.5), timeout=CONVERGE, interval=0,
              what="the ACL is in force")
@@ -122,15 +105,15 @@ def test_stateless_return_traffic_needs_an_egress_rule(lab, net, custom_acl):
     dropped by the ACL (no connection tracking in ACLs); adding egress allow for the ephemeral ports
     (1024-65535) to 10.0.1.0/24 completes the connection."""
     ec2, acl = lab.ec2, custom_acl
-    ec2.create_network_acl_entry(**entry(acl, 100, "allow"))
-    associate(lab, net["sub_b"], acl)
+    ec2.create_network_acl_entry(**acl_entry(acl, 100, "allow"))
+    associate_acl(lab, net["sub_b"], acl)
     a, b_ip = net["a"], net["b_ip"]
     srv = net["srv"]
     wait_for(lambda: not lab.tcp(a, b_ip, 8080, timeout=0.5), timeout=CONVERGE, interval=0, what="no return path")
     mark = srv.mark()
     assert not lab.tcp(a, b_ip, 8080, timeout=1)
     assert srv.wait_line(lambda l: l.startswith("conn "), 0.2, since=mark) is None  # the handshake never completed
-    ec2.create_network_acl_entry(**entry(acl, 100, "allow", egress=True, cidr="10.0.1.0/24", protocol="6",
+    ec2.create_network_acl_entry(**acl_entry(acl, 100, "allow", egress=True, cidr="10.0.1.0/24", protocol="6",
                                          ports=(1024, 65535)))
     wait_for(lambda: lab.tcp(a, b_ip, 8080, timeout=0.5), timeout=CONVERGE, interval=0, what="return path open")
     assert srv.wait_line(lambda l: l.startswith(f"conn {net['a_ip']} "), 1, since=mark)
@@ -142,14 +125,14 @@ def test_egress_acl_of_the_source_subnet(lab, net, custom_acl):
     """N1, N9: the ACL of the sending subnet is crossed on the way out: a custom ACL on A's subnet
     denying egress tcp 8080 to B's subnet blocks A -> B:8080 while 8081 passes."""
     ec2, acl = lab.ec2, custom_acl
-    ec2.create_network_acl_entry(**entry(acl, 100, "deny", egress=True, cidr="10.0.2.0/24", protocol="6",
+    ec2.create_network_acl_entry(**acl_entry(acl, 100, "deny", egress=True, cidr="10.0.2.0/24", protocol="6",
                                          ports=(8080, 8080)))
-    ec2.create_network_acl_entry(**entry(acl, 200, "allow", egress=True))
-    ec2.create_network_acl_entry(**entry(acl, 100, "allow"))
-    associate(lab, net["sub_a"], acl)
+    ec2.create_network_acl_entry(**acl_entry(acl, 200, "allow", egress=True))
+    ec2.create_network_acl_entry(**acl_entry(acl, 100, "allow"))
+    associate_acl(lab, net["sub_a"], acl)
     try:
         a, b_ip = net["a"], net["b_ip"]
         wait_for(lambda: not lab.tcp(a, b_ip, 8080, timeout=0.5), timeout=CONVERGE, interval=0, what="8080 denied")
         assert lab.tcp(a, b_ip, 8081, timeout=2)
     finally:
-        associate(lab, net["sub_a"], net["default_acl"])
+        associate_acl(lab, net["sub_a"], net["default_acl"])

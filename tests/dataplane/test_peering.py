@@ -28,7 +28,7 @@ import time
 
 import pytest
 
-from dplib import Background, GUEST_PYTHON, PROBE, trace, wait_for
+from dplib import GUEST_PYTHON, PROBE, Background, acl_entry, associate_acl, default_acl, trace, wait_for
 
 CONVERGE = 2.0  # a model change must act on new flows within this
 INTERNET = "internet"  # `openvpc exec internet -- CMD` runs CMD in the simulated internet
@@ -54,7 +54,6 @@ BASE_INGRESS = [perm("tcp", 8080, WIDE), perm("udp", 8081, WIDE), perm("icmp", c
 
 # --------------------------------------------------------------------------------------------------
 # Helpers.
-
 
 
 def stage(result, name):
@@ -130,23 +129,6 @@ def main_route_table(lab, vpc):
     return lab.ec2.describe_route_tables(Filters=[
         {"Name": "vpc-id", "Values": [vpc]}, {"Name": "association.main", "Values": ["true"]}
     ])["RouteTables"][0]["RouteTableId"]
-
-
-def default_acl(lab, vpc):
-    return lab.ec2.describe_network_acls(Filters=[
-        {"Name": "vpc-id", "Values": [vpc]}, {"Name": "default", "Values": ["true"]}])["NetworkAcls"][0]["NetworkAclId"]
-
-
-def associate_acl(lab, subnet, acl):
-    """ReplaceNetworkAclAssociation of the subnet's current association (N6)."""
-    acls = lab.ec2.describe_network_acls(Filters=[{"Name": "association.subnet-id", "Values": [subnet]}])["NetworkAcls"]
-    assoc = [x for x in acls[0]["Associations"] if x["SubnetId"] == subnet][0]["NetworkAclAssociationId"]
-    lab.ec2.replace_network_acl_association(AssociationId=assoc, NetworkAclId=acl)
-
-
-def acl_entry(acl, number, action, egress=False, cidr="0.0.0.0/0", protocol="-1"):
-    return dict(NetworkAclId=acl, RuleNumber=number, Protocol=protocol, RuleAction=action, Egress=egress,
-                CidrBlock=cidr)
 
 
 # --------------------------------------------------------------------------------------------------

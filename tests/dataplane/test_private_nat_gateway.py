@@ -30,7 +30,8 @@ import contextlib
 
 import pytest
 
-from dplib import Background, GUEST_PYTHON, trace, wait_for
+from dplib import GUEST_PYTHON, Background, acl_entry, associate_acl, default_acl, lines, stages, trace, wait_for
+from guests import CLIENT, PEER_SERVER
 
 CONVERGE = 2.0  # a model change must act on new flows within this
 INTERNET = "internet"  # `openvpc exec internet -- CMD` runs CMD in the simulated internet
@@ -38,118 +39,6 @@ INTERNET_HOST = "203.0.113.10"
 WIDE = "10.0.0.0/8"
 TCP_PORT, UDP_PORT = 8080, 8081  # S's servers
 TCP_INTERNET, UDP_INTERNET = 80, 5353  # the internet host's servers
-
-# --------------------------------------------------------------------------------------------------
-# Programs run with `python3 -c` inside namespaces (standard library only).
-
-# PEER_SERVER SPEC...: SPEC is tcp:PORT (answers each line L with "IP PORT L", the sender as seen here),
-# udp:PORT (answers each datagram D with "IP PORT D") or raw:1 (reports ICMP echo requests). Prints
-# "ready" once all are bound, then "conn IP PORT" per TCP connection, "recv IP PORT D" per datagram and
-# "icmp SRC ID" per echo request.
-PEER_SERVER = r'''
-import socket, sys, threading
-def say(*w): print(*w, flush=True)
-def tcp_loop(srv):
-    def serve(conn, peer):
-        say("conn", peer[0], peer[1])
-        buf = b""
-        with conn:
-            try:
-                while True:
-                    chunk = conn.recv(65536)
-                    if not chunk: return
-                    buf += chunk
-                    while b"\n" in buf:
-                        line, buf = buf.split(b"\n", 1)
-                        conn.sendall(("%s %d " % peer).encode() + line + b"\n")
-            except OSError:
-                return
-    while True:
-        conn, peer = srv.accept()
-        threading.Thread(target=serve, args=(conn, peer), daemon=True).start()
-def udp_loop(srv):
-    while True:
-        data, peer = srv.recvfrom(65536)
-        say("recv", peer[0], peer[1], data.decode(errors="replace"))
-        srv.sendto(("%s %d " % peer).encode() + data, peer)
-def raw_loop(srv):
-    while True:
-        data, peer = srv.recvfrom(65536)
-        ihl = (data[0] & 15) * 4
-        if data[ihl] == 8: say("icmp", peer[0], int.from_bytes(data[ihl + 4:ihl + 6], "big"))
-loops = []
-for spec in sys.argv[1:]:
-    kind, arg = spec.split(":")
-    if kind == "raw":
-        loops.append((raw_loop, (socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP),)))
-        continue
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if kind == "udp" else socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("0.0.0.0", int(arg)))
-    if kind == "udp":
-        loops.append((udp_loop, (s,)))
-    else:
-        s.listen(64)
-        loops.append((tcp_loop, (s,)))
-for fn, args in loops:
-    threading.Thread(target=fn, args=args, daemon=True).start()
-say("ready")
-threading.Event().wait()
-'''
-
-# CLIENT tcp|udp HOST PORT [--sport N] [--tag T] [--timeout S] [--hold S] [--send-only]: one connection
-# (TCP) or socket (UDP), from source port N when given, sends "T0" and reads PEER_SERVER's answer: prints
-# "reply IP PORT MSG" (the address and port the server saw), then "done"; exit 0 when the answer came
-# and carries its message. --hold S: keep the UDP socket S seconds longer, printing "late IP PORT DATA"
-# for every datagram that arrives meanwhile. --send-only: one UDP datagram, no answer awaited.
-CLIENT = r'''
-import argparse, socket, sys, time
-p = argparse.ArgumentParser()
-p.add_argument("proto"); p.add_argument("host"); p.add_argument("port", type=int)
-p.add_argument("--sport", type=int, default=0); p.add_argument("--tag", default="m")
-p.add_argument("--timeout", type=float, default=1.0); p.add_argument("--hold", type=float, default=0)
-p.add_argument("--send-only", action="store_true")
-a = p.parse_args()
-def say(*w): print(*w, flush=True)
-tcp = a.proto == "tcp"
-msg = a.tag + "0"
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM if tcp else socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.settimeout(a.timeout)
-try:
-    if a.sport:
-        s.bind(("0.0.0.0", a.sport))
-    if tcp:
-        s.connect((a.host, a.port))
-        s.sendall(msg.encode() + b"\n")
-        buf = b""
-        while not buf.endswith(b"\n"):
-            chunk = s.recv(65536)
-            if not chunk: raise ConnectionError("closed by peer")
-            buf += chunk
-        reply = buf.decode().strip()
-    else:
-        s.sendto(msg.encode(), (a.host, a.port))
-        if a.send_only:
-            say("sent"); sys.exit(0)
-        reply = s.recv(65536).decode()
-    ip, port, got = reply.split(" ", 2)
-    say("reply", ip, port, got)
-except OSError as e:
-    say("fail", type(e).__name__, e)
-    sys.exit(1)
-say("done")
-deadline = time.monotonic() + a.hold
-while not tcp and time.monotonic() < deadline:
-    s.settimeout(max(0.01, deadline - time.monotonic()))
-    try:
-        data, peer = s.recvfrom(65536)
-        say("late", peer[0], peer[1], data.decode(errors="replace"))
-    except socket.timeout:
-        pass
-sys.exit(0 if got == msg else 1)
-'''
-
 
 # --------------------------------------------------------------------------------------------------
 # Helpers.
@@ -181,14 +70,6 @@ def ask(lab, src, proto, host, port, timeout=1.0, **opts):
     return got[0] if got else None
 
 
-def lines(bg, since, word):
-    return [line.split() for line in bg.lines[since:] if line.startswith(word + " ")]
-
-
-def stages(result, name):
-    return [s for s in result["stages"] if s["name"] == name]
-
-
 def assert_dropped_at(t, number, name, code, component=None):
     """The trace ends in a DROP at stage NUMBER (NAME) with explanation CODE."""
     assert t["verdict"] == "DROP" and not t["allowed"] and t["explanation_code"] == code, t
@@ -196,18 +77,6 @@ def assert_dropped_at(t, number, name, code, component=None):
     assert (last["stage"], last["name"], last["allowed"]) == (number, name, False), t
     if component:
         assert last["component"] == component, t
-
-
-def acl_entry(acl, number, action, egress=False, cidr="0.0.0.0/0", protocol="-1"):
-    return dict(NetworkAclId=acl, RuleNumber=number, Protocol=protocol, RuleAction=action, Egress=egress,
-                CidrBlock=cidr)
-
-
-def associate_acl(lab, subnet, acl):
-    """ReplaceNetworkAclAssociation of the subnet's current association (N6)."""
-    acls = lab.ec2.describe_network_acls(Filters=[{"Name": "association.subnet-id", "Values": [subnet]}])["NetworkAcls"]
-    assoc = [x for x in acls[0]["Associations"] if x["SubnetId"] == subnet][0]["NetworkAclAssociationId"]
-    lab.ec2.replace_network_acl_association(AssociationId=assoc, NetworkAclId=acl)
 
 
 def target_kw(target):
@@ -238,11 +107,6 @@ def subnet_route_table(lab, vpc, subnet, *entries):
     for cidr, target in entries:
         lab.ec2.create_route(RouteTableId=rtb, DestinationCidrBlock=cidr, **target_kw(target))
     return rtb
-
-
-def default_acl(lab, vpc):
-    return lab.ec2.describe_network_acls(Filters=[
-        {"Name": "vpc-id", "Values": [vpc]}, {"Name": "default", "Values": ["true"]}])["NetworkAcls"][0]["NetworkAclId"]
 
 
 # --------------------------------------------------------------------------------------------------
