@@ -14,6 +14,7 @@
 #include "dataplane/engine_port.h"
 #include "dataplane/local_services.h"
 #include "dataplane/packet6.h"
+#include "dataplane/path_mtu.h"
 #include "dataplane/pipeline.h"
 #include "model/address.h"
 
@@ -486,6 +487,14 @@ Engine::Port* Engine::HandleFrame(Port& in, uint8_t* buf, size_t len) {
     ++counters_.dropped;
     return nullptr;
   }
+  // Toward the internet, paths are 1,500 bytes (MTU-3): a larger packet that may not be
+  // fragmented goes back as ICMP (MTU-4). GSO frames are segments of their gso_size already.
+  const bool too_big = e.out == internet_ && vh.gso_type == 0 && pf.ip_total_length > kInternetMtu;
+  if (too_big && (pf.ether_type == kEtherTypeIpv6 || DontFragment(frame, pf))) {
+    PathTooSmall(in, frame, pf);
+    ++counters_.dropped;
+    return nullptr;
+  }
   // The gateways' address translation, then stage 10: the router hands the frame on.
   if (e.snat) RewriteIpv4Address(frame, pf, true, *e.snat, vh);
   if (e.dnat) RewriteIpv4Address(frame, pf, false, *e.dnat, vh);
@@ -493,7 +502,32 @@ Engine::Port* Engine::HandleFrame(Port& in, uint8_t* buf, size_t len) {
   if (e.dport) RewritePort(frame, pf, false, *e.dport, vh);
   memcpy(frame.data(), e.out->mac.data(), 6);
   memcpy(frame.data() + 6, kRouterMac.data(), 6);
+  if (too_big) {  // fragmented here, its checksum complete first: fragments carry no offload
+    CompleteChecksum(vh, frame);
+    for (const auto& piece : FragmentIpv4(frame.first(14 + size_t{pf.ip_total_length}), pf, kInternetMtu))
+      SendFrame(e.out, piece);
+    return nullptr;
+  }
   return e.out;
+}
+
+void Engine::PathTooSmall(Port& in, std::span<const uint8_t> frame, const ParsedFrame& pf) {
+  const bool v6 = pf.ether_type == kEtherTypeIpv6;
+  std::optional<std::vector<uint8_t>> icmp;
+  WithInterface(in, [&](const model::Partition& part, const model::NetworkInterface& eni) {
+    model::Flow f{.protocol = v6 ? 58 : 1, .ipv6 = v6, .icmp_type = v6 ? 2 : 3, .icmp_code = v6 ? 0 : 4};
+    if (v6) {
+      f.src6 = RouterLinkLocal();
+      f.dst6 = pf.src6;
+    } else {
+      f.src = RouterAddress(part, eni);  // the first hop, as tracepath shows it (MTU-6)
+      f.dst = pf.src;
+    }
+    if (!SecurityGroupsIngress(part, eni, f).allowed) return;  // A38: only where a rule admits it
+    icmp = v6 ? BuildPacketTooBig(frame, pf, f.src6, kRouterMac, kInternetMtu)
+              : BuildFragmentationNeeded(frame, pf, f.src, kRouterMac, kInternetMtu);
+  });
+  if (icmp) SendFrame(&in, *icmp);
 }
 
 Engine::FlowEntry* Engine::FlowOf(Port& in, const ParsedFrame& pf) {

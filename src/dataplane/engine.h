@@ -157,6 +157,9 @@ class Engine {
   FlowEntry* FlowOf(Port& in, const ParsedFrame& pf);
   Port* HandleServiceFrame(uint8_t* buf, size_t len);
   Port* LocalService(Port& in, const VnetHeader& vh, std::span<uint8_t> frame, const ParsedFrame& pf, bool& handled);
+  // A packet too big for the internet's 1,500 bytes that may not be fragmented: ICMP tells IN's
+  // sender the path's MTU, where its security groups let that in (MTU-4, A38).
+  void PathTooSmall(Port& in, std::span<const uint8_t> frame, const ParsedFrame& pf);
   // IPv6's part of stage 2: neighbour discovery and DHCPv6; link-local and multicast traffic
   // ends here, answered or not.
   void LocalService6(Port& in, std::span<uint8_t> frame, const ParsedFrame& pf, bool& handled);

@@ -6,6 +6,8 @@
 
 #include "dataplane/engine.h"
 #include "dataplane/nat_table.h"
+#include "dataplane/packet6.h"
+#include "dataplane/path_mtu.h"
 #include "dataplane/pipeline.h"
 #include "dataplane_testing.h"
 #include "model/address.h"
@@ -588,6 +590,79 @@ TEST_F(GatewaysTest, APrivateNatGatewaySendsIntoAPeerVpcFromItsPrivateAddress) {
   EXPECT_EQ(t.stages.back().name, "internet-gateway");
   EXPECT_EQ(t.stages.back().explanation_code, "NO_PUBLIC_IPV4_ADDRESS");
   EXPECT_EQ(Send(client, web).first, "");
+}
+
+}  // namespace
+
+namespace {
+
+// MTU-3, MTU-4, A38: the internet's paths are 1,500 bytes.
+TEST_F(GatewaysTest, TheInternetGatewayFragmentsWhatItMayAndAnswersTheRestWithIcmp) {
+  Flow f{.protocol = 17, .src = PrivateIp(server), .dst = kInternetHost, .src_port = 40000, .dst_port = 9000};
+  auto big = FlowFrame(f, Mac(server), 0, 3000);
+  // Without Don't Fragment: three fragments of at most 1,500 bytes leave from the Elastic IP.
+  auto out = engine.Inject(server, big);
+  ASSERT_EQ(out.size(), 3u);
+  std::vector<uint8_t> whole;
+  for (const auto& [port, frame] : out) {
+    EXPECT_EQ(port, "internet");
+    EXPECT_LE(frame.size() - 14, 1500u);
+    dataplane::ParsedFrame pf;
+    ASSERT_TRUE(dataplane::ParseFrame(frame, pf));
+    EXPECT_EQ(pf.src, server_public);
+    if (whole.empty()) whole = frame;
+    else whole.insert(whole.end(), frame.begin() + 14 + 20, frame.end());
+  }
+  whole[14 + 2] = static_cast<uint8_t>((whole.size() - 14) >> 8);
+  whole[14 + 3] = static_cast<uint8_t>(whole.size() - 14);
+  whole[14 + 6] = whole[14 + 7] = 0;
+  dataplane::SetIpv4Checksum(whole, 14);
+  EXPECT_TRUE(ChecksumsValid(whole));
+  EXPECT_EQ(whole.size(), big.size());
+  // With Don't Fragment: dropped; the ICMP that says so reaches the sender only where its groups
+  // admit ICMP 3/4 (the group "web" admits tcp 8080 alone).
+  big[14 + 6] |= 0x40;
+  dataplane::SetIpv4Checksum(big, 14);
+  EXPECT_TRUE(engine.Inject(server, big).empty());
+  Tx tx = NewTx();
+  AuthorizeSecurityGroupRules(tx, web, false, {RuleSpec{.ip_protocol = "icmp", .from_port = 3, .to_port = 4,
+                                                         .cidr_ipv4 = "0.0.0.0/0"}});
+  auto back = engine.Inject(server, big);
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(back[0].first, server);
+  EXPECT_TRUE(ChecksumsValid(back[0].second));
+  dataplane::ParsedFrame icmp;
+  ASSERT_TRUE(dataplane::ParseFrame(back[0].second, icmp));
+  EXPECT_EQ(icmp.src, Ip("10.0.1.1"));  // the subnet's router, the first hop
+  EXPECT_EQ(icmp.dst, PrivateIp(server));
+  EXPECT_EQ(icmp.icmp_type, 3);
+  EXPECT_EQ(icmp.icmp_code, 4);
+  const uint8_t* body = back[0].second.data() + 14 + 20;
+  EXPECT_EQ(body[6] << 8 | body[7], 1500);                           // the path's MTU
+  EXPECT_EQ(0, memcmp(body + 8, big.data() + 14, 28));               // the packet as the sender sent it
+  // A small packet with Don't Fragment goes out as always.
+  auto small = FlowFrame(f, Mac(server), 0, 1000);
+  small[14 + 6] |= 0x40;
+  dataplane::SetIpv4Checksum(small, 14);
+  ASSERT_EQ(engine.Inject(server, small).size(), 1u);
+}
+
+TEST(Packet, PacketTooBigQuotesTheInvokingPacket) {  // MTU-4 for IPv6 (RFC 4443 §3.2)
+  using namespace dataplane;
+  std::vector<uint8_t> payload(3000, 7);
+  auto frame = BuildUdp6Frame({2, 0, 0, 0, 0, 9}, {2, 0, 0, 0, 0, 1}, openvpc::testing::Ip6("2001:db8::5"),
+                              openvpc::testing::Ip6("3fff::10"), 40000, 9000, payload);
+  ParsedFrame pf;
+  ASSERT_TRUE(ParseFrame(frame, pf));
+  auto ptb = BuildPacketTooBig(frame, pf, openvpc::testing::Ip6("fe80::ff:fe00:1"), {2, 0, 0, 0, 0, 1}, 1500);
+  EXPECT_EQ(ptb.size(), 14u + 1280);  // the minimum MTU, no more
+  ParsedFrame p;
+  ASSERT_TRUE(ParseFrame(ptb, p));
+  EXPECT_EQ(p.icmp_type, 2);
+  EXPECT_EQ(p.dst6, openvpc::testing::Ip6("2001:db8::5"));
+  EXPECT_EQ(Ipv6L4Checksum(p.src6, p.dst6, 58, {ptb.data() + p.l4, ptb.size() - p.l4}), 0);
+  EXPECT_EQ(ptb[p.l4 + 6] << 8 | ptb[p.l4 + 7], 1500);
+  EXPECT_EQ(0, memcmp(ptb.data() + p.l4 + 8, frame.data() + 14, 48));
 }
 
 }  // namespace
