@@ -1,6 +1,7 @@
 """Fragmented IPv4 datagrams on real traffic: the engine decides a datagram by its first fragment and
 the later fragments (which carry no ports) follow it, with the same address translation; a NAT
-gateway forwards fragmented UDP but not fragmented ICMP.
+gateway forwards fragmented UDP but not fragmented ICMP. Toward the internet the path is 1,500 bytes: a
+larger packet is fragmented, or, with Don't Fragment, answered with ICMP "fragmentation needed".
 
 Rule ids: shared/spec/inventory-vpc-guide.md — §2 K10 (a NAT gateway "forwards fragmented UDP; drops
 fragmented TCP and ICMP (e.g. `ping -s 10000` fails)"), K6, K12, K15 (NAT gateway), I1, I2 (internet
@@ -21,7 +22,7 @@ every IPv4 fragment that arrives on eth0, so that a test sees fragments really c
 
 import pytest
 
-from dplib import GUEST_PYTHON, Background, acl_entry, associate_acl, wait_for
+from dplib import GUEST_PYTHON, Background, acl_entry, associate_acl, default_acl, wait_for
 
 CONVERGE = 2.0  # a model change must act on new flows within this
 INTERNET = "internet"  # `openvpc exec internet -- CMD` runs CMD in the simulated internet
@@ -145,8 +146,6 @@ def sniff(lab, where):
     return bg
 
 
-
-
 # --------------------------------------------------------------------------------------------------
 # Fixtures.
 
@@ -186,11 +185,9 @@ def net(lab):
 
     servers = {"w": echo(ids["w"], OPEN_PORT, CLOSED_PORT), "p": echo(ids["p"], OPEN_PORT),
                "internet": echo(INTERNET, OPEN_PORT)}
-    default_acl = ec2.describe_network_acls(Filters=[
-        {"Name": "vpc-id", "Values": [vpc]}, {"Name": "default", "Values": ["true"]}])["NetworkAcls"][0]
     return dict(vpc=vpc, igw=igw, public=public, private=private, big=big, inst=launched, id=ids, ip=ips, nat=nat,
                 nat_eip=nat_alloc["PublicIp"], w_eip=w_alloc["PublicIp"], srv=servers,
-                default_acl=default_acl["NetworkAclId"])
+                default_acl=default_acl(lab, vpc))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -356,3 +353,42 @@ def test_acl_port_entry_decides_every_fragment(lab, net):
         associate_acl(lab, net["public"], net["default_acl"])
         frag.stop()
     ec2.delete_network_acl(NetworkAclId=acl)
+
+
+def test_the_internet_path_is_1500_bytes(lab, net):
+    """MTU-3, MTU-4, MTU-6, A38: toward the internet the path is 1,500 bytes (W's own MTU is 9001). W's
+    echo request of 3,000 bytes without Don't Fragment (`ping -M dont`) is fragmented on the way: the
+    internet host receives it in fragments of at most 1,500 bytes, all from W's Elastic IP, and answers.
+    With Don't Fragment (`ping -M do`) it is dropped, and the first hop, W's subnet router 10.0.0.1,
+    answers "fragmentation needed" with the path's MTU, 1500, which W's ping reports — but only while W's
+    group admits ICMP (A38: with a group of udp 9000 alone, nothing comes back)."""
+    w, eip = net["id"]["w"], net["w_eip"]
+    quiet = lab.group(net["vpc"], "udp-only", ingress=[perm("udp", OPEN_PORT)])
+    frag = sniff(lab, INTERNET)
+
+    def df_ping():
+        """`ping -M do -s 3000` from W: its output when the ping failed, else None."""
+        rc, out, _ = lab.sh(w, ["ping", "-n", "-c", "1", "-W", "1", "-s", "3000", "-M", "do", INTERNET_HOST])
+        return out if rc != 0 else None
+
+    try:
+        fmark = frag.mark()
+        assert lab.ping(w, INTERNET_HOST, wait=2, extra=["-s", "3000", "-M", "dont"])
+        arrived(frag, fmark, eip, 1)
+        lengths = [length for _, _, _, length in fragments(frag, fmark, eip, 1)]
+        assert len(lengths) >= 3 and max(lengths) <= 1500, frag.lines[fmark:]
+
+        lab.set_groups(net["inst"]["w"], [quiet])
+        lab.sh(w, ["ip", "route", "flush", "cache"])
+        fmark = frag.mark()
+        out = wait_for(df_ping, timeout=CONVERGE, interval=0, what="the DF ping dropped")
+        assert "mtu" not in out.lower(), out  # the group does not admit the ICMP
+        lab.set_groups(net["inst"]["w"], [net["big"]])
+        got = wait_for(lambda: (lambda out: out if out and "mtu = 1500" in out else None)(df_ping()),
+                       timeout=CONVERGE, interval=0, what="fragmentation needed from the first hop")
+        assert "From 10.0.0.1 " in got and "Frag needed" in got, got
+        assert not fragments(frag, fmark, eip, 1), frag.lines[fmark:]  # nothing crossed
+    finally:
+        lab.set_groups(net["inst"]["w"], [net["big"]])
+        lab.sh(w, ["ip", "route", "flush", "cache"])
+        frag.stop()

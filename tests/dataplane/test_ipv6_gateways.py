@@ -91,6 +91,18 @@ def test_egress_only_gateway_lets_out_and_replies_in_only(lab, net):
     assert from_internet(lab, "ping", "-6", "-c", "1", "-W", "1", net["q6"]).returncode != 0
 
 
+def test_the_internet_path_is_1500_bytes_for_ipv6(lab, net):
+    """MTU-3, MTU-4 (ec2 guide): the path to the internet is 1,500 bytes, and IPv6 is never fragmented on
+    the way: Q's 3,000-byte echo request to 3fff::10 is dropped, and the first hop (the router, fe80::ff:fe00:1)
+    answers Packet Too Big with the path's MTU (Q's group admits all IPv6, A38); Q's kernel then fragments
+    at 1,500 itself, and the next request is answered."""
+    q = net["q"]
+    lab.sh(q, ["ip", "-6", "route", "flush", "cache"])
+    rc, out, _ = lab.sh(q, ["ping", "-6", "-n", "-c", "1", "-W", "1", "-s", "3000", INTERNET_HOST6])
+    assert rc != 0 and "Packet too big" in out and "mtu=1500" in out and "fe80::ff:fe00:1" in out, out
+    assert lab.ping(q, INTERNET_HOST6, wait=2, extra=["-s", "3000"])
+
+
 def test_egress_only_gateway_is_not_for_ipv4(lab, ec2, net):
     """J1: the private subnet has no IPv4 way out (a route to an egress-only gateway is IPv6 only)."""
     q4 = ec2.describe_instances(InstanceIds=[net["q"]])["Reservations"][0]["Instances"][0]["PrivateIpAddress"]
