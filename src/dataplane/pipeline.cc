@@ -113,6 +113,18 @@ bool ToNatGateway(const Partition& p, const NetworkInterface& d, TraceResult& t,
 }
 
 
+// The interface a route to an interface or an instance leads to (an instance's: its eth0).
+const NetworkInterface* TargetInterface(const Partition& p, const model::Route& r) {
+  if (r.target_member == "NetworkInterfaceId") {
+    auto it = p.network_interfaces.find(r.target_id);
+    return it == p.network_interfaces.end() ? nullptr : &it->second;
+  }
+  if (r.target_member != "InstanceId") return nullptr;
+  for (const auto& [id, eni] : p.network_interfaces)
+    if (eni.attachment && eni.attachment->instance_id == r.target_id && eni.attachment->device_index == 0) return &eni;
+  return nullptr;
+}
+
 // Stage 7: the interface of VPC_ID that holds the destination address.
 StageResult DeliverInVpc(const Partition& p, const std::string& vpc_id, const Flow& f, const NetworkInterface** dst) {
   StageResult r{.stage = 7, .name = "local-delivery"};
@@ -210,6 +222,7 @@ TraceResult Trace(const Partition& p, const NetworkInterface& src, const Flow& f
   const NetworkInterface* ahead = nullptr;
   RouteLookup(p, src, f, &route);
   if (route && route->IsLocal()) LocalDelivery(p, src, f, &ahead);
+  if (route && !route->IsLocal()) ahead = TargetInterface(p, *route);
   if (ahead && ahead->subnet_id == src.subnet_id) {
     step({.stage = 5, .name = "network-acl-outbound", .component = model::NetworkAclOfSubnet(p, src.subnet_id).id,
           .note = "same subnet: not crossed"});
@@ -225,6 +238,12 @@ TraceResult Trace(const Partition& p, const NetworkInterface& src, const Flow& f
   }
   if (route->target_id.rfind("nat-", 0) == 0) {
     if (!NatGatewayHop(p, src, *route, f, t, ct)) return t;
+    t.allowed = true;
+    OpenConnection(p, src, f, true, t.stages[1], ct);
+    return t;
+  }
+  if (route->target_member == "NetworkInterfaceId" || route->target_member == "InstanceId") {
+    if (!InterfaceTargetHop(p, src, *route, f, t, ct)) return t;
     t.allowed = true;
     OpenConnection(p, src, f, true, t.stages[1], ct);
     return t;
@@ -346,6 +365,34 @@ bool VpcPeeringHop(const Partition& p, const NetworkInterface& src, const model:
   if (ToNatGateway(*pp, *d, t, ct)) return t.allowed;  // a reply to a peer NAT gateway's translation
   if (!step(SecurityGroupsIngress(*pp, *d, f, ct))) return false;
   OpenConnection(*pp, *d, f, false, t.stages.back(), ct);
+  return true;
+}
+
+bool InterfaceTargetHop(const Partition& p, const NetworkInterface& src, const model::Route& route, const Flow& f,
+                        TraceResult& t, Tracking ct) {
+  auto step = [&](StageResult r) {
+    t.stages.push_back(std::move(r));
+    return t.stages.back().allowed;
+  };
+  StageResult r{.stage = 7, .name = "network-interface", .allowed = false, .component = route.target_id};
+  const NetworkInterface* d = TargetInterface(p, route);
+  if (!d) {
+    r.explanation_code = "BAD_STATE";
+    return step(r);
+  }
+  r.component = d->id;
+  r.rule = f.DstText() + " -> " + d->id;
+  if (d->source_dest_check && !model::InterfaceHolds(*d, f, true)) {
+    r.explanation_code = "ENI_SOURCE_DEST_CHECK_RESTRICTION";
+    r.note = "its source/destination check is on: it takes only packets addressed to it";
+    return step(r);
+  }
+  r.allowed = true;
+  step(r);
+  t.destination = d;
+  if (!step(NetworkAclInbound(p, src, *d, f))) return false;
+  if (!step(SecurityGroupsIngress(p, *d, f, ct))) return false;
+  OpenConnection(p, *d, f, false, t.stages.back(), ct);
   return true;
 }
 

@@ -28,9 +28,10 @@ struct StageResult {
 struct TraceResult {
   std::vector<StageResult> stages;
   bool allowed = false;
-  // Set when the packet leaves the VPC through a gateway (igw-…: to the internet), or through a
-  // target this data plane does not forward yet (nat, pcx, …: the verdict covers the stages up
-  // to the route only).
+  // Set when the packet leaves the VPC for the internet (igw-…, eigw-…: also after a NAT
+  // gateway), or through a target this data plane does not forward (tgw-, vgw-, an instance, …:
+  // the verdict covers the stages up to the route only). Empty when delivered to an interface,
+  // also in a peer VPC.
   std::string exit_target;
   const model::NetworkInterface* destination = nullptr;
   // The addresses the packet leaves with where a gateway translates them (the internet
@@ -110,6 +111,14 @@ bool NatGatewayHop(const model::Partition& p, const model::NetworkInterface& src
 // T.partition to the peer's.
 bool VpcPeeringHop(const model::Partition& p, const model::NetworkInterface& src, const model::Route& route,
                    const model::Flow& f, TraceResult& t, Tracking ct);
+
+// The hop to the network interface a route targets (NetworkInterfaceId, or InstanceId: the
+// instance's eth0), a NAT instance or a middlebox (guide §1.9, L2, S17), appended to T: stage 7
+// network-interface, where the interface takes a packet that is not addressed to it only with
+// its source/destination check off (F3), then the ACL of its subnet (8, when crossed) and its
+// groups (9). Sets T.destination; what the instance does with the packet is its own business.
+bool InterfaceTargetHop(const model::Partition& p, const model::NetworkInterface& src, const model::Route& route,
+                        const model::Flow& f, TraceResult& t, Tracking ct);
 
 // A reply that NAT gateway NAT_ID translated back to CLIENT (F as the client sees it): the ACL
 // of the gateway's subnet outbound and of the client's inbound when they differ, then the

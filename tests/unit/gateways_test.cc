@@ -666,3 +666,46 @@ TEST(Packet, PacketTooBigQuotesTheInvokingPacket) {  // MTU-4 for IPv6 (RFC 4443
 }
 
 }  // namespace
+
+namespace {
+
+// Guide §1.9, L2, F3: a route to an instance (a NAT instance) hands it packets for other addresses
+// only while its source/destination check is off; its groups and subnet ACL judge them on the way in.
+TEST_F(GatewaysTest, ARouteToAnInstanceDeliversToItWithItsDestinationCheckOff) {
+  Tx tx = NewTx();
+  std::string natsg = CreateSecurityGroup(tx, {.group_name = "natsg", .description = "n", .vpc_id = vpc}).id;
+  AuthorizeSecurityGroupRules(tx, natsg, false, {RuleSpec{.ip_protocol = "-1", .cidr_ipv4 = "10.0.2.0/24"}});
+  std::string nat_instance = RunInstances(tx, {.image_id = "ami-12345678", .instance_type = "t2.micro",
+                                               .subnet_id = pub, .group_ids = {natsg}})[0]->id;
+  std::string nat_eni = InterfacesOf(Part(), nat_instance)[0]->id;
+  CreateRoute(tx, {.route_table_id = MainRouteTable(Part(), vpc).id, .destination_cidr_block = "203.0.113.0/24",
+                   .target_member = "InstanceId", .target_id = nat_instance});
+  engine.AddPort({.eni_id = nat_eni, .account = Part().account_id, .region = Part().region});
+  Flow f{.protocol = 6, .src = PrivateIp(client), .dst = kInternetHost, .src_port = 40000, .dst_port = 80};
+  auto t = dataplane::Trace(Part(), Eni(client), f);
+  EXPECT_FALSE(t.allowed);
+  EXPECT_EQ(t.stages.back().name, "network-interface");
+  EXPECT_EQ(t.stages.back().explanation_code, "ENI_SOURCE_DEST_CHECK_RESTRICTION");
+  EXPECT_EQ(Send(client, f).first, "");
+
+  Part().network_interfaces.at(nat_eni).source_dest_check = false;
+  source.Changed();
+  t = dataplane::Trace(Part(), Eni(client), f);
+  ASSERT_TRUE(t.allowed) << t.stages.back().name;
+  EXPECT_EQ(t.destination, &Eni(nat_eni));
+  EXPECT_TRUE(t.exit_target.empty());
+  auto [port, out] = Send(client, f);
+  EXPECT_EQ(port, nat_eni);  // unchanged: the instance does its own translation (L1)
+  EXPECT_EQ(out.src, PrivateIp(client));
+  EXPECT_EQ(out.dst, kInternetHost);
+  EXPECT_EQ(out.dst_mac, Mac(nat_eni));
+  // Its groups judge what it is handed (the guide's "NATSG").
+  RevokeSecurityGroupRules(tx, natsg, false, {RuleSpec{.ip_protocol = "-1", .cidr_ipv4 = "10.0.2.0/24"}}, {},
+                           nullptr);
+  t = dataplane::Trace(Part(), Eni(client), f);
+  EXPECT_FALSE(t.allowed);
+  EXPECT_EQ(t.stages.back().name, "security-groups-ingress");
+  EXPECT_EQ(t.stages.back().component, natsg);
+}
+
+}  // namespace
