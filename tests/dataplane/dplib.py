@@ -429,6 +429,20 @@ class Lab:
             ec2.modify_vpc_attribute(VpcId=vpc_id, EnableDnsHostnames={"Value": True})
         return vpc_id
 
+    def internet_gateway(self, vpc_id):
+        """A new internet gateway attached to the VPC: its id."""
+        igw = self.ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+        self.ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc_id)
+        return igw
+
+    def route_table(self, vpc_id, subnet_id, routes):
+        """A new route table associated with the subnet, with ROUTES {IPv4 CIDR: GatewayId}: its id."""
+        rtb = self.ec2.create_route_table(VpcId=vpc_id)["RouteTable"]["RouteTableId"]
+        for cidr, gateway in routes.items():
+            self.ec2.create_route(RouteTableId=rtb, DestinationCidrBlock=cidr, GatewayId=gateway)
+        self.ec2.associate_route_table(RouteTableId=rtb, SubnetId=subnet_id)
+        return rtb
+
     def subnet(self, vpc_id, cidr, client=None, az="us-east-1a"):
         return (client or self.ec2).create_subnet(VpcId=vpc_id, CidrBlock=cidr,
                                                   AvailabilityZone=az)["Subnet"]["SubnetId"]

@@ -154,12 +154,9 @@ def sniff(lab, where):
 def net(lab):
     ec2 = lab.ec2
     vpc = lab.vpc("10.0.0.0/16")
-    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
-    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    igw = lab.internet_gateway(vpc)
     public, private = lab.subnet(vpc, "10.0.0.0/24"), lab.subnet(vpc, "10.0.1.0/24")
-    public_rtb = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
-    ec2.create_route(RouteTableId=public_rtb, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
-    ec2.associate_route_table(RouteTableId=public_rtb, SubnetId=public)
+    lab.route_table(vpc, public, {"0.0.0.0/0": igw})
     big = lab.group(vpc, "big", ingress=[perm("udp", OPEN_PORT), perm("icmp")])
     launched = {
         "w": lab.launch(public, PrivateIpAddress="10.0.0.5", SecurityGroupIds=[big], wait=False),

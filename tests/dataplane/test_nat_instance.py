@@ -32,12 +32,9 @@ NAT_SETUP = ("sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.send_redirects=
 def net(lab):
     ec2 = lab.ec2
     vpc = lab.vpc("10.0.0.0/16")
-    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
-    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    igw = lab.internet_gateway(vpc)
     public, private = lab.subnet(vpc, "10.0.0.0/24"), lab.subnet(vpc, "10.0.1.0/24")
-    rtb = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
-    ec2.create_route(RouteTableId=rtb, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
-    ec2.associate_route_table(RouteTableId=rtb, SubnetId=public)
+    lab.route_table(vpc, public, {"0.0.0.0/0": igw})
     natsg = lab.group(vpc, "natsg", ingress=[{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "10.0.1.0/24"}]}])
     client_sg = lab.group(vpc, "client")
     n = lab.launch(public, PrivateIpAddress="10.0.0.10", SecurityGroupIds=[natsg])
