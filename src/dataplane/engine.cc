@@ -487,11 +487,13 @@ Engine::Port* Engine::HandleFrame(Port& in, uint8_t* buf, size_t len) {
     ++counters_.dropped;
     return nullptr;
   }
-  // Toward the internet, paths are 1,500 bytes (MTU-3): a larger packet that may not be
-  // fragmented goes back as ICMP (MTU-4). GSO frames are segments of their gso_size already.
-  const bool too_big = e.out == internet_ && vh.gso_type == 0 && pf.ip_total_length > kInternetMtu;
+  // Toward the internet and into another Region, paths are 1,500 bytes (MTU-2, MTU-3): a larger
+  // packet that may not be fragmented goes back as ICMP (MTU-4). GSO frames are segments of their
+  // gso_size already.
+  const uint16_t mtu = e.out == internet_ ? kInternetMtu : e.mtu;
+  const bool too_big = mtu && vh.gso_type == 0 && pf.ip_total_length > mtu;
   if (too_big && (pf.ether_type == kEtherTypeIpv6 || DontFragment(frame, pf))) {
-    PathTooSmall(in, frame, pf);
+    PathTooSmall(in, frame, pf, mtu);
     ++counters_.dropped;
     return nullptr;
   }
@@ -504,14 +506,14 @@ Engine::Port* Engine::HandleFrame(Port& in, uint8_t* buf, size_t len) {
   memcpy(frame.data() + 6, kRouterMac.data(), 6);
   if (too_big) {  // fragmented here, its checksum complete first: fragments carry no offload
     CompleteChecksum(vh, frame);
-    for (const auto& piece : FragmentIpv4(frame.first(14 + size_t{pf.ip_total_length}), pf, kInternetMtu))
+    for (const auto& piece : FragmentIpv4(frame.first(14 + size_t{pf.ip_total_length}), pf, mtu))
       SendFrame(e.out, piece);
     return nullptr;
   }
   return e.out;
 }
 
-void Engine::PathTooSmall(Port& in, std::span<const uint8_t> frame, const ParsedFrame& pf) {
+void Engine::PathTooSmall(Port& in, std::span<const uint8_t> frame, const ParsedFrame& pf, uint16_t mtu) {
   const bool v6 = pf.ether_type == kEtherTypeIpv6;
   std::optional<std::vector<uint8_t>> icmp;
   WithInterface(in, [&](const model::Partition& part, const model::NetworkInterface& eni) {
@@ -524,8 +526,8 @@ void Engine::PathTooSmall(Port& in, std::span<const uint8_t> frame, const Parsed
       f.dst = pf.src;
     }
     if (!SecurityGroupsIngress(part, eni, f).allowed) return;  // A38: only where a rule admits it
-    icmp = v6 ? BuildPacketTooBig(frame, pf, f.src6, kRouterMac, kInternetMtu)
-              : BuildFragmentationNeeded(frame, pf, f.src, kRouterMac, kInternetMtu);
+    icmp = v6 ? BuildPacketTooBig(frame, pf, f.src6, kRouterMac, mtu)
+              : BuildFragmentationNeeded(frame, pf, f.src, kRouterMac, mtu);
   });
   if (icmp) SendFrame(&in, *icmp);
 }

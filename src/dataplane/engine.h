@@ -140,6 +140,7 @@ class Engine {
     std::optional<uint16_t> sport, dport;  // the same for the ports (a NAT gateway's); ICMP: the echo id
     NatBinding* nat = nullptr;             // the NAT gateway's translation it renews
     bool reset = false;                    // answered with a TCP reset (K9: a NAT binding gone idle)
+    uint16_t mtu = 0;                      // the path's, where smaller than the interfaces' (another Region)
     Connection* ct_src = nullptr;
     Connection* ct_dst = nullptr;
   };
@@ -157,9 +158,9 @@ class Engine {
   FlowEntry* FlowOf(Port& in, const ParsedFrame& pf);
   Port* HandleServiceFrame(uint8_t* buf, size_t len);
   Port* LocalService(Port& in, const VnetHeader& vh, std::span<uint8_t> frame, const ParsedFrame& pf, bool& handled);
-  // A packet too big for the internet's 1,500 bytes that may not be fragmented: ICMP tells IN's
-  // sender the path's MTU, where its security groups let that in (MTU-4, A38).
-  void PathTooSmall(Port& in, std::span<const uint8_t> frame, const ParsedFrame& pf);
+  // A packet too big for its path's MTU that may not be fragmented: ICMP tells IN's sender the
+  // path's MTU, where its security groups let that in (MTU-4, A38).
+  void PathTooSmall(Port& in, std::span<const uint8_t> frame, const ParsedFrame& pf, uint16_t mtu);
   // IPv6's part of stage 2: neighbour discovery and DHCPv6; link-local and multicast traffic
   // ends here, answered or not.
   void LocalService6(Port& in, std::span<uint8_t> frame, const ParsedFrame& pf, bool& handled);

@@ -3,6 +3,7 @@
 // engine's connection tracking and NAT tables.
 #include "dataplane/engine.h"
 #include "dataplane/engine_port.h"
+#include "dataplane/path_mtu.h"
 #include "dataplane/pipeline.h"
 #include "model/address.h"
 
@@ -31,6 +32,7 @@ Engine::Port* Engine::Decide(Port& in, const ParsedFrame& pf, FlowEntry& entry) 
     const model::NetworkInterface& eni = it->second;
     const model::Flow f = PacketFlow(pf);
     TraceResult t = Trace(part, eni, f, {.table = &conntrack_, .now = now, .state = &s, .nat = &nat_});
+    if (t.partition && t.partition->region != part.region) entry.mtu = kInterRegionPeeringMtu;
     // As the destination sees the flow: from the NAT gateway's address and port when one
     // translated it on the way (into a peer VPC).
     model::Flow arrived = f;

@@ -1,4 +1,4 @@
-// Paths out of the VPC are 1,500 bytes (ec2 guide MTU-2, MTU-3): an internet gateway fragments an
+// Paths out of the VPC are 1,500 bytes (ec2 guide MTU-2, MTU-3): the router fragments an
 // IPv4 packet that is larger, and drops one that may not be fragmented (Don't Fragment set, or
 // any IPv6 packet) with an ICMP message that tells the sender the path's MTU (MTU-4: type 3 code
 // 4; ICMPv6 Packet Too Big), which reaches it only where its security groups let it in (A38).
@@ -14,6 +14,9 @@
 namespace openvpc::dataplane {
 
 inline constexpr uint16_t kInternetMtu = 1500;
+// A peering connection between Regions carries 1,500 bytes too (guide CS-84), one within a Region
+// jumbo frames (MTU-2).
+inline constexpr uint16_t kInterRegionPeeringMtu = 1500;
 
 // True when the IPv4 packet of the frame has Don't Fragment set.
 bool DontFragment(std::span<const uint8_t> frame, const ParsedFrame& pf);

@@ -709,3 +709,53 @@ TEST_F(GatewaysTest, ARouteToAnInstanceDeliversToItWithItsDestinationCheckOff) {
 }
 
 }  // namespace
+
+namespace {
+
+// CS-84, MTU-2: a peering connection between Regions carries 1,500 bytes; within a Region, jumbo
+// frames.
+TEST_F(GatewaysTest, APeeringConnectionToAnotherRegionCarries1500Bytes) {
+  Partition& west = state.partitions[{"123456789012", "us-west-2"}];
+  west.account_id = "123456789012";
+  west.region = "us-west-2";
+  std::string far, far_vpc;
+  {
+    Tx tx(west, state.quotas, &state);
+    InitializePartition(tx);
+    far_vpc = CreateVpc(tx, {.cidr_block = "10.9.0.0/16"}).id;
+    std::string subnet =
+        CreateSubnet(tx, {.vpc_id = far_vpc, .cidr_block = "10.9.1.0/24", .availability_zone = "us-west-2a"}).id;
+    std::string open = CreateSecurityGroup(tx, {.group_name = "o", .description = "o", .vpc_id = far_vpc}).id;
+    AuthorizeSecurityGroupRules(tx, open, false, {RuleSpec{.ip_protocol = "-1", .cidr_ipv4 = "10.0.0.0/16"}});
+    std::string id = RunInstances(tx, {.image_id = "ami-12345678", .instance_type = "t2.micro", .subnet_id = subnet,
+                                       .group_ids = {open}})[0]->id;
+    far = InterfacesOf(west, id)[0]->id;
+  }
+  Tx tx = NewTx();
+  std::string pcx = CreateVpcPeeringConnection(tx, {.vpc_id = vpc, .peer_vpc_id = far_vpc,
+                                                    .peer_region = "us-west-2"}).id;
+  {
+    Tx wtx(west, state.quotas, &state);
+    AcceptVpcPeeringConnection(wtx, pcx);
+  }
+  CreateRoute(tx, {.route_table_id = MainRouteTable(Part(), vpc).id, .destination_cidr_block = "10.9.0.0/16",
+                   .target_member = "VpcPeeringConnectionId", .target_id = pcx});
+  engine.AddPort({.eni_id = far, .account = "123456789012", .region = "us-west-2"});
+  const net::Ipv4 far_ip = Ip(west.network_interfaces.at(far).PrimaryIp());
+  Flow f{.protocol = 17, .src = PrivateIp(client), .dst = far_ip, .src_port = 40000, .dst_port = 9000};
+  auto out = engine.Inject(client, FlowFrame(f, Mac(client), 0, 1000));
+  ASSERT_EQ(out.size(), 1u);  // small: as it is
+  EXPECT_EQ(out[0].first, far);
+  out = engine.Inject(client, FlowFrame(f, Mac(client), 0, 3000));
+  ASSERT_EQ(out.size(), 3u);  // fragmented to 1,500 bytes
+  for (const auto& [port, frame] : out) {
+    EXPECT_EQ(port, far);
+    EXPECT_LE(frame.size() - 14, 1500u);
+  }
+  auto df = FlowFrame(f, Mac(client), 0, 3000);
+  df[14 + 6] |= 0x40;
+  dataplane::SetIpv4Checksum(df, 14);
+  EXPECT_TRUE(engine.Inject(client, df).empty());  // dropped (its group admits no ICMP 3/4)
+}
+
+}  // namespace
