@@ -123,10 +123,11 @@ inline std::pair<std::vector<uint8_t>, std::vector<uint8_t>> Fragments(const std
   return {piece(0, first_len, true), piece(first_len, payload - first_len, false)};
 }
 
-// The datagram of two fragments again (FIRST's headers, both payloads, no fragment fields).
-inline std::vector<uint8_t> Reassembled(const std::vector<uint8_t>& first, const std::vector<uint8_t>& second) {
-  std::vector<uint8_t> f = first;
-  f.insert(f.end(), second.begin() + 14 + 20, second.end());
+// The datagram of FRAGMENTS (in order) again: the first one's headers, every payload, no
+// fragment fields.
+inline std::vector<uint8_t> Reassembled(const std::vector<std::vector<uint8_t>>& fragments) {
+  std::vector<uint8_t> f = fragments.front();
+  for (size_t i = 1; i < fragments.size(); ++i) f.insert(f.end(), fragments[i].begin() + 14 + 20, fragments[i].end());
   const size_t total = f.size() - 14;
   f[14 + 2] = static_cast<uint8_t>(total >> 8);
   f[14 + 3] = static_cast<uint8_t>(total);

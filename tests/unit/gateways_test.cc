@@ -436,7 +436,7 @@ TEST_F(GatewaysTest, FragmentsFollowTheirFirstThroughTheInternetGateway) {  // I
   ASSERT_TRUE(dataplane::ParseFrame(out[1].second, later));
   EXPECT_TRUE(later.fragment);
   EXPECT_EQ(later.dst, PrivateIp(server));  // translated like its first
-  EXPECT_TRUE(ChecksumsValid(Reassembled(out[0].second, out[1].second)));
+  EXPECT_TRUE(ChecksumsValid(Reassembled({out[0].second, out[1].second})));
   // The same for a port without a rule: neither fragment gets in.
   auto closed = FlowFrame({.protocol = 6, .src = kInternetHost, .dst = server_public, .src_port = 50000,
                            .dst_port = 22}, {2, 0, 0, 0, 0, 0xfd}, dataplane::kTcpSyn, 3000);
@@ -464,7 +464,7 @@ TEST_F(GatewaysTest, ANatGatewayForwardsFragmentedUdpAndDropsFragmentedTcpAndIcm
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(out[0].first, "internet");
   EXPECT_EQ(out[1].first, "internet");
-  auto whole = Reassembled(out[0].second, out[1].second);
+  auto whole = Reassembled({out[0].second, out[1].second});
   EXPECT_TRUE(ChecksumsValid(whole));
   dataplane::ParsedFrame sent;
   ASSERT_TRUE(dataplane::ParseFrame(whole, sent));
@@ -478,7 +478,7 @@ TEST_F(GatewaysTest, ANatGatewayForwardsFragmentedUdpAndDropsFragmentedTcpAndIcm
   ASSERT_EQ(back.size(), 2u);
   EXPECT_EQ(back[0].first, client);
   EXPECT_EQ(back[1].first, client);
-  auto got = Reassembled(back[0].second, back[1].second);
+  auto got = Reassembled({back[0].second, back[1].second});
   EXPECT_TRUE(ChecksumsValid(got));
   dataplane::ParsedFrame received;
   ASSERT_TRUE(dataplane::ParseFrame(got, received));
@@ -603,20 +603,16 @@ TEST_F(GatewaysTest, TheInternetGatewayFragmentsWhatItMayAndAnswersTheRestWithIc
   // Without Don't Fragment: three fragments of at most 1,500 bytes leave from the Elastic IP.
   auto out = engine.Inject(server, big);
   ASSERT_EQ(out.size(), 3u);
-  std::vector<uint8_t> whole;
+  std::vector<std::vector<uint8_t>> pieces;
   for (const auto& [port, frame] : out) {
     EXPECT_EQ(port, "internet");
     EXPECT_LE(frame.size() - 14, 1500u);
     dataplane::ParsedFrame pf;
     ASSERT_TRUE(dataplane::ParseFrame(frame, pf));
     EXPECT_EQ(pf.src, server_public);
-    if (whole.empty()) whole = frame;
-    else whole.insert(whole.end(), frame.begin() + 14 + 20, frame.end());
+    pieces.push_back(frame);
   }
-  whole[14 + 2] = static_cast<uint8_t>((whole.size() - 14) >> 8);
-  whole[14 + 3] = static_cast<uint8_t>(whole.size() - 14);
-  whole[14 + 6] = whole[14 + 7] = 0;
-  dataplane::SetIpv4Checksum(whole, 14);
+  auto whole = openvpc::testing::Reassembled(pieces);
   EXPECT_TRUE(ChecksumsValid(whole));
   EXPECT_EQ(whole.size(), big.size());
   // With Don't Fragment: dropped; the ICMP that says so reaches the sender only where its groups
