@@ -2,6 +2,7 @@
 
 #include "dataplane/packet.h"
 #include "model/address.h"
+#include "model/instance.h"
 #include "model/nat_gateway.h"
 #include "model/network_acl.h"
 #include "model/operations.h"
@@ -119,10 +120,7 @@ const NetworkInterface* TargetInterface(const Partition& p, const model::Route& 
     auto it = p.network_interfaces.find(r.target_id);
     return it == p.network_interfaces.end() ? nullptr : &it->second;
   }
-  if (r.target_member != "InstanceId") return nullptr;
-  for (const auto& [id, eni] : p.network_interfaces)
-    if (eni.attachment && eni.attachment->instance_id == r.target_id && eni.attachment->device_index == 0) return &eni;
-  return nullptr;
+  return r.target_member == "InstanceId" ? model::PrimaryInterfaceOf(p, r.target_id) : nullptr;
 }
 
 // Stage 7: the interface of VPC_ID that holds the destination address.

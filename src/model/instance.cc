@@ -50,9 +50,7 @@ bool HasElasticIp(const Partition& p, const NetworkInterface& eni) {
 }
 
 NetworkInterface* PrimaryInterface(Partition& p, const std::string& instance_id) {
-  for (auto& [id, eni] : p.network_interfaces)
-    if (eni.attachment && eni.attachment->instance_id == instance_id && eni.attachment->device_index == 0) return &eni;
-  return nullptr;
+  return const_cast<NetworkInterface*>(PrimaryInterfaceOf(p, instance_id));
 }
 
 // The only interface of an instance, for attributes that act on it.
@@ -137,6 +135,12 @@ std::string PublicDnsName(const std::string& region, const std::string& public_i
   std::string host = "ec2-" + public_ip;
   std::replace(host.begin(), host.end(), '.', '-');
   return host + (region == "us-east-1" ? ".compute-1.amazonaws.com" : "." + region + ".compute.amazonaws.com");
+}
+
+const NetworkInterface* PrimaryInterfaceOf(const Partition& p, const std::string& instance_id) {
+  for (const auto& [id, eni] : p.network_interfaces)
+    if (eni.attachment && eni.attachment->instance_id == instance_id && eni.attachment->device_index == 0) return &eni;
+  return nullptr;
 }
 
 std::vector<const NetworkInterface*> InterfacesOf(const Partition& p, const std::string& instance_id) {
@@ -414,9 +418,8 @@ void RegisterInstanceRules() {
     RegisterAddressInstanceResolver([](const Partition& p, const std::string& id) -> std::string {
       auto it = p.instances.find(id);
       if (it == p.instances.end() || !Live(it->second)) return "";
-      for (const auto& [eid, eni] : p.network_interfaces)
-        if (eni.attachment && eni.attachment->instance_id == id && eni.attachment->device_index == 0) return eid;
-      return "";
+      const NetworkInterface* eth0 = PrimaryInterfaceOf(p, id);
+      return eth0 ? eth0->id : "";
     });
     // Routes may target an instance (with one interface) or an interface of the VPC (G11: also
     // more specific than the local route, for middleboxes).

@@ -68,6 +68,8 @@ bool InstanceVisible(const Instance& i);
 
 // The interfaces attached to an instance, by device index.
 std::vector<const NetworkInterface*> InterfacesOf(const Partition& p, const std::string& instance_id);
+// The instance's eth0 (device index 0), or nullptr.
+const NetworkInterface* PrimaryInterfaceOf(const Partition& p, const std::string& instance_id);
 // EC2's state codes: pending 0, running 16, shutting-down 32, terminated 48, stopping 64, stopped 80.
 int StateCode(const std::string& state);
 // The public DNS name of a public address: ec2-198-51-100-7.compute-1.amazonaws.com in
