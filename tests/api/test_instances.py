@@ -423,8 +423,8 @@ def test_secondary_private_ip_at_launch_t2_micro_limit(ec2, subnet):
     inst = run(ec2, NetworkInterfaces=[{"DeviceIndex": 0, "SubnetId": subnet, "SecondaryPrivateIpAddressCount": 1}])
     ips = eth(inst, 0)["PrivateIpAddresses"]
     assert len(ips) == 2 and sum(1 for a in ips if a["Primary"]) == 1
-    assert_client_error(launch, ec2, NetworkInterfaces=[{"DeviceIndex": 0, "SubnetId": subnet,
-                                                         "SecondaryPrivateIpAddressCount": 2}])
+    assert_error("PrivateIpAddressLimitExceeded", launch, ec2, NetworkInterfaces=[
+        {"DeviceIndex": 0, "SubnetId": subnet, "SecondaryPrivateIpAddressCount": 2}])
 
 
 def test_secondary_private_ips_by_list(ec2, subnet):
@@ -1070,7 +1070,8 @@ def test_modify_groups_unknown_or_other_vpc_refused(ec2, subnet):
     assert_error("InvalidGroup.NotFound", ec2.modify_instance_attribute, InstanceId=inst["InstanceId"],
                  Groups=["sg-0123456789abcdef0"])
     other = new_sg(ec2, create_vpc(ec2, "10.1.0.0/16")["VpcId"], "elsewhere")
-    assert_client_error(ec2.modify_instance_attribute, InstanceId=inst["InstanceId"], Groups=[other])
+    # [EXT] "Error codes" page, InvalidParameter: a security group and a subnet in different VPCs.
+    assert_error("InvalidParameter", ec2.modify_instance_attribute, InstanceId=inst["InstanceId"], Groups=[other])
 
 
 def test_modify_user_data_only_while_stopped(ec2, subnet):
@@ -1258,7 +1259,10 @@ def test_route_to_instance_of_another_vpc_refused(ec2, subnet):
     iid = run(ec2, subnet)["InstanceId"]
     other = create_vpc(ec2, "10.1.0.0/16")["VpcId"]
     rtb = ec2.create_route_table(VpcId=other)["RouteTable"]["RouteTableId"]
-    assert_client_error(ec2.create_route, RouteTableId=rtb, DestinationCidrBlock="0.0.0.0/0", InstanceId=iid)
+    # [EXT] "route table ... and ... belong to different networks" is InvalidParameterValue
+    # (smoketurner/serverless-vpc-plugin#147, for a gateway of another VPC).
+    assert_error("InvalidParameterValue", ec2.create_route, RouteTableId=rtb, DestinationCidrBlock="0.0.0.0/0",
+                 InstanceId=iid)
 
 
 def test_route_to_unknown_instance_refused(ec2, vpc):

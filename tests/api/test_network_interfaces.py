@@ -7,9 +7,6 @@ and AA6 refer to shared/spec/inventory-vpc-guide.md.
 filter names, the NetworkInterfaceAvailable waiter and the error codes, which come from the API Reference's
 "Error codes for the Amazon EC2 API" page. Where AWS documents a refusal but the code could not be pinned down,
 the test asserts only a 400 client error (assert_client_error).
-
-Attach/detach need instances. Those tests use the `instances` fixture, which skips them while the server answers
-DescribeInstances with InvalidAction, so they start running by themselves once instances exist.
 """
 import ipaddress
 import re
@@ -131,25 +128,6 @@ def reserved_addresses(cidr):
 
 def usable(cidr, ip):
     return ipaddress.ip_address(ip) in ipaddress.ip_network(cidr) and ip not in reserved_addresses(cidr)
-
-
-def instances_supported(ec2):
-    """False while the server does not implement instances (DescribeInstances -> InvalidAction)."""
-    try:
-        ec2.describe_instances()
-    except ClientError as e:
-        if e.response["Error"]["Code"] == "InvalidAction":
-            return False
-        raise
-    return True
-
-
-@pytest.fixture
-def instances(ec2):
-    """Skips the test until instances exist. (A skipif decorator cannot see the per-test `ec2` client.)"""
-    if not instances_supported(ec2):
-        pytest.skip("instances are not implemented yet (DescribeInstances -> InvalidAction)")
-    return ec2
 
 
 def run_instance(ec2, subnet_id, instance_type="t2.micro", **kwargs):
@@ -362,7 +340,8 @@ def test_count_larger_than_free_space_takes_nothing(ec2, vpc):
     """MI-6: a /28 has 11 usable addresses; asking for 12 fails and takes none."""
     sid = create_subnet(ec2, vpc, "10.0.9.0/28")["SubnetId"]
     assert available(ec2, sid) == 11
-    assert_client_error(ec2.create_network_interface, SubnetId=sid, SecondaryPrivateIpAddressCount=11)
+    assert_error("InsufficientFreeAddressesInSubnet", ec2.create_network_interface, SubnetId=sid,
+                 SecondaryPrivateIpAddressCount=11)
     assert available(ec2, sid) == 11
     assert ec2.describe_network_interfaces(Filters=[{"Name": "subnet-id", "Values": [sid]}])["NetworkInterfaces"] == []
 
@@ -473,7 +452,8 @@ def test_create_with_groups(ec2, vpc, subnet):
 def test_create_with_group_of_another_vpc_refused(ec2, subnet):
     other = create_vpc(ec2, "10.1.0.0/16")["VpcId"]
     foreign = new_sg(ec2, other, "foreign")
-    assert_client_error(ec2.create_network_interface, SubnetId=subnet, Groups=[foreign])
+    # [EXT] "Error codes" page, InvalidParameter: a security group and a subnet in different VPCs.
+    assert_error("InvalidParameter", ec2.create_network_interface, SubnetId=subnet, Groups=[foreign])
     assert available(ec2, subnet) == EMPTY_24
 
 
@@ -486,7 +466,8 @@ def test_create_with_six_groups_refused(ec2, vpc, subnet):
 
 
 def test_create_with_unknown_group_refused(ec2, subnet):
-    assert_client_error(ec2.create_network_interface, SubnetId=subnet, Groups=["sg-0123456789abcdef0"])
+    assert_error("InvalidGroup.NotFound", ec2.create_network_interface, SubnetId=subnet,
+                 Groups=["sg-0123456789abcdef0"])
 
 
 # ---------------------------------------------------------------- DeleteNetworkInterface (ENI-8)
@@ -669,9 +650,12 @@ def test_paginate_with_filter(ec2, vpc, subnet):
 
 
 def test_max_results_with_ids_refused(ec2, subnet):
-    """[EXT] MaxResults cannot be combined with NetworkInterfaceIds."""
+    """[EXT] MaxResults cannot be combined with NetworkInterfaceIds: "If you call a describe API action with both
+    a list of IDs and MaxResults, the request fails with the error InvalidParameterCombination" (EC2 API
+    Reference, Query requests, Pagination)."""
     eid = new_eni(ec2, subnet)["NetworkInterfaceId"]
-    assert_client_error(ec2.describe_network_interfaces, NetworkInterfaceIds=[eid], MaxResults=5)
+    assert_error("InvalidParameterCombination", ec2.describe_network_interfaces, NetworkInterfaceIds=[eid],
+                 MaxResults=5)
 
 
 # ---------------------------------------------------------------- NetworkInterfaceAvailable waiter
@@ -719,7 +703,8 @@ def test_modify_groups_five_allowed_six_refused(ec2, vpc, subnet):
 def test_modify_groups_of_another_vpc_refused(ec2, vpc, subnet):
     eid = new_eni(ec2, subnet)["NetworkInterfaceId"]
     foreign = new_sg(ec2, create_vpc(ec2, "10.1.0.0/16")["VpcId"], "foreign")
-    assert_client_error(ec2.modify_network_interface_attribute, NetworkInterfaceId=eid, Groups=[foreign])
+    # [EXT] "Error codes" page, InvalidParameter: a security group and a subnet in different VPCs.
+    assert_error("InvalidParameter", ec2.modify_network_interface_attribute, NetworkInterfaceId=eid, Groups=[foreign])
     assert group_ids_of(eni_of(ec2, eid)) == {default_sg(ec2, vpc)}
 
 
@@ -956,9 +941,9 @@ def test_deleted_interface_releases_ipv6(ec2, subnet6):
     assert ipv6s(new_eni(ec2, sid, Ipv6Addresses=[{"Ipv6Address": x}])) == {x}
 
 
-# ---------------------------------------------------------------- attach / detach (need instances)
+# ---------------------------------------------------------------- attach / detach
 
-def test_attach_and_detach(instances, ec2, subnet):
+def test_attach_and_detach(ec2, subnet):
     """ENI-5 / A32: hot attach at device index 1, detach while running; attributes stay with the ENI (ENI-2)."""
     inst = run_instance(ec2, subnet)
     eni = new_eni(ec2, subnet, PrivateIpAddress="10.0.1.10", Description="standby")
@@ -987,7 +972,7 @@ def test_attach_and_detach(instances, ec2, subnet):
     ec2.delete_network_interface(NetworkInterfaceId=eid)
 
 
-def test_attached_interface_cannot_be_deleted(instances, ec2, subnet):
+def test_attached_interface_cannot_be_deleted(ec2, subnet):
     """ENI-8 / A32: delete requires detaching first."""
     inst = run_instance(ec2, subnet)
     eid = new_eni(ec2, subnet)["NetworkInterfaceId"]
@@ -998,7 +983,7 @@ def test_attached_interface_cannot_be_deleted(instances, ec2, subnet):
     ec2.delete_network_interface(NetworkInterfaceId=eid)
 
 
-def test_primary_interface_of_instance(instances, ec2, subnet):
+def test_primary_interface_of_instance(ec2, subnet):
     """ENI-1 / ENI-11: eth0 is created by RunInstances, delete-on-termination true, in use, cannot be deleted."""
     before = available(ec2, subnet)
     inst = run_instance(ec2, subnet)
@@ -1014,14 +999,14 @@ def test_primary_interface_of_instance(instances, ec2, subnet):
                  NetworkInterfaceId=eth0["NetworkInterfaceId"])
 
 
-def test_primary_interface_cannot_be_detached(instances, ec2, subnet):
+def test_primary_interface_cannot_be_detached(ec2, subnet):
     """ENI-1 / F1 / A32: eth0 cannot be detached."""
     inst = run_instance(ec2, subnet)
     att = primary_eni(inst)["Attachment"]["AttachmentId"]
     assert_error("OperationNotPermitted", ec2.detach_network_interface, AttachmentId=att)
 
 
-def test_attach_in_another_subnet_same_az(instances, ec2, vpc, subnet):
+def test_attach_in_another_subnet_same_az(ec2, vpc, subnet):
     """ENI-4: another subnet of the same VPC is fine when the AZ matches."""
     other = create_subnet(ec2, vpc, "10.0.3.0/24", AvailabilityZone="us-east-1a")["SubnetId"]
     inst = run_instance(ec2, subnet)
@@ -1030,7 +1015,7 @@ def test_attach_in_another_subnet_same_az(instances, ec2, vpc, subnet):
     assert eni_of(ec2, eid)["Attachment"]["InstanceId"] == inst["InstanceId"]
 
 
-def test_attach_in_another_az_refused(instances, ec2, vpc, subnet):
+def test_attach_in_another_az_refused(ec2, vpc, subnet):
     """ENI-4 / A32: the ENI and the instance must be in the same AZ."""
     other = create_subnet(ec2, vpc, "10.0.3.0/24", AvailabilityZone="us-east-1b")["SubnetId"]
     inst = run_instance(ec2, subnet)
@@ -1040,7 +1025,7 @@ def test_attach_in_another_az_refused(instances, ec2, vpc, subnet):
     assert eni_of(ec2, eid)["Status"] == "available"
 
 
-def test_attach_interface_already_attached_refused(instances, ec2, subnet):
+def test_attach_interface_already_attached_refused(ec2, subnet):
     inst1, inst2 = run_instance(ec2, subnet), run_instance(ec2, subnet)
     eid = new_eni(ec2, subnet)["NetworkInterfaceId"]
     attach(ec2, eid, inst1["InstanceId"])
@@ -1048,18 +1033,20 @@ def test_attach_interface_already_attached_refused(instances, ec2, subnet):
                  InstanceId=inst2["InstanceId"], DeviceIndex=1)
 
 
-def test_attach_at_used_device_index_refused(instances, ec2, subnet):
+def test_attach_at_used_device_index_refused(ec2, subnet):
     inst = run_instance(ec2, subnet, instance_type="c4.large")
     a = new_eni(ec2, subnet)["NetworkInterfaceId"]
     b = new_eni(ec2, subnet)["NetworkInterfaceId"]
     attach(ec2, a, inst["InstanceId"], 1)
-    assert_client_error(ec2.attach_network_interface, NetworkInterfaceId=b, InstanceId=inst["InstanceId"],
-                        DeviceIndex=1)
-    assert_client_error(ec2.attach_network_interface, NetworkInterfaceId=b, InstanceId=inst["InstanceId"],
-                        DeviceIndex=0)
+    # [EXT] "Instance '...' already has an interface attached at device index '1'." (cilium/cilium#42512,
+    # hashicorp/terraform-provider-aws#906)
+    assert_error("InvalidParameterValue", ec2.attach_network_interface, NetworkInterfaceId=b,
+                 InstanceId=inst["InstanceId"], DeviceIndex=1)
+    assert_error("InvalidParameterValue", ec2.attach_network_interface, NetworkInterfaceId=b,
+                 InstanceId=inst["InstanceId"], DeviceIndex=0)
 
 
-def test_move_interface_between_instances(instances, ec2, subnet):
+def test_move_interface_between_instances(ec2, subnet):
     """ENI-2 / MI-7 / A36: detach from one instance, attach to another; IPs and MAC travel with it."""
     inst1, inst2 = run_instance(ec2, subnet), run_instance(ec2, subnet)
     eni = new_eni(ec2, subnet, PrivateIpAddress="10.0.1.10", SecondaryPrivateIpAddressCount=1)
@@ -1074,7 +1061,7 @@ def test_move_interface_between_instances(instances, ec2, subnet):
     assert d["MacAddress"] == eni["MacAddress"]
 
 
-def test_force_detach(instances, ec2, subnet):
+def test_force_detach(ec2, subnet):
     """ENI-15: Force=true detaches too."""
     inst = run_instance(ec2, subnet)
     eid = new_eni(ec2, subnet)["NetworkInterfaceId"]
@@ -1083,11 +1070,12 @@ def test_force_detach(instances, ec2, subnet):
     wait_status(ec2, eid, "available")
 
 
-def test_detach_unknown_attachment(instances, ec2):
-    assert_client_error(ec2.detach_network_interface, AttachmentId="eni-attach-0123456789abcdef0")
+def test_detach_unknown_attachment(ec2):
+    assert_error("InvalidAttachmentID.NotFound", ec2.detach_network_interface,
+                 AttachmentId="eni-attach-0123456789abcdef0")
 
 
-def test_t2_micro_interface_limit(instances, ec2, subnet):
+def test_t2_micro_interface_limit(ec2, subnet):
     """§7.4 / A30: t2.micro takes 2 network interfaces; a 3rd attach fails."""
     inst = run_instance(ec2, subnet, instance_type="t2.micro")
     a = new_eni(ec2, subnet)["NetworkInterfaceId"]
@@ -1097,7 +1085,7 @@ def test_t2_micro_interface_limit(instances, ec2, subnet):
                  InstanceId=inst["InstanceId"], DeviceIndex=2)
 
 
-def test_t2_micro_private_ip_limit(instances, ec2, subnet):
+def test_t2_micro_private_ip_limit(ec2, subnet):
     """§7.4 / A30: t2.micro takes 2 IPv4 addresses per ENI (primary + 1 secondary)."""
     inst = run_instance(ec2, subnet, instance_type="t2.micro")
     eth0 = primary_eni(inst)["NetworkInterfaceId"]
@@ -1107,7 +1095,7 @@ def test_t2_micro_private_ip_limit(instances, ec2, subnet):
     assert len(private_ips(eni_of(ec2, eth0))) == 2
 
 
-def test_delete_on_termination_true(instances, ec2, subnet):
+def test_delete_on_termination_true(ec2, subnet):
     """ENI-11 / A34: DeleteOnTermination=true -> terminating the instance deletes the ENI and frees its address."""
     inst = run_instance(ec2, subnet)
     eid = new_eni(ec2, subnet, PrivateIpAddress="10.0.1.10")["NetworkInterfaceId"]
@@ -1120,7 +1108,7 @@ def test_delete_on_termination_true(instances, ec2, subnet):
     wait_until(lambda: available(ec2, subnet) == EMPTY_24, timeout=60)
 
 
-def test_delete_on_termination_false(instances, ec2, subnet):
+def test_delete_on_termination_false(ec2, subnet):
     """ENI-11 / A34 / MI-7: DeleteOnTermination=false -> the ENI becomes available and keeps its addresses."""
     inst = run_instance(ec2, subnet)
     eid = new_eni(ec2, subnet, PrivateIpAddress="10.0.1.10", SecondaryPrivateIpAddressCount=1)["NetworkInterfaceId"]
@@ -1134,7 +1122,7 @@ def test_delete_on_termination_false(instances, ec2, subnet):
     assert d["PrivateIpAddress"] == "10.0.1.10"
 
 
-def test_primary_interface_deleted_with_instance(instances, ec2, subnet):
+def test_primary_interface_deleted_with_instance(ec2, subnet):
     """ENI-11: the eth0 made by RunInstances goes away with the instance."""
     inst = run_instance(ec2, subnet)
     eth0 = primary_eni(inst)["NetworkInterfaceId"]
@@ -1142,7 +1130,7 @@ def test_primary_interface_deleted_with_instance(instances, ec2, subnet):
     wait_until(lambda: gone(ec2, eth0), timeout=60)
 
 
-def test_subnet_with_instance_interface_cannot_be_deleted(instances, ec2, subnet):
+def test_subnet_with_instance_interface_cannot_be_deleted(ec2, subnet):
     """AA2: DeleteSubnet refused while an instance (its eth0) is in it."""
     run_instance(ec2, subnet)
     assert_error("DependencyViolation", ec2.delete_subnet, SubnetId=subnet)

@@ -8,7 +8,6 @@ expectations (pings, SSH) are out of scope; what is asserted is every control-pl
 """
 import ipaddress
 import pytest
-from botocore.exceptions import ClientError
 
 from helpers import (assert_error, create_subnet, create_vpc, describe_rt, main_route_table, norm,
                      nth_subnet64, route_for, tag_spec, vpc_ipv6_block, wait_until)
@@ -91,16 +90,6 @@ def default_sg(ec2, vpc_id):
 def explicit_rt_of(ec2, subnet_id):
     rts = ec2.describe_route_tables(Filters=[{"Name": "association.subnet-id", "Values": [subnet_id]}])["RouteTables"]
     return rts[0]["RouteTableId"] if rts else None
-
-
-def nat_gateways_supported(ec2):
-    try:
-        ec2.describe_nat_gateways()
-    except ClientError as e:
-        if e.response["Error"]["Code"] == "InvalidAction":
-            return False
-        raise
-    return True
 
 
 def dual_stack_vpc(ec2):
@@ -276,8 +265,6 @@ def test_s4_public_and_private_subnets(ec2, s4):
 def test_s4_nat_gateway(ec2, s4):
     """S4 with a NAT gateway: its own EIP (must be unassociated), in the public subnet; main RT 0.0.0.0/0 -> nat;
     the private instance still has no public address; deleting the gateway leaves the route blackhole (G13)."""
-    if not nat_gateways_supported(ec2):
-        pytest.skip("NAT gateways are not implemented")
     n = s4
     eip = ec2.allocate_address(Domain="vpc")
     nat = ec2.create_nat_gateway(SubnetId=n["public"], AllocationId=eip["AllocationId"],
@@ -364,12 +351,10 @@ def test_s5_public_and_vpn_only_subnets_without_vpn(ec2):
     assert inst_of(ec2, web_i["InstanceId"])["PublicIpAddress"] == eip["PublicIp"]
     assert "PublicIpAddress" not in inst_of(ec2, db_i["InstanceId"])
 
-    if nat_gateways_supported(ec2):
-        nat_eip = ec2.allocate_address(Domain="vpc")
-        nat = ec2.create_nat_gateway(SubnetId=public, AllocationId=nat_eip["AllocationId"])["NatGateway"][
-            "NatGatewayId"]
-        ec2.create_route(RouteTableId=main, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat)
-        assert route_map(describe_rt(ec2, main)) == {"10.0.0.0/16": "local", "0.0.0.0/0": nat}
+    nat_eip = ec2.allocate_address(Domain="vpc")
+    nat = ec2.create_nat_gateway(SubnetId=public, AllocationId=nat_eip["AllocationId"])["NatGateway"]["NatGatewayId"]
+    ec2.create_route(RouteTableId=main, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat)
+    assert route_map(describe_rt(ec2, main)) == {"10.0.0.0/16": "local", "0.0.0.0/0": nat}
     terminate_all(ec2, web_i["InstanceId"], db_i["InstanceId"])
 
 
