@@ -56,6 +56,12 @@ def free_port():
         return s.getsockname()[1]
 
 
+# How long a test waits for a change made through the API (a rule, a route, an address) to reach the
+# data plane. Generous on purpose: the tests check what happens, not how fast; bench/convergence_bench.py
+# measures how fast, and prints the figures.
+SETTLE = 30.0
+
+
 def wait_for(predicate, timeout=5.0, interval=0.05, what="condition"):
     """Poll predicate() until it returns a truthy value, and return that value; fail after timeout s."""
     deadline = time.monotonic() + timeout

@@ -125,10 +125,14 @@ def test_other_vpc_is_unreachable(lab, net, case):
     vpc, c = _other_network(lab, cidr, subnet_cidr, client)
     cid, c_ip = c["InstanceId"], c["PrivateIpAddress"]
     b = net["b"]
-    # Control: C's own data path works (its resolver answers, R1/R13).
+    # Controls: C's own data path works (its resolver answers, R1/R13); B answers ping and tcp 7000
+    # (from A, in its own VPC) and B's own data path out works (its resolver answers).
     resolver = str(ipaddress.ip_network(cidr).network_address + 2)
-    rc, out, _ = lab.sh(cid, f"dig +time=1 +tries=2 @{resolver} nothing.example.invalid")
-    assert rc == 0 and "status:" in out, out
+    for who, ip in ((cid, resolver), (b["InstanceId"], "10.0.0.2")):
+        rc, out, _ = lab.sh(who, f"dig +time=1 +tries=2 @{ip} nothing.example.invalid")
+        assert rc == 0 and "status:" in out, out
+    assert lab.ping(net["a"]["InstanceId"], b["PrivateIpAddress"], wait=1)
+    assert lab.tcp(net["a"]["InstanceId"], b["PrivateIpAddress"], 7000, timeout=1)
     assert not lab.ping(cid, b["PrivateIpAddress"], wait=1)
     assert not lab.tcp(cid, b["PrivateIpAddress"], 7000, timeout=1)
     assert not lab.ping(b["InstanceId"], c_ip, wait=1)

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from dplib import wait_for
+from dplib import SETTLE, wait_for
 
 RESOLVERS = ["10.0.0.2", "169.254.169.253"]
 
@@ -100,12 +100,12 @@ def test_hostnames_false_gives_nxdomain(lab, net):
         def nx():
             rc, answers, status = dig(lab, net["a"], "10.0.0.2", hostname(net["b_ip"]), "A")
             return rc == 0 and status == "NXDOMAIN" and not answers
-        wait_for(nx, timeout=2, interval=0.05, what="NXDOMAIN with hostnames off")
+        wait_for(nx, timeout=SETTLE, interval=0.05, what="NXDOMAIN with hostnames off")
         rc, answers, status = dig(lab, net["a"], "169.254.169.253", hostname(net["b_ip"]), "A")
         assert (rc, status, answers) == (0, "NXDOMAIN", [])
     finally:
         set_attribute(lab, net, "EnableDnsHostnames", True)
-    wait_for(lambda: dig(lab, net["a"], "10.0.0.2", hostname(net["b_ip"]), "A")[1] == [net["b_ip"]], timeout=2,
+    wait_for(lambda: dig(lab, net["a"], "10.0.0.2", hostname(net["b_ip"]), "A")[1] == [net["b_ip"]], timeout=SETTLE,
              what="answers again")
 
 
@@ -129,14 +129,14 @@ def test_dns_support_false_means_no_answer(lab, net):
         def silent():
             rc, _, status = dig(lab, net["a"], "10.0.0.2", hostname(net["b_ip"]), "A")
             return rc == 9 and status is None
-        wait_for(silent, timeout=3, interval=0, what="no answer with DNS support off")
+        wait_for(silent, timeout=SETTLE, interval=0, what="no answer with DNS support off")
         rc, _, status = dig(lab, net["a"], "169.254.169.253", hostname(net["b_ip"]), "A")
         assert rc == 9 and status is None
         rc, _, status = dig(lab, net["a"], "10.0.0.2", "+tcp", hostname(net["b_ip"]), "A")
         assert status is None and rc != 0, "nor over TCP"
     finally:
         set_attribute(lab, net, "EnableDnsSupport", True)
-    wait_for(lambda: dig(lab, net["a"], "10.0.0.2", hostname(net["b_ip"]), "A")[1] == [net["b_ip"]], timeout=2,
+    wait_for(lambda: dig(lab, net["a"], "10.0.0.2", hostname(net["b_ip"]), "A")[1] == [net["b_ip"]], timeout=SETTLE,
              what="answers again")
 
 

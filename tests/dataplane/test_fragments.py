@@ -22,9 +22,8 @@ every IPv4 fragment that arrives on eth0, so that a test sees fragments really c
 
 import pytest
 
-from dplib import GUEST_PYTHON, Background, acl_entry, associate_acl, default_acl, wait_for
+from dplib import GUEST_PYTHON, SETTLE, Background, acl_entry, associate_acl, default_acl, wait_for
 
-CONVERGE = 2.0  # a model change must act on new flows within this
 INTERNET = "internet"  # `openvpc exec internet -- CMD` runs CMD in the simulated internet
 INTERNET_HOST = "203.0.113.10"
 BIG = 12000  # bytes of UDP payload: more than one frame at MTU 9001, nine at MTU 1500
@@ -249,7 +248,7 @@ def test_nat_gateway_forwards_fragmented_udp(lab, net):
     p, eip, srv = net["id"]["p"], net["nat_eip"], net["srv"]["internet"]
     frag = sniff(lab, INTERNET)
     try:
-        wait_for(lambda: send_big(lab, p, INTERNET_HOST, OPEN_PORT, size=100, timeout=0.5), timeout=CONVERGE,
+        wait_for(lambda: send_big(lab, p, INTERNET_HOST, OPEN_PORT, size=100, timeout=0.5), timeout=SETTLE,
                  interval=0, what="P reaches the internet through the NAT gateway")
         mark, fmark = srv.mark(), frag.mark()
         assert send_big(lab, p, INTERNET_HOST, OPEN_PORT) == BIG
@@ -299,7 +298,7 @@ def test_security_group_drops_every_fragment(lab, net):
 
         lab.set_groups(net["inst"]["w"], [icmp_only])
         wait_for(lambda: send_big(lab, p, net["ip"]["w"], OPEN_PORT, size=100, timeout=0.3) is None,
-                 timeout=CONVERGE, interval=0, what="udp 9000 no longer admitted")
+                 timeout=SETTLE, interval=0, what="udp 9000 no longer admitted")
         mark, fmark = srv.mark(), frag.mark()
         assert send_big(lab, p, net["ip"]["w"], OPEN_PORT, timeout=1) is None
         assert big_ping(lab, p, net["ip"]["w"], 10000)
@@ -309,7 +308,7 @@ def test_security_group_drops_every_fragment(lab, net):
         lab.set_groups(net["inst"]["w"], [net["big"]])
         frag.stop()
     lab.ec2.delete_security_group(GroupId=icmp_only)
-    wait_for(lambda: send_big(lab, p, net["ip"]["w"], OPEN_PORT, timeout=0.5) == BIG, timeout=CONVERGE, interval=0,
+    wait_for(lambda: send_big(lab, p, net["ip"]["w"], OPEN_PORT, timeout=0.5) == BIG, timeout=SETTLE, interval=0,
              what="the big datagram passes again")
 
 
@@ -330,7 +329,7 @@ def test_acl_port_entry_decides_every_fragment(lab, net):
     frag = sniff(lab, w)
     associate_acl(lab, net["public"], acl)
     try:
-        wait_for(lambda: send_big(lab, p, w_ip, OPEN_PORT, size=100, timeout=0.3) is None, timeout=CONVERGE,
+        wait_for(lambda: send_big(lab, p, w_ip, OPEN_PORT, size=100, timeout=0.3) is None, timeout=SETTLE,
                  interval=0, what="udp 9000 denied by W's subnet ACL")
         mark, fmark = srv.mark(), frag.mark()
         assert send_big(lab, p, w_ip, OPEN_PORT, timeout=1) is None
@@ -340,7 +339,7 @@ def test_acl_port_entry_decides_every_fragment(lab, net):
 
         ec2.replace_network_acl_entry(**acl_entry(acl, 100, "deny", cidr="10.0.1.0/24", protocol="17",
                                                   ports=(CLOSED_PORT, CLOSED_PORT)))
-        wait_for(lambda: send_big(lab, p, w_ip, OPEN_PORT, size=100, timeout=0.3) == 100, timeout=CONVERGE,
+        wait_for(lambda: send_big(lab, p, w_ip, OPEN_PORT, size=100, timeout=0.3) == 100, timeout=SETTLE,
                  interval=0, what="udp 9000 allowed by entry 200")
         mark, fmark = srv.mark(), frag.mark()
         assert send_big(lab, p, w_ip, OPEN_PORT) == BIG
@@ -378,11 +377,11 @@ def test_the_internet_path_is_1500_bytes(lab, net):
         lab.set_groups(net["inst"]["w"], [quiet])
         lab.sh(w, ["ip", "route", "flush", "cache"])
         fmark = frag.mark()
-        out = wait_for(df_ping, timeout=CONVERGE, interval=0, what="the DF ping dropped")
+        out = wait_for(df_ping, timeout=SETTLE, interval=0, what="the DF ping dropped")
         assert "mtu" not in out.lower(), out  # the group does not admit the ICMP
         lab.set_groups(net["inst"]["w"], [net["big"]])
         got = wait_for(lambda: (lambda out: out if out and "mtu = 1500" in out else None)(df_ping()),
-                       timeout=CONVERGE, interval=0, what="fragmentation needed from the first hop")
+                       timeout=SETTLE, interval=0, what="fragmentation needed from the first hop")
         assert "From 10.0.0.1 " in got and "Frag needed" in got, got
         assert not fragments(frag, fmark, eip, 1), frag.lines[fmark:]  # nothing crossed
     finally:

@@ -15,7 +15,7 @@ import subprocess
 
 import pytest
 
-from dplib import GUEST_PYTHON, PROBE, Background, trace, wait_for
+from dplib import GUEST_PYTHON, PROBE, SETTLE, Background, trace, wait_for
 
 INTERNET = "internet"
 INTERNET_HOST6 = "3fff::10"
@@ -104,9 +104,11 @@ def test_the_internet_path_is_1500_bytes_for_ipv6(lab, net):
 
 
 def test_egress_only_gateway_is_not_for_ipv4(lab, ec2, net):
-    """J1: the private subnet has no IPv4 way out (a route to an egress-only gateway is IPv6 only)."""
+    """J1: the private subnet has no IPv4 way out (a route to an egress-only gateway is IPv6 only), while
+    the same internet host's port 80 answers Q over IPv6."""
     q4 = ec2.describe_instances(InstanceIds=[net["q"]])["Reservations"][0]["Instances"][0]["PrivateIpAddress"]
     assert q4
+    assert lab.tcp(net["q"], INTERNET_HOST6, 80, timeout=2)
     assert not lab.tcp(net["q"], "203.0.113.10", 80)
 
 
@@ -120,7 +122,7 @@ def test_subnet_acl_applies_behind_the_egress_only_gateway(lab, ec2, net):
         assert not lab.tcp(net["q"], INTERNET_HOST6, 80)
     finally:
         ec2.delete_network_acl_entry(NetworkAclId=acl, RuleNumber=90, Egress=True)
-    wait_for(lambda: lab.tcp(net["q"], INTERNET_HOST6, 80), timeout=5, what="the ACL entry's removal takes effect")
+    wait_for(lambda: lab.tcp(net["q"], INTERNET_HOST6, 80), timeout=SETTLE, what="the ACL entry's removal takes effect")
 
 
 def test_trace_names_the_egress_only_gateway(lab, net):

@@ -20,10 +20,9 @@ at, and reports ICMP echo requests and ESP packets as they arrive.
 
 import pytest
 
-from dplib import GUEST_PYTHON, Background, acl_entry, associate_acl, lines, stages, trace, wait_for
+from dplib import GUEST_PYTHON, SETTLE, Background, acl_entry, associate_acl, lines, stages, trace, wait_for
 from guests import CLIENT, PEER_SERVER
 
-CONVERGE = 2.0  # a model change must act on new flows within this
 INTERNET = "internet"  # `openvpc exec internet -- CMD` runs CMD in the simulated internet
 INTERNET_HOST = "203.0.113.10"
 PUBLIC_POOL_PREFIX = "198.51.100."
@@ -207,7 +206,7 @@ def test_scenario_s4_private_instance_reaches_the_internet(lab, net):
     assert eip.startswith(PUBLIC_POOL_PREFIX) and eip != net["w_eip"], eip
     assert lab.ec2.describe_instances(InstanceIds=[p])["Reservations"][0]["Instances"][0].get("PublicIpAddress") is None
 
-    wait_for(lambda: reaches(lab, p), timeout=CONVERGE, interval=0, what="P reaches 203.0.113.10:80")
+    wait_for(lambda: reaches(lab, p), timeout=SETTLE, interval=0, what="P reaches 203.0.113.10:80")
     got = ask(lab, p, "tcp", TCP_PEER, sport=999, tag="s4tcp", timeout=2)
     assert got, "P's connection from source port 999 failed"
     (seen_ip, seen_port, msg), = got
@@ -332,13 +331,13 @@ def test_nat_subnet_acl_applies_both_ways(lab, net, nat_subnet_acl):
     - outbound 50 deny to 10.0.1.0/24 (replies from the gateway to P): the same."""
     ec2, acl = lab.ec2, nat_subnet_acl
     p, internet = net["id"]["p"], net["internet"]
-    wait_for(lambda: reaches(lab, p), timeout=CONVERGE, interval=0, what="P reaches the internet via a 100 allow")
+    wait_for(lambda: reaches(lab, p), timeout=SETTLE, interval=0, what="P reaches the internet via a 100 allow")
 
     for egress, cidr, request_arrives in ((False, "10.0.1.0/24", False), (True, "203.0.113.0/24", False),
                                           (False, "203.0.113.0/24", True), (True, "10.0.1.0/24", True)):
         where = f"{'outbound' if egress else 'inbound'} deny {cidr}"
         ec2.create_network_acl_entry(**acl_entry(acl, 50, "deny", egress=egress, cidr=cidr))
-        wait_for(lambda: not reaches(lab, p), timeout=CONVERGE, interval=0, what=f"{where}: TCP stopped")
+        wait_for(lambda: not reaches(lab, p), timeout=SETTLE, interval=0, what=f"{where}: TCP stopped")
         mark = internet.mark()
         assert not reaches(lab, p, "udp", UDP_PEER, timeout=1), where
         assert not lab.ping(p, INTERNET_HOST, wait=1), where
@@ -356,7 +355,7 @@ def test_nat_subnet_acl_applies_both_ways(lab, net, nat_subnet_acl):
             assert t["verdict"] == "DROP" and (last["stage"], last["name"], last["component"]) == (
                 5, "network-acl-outbound", acl), t
         ec2.delete_network_acl_entry(NetworkAclId=acl, RuleNumber=50, Egress=egress)
-        wait_for(lambda: reaches(lab, p), timeout=CONVERGE, interval=0, what=f"{where} removed: TCP again")
+        wait_for(lambda: reaches(lab, p), timeout=SETTLE, interval=0, what=f"{where} removed: TCP again")
         assert reaches(lab, p, "udp", UDP_PEER, timeout=2), where
         assert lab.ping(p, INTERNET_HOST, wait=1), where
 
@@ -368,7 +367,7 @@ def test_no_route_to_the_nat_gateway_no_internet(lab, net):
     ec2, p, rtb = lab.ec2, net["id"]["p"], net["main_rtb"]
     ec2.delete_route(RouteTableId=rtb, DestinationCidrBlock="0.0.0.0/0")
     try:
-        wait_for(lambda: not reaches(lab, p), timeout=CONVERGE, interval=0, what="P cut off")
+        wait_for(lambda: not reaches(lab, p), timeout=SETTLE, interval=0, what="P cut off")
         assert not reaches(lab, p, "udp", UDP_PEER, timeout=1)
         assert not lab.ping(p, INTERNET_HOST, wait=1)
         t = trace(lab, p, f"{INTERNET_HOST}:{TCP_PEER}")
@@ -379,13 +378,13 @@ def test_no_route_to_the_nat_gateway_no_internet(lab, net):
 
         ec2.create_route(RouteTableId=rtb, DestinationCidrBlock="203.0.113.0/24", NatGatewayId=net["nat"])
         try:
-            wait_for(lambda: reaches(lab, p), timeout=CONVERGE, interval=0, what="P via 203.0.113.0/24 -> nat")
+            wait_for(lambda: reaches(lab, p), timeout=SETTLE, interval=0, what="P via 203.0.113.0/24 -> nat")
         finally:
             ec2.delete_route(RouteTableId=rtb, DestinationCidrBlock="203.0.113.0/24")
-        wait_for(lambda: not reaches(lab, p), timeout=CONVERGE, interval=0, what="P cut off again")
+        wait_for(lambda: not reaches(lab, p), timeout=SETTLE, interval=0, what="P cut off again")
     finally:
         ec2.create_route(RouteTableId=rtb, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=net["nat"])
-    wait_for(lambda: reaches(lab, p), timeout=CONVERGE, interval=0, what="P reaches the internet again")
+    wait_for(lambda: reaches(lab, p), timeout=SETTLE, interval=0, what="P reaches the internet again")
 
 
 def test_security_group_egress_still_applies(lab, net):
@@ -396,7 +395,7 @@ def test_security_group_egress_still_applies(lab, net):
     ec2, p, db = lab.ec2, net["id"]["p"], net["db"]
     ec2.revoke_security_group_egress(GroupId=db, IpPermissions=[ALL_OUT])
     try:
-        wait_for(lambda: not reaches(lab, p), timeout=CONVERGE, interval=0, what="egress revoked: TCP dropped")
+        wait_for(lambda: not reaches(lab, p), timeout=SETTLE, interval=0, what="egress revoked: TCP dropped")
         assert not reaches(lab, p, "udp", UDP_PEER, timeout=1)
         assert not lab.ping(p, INTERNET_HOST, wait=1)
         t = trace(lab, p, f"{INTERNET_HOST}:{TCP_PEER}")
@@ -404,13 +403,13 @@ def test_security_group_egress_still_applies(lab, net):
         assert t["stages"][-1]["stage"] == 4 and "nat_gateway" not in t, t
 
         ec2.authorize_security_group_egress(GroupId=db, IpPermissions=OUT_80_443)
-        wait_for(lambda: reaches(lab, p), timeout=CONVERGE, interval=0, what="tcp 80 out allowed")
+        wait_for(lambda: reaches(lab, p), timeout=SETTLE, interval=0, what="tcp 80 out allowed")
         assert not reaches(lab, p, "tcp", TCP_OTHER, timeout=1)
         assert not reaches(lab, p, "udp", UDP_PEER, timeout=1)
         ec2.revoke_security_group_egress(GroupId=db, IpPermissions=OUT_80_443)
     finally:
         ec2.authorize_security_group_egress(GroupId=db, IpPermissions=[ALL_OUT])
-    wait_for(lambda: reaches(lab, p, "tcp", TCP_OTHER), timeout=CONVERGE, interval=0, what="egress restored")
+    wait_for(lambda: reaches(lab, p, "tcp", TCP_OTHER), timeout=SETTLE, interval=0, what="egress restored")
 
 
 def test_only_tcp_udp_icmp_cross_the_gateway(lab, net):
@@ -471,7 +470,7 @@ def test_deleted_nat_gateway_is_a_blackhole(lab):
     ec2.create_route(RouteTableId=n["main_rtb"], DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat)
     lab.wait_address(q["InstanceId"], q["PrivateIpAddress"])
     q = q["InstanceId"]
-    got = wait_for(lambda: ask(lab, q, "tcp", TCP_PEER, timeout=0.5), timeout=CONVERGE, interval=0,
+    got = wait_for(lambda: ask(lab, q, "tcp", TCP_PEER, timeout=0.5), timeout=SETTLE, interval=0,
                    what="Q reaches the internet")
     assert got[0][0] == eip, got
     s = lab.session(q, INTERNET_HOST, TCP_ECHO, timeout=1.0)
@@ -487,7 +486,7 @@ def test_deleted_nat_gateway_is_a_blackhole(lab):
     address, = ec2.describe_addresses(AllocationIds=[alloc])["Addresses"]
     assert address["PublicIp"] == eip and "AssociationId" not in address, address
 
-    wait_for(lambda: not reaches(lab, q), timeout=CONVERGE, interval=0, what="Q cut off")
+    wait_for(lambda: not reaches(lab, q), timeout=SETTLE, interval=0, what="Q cut off")
     assert not reaches(lab, q, "udp", UDP_PEER, timeout=1)
     assert not lab.ping(q, INTERNET_HOST, wait=1)
     assert s.exchange("after") != "ok", s.lines

@@ -15,9 +15,8 @@ public address). The internet host 203.0.113.10 runs a TCP server that tells eac
 
 import pytest
 
-from dplib import GUEST_PYTHON, PROBE, Background, trace, wait_for
+from dplib import GUEST_PYTHON, PROBE, SETTLE, Background, trace, wait_for
 
-CONVERGE = 2.0
 INTERNET = "internet"
 INTERNET_HOST = "203.0.113.10"
 PORT = 80
@@ -55,6 +54,17 @@ def set_check(lab, instance, on):
     lab.ec2.modify_instance_attribute(InstanceId=instance, SourceDestCheck={"Value": on})
 
 
+def passes_through_n(lab, net):
+    """The positive control of the drops below: with N's check off and NATSG's rule in place, C's
+    connection to the internet host passes; N's check is on again afterwards."""
+    set_check(lab, net["n"], False)
+    try:
+        wait_for(lambda: lab.tcp(net["c"], INTERNET_HOST, PORT), timeout=SETTLE, interval=0,
+                 what="C reaches the internet host through N")
+    finally:
+        set_check(lab, net["n"], True)
+
+
 def test_the_source_dest_check_must_be_off(lab, net):
     """L2, F3: with N's source/destination check on (the default), N does not take C's packets for the
     internet: C reaches nothing, and trace drops at stage 7 network-interface with
@@ -65,6 +75,7 @@ def test_the_source_dest_check_must_be_off(lab, net):
     last = t["stages"][-1]
     assert (last["stage"], last["name"], last["explanation_code"]) == (
         7, "network-interface", "ENI_SOURCE_DEST_CHECK_RESTRICTION"), t
+    passes_through_n(lab, net)
 
 
 def test_the_nat_instance_takes_the_private_subnet_out(lab, net):
@@ -74,7 +85,7 @@ def test_the_nat_instance_takes_the_private_subnet_out(lab, net):
     set_check(lab, net["n"], False)
     try:
         mark = net["web"].mark()
-        wait_for(lambda: lab.tcp(net["c"], INTERNET_HOST, PORT), timeout=CONVERGE, interval=0,
+        wait_for(lambda: lab.tcp(net["c"], INTERNET_HOST, PORT), timeout=SETTLE, interval=0,
                  what="C reaches the internet host through N")
         line = net["web"].wait_line(lambda l: l.startswith("conn "), timeout=5, since=mark)
         assert line.split()[1] == net["eip"], line
@@ -101,3 +112,4 @@ def test_natsg_decides_what_the_instance_is_handed(lab, net):
     finally:
         lab.ec2.authorize_security_group_ingress(GroupId=net["natsg"], IpPermissions=[rule])
         set_check(lab, net["n"], True)
+    passes_through_n(lab, net)

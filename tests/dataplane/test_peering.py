@@ -28,9 +28,8 @@ import time
 
 import pytest
 
-from dplib import GUEST_PYTHON, PROBE, Background, acl_entry, associate_acl, default_acl, trace, wait_for
+from dplib import GUEST_PYTHON, PROBE, SETTLE, Background, acl_entry, associate_acl, default_acl, trace, wait_for
 
-CONVERGE = 2.0  # a model change must act on new flows within this
 INTERNET = "internet"  # `openvpc exec internet -- CMD` runs CMD in the simulated internet
 INTERNET_HOST = "203.0.113.10"
 WIDE = "10.0.0.0/8"
@@ -209,7 +208,7 @@ def test_routes_needed_on_both_sides(lab, net):
             lab.udp(a, b_ip, 8081, timeout=0.3, msg="one-way")
             return recvs(udp_b, umark, a_ip)
 
-        wait_for(datagram_arrives, timeout=CONVERGE, interval=0, what="A's datagram arrives at B")
+        wait_for(datagram_arrives, timeout=SETTLE, interval=0, what="A's datagram arrives at B")
         # ... but nothing comes back.
         mark = srv_b.mark()
         assert not lab.udp(a, b_ip, 8081, timeout=1, msg="one-way-again")
@@ -222,7 +221,7 @@ def test_routes_needed_on_both_sides(lab, net):
         ec2.create_route(RouteTableId=rtb_b, DestinationCidrBlock="10.1.0.0/16", VpcPeeringConnectionId=pcx)
         try:
             mark = srv_b.mark()
-            wait_for(lambda: lab.tcp(a, b_ip, 8080, timeout=0.5), timeout=CONVERGE, interval=0, what="A -> B tcp")
+            wait_for(lambda: lab.tcp(a, b_ip, 8080, timeout=0.5), timeout=SETTLE, interval=0, what="A -> B tcp")
             assert conns(srv_b, mark, a_ip), srv_b.lines
             assert lab.udp(a, b_ip, 8081, timeout=1)
             assert lab.ping(a, b_ip, count=2, wait=1, extra=["-i", "0.2"])
@@ -236,7 +235,7 @@ def test_routes_needed_on_both_sides(lab, net):
         finally:
             ec2.delete_route(RouteTableId=rtb_b, DestinationCidrBlock="10.1.0.0/16")
         # Scenario S18: removing one side's route breaks the return path again.
-        wait_for(lambda: not lab.tcp(a, b_ip, 8080, timeout=0.5), timeout=CONVERGE, interval=0,
+        wait_for(lambda: not lab.tcp(a, b_ip, 8080, timeout=0.5), timeout=SETTLE, interval=0,
                  what="no return path once B's route is gone")
     finally:
         ec2.delete_route(RouteTableId=rtb_a, DestinationCidrBlock="10.2.0.0/16")
@@ -254,7 +253,7 @@ def test_no_transitive_routing(lab, net):
     srv_c, udp_c = net["srv"]["c"], net["srv"]["c_udp"]
     with ab_routes(lab, net), routes(lab, (rtb["a"], "10.3.0.0/16", ab), (rtb["b"], "10.3.0.0/16", bc),
                                      (rtb["c"], WIDE, bc)):
-        wait_for(lambda: lab.tcp(b, c_ip, 8080, timeout=0.5), timeout=CONVERGE, interval=0, what="B -> C")
+        wait_for(lambda: lab.tcp(b, c_ip, 8080, timeout=0.5), timeout=SETTLE, interval=0, what="B -> C")
         assert lab.ping(b, c_ip, wait=1)
         assert lab.tcp(c, b_ip, 8080, timeout=2)
         assert lab.tcp(a, b_ip, 8080, timeout=2)
@@ -287,10 +286,10 @@ def test_no_edge_to_edge_through_the_peer_internet_gateway(lab, net):
         with routes(lab, (rtb["b"], "0.0.0.0/0", net["igw"]), (rtb["b"], "10.1.0.0/16", ab),
                     (rtb["a"], "0.0.0.0/0", ab)):
             mark = internet.mark()
-            wait_for(lambda: lab.tcp(b, INTERNET_HOST, 80, timeout=0.5), timeout=CONVERGE, interval=0,
+            wait_for(lambda: lab.tcp(b, INTERNET_HOST, 80, timeout=0.5), timeout=SETTLE, interval=0,
                      what="b reaches the internet")
             assert conns(internet, mark, net["eip"]), internet.lines
-            wait_for(lambda: lab.tcp(a, b_ip, 8080, timeout=0.5), timeout=CONVERGE, interval=0,
+            wait_for(lambda: lab.tcp(a, b_ip, 8080, timeout=0.5), timeout=SETTLE, interval=0,
                      what="A -> b over 0.0.0.0/0 -> pcx")
 
             mark = internet.mark()
@@ -318,7 +317,7 @@ def test_peer_security_groups_decide(lab, net):
     rule = perm("tcp", 9000, group=net["sg"]["a"])
     other = lab.group(net["vpc"]["a"], "a-other")
     with ab_routes(lab, net):
-        wait_for(lambda: lab.tcp(a, b_ip, 8080, timeout=0.5), timeout=CONVERGE, interval=0, what="A -> b:8080")
+        wait_for(lambda: lab.tcp(a, b_ip, 8080, timeout=0.5), timeout=SETTLE, interval=0, what="A -> b:8080")
         mark = srv.mark()
         assert not lab.tcp(a, b_ip, 9000, timeout=1)
         assert conns(srv, mark) == [], srv.lines
@@ -329,20 +328,20 @@ def test_peer_security_groups_decide(lab, net):
         ec2.authorize_security_group_ingress(GroupId=net["sg"]["b"], IpPermissions=[rule])
         try:
             mark = srv.mark()
-            wait_for(lambda: lab.tcp(a, b_ip, 9000, timeout=0.5), timeout=CONVERGE, interval=0,
+            wait_for(lambda: lab.tcp(a, b_ip, 9000, timeout=0.5), timeout=SETTLE, interval=0,
                      what="A admitted by the reference to a-sg")
             assert conns(srv, mark, net["ip"]["a"]), srv.lines
             lab.set_groups(net["inst"]["a"], [other])
             try:
-                wait_for(lambda: not lab.tcp(a, b_ip, 9000, timeout=0.5), timeout=CONVERGE, interval=0,
+                wait_for(lambda: not lab.tcp(a, b_ip, 9000, timeout=0.5), timeout=SETTLE, interval=0,
                          what="A outside a-sg refused")
             finally:
                 lab.set_groups(net["inst"]["a"], [net["sg"]["a"]])
-            wait_for(lambda: lab.tcp(a, b_ip, 9000, timeout=0.5), timeout=CONVERGE, interval=0,
+            wait_for(lambda: lab.tcp(a, b_ip, 9000, timeout=0.5), timeout=SETTLE, interval=0,
                      what="A in a-sg again")
         finally:
             ec2.revoke_security_group_ingress(GroupId=net["sg"]["b"], IpPermissions=[rule])
-        wait_for(lambda: not lab.tcp(a, b_ip, 9000, timeout=0.5), timeout=CONVERGE, interval=0,
+        wait_for(lambda: not lab.tcp(a, b_ip, 9000, timeout=0.5), timeout=SETTLE, interval=0,
                  what="9000 closed after revoke")
 
 
@@ -360,10 +359,10 @@ def test_peer_subnet_acl_applies(lab, net):
     ec2.create_network_acl_entry(**acl_entry(acl, 200, "allow"))
     ec2.create_network_acl_entry(**acl_entry(acl, 100, "allow", egress=True))
     with ab_routes(lab, net), routes(lab, (rtb["b"], "10.3.0.0/16", bc), (rtb["c"], "10.2.0.0/16", bc)):
-        wait_for(lambda: lab.tcp(a, b_ip, 8080, timeout=0.5), timeout=CONVERGE, interval=0, what="A -> b")
+        wait_for(lambda: lab.tcp(a, b_ip, 8080, timeout=0.5), timeout=SETTLE, interval=0, what="A -> b")
         associate_acl(lab, net["subnet"]["b"], acl)
         try:
-            wait_for(lambda: not lab.tcp(a, b_ip, 8080, timeout=0.5), timeout=CONVERGE, interval=0,
+            wait_for(lambda: not lab.tcp(a, b_ip, 8080, timeout=0.5), timeout=SETTLE, interval=0,
                      what="A denied by b's subnet ACL")
             mark = srv.mark()
             assert not lab.tcp(a, b_ip, 8080, timeout=1)
@@ -375,7 +374,7 @@ def test_peer_subnet_acl_applies(lab, net):
             assert stage(t, "vpc-peering")["allowed"] and t["stages"][-1]["rule"] == "100 deny", t
         finally:
             associate_acl(lab, net["subnet"]["b"], net["acl"]["b"])
-        wait_for(lambda: lab.tcp(a, b_ip, 8080, timeout=0.5), timeout=CONVERGE, interval=0, what="A -> b again")
+        wait_for(lambda: lab.tcp(a, b_ip, 8080, timeout=0.5), timeout=SETTLE, interval=0, what="A -> b again")
 
 
 def test_deleted_and_pending_connections_carry_nothing(lab, net):
@@ -391,14 +390,14 @@ def test_deleted_and_pending_connections_carry_nothing(lab, net):
     pending = None
     try:
         with routes(lab, (rtb["a"], "10.3.0.0/16", pcx), (rtb["c"], "10.1.0.0/16", pcx)):
-            wait_for(lambda: lab.tcp(a, c_ip, 8080, timeout=0.5), timeout=CONVERGE, interval=0, what="A -> C")
+            wait_for(lambda: lab.tcp(a, c_ip, 8080, timeout=0.5), timeout=SETTLE, interval=0, what="A -> C")
             assert lab.tcp(c, a_ip, 8080, timeout=2)
             assert_through_peering(trace(lab, a, f"{c_ip}:8080"), pcx, net["vpc"]["a"], net["vpc"]["c"])
 
             ec2.delete_vpc_peering_connection(VpcPeeringConnectionId=pcx)
             assert route_state(lab, rtb["a"], "10.3.0.0/16") == "blackhole"
             assert route_state(lab, rtb["c"], "10.1.0.0/16") == "blackhole"
-            wait_for(lambda: not lab.tcp(a, c_ip, 8080, timeout=0.5), timeout=CONVERGE, interval=0,
+            wait_for(lambda: not lab.tcp(a, c_ip, 8080, timeout=0.5), timeout=SETTLE, interval=0,
                      what="nothing over the deleted connection")
             mark = srv_c.mark()
             assert not lab.tcp(a, c_ip, 8080, timeout=1)
@@ -420,7 +419,7 @@ def test_deleted_and_pending_connections_carry_nothing(lab, net):
 
             ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=pending)
             assert route_state(lab, rtb["a"], "10.3.0.0/16") == "active"
-            wait_for(lambda: lab.tcp(a, c_ip, 8080, timeout=0.5), timeout=CONVERGE, interval=0,
+            wait_for(lambda: lab.tcp(a, c_ip, 8080, timeout=0.5), timeout=SETTLE, interval=0,
                      what="A -> C once accepted")
     finally:
         for p in (pcx, pending):
@@ -561,7 +560,7 @@ def session_with_ticks(lab, ct_net, port):
     """A push server on y:PORT and x's connection to it (once y's group admits it), past three echoed
     lines and a few ticks."""
     server = push_server(lab, ct_net["y"], port)
-    wait_for(lambda: can_connect(lab, ct_net["x"], ct_net["y_ip"], port), timeout=CONVERGE, interval=0,
+    wait_for(lambda: can_connect(lab, ct_net["x"], ct_net["y_ip"], port), timeout=SETTLE, interval=0,
              what=f"tcp {port} allowed")
     client = push_client(lab, ct_net["x"], ct_net["y_ip"], port)
     assert server.wait_line(lambda l: l.startswith(f"conn {ct_net['x_ip']} "), 2), server.lines
@@ -576,7 +575,7 @@ def test_untracked_flow_cut_when_the_server_speaks_first(lab, ct_net):
     """CT-3, CT-6, A16: y's group admits tcp 9100 from 0.0.0.0/0 and its egress allows all to 0.0.0.0/0,
     so x's connection is untracked at y (x's own group, no ingress, tracks it at x). y's server pushes a
     line every 0.2 s and echoes x's lines. Once the ingress rule is revoked — and y speaks next, not x —
-    no more data reaches x within ~2 s (y's pushes may get through, but x's acknowledgements must not
+    no more data reaches x once the revoke is in force (y's pushes may get through, but x's acknowledgements must not
     reach y: a segment from y that is not a SYN opens no connection at y), x's own line no longer
     reaches y, and a new connection is refused."""
     ec2 = lab.ec2
@@ -591,8 +590,8 @@ def test_untracked_flow_cut_when_the_server_speaks_first(lab, ct_net):
         mark = client.mark()
         while client.wait_line(is_tick, TICK_GAP, since=mark) is not None:
             mark = client.mark()
-            assert time.monotonic() - t0 < CONVERGE, \
-                f"y's pushes still reach x {CONVERGE} s after the revoke: {client.lines[-5:]}"
+            assert time.monotonic() - t0 < SETTLE, \
+                f"y's pushes still reach x {SETTLE} s after the revoke: {client.lines[-5:]}"
         smark = server.mark()
         send(client, "after")
         assert client.wait_line(is_tick, 1.5, since=mark) is None, client.lines[mark:]
@@ -617,7 +616,7 @@ def test_tracked_flow_survives_when_the_server_speaks_first(lab, ct_net):
     try:
         ec2.revoke_security_group_ingress(GroupId=sg, IpPermissions=[rule])
         mark = client.mark()
-        wait_for(lambda: not can_connect(lab, x, y_ip, 9101), timeout=CONVERGE, interval=0,
+        wait_for(lambda: not can_connect(lab, x, y_ip, 9101), timeout=SETTLE, interval=0,
                  what="new connection refused after revoke")
         wait_for(lambda: len(ticks(client, mark)) >= 10, timeout=4, what="ticks go on after the revoke")
         send(client, "after")

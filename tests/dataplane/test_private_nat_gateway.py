@@ -30,10 +30,10 @@ import contextlib
 
 import pytest
 
-from dplib import GUEST_PYTHON, Background, acl_entry, associate_acl, default_acl, lines, stages, trace, wait_for
+from dplib import (GUEST_PYTHON, SETTLE, Background, acl_entry, associate_acl, default_acl, lines, stages, trace,
+                   wait_for)
 from guests import CLIENT, PEER_SERVER
 
-CONVERGE = 2.0  # a model change must act on new flows within this
 INTERNET = "internet"  # `openvpc exec internet -- CMD` runs CMD in the simulated internet
 INTERNET_HOST = "203.0.113.10"
 WIDE = "10.0.0.0/8"
@@ -193,7 +193,7 @@ def test_peer_sees_the_nat_gateway_address(lab, net):
     echo requests come from 10.0.1.10. S never sees C's own address."""
     c, s_ip, pnat_ip, server = net["id"]["c"], net["ip"]["s"], net["pnat_ip"], net["server"]
     mark = server.mark()
-    wait_for(lambda: c_reaches_s(lab, net), timeout=CONVERGE, interval=0, what="C reaches S through PNAT")
+    wait_for(lambda: c_reaches_s(lab, net), timeout=SETTLE, interval=0, what="C reaches S through PNAT")
 
     got = ask(lab, c, "tcp", s_ip, TCP_PORT, sport=999, tag="ptcp", timeout=2)
     assert got, "C's connection from source port 999 failed"
@@ -259,7 +259,7 @@ def test_peer_groups_judge_the_translated_source(lab, net):
     only_nat = lab.group(net["vpc_b"], "only-nat", ingress=[perm("tcp", TCP_PORT, f"{net['pnat_ip']}/32")])
     try:
         lab.set_groups(net["inst"]["s"], [only_c])
-        wait_for(lambda: not c_reaches_s(lab, net), timeout=CONVERGE, interval=0, what="C refused by 'only-client'")
+        wait_for(lambda: not c_reaches_s(lab, net), timeout=SETTLE, interval=0, what="C refused by 'only-client'")
         mark = server.mark()
         assert not c_reaches_s(lab, net, timeout=1)
         assert lines(server, mark, "conn") == [], server.lines[mark:]
@@ -267,14 +267,14 @@ def test_peer_groups_judge_the_translated_source(lab, net):
                           only_c)
 
         lab.set_groups(net["inst"]["s"], [only_nat])
-        wait_for(lambda: c_reaches_s(lab, net), timeout=CONVERGE, interval=0, what="C admitted by 'only-nat'")
+        wait_for(lambda: c_reaches_s(lab, net), timeout=SETTLE, interval=0, what="C admitted by 'only-nat'")
         t = trace(lab, c, f"{s_ip}:{TCP_PORT}")
         assert t["allowed"] and stages(t, "security-groups-ingress")[0]["component"] == only_nat, t
     finally:
         lab.set_groups(net["inst"]["s"], [net["server_sg"]])
     for sg in (only_c, only_nat):
         ec2.delete_security_group(GroupId=sg)
-    wait_for(lambda: c_reaches_s(lab, net), timeout=CONVERGE, interval=0, what="C reaches S again")
+    wait_for(lambda: c_reaches_s(lab, net), timeout=SETTLE, interval=0, what="C reaches S again")
 
 
 def test_peer_subnet_acl_judges_the_translated_source(lab, net):
@@ -289,7 +289,7 @@ def test_peer_subnet_acl_judges_the_translated_source(lab, net):
     ec2.create_network_acl_entry(**acl_entry(acl, 100, "allow", egress=True))
     associate_acl(lab, net["subnet"]["s"], acl)
     try:
-        wait_for(lambda: not c_reaches_s(lab, net), timeout=CONVERGE, interval=0, what="C denied by S's subnet ACL")
+        wait_for(lambda: not c_reaches_s(lab, net), timeout=SETTLE, interval=0, what="C denied by S's subnet ACL")
         mark = server.mark()
         assert not ask(lab, c, "udp", s_ip, UDP_PORT, timeout=1)
         assert not lab.ping(c, s_ip, wait=1)
@@ -299,7 +299,7 @@ def test_peer_subnet_acl_judges_the_translated_source(lab, net):
         assert t["stages"][-1]["rule"] == "100 deny" and stages(t, "vpc-peering")[0]["allowed"], t
 
         ec2.replace_network_acl_entry(**acl_entry(acl, 100, "deny", cidr="10.0.2.0/24"))
-        wait_for(lambda: c_reaches_s(lab, net), timeout=CONVERGE, interval=0, what="C through with C's subnet denied")
+        wait_for(lambda: c_reaches_s(lab, net), timeout=SETTLE, interval=0, what="C through with C's subnet denied")
         assert ask(lab, c, "udp", s_ip, UDP_PORT, timeout=2)
         assert lab.ping(c, s_ip, wait=1)
     finally:
@@ -318,11 +318,11 @@ def test_nat_subnet_acl_applies_both_ways(lab, net):
     ec2.create_network_acl_entry(**acl_entry(acl, 100, "allow", egress=True))
     associate_acl(lab, net["subnet"]["nat"], acl)
     try:
-        wait_for(lambda: c_reaches_s(lab, net), timeout=CONVERGE, interval=0, what="C reaches S via a 100 allow")
+        wait_for(lambda: c_reaches_s(lab, net), timeout=SETTLE, interval=0, what="C reaches S via a 100 allow")
         for egress, request_arrives in ((True, False), (False, True)):
             where = f"{'outbound' if egress else 'inbound'} deny 10.1.0.0/16"
             ec2.create_network_acl_entry(**acl_entry(acl, 50, "deny", egress=egress, cidr="10.1.0.0/16"))
-            wait_for(lambda: not c_reaches_s(lab, net), timeout=CONVERGE, interval=0, what=f"{where}: TCP stopped")
+            wait_for(lambda: not c_reaches_s(lab, net), timeout=SETTLE, interval=0, what=f"{where}: TCP stopped")
             mark = server.mark()
             assert not ask(lab, c, "udp", s_ip, UDP_PORT, timeout=1, tag="acl"), where
             received = [w for w in lines(server, mark, "recv") if w[1] == net["pnat_ip"]]
@@ -332,7 +332,7 @@ def test_nat_subnet_acl_applies_both_ways(lab, net):
                 assert_dropped_at(t, 5, "network-acl-outbound", "SUBNET_ACL_RESTRICTION", acl)
                 assert stages(t, "nat-gateway")[0]["allowed"], t
             ec2.delete_network_acl_entry(NetworkAclId=acl, RuleNumber=50, Egress=egress)
-            wait_for(lambda: c_reaches_s(lab, net), timeout=CONVERGE, interval=0, what=f"{where} removed")
+            wait_for(lambda: c_reaches_s(lab, net), timeout=SETTLE, interval=0, what=f"{where} removed")
     finally:
         associate_acl(lab, net["subnet"]["nat"], net["acl_a"])
     ec2.delete_network_acl(NetworkAclId=acl)
@@ -347,7 +347,7 @@ def test_route_back_needed_in_the_peer_vpc(lab, net):
     rtb_b, pnat_ip = net["rtb"]["b"], net["pnat_ip"]
     ec2.delete_route(RouteTableId=rtb_b, DestinationCidrBlock="10.0.0.0/16")
     try:
-        wait_for(lambda: not c_reaches_s(lab, net), timeout=CONVERGE, interval=0, what="no way back")
+        wait_for(lambda: not c_reaches_s(lab, net), timeout=SETTLE, interval=0, what="no way back")
         mark = server.mark()
         assert not ask(lab, c, "udp", s_ip, UDP_PORT, timeout=1, tag="oneway")
         assert not lab.ping(c, s_ip, wait=1)
@@ -356,14 +356,14 @@ def test_route_back_needed_in_the_peer_vpc(lab, net):
         assert_dropped_at(trace(lab, s, f"{pnat_ip}:{TCP_PORT}"), 6, "route-table", "NO_ROUTE_TO_DESTINATION", rtb_b)
 
         with routes(lab, (rtb_b, "10.0.1.0/24", net["pcx"])):
-            wait_for(lambda: c_reaches_s(lab, net), timeout=CONVERGE, interval=0, what="back via 10.0.1.0/24")
+            wait_for(lambda: c_reaches_s(lab, net), timeout=SETTLE, interval=0, what="back via 10.0.1.0/24")
             assert ask(lab, c, "udp", s_ip, UDP_PORT, timeout=2)
             assert lab.ping(c, s_ip, wait=1)
             assert_dropped_at(trace(lab, s, f"{net['ip']['c']}:{TCP_PORT}"), 6, "route-table",
                               "NO_ROUTE_TO_DESTINATION", rtb_b)
     finally:
         ec2.create_route(RouteTableId=rtb_b, DestinationCidrBlock="10.0.0.0/16", VpcPeeringConnectionId=net["pcx"])
-    wait_for(lambda: c_reaches_s(lab, net), timeout=CONVERGE, interval=0, what="C reaches S again")
+    wait_for(lambda: c_reaches_s(lab, net), timeout=SETTLE, interval=0, what="C reaches S again")
 
 
 def test_private_nat_gateway_has_no_internet(lab, net):
@@ -379,7 +379,7 @@ def test_private_nat_gateway_has_no_internet(lab, net):
         assert_dropped_at(t, 6, "route-table", "NO_ROUTE_TO_DESTINATION", rtb["nat"])
         assert stages(t, "nat-gateway")[0]["allowed"], t
         with routes(lab, (rtb["nat"], "0.0.0.0/0", igw)):
-            assert wait_for(lambda: c_reaches_s(lab, net), timeout=CONVERGE, interval=0, what="C reaches S")
+            assert wait_for(lambda: c_reaches_s(lab, net), timeout=SETTLE, interval=0, what="C reaches S")
             mark = internet.mark()
             assert not ask(lab, c, "tcp", INTERNET_HOST, TCP_INTERNET, timeout=1)
             assert not ask(lab, c, "udp", INTERNET_HOST, UDP_INTERNET, timeout=1)
@@ -408,7 +408,7 @@ def test_public_nat_gateway_sends_on_through_peering(lab, net):
     private address and the hops after nat-gateway end in vpc-peering and delivery to S; toward the
     internet it is the Elastic IP at the internet gateway."""
     d, s_ip, nat_ip, eip, server = net["id"]["d"], net["ip"]["s"], net["nat_ip"], net["nat_eip"], net["server"]
-    got = wait_for(lambda: ask(lab, d, "tcp", s_ip, TCP_PORT, timeout=0.5, sport=997), timeout=CONVERGE,
+    got = wait_for(lambda: ask(lab, d, "tcp", s_ip, TCP_PORT, timeout=0.5, sport=997), timeout=SETTLE,
                    interval=0, what="D reaches S through the public NAT gateway")
     assert got[0] == nat_ip and got[1] != 997 and 1024 <= got[1] <= 65535, got
     got = ask(lab, d, "udp", s_ip, UDP_PORT, timeout=2)

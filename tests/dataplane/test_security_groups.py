@@ -7,9 +7,8 @@ import time
 
 import pytest
 
-from dplib import Background, wait_for
+from dplib import SETTLE, Background, wait_for
 
-CONVERGE = 2.0  # a rule change must act on new flows within this (it is documented as "immediately")
 
 
 def tcp_rule(port, cidr=None, group=None):
@@ -51,20 +50,20 @@ def fresh_group(lab, net, name, ingress=(), egress=None):
 
 def test_no_ingress_rule_blocks_then_authorize_then_revoke(lab, net):
     """SG-10, SG-11, SG-13, SG-17, M4, M10, M11: B's group without ingress rules drops A's SYN to B:8080;
-    authorizing tcp 8080 from A's group lets new connections in within ~100 ms; revoking it stops new
+    authorizing tcp 8080 from A's group lets new connections in; revoking it stops new
     connections again."""
     ec2 = lab.ec2
     sg = fresh_group(lab, net, "t-8080")
     a, b_ip = net["a_id"], net["b_ip"]
-    wait_for(lambda: not lab.tcp(a, b_ip, 8080, timeout=0.5), timeout=CONVERGE, interval=0, what="no rule: dropped")
+    wait_for(lambda: not lab.tcp(a, b_ip, 8080, timeout=0.5), timeout=SETTLE, interval=0, what="no rule: dropped")
     assert not lab.tcp(a, b_ip, 8080, timeout=1)
 
     rule = tcp_rule(8080, group=net["client_sg"])
     ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[rule])
-    wait_for(lambda: lab.tcp(a, b_ip, 8080, timeout=0.5), timeout=CONVERGE, interval=0, what="connect after authorize")
+    wait_for(lambda: lab.tcp(a, b_ip, 8080, timeout=0.5), timeout=SETTLE, interval=0, what="connect after authorize")
 
     ec2.revoke_security_group_ingress(GroupId=sg, IpPermissions=[rule])
-    wait_for(lambda: not lab.tcp(a, b_ip, 8080, timeout=0.5), timeout=CONVERGE, interval=0,
+    wait_for(lambda: not lab.tcp(a, b_ip, 8080, timeout=0.5), timeout=SETTLE, interval=0,
              what="new connections fail after revoke")
 
 
@@ -74,9 +73,9 @@ def test_cidr_rule_admits_only_that_address_and_port(lab, net):
     ec2 = lab.ec2
     a, b_ip = net["a_id"], net["b_ip"]
     sg = fresh_group(lab, net, "t-cidr", ingress=[tcp_rule(8080, cidr="10.0.1.250/32")])
-    wait_for(lambda: not lab.tcp(a, b_ip, 8080, timeout=0.5), timeout=CONVERGE, interval=0, what="other /32: dropped")
+    wait_for(lambda: not lab.tcp(a, b_ip, 8080, timeout=0.5), timeout=SETTLE, interval=0, what="other /32: dropped")
     ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[tcp_rule(8080, cidr=f"{net['a_ip']}/32")])
-    wait_for(lambda: lab.tcp(a, b_ip, 8080, timeout=0.5), timeout=CONVERGE, interval=0, what="connect via /32")
+    wait_for(lambda: lab.tcp(a, b_ip, 8080, timeout=0.5), timeout=SETTLE, interval=0, what="connect via /32")
     assert not lab.tcp(a, b_ip, 9000, timeout=1)
     assert not lab.udp(a, b_ip, 8081, timeout=1)
     assert not lab.ping(a, b_ip, wait=1)
@@ -88,10 +87,10 @@ def test_union_of_groups(lab, net):
     g1 = lab.group(net["vpc"], "union-1", ingress=[tcp_rule(8080, cidr="10.0.0.0/16")])
     g2 = lab.group(net["vpc"], "union-2", ingress=[ICMP_FROM_ANYWHERE])
     lab.set_groups(net["b"], [g1])
-    wait_for(lambda: lab.tcp(a, b_ip, 8080, timeout=0.5), timeout=CONVERGE, interval=0, what="tcp via g1")
+    wait_for(lambda: lab.tcp(a, b_ip, 8080, timeout=0.5), timeout=SETTLE, interval=0, what="tcp via g1")
     assert not lab.ping(a, b_ip, wait=1)
     lab.set_groups(net["b"], [g1, g2])
-    wait_for(lambda: lab.ping(a, b_ip, wait=0.5), timeout=CONVERGE, interval=0, what="ping via g2")
+    wait_for(lambda: lab.ping(a, b_ip, wait=0.5), timeout=SETTLE, interval=0, what="ping via g2")
     assert lab.tcp(a, b_ip, 8080, timeout=1)
 
 
@@ -101,7 +100,7 @@ def test_stateful_responses_pass_without_matching_rules(lab, net):
     a, b_ip = net["a_id"], net["b_ip"]
     fresh_group(lab, net, "t-noegress", ingress=[tcp_rule(8080, cidr="10.0.0.0/16"), ICMP_FROM_ANYWHERE],
                 egress=[])
-    wait_for(lambda: lab.tcp(a, b_ip, 8080, timeout=0.5), timeout=CONVERGE, interval=0, what="tcp A->B")
+    wait_for(lambda: lab.tcp(a, b_ip, 8080, timeout=0.5), timeout=SETTLE, interval=0, what="tcp A->B")
     assert lab.ping(a, b_ip, wait=1)  # CT-2: the echo reply leaves although no egress rule allows ICMP
     # B -> A: A admits ICMP from B for a moment, but B's egress is empty: nothing leaves B that does
     # not answer a tracked flow.
@@ -130,7 +129,7 @@ def test_tracked_connection_survives_rule_removal(lab, net):
     a, b_ip = net["a_id"], net["b_ip"]
     rule = tcp_rule(9000, cidr=f"{net['a_ip']}/32")
     sg = fresh_group(lab, net, "t-tracked", ingress=[rule])
-    wait_for(lambda: lab.tcp(a, b_ip, 9000, timeout=0.5), timeout=CONVERGE, interval=0, what="tcp 9000 allowed")
+    wait_for(lambda: lab.tcp(a, b_ip, 9000, timeout=0.5), timeout=SETTLE, interval=0, what="tcp 9000 allowed")
     s = lab.session(a, b_ip, 9000, timeout=1.0)
     assert s.connected, s.lines
     assert _session_exchanges(s, 5, "before") == ["ok"] * 5
@@ -138,7 +137,7 @@ def test_tracked_connection_survives_rule_removal(lab, net):
     ec2.revoke_security_group_ingress(GroupId=sg, IpPermissions=[rule])
     assert _session_exchanges(s, 3, "after") == ["ok"] * 3
     # The revoke is in force: a new connection is dropped ...
-    wait_for(lambda: not lab.tcp(a, b_ip, 9000, timeout=0.5), timeout=CONVERGE, interval=0,
+    wait_for(lambda: not lab.tcp(a, b_ip, 9000, timeout=0.5), timeout=SETTLE, interval=0,
              what="new connection dropped after revoke")
     # ... while the tracked one goes on.
     assert _session_exchanges(s, 10, "later") == ["ok"] * 10
@@ -156,7 +155,7 @@ def test_untracked_connection_is_cut_when_rule_removed(lab, net, ingress_ports):
     low, high = ingress_ports
     rule = {"IpProtocol": "tcp", "FromPort": low, "ToPort": high, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
     sg = fresh_group(lab, net, f"t-untracked-{low}", ingress=[rule])  # default egress: all to 0.0.0.0/0
-    wait_for(lambda: lab.tcp(a, b_ip, 9001, timeout=0.5), timeout=CONVERGE, interval=0, what="tcp 9001 allowed")
+    wait_for(lambda: lab.tcp(a, b_ip, 9001, timeout=0.5), timeout=SETTLE, interval=0, what="tcp 9001 allowed")
     s = lab.session(a, b_ip, 9001, timeout=1.0)
     assert s.connected, s.lines
     assert _session_exchanges(s, 5, "before") == ["ok"] * 5
@@ -164,11 +163,12 @@ def test_untracked_connection_is_cut_when_rule_removed(lab, net, ingress_ports):
     ec2.revoke_security_group_ingress(GroupId=sg, IpPermissions=[rule])
     t0 = time.monotonic()
     try:
-        # Exchanges may go on only until the revoke reaches the data plane (~100 ms; at most CONVERGE).
+        # Exchanges may go on only until the revoke reaches the data plane (bench/convergence_bench.py measures
+        # how long that takes; the test waits up to SETTLE).
         n = 0
         while s.exchange(f"after{n}") == "ok":
             n += 1
-            assert time.monotonic() - t0 < CONVERGE, f"the connection still carries data {CONVERGE} s after the revoke"
+            assert time.monotonic() - t0 < SETTLE, f"the connection still carries data {SETTLE} s after the revoke"
             time.sleep(0.05)
         assert _session_exchanges(s, 2, "later", interval=0) == ["timeout"] * 2
         assert not lab.tcp(a, b_ip, 9001, timeout=1)
@@ -184,12 +184,12 @@ def test_untracked_needs_all_ports_in_the_opposite_direction(lab, net):
     rule = tcp_rule(9001, cidr="0.0.0.0/0")
     egress = [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}]
     sg = fresh_group(lab, net, "t-tracked2", ingress=[rule], egress=egress)
-    wait_for(lambda: lab.tcp(a, b_ip, 9001, timeout=0.5), timeout=CONVERGE, interval=0, what="tcp 9001 allowed")
+    wait_for(lambda: lab.tcp(a, b_ip, 9001, timeout=0.5), timeout=SETTLE, interval=0, what="tcp 9001 allowed")
     s = lab.session(a, b_ip, 9001, timeout=1.0)
     assert s.connected, s.lines
     assert _session_exchanges(s, 3, "before") == ["ok"] * 3
     ec2.revoke_security_group_ingress(GroupId=sg, IpPermissions=[rule])
-    wait_for(lambda: not lab.tcp(a, b_ip, 9001, timeout=0.5), timeout=CONVERGE, interval=0,
+    wait_for(lambda: not lab.tcp(a, b_ip, 9001, timeout=0.5), timeout=SETTLE, interval=0,
              what="new connection dropped after revoke")
     assert _session_exchanges(s, 5, "after") == ["ok"] * 5
     s.stop()
@@ -205,7 +205,7 @@ def test_udp_flow_after_rule_removal(lab, net, case):
     cidr = f"{net['a_ip']}/32" if case == "tracked" else "0.0.0.0/0"
     rule = {"IpProtocol": "udp", "FromPort": 8081, "ToPort": 8081, "IpRanges": [{"CidrIp": cidr}]}
     sg = fresh_group(lab, net, f"t-udp-{case}", ingress=[rule])
-    wait_for(lambda: lab.udp(a, b_ip, 8081, timeout=0.5), timeout=CONVERGE, interval=0, what="udp allowed")
+    wait_for(lambda: lab.udp(a, b_ip, 8081, timeout=0.5), timeout=SETTLE, interval=0, what="udp allowed")
     s = lab.session(a, b_ip, 8081, timeout=1.0, udp=True)
     assert s.connected, s.lines
     assert _session_exchanges(s, 3, "before") == ["ok"] * 3
@@ -213,14 +213,14 @@ def test_udp_flow_after_rule_removal(lab, net, case):
     t0 = time.monotonic()
     try:
         if case == "tracked":
-            wait_for(lambda: not lab.udp(a, b_ip, 8081, timeout=0.5), timeout=CONVERGE, interval=0,
+            wait_for(lambda: not lab.udp(a, b_ip, 8081, timeout=0.5), timeout=SETTLE, interval=0,
                      what="a new UDP flow dropped after revoke")
             assert _session_exchanges(s, 5, "after") == ["ok"] * 5
         else:
             n = 0
             while s.exchange(f"after{n}") == "ok":
                 n += 1
-                assert time.monotonic() - t0 < CONVERGE, f"the flow still carries data {CONVERGE} s after the revoke"
+                assert time.monotonic() - t0 < SETTLE, f"the flow still carries data {SETTLE} s after the revoke"
                 time.sleep(0.05)
             assert _session_exchanges(s, 2, "later", interval=0) == ["timeout"] * 2
     finally:
@@ -234,13 +234,13 @@ def test_group_reference_follows_membership(lab, net):
     fresh_group(lab, net, "t-ref", ingress=[tcp_rule(8080, group=net["client_sg"])])
     other = lab.group(net["vpc"], "not-client")
     try:
-        wait_for(lambda: lab.tcp(a, b_ip, 8080, timeout=0.5), timeout=CONVERGE, interval=0, what="member admitted")
+        wait_for(lambda: lab.tcp(a, b_ip, 8080, timeout=0.5), timeout=SETTLE, interval=0, what="member admitted")
         lab.set_groups(net["a"], [other])
-        wait_for(lambda: not lab.tcp(a, b_ip, 8080, timeout=0.5), timeout=CONVERGE, interval=0,
+        wait_for(lambda: not lab.tcp(a, b_ip, 8080, timeout=0.5), timeout=SETTLE, interval=0,
                  what="non-member refused")
     finally:
         lab.set_groups(net["a"], [net["client_sg"]])
-    wait_for(lambda: lab.tcp(a, b_ip, 8080, timeout=0.5), timeout=CONVERGE, interval=0, what="member again")
+    wait_for(lambda: lab.tcp(a, b_ip, 8080, timeout=0.5), timeout=SETTLE, interval=0, what="member again")
 
 
 def test_icmp_is_always_tracked(lab, net):
@@ -249,7 +249,7 @@ def test_icmp_is_always_tracked(lab, net):
     ec2 = lab.ec2
     a, b_ip = net["a_id"], net["b_ip"]
     sg = fresh_group(lab, net, "t-icmp", ingress=[ICMP_FROM_ANYWHERE])
-    wait_for(lambda: lab.ping(a, b_ip, wait=0.5), timeout=CONVERGE, interval=0, what="ping allowed")
+    wait_for(lambda: lab.ping(a, b_ip, wait=0.5), timeout=SETTLE, interval=0, what="ping allowed")
     ping = Background(lab.server, a, ["ping", "-n", "-c", "15", "-i", "0.2", "-W", "1", b_ip])
     lab.background.append(ping)
     assert ping.wait_line(lambda l: "icmp_seq=3 " in l, timeout=3), ping.lines
@@ -266,6 +266,6 @@ def test_udp_tracked_reply_allowed_and_group_change_applies(lab, net):
     a, b_ip = net["a_id"], net["b_ip"]
     udp_rule = {"IpProtocol": "udp", "FromPort": 8081, "ToPort": 8081, "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}
     fresh_group(lab, net, "t-udp", ingress=[udp_rule])
-    wait_for(lambda: lab.udp(a, b_ip, 8081, timeout=0.5), timeout=CONVERGE, interval=0, what="udp allowed")
+    wait_for(lambda: lab.udp(a, b_ip, 8081, timeout=0.5), timeout=SETTLE, interval=0, what="udp allowed")
     fresh_group(lab, net, "t-udp-none")
-    wait_for(lambda: not lab.udp(a, b_ip, 8081, timeout=0.5), timeout=CONVERGE, interval=0, what="udp dropped")
+    wait_for(lambda: not lab.udp(a, b_ip, 8081, timeout=0.5), timeout=SETTLE, interval=0, what="udp dropped")

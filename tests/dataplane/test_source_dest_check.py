@@ -5,7 +5,7 @@ shared/spec/inventory-ec2-network-security.md (ENI-10, A35).
 """
 import pytest
 
-from dplib import wait_for
+from dplib import SETTLE, wait_for
 
 FOREIGN = "10.0.1.200"  # in A's subnet, held by no interface
 
@@ -63,10 +63,10 @@ def test_foreign_source_dropped_then_allowed_when_check_disabled(lab, net):
     try:
         assert not sent_from(lab, net, FOREIGN, "checked", expect=False)
         set_check(lab, net, False)
-        assert wait_for(lambda: sent_from(lab, net, FOREIGN, "unchecked", expect=True), timeout=3,
+        assert wait_for(lambda: sent_from(lab, net, FOREIGN, "unchecked", expect=True), timeout=SETTLE,
                         interval=0, what="datagram from FOREIGN arrives")
         set_check(lab, net, True, via_instance=True)
-        wait_for(lambda: not sent_from(lab, net, FOREIGN, "rechecked", expect=False), timeout=3, interval=0,
+        wait_for(lambda: not sent_from(lab, net, FOREIGN, "rechecked", expect=False), timeout=SETTLE, interval=0,
                  what="datagram from FOREIGN dropped again")
     finally:
         set_check(lab, net, True)
