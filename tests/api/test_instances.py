@@ -380,9 +380,12 @@ def test_security_group_of_another_vpc_refused(ec2, subnet):
 
 
 def test_six_security_groups_refused(ec2, vpc, subnet):
-    """M14: at most 5 security groups per interface (eth0)."""
+    """M14: at most 5 security groups per interface (eth0).
+    AWS: SecurityGroupsPerInterfaceLimitExceeded, "The maximum number of security groups per interface has been
+    reached." (kubernetes-sigs/aws-load-balancer-controller#682; a launch with more groups than the quota fails with
+    this code, openshift/openshift-docs#111466)."""
     gs = [new_sg(ec2, vpc, f"g{n}") for n in range(6)]
-    assert_client_error(launch, ec2, subnet, SecurityGroupIds=gs)
+    assert_error("SecurityGroupsPerInterfaceLimitExceeded", launch, ec2, subnet, SecurityGroupIds=gs)
     assert run(ec2, subnet, SecurityGroupIds=gs[:5])
 
 
@@ -468,9 +471,10 @@ def test_ipv6_t2_micro_limit(ec2, subnet6):
 
 
 def test_ipv6_refused_for_type_without_ipv6(ec2, subnet6):
-    """§7.4 notes: types without IPv6 (m1.small) must reject IPv6 assignment."""
+    """§7.4 notes: types without IPv6 (m1.small) must reject IPv6 assignment.
+    AWS: UnsupportedOperation, "IPv6 addresses are not supported on m3.medium" (RunInstances, poseidon/typhoon#356)."""
     sid, _ = subnet6
-    assert_client_error(launch, ec2, sid, instance_type="m1.small", Ipv6AddressCount=1)
+    assert_error("UnsupportedOperation", launch, ec2, sid, instance_type="m1.small", Ipv6AddressCount=1)
 
 
 def test_ipv6_refused_in_subnet_without_ipv6(ec2, subnet):
@@ -526,8 +530,10 @@ def test_two_new_interfaces(ec2, vpc, subnet):
 
 
 def test_three_interfaces_on_t2_micro_refused(ec2, subnet):
-    """§7.4: t2.micro allows 2 interfaces; ENI-6: the whole launch fails, no interface is left behind."""
-    assert_client_error(launch, ec2, NetworkInterfaces=[
+    """§7.4: t2.micro allows 2 interfaces; ENI-6: the whole launch fails, no interface is left behind.
+    AWS: AttachmentLimitExceeded, "Interface count 3 exceeds the limit for m1.small" (interfaces given at launch,
+    chef/knife-ec2#375)."""
+    assert_error("AttachmentLimitExceeded", launch, ec2, NetworkInterfaces=[
         {"DeviceIndex": i, "SubnetId": subnet} for i in range(3)])
     assert ec2.describe_instances()["Reservations"] == []
     assert ec2.describe_network_interfaces(Filters=[{"Name": "subnet-id", "Values": [subnet]}])[

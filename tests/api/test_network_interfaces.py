@@ -413,11 +413,14 @@ def test_ipv6_refused_in_subnet_without_ipv6(ec2, subnet, kwargs):
 
 
 def test_ipv6_address_in_use_refused(ec2, subnet6):
-    """IP-21 / E9: an IPv6 address is on one ENI at a time."""
+    """IP-21 / E9: an IPv6 address is on one ENI at a time.
+    AWS: InvalidIPAddress.InUse, "The specified IP address is already in use" ("Error codes for the Amazon EC2 API";
+    CreateNetworkInterface answers it, pulumi/pulumi#10923)."""
     sid, cidr6 = subnet6
     want = host(cidr6, 0x99)
     new_eni(ec2, sid, Ipv6Addresses=[{"Ipv6Address": want}])
-    assert_client_error(ec2.create_network_interface, SubnetId=sid, Ipv6Addresses=[{"Ipv6Address": want}])
+    assert_error("InvalidIPAddress.InUse", ec2.create_network_interface, SubnetId=sid,
+                 Ipv6Addresses=[{"Ipv6Address": want}])
 
 
 def test_assign_ipv6_on_creation_subnet(ec2, subnet6):
@@ -912,13 +915,15 @@ def test_assign_ipv6_in_subnet_without_ipv6_refused(ec2, subnet):
 
 
 def test_ipv6_cannot_be_reassigned_until_unassigned(ec2, subnet6):
-    """IP-21 / A31: no allow-reassignment for IPv6; unassign from A first."""
+    """IP-21 / A31: no allow-reassignment for IPv6; unassign from A first.
+    AWS: InvalidIPAddress.InUse, "The specified IP address is already in use" ("Error codes for the Amazon EC2
+    API")."""
     sid, cidr6 = subnet6
     a = new_eni(ec2, sid)["NetworkInterfaceId"]
     b = new_eni(ec2, sid)["NetworkInterfaceId"]
     x = host(cidr6, 0x200)
     ec2.assign_ipv6_addresses(NetworkInterfaceId=a, Ipv6Addresses=[x])
-    assert_client_error(ec2.assign_ipv6_addresses, NetworkInterfaceId=b, Ipv6Addresses=[x])
+    assert_error("InvalidIPAddress.InUse", ec2.assign_ipv6_addresses, NetworkInterfaceId=b, Ipv6Addresses=[x])
     assert ipv6s(eni_of(ec2, b)) == set()
     ec2.unassign_ipv6_addresses(NetworkInterfaceId=a, Ipv6Addresses=[x])
     ec2.assign_ipv6_addresses(NetworkInterfaceId=b, Ipv6Addresses=[x])
