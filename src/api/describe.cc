@@ -4,6 +4,7 @@
 #include <set>
 
 #include "model/error.h"
+#include "model/state.h"
 
 namespace openvpc::api {
 
@@ -109,19 +110,23 @@ json Describe(const DescribeSpec& spec, const json& input, std::vector<json> ite
     active.push_back({name, fs, f.value("Values", std::vector<std::string>{})});
   }
 
-  if (spec.max_results_excludes_ids && input.contains(spec.ids_member) && input.contains("MaxResults"))
-    Fail("InvalidParameterCombination", "The parameter " + spec.ids_member + " cannot be used with the parameter "
-                                        "MaxResults");
+  if (spec.paginated && input.contains("MaxResults")) {
+    long long n = input["MaxResults"].get<long long>();
+    if (n < spec.max_results.min || n > spec.max_results.max)
+      Fail("InvalidParameterValue", "Value ( " + std::to_string(n) + " ) for parameter maxResults is invalid. "
+                                    "Expecting a value between " + std::to_string(spec.max_results.min) + " and " +
+                                    std::to_string(spec.max_results.max) + ".");
+    if (spec.max_results_excludes_ids && input.contains(spec.ids_member))
+      Fail("InvalidParameterCombination",
+           "The parameter " + (spec.ids_parameter.empty() ? spec.ids_member : spec.ids_parameter) +
+               " cannot be used with the parameter maxResults");
+  }
   if (!spec.ids_member.empty() && input.contains(spec.ids_member)) {
     std::set<std::string> wanted;
     for (const auto& id : input[spec.ids_member]) wanted.insert(id.get<std::string>());
     if (!spec.malformed_code.empty())
-      for (const auto& id : wanted) {
-        size_t dash = id.rfind('-');
-        size_t digits = dash == std::string::npos ? 0 : id.size() - dash - 1;
-        if ((digits != 8 && digits != 17) || id.find_first_not_of("0123456789abcdef", dash + 1) != std::string::npos)
-          Fail(spec.malformed_code, "Invalid id: \"" + id + "\"");
-      }
+      for (const auto& id : wanted)
+        if (!model::WellFormedId(id, spec.id_prefix)) Fail(spec.malformed_code, "Invalid id: \"" + id + "\"");
     std::set<std::string> found;
     std::erase_if(items, [&](const json& item) {
       std::string id = item.value(spec.id_path, "");
@@ -172,8 +177,9 @@ json Describe(const DescribeSpec& spec, const json& input, std::vector<json> ite
       while (begin < keyed.size() && keyed[begin].first <= after) ++begin;
     }
     if (input.contains("MaxResults")) {
-      size_t max = input["MaxResults"].get<size_t>();
-      if (begin + max < keyed.size()) {
+      // In range (checked above), so at least one item per page: the token is the last one's key.
+      size_t max = static_cast<size_t>(std::max(1LL, input["MaxResults"].get<long long>()));
+      if (max < keyed.size() - begin) {
         end = begin + max;
         out["NextToken"] = ToHex(keyed[end - 1].first);
       }

@@ -26,8 +26,15 @@ struct DescribeSpec {
   bool taggable = true;       // accepts tag:KEY, tag-key, tag-value
   bool paginated = true;
   std::vector<std::string> sort_paths;  // the unique order of items; default {id_path}
-  std::string malformed_code;           // with it, an id that is not PREFIX-hex (8 or 17 digits) is malformed
+  std::string malformed_code;           // with it, an id that is not id_prefix + 8 or 17 hex digits is malformed
+  std::string id_prefix;                // "i-": what malformed_code checks (model::WellFormedId)
+  // AWS's MaxResults range for the operation, refused with InvalidParameterValue outside it.
+  // (Where botocore's shape carries a range too, the decoder refuses first, with the same words.)
+  struct Range {
+    long long min = 5, max = 1000;
+  } max_results;
   bool max_results_excludes_ids = false;  // MaxResults and ids in one request are refused
+  std::string ids_parameter;              // the ids' name in that refusal ("instancesSet"); default ids_member
 };
 
 // True when VALUE matches PATTERN: `*` any run, `?` any one character, `\` escapes.

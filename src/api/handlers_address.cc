@@ -29,7 +29,8 @@ const DescribeSpec kDescribeAddresses = {
 const DescribeSpec kDescribeAddressesAttribute = {
     .ids_member = "AllocationIds", .id_path = "AllocationId", .list_member = "Addresses",
     .not_found_code = "InvalidAllocationID.NotFound", .not_found_noun = "allocation",
-    .taggable = false};
+    .taggable = false,
+    .max_results = {1, 1000}};
 
 json AddressView(const model::Partition& p, const model::Address& a) {
   json v = {{"AllocationId", a.allocation_id},

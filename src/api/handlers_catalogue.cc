@@ -124,7 +124,8 @@ json DescribeInstanceTypes(Call& c) {
 // ---- images ----
 
 const DescribeSpec kDescribeImages = {
-    .id_path = "ImageId", .list_member = "Images",
+    .ids_member = "ImageIds", .id_path = "ImageId", .list_member = "Images",
+    .not_found_code = "InvalidAMIID.NotFound", .not_found_noun = "image",
     .filters = {
         {"architecture", {"Architecture"}},
         {"block-device-mapping.delete-on-termination", {"BlockDeviceMappings.Ebs.DeleteOnTermination"}},
@@ -153,7 +154,8 @@ const DescribeSpec kDescribeImages = {
         {"usage-operation", {"UsageOperation"}},
         {"virtualization-type", {"VirtualizationType"}},
     },
-    .sort_paths = {"ImageId"}};
+    .sort_paths = {"ImageId"},
+    .max_results_excludes_ids = true, .ids_parameter = "imageIdsSet"};
 
 json ImageView(const model::ImageInfo& i) {
   bool gp2 = i.name.find("gp2") != std::string::npos || i.name.find("/hvm-ssd/") != std::string::npos;
@@ -191,23 +193,10 @@ bool IsAccountId(const std::string& s) {
   return s.size() == 12 && std::all_of(s.begin(), s.end(), [](unsigned char ch) { return std::isdigit(ch); });
 }
 
-bool IsImageId(const std::string& s) {
-  if (s.rfind("ami-", 0) != 0) return false;
-  std::string hex = s.substr(4);
-  return (hex.size() == 8 || hex.size() == 17) && hex.find_first_not_of("0123456789abcdef") == std::string::npos;
-}
+bool IsImageId(const std::string& s) { return model::WellFormedId(s, "ami-"); }
 
 json DescribeImages(Call& c) {
-  if (c.in.contains("MaxResults")) {
-    long long n = c.in["MaxResults"];
-    if (n < 5 || n > 1000)
-      model::Fail("InvalidParameterValue", "Value ( " + std::to_string(n) +
-                                               " ) for parameter maxResults is invalid. Expecting a value between 5 "
-                                               "and 1000.");
-    if (c.in.contains("ImageIds"))
-      model::Fail("InvalidParameterCombination", "The parameter imageIdsSet cannot be used with the parameter "
-                                                 "maxResults");
-  }
+  // MaxResults (its range, and not with ImageIds) is the Describe engine's.
   std::vector<std::string> ids = StrList(c.in, "ImageIds");
   for (const auto& id : ids)
     if (!IsImageId(id)) model::Fail("InvalidAMIID.Malformed", "Invalid id: \"" + id + "\" (expecting \"ami-...\")");

@@ -19,7 +19,8 @@ const DescribeSpec kDescribeEgressOnlyInternetGateways = {
     .ids_member = "EgressOnlyInternetGatewayIds", .id_path = "EgressOnlyInternetGatewayId",
     .list_member = "EgressOnlyInternetGateways",
     .not_found_code = "InvalidGatewayID.NotFound", .not_found_noun = "egressOnlyInternetGateway",
-    .filters = {}};
+    .filters = {},
+    .max_results = {5, 255}};
 
 json CreateInternetGateway(Call& c) {
   return {{"InternetGateway",

@@ -19,7 +19,8 @@ namespace {
 DescribeSpec DescribeInstancesSpec() {
   DescribeSpec spec{.ids_member = "InstanceIds", .id_path = "InstanceId", .list_member = "Instances",
                     .not_found_code = "InvalidInstanceID.NotFound", .not_found_noun = "instance",
-                    .malformed_code = "InvalidInstanceID.Malformed", .max_results_excludes_ids = true};
+                    .malformed_code = "InvalidInstanceID.Malformed", .id_prefix = "i-",
+                    .max_results_excludes_ids = true, .ids_parameter = "instancesSet"};
   const std::pair<const char*, const char*> kFilters[] = {
       {"architecture", "Architecture"},
       {"availability-zone", "Placement.AvailabilityZone"},
@@ -270,7 +271,8 @@ const DescribeSpec kDescribeInstanceStatus = {
                 {"instance-status.reachability", {"InstanceStatus.Details.Status"}},
                 {"system-status.status", {"SystemStatus.Status"}},
                 {"system-status.reachability", {"SystemStatus.Details.Status"}}},
-    .taggable = false};
+    .taggable = false,
+    .max_results_excludes_ids = true, .ids_parameter = "instancesSet"};
 
 json DescribeInstanceStatus(Call& c) {
   bool all = Bool(c.in, "IncludeAllInstances");
@@ -313,19 +315,26 @@ json DescribeInstanceAttribute(Call& c) {
 json ModifyInstanceAttribute(Call& c) {
   std::string id = Str(c.in, "InstanceId");
   model::GetInstance(c.p(), id);
-  // Either the Attribute/Value pair or one of the typed members.
+  // Either the Attribute/Value pair (Value is a plain string) or one of the typed members
+  // (structures with a Value member).
   std::string attr = Str(c.in, "Attribute");
-  std::string value = c.in.contains("Value") ? c.in["Value"].value("Value", "") : "";
+  std::string value = Str(c.in, "Value");
+  auto value_bool = [&] {
+    if (value != "true" && value != "false")
+      model::Fail("InvalidParameterValue", "Value (" + value + ") for parameter value is invalid. Expecting a "
+                                           "boolean value (true or false) for attribute " + attr + ".");
+    return value == "true";
+  };
   int n = 0;
   if (c.in.contains("Groups") || attr == "groupSet") model::SetInstanceGroups(c.tx, id, StrList(c.in, "Groups")), ++n;
   if (auto v = AttrBool(c.in, "SourceDestCheck")) model::SetInstanceSourceDestCheck(c.tx, id, *v), ++n;
-  else if (attr == "sourceDestCheck") model::SetInstanceSourceDestCheck(c.tx, id, value == "true"), ++n;
+  else if (attr == "sourceDestCheck") model::SetInstanceSourceDestCheck(c.tx, id, value_bool()), ++n;
   if (c.in.contains("UserData")) model::SetInstanceUserData(c.tx, id, c.in["UserData"].value("Value", "")), ++n;
   else if (attr == "userData") model::SetInstanceUserData(c.tx, id, value), ++n;
   if (c.in.contains("InstanceType")) model::SetInstanceType(c.tx, id, c.in["InstanceType"].value("Value", "")), ++n;
   else if (attr == "instanceType") model::SetInstanceType(c.tx, id, value), ++n;
   if (auto v = AttrBool(c.in, "DisableApiTermination")) model::SetInstanceDisableApiTermination(c.tx, id, *v), ++n;
-  else if (attr == "disableApiTermination") model::SetInstanceDisableApiTermination(c.tx, id, value == "true"), ++n;
+  else if (attr == "disableApiTermination") model::SetInstanceDisableApiTermination(c.tx, id, value_bool()), ++n;
   if (c.in.contains("InstanceInitiatedShutdownBehavior"))
     model::SetInstanceShutdownBehavior(c.tx, id, c.in["InstanceInitiatedShutdownBehavior"].value("Value", "")), ++n;
   else if (attr == "instanceInitiatedShutdownBehavior") model::SetInstanceShutdownBehavior(c.tx, id, value), ++n;

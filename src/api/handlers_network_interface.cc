@@ -46,7 +46,7 @@ const DescribeSpec kDescribeNetworkInterfaces = {
         {"subnet-id", {"SubnetId"}},
         {"vpc-id", {"VpcId"}},
     },
-    .malformed_code = "InvalidNetworkInterfaceID.Malformed",
+    .malformed_code = "InvalidNetworkInterfaceID.Malformed", .id_prefix = "eni-",
     .max_results_excludes_ids = true};
 
 json CreateNetworkInterface(Call& c) {

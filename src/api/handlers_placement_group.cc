@@ -56,8 +56,7 @@ json DescribePlacementGroups(Call& c) {
   std::vector<std::string> names = StrList(c.in, "GroupNames"), ids = StrList(c.in, "GroupIds");
   for (const auto& name : names) model::GetPlacementGroupByName(p, name);  // each must exist
   for (const auto& id : ids) {
-    std::string hex = id.rfind("pg-", 0) == 0 ? id.substr(3) : "";
-    if ((hex.size() != 8 && hex.size() != 17) || hex.find_first_not_of("0123456789abcdef") != std::string::npos)
+    if (!model::WellFormedId(id, "pg-"))
       model::Fail("InvalidPlacementGroupId.Malformed", "The placement group ID '" + id + "' is malformed");
     if (!p.placement_groups.count(id))
       model::Fail("InvalidPlacementGroup.Unknown", "The Placement Group '" + id + "' is unknown.");

@@ -29,7 +29,8 @@ const DescribeSpec kDescribeRouteTables = {
         {"route.state", {"Routes.State"}},
         {"route.vpc-peering-connection-id", {"Routes.VpcPeeringConnectionId"}},
         {"vpc-id", {"VpcId"}},
-    }};
+    },
+    .max_results = {5, 100}};
 
 // The members of CreateRoute/ReplaceRoute that name a target.
 const char* const kTargetMembers[] = {"GatewayId",        "EgressOnlyInternetGatewayId", "NatGatewayId",

@@ -30,7 +30,7 @@ DescribeSpec DescribeSecurityGroupsSpec() {
                                 {"group-name", {"GroupName"}},
                                 {"owner-id", {"OwnerId"}},
                                 {"vpc-id", {"VpcId"}}},
-                    .malformed_code = "InvalidGroupId.Malformed"};
+                    .malformed_code = "InvalidGroupId.Malformed", .id_prefix = "sg-"};
   for (auto& f : PermissionFilters("", "IpPermissions")) spec.filters.push_back(f);
   for (auto& f : PermissionFilters("egress.", "IpPermissionsEgress")) spec.filters.push_back(f);
   return spec;

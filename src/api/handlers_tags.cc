@@ -42,13 +42,6 @@ void AddTagItems(const Map& map, std::vector<json>& items) {
 }
 
 json DescribeTags(Call& c) {
-  if (c.in.contains("MaxResults")) {
-    long long n = c.in["MaxResults"];
-    if (n < 5 || n > 1000)
-      model::Fail("InvalidParameterValue", "Value ( " + std::to_string(n) +
-                                               " ) for parameter maxResults is invalid. Expecting a value between 5 "
-                                               "and 1000.");
-  }
   const model::Partition& p = c.p();
   std::vector<json> items;
   AddTagItems(p.vpcs, items);

@@ -24,7 +24,7 @@ const DescribeSpec kDescribeVpcPeeringConnections = {
         {"status-message", {"Status.Message"}},
         {"vpc-peering-connection-id", {"VpcPeeringConnectionId"}},
     },
-    .malformed_code = "InvalidVpcPeeringConnectionId.Malformed"};
+    .malformed_code = "InvalidVpcPeeringConnectionId.Malformed", .id_prefix = "pcx-"};
 
 json OptionsView(const model::VpcPeeringConnectionVpcInfo& side) {
   return {{"AllowDnsResolutionFromRemoteVpc", side.allow_dns_resolution_from_remote_vpc},

@@ -79,7 +79,8 @@ TEST(Describe, WildcardsAsAwsHasThem) {
 TEST(Describe, FiltersIdsAndPages) {
   DescribeSpec spec{.ids_member = "VpcIds", .id_path = "VpcId", .list_member = "Vpcs",
                     .not_found_code = "InvalidVpcID.NotFound", .not_found_noun = "vpc",
-                    .filters = {{"cidr-block-association.cidr-block", {"CidrBlockAssociationSet.CidrBlock"}}}};
+                    .filters = {{"cidr-block-association.cidr-block", {"CidrBlockAssociationSet.CidrBlock"}}},
+                    .max_results = {1, 1000}};  // pages of 3 below
   std::vector<json> items;
   for (int i = 0; i < 7; ++i)
     items.push_back({{"VpcId", "vpc-" + std::to_string(i)},
@@ -102,6 +103,25 @@ TEST(Describe, FiltersIdsAndPages) {
     page["NextToken"] = r["NextToken"];
   }
   EXPECT_EQ(seen.size(), 7u);
+}
+
+// MaxResults outside the operation's range is refused before any paging: 0 and -1 (with a
+// token) once read before the start of the list (issue 11's remote crash).
+TEST(Describe, MaxResultsOutsideTheRangeIsInvalidParameterValue) {
+  DescribeSpec spec{.ids_member = "InstanceIds", .id_path = "InstanceId", .list_member = "Instances",
+                    .not_found_code = "InvalidInstanceID.NotFound", .not_found_noun = "instance",
+                    .max_results_excludes_ids = true, .ids_parameter = "instancesSet"};
+  std::vector<json> items;
+  for (int i = 0; i < 7; ++i) items.push_back({{"InstanceId", "i-" + std::to_string(i)}});
+  for (long long n : std::initializer_list<long long>{0, -1, 4, 1001, INT32_MAX + 1LL, INT64_MIN})
+    EXPECT_EQ(CodeOf([&] { Describe(spec, {{"MaxResults", n}}, items); }), "InvalidParameterValue") << n;
+  json first = Describe(spec, {{"MaxResults", 5}}, items);
+  ASSERT_EQ(first["Instances"].size(), 5u);
+  EXPECT_EQ(CodeOf([&] { Describe(spec, {{"MaxResults", -1}, {"NextToken", first["NextToken"]}}, items); }),
+            "InvalidParameterValue");
+  EXPECT_EQ(Describe(spec, {{"MaxResults", 5}, {"NextToken", first["NextToken"]}}, items)["Instances"].size(), 2u);
+  EXPECT_EQ(CodeOf([&] { Describe(spec, {{"MaxResults", 5}, {"InstanceIds", {"i-1"}}}, items); }),
+            "InvalidParameterCombination");
 }
 
 TEST(SigV4, MatchesTheAwsTestSuiteDerivation) {
