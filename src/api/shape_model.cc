@@ -58,7 +58,7 @@ std::string QueryName(const std::string& member, const json& ref) {
   if (ref.contains("queryName")) return ref["queryName"];
   if (ref.contains("locationName")) {
     std::string n = ref["locationName"];
-    if (!n.empty()) n[0] = static_cast<char>(toupper(n[0]));
+    if (!n.empty()) n[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(n[0])));
     return n;
   }
   return member;

@@ -32,7 +32,7 @@ DhcpOptions& CreateDhcpOptions(Tx& tx,
       if (key == "ntp-servers" || key == "netbios-name-servers") ok = net::ParseIpv4(value) || net::ParseIpv6(value);
       if (key == "netbios-node-type") ok = value == "1" || value == "2" || value == "4" || value == "8";
       if (key == "ipv6-address-preferred-lease-time")
-        ok = !value.empty() && value.size() <= 10 && std::all_of(value.begin(), value.end(), ::isdigit) &&
+        ok = value.size() <= 10 && AllDigits(value) &&
              std::stoll(value) >= 140 && std::stoll(value) <= 2147483647;
       if (!ok) Fail("InvalidParameterValue", "Value (" + value + ") for parameter " + key + " is invalid.");
     }

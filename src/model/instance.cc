@@ -26,11 +26,11 @@ bool Live(const Instance& i) { return i.state != "terminated"; }
 // A free public IPv4 address of the pool: held by no Elastic IP and no interface, anywhere; the
 // next one after the last handed out (IP-12: a released address is not reused at once).
 std::string AllocatePublicIp(const Tx& tx) {
-  net::Cidr4 pool = *net::ParseCidr4(tx.state->public_ipv4_pool);
+  net::Cidr4 pool = net::ParseCidr4(tx.state->public_ipv4_pool).value();
   std::set<uint32_t> used;
   for (const auto& [key, part] : tx.state->partitions)
     for (const auto& [id, eni] : part.network_interfaces)
-      if (!eni.public_ip.empty()) used.insert(net::ParseIpv4(eni.public_ip)->value);
+      if (!eni.public_ip.empty()) used.insert(net::ParseIpv4(eni.public_ip).value().value);
   const uint32_t first = pool.Network().value + 1;
   const uint32_t count = pool.prefix >= 31 ? 0 : pool.Last().value - first;  // neither end of the block
   for (uint32_t i = 0; i < count; ++i) {
@@ -73,8 +73,8 @@ void RequireStopped(const Instance& i, const char* what) {
 const Subnet& CheckLaunchInterfaces(Partition& p, const RunInstancesArgs& a, const InstanceTypeInfo& type) {
   if (a.interfaces.empty()) Fail("MissingParameter", "The request must name a subnet or a network interface.");
   if (static_cast<int>(a.interfaces.size()) > type.max_interfaces)
-    Fail("InvalidParameterValue", "Interface count " + std::to_string(a.interfaces.size()) +
-                                      " exceeds the limit for " + type.name);
+    Fail("AttachmentLimitExceeded", "Interface count " + std::to_string(a.interfaces.size()) +
+                                        " exceeds the limit for " + type.name);
   std::set<int> indices;
   for (const auto& li : a.interfaces) {
     if (!indices.insert(li.device_index).second)
@@ -96,7 +96,10 @@ const Subnet& CheckLaunchInterfaces(Partition& p, const RunInstancesArgs& a, con
     if (ipv4 > type.ipv4_per_interface)
       Fail("PrivateIpAddressLimitExceeded", "Number of private addresses will exceed limit for the instance type.");
     if (ipv6 > type.ipv6_per_interface)
-      Fail("InvalidParameterValue", "Number of IPv6 addresses will exceed limit for instance type " + type.name + ".");
+      Fail(type.ipv6_per_interface == 0 ? "UnsupportedOperation" : "InvalidParameterValue",
+           type.ipv6_per_interface == 0
+               ? "IPv6 addresses are not supported on " + type.name
+               : "Number of IPv6 addresses will exceed limit for instance type " + type.name + ".");
   }
   if (!indices.count(0)) Fail("InvalidParameterValue", "A network interface at device index 0 is required.");
   const LaunchInterface& eth0 = *std::find_if(a.interfaces.begin(), a.interfaces.end(),

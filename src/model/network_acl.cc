@@ -16,8 +16,7 @@ std::string NormalizeProtocol(const std::string& p) {
   if (p == "udp") return "17";
   if (p == "icmp") return "1";
   if (p == "icmpv6") return "58";
-  if (!p.empty() && p.size() <= 3 && std::all_of(p.begin(), p.end(), ::isdigit) && std::stoi(p) <= 255)
-    return std::to_string(std::stoi(p));
+  if (auto n = ProtocolNumberOf(p)) return std::to_string(*n);
   Fail("InvalidParameterValue", "Invalid value '" + p + "' for protocol. Must be -1, a protocol number or a name.");
 }
 

@@ -28,7 +28,7 @@ std::set<uint32_t> UsedIpv4(const Partition& p, const std::string& subnet_id) {
   std::set<uint32_t> used;
   for (const auto& [id, eni] : p.network_interfaces)
     if (eni.subnet_id == subnet_id)
-      for (const auto& ip : eni.private_ips) used.insert(net::ParseIpv4(ip.address)->value);
+      for (const auto& ip : eni.private_ips) used.insert(net::ParseIpv4(ip.address).value().value);
   return used;
 }
 
@@ -51,7 +51,7 @@ std::string TakeIpv4(const Partition& p, const Subnet& s, const std::string& tex
                      const char* in_use_code = "InvalidIPAddress.InUse") {
   auto ip = net::ParseIpv4(text);
   if (!ip) Fail("InvalidParameterValue", "Value (" + text + ") for parameter privateIpAddress is invalid.");
-  net::Cidr4 c = *net::ParseCidr4(s.cidr_block);
+  net::Cidr4 c = net::ParseCidr4(s.cidr_block).value();
   if (!c.Contains(*ip))
     Fail("InvalidParameterValue", "Address " + text + " does not fall within the subnet's address range");
   if (Reserved(c, ip->value))
@@ -63,7 +63,7 @@ std::string TakeIpv4(const Partition& p, const Subnet& s, const std::string& tex
 
 // The lowest free address of the subnet.
 std::string NextIpv4(const Subnet& s, std::set<uint32_t>& used) {
-  net::Cidr4 c = *net::ParseCidr4(s.cidr_block);
+  net::Cidr4 c = net::ParseCidr4(s.cidr_block).value();
   for (uint32_t ip = c.Network().value + 4; ip < c.Last().value; ++ip)
     if (used.insert(ip).second) return net::Ipv4{ip}.ToString();
   Fail("InsufficientFreeAddressesInSubnet",
@@ -73,7 +73,7 @@ std::string NextIpv4(const Subnet& s, std::set<uint32_t>& used) {
 net::Cidr6 SubnetIpv6Block(const Subnet& s) {
   if (s.ipv6_cidr_blocks.empty())
     Fail("InvalidParameterValue", "The subnet " + s.id + " has no IPv6 CIDR block: no IPv6 addresses can be assigned.");
-  return *net::ParseCidr6(s.ipv6_cidr_blocks.front().cidr);
+  return net::ParseCidr6(s.ipv6_cidr_blocks.front().cidr).value();
 }
 
 // C4: ::, the router's three (::1..::3) and the last address of the /64 are reserved.

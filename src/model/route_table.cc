@@ -112,9 +112,9 @@ void CheckNotMoreSpecificThanLocal(const Partition& p, const RouteTable& rt, con
   const Vpc& v = p.vpcs.at(rt.vpc_id);
   bool inside = false;
   if (!d.v4.empty())
-    for (const auto& b : v.cidr_blocks) inside |= net::ParseCidr4(b.cidr)->Contains(*net::ParseCidr4(d.v4));
+    for (const auto& b : v.cidr_blocks) inside |= net::ParseCidr4(b.cidr).value().Contains(net::ParseCidr4(d.v4).value());
   if (!d.v6.empty())
-    for (const auto& b : v.ipv6_cidr_blocks) inside |= net::ParseCidr6(b.cidr)->Contains(*net::ParseCidr6(d.v6));
+    for (const auto& b : v.ipv6_cidr_blocks) inside |= net::ParseCidr6(b.cidr).value().Contains(net::ParseCidr6(d.v6).value());
   if (inside)
     Fail("InvalidParameterValue", "The destination CIDR block " + d.text +
                                       " is equal to or more specific than one of this VPC's CIDR blocks. This "

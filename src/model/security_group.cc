@@ -1,6 +1,7 @@
 #include "model/security_group.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "model/internal.h"
 #include "model/vpc_peering.h"
@@ -29,8 +30,7 @@ std::string NormalizeProtocol(const std::string& p) {
   if (p == "udp" || p == "17") return "udp";
   if (p == "icmp" || p == "1") return "icmp";
   if (p == "icmpv6" || p == "58") return "icmpv6";
-  if (!p.empty() && p.size() <= 3 && std::all_of(p.begin(), p.end(), ::isdigit) && std::stoi(p) <= 255)
-    return std::to_string(std::stoi(p));
+  if (auto n = ProtocolNumberOf(p)) return std::to_string(*n);
   Fail("InvalidParameterValue", "Invalid value '" + p + "' for IP protocol. Unknown protocol.");
 }
 
@@ -80,7 +80,7 @@ SecurityGroupRule BuildRule(Tx& tx, const SecurityGroup& sg, bool egress, const 
     if (!home) Fail("InvalidGroup.NotFound", "The security group '" + s.referenced_group_id + "' does not exist");
     const SecurityGroup& peer = GetSecurityGroup(*home, s.referenced_group_id);
     if (peer.vpc_id != sg.vpc_id && !ActivelyPeered(tx, sg.vpc_id, owner, peer.vpc_id))
-      Fail("InvalidParameterValue", "You have specified two resources that belong to different networks.");
+      Fail("InvalidGroup.NotFound", "You have specified two resources that belong to different networks.");
     r.referenced_group_id = peer.id;
     r.referenced_user_id = peer.owner_id;
   }
@@ -92,7 +92,7 @@ SecurityGroupRule BuildRule(Tx& tx, const SecurityGroup& sg, bool egress, const 
 
 bool SameName(const std::string& a, const std::string& b) {  // group names are case-insensitive
   return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return tolower(x) == tolower(y); });
+         std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) { return std::tolower(x) == std::tolower(y); });
 }
 
 bool SameRule(const SecurityGroupRule& a, const SecurityGroupRule& b) {
@@ -107,7 +107,7 @@ std::string Describe(const SecurityGroupRule& r) {
                      : !r.prefix_list_id.empty() ? r.prefix_list_id
                                                  : r.referenced_group_id;
   std::string proto = r.ip_protocol;
-  std::transform(proto.begin(), proto.end(), proto.begin(), ::toupper);
+  std::transform(proto.begin(), proto.end(), proto.begin(), [](unsigned char c) { return std::toupper(c); });
   return "peer: " + peer + ", " + proto + ", from port: " + std::to_string(r.from_port) +
          ", to port: " + std::to_string(r.to_port) + ", ALLOW";
 }

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -58,6 +59,15 @@ bool WellFormedId(const std::string& id, const std::string& prefix) {
   if (id.rfind(prefix, 0) != 0) return false;
   size_t digits = id.size() - prefix.size();
   return (digits == 8 || digits == 17) && id.find_first_not_of("0123456789abcdef", prefix.size()) == std::string::npos;
+}
+
+bool AllDigits(const std::string& s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::optional<int> ProtocolNumberOf(const std::string& p) {
+  if (p.size() > 3 || !AllDigits(p) || std::stoi(p) > 255) return std::nullopt;
+  return std::stoi(p);
 }
 
 std::string NewId(const std::string& prefix) {

@@ -84,6 +84,11 @@ std::string NowIso8601();
 int64_t SecondsSince(const std::string& iso8601);
 // True when ID is PREFIX followed by 8 or 17 lower-case hex digits, AWS's two id lengths.
 bool WellFormedId(const std::string& id, const std::string& prefix);
+// True when S is not empty and every byte is an ASCII digit. (std::isdigit on a user's byte is
+// undefined for bytes >= 0x80 where char is signed: test bytes with this instead.)
+bool AllDigits(const std::string& s);
+// An IP protocol written as its number, 0-255 ("6", "017"); nullopt for anything else.
+std::optional<int> ProtocolNumberOf(const std::string& p);
 
 // A fresh id with AWS's 17 hex digits: NewId("vpc") -> "vpc-0a1b2c3d4e5f60718".
 std::string NewId(const std::string& prefix);

@@ -45,18 +45,18 @@ void CheckIpv6Block(const Partition& p, const Vpc& v, const std::string& subnet_
   if (v.ipv6_cidr_blocks.empty())  // C2: the VPC needs an IPv6 block first
     Fail("InvalidSubnet.Range", "The IPv6 CIDR '" + text + "' is invalid: the VPC " + v.id +
                                     " has no IPv6 CIDR block.");
-  if (c.prefix != 64 || !net::ParseCidr6(v.ipv6_cidr_blocks.front().cidr)->Contains(c))
+  if (c.prefix != 64 || !net::ParseCidr6(v.ipv6_cidr_blocks.front().cidr).value().Contains(c))
     Fail("InvalidSubnet.Range", "The IPv6 CIDR '" + text + "' is invalid.");
   for (const auto& [id, s] : p.subnets)
     for (const auto& a : s.ipv6_cidr_blocks)
-      if (id != subnet_id && s.vpc_id == v.id && net::ParseCidr6(a.cidr)->Overlaps(c))
+      if (id != subnet_id && s.vpc_id == v.id && net::ParseCidr6(a.cidr).value().Overlaps(c))
         Fail("InvalidSubnet.Conflict", "The CIDR '" + text + "' conflicts with another subnet");
 }
 
 }  // namespace
 
 int64_t AvailableIpAddressCount(const Partition& p, const Subnet& s) {
-  return static_cast<int64_t>(net::ParseCidr4(s.cidr_block)->Size()) - 5 - UsedIpv4Addresses(p, s.id);  // A5
+  return static_cast<int64_t>(net::ParseCidr4(s.cidr_block).value().Size()) - 5 - UsedIpv4Addresses(p, s.id);  // A5
 }
 
 Subnet& CreateSubnet(Tx& tx, const CreateSubnetArgs& a) {
@@ -65,12 +65,12 @@ Subnet& CreateSubnet(Tx& tx, const CreateSubnetArgs& a) {
   if (a.cidr_block.empty()) Fail("MissingParameter", "The request must contain the parameter cidrBlock");
   net::Cidr4 c = ParseCidr4OrFail(a.cidr_block, "cidrBlock");
   bool inside = std::any_of(v.cidr_blocks.begin(), v.cidr_blocks.end(),
-                            [&](const auto& b) { return net::ParseCidr4(b.cidr)->Contains(c); });
+                            [&](const auto& b) { return net::ParseCidr4(b.cidr).value().Contains(c); });
   if (c.prefix < 16 || c.prefix > 28 || !inside)  // A3
     Fail("InvalidSubnet.Range", "The CIDR '" + a.cidr_block + "' is invalid.");
   c = c.Canonical();
   for (const auto& [id, s] : p.subnets)  // A4
-    if (s.vpc_id == v.id && net::ParseCidr4(s.cidr_block)->Overlaps(c))
+    if (s.vpc_id == v.id && net::ParseCidr4(s.cidr_block).value().Overlaps(c))
       Fail("InvalidSubnet.Conflict", "The CIDR '" + a.cidr_block + "' conflicts with another subnet");
   std::optional<net::Cidr6> c6;
   if (!a.ipv6_cidr_block.empty()) {
@@ -143,11 +143,11 @@ Subnet& CreateDefaultSubnet(Tx& tx, const std::string& availability_zone, const 
       Fail("DefaultSubnetAlreadyExistsInAvailabilityZone",
            "Default subnet already exists in availability zone " + zone->name + " with id " + id);
   // P6: the next free /20 of the default VPC's block.
-  net::Cidr4 block = *net::ParseCidr4(dv->cidr_block);
+  net::Cidr4 block = net::ParseCidr4(dv->cidr_block).value();
   for (uint64_t off = 0; off < block.Size(); off += 4096) {
     net::Cidr4 candidate{{static_cast<uint32_t>(block.Network().value + off)}, 20};
     bool used = std::any_of(p.subnets.begin(), p.subnets.end(), [&](const auto& kv) {
-      return kv.second.vpc_id == dv->id && net::ParseCidr4(kv.second.cidr_block)->Overlaps(candidate);
+      return kv.second.vpc_id == dv->id && net::ParseCidr4(kv.second.cidr_block).value().Overlaps(candidate);
     });
     if (used) continue;
     Subnet& s = CreateSubnet(tx, {.vpc_id = dv->id, .cidr_block = candidate.ToString(),

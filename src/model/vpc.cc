@@ -16,7 +16,7 @@ std::vector<std::function<void(const Partition&, const std::string&)>>& Dependen
 }
 
 // Rule B10: which secondary blocks a primary block's range permits.
-bool InRange(const net::Cidr4& c, const char* range) { return net::ParseCidr4(range)->Overlaps(c); }
+bool InRange(const net::Cidr4& c, const char* range) { return net::ParseCidr4(range).value().Overlaps(c); }
 
 bool SecondaryRestricted(const net::Cidr4& primary, const net::Cidr4& s) {
   const bool s10 = InRange(s, "10.0.0.0/8"), s172 = InRange(s, "172.16.0.0/12"),
@@ -37,7 +37,7 @@ std::string AllocateIpv6Block(const Partition& p) {
     uint32_t n = rng() & 0xffffff;
     char buf[64];
     snprintf(buf, sizeof buf, "2001:db8:%x:%x00::/56", n >> 8, n & 0xff);
-    std::string cidr = net::ParseCidr6(buf)->Canonical().ToString();
+    std::string cidr = net::ParseCidr6(buf).value().Canonical().ToString();
     bool used = false;
     for (const auto& [id, v] : p.vpcs)
       for (const auto& a : v.ipv6_cidr_blocks) used |= a.cidr == cidr;
@@ -193,10 +193,10 @@ CidrBlockAssociation AssociateVpcCidrBlock(Tx& tx, const std::string& vpc_id, co
     Fail("InvalidVpc.Range", "The CIDR '" + cidr_block + "' is invalid.");
   c = c.Canonical();
   for (const auto& a : v.cidr_blocks)  // B2
-    if (net::ParseCidr4(a.cidr)->Overlaps(c))
+    if (net::ParseCidr4(a.cidr).value().Overlaps(c))
       Fail("InvalidVpc.Range", "The CIDR '" + cidr_block + "' conflicts with another CIDR block " + a.cidr +
                                    " associated with the VPC.");
-  if (SecondaryRestricted(*net::ParseCidr4(v.cidr_block), c))  // B10
+  if (SecondaryRestricted(net::ParseCidr4(v.cidr_block).value(), c))  // B10
     Fail("InvalidVpc.Range", "The CIDR '" + cidr_block +
                                  "' is restricted. Use a CIDR from the same private address range as the current "
                                  "VPC CIDR, or use a publicly-routable CIDR.");
@@ -233,7 +233,7 @@ std::pair<std::string, CidrBlockAssociation> DisassociateVpcCidrBlock(Tx& tx, co
         for (const auto& [sid, s] : tx.p.subnets) {  // B12, AA3: no subnets in the block
           if (s.vpc_id != vpc_id) continue;
           bool inside = ipv6 ? !s.ipv6_cidr_blocks.empty()
-                             : net::ParseCidr4(it->cidr)->Contains(*net::ParseCidr4(s.cidr_block));
+                             : net::ParseCidr4(it->cidr).value().Contains(net::ParseCidr4(s.cidr_block).value());
           if (inside)
             Fail("InvalidCidrBlock.InUse", "The vpc " + vpc_id + " currently has a subnet within CIDR block " +
                                                it->cidr);

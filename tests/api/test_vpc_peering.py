@@ -321,13 +321,13 @@ def _group(ec2, vpc, name):
 
 def test_group_references_need_an_active_peering(ec2, pair):
     """M (references to other groups): a rule may name a group of a peered VPC once the connection is active;
-    before that the groups belong to different networks."""
+    before that the groups belong to different networks (InvalidGroup.NotFound, as for a group of another VPC)."""
     a, b = pair
     ga, gb = _group(ec2, a, "web"), _group(ec2, b, "db")
     perm = [{"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "UserIdGroupPairs": [{"GroupId": ga}]}]
-    assert_error("InvalidParameterValue", ec2.authorize_security_group_ingress, GroupId=gb, IpPermissions=perm)
+    assert_error("InvalidGroup.NotFound", ec2.authorize_security_group_ingress, GroupId=gb, IpPermissions=perm)
     pcx = ec2.create_vpc_peering_connection(VpcId=a, PeerVpcId=b)["VpcPeeringConnection"]["VpcPeeringConnectionId"]
-    assert_error("InvalidParameterValue", ec2.authorize_security_group_ingress, GroupId=gb, IpPermissions=perm)
+    assert_error("InvalidGroup.NotFound", ec2.authorize_security_group_ingress, GroupId=gb, IpPermissions=perm)
     ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx)
     rules = ec2.authorize_security_group_ingress(GroupId=gb, IpPermissions=perm)["SecurityGroupRules"]
     assert rules[0]["ReferencedGroupInfo"]["GroupId"] == ga
