@@ -62,21 +62,37 @@ Connection* ConnectionTable::Find(const std::string& eni_id, const model::Flow& 
   return &c;
 }
 
-Connection& ConnectionTable::Open(const std::string& eni_id, const model::Flow& f, bool egress, double now) {
+Connection* ConnectionTable::Open(const std::string& eni_id, const model::Flow& f, bool egress, double now) {
   auto [it, fresh] = table_.try_emplace(KeyOf(eni_id, f, egress));
+  if (fresh) {
+    size_t& n = per_interface_[eni_id];
+    if (n >= allowance_) {
+      table_.erase(it);
+      ++refused_;
+      return nullptr;
+    }
+    ++n;
+  }
   Connection& c = it->second;
   if (fresh || now - c.last_seen > IdleTimeout(it->first.protocol, c.replied))
     c = {.last_seen = now, .started_egress = egress, .replied = false};
   else if (c.started_egress != egress)
     c.replied = true;
   c.last_seen = now;
-  return c;
+  return &c;
+}
+
+size_t ConnectionTable::CountAt(const std::string& eni_id) const {
+  auto it = per_interface_.find(eni_id);
+  return it == per_interface_.end() ? 0 : it->second;
 }
 
 size_t ConnectionTable::Expire(double now) {
   size_t n = 0;
   for (auto it = table_.begin(); it != table_.end();) {
     if (now - it->second.last_seen > IdleTimeout(it->first.protocol, it->second.replied)) {
+      if (auto c = per_interface_.find(it->first.eni_id); c != per_interface_.end() && --c->second == 0)
+        per_interface_.erase(c);
       it = table_.erase(it);
       ++n;
     } else {

@@ -36,6 +36,12 @@ struct Connection {
 // (CT-7). ICMP and unanswered TCP: 60 s (AWS says "a few minutes" at most, CT-5).
 double IdleTimeout(uint8_t protocol, bool replied);
 
+// How many connections one interface (or gateway) may track at once. AWS bounds tracked
+// connections per instance by its size and drops the packets of new connections beyond the
+// bound, counting them as `conntrack_allowance_exceeded` (ENA's statistics); openvpc gives
+// every interface this allowance.
+inline constexpr size_t kConnectionAllowance = 32768;
+
 class ConnectionTable {
  public:
   // The key of FLOW as ENI sees it: leaving ENI (EGRESS) or entering it.
@@ -44,15 +50,26 @@ class ConnectionTable {
   // The live connection of FLOW at ENI, or nullptr. A packet in the direction opposite to the
   // one that opened the connection marks it replied.
   Connection* Find(const std::string& eni_id, const model::Flow& flow, bool egress, double now);
-  // Opens the connection of FLOW at ENI, or renews the live one it belongs to.
-  Connection& Open(const std::string& eni_id, const model::Flow& flow, bool egress, double now);
+  // Opens the connection of FLOW at ENI, or renews the live one it belongs to; nullptr when
+  // ENI tracks its allowance of connections already (counted in refused()).
+  Connection* Open(const std::string& eni_id, const model::Flow& flow, bool egress, double now);
   // Forgets connections idle past their timeout; returns how many.
   size_t Expire(double now);
   size_t size() const { return table_.size(); }
-  void Clear() { table_.clear(); }
+  size_t CountAt(const std::string& eni_id) const;
+  void Clear() {
+    table_.clear();
+    per_interface_.clear();
+  }
+  // New connections refused for want of allowance, since the table was made.
+  uint64_t refused() const { return refused_; }
+  void SetAllowance(size_t allowance) { allowance_ = allowance; }
 
  private:
   std::unordered_map<ConnectionKey, Connection, ConnectionKeyHash> table_;
+  std::unordered_map<std::string, size_t> per_interface_;  // live entries by interface
+  size_t allowance_ = kConnectionAllowance;
+  uint64_t refused_ = 0;
 };
 
 }  // namespace openvpc::dataplane

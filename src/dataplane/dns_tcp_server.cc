@@ -29,6 +29,10 @@ void DnsTcpServer::Stop() {
   uint64_t one = 1;
   [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
   thread_.join();
+  {
+    std::unique_lock lock(mu_);  // the wake-up ends every connection's wait
+    idle_.wait(lock, [&] { return active_ == 0; });
+  }
   close(listen_fd_);
   close(wake_fd_);
 }
@@ -42,9 +46,29 @@ void DnsTcpServer::Loop() {
     sockaddr_in peer{};
     socklen_t len = sizeof peer;
     int fd = accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC);
-    if (fd < 0) continue;
-    Serve(fd, ntohl(peer.sin_addr.s_addr));
-    close(fd);
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) poll(nullptr, 0, 100);
+      continue;
+    }
+    {
+      std::lock_guard lock(mu_);
+      if (active_ >= kMaxConnections) {
+        close(fd);
+        continue;
+      }
+      ++active_;
+    }
+    timeval send_timeout{.tv_sec = kTimeoutMs / 1000, .tv_usec = 0};
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
+    std::thread([this, fd, peer = ntohl(peer.sin_addr.s_addr)] {
+      try {
+        Serve(fd, peer);
+      } catch (const std::exception&) {  // (an answer that threw: this connection ends, not the resolver)
+      }
+      close(fd);
+      std::lock_guard lock(mu_);
+      if (--active_ == 0) idle_.notify_all();
+    }).detach();
   }
 }
 

@@ -3,8 +3,10 @@
 // queries to base+2 or 169.254.169.253 there, the source rewritten to the interface's alias.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <thread>
@@ -18,8 +20,13 @@ class DnsTcpServer {
   // to close the connection without one.
   using Answer = std::function<std::optional<std::vector<uint8_t>>(uint32_t peer_ipv4, std::span<const uint8_t> query)>;
 
-  // Takes LISTEN_FD (bound, listening). Connections are served one at a time, each closed after
-  // 2 s without a complete message, so a slow client delays others by 2 s at most.
+  // At most this many connections are served at once, each on its own thread; one more is
+  // closed at once. A connection is closed after 2 s without a complete message, or when a
+  // response cannot be sent within 2 s (a client that never reads), so no client holds the
+  // resolver from the others.
+  static constexpr int kMaxConnections = 32;
+
+  // Takes LISTEN_FD (bound, listening).
   DnsTcpServer(int listen_fd, Answer answer);
   ~DnsTcpServer();  // Stop()
   DnsTcpServer(const DnsTcpServer&) = delete;
@@ -36,6 +43,9 @@ class DnsTcpServer {
   Answer answer_;
   std::thread thread_;
   bool stopped_ = false;
+  std::mutex mu_;
+  std::condition_variable idle_;
+  int active_ = 0;  // connection threads running
 };
 
 }  // namespace openvpc::dataplane

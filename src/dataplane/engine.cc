@@ -104,6 +104,11 @@ void Engine::SetClockForTesting(std::function<double()> clock) {
   clock_ = std::move(clock);
 }
 
+void Engine::SetConnectionAllowanceForTesting(size_t allowance) {
+  std::lock_guard lock(mu_);
+  conntrack_.SetAllowance(allowance);
+}
+
 void Engine::ExpireIdle(double now) {
   if (now - last_expire_ < 1.0) return;
   last_expire_ = now;
@@ -352,8 +357,7 @@ void Engine::Complete(uint64_t tag, int res) {
         Arm(in, b);
         return;
       }
-      Port* out = in.id == kServicePortId ? HandleServiceFrame(in.Buffer(b), static_cast<size_t>(res))
-                                          : HandleFrame(in, in.Buffer(b), static_cast<size_t>(res));
+      Port* out = Process(in, in.Buffer(b), static_cast<size_t>(res));
       if (out && !out->removing && out->fd >= 0) Forward(in, b, *out, static_cast<size_t>(res));
       else Arm(in, b);
       return;
@@ -380,32 +384,62 @@ void Engine::Loop() {
     io_uring_sqe_set_data64(sqe, Tag(kWake, 0, 0));
   }
   while (running_) {
-    {
+    try {
+      LoopOnce(ring);
+    } catch (const std::exception& e) {
+      // The barrier of the engine's thread: log, and go on forwarding.
       std::lock_guard lock(mu_);
-      Control();
-    }
-    __kernel_timespec timeout{.tv_sec = 0, .tv_nsec = 100'000'000};
-    io_uring_cqe* cqe = nullptr;
-    // One system call hands the kernel every read and write queued since the last one and
-    // waits for the next completions.
-    int rc = io_uring_submit_and_wait_timeout(ring, &cqe, 1, &timeout, nullptr);
-    if (rc < 0 && rc != -ETIME && rc != -EINTR) continue;
-    std::lock_guard lock(mu_);
-    unsigned head, count = 0;
-    io_uring_for_each_cqe(ring, head, cqe) {
-      Complete(io_uring_cqe_get_data64(cqe), cqe->res);
-      ++count;
-    }
-    io_uring_cq_advance(ring, count);
-    const double now = Now();
-    ExpireIdle(now);
-    // Hosts drop the default route when the router lifetime (1800 s) runs out; RFC 4861 §6.2.1
-    // advises advertising at least three times per lifetime.
-    if (now - last_advertised_ >= 200) {
-      last_advertised_ = now;
-      AdvertiseRouter();
+      ++counters_.internal_errors;
+      if (logged_errors_.size() < 64 && logged_errors_.insert(e.what()).second)
+        fprintf(stderr, "openvpc: data plane: internal error (logged once): %s\n", e.what());
     }
   }
+}
+
+void Engine::LoopOnce(io_uring* ring) {
+  {
+    std::lock_guard lock(mu_);
+    Control();
+  }
+  __kernel_timespec timeout{.tv_sec = 0, .tv_nsec = 100'000'000};
+  io_uring_cqe* cqe = nullptr;
+  // One system call hands the kernel every read and write queued since the last one and
+  // waits for the next completions.
+  int rc = io_uring_submit_and_wait_timeout(ring, &cqe, 1, &timeout, nullptr);
+  if (rc < 0 && rc != -ETIME && rc != -EINTR) return;
+  std::lock_guard lock(mu_);
+  // The completions are taken off the ring before they are handled, so that one whose handling
+  // throws is not seen again.
+  completions_.clear();
+  unsigned head;
+  io_uring_for_each_cqe(ring, head, cqe) completions_.emplace_back(io_uring_cqe_get_data64(cqe), cqe->res);
+  io_uring_cq_advance(ring, static_cast<unsigned>(completions_.size()));
+  for (const auto& [tag, res] : completions_) Complete(tag, res);
+  const double now = Now();
+  ExpireIdle(now);
+  // Hosts drop the default route when the router lifetime (1800 s) runs out; RFC 4861 §6.2.1
+  // advises advertising at least three times per lifetime.
+  if (now - last_advertised_ >= 200) {
+    last_advertised_ = now;
+    AdvertiseRouter();
+  }
+}
+
+Engine::Port* Engine::Process(Port& in, uint8_t* buf, size_t len) {
+  std::string what;
+  try {
+    return &in == service_ ? HandleServiceFrame(buf, len) : HandleFrame(in, buf, len);
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+    what = "unknown exception";
+  }
+  ++counters_.internal_errors;
+  ++counters_.dropped;
+  if (logged_errors_.size() < 64 && logged_errors_.insert(what).second)
+    fprintf(stderr, "openvpc: data plane: a frame from %s was dropped: %s (logged once)\n", in.eni_id.c_str(),
+            what.c_str());
+  return nullptr;
 }
 
 void Engine::Capture(Port* out, const uint8_t* buf, size_t len) {
@@ -484,6 +518,10 @@ Engine::Port* Engine::HandleFrame(Port& in, uint8_t* buf, size_t len) {
       SendFrame(&in, BuildTcpReset(frame, pf));
       e.generation = 0;  // decided again next time: a SYN of the same addresses and ports opens a new one
     }
+    if (e.allowance_exceeded) {
+      ++counters_.conntrack_allowance_exceeded;
+      e.generation = 0;  // decided again next time: a connection may have ended meanwhile
+    }
     ++counters_.dropped;
     return nullptr;
   }
@@ -559,8 +597,13 @@ Engine::FlowEntry* Engine::FlowOf(Port& in, const ParsedFrame& pf) {
     EmitFlowLog(e);
     e = {};
     if (flow_log_) e.log = std::make_unique<FlowAccounting>();
+    const uint64_t refused = conntrack_.refused();
     e.out = &in == internet_ ? DecideFromInternet(pf, e) : Decide(in, pf, e);  // stages 3-9
     e.generation = gen;
+    if (conntrack_.refused() != refused) {  // allowed, but its connection could not be tracked
+      e.out = nullptr;
+      e.allowance_exceeded = true;
+    }
     if (e.out) {
       // The connection this flow opened lets its replies through: forget a drop cached for them.
       // It is keyed by what the packets leave with, after any translation.
@@ -755,7 +798,7 @@ std::vector<std::pair<std::string, std::vector<uint8_t>>> Engine::Inject(const s
   if (!in) return sent;
   capture_ = &sent;
   ExpireIdle(Now());
-  Port* out = in == service_ ? HandleServiceFrame(buf.data(), buf.size()) : HandleFrame(*in, buf.data(), buf.size());
+  Port* out = Process(*in, buf.data(), buf.size());
   if (out) Capture(out, buf.data(), buf.size());
   capture_ = nullptr;
   return sent;

@@ -14,6 +14,7 @@ struct io_uring;
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -65,6 +66,12 @@ using FlowLogSink = std::function<void(const FlowLogRecord&)>;
 
 struct EngineCounters {
   uint64_t rx = 0, tx = 0, dropped = 0, flow_misses = 0, local_service = 0;
+  // Frames dropped because deciding them threw (a broken model invariant, a bug): the packet
+  // is lost, the engine goes on. Each distinct failure is logged once.
+  uint64_t internal_errors = 0;
+  // Packets of new connections dropped because an interface tracks its allowance of
+  // connections already (kConnectionAllowance), AWS's `conntrack_allowance_exceeded`.
+  uint64_t conntrack_allowance_exceeded = 0;
 };
 
 class Engine {
@@ -111,6 +118,8 @@ class Engine {
   // Tests: the engine reads the time (steady seconds) from CLOCK instead of the steady clock,
   // and Inject() expires idle connections, translations and datagrams as the loop does.
   void SetClockForTesting(std::function<double()> clock);
+  // Lowers every interface's allowance of tracked connections (kConnectionAllowance).
+  void SetConnectionAllowanceForTesting(size_t allowance);
 
  private:
   struct Port;
@@ -140,12 +149,14 @@ class Engine {
     std::optional<uint16_t> sport, dport;  // the same for the ports (a NAT gateway's); ICMP: the echo id
     NatBinding* nat = nullptr;             // the NAT gateway's translation it renews
     bool reset = false;                    // answered with a TCP reset (K9: a NAT binding gone idle)
+    bool allowance_exceeded = false;       // allowed, but a connection it needed could not be tracked
     uint16_t mtu = 0;                      // the path's, where smaller than the interfaces' (another Region)
     Connection* ct_src = nullptr;
     Connection* ct_dst = nullptr;
   };
 
   void Loop();
+  void LoopOnce(io_uring* ring);
   void Complete(uint64_t tag, int res);
   void Arm(Port& port, uint16_t buffer);
   void Forward(Port& in, uint16_t buffer, Port& out, size_t len);
@@ -153,6 +164,9 @@ class Engine {
   // Stage 1-10 for a frame that came in on IN: the port to forward BUF to unchanged in length
   // (after the MACs and any address rewrite), or nullptr when it was answered or dropped.
   Port* HandleFrame(Port& in, uint8_t* buf, size_t len);
+  // HandleFrame or HandleServiceFrame behind the exception barrier: what throws drops that
+  // frame (counted in internal_errors, logged once), never the engine.
+  Port* Process(Port& in, uint8_t* buf, size_t len);
   // The flow entry of a frame: the cached one, or one decided now (stages 3-9); for a fragment
   // after the first, the entry of its datagram's first fragment (nullptr: none, dropped).
   FlowEntry* FlowOf(Port& in, const ParsedFrame& pf);
@@ -207,6 +221,8 @@ class Engine {
   std::function<double()> clock_;  // tests only
   double last_expire_ = 0, last_advertised_ = 0;
   EngineCounters counters_;
+  std::set<std::string> logged_errors_;  // internal errors already logged
+  std::vector<std::pair<uint64_t, int>> completions_;  // one batch's, taken off the ring
   FlowLogSink flow_log_;
   // Inject(): frames captured instead of written.
   void Capture(Port* out, const uint8_t* buf, size_t len);

@@ -15,7 +15,7 @@ namespace openvpc::dataplane {
 namespace {
 
 net::Cidr4 SubnetBlock(const model::Partition& p, const model::NetworkInterface& eni) {
-  return *net::ParseCidr4(p.subnets.at(eni.subnet_id).cidr_block);
+  return net::ParseCidr4(p.subnets.at(eni.subnet_id).cidr_block).value();
 }
 
 std::string Lower(std::string s) {
@@ -48,7 +48,7 @@ net::Ipv4 RouterAddress(const model::Partition& p, const model::NetworkInterface
 }
 
 net::Ipv4 ResolverAddress(const model::Partition& p, const model::NetworkInterface& eni) {
-  return {net::ParseCidr4(p.vpcs.at(eni.vpc_id).cidr_block)->Network().value + 2};
+  return {net::ParseCidr4(p.vpcs.at(eni.vpc_id).cidr_block).value().Network().value + 2};
 }
 
 std::optional<MacAddress> ArpAnswer(const model::Partition& p, const model::NetworkInterface& eni, net::Ipv4 target) {
@@ -69,8 +69,8 @@ DhcpLease LeaseFor(const model::Partition& p, const model::NetworkInterface& eni
   net::Cidr4 block = SubnetBlock(p, eni);
   const model::Vpc& vpc = p.vpcs.at(eni.vpc_id);
   DhcpLease l;
-  l.mac = *ParseMac(eni.mac_address);
-  l.address = *net::ParseIpv4(eni.PrimaryIp());
+  l.mac = ParseMac(eni.mac_address).value();
+  l.address = net::ParseIpv4(eni.PrimaryIp()).value();
   l.prefix_length = block.prefix;
   l.router = RouterAddress(p, eni);
   l.broadcast = block.Last();
@@ -167,7 +167,7 @@ std::optional<DnsAnswer> Resolve(const model::Partition& p, const model::Network
       }
       if (match) {
         a.rcode = 0;
-        if (q.qtype == 1) a.a.push_back(*net::ParseIpv4(pip.address));
+        if (q.qtype == 1) a.a.push_back(net::ParseIpv4(pip.address).value());
         return a;
       }
     }

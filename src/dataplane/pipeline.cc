@@ -426,7 +426,7 @@ bool NatGatewayHop(const Partition& p, const NetworkInterface& src, const model:
       !step(AclStage(8, "network-acl-inbound", model::NetworkAclOfSubnet(p, nat.subnet_id), f, false)))
     return false;
   Flow out = f;
-  out.src = *net::ParseIpv4(g.private_ip);
+  out.src = net::ParseIpv4(g.private_ip).value();
   t.nat_gateway = g.id;
   if (!step(AclStage(5, "network-acl-outbound", model::NetworkAclOfSubnet(p, nat.subnet_id), out, true))) return false;
   const model::Route* next = nullptr;
@@ -606,7 +606,7 @@ TraceResult TraceFromInternet(const Partition& p, const Flow& flow, Tracking ct)
   t.stages.push_back(gw);
   if (!gw.allowed) return t;
   Flow f = flow;
-  f.dst = *net::ParseIpv4(holder->private_ip);
+  f.dst = net::ParseIpv4(holder->private_ip).value();
   t.translated_dst = f.dst;
   const NetworkInterface& d = *holder->eni;
   t.destination = &d;

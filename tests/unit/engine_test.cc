@@ -225,6 +225,40 @@ TEST_F(EngineTest, RemovingARuleKeepsTrackedFlowsAndCutsUntrackedOnes) {  // CT-
   EXPECT_EQ(Send(a, Tcp(a, d, 40001, 8080)), "") << "CT-6: the untracked flow is cut at once";
 }
 
+// AWS bounds the connections an instance tracks and drops packets of new ones beyond the bound
+// (ENA's conntrack_allowance_exceeded); tracked connections go on, and a new one passes once an
+// old one has ended.
+TEST_F(EngineTest, AnInterfaceTracksItsAllowanceOfConnectionsAndDropsNewOnesBeyond) {
+  double now = 1000;
+  engine.SetClockForTesting([&] { return now; });
+  engine.SetConnectionAllowanceForTesting(2);
+  // b's rule names 10.0.0.0/16: every flow to b:80 is tracked at b.
+  EXPECT_EQ(Send(a, Tcp(a, b, 40000, 80)), b);
+  EXPECT_EQ(Send(c, Tcp(c, b, 40001, 80)), b);
+  EXPECT_EQ(Send(a, Tcp(a, b, 40002, 80)), "") << "a third connection at b: beyond its allowance";
+  EXPECT_EQ(engine.Counters().conntrack_allowance_exceeded, 1u);
+  EXPECT_EQ(Send(a, Tcp(a, b, 40000, 80)), b) << "a tracked connection goes on";
+  EXPECT_EQ(Send(b, Tcp(b, a, 80, 40000)), a) << "and so do its replies";
+  now += 61;  // the unanswered connection c -> b (60 s) ends; a -> b was answered (432,000 s)
+  EXPECT_EQ(Send(a, Tcp(a, b, 40002, 80)), b) << "room again: the new connection passes";
+}
+
+// A broken model invariant (here a subnet whose stored block does not parse) costs the frame
+// that met it, counted and logged, never the engine: once the model is sound again, frames pass.
+TEST_F(EngineTest, AFrameWhoseDecisionThrowsIsDroppedAndTheEngineGoesOn) {
+  const net::Ipv4 router = Ip("10.0.1.1");
+  EXPECT_EQ(engine.Inject(a, ArpRequest(Mac(a), Ip(Eni(a).PrimaryIp()), router)).size(), 1u);
+  std::string block = Part().subnets.at(subnet_a).cidr_block;
+  Part().subnets.at(subnet_a).cidr_block = "not a block";
+  source.Changed();
+  EXPECT_TRUE(engine.Inject(a, ArpRequest(Mac(a), Ip(Eni(a).PrimaryIp()), router)).empty());
+  EXPECT_GE(engine.Counters().internal_errors, 1u);
+  Part().subnets.at(subnet_a).cidr_block = block;
+  source.Changed();
+  EXPECT_EQ(engine.Inject(a, ArpRequest(Mac(a), Ip(Eni(a).PrimaryIp()), router)).size(), 1u);
+  EXPECT_EQ(Send(a, Tcp(a, b, 40000, 80)), b);
+}
+
 TEST_F(EngineTest, TheFlowCacheRunsTheStagesOncePerFlowAndAgainAfterAChange) {
   for (int i = 0; i < 10; ++i) EXPECT_EQ(Send(a, Tcp(a, b, 40000, 80)), b);
   EXPECT_EQ(engine.Counters().flow_misses, 1u);
