@@ -302,6 +302,7 @@ class Writer:
         self.names = 0
         self.outcome = self.retried = None
         self.sent = None             # threading.Event set whenever a request leaves
+        self.last_send = 0.0
         self.reset_cycle()
 
     def reset_cycle(self):
@@ -326,6 +327,7 @@ class Writer:
 
     def _sending(self, **_):
         """botocore's before-send: a request is about to leave (the runner may aim its kill at it)."""
+        self.last_send = time.monotonic()
         if self.sent is not None:
             self.sent.set()
 
@@ -762,6 +764,7 @@ class Result:
         self.failures = []
         self.in_doubt = collections.Counter()
         self.not_sent = 0
+        self.sent_after_kill = 0
         self.retries = collections.Counter()
         self.client_errors = collections.Counter()
         self.ops = collections.Counter()
@@ -784,7 +787,8 @@ class Result:
             f"(resource records compared after restarts: {self.verified_records})",
             f"writes in flight at the kill: {sum(self.in_doubt.values())} "
             f"({', '.join(f'{k} {v}' for k, v in sorted(self.in_doubt.items()))}); "
-            f"writes refused at connect after the kill (never sent): {self.not_sent}",
+            f"sent after the server had died: {self.sent_after_kill}; "
+            f"refused at connect after the kill: {self.not_sent}",
             f"ClientToken writes sent again after the crash: {sum(self.retries.values())} "
             f"({', '.join(f'{k} {v}' for k, v in sorted(self.retries.items()))})",
             f"lost writes: {self.lost}",
@@ -840,17 +844,19 @@ def run(cycles=100, writers=4, seed=None, max_run=1.2, data_dir=None, binary=BIN
             if cycle % 2:  # aimed: just after a request left, while the server is likely committing it
                 sent.clear()
                 sent.wait(1.0)
-                time.sleep(rng.choice((0, 0.001, 0.002, 0.004, 0.008)) * rng.random())
+                time.sleep(rng.choice((0.0005, 0.001, 0.002, 0.004, 0.008)) * rng.random())
             crashed = not server.alive()
             for w in ws:
                 w.killed.set()
             server.kill9()
+            dead_at = time.monotonic()
             for w in ws:
                 w.stop_flag.set()
             for t in threads:
                 t.join(60)
                 if t.is_alive():
                     res.failures.append(f"cycle {cycle}: a writer hung after the kill")
+            sent_late = {w.index: w.last_send > dead_at for w in ws}
             if crashed:
                 res.failures.append(f"cycle {cycle}: openvpc died before the kill; log:\n{server.log_tail()}")
             for w in ws:
@@ -867,7 +873,9 @@ def run(cycles=100, writers=4, seed=None, max_run=1.2, data_dir=None, binary=BIN
                 res.acked += w.acked
                 res.ops.update(w.ops)
                 res.client_errors.update(w.client_errors)
-                if w.in_doubt:
+                if w.in_doubt and sent_late[w.index]:
+                    res.sent_after_kill += 1  # still checked as in doubt, but the server was gone
+                elif w.in_doubt:
                     res.in_doubt[f"{w.outcome}: {w.in_doubt.op}" if w.outcome == "applied" else w.outcome] += 1
                 res.not_sent += w.not_sent
                 if w.retried:
