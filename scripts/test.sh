@@ -13,6 +13,9 @@ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DOPENVPC_SANITIZE=ON
 ninja -C build-asan unit_tests
 (cd build-asan && ctest --output-on-failure -j2)
 
+echo "== fuzzing: each libFuzzer harness for 60 s under ASan and UBSan"
+scripts/fuzz.sh 60
+
 echo "== API tests"
 python3 scripts/run_pytest.py tests/api -q -p no:cacheprovider
 
