@@ -265,6 +265,11 @@ def ipv6_packet(src, dst, next_header, payload, hop=64):
     return struct.pack("!IHBB", 0x60000000, len(payload), next_header, hop) + ip6(src) + ip6(dst) + payload
 
 
+def record(port_byte, frame):
+    """One frame of engine_fuzz.cc's input."""
+    return bytes([port_byte]) + struct.pack("!H", len(frame)) + frame
+
+
 def vnet(frame, flags=0, gso_type=0, csum_start=0, csum_offset=0, gso_size=0):
     return struct.pack("<BBHHHH", flags, gso_type, 0, gso_size, csum_start, csum_offset) + frame
 
@@ -327,6 +332,17 @@ def data_plane_seeds():
     }
     for name, f in frames.items():
         write("frame", name, vnet(f))
+        # The engine: from the peer instance (10.0.1.5, its MAC put in by the harness), 3 s later.
+        write("engine", name, record(2 | 4 | 3 << 3, f))
+    write("engine", "fragments", record(6, frames["first-fragment"]) + record(6, frames["later-fragment"]))
+    write("engine", "conversation", record(6, frames["arp-request"]) + record(6, frames["dhcp-discover"]) +
+          record(6, frames["tcp-syn"]) + record(6, frames["tcp-data"]) + record(4 | 8 << 3, frames["udp-dns"]) +
+          record(4 | 200, frames["tcp-fin-no-ack"]))
+    write("engine", "from-internet", record(4, eth(0x0800, ipv4_packet("93.184.216.34", "198.51.100.1", 6, tcp(
+        "93.184.216.34", "198.51.100.1", 443, 40000, 0x12)))) + record(4, frames["arp-request"]))
+    write("engine", "metadata", record(6, eth(0x0800, ipv4_packet(g, "169.254.169.254", 6, tcp(
+        g, "169.254.169.254", 40000, 80, 0x02)))) + record(3, eth(0x0800, ipv4_packet(
+            "169.254.169.254", "100.64.0.3", 6, tcp("169.254.169.254", "100.64.0.3", 80, 40000, 0x12)))))
     # Checksum offload as the guest's kernel hands it over (csum_start at L4, pseudo-header sum).
     t = frames["tcp-data"]
     write("frame", "tcp-needs-csum", vnet(t, flags=1, csum_start=34, csum_offset=16))

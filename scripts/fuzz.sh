@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 secs=${1:-60}
 shift || true
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(decode sigv4 http_request frame dhcp dhcp6 dns ndp imds)
+[ ${#names[@]} -gt 0 ] || names=(decode sigv4 http_request frame engine dhcp dhcp6 dns ndp imds)
 
 cxx=${FUZZ_CXX:-}
 if [ -z "$cxx" ]; then
@@ -28,7 +28,7 @@ fi
 
 max_len() {
   case "$1" in
-    decode|http_request|imds) echo 16384 ;;
+    decode|http_request|imds|engine) echo 16384 ;;
     frame) echo 9100 ;;  # a 9,001-byte jumbo frame with Ethernet and the vnet header
     *) echo 4096 ;;
   esac

@@ -1,0 +1,127 @@
+// The packet engine end to end (Engine::Inject): frames from guests, the internet and the
+// services namespace through stage 1 to 10 over a real model (a VPC with IPv6, a public subnet
+// routed to an internet gateway, a private one behind a NAT gateway, an Elastic IP, groups that
+// admit everything), with connection tracking, NAT translations and fragments living across
+// the frames of one input. Input: records of one byte (port: % 5 picks server, client, peer,
+// the services port, the internet; bit 2: the frame's source MAC becomes the port's; bits 3-7:
+// seconds that pass before it), two bytes of length, the Ethernet frame. A frame whose decision
+// throws (the engine drops and counts it: internal_errors) is a crash here.
+#include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "dataplane/engine.h"
+#include "model/address.h"
+#include "model/instance.h"
+#include "model/nat_gateway.h"
+#include "model/network_interface.h"
+#include "model/operations.h"
+#include "model/security_group.h"
+#include "model/state.h"
+
+using namespace openvpc;
+using namespace openvpc::model;
+
+namespace {
+
+class StaticSource : public dataplane::ModelSource {
+ public:
+  explicit StaticSource(const State& s) : state_(s) {}
+  void Read(const std::function<void(const State&)>& fn) override { fn(state_); }
+  uint64_t Version() const override { return 1; }
+
+ private:
+  const State& state_;
+};
+
+struct Lab {
+  State state;
+  std::vector<std::string> enis;  // server (public subnet, Elastic IP), client (private), peer (public)
+  std::vector<dataplane::MacAddress> macs;
+
+  Lab() {
+    RegisterInstanceRules();
+    RegisterNatGatewayRules();
+    SetNatGatewayClock([] { return std::chrono::system_clock::now() + std::chrono::hours(1); });  // available
+    Partition& p = state.partitions[{"123456789012", "us-east-1"}];
+    p.account_id = "123456789012";
+    p.region = "us-east-1";
+    Tx tx(p, state.quotas, &state);
+    InitializePartition(tx);
+    std::string vpc = CreateVpc(tx, {.cidr_block = "10.0.0.0/16", .amazon_provided_ipv6 = true}).id;
+    ModifyVpcAttribute(tx, vpc, "enableDnsHostnames", true);
+    net::Cidr6 block = *net::ParseCidr6(p.vpcs.at(vpc).ipv6_cidr_blocks.at(0).cidr);
+    net::Cidr6 first = {block.Network(), 64}, second = first;
+    second.addr.bytes[7] = 1;
+    std::string pub = CreateSubnet(tx, {.vpc_id = vpc, .cidr_block = "10.0.1.0/24", .ipv6_cidr_block = first.ToString(),
+                                        .availability_zone = "us-east-1a"}).id;
+    std::string priv = CreateSubnet(tx, {.vpc_id = vpc, .cidr_block = "10.0.2.0/24",
+                                         .ipv6_cidr_block = second.ToString(), .availability_zone = "us-east-1a"}).id;
+    std::string igw = CreateInternetGateway(tx, {}).id;
+    AttachInternetGateway(tx, igw, vpc);
+    std::string pub_rt = CreateRouteTable(tx, vpc, {}).id;
+    CreateRoute(tx, {.route_table_id = pub_rt, .destination_cidr_block = "0.0.0.0/0", .target_member = "GatewayId",
+                     .target_id = igw});
+    CreateRoute(tx, {.route_table_id = pub_rt, .destination_ipv6_cidr_block = "::/0", .target_member = "GatewayId",
+                     .target_id = igw});
+    AssociateRouteTable(tx, pub_rt, pub, "");
+    std::string open = CreateSecurityGroup(tx, {.group_name = "open", .description = "open", .vpc_id = vpc}).id;
+    AuthorizeSecurityGroupRules(tx, open, false,
+                                {RuleSpec{.ip_protocol = "-1", .cidr_ipv4 = "0.0.0.0/0"},
+                                 RuleSpec{.ip_protocol = "-1", .cidr_ipv6 = "::/0"}});
+    auto launch = [&](const std::string& subnet) {
+      std::string id = RunInstances(tx, {.image_id = "ami-12345678", .instance_type = "t2.micro", .subnet_id = subnet,
+                                         .group_ids = {open}, .ipv6_address_count = 1})[0]->id;
+      return InterfacesOf(p, id)[0]->id;
+    };
+    enis = {launch(pub), launch(priv), launch(pub)};
+    Address& eip = AllocateAddress(tx, {});
+    AssociateAddress(tx, {.allocation_id = eip.allocation_id, .network_interface_id = enis[0]});
+    Address& nat_eip = AllocateAddress(tx, {});
+    std::string nat = CreateNatGateway(tx, {.subnet_id = pub, .allocation_id = nat_eip.allocation_id}).id;
+    CreateRoute(tx, {.route_table_id = MainRouteTable(p, vpc).id, .destination_cidr_block = "0.0.0.0/0",
+                     .target_member = "NatGatewayId", .target_id = nat});
+    for (const auto& id : enis) macs.push_back(*dataplane::ParseMac(p.network_interfaces.at(id).mac_address));
+  }
+};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static Lab* lab = new Lab;  // one model for the process; a fresh engine per input
+  static StaticSource source(lab->state);
+  static const dataplane::MacAddress kServiceMac{2, 0, 0, 0, 0, 0xfe}, kInternetMac{2, 0, 0, 0, 0, 0xfd};
+  dataplane::Engine engine(source);
+  double now = 1000;
+  engine.SetClockForTesting([&now] { return now; });
+  for (const auto& id : lab->enis) engine.AddPort({.eni_id = id, .account = "123456789012", .region = "us-east-1"});
+  engine.SetServicePort({.fd = -1, .mac = kServiceMac});
+  engine.SetInternetPort({.fd = -1, .mac = kInternetMac});
+
+  std::vector<uint8_t> frame;
+  while (size >= 3) {
+    const uint8_t b = data[0];
+    const size_t len = std::min<size_t>(size - 3, size_t{data[1]} << 8 | data[2]);
+    frame.assign(data + 3, data + 3 + len);
+    data += 3 + len, size -= 3 + len;
+    const unsigned port = b % 5;
+    now += b >> 3;
+    if (frame.empty()) continue;  // a TAP read never is (and Inject copies from its data())
+    if ((b & 4) && frame.size() >= 12)
+      memcpy(frame.data() + 6, (port < 3 ? lab->macs[port] : port == 3 ? kServiceMac : kInternetMac).data(), 6);
+    engine.Inject(port < 3 ? lab->enis[port] : port == 3 ? "svc" : "internet", frame);
+  }
+  // The engine drops a frame whose decision threw and goes on; for the fuzzer that is a bug.
+  if (engine.Counters().internal_errors) {
+    fprintf(stderr, "engine_fuzz: a frame's decision threw (internal_errors)\n");
+    abort();
+  }
+  return 0;
+}
