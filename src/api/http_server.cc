@@ -1,13 +1,19 @@
 #include "api/http_server.h"
 
+#include <atomic>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <thread>
 #include <utility>
+#include <vector>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <thread>
 
 #include "api/service.h"
+#include "api/shape_model.h"
 
 namespace openvpc::api {
 
@@ -18,15 +24,56 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-void ServeConnection(tcp::socket socket, Service& service) {
-  beast::error_code ec;
-  beast::flat_buffer buffer;
-  for (;;) {
-    http::request_parser<http::string_body> parser;
-    parser.body_limit(16 * 1024 * 1024);
-    http::read(socket, buffer, parser, ec);
-    if (ec) break;
-    auto& req = parser.get();
+// What every connection shares: the service, the limits and the count of open connections.
+struct Server {
+  Service& service;
+  HttpLimits limits;
+  std::atomic<size_t> connections{0};
+};
+
+// The service's answer, or an InternalError when it throws anyway: no request may end the
+// process or leave its connection without an answer.
+HttpResponse HandleGuarded(Server& server, const HttpRequestView& view) {
+  try {
+    return server.service.Handle(view);
+  } catch (const std::exception& e) {
+    fprintf(stderr, "openvpc: internal error outside the handler: %s\n", e.what());
+  } catch (...) {
+    fprintf(stderr, "openvpc: internal error outside the handler\n");
+  }
+  return {500, "text/xml;charset=UTF-8", ErrorXml("InternalError", "An internal error has occurred", "")};
+}
+
+bool IsHttpParseError(const beast::error_code& ec) {
+  return &ec.category() == &beast::http::make_error_code(http::error::bad_method).category();
+}
+
+// One keep-alive connection: head (under the header deadline), body (under the body deadline),
+// the service's answer, again. Its operations run one at a time on its strand.
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(tcp::socket socket, Server& server) : stream_(std::move(socket)), server_(server) {}
+  ~Connection() { server_.connections.fetch_sub(1, std::memory_order_relaxed); }
+
+  void ReadHead() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<uint32_t>(server_.limits.max_header_bytes));
+    parser_->body_limit(server_.limits.max_body_bytes);
+    stream_.expires_after(server_.limits.header_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&Connection::OnHead, shared_from_this()));
+  }
+
+ private:
+  void OnHead(beast::error_code ec, size_t) {
+    if (ec) return Fail(ec);
+    stream_.expires_after(server_.limits.body_timeout);
+    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Connection::OnRequest, shared_from_this()));
+  }
+
+  void OnRequest(beast::error_code ec, size_t) {
+    if (ec) return Fail(ec);
+    auto& req = parser_->get();
     HttpRequestView view;
     view.method = std::string(req.method_string());
     std::string target(req.target());
@@ -36,22 +83,110 @@ void ServeConnection(tcp::socket socket, Service& service) {
     for (const auto& f : req) view.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
     view.body = std::move(req.body());
 
-    HttpResponse r = service.Handle(view);
-    http::response<http::string_body> res{static_cast<http::status>(r.status), req.version()};
-    res.set(http::field::server, "openvpc");
-    res.set(http::field::content_type, r.content_type);
-    res.keep_alive(req.keep_alive());
-    res.body() = std::move(r.body);
-    res.prepare_payload();
-    http::write(socket, res, ec);
-    if (ec || !res.keep_alive()) break;
+    HttpResponse r = HandleGuarded(server_, view);
+    auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(r.status), req.version());
+    res->set(http::field::server, "openvpc");
+    res->set(http::field::content_type, r.content_type);
+    res->keep_alive(req.keep_alive());
+    res->body() = std::move(r.body);
+    res->prepare_payload();
+    Write(std::move(res));
   }
-  socket.shutdown(tcp::socket::shutdown_send, ec);
-}
+
+  void Write(std::shared_ptr<http::response<http::string_body>> res) {
+    stream_.expires_after(server_.limits.write_timeout);
+    bool keep_alive = res->keep_alive();
+    http::async_write(stream_, *res,
+                      [self = shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
+                        if (ec || !keep_alive) return self->Close();
+                        self->ReadHead();
+                      });
+  }
+
+  // A request that could not be read: malformed HTTP gets its status (and the connection is
+  // closed, since where the next request would start is unknown); a timeout or a client that
+  // went away just closes.
+  void Fail(const beast::error_code& ec) {
+    http::status status;
+    if (ec == http::error::header_limit) status = http::status::request_header_fields_too_large;  // 431
+    else if (ec == http::error::body_limit) status = http::status::payload_too_large;             // 413
+    else if (ec == http::error::end_of_stream || ec == http::error::partial_message) return Close();
+    else if (IsHttpParseError(ec)) status = http::status::bad_request;  // 400
+    else return Close();
+    auto res = std::make_shared<http::response<http::string_body>>(status, 11);
+    res->set(http::field::server, "openvpc");
+    res->set(http::field::content_type, "text/plain");
+    res->keep_alive(false);
+    res->body() = std::string(http::obsolete_reason(status)) + "\n";
+    res->prepare_payload();
+    Write(std::move(res));
+  }
+
+  void Close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  Server& server_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+};
+
+// Accepts for as long as the acceptor is open. A failed accept (EMFILE when descriptors ran
+// out, ENOBUFS, a connection reset before it was taken) is transient: log it once per run of
+// failures, wait, and accept again.
+class Acceptor : public std::enable_shared_from_this<Acceptor> {
+ public:
+  Acceptor(asio::io_context& ioc, tcp::acceptor& acceptor, Server& server)
+      : ioc_(ioc), acceptor_(acceptor), server_(server), retry_(ioc) {}
+
+  void Accept() {
+    acceptor_.async_accept(asio::make_strand(ioc_), beast::bind_front_handler(&Acceptor::OnAccept, shared_from_this()));
+  }
+
+ private:
+  void OnAccept(beast::error_code ec, tcp::socket socket) {
+    if (!acceptor_.is_open()) return;  // shutting down
+    if (ec) {
+      if (!failing_) fprintf(stderr, "openvpc: accept failed (%s); retrying\n", ec.message().c_str());
+      failing_ = true;
+      retry_.expires_after(std::chrono::milliseconds(100));
+      retry_.async_wait([self = shared_from_this()](beast::error_code) { self->Accept(); });
+      return;
+    }
+    if (failing_) fprintf(stderr, "openvpc: accepting again\n");
+    failing_ = false;
+    beast::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    if (server_.connections.fetch_add(1, std::memory_order_relaxed) >= server_.limits.max_connections) {
+      server_.connections.fetch_sub(1, std::memory_order_relaxed);
+      // Over the limit: one best-effort answer, without waiting for the client, then close.
+      static constexpr char k503[] =
+          "HTTP/1.1 503 Service Unavailable\r\nServer: openvpc\r\nContent-Type: text/plain\r\nContent-Length: 20\r\n"
+          "Connection: close\r\n\r\nToo many connections";
+      socket.non_blocking(true, ignored);
+      socket.write_some(asio::buffer(k503, sizeof k503 - 1), ignored);
+      socket.close(ignored);
+    } else {
+      std::make_shared<Connection>(std::move(socket), server_)->ReadHead();
+    }
+    Accept();
+  }
+
+  asio::io_context& ioc_;
+  tcp::acceptor& acceptor_;
+  Server& server_;
+  asio::steady_timer retry_;
+  bool failing_ = false;
+};
 
 }  // namespace
 
-void ServeHttp(const std::string& host, int port, Service& service, void (*on_listening)(const std::string&)) {
+void ServeHttp(const std::string& host, int port, Service& service, void (*on_listening)(const std::string&),
+               const HttpLimits& limits) {
+  Server server{service, limits};
   asio::io_context ioc;
   tcp::endpoint endpoint(asio::ip::make_address(host), static_cast<unsigned short>(port));
   tcp::acceptor acceptor(ioc);
@@ -61,20 +196,31 @@ void ServeHttp(const std::string& host, int port, Service& service, void (*on_li
   acceptor.listen(asio::socket_base::max_listen_connections);
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](const beast::error_code&, int) {
-    acceptor.close();
+    beast::error_code ignored;
+    acceptor.close(ignored);
     ioc.stop();
   });
-  std::function<void()> accept = [&] {
-    acceptor.async_accept([&](beast::error_code ec, tcp::socket socket) {
-      if (ec) return;
-      socket.set_option(tcp::no_delay(true));
-      std::thread(ServeConnection, std::move(socket), std::ref(service)).detach();
-      accept();
-    });
-  };
-  accept();
+  std::make_shared<Acceptor>(ioc, acceptor, server)->Accept();
   on_listening(host + ":" + std::to_string(acceptor.local_endpoint().port()));
-  ioc.run();
+
+  // The exception barrier of the worker threads: a handler that throws is logged and the
+  // thread goes on running the others.
+  auto run = [&ioc] {
+    for (;;) {
+      try {
+        ioc.run();
+        return;
+      } catch (const std::exception& e) {
+        fprintf(stderr, "openvpc: internal error in the HTTP server: %s\n", e.what());
+      } catch (...) {
+        fprintf(stderr, "openvpc: internal error in the HTTP server\n");
+      }
+    }
+  };
+  std::vector<std::thread> workers;
+  for (size_t i = 1; i < std::max<size_t>(1, limits.worker_threads); ++i) workers.emplace_back(run);
+  run();
+  for (auto& t : workers) t.join();
 }
 
 }  // namespace openvpc::api

@@ -1,14 +1,36 @@
-// The HTTP/1.1 front of the EC2 endpoint (Boost.Beast): keep-alive connections, one thread
-// each, every request handed to the Service. Returns when SIGINT or SIGTERM arrives.
+// The HTTP/1.1 front of the endpoint (Boost.Beast): keep-alive connections served
+// asynchronously by a fixed pool of worker threads, every request handed to the Service.
+// Returns when SIGINT or SIGTERM arrives.
+//
+// What a client can hold is bounded: connections (beyond the limit a client gets 503 and the
+// connection is closed), the request head and body (431 and 413), and time (a connection idle
+// or slow past its deadline is closed). Malformed HTTP is answered with 400, never a silent
+// close. When accept fails (file descriptors ran out), the server waits a moment and accepts
+// again: it never stops serving while the process lives.
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <string>
 
 namespace openvpc::api {
 
 class Service;
 
+struct HttpLimits {
+  size_t worker_threads = 8;       // threads that run requests; connections do not hold one
+  size_t max_connections = 4096;   // open connections at once
+  size_t max_header_bytes = 64 * 1024;        // request line and headers (431 beyond)
+  size_t max_body_bytes = 16 * 1024 * 1024;   // request body (413 beyond)
+  // A request's head must arrive within this of the previous response (or of the connect):
+  // the keep-alive idle timeout and the header timeout in one.
+  std::chrono::seconds header_timeout{60};
+  std::chrono::seconds body_timeout{60};      // the body, once its head is in
+  std::chrono::seconds write_timeout{60};     // a response the client does not read
+};
+
 // Binds HOST:PORT (throws on failure), calls on_listening(), serves until a signal.
-void ServeHttp(const std::string& host, int port, Service& service, void (*on_listening)(const std::string&));
+void ServeHttp(const std::string& host, int port, Service& service, void (*on_listening)(const std::string&),
+               const HttpLimits& limits = {});
 
 }  // namespace openvpc::api

@@ -75,7 +75,14 @@ Service::Service(std::unique_ptr<store::Store> store, ServiceOptions options)
   }
 }
 
-void Service::Quiesce() { mu_.lock(); }
+void Service::Quiesce() {
+  mu_.lock();
+  try {
+    store_->Close();
+  } catch (const std::exception& e) {  // every acknowledged write is committed already
+    fprintf(stderr, "openvpc: closing the store: %s\n", e.what());
+  }
+}
 
 void Service::Read(const std::function<void(const model::State&)>& fn) {
   std::shared_lock lock(mu_);
@@ -84,9 +91,15 @@ void Service::Read(const std::function<void(const model::State&)>& fn) {
 
 HttpResponse Service::Handle(const HttpRequestView& req) {
   const std::string request_id = NewRequestId();
-  if (req.method == "POST" && (req.path == "/_openvpc/reset" || req.path == "/moto-api/reset")) return Reset();
-  if (req.path == "/_openvpc/health") return {200, "application/json", "{\"status\":\"ok\"}"};
   try {
+    if (req.method == "POST" && (req.path == "/_openvpc/reset" || req.path == "/moto-api/reset")) {
+      if (!options_.allow_reset)
+        return {403, "application/json",
+                "{\"status\":\"forbidden\",\"message\":\"reset is allowed only while openvpc listens on a "
+                "loopback address, or when it was started with --allow-reset\"}"};
+      return Reset();
+    }
+    if (req.path == "/_openvpc/health") return {200, "application/json", "{\"status\":\"ok\"}"};
     Params params;
     ParseForm(req.raw_query, params);
     if (req.method == "POST") ParseForm(req.body, params);
@@ -153,7 +166,7 @@ HttpResponse Service::Call(const std::string& op, const Params& params, const Au
     Commit(tx, extra);
     if (!token_key.empty()) tokens_[token_key] = {hash, output.dump()};
     lock.unlock();
-    if (on_commit_) on_commit_();
+    NotifyCommitted();
   } else {
     std::shared_lock lock(mu_);
     model::Partition* p = state_.Find(who.account_id, who.region);
@@ -234,6 +247,17 @@ void Service::Rollback(model::Tx& tx) {
     if (auto row = store_->Get(store::PartitionKey(tx.p.account_id, tx.p.region))) store::DecodeRow(state_, *row);
 }
 
+// The listener runs after the write is committed and acknowledged: whatever it throws is
+// logged, never turned into an error for a write that took place.
+void Service::NotifyCommitted() {
+  if (!on_commit_) return;
+  try {
+    on_commit_();
+  } catch (const std::exception& e) {
+    fprintf(stderr, "openvpc: after a commit: %s\n", e.what());
+  }
+}
+
 HttpResponse Service::Reset() {
   std::unique_lock lock(mu_);
   store_->Wipe();
@@ -241,7 +265,7 @@ HttpResponse Service::Reset() {
   tokens_.clear();
   version_.fetch_add(1, std::memory_order_release);
   lock.unlock();
-  if (on_commit_) on_commit_();
+  NotifyCommitted();
   return {200, "application/json", "{\"status\":\"ok\"}"};
 }
 

@@ -28,13 +28,18 @@ struct ServiceOptions {
   model::Quotas quotas;
   std::string public_ipv4_pool = "198.51.100.0/24";
   bool strict_shapes = true;  // a response member outside its output shape is an InternalError
+  // POST /_openvpc/reset (and moto's /moto-api/reset) wipe every account, unauthenticated: the
+  // server allows them only when told (`serve` does while it listens on loopback, or with
+  // --allow-reset); otherwise they are refused with 403.
+  bool allow_reset = false;
 };
 
 class Service {
  public:
   Service(std::unique_ptr<store::Store> store, ServiceOptions options);
   HttpResponse Handle(const HttpRequestView& req);
-  // Waits for the write in progress, if any, and keeps further writes out (for shutdown).
+  // Waits for the write in progress, if any, keeps further requests out and closes the store
+  // (for shutdown).
   void Quiesce();
 
   // The data plane's view of the model: FN runs under the read lock, so the state it sees is
@@ -55,6 +60,7 @@ class Service {
   };
 
   HttpResponse Reset();
+  void NotifyCommitted();
   HttpResponse Call(const std::string& op, const Params& params, const AuthResult& who, const std::string& request_id);
   model::Partition& EnsurePartition(const std::string& account, const std::string& region);
   void Commit(model::Tx& tx, const std::vector<store::Row>& extra);

@@ -5,6 +5,8 @@
 #include <openssl/sha.h>
 
 #include <algorithm>
+#include <cctype>
+#include <charconv>
 #include <ctime>
 #include <fstream>
 #include <iomanip>
@@ -27,7 +29,8 @@ std::string Hex(const unsigned char* d, size_t n) {
 }
 
 std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), ::tolower);
+  // (std::tolower takes bytes as unsigned char: header names may hold any byte.)
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
 }
 
@@ -111,7 +114,8 @@ std::string UriDecode(const std::string& s) {
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '+') {
       out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size() + 0 && isxdigit(s[i + 1]) && isxdigit(s[i + 2])) {
+    } else if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+               std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
       out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
       i += 2;
     } else {
@@ -148,7 +152,7 @@ std::map<std::string, Credential> LoadCredentials(const std::string& path) {
     std::string extra;
     if (!(fields >> c.access_key)) continue;
     if (!(fields >> c.secret >> c.account_id) || (fields >> extra) || c.account_id.size() != 12 ||
-        !std::all_of(c.account_id.begin(), c.account_id.end(), ::isdigit))
+        !std::all_of(c.account_id.begin(), c.account_id.end(), [](unsigned char ch) { return std::isdigit(ch); }))
       throw std::runtime_error(path + ":" + std::to_string(n) + ": expected ACCESS_KEY SECRET ACCOUNT_ID (12 digits)");
     out[c.access_key] = c;
   }
@@ -159,13 +163,21 @@ std::map<std::string, Credential> LoadCredentials(const std::string& path) {
 AuthResult VerifySigV4(const HttpRequestView& req, const std::map<std::string, Credential>& creds,
                        std::chrono::system_clock::time_point now) {
   std::map<std::string, std::string> headers;  // lower-case name -> values joined by ','
+  int authorization_headers = 0;
   for (const auto& [k, v] : req.headers) {
     std::string name = Lower(k);
+    if (name == "authorization") ++authorization_headers;
     auto& slot = headers[name];
     slot = slot.empty() ? Trim(v) : slot + "," + Trim(v);
   }
   const auto query = SplitQuery(req.raw_query);
   const bool presigned = query.count("X-Amz-Algorithm") > 0;
+  // One signature per request: a second Authorization header, or a header beside a presigned
+  // query, would leave it open which one was verified.
+  if (authorization_headers > 1) Incomplete("The request must contain exactly one Authorization header.");
+  if (presigned && authorization_headers)
+    Incomplete("Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter or the Authorization "
+               "header should be specified");
 
   std::string credential, signed_headers, signature, amz_date;
   if (presigned) {
@@ -228,13 +240,22 @@ AuthResult VerifySigV4(const HttpRequestView& req, const std::map<std::string, C
   if (amz_date.substr(0, 8) != scope[1])
     throw Error("SignatureDoesNotMatch",
                 "Credential should be scoped to a valid date: '" + amz_date.substr(0, 8) + "'.", 403);
-  auto skew = now > *when ? now - *when : *when - now;
-  if (skew > std::chrono::minutes(15))
-    throw Error("RequestExpired", "Request has expired. Timestamp date is " + amz_date, 400);
+  // A header-signed request is valid within 15 minutes of its date either way; a presigned URL
+  // with X-Amz-Expires (1 s to 7 days, SigV4's limit) from its date until it expires.
+  const auto skew_limit = std::chrono::minutes(15);
   if (presigned && query.count("X-Amz-Expires")) {
-    long expires = std::atol(query.at("X-Amz-Expires").c_str());
-    if (now > *when + std::chrono::seconds(expires))
+    const std::string& text = query.at("X-Amz-Expires");
+    long long expires = -1;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), expires);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size() || expires < 0)
+      Incomplete("X-Amz-Expires must be non-negative");
+    if (expires > 604800)
+      Incomplete("X-Amz-Expires must be less than a week (in seconds) that is 604800");
+    if (*when > now + skew_limit || now > *when + std::chrono::seconds(expires))
       throw Error("RequestExpired", "Request has expired. Timestamp date is " + amz_date, 400);
+  } else {
+    auto skew = now > *when ? now - *when : *when - now;
+    if (skew > skew_limit) throw Error("RequestExpired", "Request has expired. Timestamp date is " + amz_date, 400);
   }
 
   std::string canonical_headers;

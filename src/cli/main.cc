@@ -1,4 +1,5 @@
 // openvpc: a self-hosted Amazon VPC. `openvpc serve` runs the EC2 endpoint.
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -19,6 +20,7 @@
 #include "model/instance.h"
 #include "model/nat_gateway.h"
 #include "model/vpc_peering.h"
+#include "net/ip.h"
 #include "store/codec.h"
 #include "store/store.h"
 
@@ -47,7 +49,17 @@ struct ServeFlags {
   std::string sync = "normal";
   std::string public_ipv4_pool = "198.51.100.0/24";
   bool lenient_shapes = false;
+  bool allow_reset = false;
+  int http_timeout = 60;
 };
+
+// True for 127.0.0.0/8 and ::1: the addresses only this machine reaches.
+bool IsLoopback(const std::string& host) {
+  if (auto v4 = net::ParseIpv4(host)) return (v4->value >> 24) == 127;
+  std::string h = host.size() > 2 && host.front() == '[' && host.back() == ']' ? host.substr(1, host.size() - 2) : host;
+  auto v6 = net::ParseIpv6(h);
+  return v6 && *v6 == net::Ipv6{{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}};
+}
 
 // NAME=VALUE quota settings; `source` names where they came from for error messages.
 void ApplyQuota(model::Quotas& q, const std::string& setting, const std::string& source) {
@@ -96,6 +108,8 @@ int Serve(const ServeFlags& f) {
   std::string host = f.listen.substr(0, colon);
   int port = std::stoi(f.listen.substr(colon + 1));
 
+  options.allow_reset = f.allow_reset || IsLoopback(host);
+
   auto store = store::OpenSqliteStore((fs::path(f.data_dir) / "openvpc.db").string(), f.sync == "full");
   api::Service service(std::move(store), std::move(options));
   ServiceModel model(service);
@@ -119,9 +133,17 @@ int Serve(const ServeFlags& f) {
       engine.reset();
     }
   }
-  api::ServeHttp(host, port, service, [](const std::string& where) {
-    fprintf(stderr, "openvpc: EC2 API on http://%s\n", where.c_str());
-  });
+  // Connections do not hold threads or much memory: let them have every descriptor the hard
+  // limit allows (the server keeps accepting when they run out anyway).
+  if (rlimit nofile{}; getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+    nofile.rlim_cur = nofile.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &nofile);
+  }
+  api::HttpLimits limits;
+  limits.header_timeout = limits.body_timeout = limits.write_timeout = std::chrono::seconds(f.http_timeout);
+  api::ServeHttp(
+      host, port, service,
+      [](const std::string& where) { fprintf(stderr, "openvpc: EC2 API on http://%s\n", where.c_str()); }, limits);
   // The data plane first: its threads read the model, which Quiesce() locks for good.
   if (instances) instances->Stop();
   if (engine) engine->Stop();
@@ -372,6 +394,13 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve->add_flag("--lenient-shapes", f.lenient_shapes,
                   "drop response members outside the output shape instead of failing the request");
+  serve->add_option("--http-timeout", f.http_timeout,
+                    "seconds a connection may stay idle between requests, or take to send a request or read a "
+                    "response, before it is closed")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  serve->add_flag("--allow-reset", f.allow_reset,
+                  "allow POST /_openvpc/reset (wipes every account) while listening on a non-loopback address");
   app.add_subcommand("exec", "Run a command inside a running instance or the simulated internet: exec [--data-dir DIR] INSTANCE-ID|internet -- CMD...");
   TraceFlags tf;
   auto* trace = app.add_subcommand("trace", "Explain how a new IPv4 or IPv6 flow fares, stage by stage (read-only)");

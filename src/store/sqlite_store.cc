@@ -1,5 +1,6 @@
 #include <sqlite3.h>
 
+#include <filesystem>
 #include <stdexcept>
 
 #include "store/store.h"
@@ -9,9 +10,28 @@ namespace {
 
 class SqliteStore final : public Store {
  public:
-  SqliteStore(const std::string& path, bool full_sync) {
+  SqliteStore(const std::string& path, bool full_sync) : path_(path) {
+    // A file that was there before is checked before it is served: a damaged or truncated
+    // database must stop the server, never start it with a state that silently lost data
+    // (which the next write would then make permanent).
+    std::error_code ec;
+    const bool existed = std::filesystem::exists(path, ec);
+    if (existed && std::filesystem::file_size(path, ec) == 0 && !ec)
+      Damaged("it is empty (0 bytes), so it was truncated or never written");
     if (sqlite3_open(path.c_str(), &db_) != SQLITE_OK)
       throw std::runtime_error("cannot open " + path + ": " + sqlite3_errmsg(db_));
+    if (existed) {
+      std::string verdict;
+      try {
+        verdict = QuickCheck();
+      } catch (const std::exception& e) {
+        verdict = e.what();
+      }
+      if (verdict != "ok") {
+        sqlite3_close(db_);  // the destructor does not run for a constructor that throws
+        Damaged(verdict);
+      }
+    }
     Exec("PRAGMA journal_mode=WAL");
     Exec(full_sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
     Exec("PRAGMA busy_timeout=5000");
@@ -31,8 +51,10 @@ class SqliteStore final : public Store {
   std::vector<Row> LoadAll() override {
     sqlite3_stmt* s = Prepare("SELECT key, account, region, body FROM rows ORDER BY key");
     std::vector<Row> out;
-    while (sqlite3_step(s) == SQLITE_ROW) out.push_back(Read(s));
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) out.push_back(Read(s));
     sqlite3_finalize(s);
+    if (rc != SQLITE_DONE) Damaged(std::string("reading it failed: ") + sqlite3_errstr(rc));  // never a partial state
     return out;
   }
 
@@ -69,7 +91,27 @@ class SqliteStore final : public Store {
 
   void Wipe() override { Exec("DELETE FROM rows"); }
 
+  void Close() override { Exec("PRAGMA wal_checkpoint(TRUNCATE)"); }
+
  private:
+  [[noreturn]] void Damaged(const std::string& why) {
+    throw std::runtime_error("the database " + path_ + " is damaged: " + why +
+                             ". openvpc will not serve a state that may have lost data. Restore the file (with its "
+                             "-wal file, if any) from a backup, or move openvpc.db, openvpc.db-wal and openvpc.db-shm "
+                             "aside to start with an empty state.");
+  }
+  // PRAGMA quick_check's first line: "ok" for a sound file.
+  std::string QuickCheck() {
+    sqlite3_stmt* s = Prepare("PRAGMA quick_check");
+    std::string verdict = "no answer";
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW && sqlite3_column_text(s, 0))
+      verdict = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
+    else if (rc != SQLITE_DONE)
+      verdict = sqlite3_errmsg(db_);
+    sqlite3_finalize(s);
+    return verdict;
+  }
   void Exec(const char* sql) {
     char* err = nullptr;
     if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
@@ -88,10 +130,14 @@ class SqliteStore final : public Store {
     if (sqlite3_step(s) != SQLITE_DONE) throw std::runtime_error(std::string("sqlite: ") + sqlite3_errmsg(db_));
   }
   static Row Read(sqlite3_stmt* s) {
-    auto col = [&](int i) { return std::string(reinterpret_cast<const char*>(sqlite3_column_text(s, i))); };
+    auto col = [&](int i) {
+      const unsigned char* text = sqlite3_column_text(s, i);
+      return text ? std::string(reinterpret_cast<const char*>(text)) : std::string();
+    };
     return {col(0), col(1), col(2), col(3)};
   }
 
+  std::string path_;
   sqlite3* db_ = nullptr;
   sqlite3_stmt *put_ = nullptr, *del_ = nullptr, *get_ = nullptr;
 };

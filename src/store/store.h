@@ -24,6 +24,9 @@ class Store {
   // Upserts `puts` and removes `deletes` in one transaction.
   virtual void Apply(const std::vector<Row>& puts, const std::vector<std::string>& deletes) = 0;
   virtual void Wipe() = 0;
+  // At a clean stop, after the last write: leaves the state in files that need nothing else
+  // (SQLite: the WAL checkpointed into the database file and emptied).
+  virtual void Close() = 0;
 };
 
 // SQLite in WAL mode at PATH. `full_sync` also survives power loss; without it a write is

@@ -341,7 +341,7 @@ def test_group_references_across_accounts(ec2_factory):
     ga, gb = _group(mine, a, "web"), _group(theirs, b, "db")
     perm = [{"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432,
              "UserIdGroupPairs": [{"GroupId": ga, "UserId": ACCOUNT_ID}]}]
-    assert_error("InvalidParameterValue", theirs.authorize_security_group_ingress, GroupId=gb, IpPermissions=perm)
+    assert_error("InvalidGroup.NotFound", theirs.authorize_security_group_ingress, GroupId=gb, IpPermissions=perm)
     pcx = mine.create_vpc_peering_connection(VpcId=a, PeerVpcId=b, PeerOwnerId=OTHER_ACCOUNT_ID)[
         "VpcPeeringConnection"]["VpcPeeringConnectionId"]
     theirs.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx)
