@@ -354,7 +354,7 @@ class Soak:
                 if len(item) > 3:
                     states[item[1]] = item[3]
 
-        while len(finals) < a.clients:
+        while len(finals) < a.clients or time.time() - t0 < seconds:
             try:
                 take(out.get(timeout=0.5))
             except queue.Empty:
