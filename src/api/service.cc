@@ -30,8 +30,14 @@ std::string NewRequestId() {
   return buf;
 }
 
+bool IsText(const std::string& s);
+
 HttpResponse ErrorResponse(const model::Error& e, const std::string& request_id) {
-  return {e.http_status, "text/xml;charset=UTF-8", ErrorXml(e.code, e.what(), request_id)};
+  std::string message = e.what();
+  if (!IsText(message))  // it quotes what the client sent (a header): keep the answer well-formed XML
+    for (char& c : message)
+      if (static_cast<unsigned char>(c) >= 0x80 || static_cast<unsigned char>(c) < 0x20) c = '?';
+  return {e.http_status, "text/xml;charset=UTF-8", ErrorXml(e.code, message, request_id)};
 }
 
 void ParseForm(const std::string& text, Params& out) {
@@ -45,6 +51,20 @@ void ParseForm(const std::string& text, Params& out) {
     }
     if (amp == std::string::npos) break;
     pos = amp + 1;
+  }
+}
+
+// UTF-8 without the control characters XML 1.0 cannot carry (all below 0x20 but tab, line
+// feed and carriage return).
+bool IsText(const std::string& s) {
+  for (unsigned char c : s)
+    if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') return false;
+  // nlohmann's strict serializer is the UTF-8 validator already linked in.
+  try {
+    (void)json(s).dump();
+    return true;
+  } catch (const json::type_error&) {
+    return false;
   }
 }
 
@@ -103,6 +123,11 @@ HttpResponse Service::Handle(const HttpRequestView& req) {
     Params params;
     ParseForm(req.raw_query, params);
     if (req.method == "POST") ParseForm(req.body, params);
+    // Names and values are text: bytes that are not UTF-8 (or are control characters) would be
+    // stored, echoed in errors and written into XML that no client can parse.
+    for (const auto& [k, v] : params)
+      if (!IsText(k) || !IsText(v))
+        model::Fail("InvalidParameterValue", "The request contains a parameter name or value that is not valid UTF-8 text.");
     AuthResult who = VerifySigV4(req, options_.credentials, std::chrono::system_clock::now());
     if (!model::FindRegion(who.region))
       throw model::Error("AuthFailure", "Credential should be scoped to a valid region, not '" + who.region + "'.",
@@ -204,19 +229,21 @@ model::Partition& Service::EnsurePartition(const std::string& account, const std
 }
 
 void Service::Commit(model::Tx& tx, const std::vector<store::Row>& extra) {
-  std::vector<store::Row> puts = extra;
-  std::vector<std::string> deletes;
-  for (const auto& id : tx.touched()) {
-    if (auto row = store::EncodeResource(tx.p, id)) puts.push_back(std::move(*row));
-    else deletes.push_back(id);
-  }
-  for (const auto& [other, id] : tx.touched_elsewhere()) {
-    if (id.empty()) puts.push_back(store::EncodePartition(*other));
-    else if (auto row = store::EncodeResource(*other, id)) puts.push_back(std::move(*row));
-    else deletes.push_back(id);
-  }
-  if (tx.partition_touched) puts.push_back(store::EncodePartition(tx.p));
+  // Whatever fails here (encoding a resource, the store) undoes the write in memory too: the
+  // state served is always the state stored.
   try {
+    std::vector<store::Row> puts = extra;
+    std::vector<std::string> deletes;
+    for (const auto& id : tx.touched()) {
+      if (auto row = store::EncodeResource(tx.p, id)) puts.push_back(std::move(*row));
+      else deletes.push_back(id);
+    }
+    for (const auto& [other, id] : tx.touched_elsewhere()) {
+      if (id.empty()) puts.push_back(store::EncodePartition(*other));
+      else if (auto row = store::EncodeResource(*other, id)) puts.push_back(std::move(*row));
+      else deletes.push_back(id);
+    }
+    if (tx.partition_touched) puts.push_back(store::EncodePartition(tx.p));
     store_->Apply(puts, deletes);
   } catch (...) {
     Rollback(tx);

@@ -52,14 +52,15 @@ std::string Trim(const std::string& s) {
 
 [[noreturn]] void Incomplete(const std::string& m) { throw Error("IncompleteSignature", m, 400); }
 
-// Parses yyyymmddThhmmssZ as UTC.
-std::optional<std::chrono::system_clock::time_point> ParseAmzDate(const std::string& s) {
+// Parses yyyymmddThhmmssZ as UTC, in seconds since 1970. (Seconds, not a time_point: a year
+// like 0225 or 9999 is a well-formed date whose nanoseconds overflow the system clock.)
+std::optional<int64_t> ParseAmzDate(const std::string& s) {
   std::tm tm{};
   if (s.size() != 16 || s[8] != 'T' || s[15] != 'Z') return std::nullopt;
   std::istringstream in(s);
   in >> std::get_time(&tm, "%Y%m%dT%H%M%SZ");
   if (in.fail()) return std::nullopt;
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
+  return static_cast<int64_t>(timegm(&tm));
 }
 
 std::map<std::string, std::string> SplitQuery(const std::string& raw) {
@@ -242,20 +243,21 @@ AuthResult VerifySigV4(const HttpRequestView& req, const std::map<std::string, C
                 "Credential should be scoped to a valid date: '" + amz_date.substr(0, 8) + "'.", 403);
   // A header-signed request is valid within 15 minutes of its date either way; a presigned URL
   // with X-Amz-Expires (1 s to 7 days, SigV4's limit) from its date until it expires.
-  const auto skew_limit = std::chrono::minutes(15);
+  const int64_t skew_limit = 15 * 60, now_s = static_cast<int64_t>(std::chrono::system_clock::to_time_t(now));
   if (presigned && query.count("X-Amz-Expires")) {
     const std::string& text = query.at("X-Amz-Expires");
     long long expires = -1;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), expires);
-    if (text.empty() || ec != std::errc() || end != text.data() + text.size() || expires < 0)
+    const bool huge = ec == std::errc::result_out_of_range && text[0] != '-';
+    if (text.empty() || (ec != std::errc() && !huge) || end != text.data() + text.size() || expires < 0)
       Incomplete("X-Amz-Expires must be non-negative");
-    if (expires > 604800)
+    if (huge || expires > 604800)
       Incomplete("X-Amz-Expires must be less than a week (in seconds) that is 604800");
-    if (*when > now + skew_limit || now > *when + std::chrono::seconds(expires))
+    if (*when > now_s + skew_limit || now_s > *when + expires)
       throw Error("RequestExpired", "Request has expired. Timestamp date is " + amz_date, 400);
   } else {
-    auto skew = now > *when ? now - *when : *when - now;
-    if (skew > skew_limit) throw Error("RequestExpired", "Request has expired. Timestamp date is " + amz_date, 400);
+    if (*when > now_s + skew_limit || now_s > *when + skew_limit)
+      throw Error("RequestExpired", "Request has expired. Timestamp date is " + amz_date, 400);
   }
 
   std::string canonical_headers;

@@ -323,6 +323,31 @@ def test_two_authorization_headers_are_refused(server, endpoint):
     assert call(endpoint, "DescribeVpcs").status == 200  # the same request signed once passes
 
 
+def test_dates_centuries_away_are_expired_not_undefined(endpoint):
+    """X-Amz-Date in year 9999 overflowed the clock's nanoseconds before any check (found by sigv4_fuzz)."""
+    r = call(endpoint, "DescribeVpcs", when=datetime.datetime(9999, 1, 1))
+    assert r.error_code == "RequestExpired", r
+    r = call(endpoint, "DescribeVpcs", presign=True, expires=3600, when=datetime.datetime(1000, 1, 1))
+    assert r.error_code in ("RequestExpired", "IncompleteSignature"), r
+    assert alive(endpoint)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Text that is not UTF-8
+
+def test_parameter_that_is_not_utf8_is_refused_and_nothing_is_kept(endpoint, ec2):
+    """A tag value of bytes FF FE (found by the service fuzzer) answered 500 and stayed in memory, so every later
+    DescribeVpcs was XML no client could parse. Now it is refused, and the state is as before."""
+    vpc = create_vpc(ec2, "10.0.0.0/16")["VpcId"]
+    for value in (b"\xff\xfe", b"a\x01b"):
+        r = call(endpoint, "CreateTags", {"ResourceId.1": vpc, "Tag.1.Key": "k", "Tag.1.Value": value})
+        assert r.error_code == "InvalidParameterValue", r
+    v = ec2.describe_vpcs(VpcIds=[vpc])["Vpcs"][0]  # botocore parses the answer
+    assert not v.get("Tags")
+    ec2.create_tags(Resources=[vpc], Tags=[{"Key": "k", "Value": "caf\u00e9 \u2603"}])  # UTF-8 is text
+    assert ec2.describe_vpcs(VpcIds=[vpc])["Vpcs"][0]["Tags"] == [{"Key": "k", "Value": "caf\u00e9 \u2603"}]
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # 5. Reset
 
