@@ -6,6 +6,7 @@
 #include <benchmark/benchmark.h>
 
 #include "dataplane/engine.h"
+#include "model/rules.h"
 #include "model/instance.h"
 #include "model/network_acl.h"
 #include "model/network_interface.h"
@@ -25,7 +26,7 @@ struct World {
   dataplane::MacAddress mac_a{};
 
   World() {
-    RegisterInstanceRules();
+    RegisterAllRules();
     Partition& p = state.partitions[{"123456789012", "us-east-1"}];
     p.account_id = "123456789012";
     p.region = "us-east-1";

@@ -356,7 +356,6 @@ json GetConsoleOutput(Call& c) {
 }  // namespace
 
 void RegisterInstanceHandlers() {
-  model::RegisterInstanceRules();
   Register("RunInstances", RunInstances, true);
   Register("DescribeInstances", DescribeInstances, false);
   Register("StartInstances", StartInstances, true);

@@ -93,7 +93,6 @@ json DescribeNatGateways(Call& c) {
 }  // namespace
 
 void RegisterNatGatewayHandlers() {
-  model::RegisterNatGatewayRules();  // the NatGatewayId route target and the DeleteSubnet/DeleteVpc check
   Register("CreateNatGateway", CreateNatGateway, true);
   Register("DeleteNatGateway", DeleteNatGateway, true);
   Register("DescribeNatGateways", DescribeNatGateways, false);

@@ -127,7 +127,6 @@ json ModifyVpcPeeringConnectionOptions(Call& c) {
 }  // namespace
 
 void RegisterVpcPeeringHandlers() {
-  model::RegisterVpcPeeringRules();
   Register("CreateVpcPeeringConnection", CreateVpcPeeringConnection, true);
   Register("AcceptVpcPeeringConnection", AcceptVpcPeeringConnection, true);
   Register("RejectVpcPeeringConnection", RejectVpcPeeringConnection, true);

@@ -11,6 +11,7 @@
 #include "api/shape_model.h"
 #include "model/error.h"
 #include "model/regions.h"
+#include "model/rules.h"
 #include "model/vpc_peering.h"
 #include "store/codec.h"
 
@@ -81,6 +82,7 @@ std::string ParamsHash(const Params& params) {
 
 Service::Service(std::unique_ptr<store::Store> store, ServiceOptions options)
     : store_(std::move(store)), options_(std::move(options)) {
+  model::RegisterAllRules();
   RegisterAllHandlers();
   model::AttachPeeringState(&state_);  // peering rules read both sides' partitions
   state_.quotas = options_.quotas;

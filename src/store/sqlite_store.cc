@@ -10,7 +10,7 @@ namespace {
 
 class SqliteStore final : public Store {
  public:
-  SqliteStore(const std::string& path, bool full_sync) : path_(path) {
+  SqliteStore(const std::string& path, bool full_sync, bool read_only = false) : path_(path) {
     // A file that was there before is checked before it is served: a damaged or truncated
     // database must stop the server, never start it with a state that silently lost data
     // (which the next write would then make permanent).
@@ -18,8 +18,13 @@ class SqliteStore final : public Store {
     const bool existed = std::filesystem::exists(path, ec);
     if (existed && std::filesystem::file_size(path, ec) == 0 && !ec)
       Damaged("it is empty (0 bytes), so it was truncated or never written");
-    if (sqlite3_open(path.c_str(), &db_) != SQLITE_OK)
-      throw std::runtime_error("cannot open " + path + ": " + sqlite3_errmsg(db_));
+    const int mode = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    if (sqlite3_open_v2(path.c_str(), &db_, mode, nullptr) != SQLITE_OK) {
+      std::string why = db_ ? sqlite3_errmsg(db_) : "out of memory";
+      sqlite3_close(db_);
+      throw std::runtime_error("cannot open " + path + ": " + why);
+    }
+    sqlite3_busy_timeout(db_, 5000);
     if (existed) {
       std::string verdict;
       try {
@@ -31,6 +36,10 @@ class SqliteStore final : public Store {
         sqlite3_close(db_);  // the destructor does not run for a constructor that throws
         Damaged(verdict);
       }
+    }
+    if (read_only) {  // the writer chose the journal mode and made the table
+      get_ = Prepare("SELECT key, account, region, body FROM rows WHERE key = ?1");
+      return;
     }
     Exec("PRAGMA journal_mode=WAL");
     Exec(full_sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
@@ -146,6 +155,10 @@ class SqliteStore final : public Store {
 
 std::unique_ptr<Store> OpenSqliteStore(const std::string& path, bool full_sync) {
   return std::make_unique<SqliteStore>(path, full_sync);
+}
+
+std::unique_ptr<Store> OpenSqliteStoreReadOnly(const std::string& path) {
+  return std::make_unique<SqliteStore>(path, false, true);
 }
 
 }  // namespace openvpc::store

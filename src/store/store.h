@@ -32,5 +32,8 @@ class Store {
 // SQLite in WAL mode at PATH. `full_sync` also survives power loss; without it a write is
 // durable against a crash of the process (kill -9), which is what the API promises.
 std::unique_ptr<Store> OpenSqliteStore(const std::string& path, bool full_sync);
+// The same database opened only to read (`openvpc trace`): it never takes a write lock, so any
+// number of readers run beside the server. Throws when there is no sound database at PATH.
+std::unique_ptr<Store> OpenSqliteStoreReadOnly(const std::string& path);
 
 }  // namespace openvpc::store

@@ -22,6 +22,7 @@
 #include "dataplane/engine.h"
 #include "dataplane/pipeline.h"
 #include "dataplane_testing.h"
+#include "model/rules.h"
 #include "model/address.h"
 #include "model/error.h"
 #include "model/instance.h"
@@ -612,8 +613,7 @@ struct Counts {
 };
 
 TEST(GatewaysProperty, EngineTraceAndReferenceEvaluatorAgree) {
-  RegisterInstanceRules();
-  RegisterNatGatewayRules();
+  RegisterAllRules();
   NatClock clock;
   Rng pick(20261123);
   Counts n;
@@ -802,7 +802,7 @@ TEST(GatewaysProperty, EngineTraceAndReferenceEvaluatorAgree) {
 // Once released, the old address stands for nobody (I1), so the internet reaches the instance
 // by its Elastic IP only.
 TEST(GatewaysProperty, AnElasticIpOnEth0ReleasesTheLaunchTimeAddress) {
-  RegisterInstanceRules();
+  RegisterAllRules();
   State state;
   Partition& p = state.partitions[{"123456789012", "us-east-1"}];
   p.account_id = "123456789012";

@@ -10,6 +10,7 @@
 #include "dataplane/path_mtu.h"
 #include "dataplane/pipeline.h"
 #include "dataplane_testing.h"
+#include "model/rules.h"
 #include "model/address.h"
 #include "model/instance.h"
 #include "model/nat_gateway.h"
@@ -155,9 +156,7 @@ TEST(Packet, FragmentFieldsOfIpv4AndIpv6) {
 class GatewaysTest : public ::testing::Test {
  protected:
   GatewaysTest() : source(state), engine(source) {
-    RegisterInstanceRules();
-    RegisterNatGatewayRules();
-    RegisterVpcPeeringRules();
+    RegisterAllRules();
     AttachPeeringState(&state);
     Partition& p = Part();
     p.account_id = "123456789012";

@@ -4,6 +4,7 @@
 
 #include "error_code.h"
 
+#include "model/rules.h"
 #include "model/error.h"
 #include "model/instance.h"
 #include "model/network_interface.h"
@@ -18,7 +19,7 @@ using openvpc::testing::CodeOf;
 class InstanceTest : public ::testing::Test {
  protected:
   InstanceTest() {
-    RegisterInstanceRules();
+    RegisterAllRules();
     Partition& p = Part();
     p.account_id = "123456789012";
     p.region = "us-east-1";

@@ -6,6 +6,7 @@
 
 #include "error_code.h"
 
+#include "model/rules.h"
 #include "model/address.h"
 #include "model/error.h"
 #include "model/nat_gateway.h"
@@ -22,7 +23,7 @@ using openvpc::testing::CodeOf;
 class NatGatewayTest : public ::testing::Test {
  protected:
   NatGatewayTest() {
-    RegisterNatGatewayRules();
+    RegisterAllRules();
     SetNatGatewayClock([this] { return now; });
     Partition& part = state.partitions[{"123456789012", "us-east-1"}];
     part.account_id = "123456789012";

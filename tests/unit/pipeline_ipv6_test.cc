@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "dataplane/pipeline.h"
+#include "model/rules.h"
 #include "model/instance.h"
 #include "model/network_acl.h"
 #include "model/network_interface.h"
@@ -22,7 +23,7 @@ net::Ipv6 Ip6(const std::string& s) { return *net::ParseIpv6(s); }
 class PipelineIpv6Test : public ::testing::Test {
  protected:
   PipelineIpv6Test() {
-    RegisterInstanceRules();
+    RegisterAllRules();
     Partition& p = Part();
     p.account_id = "123456789012";
     p.region = "us-east-1";

@@ -4,6 +4,7 @@
 
 #include "error_code.h"
 
+#include "model/rules.h"
 #include "model/error.h"
 #include "model/operations.h"
 #include "model/vpc_peering.h"
@@ -18,7 +19,7 @@ using openvpc::testing::CodeOf;
 class PeeringTest : public ::testing::Test {
  protected:
   PeeringTest() {
-    RegisterVpcPeeringRules();
+    RegisterAllRules();
     AttachPeeringState(&state);
     SetPeeringClock([this] { return now; });
     Ensure(kMe, "us-east-1");

@@ -1,0 +1,15 @@
+#include "model/rules.h"
+
+#include "model/instance.h"
+#include "model/nat_gateway.h"
+#include "model/vpc_peering.h"
+
+namespace openvpc::model {
+
+void RegisterAllRules() {
+  RegisterInstanceRules();    // interfaces of instances, placement groups, Elastic IPs, InstanceId routes
+  RegisterNatGatewayRules();  // NatGatewayId routes (G13), no DeleteSubnet/DeleteVpc under a live gateway
+  RegisterVpcPeeringRules();  // VpcPeeringConnectionId routes (G13, G16), no DeleteVpc while peered
+}
+
+}  // namespace openvpc::model
