@@ -20,9 +20,10 @@ size_t ConnectionKeyHash::operator()(const ConnectionKey& k) const {
   return static_cast<size_t>(x ^ std::hash<std::string>{}(k.eni_id));
 }
 
-double IdleTimeout(uint8_t protocol, bool replied) {
+double IdleTimeout(uint8_t protocol, const Connection& c) {
+  const bool replied = c.replied;
   switch (protocol) {
-    case 6: return replied ? 432000 : 60;
+    case 6: return c.rst ? 10 : c.fin ? 120 : replied ? 432000 : 60;
     case 17: return replied ? 180 : 30;
     case 1:
     case 58: return 60;
@@ -50,7 +51,7 @@ Connection* ConnectionTable::Find(const std::string& eni_id, const model::Flow& 
   auto it = table_.find(KeyOf(eni_id, f, egress));
   if (it == table_.end()) return nullptr;
   Connection& c = it->second;
-  if (now - c.last_seen > IdleTimeout(it->first.protocol, c.replied)) return nullptr;
+  if (now - c.last_seen > IdleTimeout(it->first.protocol, c)) return nullptr;
   // An echo is a request one way and a reply the other: a request coming the way the replies
   // go belongs to no connection (CT-1, CT-2), even with the same identifier.
   if (f.protocol == 1 || f.protocol == 58) {
@@ -74,7 +75,7 @@ Connection* ConnectionTable::Open(const std::string& eni_id, const model::Flow& 
     ++n;
   }
   Connection& c = it->second;
-  if (fresh || now - c.last_seen > IdleTimeout(it->first.protocol, c.replied))
+  if (fresh || now - c.last_seen > IdleTimeout(it->first.protocol, c))
     c = {.last_seen = now, .started_egress = egress, .replied = false};
   else if (c.started_egress != egress)
     c.replied = true;
@@ -90,7 +91,7 @@ size_t ConnectionTable::CountAt(const std::string& eni_id) const {
 size_t ConnectionTable::Expire(double now) {
   size_t n = 0;
   for (auto it = table_.begin(); it != table_.end();) {
-    if (now - it->second.last_seen > IdleTimeout(it->first.protocol, it->second.replied)) {
+    if (now - it->second.last_seen > IdleTimeout(it->first.protocol, it->second)) {
       if (auto c = per_interface_.find(it->first.eni_id); c != per_interface_.end() && --c->second == 0)
         per_interface_.erase(c);
       it = table_.erase(it);

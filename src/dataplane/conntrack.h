@@ -29,12 +29,16 @@ struct Connection {
   double last_seen = 0;
   bool started_egress = false;  // the interface opened it (else it accepted it)
   bool replied = false;         // packets have gone both ways
+  bool fin = false, rst = false;  // TCP: a FIN or a reset has passed, either way
 };
 
 // Idle timeouts, AWS's defaults (ConnectionTrackingSpecification; shared/spec/dataplane-anchors.md §0):
 // established TCP 432,000 s; UDP 30 s until a reply, 180 s as a stream; other protocols 600 s
-// (CT-7). ICMP and unanswered TCP: 60 s (AWS says "a few minutes" at most, CT-5).
-double IdleTimeout(uint8_t protocol, bool replied);
+// (CT-7). ICMP and unanswered TCP: 60 s (AWS says "a few minutes" at most, CT-5). A TCP
+// connection that is closing lasts as Linux's conntrack keeps it, whose defaults AWS's mirror:
+// 120 s after a FIN (FIN_WAIT, TIME_WAIT), 10 s after a reset (CLOSE); otherwise every closed
+// connection would hold its place in the interface's allowance for 5 days.
+double IdleTimeout(uint8_t protocol, const Connection& c);
 
 // How many connections one interface (or gateway) may track at once. AWS bounds tracked
 // connections per instance by its size and drops the packets of new connections beyond the

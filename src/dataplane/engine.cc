@@ -506,7 +506,11 @@ Engine::Port* Engine::HandleFrame(Port& in, uint8_t* buf, size_t len) {
     return nullptr;
   }
   FlowEntry& e = *entry;
-  if (e.nat && pf.protocol == 6 && (pf.tcp_flags & (kTcpFin | kTcpRst))) e.nat->closing = true;
+  if (pf.protocol == 6 && (pf.tcp_flags & (kTcpFin | kTcpRst))) {  // the connection is closing
+    if (e.nat) e.nat->closing = true;
+    for (Connection* c : {e.ct_src, e.ct_dst})
+      if (c) (pf.tcp_flags & kTcpRst ? c->rst : c->fin) = true;
+  }
   if (e.log) {
     const double now = Now();
     if (e.log->packets++ == 0) e.log->start = now;
@@ -655,10 +659,10 @@ Engine::Port* Engine::LocalService(Port& in, const VnetHeader& vh, std::span<uin
     return nullptr;
   }
   if (pf.ether_type != kEtherTypeIpv4 || pf.fragment) return nullptr;
-  const bool link_local = (pf.dst.value >> 16) == 0xa9fe;  // 169.254.0.0/16 (O3)
+  const LocalServiceKind kind = LocalServiceOf(PacketFlow(pf), in.resolver);  // the same test as trace's
   const uint8_t* l4 = frame.data() + pf.l4;
   const size_t l4_len = 14 + size_t{pf.ip_total_length} - pf.l4;
-  if (pf.protocol == 17 && pf.dst_port == 67 && pf.src_port == 68) {  // DHCP (Q5)
+  if (kind == LocalServiceKind::kDhcp) {  // DHCP (Q5)
     std::optional<std::vector<uint8_t>> reply;
     WithInterface(in, [&](const model::Partition& part, const model::NetworkInterface& eni) {
       DhcpLease lease = LeaseFor(part, eni);
@@ -670,7 +674,7 @@ Engine::Port* Engine::LocalService(Port& in, const VnetHeader& vh, std::span<uin
     return nullptr;
   }
   // The Amazon resolver (R1); DNS to other servers is ordinary traffic and skips the lock here.
-  const bool to_resolver = pf.dst_port == 53 && (pf.dst == kResolverLinkLocal || pf.dst == in.resolver);
+  const bool to_resolver = kind == LocalServiceKind::kAmazonDns;
   if (pf.protocol == 17 && to_resolver) {
     handled = true;
     const double now = Now();
@@ -703,7 +707,7 @@ Engine::Port* Engine::LocalService(Port& in, const VnetHeader& vh, std::span<uin
     memcpy(frame.data() + 6, kRouterMac.data(), 6);
     return service_;
   }
-  if (pf.dst == kMetadataAddress && pf.protocol == 6 && pf.dst_port == 80) {  // instance metadata
+  if (kind == LocalServiceKind::kMetadata) {  // instance metadata
     handled = true;
     if (!service_) return nullptr;
     in.service_client = pf.src;
@@ -712,15 +716,14 @@ Engine::Port* Engine::LocalService(Port& in, const VnetHeader& vh, std::span<uin
     memcpy(frame.data() + 6, kRouterMac.data(), 6);
     return service_;
   }
-  handled = link_local;  // other link-local addresses: nothing answers, nothing is forwarded
+  handled = kind == LocalServiceKind::kLinkLocal;  // nothing answers, nothing is forwarded
   return nullptr;
 }
 
 void Engine::LocalService6(Port& in, std::span<uint8_t> frame, const ParsedFrame& pf, bool& handled) {
   // Neighbour discovery never crosses the router (RFC 4861: hop limit 255), and neither does
   // anything to or from a link-local or multicast address (a router does not forward them).
-  const bool nd = pf.protocol == 58 && pf.icmp_type >= kNdRouterSolicitation && pf.icmp_type <= 137;
-  handled = nd || IsMulticast6(pf.dst6) || IsLinkLocal6(pf.dst6) || IsLinkLocal6(pf.src6) || IsUnspecified6(pf.src6);
+  handled = LocalServiceOf(PacketFlow(pf), {}) != LocalServiceKind::kNone;
   if (!handled || pf.fragment) return;
   const uint8_t* l4 = frame.data() + pf.l4;
   const size_t l4_len = 14 + size_t{pf.ip_total_length} - pf.l4;

@@ -3,22 +3,12 @@
 // engine's connection tracking and NAT tables.
 #include "dataplane/engine.h"
 #include "dataplane/engine_port.h"
+#include "dataplane/local_services.h"
 #include "dataplane/path_mtu.h"
 #include "dataplane/pipeline.h"
 #include "model/address.h"
 
 namespace openvpc::dataplane {
-
-namespace {
-
-model::Flow PacketFlow(const ParsedFrame& pf) {
-  return {.protocol = pf.protocol, .src = pf.src, .dst = pf.dst, .ipv6 = pf.ether_type == kEtherTypeIpv6,
-          .src6 = pf.src6, .dst6 = pf.dst6, .src_port = pf.src_port, .dst_port = pf.dst_port,
-          .icmp_type = pf.icmp_type, .icmp_code = pf.icmp_code, .tcp_flags = pf.tcp_flags,
-          .fragmented = pf.first_fragment || pf.fragment};
-}
-
-}  // namespace
 
 Engine::Port* Engine::Decide(Port& in, const ParsedFrame& pf, FlowEntry& entry) {
   Port* out = nullptr;

@@ -43,6 +43,29 @@ std::vector<net::Ipv4> Ipv4List(const std::vector<std::string>* values, net::Ipv
 
 }  // namespace
 
+LocalServiceKind LocalServiceOf(const model::Flow& f, net::Ipv4 resolver) {
+  if (f.ipv6) {
+    if (f.protocol == 58 && f.icmp_type >= kNdRouterSolicitation && f.icmp_type <= 137)
+      return LocalServiceKind::kNeighborDiscovery;
+    const bool local = IsMulticast6(f.dst6) || IsLinkLocal6(f.dst6) || IsLinkLocal6(f.src6) || IsUnspecified6(f.src6);
+    if (!local) return LocalServiceKind::kNone;
+    return f.protocol == 17 && f.dst_port == kDhcp6ServerPort ? LocalServiceKind::kDhcp6 : LocalServiceKind::kLinkLocal6;
+  }
+  if (f.protocol == 17 && f.src_port == 68 && f.dst_port == 67) return LocalServiceKind::kDhcp;
+  if ((f.protocol == 6 || f.protocol == 17) && f.dst_port == 53 && (f.dst == kResolverLinkLocal || f.dst == resolver))
+    return LocalServiceKind::kAmazonDns;
+  if (f.protocol == 6 && f.dst_port == 80 && f.dst == kMetadataAddress) return LocalServiceKind::kMetadata;
+  if ((f.dst.value >> 16) == 0xa9fe) return LocalServiceKind::kLinkLocal;  // 169.254.0.0/16
+  return LocalServiceKind::kNone;
+}
+
+model::Flow PacketFlow(const ParsedFrame& pf) {
+  return {.protocol = pf.protocol, .src = pf.src, .dst = pf.dst, .ipv6 = pf.ether_type == kEtherTypeIpv6,
+          .src6 = pf.src6, .dst6 = pf.dst6, .src_port = pf.src_port, .dst_port = pf.dst_port,
+          .icmp_type = pf.icmp_type, .icmp_code = pf.icmp_code, .tcp_flags = pf.tcp_flags,
+          .fragmented = pf.first_fragment || pf.fragment};
+}
+
 net::Ipv4 RouterAddress(const model::Partition& p, const model::NetworkInterface& eni) {
   return {SubnetBlock(p, eni).Network().value + 1};
 }

@@ -13,6 +13,7 @@
 #include "dataplane/imds.h"
 #include "dataplane/ndp.h"
 #include "dataplane/packet.h"
+#include "model/evaluate.h"
 #include "model/state.h"
 
 namespace openvpc::dataplane {
@@ -21,6 +22,26 @@ namespace openvpc::dataplane {
 inline constexpr MacAddress kRouterMac{0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
 inline constexpr net::Ipv4 kMetadataAddress{0xa9fea9fe};  // 169.254.169.254
 inline constexpr net::Ipv4 kResolverLinkLocal{0xa9fea9fd};  // 169.254.169.253
+
+// Which of the router's own services a packet from an instance is for, by its addresses and
+// ports alone: the engine takes these packets out of stages 3-9 at stage 2, and `openvpc trace`
+// stops at the same stage for the same packets, since neither groups nor ACLs filter them (O3,
+// R1, R13) and the router forwards no link-local traffic.
+enum class LocalServiceKind {
+  kNone,               // not the router's: stages 3-9 decide
+  kDhcp,               // DHCP, client port 68 to server port 67 (Q5)
+  kAmazonDns,          // port 53, UDP or TCP, at the VPC's resolver (base+2) or 169.254.169.253 (R1)
+  kMetadata,           // TCP port 80 at 169.254.169.254 (O3)
+  kLinkLocal,          // any other packet to 169.254.0.0/16: nothing answers, nothing is forwarded
+  kNeighborDiscovery,  // ICMPv6 133-137 (RFC 4861): answered for the router and the subnet
+  kDhcp6,              // DHCPv6 to port 547 at a multicast or link-local address (C11)
+  kLinkLocal6,         // any other IPv6 packet to a link-local or multicast address, or from fe80::/10 or ::
+};
+// RESOLVER: the VPC's base+2 (ResolverAddress).
+LocalServiceKind LocalServiceOf(const model::Flow& f, net::Ipv4 resolver);
+
+// The flow of a parsed frame, as the stages see it.
+model::Flow PacketFlow(const ParsedFrame& pf);
 
 // The subnet router's address (base+1) of ENI's subnet.
 net::Ipv4 RouterAddress(const model::Partition& p, const model::NetworkInterface& eni);

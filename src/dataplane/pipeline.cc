@@ -1,5 +1,6 @@
 #include "dataplane/pipeline.h"
 
+#include "dataplane/local_services.h"
 #include "dataplane/packet.h"
 #include "model/address.h"
 #include "model/instance.h"
@@ -200,6 +201,47 @@ StageResult SecurityGroupsIngress(const Partition& p, const NetworkInterface& ds
   return GroupsStage(9, "security-groups-ingress", p, dst, f, false, ct);
 }
 
+std::optional<StageResult> LocalServicesStage(const Partition& p, const NetworkInterface& src, const Flow& f) {
+  const model::Vpc& vpc = p.vpcs.at(src.vpc_id);
+  StageResult r{.stage = 2, .name = "local-services", .component = src.subnet_id};
+  auto unanswered = [&] {
+    r.allowed = false;
+    r.explanation_code = "LINK_LOCAL_NOT_FORWARDED";  // openvpc's name: no Reachability Analyzer code for it
+    r.note = "no service answers at " + f.DstText() + ", and the router forwards no link-local traffic";
+    return r;
+  };
+  switch (LocalServiceOf(f, f.ipv6 ? net::Ipv4{} : ResolverAddress(p, src))) {
+    case LocalServiceKind::kNone:
+      return std::nullopt;
+    case LocalServiceKind::kDhcp:
+      r.rule = "DHCP server (Q5)";
+      return r;
+    case LocalServiceKind::kAmazonDns:
+      r.component = vpc.id;
+      if (!vpc.enable_dns_support) {
+        r.allowed = false;
+        r.explanation_code = "DNS_SUPPORT_DISABLED";  // openvpc's name for R2
+        r.note = "enableDnsSupport is off: the Amazon DNS server does not answer (R2)";
+        return r;
+      }
+      r.rule = "Amazon DNS server (R1)";
+      return r;
+    case LocalServiceKind::kMetadata:
+      r.rule = "instance metadata service (O3)";
+      return r;
+    case LocalServiceKind::kNeighborDiscovery:
+      r.rule = "neighbour discovery (RFC 4861)";
+      return r;
+    case LocalServiceKind::kDhcp6:
+      r.rule = "DHCPv6 server (C11)";
+      return r;
+    case LocalServiceKind::kLinkLocal:
+    case LocalServiceKind::kLinkLocal6:
+      return unanswered();
+  }
+  return std::nullopt;
+}
+
 TraceResult Trace(const Partition& p, const NetworkInterface& src, net::Ipv4 dst, const Flow& flow, Tracking ct) {
   Flow f = flow;
   f.dst = dst;
@@ -212,16 +254,27 @@ TraceResult Trace(const Partition& p, const NetworkInterface& src, const Flow& f
     t.stages.push_back(std::move(r));
     return t.stages.back().allowed;
   };
+  if (auto local = LocalServicesStage(p, src, f)) {  // stage 2: the router's own, or nobody's
+    t.allowed = local->allowed;
+    t.stages.push_back(std::move(*local));
+    return t;
+  }
   if (!step(SourceDestCheck(src, f))) return t;
   if (!step(SecurityGroupsEgress(p, src, f, ct))) return t;
   // The ACL sits at the subnet's border: traffic that stays inside the subnet crosses neither
-  // of its ACLs (O1, N6), so stage 5 looks ahead at where the route delivers.
+  // of its ACLs (O1, N6), so stage 5 looks ahead at where the route delivers: by the local
+  // route, inside the subnet when the address is the subnet's (held by an interface or not);
+  // by another route, when its target interface is in the subnet.
   const model::Route* route = nullptr;
-  const NetworkInterface* ahead = nullptr;
   RouteLookup(p, src, f, &route);
-  if (route && route->IsLocal()) LocalDelivery(p, src, f, &ahead);
-  if (route && !route->IsLocal()) ahead = TargetInterface(p, *route);
-  if (ahead && ahead->subnet_id == src.subnet_id) {
+  bool same_subnet = false;
+  if (route && route->IsLocal()) {
+    same_subnet = model::DestinationInSubnet(p.subnets.at(src.subnet_id), f);
+  } else if (route) {
+    const NetworkInterface* ahead = TargetInterface(p, *route);
+    same_subnet = ahead && ahead->subnet_id == src.subnet_id;
+  }
+  if (same_subnet) {
     step({.stage = 5, .name = "network-acl-outbound", .component = model::NetworkAclOfSubnet(p, src.subnet_id).id,
           .note = "same subnet: not crossed"});
   } else if (!step(NetworkAclOutbound(p, src, f))) {

@@ -49,6 +49,12 @@ struct TraceResult {
   const model::Partition* partition = nullptr;
 };
 
+// Stage 2: a packet for one of the router's own services (LocalServiceOf: DHCP, the Amazon DNS
+// server, instance metadata, neighbour discovery, DHCPv6) is answered there, and any other
+// link-local packet ends there: neither security groups nor network ACLs filter them and no
+// route applies (O3, R1, R13). nullopt for every other packet, which stages 3-9 decide.
+std::optional<StageResult> LocalServicesStage(const model::Partition& p, const model::NetworkInterface& src,
+                                              const model::Flow& f);
 // Stage 3: the source address must be one of SRC's addresses unless its check is off.
 StageResult SourceDestCheck(const model::NetworkInterface& src, const model::Flow& f);
 // Connection tracking as stages 4 and 9 see it: the engine passes its table, `openvpc trace`

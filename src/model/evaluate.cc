@@ -71,6 +71,16 @@ bool AddressInGroup(const Partition& own, const Flow& f, bool egress, const Secu
 
 }  // namespace
 
+bool DestinationInSubnet(const Subnet& s, const Flow& f) {
+  if (f.ipv6) {
+    for (const auto& b : s.ipv6_cidr_blocks)
+      if (auto c = net::ParseCidr6(b.cidr); c && c->Contains(f.dst6)) return true;
+    return false;
+  }
+  auto c = net::ParseCidr4(s.cidr_block);
+  return c && c->Contains(f.dst);
+}
+
 bool InterfaceHolds(const NetworkInterface& eni, const Flow& f, bool destination) {
   if (f.ipv6) {
     const net::Ipv6& ip = destination ? f.dst6 : f.src6;

@@ -30,6 +30,11 @@ struct Flow {
 // True when ENI holds the address (a private IPv4 or an IPv6 address, by the flow's family).
 bool InterfaceHolds(const NetworkInterface& eni, const Flow& flow, bool destination);
 
+// True when the flow's destination lies in subnet S's block of its family, whether or not an
+// interface holds it: such traffic stays inside the subnet and crosses none of its network
+// ACLs (O1, N6).
+bool DestinationInSubnet(const Subnet& s, const Flow& flow);
+
 // IANA number of an SG rule's or ACL entry's protocol ("-1" for all gives -1; tcp 6, udp 17,
 // icmp 1, icmpv6 58, or the number itself); -2 when unknown.
 int ProtocolNumber(const std::string& protocol);

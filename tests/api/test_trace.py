@@ -107,3 +107,47 @@ def test_bad_input(net):
     assert trace(d, "--from", net["a"][0], "--to", "10.20.2.5", "--protocol", "sctp").returncode == 2
     assert trace(d, "--to", "10.20.2.5").returncode == 2
     assert trace(os.path.join(d, "nowhere"), "--from", net["a"][0], "--to", "10.20.2.5").returncode == 2
+
+
+def test_protocol_must_match_the_address_family(net):
+    d, a = net["dir"], net["a"][0]
+    p = trace(d, "--from", a, "--to", "10.20.2.5", "--protocol", "icmpv6")
+    assert p.returncode == 2 and "icmpv6" in p.stderr
+    assert trace(d, "--from", a, "--to", "2001:db8::5", "--protocol", "icmp").returncode == 2
+    assert trace(d, "--from", a, "--to", "10.20.2.5", "--icmp-type", "3").returncode == 2  # tcp takes no type
+    assert trace(d, "--from", a, "--to", "10.20.2.5", "--protocol", "icmp", "--icmp-type", "300").returncode == 2
+
+
+def test_icmp_type_and_code(net):
+    """Trace takes the ICMP type and code (echo when not given): the web group admits no ICMP at all."""
+    d, a, b = net["dir"], net["a"][0], net["b"][2]
+    for extra in ([], ["--icmp-type", "3", "--icmp-code", "4"]):
+        rc, out = trace_json(d, "--from", a, "--to", b, "--protocol", "icmp", *extra)
+        assert rc == 1 and out["stages"][-1]["explanation_code"] == "ENI_SG_RULES_MISMATCH"
+
+
+def test_the_routers_services_are_stage_two(net):
+    """O3, R1, R13: the Amazon DNS server and the metadata service answer at stage 2, unfiltered by groups, ACLs
+    or routes, as the engine answers them; other link-local addresses end there."""
+    d, a = net["dir"], net["a"][0]
+    for to, proto in (("10.20.0.2:53", "udp"), ("169.254.169.253:53", "udp"), ("169.254.169.254:80", "tcp")):
+        rc, out = trace_json(d, "--from", a, "--to", to, "--protocol", proto)
+        assert rc == 0, out
+        assert [s["stage"] for s in out["stages"]] == [2] and out["stages"][0]["name"] == "local-services"
+    rc, out = trace_json(d, "--from", a, "--to", "169.254.1.1:80")
+    assert rc == 1 and out["explanation_code"] == "LINK_LOCAL_NOT_FORWARDED"
+    rc, out = trace_json(d, "--from", a, "--to", net["b"][2] + ":22")  # the positive control: groups still judge
+    assert rc == 1 and out["stages"][-1]["stage"] == 9
+
+
+def test_many_traces_at_once_and_beside_the_server(own_server, net):
+    """Trace opens the state read only: several at once, while a server writes, never fail as bad input."""
+    own_server.start()
+    ec2 = make_client(own_server.endpoint)
+    procs = [subprocess.Popen([BINARY, "trace", "--data-dir", net["dir"], "--from", net["a"][0], "--to",
+                               net["b"][2] + ":80"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(12)]
+    for i in range(20):
+        ec2.create_tags(Resources=[net["web"]], Tags=[{"Key": "k", "Value": str(i)}])
+    results = [(p.wait(60), p.stderr.read()) for p in procs]
+    assert all(rc == 0 for rc, _ in results), results

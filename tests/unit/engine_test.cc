@@ -10,6 +10,7 @@
 #include "dataplane/engine.h"
 #include "dataplane/local_services.h"
 #include "dataplane_testing.h"
+#include "model/rules.h"
 #include "model/instance.h"
 #include "model/network_interface.h"
 #include "model/operations.h"
@@ -28,7 +29,7 @@ net::Ipv4 Ip(const std::string& s) { return *net::ParseIpv4(s); }
 class EngineTest : public ::testing::Test {
  protected:
   EngineTest() : source(state), engine(source) {
-    RegisterInstanceRules();
+    RegisterAllRules();
     Partition& p = Part();
     p.account_id = "123456789012";
     p.region = "us-east-1";
@@ -241,6 +242,27 @@ TEST_F(EngineTest, AnInterfaceTracksItsAllowanceOfConnectionsAndDropsNewOnesBeyo
   EXPECT_EQ(Send(b, Tcp(b, a, 80, 40000)), a) << "and so do its replies";
   now += 61;  // the unanswered connection c -> b (60 s) ends; a -> b was answered (432,000 s)
   EXPECT_EQ(Send(a, Tcp(a, b, 40002, 80)), b) << "room again: the new connection passes";
+}
+
+// A TCP connection that closed is forgotten as Linux's conntrack forgets it (AWS's timeouts mirror
+// its defaults): 120 s after a FIN, not 5 days, so closed connections do not use up the
+// interface's allowance. An open connection idle as long stays.
+TEST_F(EngineTest, AClosedConnectionIsForgottenSoonAfterItsFin) {
+  double now = 1000;
+  engine.SetClockForTesting([&] { return now; });
+  for (int port : {40000, 40001}) {
+    EXPECT_EQ(Send(a, Tcp(a, b, port, 80)), b);
+    EXPECT_EQ(Send(b, Tcp(b, a, 80, port)), a);
+  }
+  const size_t both = engine.Connections();
+  ASSERT_GE(both, 2u);
+  EXPECT_EQ(engine.Inject(a, FlowFrame(Tcp(a, b, 40000, 80), Mac(a), dataplane::kTcpFin | dataplane::kTcpAck)).size(),
+            1u);
+  now += 121;
+  EXPECT_EQ(Send(c, Tcp(c, b, 40002, 81)), "");  // any frame: the engine forgets idle connections as it goes
+  EXPECT_EQ(engine.Connections(), both / 2) << "the closed one is gone, the open one stays";
+  EXPECT_EQ(Send(b, Tcp(b, a, 80, 40001)), a) << "the open connection's replies still pass";
+  EXPECT_EQ(Send(b, Tcp(b, a, 80, 40000)), "") << "the closed one's do not";
 }
 
 // A broken model invariant (here a subnet whose stored block does not parse) costs the frame

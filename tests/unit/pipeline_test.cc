@@ -11,6 +11,7 @@
 #include "dataplane/engine.h"
 #include "dataplane/pipeline.h"
 #include "dataplane_testing.h"
+#include "model/rules.h"
 #include "model/address.h"
 #include "model/error.h"
 #include "model/instance.h"
@@ -31,7 +32,7 @@ net::Ipv4 Ip(const std::string& s) { return *net::ParseIpv4(s); }
 class PipelineTest : public ::testing::Test {
  protected:
   PipelineTest() {
-    RegisterInstanceRules();
+    RegisterAllRules();
     Partition& p = Part();
     p.account_id = "123456789012";
     p.region = "us-east-1";
@@ -90,6 +91,60 @@ TEST_F(PipelineTest, SecurityGroupOpensAPort) {  // M1, M2
   EXPECT_EQ(t.stages.back().stage, 9);
   EXPECT_EQ(t.stages.back().explanation_code, "ENI_SG_RULES_MISMATCH");
   EXPECT_EQ(t.stages.back().component, web);
+}
+
+// Stage 2 (O3, R1, R13): what the router answers itself is judged by no group, ACL or route,
+// as the engine answers it; other link-local addresses end there (nothing is forwarded).
+TEST_F(PipelineTest, TheRoutersOwnServicesAreStageTwoAndUnfiltered) {
+  Tx tx = NewTx();  // nothing may leave a's groups, and a's subnet ACL denies everything out
+  RevokeSecurityGroupRules(tx, web, true, {RuleSpec{.ip_protocol = "-1", .cidr_ipv4 = "0.0.0.0/0"}}, {}, nullptr);
+  std::string acl = CreateNetworkAcl(tx, vpc, {}).id;
+  ReplaceNetworkAclAssociation(tx, AclAssociationOf(subnet_a), acl);
+  auto udp = [&](const std::string& to, int port) {
+    Flow f{.protocol = 17, .src = Ip(Eni(a).PrimaryIp()), .src_port = 40000, .dst_port = port};
+    return Trace(Part(), Eni(a), Ip(to), f);
+  };
+  for (const char* resolver : {"10.0.0.2", "169.254.169.253"}) {
+    auto t = udp(resolver, 53);
+    EXPECT_TRUE(t.allowed) << resolver;
+    ASSERT_EQ(t.stages.size(), 1u);
+    EXPECT_EQ(t.stages[0].stage, 2);
+    EXPECT_EQ(t.stages[0].name, "local-services");
+    EXPECT_EQ(t.stages[0].rule, "Amazon DNS server (R1)");
+  }
+  auto md = Run(a, "169.254.169.254", 80);
+  EXPECT_TRUE(md.allowed);
+  EXPECT_EQ(md.stages.back().rule, "instance metadata service (O3)");
+  auto other = Run(a, "169.254.10.10", 80);  // no service there, and no route takes it anywhere
+  EXPECT_FALSE(other.allowed);
+  EXPECT_EQ(other.stages.back().stage, 2);
+  EXPECT_EQ(other.stages.back().explanation_code, "LINK_LOCAL_NOT_FORWARDED");
+  // The positive control of the filters: ordinary traffic on the same path is stopped by them.
+  EXPECT_FALSE(Run(a, b, 80, true).allowed);
+  EXPECT_EQ(Run(a, b, 80, true).stages.back().stage, 4);
+  // R2: without enableDnsSupport the Amazon DNS server does not answer.
+  ModifyVpcAttribute(tx, vpc, "enableDnsSupport", false);
+  auto off = udp("10.0.0.2", 53);
+  EXPECT_FALSE(off.allowed);
+  EXPECT_EQ(off.stages.back().explanation_code, "DNS_SUPPORT_DISABLED");
+}
+
+// O1, N6: traffic to an address of the source's own subnet crosses none of its ACLs, whether or
+// not an interface holds the address: stage 5 says so, and delivery finds nobody.
+TEST_F(PipelineTest, SameSubnetIsDecidedByTheAddress) {
+  Tx tx = NewTx();
+  std::string acl = CreateNetworkAcl(tx, vpc, {}).id;  // denies everything
+  ReplaceNetworkAclAssociation(tx, AclAssociationOf(subnet_a), acl);
+  auto t = Run(a, "10.0.1.200", 80);  // in a's subnet, held by no interface
+  EXPECT_FALSE(t.allowed);
+  ASSERT_GE(t.stages.size(), 3u);
+  EXPECT_EQ(t.stages[2].stage, 5);
+  EXPECT_EQ(t.stages[2].note, "same subnet: not crossed");
+  EXPECT_EQ(t.stages.back().stage, 7);
+  EXPECT_EQ(t.stages.back().explanation_code, "NO_DESTINATION_INTERFACE");
+  auto other = Run(a, "10.0.2.200", 80);  // another subnet: the deny-all ACL stops it at stage 5
+  EXPECT_FALSE(other.allowed);
+  EXPECT_EQ(other.stages.back().stage, 5);
 }
 
 TEST_F(PipelineTest, EgressNeedsARule) {  // M4: a group without outbound rules lets nothing out
@@ -213,11 +268,12 @@ int Reference(const Partition& p, const NetworkInterface& src, const Flow& f, co
                                             [&](auto& ip) { return Ip(ip.address) == f.src; }))
     return 3;
   if (!RefSgAllows(p, src, f, true)) return 4;
-  // "NACLs control traffic in and out of a subnet" (O1, N6): inside one subnet neither is crossed.
+  // "NACLs control traffic in and out of a subnet" (O1, N6): inside one subnet neither is crossed,
+  // whether or not an interface holds the destination address.
   const NetworkInterface* dst = nullptr;
   for (const auto& [id, eni] : p.network_interfaces)
     if (eni.vpc_id == src.vpc_id && Ip(eni.PrimaryIp()) == f.dst) dst = &eni;
-  const bool same_subnet = dst && dst->subnet_id == src.subnet_id;
+  const bool same_subnet = RefInCidr(p.subnets.at(src.subnet_id).cidr_block, f.dst);
   if (!same_subnet && !RefAclAllows(p, src.subnet_id, f, true)) return 5;
   if (!RefInCidr(vpc_cidr, f.dst)) return 6;
   if (!dst) return 7;
@@ -227,7 +283,7 @@ int Reference(const Partition& p, const NetworkInterface& src, const Flow& f, co
 }
 
 TEST(PipelineProperty, EngineTraceAndReferenceEvaluatorAgree) {
-  RegisterInstanceRules();
+  RegisterAllRules();
   std::mt19937 rng(20261122);
   auto pick = [&](int n) { return static_cast<int>(rng() % n); };
   const char* protos[] = {"tcp", "udp", "icmp", "-1"};
