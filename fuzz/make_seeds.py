@@ -166,6 +166,9 @@ def sigv4_and_http_seeds():
     hd2 = dict(hd)
     hd2["Authorization"] = hd["Authorization"]
     write("sigv4", "unsigned", as_text("POST", "/", {"Host": "localhost"}, "Action=DescribeVpcs"))
+    # Found by sigv4_fuzz (fixed in e8b66c4): a date centuries away overflowed the clock.
+    m2, t2, hd2, b2 = reqs["get-query"]
+    write("sigv4", "amz-date-year-0225", as_text(m2, t2, dict(hd2, **{"X-Amz-Date": "02250115T120000Z"}), b2))
     write("sigv4", "duplicate-authorization",
           as_text(m, t, hd, b).replace(b"\n\n", f"\nAuthorization: {hd['Authorization']}\n\n".encode(), 1))
     # HTTP: pipelined keep-alive, chunked, 100-continue, read one byte at a time, HTTP/1.0.
