@@ -124,7 +124,7 @@ def make_client(endpoint, region="us-east-1", account="default"):
     return boto3.client(
         "ec2", region_name=region, endpoint_url=endpoint,
         aws_access_key_id=ak, aws_secret_access_key=sk,
-        config=botocore.config.Config(retries={"max_attempts": 1}),
+        config=botocore.config.Config(retries={"total_max_attempts": 1, "mode": "standard"}),
     )
 
 

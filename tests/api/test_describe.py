@@ -22,7 +22,7 @@ def raw_ec2(endpoint):
     """A client without botocore's client-side parameter validation (to send out-of-range MaxResults)."""
     return boto3.client("ec2", region_name="us-east-1", endpoint_url=endpoint,
                         aws_access_key_id="test", aws_secret_access_key="test",
-                        config=botocore.config.Config(parameter_validation=False, retries={"max_attempts": 1}))
+                        config=botocore.config.Config(parameter_validation=False, retries={"total_max_attempts": 1, "mode": "standard"}))
 
 
 # ---------------------------------------------------------------- pagination
