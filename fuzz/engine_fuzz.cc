@@ -23,6 +23,7 @@
 #include "model/nat_gateway.h"
 #include "model/network_interface.h"
 #include "model/operations.h"
+#include "model/rules.h"
 #include "model/security_group.h"
 #include "model/state.h"
 
@@ -47,8 +48,7 @@ struct Lab {
   std::vector<dataplane::MacAddress> macs;
 
   Lab() {
-    RegisterInstanceRules();
-    RegisterNatGatewayRules();
+    RegisterAllRules();
     SetNatGatewayClock([] { return std::chrono::system_clock::now() + std::chrono::hours(1); });  // available
     Partition& p = state.partitions[{"123456789012", "us-east-1"}];
     p.account_id = "123456789012";
