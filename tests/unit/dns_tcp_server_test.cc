@@ -46,14 +46,8 @@ bool ReadFull(int fd, uint8_t* buf, size_t n) {
 }
 
 TEST(DnsTcpServer, AnswersLengthPrefixedQueriesOnOneConnection) {
-  int listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(listen_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(listen(listen_fd, 4), 0);
-  socklen_t len = sizeof addr;
-  getsockname(listen_fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  sockaddr_in addr;
+  int listen_fd = Listen(addr);
   uint32_t seen_peer = 0;
   DnsTcpServer server(listen_fd, [&](uint32_t peer, std::span<const uint8_t> query) -> std::optional<std::vector<uint8_t>> {
     seen_peer = peer;
@@ -67,9 +61,7 @@ TEST(DnsTcpServer, AnswersLengthPrefixedQueriesOnOneConnection) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
   for (const char* name : {"ip-10-0-1-5.ec2.internal", "nope.ec2.internal"}) {
-    auto q = BuildDnsQuery(42, name, kDnsTypeA);
-    std::vector<uint8_t> msg{static_cast<uint8_t>(q.size() >> 8), static_cast<uint8_t>(q.size())};
-    msg.insert(msg.end(), q.begin(), q.end());
+    auto msg = Framed(BuildDnsQuery(42, name, kDnsTypeA));
     ASSERT_EQ(write(fd, msg.data(), msg.size()), static_cast<ssize_t>(msg.size()));
     uint8_t prefix[2];
     ASSERT_TRUE(ReadFull(fd, prefix, 2));
