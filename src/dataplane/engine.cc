@@ -450,7 +450,7 @@ void Engine::Capture(Port* out, const uint8_t* buf, size_t len) {
 void Engine::SendFrame(Port* out, std::span<const uint8_t> frame) {
   if (!out) return;
   std::vector<uint8_t> buf(kVnetHeaderSize + frame.size());
-  memcpy(buf.data() + kVnetHeaderSize, frame.data(), frame.size());
+  if (!frame.empty()) memcpy(buf.data() + kVnetHeaderSize, frame.data(), frame.size());
   if (capture_) return Capture(out, buf.data(), buf.size());
   ++counters_.tx;
   if (out->fd < 0 || write(out->fd, buf.data(), buf.size()) < 0) ++counters_.dropped;
@@ -794,7 +794,7 @@ std::vector<std::pair<std::string, std::vector<uint8_t>>> Engine::Inject(const s
                                                                          std::span<const uint8_t> frame) {
   std::vector<std::pair<std::string, std::vector<uint8_t>>> sent;
   std::vector<uint8_t> buf(kVnetHeaderSize + frame.size());
-  memcpy(buf.data() + kVnetHeaderSize, frame.data(), frame.size());
+  if (!frame.empty()) memcpy(buf.data() + kVnetHeaderSize, frame.data(), frame.size());
   std::lock_guard lock(mu_);
   Port* in = eni_id == "svc" ? service_ : eni_id == "internet" ? internet_ : nullptr;
   if (auto it = by_eni_.find(eni_id); it != by_eni_.end()) in = it->second;
