@@ -7,6 +7,8 @@
 #   scripts/fuzz.sh [SECONDS] [NAME...]
 #   FUZZ_RUNS=N    also stop a harness after N executions (long runs: FUZZ_RUNS=10000000 scripts/fuzz.sh 3600)
 #   FUZZ_JOBS=N    ninja's parallelism for the build (default: ninja's); FUZZ_BUILD=0 skips the build
+#   FUZZ_TARGETS   what the build makes (default: fuzzers; scripts/test.sh adds unit_tests, which
+#                  then run under the same ASan/UBSan instrumentation)
 #   FUZZ_CXX       the compiler (default clang++-16, else clang++)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +25,8 @@ if [ "${FUZZ_BUILD:-1}" != 0 ]; then
   cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER="$cxx" -DOPENVPC_FUZZ=ON >/dev/null
   jobs=()
   [ -n "${FUZZ_JOBS:-}" ] && jobs=(-j "$FUZZ_JOBS")
-  nice -n 19 ninja -C build-fuzz "${jobs[@]}" fuzzers
+  read -r -a targets <<<"${FUZZ_TARGETS:-fuzzers}"
+  nice -n 19 ninja -C build-fuzz "${jobs[@]}" "${targets[@]}"
 fi
 
 max_len() {

@@ -8,13 +8,13 @@ scripts/setup.sh
 echo "== unit tests"
 (cd build && ctest --output-on-failure -j2)
 
-echo "== unit tests under AddressSanitizer and UBSan"
-cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DOPENVPC_SANITIZE=ON >/dev/null
-ninja -C build-asan unit_tests
-(cd build-asan && ctest --output-on-failure -j2)
-
+# One clang build with ASan and UBSan (build-fuzz/) serves the unit tests and the fuzzers: two
+# instrumented builds of everything would double the longest part of a CI run.
 echo "== fuzzing: each libFuzzer harness for 60 s under ASan and UBSan"
-scripts/fuzz.sh 60
+FUZZ_TARGETS="fuzzers unit_tests" scripts/fuzz.sh 60
+
+echo "== unit tests under AddressSanitizer and UBSan (clang, the fuzzers' build)"
+(cd build-fuzz && ctest --output-on-failure -j2)
 
 echo "== API tests"
 python3 scripts/run_pytest.py tests/api -q -p no:cacheprovider
