@@ -95,7 +95,17 @@ Service::Service(std::unique_ptr<store::Store> store, ServiceOptions options)
       store::DecodeRow(state_, row);
     }
   }
+  Publish();
 }
+
+void Service::Publish() {
+  auto snapshot = std::make_shared<Snapshot>();
+  snapshot->version = version_.load(std::memory_order_acquire);
+  snapshot->state = state_;
+  snapshot_.store(std::move(snapshot), std::memory_order_release);
+}
+
+uint64_t Service::Version() const { return snapshot_.load(std::memory_order_acquire)->version; }
 
 void Service::Quiesce() {
   mu_.lock();
@@ -106,9 +116,9 @@ void Service::Quiesce() {
   }
 }
 
-void Service::Read(const std::function<void(const model::State&)>& fn) {
-  std::shared_lock lock(mu_);
-  fn(state_);
+void Service::Read(const std::function<void(const model::State&)>& fn) const {
+  std::shared_ptr<const Snapshot> snapshot = snapshot_.load(std::memory_order_acquire);
+  fn(snapshot->state);
 }
 
 HttpResponse Service::Handle(const HttpRequestView& req) {
@@ -252,6 +262,7 @@ void Service::Commit(model::Tx& tx, const std::vector<store::Row>& extra) {
     throw;
   }
   version_.fetch_add(1, std::memory_order_release);
+  Publish();
 }
 
 void Service::Rollback(model::Tx& tx) {
@@ -293,6 +304,7 @@ HttpResponse Service::Reset() {
   state_.partitions.clear();
   tokens_.clear();
   version_.fetch_add(1, std::memory_order_release);
+  Publish();
   lock.unlock();
   NotifyCommitted();
   return {200, "application/json", "{\"status\":\"ok\"}"};

@@ -42,11 +42,14 @@ class Service {
   // (for shutdown).
   void Quiesce();
 
-  // The data plane's view of the model: FN runs under the read lock, so the state it sees is
-  // one that has been committed and stays so while FN runs.
-  void Read(const std::function<void(const model::State&)>& fn);
-  // Grows with every committed write (and reset).
-  uint64_t Version() const { return version_.load(std::memory_order_acquire); }
+  // The data plane's view of the model: FN runs on the snapshot of the last committed write,
+  // an immutable copy of the state published before the write is acknowledged (RCU-like:
+  // readers take no lock and never wait for a writer, whose SQLite commit or fsync would
+  // otherwise stall forwarding). The snapshot stays alive while FN runs.
+  void Read(const std::function<void(const model::State&)>& fn) const;
+  // The version of the snapshot Read() sees now; it grows with every committed write (and
+  // reset). A Read() after Version() sees that version or a later one.
+  uint64_t Version() const;
   // Called after every committed write, outside the lock (the data plane reconciles).
   void SetCommitListener(std::function<void()> listener) { on_commit_ = std::move(listener); }
   // Where GetConsoleOutput finds what an instance printed (the data plane keeps it).
@@ -66,8 +69,17 @@ class Service {
   void Commit(model::Tx& tx, const std::vector<store::Row>& extra);
   void Rollback(model::Tx& tx);
 
+  // One committed state, as the data plane reads it.
+  struct Snapshot {
+    uint64_t version = 0;
+    model::State state;
+  };
+  // Copies the state as the last commit left it into a new snapshot (under the write lock).
+  void Publish();
+
   std::shared_mutex mu_;
   model::State state_;
+  std::atomic<std::shared_ptr<const Snapshot>> snapshot_;
   std::map<std::string, Token> tokens_;
   std::unique_ptr<store::Store> store_;
   ServiceOptions options_;

@@ -158,15 +158,11 @@ json SubnetView(const model::Partition& p, const model::Subnet& s) {
 json RouteTableView(const model::Partition& p, const model::RouteTable& rt) {
   json routes = json::array(), assocs = json::array();
   for (const auto& r : rt.routes) {
-    json v = {{"Origin", r.origin}, {"State", model::RouteState(p, rt, r)}, {r.target_member, r.target_id}};
+    json v = {{"Origin", r.origin}, {"State", model::RouteState(p, rt, r)}};
+    for (const auto& [member, value] : model::RouteTargetMembers(p, rt, r)) v[member] = value;
     if (!r.destination_cidr_block.empty()) v["DestinationCidrBlock"] = r.destination_cidr_block;
     if (!r.destination_ipv6_cidr_block.empty()) v["DestinationIpv6CidrBlock"] = r.destination_ipv6_cidr_block;
     if (!r.destination_prefix_list_id.empty()) v["DestinationPrefixListId"] = r.destination_prefix_list_id;
-    if (r.target_member == "InstanceId") {  // AWS also names the instance's interface
-      v["InstanceOwnerId"] = rt.owner_id;
-      auto enis = model::InterfacesOf(p, r.target_id);
-      if (!enis.empty()) v["NetworkInterfaceId"] = enis.front()->id;
-    }
     routes.push_back(std::move(v));
   }
   for (const auto& a : rt.associations) {

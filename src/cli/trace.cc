@@ -161,8 +161,7 @@ int RunTrace(const TraceFlags& f) {
   }
   const std::string src_name = src ? src->id : "internet";
   // ALLOW-TO-TARGET: the stages up to a gateway this data plane does not forward yet allow it.
-  const bool forwarded =
-      t.exit_target.empty() || t.exit_target.rfind("igw-", 0) == 0 || t.exit_target.rfind("eigw-", 0) == 0;
+  const bool forwarded = t.exit_target.empty() || t.to_internet;
   std::string verdict = !t.allowed ? "DROP" : forwarded ? "ALLOW" : "ALLOW-TO-TARGET";
   if (f.json) {
     nlohmann::json j;

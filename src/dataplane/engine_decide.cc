@@ -58,14 +58,10 @@ Engine::Port* Engine::Decide(Port& in, const ParsedFrame& pf, FlowEntry& entry) 
       out = NatReply(t.partition ? *t.partition : part, t.nat_gateway, pf, f, entry);
       return;
     }
-    if (t.exit_target.rfind("eigw-", 0) == 0) {  // to the internet, remembered by the gateway (J2)
-      out = internet_;
-      entry.ct_dst = conntrack_.Find(t.exit_target, f, true, now);
-      return;
-    }
-    if (t.exit_target.rfind("igw-", 0) == 0) {  // to the internet
+    if (t.to_internet) {  // with the internet gateway's translation; an egress-only gateway remembers the flow (J2)
       out = internet_;
       entry.snat = t.translated_src;
+      entry.ct_dst = conntrack_.Find(t.exit_target, f, true, now);
       return;
     }
     if (!t.destination) return;  // a gateway this data plane does not forward yet

@@ -1,7 +1,7 @@
-// The stages of ARCHITECTURE.md ("A packet, end to end") that decide a new IPv4 or IPv6 flow between
-// interfaces of one partition. Each stage is a small function over the model; the packet
-// engine, `openvpc trace` and the tests call the same ones. Explanation codes are those of
-// AWS's Reachability Analyzer.
+// The stages of ARCHITECTURE.md ("A packet, end to end") that decide a new IPv4 or IPv6 flow.
+// Each stage is a small function over the model, whose predicates hold every rule; stage 7 is
+// the hop of the route's target kind (hops/hop.h). The packet engine, `openvpc trace` and the
+// tests call the same ones. Explanation codes are those of AWS's Reachability Analyzer.
 #pragma once
 
 #include <optional>
@@ -33,6 +33,7 @@ struct TraceResult {
   // the verdict covers the stages up to the route only). Empty when delivered to an interface,
   // also in a peer VPC.
   std::string exit_target;
+  bool to_internet = false;  // the exit is the internet (through an internet or egress-only gateway)
   const model::NetworkInterface* destination = nullptr;
   // The addresses the packet leaves with where a gateway translates them (the internet
   // gateway's 1:1 NAT, I2): the public source going out, the private destination coming in.
@@ -76,9 +77,10 @@ StageResult SecurityGroupsEgress(const model::Partition& p, const model::Network
                                  Tracking ct = {});
 // Stage 5: the outbound entries of the ACL of SRC's subnet, first match (N2).
 StageResult NetworkAclOutbound(const model::Partition& p, const model::NetworkInterface& src, const model::Flow& f);
-// Stage 6: the route table of SRC's subnet, longest prefix match (G2).
+// Stage 6: the route table of SRC's subnet, longest prefix match (G2); a blackhole route drops
+// (G13). STATE: every partition, for routes whose target is in another (a peering connection).
 StageResult RouteLookup(const model::Partition& p, const model::NetworkInterface& src, const model::Flow& f,
-                        const model::Route** route);
+                        const model::Route** route, const model::State* state = nullptr);
 // Stage 7, local delivery: the interface of the VPC that holds the destination address.
 StageResult LocalDelivery(const model::Partition& p, const model::NetworkInterface& src, const model::Flow& f,
                           const model::NetworkInterface** dst);
@@ -90,53 +92,14 @@ StageResult NetworkAclInbound(const model::Partition& p, const model::NetworkInt
 StageResult SecurityGroupsIngress(const model::Partition& p, const model::NetworkInterface& dst, const model::Flow& f,
                                   Tracking ct = {});
 
-// Stage 7 for a route to an internet gateway (guide I1-I3): the gateway stands in for the
-// source's private IPv4 address with its public one (the Elastic IP associated with it, or the
-// public address given at launch), so an interface without one gets no internet. IPv6 passes
-// unchanged (I4).
-StageResult InternetGatewayEgress(const model::Partition& p, const model::NetworkInterface& src,
-                                  const model::Route& route, const model::Flow& f, std::optional<net::Ipv4>* public_src);
-
-// The hop through a NAT gateway for a route to it (guide K5, K6, K8-K12, K15, K18), appended to
-// T: stage 7 nat-gateway (available; TCP, UDP or ICMP over IPv4 only, no fragmented TCP or
-// ICMP), the ACL of its subnet inbound when the packet comes from another subnet (a NAT gateway
-// has no security groups), then the gateway sends it on from its private address and a port of
-// its own: its subnet's ACL outbound (5) and route table (6), then either the internet gateway,
-// which stands in with a public gateway's Elastic IP (a private gateway has none: dropped), or a
-// VPC peering connection into the peer VPC (the translation to the gateway's private address is
-// what a private NAT gateway is for). False when the packet is dropped on the way.
-bool NatGatewayHop(const model::Partition& p, const model::NetworkInterface& src, const model::Route& route,
-                   const model::Flow& f, TraceResult& t, Tracking ct);
-
-// The hop through a VPC peering connection for a route to it (guide T1-T4, G16), appended to T:
-// stage 7 vpc-peering (the connection active, the source's VPC one of its sides, the
-// destination inside the other side's VPC: no transitive routing and no edge-to-edge routing
-// through the peer's gateways), then local delivery in the peer VPC (7), the ACL of the
-// destination's subnet (8) and its security groups (9). Sets T.destination, or, for a NAT
-// gateway's address in the peer VPC (a reply to its translation), T.nat_gateway; and
-// T.partition to the peer's.
-bool VpcPeeringHop(const model::Partition& p, const model::NetworkInterface& src, const model::Route& route,
-                   const model::Flow& f, TraceResult& t, Tracking ct);
-
-// The hop to the network interface a route targets (NetworkInterfaceId, or InstanceId: the
-// instance's eth0), a NAT instance or a middlebox (guide §1.9, L2, S17), appended to T: stage 7
-// network-interface, where the interface takes a packet that is not addressed to it only with
-// its source/destination check off (F3), then the ACL of its subnet (8, when crossed) and its
-// groups (9). Sets T.destination; what the instance does with the packet is its own business.
-bool InterfaceTargetHop(const model::Partition& p, const model::NetworkInterface& src, const model::Route& route,
-                        const model::Flow& f, TraceResult& t, Tracking ct);
+// Stage 7 is the route's hop (hops/hop.h): local delivery, an internet gateway, an egress-only
+// internet gateway, a NAT gateway, a VPC peering connection, a network interface.
 
 // A reply that NAT gateway NAT_ID translated back to CLIENT (F as the client sees it): the ACL
 // of the gateway's subnet outbound and of the client's inbound when they differ, then the
 // client's security groups (9), with connection tracking.
 TraceResult TraceNatReply(const model::Partition& p, const std::string& nat_id, const model::NetworkInterface& client,
                           const model::Flow& f, Tracking ct = {});
-
-// Stage 7 for a route to an egress-only internet gateway (guide J1, J2; the route is active, so
-// the gateway is attached): IPv6 only. With a connection table, the gateway remembers the flows
-// instances start, so that their replies come back in and nothing else does, and refuses to
-// carry the answers to flows the internet started through an internet gateway.
-StageResult EgressOnlyGatewayEgress(const model::Route& route, const model::Flow& f, Tracking ct);
 
 // Traffic from the internet to a public IPv4 address F.dst of P (or, for IPv6, to an
 // interface's IPv6 address, which passes the internet gateway unchanged (I4), and an

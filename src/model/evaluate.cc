@@ -81,6 +81,24 @@ bool DestinationInSubnet(const Subnet& s, const Flow& f) {
   return c && c->Contains(f.dst);
 }
 
+bool DestinationInVpc(const Vpc& vpc, const Flow& f) {
+  if (f.ipv6) {
+    for (const auto& b : vpc.ipv6_cidr_blocks)
+      if (auto c = net::ParseCidr6(b.cidr); c && c->Contains(f.dst6)) return true;
+    return false;
+  }
+  if (auto c = net::ParseCidr4(vpc.cidr_block); c && c->Contains(f.dst)) return true;
+  for (const auto& b : vpc.cidr_blocks)
+    if (auto c = net::ParseCidr4(b.cidr); c && c->Contains(f.dst)) return true;
+  return false;
+}
+
+bool FlowIsAnswer(const Flow& f) {
+  constexpr int kSyn = 0x02, kAck = 0x10;  // TCP header flags (RFC 9293)
+  return (f.protocol == 6 && f.tcp_flags >= 0 && (f.tcp_flags & (kSyn | kAck)) != kSyn) ||
+         (f.protocol == 58 && f.icmp_type == 129);
+}
+
 bool InterfaceHolds(const NetworkInterface& eni, const Flow& f, bool destination) {
   if (f.ipv6) {
     const net::Ipv6& ip = destination ? f.dst6 : f.src6;

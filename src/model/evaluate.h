@@ -35,6 +35,16 @@ bool InterfaceHolds(const NetworkInterface& eni, const Flow& flow, bool destinat
 // ACLs (O1, N6).
 bool DestinationInSubnet(const Subnet& s, const Flow& flow);
 
+// True when the flow's destination lies in one of VPC's blocks of its family. A peering
+// connection carries only such traffic into the peer VPC: it is not transitive, and there is no
+// edge-to-edge routing through the peer's gateways (T3, T4).
+bool DestinationInVpc(const Vpc& vpc, const Flow& flow);
+
+// True when the packet answers a flow the other side started rather than starting one: a TCP
+// segment other than a bare SYN, an ICMPv6 echo reply. An egress-only internet gateway carries
+// such a packet out only for a flow it remembers (J1).
+bool FlowIsAnswer(const Flow& flow);
+
 // IANA number of an SG rule's or ACL entry's protocol ("-1" for all gives -1; tcp 6, udp 17,
 // icmp 1, icmpv6 58, or the number itself); -2 when unknown.
 int ProtocolNumber(const std::string& protocol);

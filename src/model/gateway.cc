@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "model/internal.h"
+#include "model/route_target.h"
 
 namespace openvpc::model {
 using namespace internal;
@@ -88,6 +89,53 @@ void DeleteEgressOnlyInternetGateway(Tx& tx, const std::string& eigw_id) {
   GetEgressOnlyInternetGateway(tx.p, eigw_id);
   tx.p.egress_only_internet_gateways.erase(eigw_id);  // routes to it turn blackhole (G13)
   tx.Touch(eigw_id);
+}
+
+namespace {
+
+[[noreturn]] void GatewayNotFound(const std::string& id) {
+  Fail("InvalidGatewayID.NotFound", "The gateway ID '" + id + "' does not exist");
+}
+
+[[noreturn]] void DifferentNetworks(const RouteTable& rt, const std::string& id) {
+  Fail("InvalidParameterValue", "route table " + rt.id + " and network gateway " + id + " belong to different networks");
+}
+
+}  // namespace
+
+void RegisterGatewayRules() {
+  static bool done = [] {
+    // GatewayId igw-…: the internet gateway attached to the table's VPC (I1-I4).
+    RegisterRouteTarget({.member = "GatewayId",
+                         .id_prefix = "igw",
+                         .hop = "internet-gateway",
+                         .validate =
+                             [](Partition& p, const RouteTable& rt, const std::string& id) {
+                               auto it = p.internet_gateways.find(id);
+                               if (it == p.internet_gateways.end()) GatewayNotFound(id);
+                               if (AttachedInternetGateway(p, rt.vpc_id) != &it->second) DifferentNetworks(rt, id);
+                             },
+                         .usable =
+                             [](const Partition& p, const RouteTable& rt, const std::string& id, const State*) {
+                               auto it = p.internet_gateways.find(id);
+                               return it != p.internet_gateways.end() &&
+                                      AttachedInternetGateway(p, rt.vpc_id) == &it->second;
+                             }});
+    // EgressOnlyInternetGatewayId: IPv6 out, replies back in (J1, J2).
+    RegisterRouteTarget({.member = "EgressOnlyInternetGatewayId",
+                         .hop = "egress-only-internet-gateway",
+                         .validate =
+                             [](Partition& p, const RouteTable& rt, const std::string& id) {
+                               auto it = p.egress_only_internet_gateways.find(id);
+                               if (it == p.egress_only_internet_gateways.end()) GatewayNotFound(id);
+                               if (it->second.attachments.empty() || it->second.attachments[0].vpc_id != rt.vpc_id)
+                                 DifferentNetworks(rt, id);
+                             },
+                         .usable = [](const Partition& p, const RouteTable&, const std::string& id,
+                                      const State*) { return p.egress_only_internet_gateways.count(id) > 0; }});
+    return true;
+  }();
+  (void)done;
 }
 
 }  // namespace openvpc::model

@@ -426,8 +426,9 @@ void RegisterInstanceRules() {
     });
     // Routes may target an instance (with one interface) or an interface of the VPC (G11: also
     // more specific than the local route, for middleboxes).
-    RegisterRouteTarget("InstanceId",
-                        {.validate =
+    RegisterRouteTarget({.member = "InstanceId",
+                         .hop = "network-interface",
+                         .validate =
                              [](Partition& p, const RouteTable& rt, const std::string& id) {
                                const Instance& i = GetInstance(p, id);
                                if (i.vpc_id != rt.vpc_id || !Live(i))
@@ -439,20 +440,29 @@ void RegisterInstanceRules() {
                                                                     "operation instead.");
                              },
                          .usable =
-                             [](const Partition& p, const RouteTable&, const std::string& id) {
+                             [](const Partition& p, const RouteTable&, const std::string& id, const State*) {
                                auto it = p.instances.find(id);
                                return it != p.instances.end() && it->second.state == "running";
                              },
+                         // AWS names the instance's owner and interface too.
+                         .describe =
+                             [](const Partition& p, const RouteTable& rt, const Route& r) {
+                               std::vector<std::pair<std::string, std::string>> m{{"InstanceOwnerId", rt.owner_id}};
+                               auto enis = InterfacesOf(p, r.target_id);
+                               if (!enis.empty()) m.emplace_back("NetworkInterfaceId", enis.front()->id);
+                               return m;
+                             },
                          .may_be_more_specific_than_local = true});
-    RegisterRouteTarget("NetworkInterfaceId",
-                        {.validate =
+    RegisterRouteTarget({.member = "NetworkInterfaceId",
+                         .hop = "network-interface",
+                         .validate =
                              [](Partition& p, const RouteTable& rt, const std::string& id) {
                                if (GetNetworkInterface(p, id).vpc_id != rt.vpc_id)
                                  Fail("InvalidParameterValue", "route table " + rt.id + " and network interface " +
                                                                    id + " belong to different networks");
                              },
                          .usable =
-                             [](const Partition& p, const RouteTable&, const std::string& id) {
+                             [](const Partition& p, const RouteTable&, const std::string& id, const State*) {
                                return p.network_interfaces.count(id) > 0;
                              },
                          .may_be_more_specific_than_local = true});

@@ -62,7 +62,7 @@ void ValidateRouteTarget(Partition& p, const RouteTable& rt, const std::string& 
          "route table " + rt.id + " and network gateway " + id + " belong to different networks");
 }
 
-bool RouteTargetUsable(const Partition& p, const RouteTable& rt, const std::string& id) {
+bool RouteTargetUsable(const Partition& p, const RouteTable& rt, const std::string& id, const State*) {
   auto it = p.nat_gateways.find(id);
   return it != p.nat_gateways.end() && it->second.vpc_id == rt.vpc_id && NatGatewayLive(it->second, NatGatewayNow());
 }
@@ -219,9 +219,23 @@ void DeleteNatGateway(Tx& tx, const std::string& id) {
   tx.Touch(id);
 }
 
+std::optional<std::string> NatGatewayRefusal(const Flow& f) {
+  const bool translated = f.protocol == 1 || f.protocol == 6 || f.protocol == 17;
+  if (f.ipv6 || !translated) return "a NAT gateway translates TCP, UDP and ICMP over IPv4 only";  // K5, K18
+  if (f.fragmented && f.protocol != 17) return "a NAT gateway forwards fragmented UDP, not fragmented TCP or ICMP";  // K10
+  return std::nullopt;
+}
+
+const NatGateway* NatGatewayOfInterface(const Partition& p, const std::string& eni_id) {
+  for (const auto& [id, g] : p.nat_gateways)
+    if (g.network_interface_id == eni_id) return &g;
+  return nullptr;
+}
+
 void RegisterNatGatewayRules() {
   static bool done = [] {
-    RegisterRouteTarget("NatGatewayId", {.validate = ValidateRouteTarget, .usable = RouteTargetUsable});
+    RegisterRouteTarget(
+        {.member = "NatGatewayId", .hop = "nat-gateway", .validate = ValidateRouteTarget, .usable = RouteTargetUsable});
     RegisterDependencyCheck(CheckNoLiveNatGateway);
     return true;
   }();

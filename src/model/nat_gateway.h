@@ -15,8 +15,10 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 
+#include "model/evaluate.h"
 #include "model/state.h"
 
 namespace openvpc::model {
@@ -54,6 +56,13 @@ struct CreateNatGatewayArgs {
 NatGateway CreateNatGateway(Tx& tx, const CreateNatGatewayArgs& a);
 // K16: the interface is deleted (as its requester), the Elastic IP disassociated, not released.
 void DeleteNatGateway(Tx& tx, const std::string& id);
+
+// What a NAT gateway translates (K5, K10, K18): TCP, UDP and ICMP over IPv4, and of fragmented
+// datagrams UDP only. nullopt when it translates FLOW, else why not (for trace's note).
+std::optional<std::string> NatGatewayRefusal(const Flow& flow);
+// The gateway whose network interface ENI_ID is, or nullptr (a packet for that interface is for
+// the gateway's own address).
+const NatGateway* NatGatewayOfInterface(const Partition& p, const std::string& eni_id);
 
 // Registers the NatGatewayId route target (G13: blackhole once the gateway is gone) and the
 // DeleteSubnet/DeleteVpc dependency check (AA1, AA2). Idempotent.

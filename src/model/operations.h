@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "model/route_target.h"
 #include "model/state.h"
 
 namespace openvpc::model {
@@ -99,17 +100,7 @@ struct RouteArgs {
 void CreateRoute(Tx& tx, const RouteArgs& a);
 void ReplaceRoute(Tx& tx, const RouteArgs& a);
 void DeleteRoute(Tx& tx, const RouteArgs& a);
-// "active", or "blackhole" when the target is gone or no longer usable (G13).
-std::string RouteState(const Partition& p, const RouteTable& rt, const Route& r);
-
-// Route targets whose resources later issues build register here how to check a target id in
-// a route table's VPC (throwing AWS's error) and whether it still exists (for route state).
-struct RouteTargetKind {
-  std::function<void(Partition&, const RouteTable&, const std::string&)> validate;
-  std::function<bool(const Partition&, const RouteTable&, const std::string&)> usable;
-  bool may_be_more_specific_than_local = false;  // interfaces, instances, GWLB endpoints (G11)
-};
-void RegisterRouteTarget(const std::string& target_member, RouteTargetKind kind);
+// Route targets, their state and their Describe view: model/route_target.h.
 
 // ---- internet gateways ----
 InternetGateway& CreateInternetGateway(Tx& tx, TagList tags);
@@ -121,6 +112,8 @@ const InternetGateway* AttachedInternetGateway(const Partition& p, const std::st
 const EgressOnlyInternetGateway* AttachedEgressOnlyInternetGateway(const Partition& p, const std::string& vpc_id);
 EgressOnlyInternetGateway& CreateEgressOnlyInternetGateway(Tx& tx, const std::string& vpc_id, TagList tags);
 void DeleteEgressOnlyInternetGateway(Tx& tx, const std::string& eigw_id);
+// The route target kinds GatewayId igw-… and EgressOnlyInternetGatewayId (RegisterAllRules).
+void RegisterGatewayRules();
 
 // Later issues add checks to DetachInternetGateway (AA5: no public addresses in the VPC) and to
 // DeleteVpc/DeleteSubnet (instances, interfaces, NAT gateways, peering) through these hooks.

@@ -3,22 +3,17 @@
 #include <map>
 
 #include "model/internal.h"
+#include "model/rules.h"
 
 namespace openvpc::model {
 using namespace internal;
 
 namespace {
 
-std::map<std::string, RouteTargetKind>& TargetKinds() {
-  static std::map<std::string, RouteTargetKind> kinds;
+// Route target kinds by member, and for a member that names several kinds by id prefix too.
+std::map<std::pair<std::string, std::string>, RouteTargetKind>& TargetKinds() {
+  static std::map<std::pair<std::string, std::string>, RouteTargetKind> kinds;
   return kinds;
-}
-
-// The registry key of a target: its member, and for GatewayId the id's prefix too, since
-// GatewayId names internet gateways, virtual private gateways and gateway endpoints alike.
-std::string TargetKey(const std::string& member, const std::string& id) {
-  if (member != "GatewayId") return member;
-  return "GatewayId:" + id.substr(0, id.find('-'));
 }
 
 // What AWS answers for a target id that does not exist, by target member.
@@ -40,35 +35,15 @@ std::string TargetKey(const std::string& member, const std::string& id) {
   Fail(it->second.first, std::string("The ") + it->second.second + " ID '" + id + "' does not exist");
 }
 
-bool IgwAttachedTo(const InternetGateway& g, const std::string& vpc_id) {
-  return std::any_of(g.attachments.begin(), g.attachments.end(), [&](const auto& a) { return a.vpc_id == vpc_id; });
-}
-
 void ValidateTarget(Partition& p, const RouteTable& rt, const std::string& member, const std::string& id) {
-  if (member == "GatewayId" && id.rfind("igw-", 0) == 0) {
-    auto it = p.internet_gateways.find(id);
-    if (it == p.internet_gateways.end()) TargetNotFound(member, id);
-    if (!IgwAttachedTo(it->second, rt.vpc_id))
-      Fail("InvalidParameterValue",
-           "route table " + rt.id + " and network gateway " + id + " belong to different networks");
-    return;
-  }
-  if (member == "EgressOnlyInternetGatewayId") {
-    auto it = p.egress_only_internet_gateways.find(id);
-    if (it == p.egress_only_internet_gateways.end()) TargetNotFound(member, id);
-    if (it->second.attachments.empty() || it->second.attachments[0].vpc_id != rt.vpc_id)
-      Fail("InvalidParameterValue",
-           "route table " + rt.id + " and network gateway " + id + " belong to different networks");
-    return;
-  }
-  auto kind = TargetKinds().find(TargetKey(member, id));
-  if (kind == TargetKinds().end() || !kind->second.validate) TargetNotFound(member, id);
-  kind->second.validate(p, rt, id);
+  const RouteTargetKind* kind = FindRouteTargetKind(member, id);
+  if (!kind || !kind->validate) TargetNotFound(member, id);
+  kind->validate(p, rt, id);
 }
 
 bool MayBeMoreSpecificThanLocal(const std::string& member, const std::string& id) {
-  auto kind = TargetKinds().find(TargetKey(member, id));
-  return kind != TargetKinds().end() && kind->second.may_be_more_specific_than_local;
+  const RouteTargetKind* kind = FindRouteTargetKind(member, id);
+  return kind && kind->may_be_more_specific_than_local;
 }
 
 // Which destination the request names, with AWS's parameter name, canonicalised (A10).
@@ -150,8 +125,24 @@ RouteTableAssociation* FindAssociation(Partition& p, const std::string& associat
 
 }  // namespace
 
-void RegisterRouteTarget(const std::string& target_member, RouteTargetKind kind) {
-  TargetKinds()[target_member] = std::move(kind);
+void RegisterRouteTarget(RouteTargetKind kind) {
+  std::pair<std::string, std::string> key{kind.member, kind.id_prefix};
+  TargetKinds()[key] = std::move(kind);
+}
+
+std::vector<const RouteTargetKind*> RouteTargetKinds() {
+  RegisterAllRules();
+  std::vector<const RouteTargetKind*> out;
+  for (const auto& [key, kind] : TargetKinds()) out.push_back(&kind);
+  return out;
+}
+
+const RouteTargetKind* FindRouteTargetKind(const std::string& member, const std::string& id) {
+  RegisterAllRules();  // the kinds are the model's own, whoever asks first
+  auto& kinds = TargetKinds();
+  auto it = kinds.find({member, id.substr(0, id.find('-'))});
+  if (it == kinds.end()) it = kinds.find({member, ""});
+  return it == kinds.end() ? nullptr : &it->second;
 }
 
 const RouteTable& MainRouteTable(const Partition& p, const std::string& vpc_id) {
@@ -243,7 +234,7 @@ std::string AssociateRouteTable(Tx& tx, const std::string& route_table_id, const
     // An edge association (H): the gateway must be attached to the table's VPC.
     auto igw = p.internet_gateways.find(gateway_id);
     if (igw == p.internet_gateways.end()) TargetNotFound("GatewayId", gateway_id);
-    if (!IgwAttachedTo(igw->second, rt.vpc_id))
+    if (AttachedInternetGateway(p, rt.vpc_id) != &igw->second)
       Fail("InvalidParameterValue",
            "route table " + route_table_id + " and network gateway " + gateway_id + " belong to different networks");
     for (const auto& [id, other] : p.route_tables)
@@ -340,17 +331,18 @@ void DeleteRoute(Tx& tx, const RouteArgs& a) {
   tx.Touch(rt.id);
 }
 
-std::string RouteState(const Partition& p, const RouteTable& rt, const Route& r) {
+std::string RouteState(const Partition& p, const RouteTable& rt, const Route& r, const State* state) {
   if (r.IsLocal()) return "active";
-  if (r.target_member == "GatewayId" && r.target_id.rfind("igw-", 0) == 0) {
-    auto it = p.internet_gateways.find(r.target_id);
-    return it != p.internet_gateways.end() && IgwAttachedTo(it->second, rt.vpc_id) ? "active" : "blackhole";
-  }
-  if (r.target_member == "EgressOnlyInternetGatewayId")
-    return p.egress_only_internet_gateways.count(r.target_id) ? "active" : "blackhole";
-  auto kind = TargetKinds().find(TargetKey(r.target_member, r.target_id));
-  if (kind != TargetKinds().end() && kind->second.usable && kind->second.usable(p, rt, r.target_id)) return "active";
-  return "blackhole";
+  const RouteTargetKind* kind = RouteTargetKindOf(r);
+  return kind && kind->usable && kind->usable(p, rt, r.target_id, state) ? "active" : "blackhole";
+}
+
+std::vector<std::pair<std::string, std::string>> RouteTargetMembers(const Partition& p, const RouteTable& rt,
+                                                                    const Route& r) {
+  std::vector<std::pair<std::string, std::string>> members{{r.target_member, r.target_id}};
+  if (const RouteTargetKind* kind = RouteTargetKindOf(r); kind && kind->describe && !r.IsLocal())
+    for (auto& m : kind->describe(p, rt, r)) members.push_back(std::move(m));
+  return members;
 }
 
 }  // namespace openvpc::model

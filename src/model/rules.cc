@@ -2,14 +2,20 @@
 
 #include "model/instance.h"
 #include "model/nat_gateway.h"
+#include "model/operations.h"
 #include "model/vpc_peering.h"
 
 namespace openvpc::model {
 
 void RegisterAllRules() {
-  RegisterInstanceRules();    // interfaces of instances, placement groups, Elastic IPs, InstanceId routes
-  RegisterNatGatewayRules();  // NatGatewayId routes (G13), no DeleteSubnet/DeleteVpc under a live gateway
-  RegisterVpcPeeringRules();  // VpcPeeringConnectionId routes (G13, G16), no DeleteVpc while peered
+  static const bool done = [] {
+    RegisterGatewayRules();     // GatewayId igw-… and EgressOnlyInternetGatewayId routes
+    RegisterInstanceRules();    // interfaces of instances, placement groups, Elastic IPs, InstanceId routes
+    RegisterNatGatewayRules();  // NatGatewayId routes (G13), no DeleteSubnet/DeleteVpc under a live gateway
+    RegisterVpcPeeringRules();  // VpcPeeringConnectionId routes (G13, G16), no DeleteVpc while peered
+    return true;
+  }();
+  (void)done;
 }
 
 }  // namespace openvpc::model

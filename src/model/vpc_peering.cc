@@ -279,8 +279,9 @@ void ValidateRouteTarget(Partition& p, const RouteTable& rt, const std::string& 
          "route table " + rt.id + " and peering connection " + id + " belong to different networks");
 }
 
-bool RouteTargetUsable(const Partition& p, const RouteTable& rt, const std::string& id) {
-  const VpcPeeringConnection* c = FindAnywhere(StateOf(p), p, id);
+bool RouteTargetUsable(const Partition& p, const RouteTable& rt, const std::string& id, const State* state) {
+  // Another account's or Region's partition holds the connection when this side accepted it.
+  const VpcPeeringConnection* c = FindAnywhere(state ? const_cast<State*>(state) : StateOf(p), p, id);
   return c && EffectivePeeringStatus(*c, PeeringNow()) == "active" && RouteTableOnSide(p, rt, *c);
 }
 
@@ -308,7 +309,10 @@ void AttachPeeringState(State* state) { AttachedState().store(state); }
 
 void RegisterVpcPeeringRules() {
   static bool done = [] {
-    RegisterRouteTarget("VpcPeeringConnectionId", {.validate = ValidateRouteTarget, .usable = RouteTargetUsable});
+    RegisterRouteTarget({.member = "VpcPeeringConnectionId",
+                         .hop = "vpc-peering",
+                         .validate = ValidateRouteTarget,
+                         .usable = RouteTargetUsable});
     RegisterDependencyCheck(CheckVpcHasNoPeering);
     return true;
   }();

@@ -1,0 +1,38 @@
+// The hop for a route to an internet gateway (guide I1-I4), stage 7 internet-gateway: the
+// gateway stands in for the source's private IPv4 address with its public one (the Elastic IP
+// associated with it, or the public address given at launch), so an interface without one gets
+// no internet. IPv6 passes unchanged (I4). The packet leaves the VPC (T.exit_target). The way
+// back in is TraceFromInternet's (pipeline.h).
+#include "dataplane/hops/hop.h"
+#include "dataplane/stages.h"
+#include "model/address.h"
+
+namespace openvpc::dataplane {
+
+namespace {
+
+bool Forward(const HopInput& in, TraceResult& t) {
+  StageResult r{.stage = 7, .name = "internet-gateway", .component = in.route.target_id};
+  if (in.f.ipv6) {
+    r.note = "IPv6 passes unchanged";
+  } else if (std::string pub = model::PublicIpv4Of(in.p, in.src, in.f.src.ToString()); pub.empty()) {
+    r.allowed = false;
+    r.rule = in.f.src.ToString();
+    // Reachability Analyzer has no code of its own for this; openvpc names it.
+    r.explanation_code = "NO_PUBLIC_IPV4_ADDRESS";
+    r.note = in.f.src.ToString() + " of " + in.src.id + " has no public IPv4 address or Elastic IP";
+  } else {
+    r.rule = in.f.src.ToString() + " -> " + pub;
+    t.translated_src = net::ParseIpv4(pub);
+  }
+  if (!Append(t, std::move(r))) return false;
+  t.exit_target = in.route.target_id;
+  t.to_internet = true;
+  return true;
+}
+
+}  // namespace
+
+Hop InternetGatewayHop() { return {.forward = Forward}; }
+
+}  // namespace openvpc::dataplane

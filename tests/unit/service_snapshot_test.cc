@@ -1,0 +1,148 @@
+// The API service publishes a snapshot of every committed state for the data plane: a reader
+// never waits for a write in progress (its SQLite commit, an fsync with --sync full), and sees a
+// write once it is acknowledged (issue 16: "forwarding that API writes never stall").
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <ctime>
+#include <future>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "api/service.h"
+#include "api/sigv4.h"
+#include "store/store.h"
+
+namespace openvpc {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Rows in memory; Apply can be held open, as a slow disk holds a commit.
+class GatedStore : public store::Store {
+ public:
+  std::vector<store::Row> LoadAll() override { return {}; }
+  std::optional<store::Row> Get(const std::string& key) override {
+    std::lock_guard lock(mu_);
+    auto it = rows_.find(key);
+    return it == rows_.end() ? std::nullopt : std::optional(it->second);
+  }
+  void Apply(const std::vector<store::Row>& puts, const std::vector<std::string>& deletes) override {
+    std::unique_lock lock(mu_);
+    if (hold_) {
+      holding_ = true;
+      cv_.notify_all();
+      cv_.wait(lock, [&] { return !hold_; });
+      holding_ = false;
+    }
+    for (const auto& r : puts) rows_[r.key] = r;
+    for (const auto& k : deletes) rows_.erase(k);
+  }
+  void Wipe() override { rows_.clear(); }
+  void Close() override {}
+
+  void Hold() {
+    std::lock_guard lock(mu_);
+    hold_ = true;
+  }
+  // Waits until a write is inside Apply, held.
+  void WaitHolding() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return holding_; });
+  }
+  void Release() {
+    std::lock_guard lock(mu_);
+    hold_ = false;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool hold_ = false, holding_ = false;
+  std::map<std::string, store::Row> rows_;
+};
+
+std::string HexOf(const std::string& bytes) {
+  static const char* d = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out += d[c >> 4];
+    out += d[c & 15];
+  }
+  return out;
+}
+
+// A POST of BODY signed with SigV4 for ec2 in us-east-1, as the SDKs sign it.
+api::HttpRequestView Signed(const std::string& body) {
+  char date[17];
+  std::time_t now = std::time(nullptr);
+  std::strftime(date, sizeof date, "%Y%m%dT%H%M%SZ", std::gmtime(&now));
+  const std::string amz_date = date, day = amz_date.substr(0, 8);
+  const std::string scope = day + "/us-east-1/ec2/aws4_request";
+  const std::string canonical = "POST\n/\n\nhost:localhost\nx-amz-date:" + amz_date + "\n\nhost;x-amz-date\n" +
+                                api::Sha256Hex(body);
+  const std::string to_sign = "AWS4-HMAC-SHA256\n" + amz_date + "\n" + scope + "\n" + api::Sha256Hex(canonical);
+  std::string key = api::HmacSha256("AWS4secret", day);
+  key = api::HmacSha256(key, "us-east-1");
+  key = api::HmacSha256(key, "ec2");
+  key = api::HmacSha256(key, "aws4_request");
+  return {.method = "POST",
+          .path = "/",
+          .headers = {{"Host", "localhost"},
+                      {"X-Amz-Date", amz_date},
+                      {"Authorization", "AWS4-HMAC-SHA256 Credential=AKIDTEST/" + scope +
+                                            ", SignedHeaders=host;x-amz-date, Signature=" +
+                                            HexOf(api::HmacSha256(key, to_sign))}},
+          .body = body};
+}
+
+size_t VpcsSeen(const api::Service& s) {
+  size_t n = 0;
+  s.Read([&](const model::State& state) {
+    for (const auto& [key, p] : state.partitions) n += p.vpcs.size();
+  });
+  return n;
+}
+
+TEST(ServiceSnapshot, ReadersDoNotWaitForAWriteInProgressAndSeeItOnceCommitted) {
+  auto owned = std::make_unique<GatedStore>();
+  GatedStore& store = *owned;
+  api::ServiceOptions options;
+  options.credentials = {{"AKIDTEST", {"AKIDTEST", "secret", "123456789012"}}};
+  api::Service service(std::move(owned), options);
+  const std::string create = "Action=CreateVpc&Version=2016-11-15&CidrBlock=10.";
+  ASSERT_EQ(service.Handle(Signed(create + "0.0.0%2F16")).status, 200);
+  const size_t before = VpcsSeen(service);  // the default VPC and 10.0.0.0/16
+  const uint64_t version = service.Version();
+  ASSERT_GE(before, 2u);
+
+  store.Hold();
+  auto write = std::async(std::launch::async, [&] { return service.Handle(Signed(create + "1.0.0%2F16")).status; });
+  store.WaitHolding();  // the write holds the service's lock, inside its commit
+  auto read = std::async(std::launch::async, [&] { return std::pair(VpcsSeen(service), service.Version()); });
+  const bool read_returned = read.wait_for(5s) == std::future_status::ready;
+  store.Release();
+  ASSERT_TRUE(read_returned) << "a reader waited for the write in progress";
+  EXPECT_EQ(read.get(), std::pair(before, version));  // the write is not committed yet: not seen
+  ASSERT_EQ(write.get(), 200);
+  EXPECT_EQ(VpcsSeen(service), before + 1);  // acknowledged: published
+  EXPECT_GT(service.Version(), version);
+}
+
+TEST(ServiceSnapshot, AFailedWriteIsNeverPublished) {
+  api::ServiceOptions options;
+  options.credentials = {{"AKIDTEST", {"AKIDTEST", "secret", "123456789012"}}};
+  api::Service service(std::make_unique<GatedStore>(), options);
+  ASSERT_EQ(service.Handle(Signed("Action=DescribeVpcs&Version=2016-11-15")).status, 200);
+  const uint64_t version = service.Version();
+  const size_t before = VpcsSeen(service);
+  EXPECT_EQ(service.Handle(Signed("Action=CreateVpc&Version=2016-11-15&CidrBlock=10.0.0.0%2F29")).status, 400);
+  EXPECT_EQ(service.Version(), version);
+  EXPECT_EQ(VpcsSeen(service), before);
+}
+
+}  // namespace
+}  // namespace openvpc
