@@ -66,6 +66,7 @@ the gateways.
 """
 import argparse
 import atexit
+import contextlib
 import datetime
 import json
 import os
@@ -125,6 +126,15 @@ class Cleanup:
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
+        self.stop_server()
+        for n in list(self.namespaces):
+            delete_namespace(n)
+        if self.tmpdir and not self.keep_tmp:
+            shutil.rmtree(self.tmpdir, ignore_errors=True)
+
+    def stop_server(self):
+        """Stops the server (SIGTERM, then SIGKILL after 20 s) and removes the namespaces of its
+        instances if it left any; the next server may then be started."""
         if self.server and self.server.poll() is None:
             self.server.send_signal(signal.SIGTERM)
             try:
@@ -138,10 +148,8 @@ class Cleanup:
             for n in left:
                 log("removing namespace the server left behind:", n)
                 subprocess.run(["ip", "netns", "del", n], capture_output=True)
-        for n in list(self.namespaces):
-            delete_namespace(n)
-        if self.tmpdir and not self.keep_tmp:
-            shutil.rmtree(self.tmpdir, ignore_errors=True)
+        self.server = None
+        self.instance_ns_prefix = None
 
 
 CLEANUP = Cleanup()
@@ -385,13 +393,16 @@ def udp_pps(a, b, seconds):
             "loss_percent": 100.0 * rcv["lost_packets"] / rcv["packets"] if rcv["packets"] else None}
 
 
-def new_flows(a, b, seconds, concurrency=64, spread=False):
+def new_flows(a, b, seconds, concurrency=64, spread=False, around_client=None):
+    """AROUND_CLIENT: a context manager (bench/write_stall_bench.py's API writes) entered once B's
+    server is ready, just before A's client starts, and left when the client has ended."""
     server = b.start(SYS_PY, PROBE, "flows-server", FLOW_PORT, FLOW_PORTS)
     try:
         if not server.expect(lambda w: w[0] == "ready", 15):
             raise RuntimeError(f"{server.name}: not ready: {server.stderr[-3:]}")
-        r = a.run(SYS_PY, PROBE, "flows-client", b.ip, FLOW_PORT, FLOW_PORTS, seconds, concurrency,
-                  *(["spread"] if spread else []), timeout=seconds + 60)
+        with around_client if around_client is not None else contextlib.nullcontext():
+            r = a.run(SYS_PY, PROBE, "flows-client", b.ip, FLOW_PORT, FLOW_PORTS, seconds, concurrency,
+                      *(["spread"] if spread else []), timeout=seconds + 60)
         d = json.loads(r.stdout.strip().splitlines()[-1])
         d["flows_s"] = d["ok"] / d["seconds"]
         d["concurrency"] = concurrency
@@ -558,7 +569,7 @@ def stable_binary(path, timeout=120):
     raise SystemExit(f"dataplane_bench.py: {path} missing or still changing after {timeout} s")
 
 
-def start_server(binary, tmp):
+def start_server(binary, tmp, extra_args=()):
     data_dir = os.path.join(tmp, "data")
     os.makedirs(data_dir)
     cred = os.path.join(tmp, "credentials")
@@ -567,7 +578,7 @@ def start_server(binary, tmp):
     port = free_port()
     logf = open(os.path.join(tmp, "server.log"), "w")
     CLEANUP.server = subprocess.Popen([binary, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", data_dir,
-                                       "--credentials", cred], stdout=logf, stderr=subprocess.STDOUT)
+                                       "--credentials", cred, *extra_args], stdout=logf, stderr=subprocess.STDOUT)
     for _ in range(600):
         if CLEANUP.server.poll() is not None:
             raise RuntimeError(f"openvpc serve exited {CLEANUP.server.returncode}: {tail(tmp)}")
