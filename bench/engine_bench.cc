@@ -5,12 +5,13 @@
 // by bench/dataplane_bench.py; this isolates the pipeline (anchors: Andromeda's 300 ns budget).
 #include <benchmark/benchmark.h>
 
-#include "dataplane/engine.h"
+#include "dataplane/engine/engine.h"
 #include "model/rules.h"
 #include "model/instance.h"
 #include "model/network_acl.h"
 #include "model/network_interface.h"
-#include "model/operations.h"
+#include "model/subnet.h"
+#include "model/vpc.h"
 #include "model/security_group.h"
 #include "../tests/unit/dataplane_testing.h"
 

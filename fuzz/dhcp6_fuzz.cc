@@ -4,7 +4,7 @@
 #include <optional>
 #include <span>
 
-#include "dataplane/dhcp6.h"
+#include "dataplane/services/dhcp6.h"
 
 using namespace openvpc::dataplane;
 

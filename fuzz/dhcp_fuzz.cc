@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <span>
 
-#include "dataplane/dhcp.h"
+#include "dataplane/services/dhcp.h"
 
 using namespace openvpc::dataplane;
 using openvpc::net::Ipv4;

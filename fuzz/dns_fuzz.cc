@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <span>
 
-#include "dataplane/dns.h"
+#include "dataplane/services/dns.h"
 
 using namespace openvpc::dataplane;
 

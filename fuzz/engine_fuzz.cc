@@ -17,12 +17,16 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/engine.h"
+#include "dataplane/engine/engine.h"
 #include "model/address.h"
 #include "model/instance.h"
 #include "model/nat_gateway.h"
 #include "model/network_interface.h"
-#include "model/operations.h"
+#include "model/dhcp_options.h"
+#include "model/internet_gateway.h"
+#include "model/route_table.h"
+#include "model/subnet.h"
+#include "model/vpc.h"
 #include "model/rules.h"
 #include "model/security_group.h"
 #include "model/state.h"

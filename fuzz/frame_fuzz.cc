@@ -9,9 +9,9 @@
 #include <span>
 #include <vector>
 
-#include "dataplane/fragments.h"
-#include "dataplane/packet.h"
-#include "dataplane/path_mtu.h"
+#include "dataplane/engine/fragments.h"
+#include "dataplane/wire/packet.h"
+#include "dataplane/engine/path_mtu.h"
 
 using namespace openvpc::dataplane;
 

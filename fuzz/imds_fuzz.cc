@@ -14,7 +14,7 @@
 #include <boost/beast/http.hpp>
 
 #include "byte_stream.h"
-#include "dataplane/imds.h"
+#include "dataplane/services/imds.h"
 
 using namespace openvpc::dataplane;
 namespace http = boost::beast::http;

@@ -6,8 +6,8 @@
 #include <cstring>
 #include <span>
 
-#include "dataplane/ndp.h"
-#include "dataplane/packet6.h"
+#include "dataplane/services/ndp.h"
+#include "dataplane/wire/packet6.h"
 
 using namespace openvpc::dataplane;
 

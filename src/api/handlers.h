@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "model/operations.h"
+#include "model/vpc.h"
 
 namespace openvpc::api {
 

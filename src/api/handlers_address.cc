@@ -6,6 +6,7 @@
 #include "api/handlers.h"
 #include "model/address.h"
 #include "model/error.h"
+#include "model/vpc.h"
 
 namespace openvpc::api {
 namespace {

@@ -1,6 +1,7 @@
 // DHCP options sets.
 #include "api/describe.h"
 #include "api/handlers.h"
+#include "model/dhcp_options.h"
 
 namespace openvpc::api {
 namespace {

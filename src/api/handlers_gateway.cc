@@ -1,6 +1,8 @@
 // Internet gateways and egress-only internet gateways.
 #include "api/describe.h"
 #include "api/handlers.h"
+#include "model/internet_gateway.h"
+#include "model/vpc.h"
 
 namespace openvpc::api {
 namespace {

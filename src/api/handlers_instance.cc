@@ -10,6 +10,7 @@
 #include "model/instance.h"
 #include "model/key_pair.h"
 #include "model/network_interface.h"
+#include "model/tags.h"
 
 namespace openvpc::api {
 namespace {

@@ -6,6 +6,7 @@
 #include "api/handlers.h"
 #include "model/error.h"
 #include "model/placement_group.h"
+#include "model/tags.h"
 
 namespace openvpc::api {
 namespace {

@@ -2,6 +2,8 @@
 #include "api/describe.h"
 #include "api/handlers.h"
 #include "model/error.h"
+#include "model/internet_gateway.h"
+#include "model/route_table.h"
 
 namespace openvpc::api {
 namespace {

@@ -6,6 +6,8 @@
 #include "api/handlers.h"
 #include "model/error.h"
 #include "model/security_group.h"
+#include "model/dhcp_options.h"
+#include "model/vpc.h"
 
 namespace openvpc::api {
 namespace {

@@ -2,6 +2,7 @@
 #include "api/describe.h"
 #include "api/handlers.h"
 #include "model/error.h"
+#include "model/tags.h"
 
 namespace openvpc::api {
 namespace {

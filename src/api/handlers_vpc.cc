@@ -3,6 +3,8 @@
 #include "api/describe.h"
 #include "api/handlers.h"
 #include "model/error.h"
+#include "model/dhcp_options.h"
+#include "model/vpc.h"
 
 namespace openvpc::api {
 namespace {

@@ -4,6 +4,9 @@
 #include "api/handlers.h"
 #include "model/error.h"
 #include "model/vpc_peering.h"
+#include "model/dhcp_options.h"
+#include "model/tags.h"
+#include "model/vpc.h"
 
 namespace openvpc::api {
 namespace {

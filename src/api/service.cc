@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <mutex>
+#include <thread>
 #include <cstdio>
 #include <random>
 
@@ -95,14 +96,34 @@ Service::Service(std::unique_ptr<store::Store> store, ServiceOptions options)
       store::DecodeRow(state_, row);
     }
   }
-  Publish();
+  PublishCopy();
 }
 
-void Service::Publish() {
-  auto snapshot = std::make_shared<Snapshot>();
-  snapshot->version = version_.load(std::memory_order_acquire);
-  snapshot->state = state_;
-  snapshot_.store(std::move(snapshot), std::memory_order_release);
+void Service::PublishCopy() {
+  const uint64_t version = version_.load(std::memory_order_acquire);
+  current_ = std::make_shared<Snapshot>(Snapshot{version, state_});
+  spare_ = std::make_shared<Snapshot>(Snapshot{version, state_});
+  spare_lacks_.clear();
+  snapshot_.store(current_, std::memory_order_release);
+}
+
+void Service::Apply(model::State& s, const Change& change) {
+  for (const auto& [partition, id] : change.deletes)
+    if (model::Partition* p = s.Find(partition.first, partition.second)) store::EraseResource(*p, id);
+  for (const auto& row : change.puts) store::DecodeRow(s, row);  // replaces the resource's previous row
+}
+
+void Service::Publish(const Change& change) {
+  // The spare was published before the last commit: a reader that loaded it then may still be
+  // deciding a flow with it. No new reader can get it, so this waits for one decision at most.
+  while (spare_.use_count() > 1) std::this_thread::yield();
+  std::atomic_thread_fence(std::memory_order_acquire);  // after the readers' last use of it
+  for (const Change& c : spare_lacks_) Apply(spare_->state, c);
+  Apply(spare_->state, change);
+  spare_->version = version_.load(std::memory_order_acquire);
+  std::swap(current_, spare_);
+  snapshot_.store(current_, std::memory_order_release);
+  spare_lacks_.assign(1, change);  // the one published before lacks this write
 }
 
 uint64_t Service::Version() const { return snapshot_.load(std::memory_order_acquire)->version; }
@@ -243,26 +264,37 @@ model::Partition& Service::EnsurePartition(const std::string& account, const std
 void Service::Commit(model::Tx& tx, const std::vector<store::Row>& extra) {
   // Whatever fails here (encoding a resource, the store) undoes the write in memory too: the
   // state served is always the state stored.
+  Change change;
   try {
-    std::vector<store::Row> puts = extra;
     std::vector<std::string> deletes;
+    auto erased = [&](const model::Partition& p, const std::string& id) {
+      deletes.push_back(id);
+      change.deletes.push_back({{p.account_id, p.region}, id});
+    };
     for (const auto& id : tx.touched()) {
-      if (auto row = store::EncodeResource(tx.p, id)) puts.push_back(std::move(*row));
-      else deletes.push_back(id);
+      if (auto row = store::EncodeResource(tx.p, id)) change.puts.push_back(std::move(*row));
+      else erased(tx.p, id);
     }
     for (const auto& [other, id] : tx.touched_elsewhere()) {
-      if (id.empty()) puts.push_back(store::EncodePartition(*other));
-      else if (auto row = store::EncodeResource(*other, id)) puts.push_back(std::move(*row));
-      else deletes.push_back(id);
+      if (id.empty()) change.puts.push_back(store::EncodePartition(*other));
+      else if (auto row = store::EncodeResource(*other, id)) change.puts.push_back(std::move(*row));
+      else erased(*other, id);
     }
-    if (tx.partition_touched) puts.push_back(store::EncodePartition(tx.p));
+    if (tx.partition_touched) change.puts.push_back(store::EncodePartition(tx.p));
+    std::vector<store::Row> puts = extra;  // ClientToken answers: stored, not part of the state
+    puts.insert(puts.end(), change.puts.begin(), change.puts.end());
     store_->Apply(puts, deletes);
   } catch (...) {
     Rollback(tx);
     throw;
   }
   version_.fetch_add(1, std::memory_order_release);
-  Publish();
+  try {
+    Publish(change);
+  } catch (const std::exception& e) {  // rows it just encoded should decode; if not, copy it all
+    fprintf(stderr, "openvpc: publishing a snapshot: %s (copying the state instead)\n", e.what());
+    PublishCopy();
+  }
 }
 
 void Service::Rollback(model::Tx& tx) {
@@ -304,7 +336,7 @@ HttpResponse Service::Reset() {
   state_.partitions.clear();
   tokens_.clear();
   version_.fetch_add(1, std::memory_order_release);
-  Publish();
+  PublishCopy();
   lock.unlock();
   NotifyCommitted();
   return {200, "application/json", "{\"status\":\"ok\"}"};

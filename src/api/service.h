@@ -9,6 +9,8 @@
 #include <memory>
 #include <shared_mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "api/shape_model.h"
 #include "api/sigv4.h"
@@ -74,12 +76,26 @@ class Service {
     uint64_t version = 0;
     model::State state;
   };
-  // Copies the state as the last commit left it into a new snapshot (under the write lock).
-  void Publish();
+  // What one commit changed, as the rows it stored: a snapshot is brought up to date by
+  // decoding them, as a restart would load them (the state served is the state stored).
+  struct Change {
+    std::vector<store::Row> puts;  // resource and partition rows
+    std::vector<std::pair<std::pair<std::string, std::string>, std::string>> deletes;  // (account, Region), id
+  };
+  // Under the write lock, after a commit: publishes the state as CHANGE left it. Two snapshots
+  // take turns (double buffering): the one published before the last is brought up to date with
+  // the changes it lacks, once no reader holds it any more, and published. A write costs the
+  // decoding of its rows, not a copy of the state.
+  void Publish(const Change& change);
+  // The same with full copies (at start and after a reset).
+  void PublishCopy();
+  static void Apply(model::State& s, const Change& change);
 
   std::shared_mutex mu_;
   model::State state_;
-  std::atomic<std::shared_ptr<const Snapshot>> snapshot_;
+  std::atomic<std::shared_ptr<const Snapshot>> snapshot_;  // the published one
+  std::shared_ptr<Snapshot> current_, spare_;              // the published one, the previous one
+  std::vector<Change> spare_lacks_;                         // the changes since spare_ was published
   std::map<std::string, Token> tokens_;
   std::unique_ptr<store::Store> store_;
   ServiceOptions options_;

@@ -5,6 +5,10 @@
 #include "api/handlers.h"
 #include "model/instance.h"
 #include "model/network_interface.h"
+#include "model/internet_gateway.h"
+#include "model/route_target.h"
+#include "model/subnet.h"
+#include "model/tags.h"
 
 namespace openvpc::api {
 

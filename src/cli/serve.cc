@@ -11,7 +11,7 @@
 #include "api/http_server.h"
 #include "api/service.h"
 #include "cli/commands.h"
-#include "dataplane/engine.h"
+#include "dataplane/engine/engine.h"
 #include "host/instance_host.h"
 #include "host/netns.h"
 #include "net/ip.h"

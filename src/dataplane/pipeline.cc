@@ -6,7 +6,7 @@
 #include "dataplane/stages.h"
 #include "model/address.h"
 #include "model/network_acl.h"
-#include "model/operations.h"
+#include "model/internet_gateway.h"
 
 namespace openvpc::dataplane {
 

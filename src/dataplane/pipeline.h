@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/conntrack.h"
-#include "dataplane/nat_table.h"
+#include "dataplane/engine/conntrack.h"
+#include "dataplane/engine/nat_table.h"
 #include "model/evaluate.h"
 #include "model/state.h"
 

@@ -1,11 +1,11 @@
 // Stages 2-6, 8 and 9 of pipeline.h, and what the hops share of them (stages.h).
 #include "dataplane/stages.h"
 
-#include "dataplane/local_services.h"
-#include "dataplane/packet.h"
+#include "dataplane/services/local_services.h"
+#include "dataplane/wire/packet.h"
 #include "model/nat_gateway.h"
 #include "model/network_acl.h"
-#include "model/operations.h"
+#include "model/route_table.h"
 
 namespace openvpc::dataplane {
 

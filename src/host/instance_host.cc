@@ -17,9 +17,9 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "dataplane/dns_tcp_server.h"
-#include "dataplane/imds_server.h"
-#include "dataplane/local_services.h"
+#include "dataplane/services/dns_tcp_server.h"
+#include "dataplane/services/imds_server.h"
+#include "dataplane/services/local_services.h"
 #include "host/netns.h"
 #include "model/key_pair.h"
 

@@ -15,7 +15,7 @@
 #include <thread>
 #include <vector>
 
-#include "dataplane/engine.h"
+#include "dataplane/engine/engine.h"
 #include "model/state.h"
 
 namespace openvpc::dataplane {

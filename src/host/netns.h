@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/packet.h"
+#include "dataplane/wire/packet.h"
 
 namespace openvpc::host {
 

@@ -6,7 +6,13 @@
 #include <vector>
 
 #include "model/error.h"
-#include "model/operations.h"
+// The model's operation files see every concept's operations.
+#include "model/dhcp_options.h"
+#include "model/internet_gateway.h"
+#include "model/route_table.h"
+#include "model/subnet.h"
+#include "model/tags.h"
+#include "model/vpc.h"
 #include "net/ip.h"
 
 namespace openvpc::model::internal {

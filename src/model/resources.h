@@ -1,5 +1,5 @@
 // The VPC resources, as AWS names them. Plain data: the rules that keep them consistent
-// live in the operations (operations.h); derived values (route state, available address
+// live in each concept's operations (vpc.h, subnet.h, route_table.h, …); derived values (route state, available address
 // count) are computed there too, never stored.
 #pragma once
 

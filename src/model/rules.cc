@@ -2,7 +2,9 @@
 
 #include "model/instance.h"
 #include "model/nat_gateway.h"
-#include "model/operations.h"
+#include "model/internet_gateway.h"
+#include "model/subnet.h"
+#include "model/vpc.h"
 #include "model/vpc_peering.h"
 
 namespace openvpc::model {

@@ -1,6 +1,6 @@
 // The model's rule sets that are registered rather than compiled in: route target kinds,
-// dependency checks that block a delete, and the hooks between resources (model/operations.h's
-// RegisterRouteTarget and RegisterDependencyCheck). Whoever builds a State calls
+// dependency checks that block a delete, and the hooks between resources (route_target.h's
+// RegisterRouteTarget, vpc.h's RegisterDependencyCheck). Whoever builds a State calls
 // RegisterAllRules() once before using it: the API service, `openvpc trace`, tests, tools. A
 // concept that adds rules adds its Register call here, not in the API or the command line.
 #pragma once

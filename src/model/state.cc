@@ -5,7 +5,12 @@
 #include <random>
 
 #include "model/error.h"
-#include "model/operations.h"
+#include "model/dhcp_options.h"
+#include "model/internet_gateway.h"
+#include "model/route_table.h"
+#include "model/subnet.h"
+#include "model/tags.h"
+#include "model/vpc.h"
 #include "model/security_group.h"
 
 namespace openvpc::model {

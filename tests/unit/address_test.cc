@@ -9,7 +9,11 @@
 
 #include "model/address.h"
 #include "model/error.h"
-#include "model/operations.h"
+#include "model/dhcp_options.h"
+#include "model/internet_gateway.h"
+#include "model/subnet.h"
+#include "model/tags.h"
+#include "model/vpc.h"
 
 using namespace openvpc::model;
 

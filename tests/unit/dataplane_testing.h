@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "dataplane/engine.h"
-#include "dataplane/packet.h"
+#include "dataplane/engine/engine.h"
+#include "dataplane/wire/packet.h"
 #include "model/evaluate.h"
 
 namespace openvpc::testing {

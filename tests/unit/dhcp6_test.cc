@@ -1,14 +1,14 @@
 // The DHCPv6 server of the VPC router (dataplane/dhcp6.h): RFC 8415 for the wire format and the
 // server's behaviour, AWS's lifetimes (preferred 140 s, valid 450 s). The captured messages are
 // real ones from tcpdump's test captures (dhcpv6-ia-na.pcap, dhcpv6-domain-list.pcap).
-#include "dataplane/dhcp6.h"
+#include "dataplane/services/dhcp6.h"
 
 #include <gtest/gtest.h>
 
 #include <map>
 #include <string_view>
 
-#include "dataplane/packet6.h"
+#include "dataplane/wire/packet6.h"
 #include "dataplane_testing.h"
 
 using namespace openvpc::dataplane;

@@ -6,7 +6,7 @@
 
 #include <map>
 
-#include "dataplane/dhcp.h"
+#include "dataplane/services/dhcp.h"
 
 using namespace openvpc::dataplane;
 using openvpc::net::Ipv4;

@@ -6,8 +6,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "dataplane/dns.h"
-#include "dataplane/dns_tcp_server.h"
+#include "dataplane/services/dns.h"
+#include "dataplane/services/dns_tcp_server.h"
 
 using namespace openvpc;
 using namespace openvpc::dataplane;

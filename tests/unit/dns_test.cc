@@ -3,7 +3,7 @@
 // format. Responses are decoded here independently of the implementation.
 #include <gtest/gtest.h>
 
-#include "dataplane/dns.h"
+#include "dataplane/services/dns.h"
 
 using namespace openvpc::dataplane;
 using openvpc::net::Ipv4;

@@ -5,15 +5,17 @@
 
 #include <chrono>
 
-#include "dataplane/dhcp.h"
-#include "dataplane/dns.h"
-#include "dataplane/engine.h"
-#include "dataplane/local_services.h"
+#include "dataplane/services/dhcp.h"
+#include "dataplane/services/dns.h"
+#include "dataplane/engine/engine.h"
+#include "dataplane/services/local_services.h"
 #include "dataplane_testing.h"
 #include "model/rules.h"
 #include "model/instance.h"
 #include "model/network_interface.h"
-#include "model/operations.h"
+#include "model/dhcp_options.h"
+#include "model/subnet.h"
+#include "model/vpc.h"
 #include "model/security_group.h"
 
 using namespace openvpc;

@@ -19,7 +19,7 @@
 #include <set>
 #include <sstream>
 
-#include "dataplane/engine.h"
+#include "dataplane/engine/engine.h"
 #include "dataplane/pipeline.h"
 #include "dataplane_testing.h"
 #include "model/rules.h"
@@ -29,7 +29,12 @@
 #include "model/nat_gateway.h"
 #include "model/network_acl.h"
 #include "model/network_interface.h"
-#include "model/operations.h"
+#include "model/dhcp_options.h"
+#include "model/internet_gateway.h"
+#include "model/route_table.h"
+#include "model/subnet.h"
+#include "model/tags.h"
+#include "model/vpc.h"
 #include "model/security_group.h"
 #include "reference_evaluator.h"
 

@@ -4,10 +4,10 @@
 // T4), through the pipeline and through Engine::Inject with an internet port.
 #include <gtest/gtest.h>
 
-#include "dataplane/engine.h"
-#include "dataplane/nat_table.h"
-#include "dataplane/packet6.h"
-#include "dataplane/path_mtu.h"
+#include "dataplane/engine/engine.h"
+#include "dataplane/engine/nat_table.h"
+#include "dataplane/wire/packet6.h"
+#include "dataplane/engine/path_mtu.h"
 #include "dataplane/pipeline.h"
 #include "dataplane_testing.h"
 #include "model/rules.h"
@@ -16,7 +16,11 @@
 #include "model/nat_gateway.h"
 #include "model/network_acl.h"
 #include "model/network_interface.h"
-#include "model/operations.h"
+#include "model/dhcp_options.h"
+#include "model/internet_gateway.h"
+#include "model/route_table.h"
+#include "model/subnet.h"
+#include "model/vpc.h"
 #include "model/security_group.h"
 #include "model/vpc_peering.h"
 

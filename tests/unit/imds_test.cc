@@ -13,8 +13,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "dataplane/imds.h"
-#include "dataplane/imds_server.h"
+#include "dataplane/services/imds.h"
+#include "dataplane/services/imds_server.h"
 
 using namespace openvpc::dataplane;
 

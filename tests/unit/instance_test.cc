@@ -8,7 +8,9 @@
 #include "model/error.h"
 #include "model/instance.h"
 #include "model/network_interface.h"
-#include "model/operations.h"
+#include "model/route_table.h"
+#include "model/subnet.h"
+#include "model/vpc.h"
 
 using namespace openvpc::model;
 

@@ -18,7 +18,7 @@
 
 #include "model/error.h"
 #include "model/key_pair.h"
-#include "model/operations.h"
+#include "model/vpc.h"
 
 using namespace openvpc::model;
 

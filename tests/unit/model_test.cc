@@ -5,7 +5,12 @@
 #include "error_code.h"
 
 #include "model/error.h"
-#include "model/operations.h"
+#include "model/dhcp_options.h"
+#include "model/internet_gateway.h"
+#include "model/route_table.h"
+#include "model/subnet.h"
+#include "model/tags.h"
+#include "model/vpc.h"
 
 using namespace openvpc::model;
 

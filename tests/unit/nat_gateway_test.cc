@@ -11,7 +11,10 @@
 #include "model/error.h"
 #include "model/nat_gateway.h"
 #include "model/network_interface.h"
-#include "model/operations.h"
+#include "model/internet_gateway.h"
+#include "model/route_table.h"
+#include "model/subnet.h"
+#include "model/vpc.h"
 
 using namespace openvpc::model;
 using namespace std::chrono_literals;

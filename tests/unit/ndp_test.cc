@@ -3,13 +3,13 @@
 // RFC 4861 for the messages. The "captured" frames below are real ones, as Wireshark decoded
 // them (checksums marked correct): a Cisco router and a host on one link, a QEMU guest's
 // Neighbor Advertisement, macOS and Linux solicitations.
-#include "dataplane/ndp.h"
+#include "dataplane/services/ndp.h"
 
 #include <gtest/gtest.h>
 
 #include <string_view>
 
-#include "dataplane/packet6.h"
+#include "dataplane/wire/packet6.h"
 #include "dataplane_testing.h"
 
 using namespace openvpc::dataplane;

@@ -9,7 +9,10 @@
 #include "model/instance.h"
 #include "model/network_acl.h"
 #include "model/network_interface.h"
-#include "model/operations.h"
+#include "model/dhcp_options.h"
+#include "model/route_table.h"
+#include "model/subnet.h"
+#include "model/vpc.h"
 #include "model/security_group.h"
 
 using namespace openvpc;

@@ -8,7 +8,7 @@
 #include <random>
 #include <set>
 
-#include "dataplane/engine.h"
+#include "dataplane/engine/engine.h"
 #include "dataplane/pipeline.h"
 #include "dataplane_testing.h"
 #include "model/rules.h"
@@ -17,7 +17,11 @@
 #include "model/instance.h"
 #include "model/network_acl.h"
 #include "model/network_interface.h"
-#include "model/operations.h"
+#include "model/dhcp_options.h"
+#include "model/internet_gateway.h"
+#include "model/route_table.h"
+#include "model/subnet.h"
+#include "model/vpc.h"
 #include "model/security_group.h"
 #include "reference_evaluator.h"
 

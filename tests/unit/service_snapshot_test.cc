@@ -9,10 +9,12 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <regex>
 #include <thread>
 
 #include "api/service.h"
 #include "api/sigv4.h"
+#include "store/codec.h"
 #include "store/store.h"
 
 namespace openvpc {
@@ -41,6 +43,10 @@ class GatedStore : public store::Store {
     for (const auto& k : deletes) rows_.erase(k);
   }
   void Wipe() override { rows_.clear(); }
+  std::map<std::string, store::Row> Rows() {
+    std::lock_guard lock(mu_);
+    return rows_;
+  }
   void Close() override {}
 
   void Hold() {
@@ -142,6 +148,80 @@ TEST(ServiceSnapshot, AFailedWriteIsNeverPublished) {
   EXPECT_EQ(service.Handle(Signed("Action=CreateVpc&Version=2016-11-15&CidrBlock=10.0.0.0%2F29")).status, 400);
   EXPECT_EQ(service.Version(), version);
   EXPECT_EQ(VpcsSeen(service), before);
+}
+
+std::string Field(const std::string& xml, const std::string& tag) {
+  std::smatch m;
+  return std::regex_search(xml, m, std::regex("<" + tag + ">([^<]*)</" + tag + ">")) ? m[1].str() : "";
+}
+
+size_t ResourcesIn(const model::Partition& p) {
+  return p.vpcs.size() + p.subnets.size() + p.route_tables.size() + p.internet_gateways.size() +
+         p.egress_only_internet_gateways.size() + p.dhcp_options.size() + p.network_acls.size() +
+         p.security_groups.size() + p.key_pairs.size() + p.placement_groups.size() + p.network_interfaces.size() +
+         p.instances.size() + p.addresses.size() + p.vpc_peering_connections.size() + p.nat_gateways.size();
+}
+
+// The double-buffered snapshots take turns: after any sequence of writes (creates, changes,
+// deletes), what the data plane reads is exactly what the store holds, resource by resource.
+TEST(ServiceSnapshot, EverySnapshotIsWhatTheStoreHolds) {
+  auto owned = std::make_unique<GatedStore>();
+  GatedStore& store = *owned;
+  api::ServiceOptions options;
+  options.credentials = {{"AKIDTEST", {"AKIDTEST", "secret", "123456789012"}}};
+  api::Service service(std::move(owned), options);
+  auto call = [&](const std::string& params) {
+    api::HttpResponse r = service.Handle(Signed("Version=2016-11-15&" + params));
+    EXPECT_EQ(r.status, 200) << params << "\n" << r.body;
+    return r.body;
+  };
+  auto check = [&] {
+    const auto rows = store.Rows();
+    size_t resources = 0, stored = 0;
+    service.Read([&](const model::State& s) {
+      for (const auto& [key, p] : s.partitions) resources += ResourcesIn(p);
+      for (const auto& [key, row] : rows) {
+        if (row.key.rfind("token/", 0) == 0) continue;
+        const model::Partition* p = s.Find(row.account, row.region);
+        ASSERT_NE(p, nullptr) << row.key;
+        if (row.key.rfind("partition/", 0) == 0) {
+          EXPECT_EQ(store::EncodePartition(*p).body, row.body);
+          continue;
+        }
+        ++stored;
+        auto encoded = store::EncodeResource(*p, row.key);
+        ASSERT_TRUE(encoded) << row.key << " is stored but not in the snapshot";
+        EXPECT_EQ(encoded->body, row.body) << row.key;
+      }
+    });
+    EXPECT_EQ(resources, stored) << "the snapshot holds resources the store does not";
+  };
+  const std::string vpc = Field(call("Action=CreateVpc&CidrBlock=10.0.0.0%2F16"), "vpcId");
+  check();
+  const std::string other = Field(call("Action=CreateVpc&CidrBlock=10.1.0.0%2F16"), "vpcId");
+  check();
+  const std::string subnet =
+      Field(call("Action=CreateSubnet&VpcId=" + vpc + "&CidrBlock=10.0.1.0%2F24&AvailabilityZone=us-east-1a"),
+            "subnetId");
+  check();
+  const std::string group =
+      Field(call("Action=CreateSecurityGroup&VpcId=" + vpc + "&GroupName=web&GroupDescription=web"), "groupId");
+  call("Action=AuthorizeSecurityGroupIngress&GroupId=" + group +
+       "&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.FromPort=80&IpPermissions.1.ToPort=80"
+       "&IpPermissions.1.IpRanges.1.CidrIp=0.0.0.0%2F0");
+  check();
+  call("Action=CreateTags&ResourceId.1=" + vpc + "&Tag.1.Key=Name&Tag.1.Value=main");
+  const std::string igw = Field(call("Action=CreateInternetGateway"), "internetGatewayId");
+  call("Action=AttachInternetGateway&InternetGatewayId=" + igw + "&VpcId=" + vpc);
+  check();
+  call("Action=DeleteSubnet&SubnetId=" + subnet);
+  check();
+  call("Action=DeleteSecurityGroup&GroupId=" + group);
+  call("Action=DeleteVpc&VpcId=" + other);
+  check();
+  call("Action=DetachInternetGateway&InternetGatewayId=" + igw + "&VpcId=" + vpc);
+  call("Action=DeleteInternetGateway&InternetGatewayId=" + igw);
+  check();
 }
 
 }  // namespace

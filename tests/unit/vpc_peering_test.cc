@@ -6,7 +6,9 @@
 
 #include "model/rules.h"
 #include "model/error.h"
-#include "model/operations.h"
+#include "model/dhcp_options.h"
+#include "model/route_table.h"
+#include "model/vpc.h"
 #include "model/vpc_peering.h"
 
 using namespace openvpc::model;

@@ -8,7 +8,7 @@
 // private address is what a private NAT gateway is for). The replies' way back is
 // TraceNatReply (pipeline.h), also here.
 #include "dataplane/hops/hop.h"
-#include "dataplane/packet.h"
+#include "dataplane/wire/packet.h"
 #include "dataplane/stages.h"
 #include "model/nat_gateway.h"
 #include "model/route_target.h"

@@ -7,7 +7,7 @@
 #include <span>
 #include <vector>
 
-#include "dataplane/packet.h"
+#include "dataplane/wire/packet.h"
 #include "net/ip.h"
 
 namespace openvpc::dataplane {

@@ -1,4 +1,4 @@
-#include "dataplane/conntrack.h"
+#include "dataplane/engine/conntrack.h"
 
 #include <cstring>
 #include <functional>

@@ -1,4 +1,4 @@
-#include "dataplane/packet6.h"
+#include "dataplane/wire/packet6.h"
 
 #include <algorithm>
 #include <cstring>

@@ -1,8 +1,8 @@
-#include "dataplane/ndp.h"
+#include "dataplane/services/ndp.h"
 
 #include <algorithm>
 
-#include "dataplane/packet6.h"
+#include "dataplane/wire/packet6.h"
 
 namespace openvpc::dataplane {
 

@@ -1,4 +1,4 @@
-#include "dataplane/imds.h"
+#include "dataplane/services/imds.h"
 
 #include <sys/random.h>
 

@@ -3,8 +3,11 @@ struct io_uring;
 // The packet engine: one thread that reads frames from the instances' TAP devices in batches,
 // answers the VPC router's own services (stage 2) and forwards everything else through the
 // pipeline stages (3-9), with an exact-match flow cache in front so that the second packet of
-// a flow costs a hash lookup. Configuration is the model itself, read under the service's read
-// lock when a flow is new or the model changed; nothing is compiled twice.
+// a flow costs a hash lookup (flow_cache.h). Configuration is the model itself, read from the
+// ModelSource's snapshot of the last committed state when a flow is new or the model changed:
+// no lock of the API's, so API writes never stall forwarding, and nothing is compiled twice.
+// Files: loop.cc (io_uring), engine.cc (ports, a frame's way through), local_service.cc (stage
+// 2), decide.cc (stages 3-9 and the gateways' translations), flow_log.h (accounting).
 #pragma once
 
 #include <atomic>
@@ -20,19 +23,23 @@ struct io_uring;
 #include <unordered_map>
 #include <vector>
 
-#include "dataplane/conntrack.h"
-#include "dataplane/fragments.h"
-#include "dataplane/nat_table.h"
-#include "dataplane/packet.h"
+#include "dataplane/engine/conntrack.h"
+#include "dataplane/engine/flow_cache.h"
+#include "dataplane/engine/fragments.h"
+#include "dataplane/engine/nat_table.h"
+#include "dataplane/wire/packet.h"
 #include "model/state.h"
 
 namespace openvpc::dataplane {
+
+struct Port;  // port.h: one device the engine reads and writes
 
 // Where the engine reads the model: the API service in `openvpc serve`, a plain State in tests.
 class ModelSource {
  public:
   virtual ~ModelSource() = default;
-  // Runs FN with the state, which stays unchanged while FN runs.
+  // Runs FN with the state of the last committed write, which stays unchanged while FN runs,
+  // without waiting for a write in progress.
   virtual void Read(const std::function<void(const model::State&)>& fn) = 0;
   // Changes with every committed write.
   virtual uint64_t Version() const = 0;
@@ -50,19 +57,6 @@ struct ServicePortSpec {
   int fd = -1;
   MacAddress mac{};  // the service namespace's device
 };
-
-// Flow log accounting (the records themselves are the flow logs' business): the traffic of a
-// flow at an interface it reached, with addresses and ports as the interface sees them (private
-// ones behind a gateway's translation), accepted or rejected there.
-struct FlowLogRecord {
-  std::string eni_id;
-  bool egress = false;  // leaving the interface; else arriving at it
-  model::Flow flow;
-  bool accepted = false;
-  uint64_t packets = 0, bytes = 0;
-  double start = 0, end = 0;  // steady-clock seconds of the first and last packet counted
-};
-using FlowLogSink = std::function<void(const FlowLogRecord&)>;
 
 struct EngineCounters {
   uint64_t rx = 0, tx = 0, dropped = 0, flow_misses = 0, local_service = 0;
@@ -122,39 +116,6 @@ class Engine {
   void SetConnectionAllowanceForTesting(size_t allowance);
 
  private:
-  struct Port;
-  struct FlowKey {
-    uint32_t port = 0;
-    net::Ipv6 src, dst;  // IPv4 as ::ffff:a.b.c.d
-    uint16_t sport = 0, dport = 0;
-    uint8_t proto = 0;
-    bool first_fragment = false;  // decided apart: some stages treat fragments otherwise (K10)
-    bool operator==(const FlowKey&) const = default;
-  };
-  struct FlowKeyHash {
-    size_t operator()(const FlowKey& k) const;
-  };
-  // Where a flow is logged: the interfaces it reached (at most two), what was counted.
-  struct FlowAccounting {
-    FlowLogRecord at[2];
-    int interfaces = 0;
-    uint64_t packets = 0, bytes = 0;
-    double start = 0, end = 0;
-  };
-  struct FlowEntry {
-    uint64_t generation = 0;
-    std::unique_ptr<FlowAccounting> log;  // only with a flow log sink
-    Port* out = nullptr;  // nullptr: dropped
-    std::optional<net::Ipv4> snat, dnat;  // the source and destination it leaves with, when translated
-    std::optional<uint16_t> sport, dport;  // the same for the ports (a NAT gateway's); ICMP: the echo id
-    NatBinding* nat = nullptr;             // the NAT gateway's translation it renews
-    bool reset = false;                    // answered with a TCP reset (K9: a NAT binding gone idle)
-    bool allowance_exceeded = false;       // allowed, but a connection it needed could not be tracked
-    uint16_t mtu = 0;                      // the path's, where smaller than the interfaces' (another Region)
-    Connection* ct_src = nullptr;
-    Connection* ct_dst = nullptr;
-  };
-
   void Loop();
   void LoopOnce(io_uring* ring);
   void Complete(uint64_t tag, int res);

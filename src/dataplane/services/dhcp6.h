@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/packet.h"
+#include "dataplane/wire/packet.h"
 #include "net/ip.h"
 
 namespace openvpc::dataplane {

@@ -1,4 +1,4 @@
-#include "dataplane/dhcp.h"
+#include "dataplane/services/dhcp.h"
 
 #include <algorithm>
 #include <bitset>

@@ -1,4 +1,4 @@
-#include "dataplane/local_services.h"
+#include "dataplane/services/local_services.h"
 
 #include <algorithm>
 #include <sstream>
@@ -8,7 +8,7 @@
 #include "model/instance.h"
 #include "model/key_pair.h"
 #include "model/network_interface.h"
-#include "dataplane/packet6.h"
+#include "dataplane/wire/packet6.h"
 
 namespace openvpc::dataplane {
 

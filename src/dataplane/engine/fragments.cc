@@ -1,4 +1,4 @@
-#include "dataplane/fragments.h"
+#include "dataplane/engine/fragments.h"
 
 #include <cstring>
 

@@ -1,9 +1,9 @@
-#include "dataplane/path_mtu.h"
+#include "dataplane/engine/path_mtu.h"
 
 #include <algorithm>
 #include <cstring>
 
-#include "dataplane/packet6.h"
+#include "dataplane/wire/packet6.h"
 
 namespace openvpc::dataplane {
 

@@ -7,7 +7,7 @@
 #include <memory>
 #include <string>
 
-#include "dataplane/engine.h"
+#include "dataplane/engine/engine.h"
 
 namespace openvpc::dataplane {
 
@@ -15,10 +15,9 @@ inline constexpr uint32_t kServicePortId = 0xffffffff;
 inline constexpr uint32_t kInternetPortId = 0xffffe;  // fits a Tag's 20 bits as it is
 inline constexpr uint32_t kAliasBase = 0x64400000;   // 100.64.0.0/10: one address per port at the metadata service
 inline constexpr uint16_t kReadsPerPort = 32;        // reads kept in flight on each device
-inline constexpr size_t kMaxFlows = 1 << 20;         // the flow cache starts over beyond this
 inline constexpr size_t kBufferSize = 65536 + 256;   // a GSO frame of 64 KiB, its vnet and Ethernet headers
 
-struct Engine::Port {
+struct Port {
   uint32_t id = 0;
   std::string eni_id, account, region;
   int fd = -1;

@@ -15,7 +15,7 @@
 #include <string>
 #include <thread>
 
-#include "dataplane/imds.h"
+#include "dataplane/services/imds.h"
 
 namespace openvpc::dataplane {
 

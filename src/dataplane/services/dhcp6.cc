@@ -1,4 +1,4 @@
-#include "dataplane/dhcp6.h"
+#include "dataplane/services/dhcp6.h"
 
 #include <algorithm>
 #include <string_view>

@@ -7,12 +7,12 @@
 #include <optional>
 #include <string>
 
-#include "dataplane/dhcp.h"
-#include "dataplane/dhcp6.h"
-#include "dataplane/dns.h"
-#include "dataplane/imds.h"
-#include "dataplane/ndp.h"
-#include "dataplane/packet.h"
+#include "dataplane/services/dhcp.h"
+#include "dataplane/services/dhcp6.h"
+#include "dataplane/services/dns.h"
+#include "dataplane/services/imds.h"
+#include "dataplane/services/ndp.h"
+#include "dataplane/wire/packet.h"
 #include "model/evaluate.h"
 #include "model/state.h"
 

@@ -1,4 +1,4 @@
-#include "dataplane/nat_table.h"
+#include "dataplane/engine/nat_table.h"
 
 #include <functional>
 

@@ -1,4 +1,4 @@
-#include "dataplane/dns.h"
+#include "dataplane/services/dns.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "dataplane/packet.h"
+#include "dataplane/wire/packet.h"
 
 #include <algorithm>
 #include <cstdio>

@@ -1,4 +1,4 @@
-#include "dataplane/imds_server.h"
+#include "dataplane/services/imds_server.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>

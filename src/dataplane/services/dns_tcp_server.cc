@@ -1,4 +1,4 @@
-#include "dataplane/dns_tcp_server.h"
+#include "dataplane/services/dns_tcp_server.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -1,16 +1,16 @@
 // Stages 3-9 for a new flow, as the engine runs them: the pipeline's verdict (pipeline.h), then
 // where the frame goes and what the gateways translate on its way (FlowEntry), with the
 // engine's connection tracking and NAT tables.
-#include "dataplane/engine.h"
-#include "dataplane/engine_port.h"
-#include "dataplane/local_services.h"
-#include "dataplane/path_mtu.h"
+#include "dataplane/engine/engine.h"
+#include "dataplane/engine/port.h"
+#include "dataplane/services/local_services.h"
+#include "dataplane/engine/path_mtu.h"
 #include "dataplane/pipeline.h"
 #include "model/address.h"
 
 namespace openvpc::dataplane {
 
-Engine::Port* Engine::Decide(Port& in, const ParsedFrame& pf, FlowEntry& entry) {
+Port* Engine::Decide(Port& in, const ParsedFrame& pf, FlowEntry& entry) {
   Port* out = nullptr;
   const double now = Now();
   model_.Read([&](const model::State& s) {
@@ -73,7 +73,7 @@ Engine::Port* Engine::Decide(Port& in, const ParsedFrame& pf, FlowEntry& entry) 
   return out;
 }
 
-Engine::Port* Engine::DecideFromInternet(const ParsedFrame& pf, FlowEntry& entry) {
+Port* Engine::DecideFromInternet(const ParsedFrame& pf, FlowEntry& entry) {
   Port* out = nullptr;
   const double now = Now();
   const bool v6 = pf.ether_type == kEtherTypeIpv6;
@@ -115,7 +115,7 @@ Engine::Port* Engine::DecideFromInternet(const ParsedFrame& pf, FlowEntry& entry
   return out;
 }
 
-Engine::Port* Engine::NatReply(const model::Partition& part, const std::string& nat_id,
+Port* Engine::NatReply(const model::Partition& part, const std::string& nat_id,
                                const ParsedFrame& pf, const model::Flow& f, FlowEntry& entry) {
   if (pf.protocol == 1 && pf.icmp_type != 0) return nullptr;  // of ICMP, only echo replies (K11, K12)
   const double now = Now();

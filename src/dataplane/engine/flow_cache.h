@@ -1,0 +1,49 @@
+// The engine's flow cache: what was decided for a flow (stages 3-9), by the port it came in on
+// and its 5-tuple, so that the next packet of the flow costs a hash lookup. An entry holds for
+// the generation it was decided in (model version + port epoch + connection epoch).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+
+#include "dataplane/engine/conntrack.h"
+#include "dataplane/engine/flow_log.h"
+#include "dataplane/engine/nat_table.h"
+#include "net/ip.h"
+
+namespace openvpc::dataplane {
+
+struct Port;
+
+inline constexpr size_t kMaxFlows = 1 << 20;  // the flow cache starts over beyond this
+
+struct FlowKey {
+  uint32_t port = 0;
+  net::Ipv6 src, dst;  // IPv4 as ::ffff:a.b.c.d
+  uint16_t sport = 0, dport = 0;  // ICMP: 0 and type << 8 | code (rules tell ICMP types apart)
+  uint8_t proto = 0;
+  bool first_fragment = false;  // decided apart: some stages treat fragments otherwise (K10)
+  bool operator==(const FlowKey&) const = default;
+};
+
+struct FlowKeyHash {
+  size_t operator()(const FlowKey& k) const;
+};
+
+struct FlowEntry {
+  uint64_t generation = 0;
+  std::unique_ptr<FlowAccounting> log;  // only with a flow log sink
+  Port* out = nullptr;  // nullptr: dropped
+  std::optional<net::Ipv4> snat, dnat;  // the source and destination it leaves with, when translated
+  std::optional<uint16_t> sport, dport;  // the same for the ports (a NAT gateway's); ICMP: the echo id
+  NatBinding* nat = nullptr;             // the NAT gateway's translation it renews
+  bool reset = false;                    // answered with a TCP reset (K9: a NAT binding gone idle)
+  bool allowance_exceeded = false;       // allowed, but a connection it needed could not be tracked
+  uint16_t mtu = 0;                      // the path's, where smaller than the interfaces' (another Region)
+  Connection* ct_src = nullptr;
+  Connection* ct_dst = nullptr;
+};
+
+}  // namespace openvpc::dataplane
