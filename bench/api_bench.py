@@ -2,7 +2,7 @@
 """API benchmark: requests/s and p50/p99 latency of openvpc, and of moto_server where it is
 installed, under the same load from bench's C++ generator (build/api_load). Prints a table.
 
-    python3 bench/api_bench.py [--seconds 3] [--connections 2] [--no-moto]
+    python3 bench/api_bench.py [--seconds 3] [--connections 2] [--no-moto] [--binary build/openvpc]
 
 Figures, not a pass/fail test. Both servers run on loopback on this machine, with the load
 generator beside them (2 cores shared by all three).
@@ -88,10 +88,10 @@ def scenarios(endpoint, a):
     yield "DescribeSubnets, 2 filters, 406 subnets", load(endpoint, body, a.seconds, connections=a.connections)
 
 
-def run_server(kind, tmp):
+def run_server(kind, tmp, binary):
     port = free_port()
     if kind == "openvpc":
-        args = [os.path.join(ROOT, "build", "openvpc"), "serve", "--listen", f"127.0.0.1:{port}",
+        args = [binary, "serve", "--listen", f"127.0.0.1:{port}",
                 "--data-dir", os.path.join(tmp, "openvpc"), "--dataplane", "off",
                 "--quota", "vpcs-per-region=20000", "--quota", "internet-gateways-per-region=20000"]
     else:
@@ -106,6 +106,8 @@ def main():
     ap.add_argument("--seconds", type=float, default=3)
     ap.add_argument("--connections", type=int, default=2)
     ap.add_argument("--no-moto", action="store_true")
+    ap.add_argument("--binary", default=os.path.join(ROOT, "build", "openvpc"),
+                    help="the openvpc to measure (e.g. a copy of an earlier build, to compare)")
     a = ap.parse_args()
     if not os.path.exists(LOAD):
         sys.exit("build/api_load is missing: run `ninja -C build api_load` first")
@@ -113,7 +115,7 @@ def main():
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         for kind in kinds:
-            proc, endpoint = run_server(kind, tmp)
+            proc, endpoint = run_server(kind, tmp, a.binary)
             try:
                 for name, r in scenarios(endpoint, a):
                     results.setdefault(name, {})[kind] = r

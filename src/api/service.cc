@@ -107,10 +107,12 @@ void Service::PublishCopy() {
   snapshot_.store(current_, std::memory_order_release);
 }
 
-void Service::Apply(model::State& s, const Change& change) {
-  for (const auto& [partition, id] : change.deletes)
-    if (model::Partition* p = s.Find(partition.first, partition.second)) store::EraseResource(*p, id);
-  for (const auto& row : change.puts) store::DecodeRow(s, row);  // replaces the resource's previous row
+void Service::CopyChanged(model::State& s, const Change& change) const {
+  for (const auto& [key, id] : change) {
+    const model::Partition* from = state_.Find(key.first, key.second);
+    if (!from) continue;  // gone only with a reset, which copies everything
+    store::CopyResource(*from, s.partitions[key], id);
+  }
 }
 
 void Service::Publish(const Change& change) {
@@ -118,8 +120,8 @@ void Service::Publish(const Change& change) {
   // deciding a flow with it. No new reader can get it, so this waits for one decision at most.
   while (spare_.use_count() > 1) std::this_thread::yield();
   std::atomic_thread_fence(std::memory_order_acquire);  // after the readers' last use of it
-  for (const Change& c : spare_lacks_) Apply(spare_->state, c);
-  Apply(spare_->state, change);
+  for (const Change& c : spare_lacks_) CopyChanged(spare_->state, c);
+  CopyChanged(spare_->state, change);
   spare_->version = version_.load(std::memory_order_acquire);
   std::swap(current_, spare_);
   snapshot_.store(current_, std::memory_order_release);
@@ -266,23 +268,17 @@ void Service::Commit(model::Tx& tx, const std::vector<store::Row>& extra) {
   // state served is always the state stored.
   Change change;
   try {
-    std::vector<std::string> deletes;
-    auto erased = [&](const model::Partition& p, const std::string& id) {
-      deletes.push_back(id);
-      change.deletes.push_back({{p.account_id, p.region}, id});
-    };
-    for (const auto& id : tx.touched()) {
-      if (auto row = store::EncodeResource(tx.p, id)) change.puts.push_back(std::move(*row));
-      else erased(tx.p, id);
-    }
-    for (const auto& [other, id] : tx.touched_elsewhere()) {
-      if (id.empty()) change.puts.push_back(store::EncodePartition(*other));
-      else if (auto row = store::EncodeResource(*other, id)) change.puts.push_back(std::move(*row));
-      else erased(*other, id);
-    }
-    if (tx.partition_touched) change.puts.push_back(store::EncodePartition(tx.p));
     std::vector<store::Row> puts = extra;  // ClientToken answers: stored, not part of the state
-    puts.insert(puts.end(), change.puts.begin(), change.puts.end());
+    std::vector<std::string> deletes;
+    auto stored = [&](const model::Partition& p, const std::string& id) {
+      change.push_back({{p.account_id, p.region}, id});
+      if (id.empty()) puts.push_back(store::EncodePartition(p));
+      else if (auto row = store::EncodeResource(p, id)) puts.push_back(std::move(*row));
+      else deletes.push_back(id);
+    };
+    for (const auto& id : tx.touched()) stored(tx.p, id);
+    for (const auto& [other, id] : tx.touched_elsewhere()) stored(*other, id);
+    if (tx.partition_touched) stored(tx.p, "");
     store_->Apply(puts, deletes);
   } catch (...) {
     Rollback(tx);
@@ -291,7 +287,7 @@ void Service::Commit(model::Tx& tx, const std::vector<store::Row>& extra) {
   version_.fetch_add(1, std::memory_order_release);
   try {
     Publish(change);
-  } catch (const std::exception& e) {  // rows it just encoded should decode; if not, copy it all
+  } catch (const std::exception& e) {  // a copy that fails (memory): copy it all
     fprintf(stderr, "openvpc: publishing a snapshot: %s (copying the state instead)\n", e.what());
     PublishCopy();
   }

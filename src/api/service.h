@@ -76,20 +76,19 @@ class Service {
     uint64_t version = 0;
     model::State state;
   };
-  // What one commit changed, as the rows it stored: a snapshot is brought up to date by
-  // decoding them, as a restart would load them (the state served is the state stored).
-  struct Change {
-    std::vector<store::Row> puts;  // resource and partition rows
-    std::vector<std::pair<std::pair<std::string, std::string>, std::string>> deletes;  // (account, Region), id
-  };
+  // What one commit changed: the ids it touched, by partition ((account, Region), id; an empty
+  // id stands for the partition's own fields).
+  using Change = std::vector<std::pair<std::pair<std::string, std::string>, std::string>>;
   // Under the write lock, after a commit: publishes the state as CHANGE left it. Two snapshots
-  // take turns (double buffering): the one published before the last is brought up to date with
-  // the changes it lacks, once no reader holds it any more, and published. A write costs the
-  // decoding of its rows, not a copy of the state.
+  // take turns (double buffering): the one published before the last is brought up to date by
+  // copying from the state the resources it lacks (this write's and the previous one's), once
+  // no reader holds it any more, and published. A write costs copies of what it touched, not
+  // a copy of the state.
   void Publish(const Change& change);
   // The same with full copies (at start and after a reset).
   void PublishCopy();
-  static void Apply(model::State& s, const Change& change);
+  // Makes the ids of CHANGE in S what they are in state_.
+  void CopyChanged(model::State& s, const Change& change) const;
 
   std::shared_mutex mu_;
   model::State state_;

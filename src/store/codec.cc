@@ -1,5 +1,7 @@
 #include "store/codec.h"
 
+#include <type_traits>
+
 #include <nlohmann/json.hpp>
 
 namespace openvpc::model {
@@ -142,6 +144,26 @@ void DecodeRow(model::State& state, const Row& row) {
 
 void EraseResource(Partition& p, const std::string& id) {
   WithMap(p, id, [&](auto& map) { map.erase(id); });
+}
+
+void CopyResource(const Partition& from, Partition& to, const std::string& id) {
+  to.account_id = from.account_id;
+  to.region = from.region;
+  if (id.empty()) {  // what EncodePartition stores
+    to.default_vpc_created = from.default_vpc_created;
+    to.default_dhcp_options_id = from.default_dhcp_options_id;
+    return;
+  }
+  WithMap(to, id, [&](auto& map) {
+    using Map = std::decay_t<decltype(map)>;
+    const Map* source = nullptr;  // FROM's map of the same kind
+    WithMap(const_cast<Partition&>(from), id, [&](auto& m) {
+      if constexpr (std::is_same_v<std::decay_t<decltype(m)>, Map>) source = &m;
+    });
+    auto it = source->find(id);
+    if (it == source->end()) map.erase(id);
+    else map[id] = it->second;
+  });
 }
 
 }  // namespace openvpc::store

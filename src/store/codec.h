@@ -19,5 +19,9 @@ std::string PartitionKey(const std::string& account, const std::string& region);
 void DecodeRow(model::State& state, const Row& row);
 // Removes resource ID from P (used to roll back a failed write).
 void EraseResource(model::Partition& p, const std::string& id);
+// Makes resource ID in TO what it is in FROM; an empty ID stands for the partition's own fields
+// (those EncodePartition stores): a copy, or gone when FROM no longer holds it (to
+// bring a snapshot of the state up to date with the ids a write touched).
+void CopyResource(const model::Partition& from, model::Partition& to, const std::string& id);
 
 }  // namespace openvpc::store

@@ -7,12 +7,6 @@ void FlowAccounting::LogAt(const std::string& eni_id, bool egress, const model::
   at[interfaces++] = {.eni_id = eni_id, .egress = egress, .flow = f, .accepted = accepted};
 }
 
-void FlowAccounting::Count(size_t len, double now) {
-  if (packets++ == 0) start = now;
-  bytes += len;
-  end = now;
-}
-
 void FlowAccounting::Emit(const FlowLogSink& sink) {
   if (packets == 0) return;
   for (int i = 0; i < interfaces; ++i) {

@@ -33,8 +33,12 @@ struct FlowAccounting {
 
   // Where the decision of a new flow is logged: at ENI_ID, leaving it when EGRESS.
   void LogAt(const std::string& eni_id, bool egress, const model::Flow& f, bool accepted);
-  // A packet of LEN IP bytes at NOW.
-  void Count(size_t len, double now);
+  // A packet of LEN IP bytes at NOW (on every packet of a flow: inline).
+  void Count(size_t len, double now) {
+    if (packets++ == 0) start = now;
+    bytes += len;
+    end = now;
+  }
   // Hands what was counted since the last time to SINK, one record per interface.
   void Emit(const FlowLogSink& sink);
 };
