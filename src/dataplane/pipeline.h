@@ -29,7 +29,7 @@ struct TraceResult {
   std::vector<StageResult> stages;
   bool allowed = false;
   // Set when the packet leaves the VPC for the internet (igw-…, eigw-…: also after a NAT
-  // gateway), or through a target this data plane does not forward (tgw-, vgw-, an instance, …:
+  // gateway), or through a target whose kind has no hop yet (tgw-, vgw-, …:
   // the verdict covers the stages up to the route only). Empty when delivered to an interface,
   // also in a peer VPC.
   std::string exit_target;
