@@ -9,15 +9,17 @@ using namespace internal;
 
 namespace {
 
-// Protocol numbers as AWS stores them for ACL entries: "-1" or the IANA number.
-std::string NormalizeProtocol(const std::string& p) {
+// Protocol numbers as AWS stores them for ACL entries: "-1" or the IANA number. Names are
+// accepted in any case (`TCP`, `Udp`), as AWS does.
+std::string NormalizeProtocol(const std::string& raw) {
+  const std::string p = AsciiLower(raw);
   if (p == "-1" || p == "all") return "-1";
   if (p == "tcp") return "6";
   if (p == "udp") return "17";
   if (p == "icmp") return "1";
   if (p == "icmpv6") return "58";
   if (auto n = ProtocolNumberOf(p)) return std::to_string(*n);
-  Fail("InvalidParameterValue", "Invalid value '" + p + "' for protocol. Must be -1, a protocol number or a name.");
+  Fail("InvalidParameterValue", "Invalid value '" + raw + "' for protocol. Must be -1, a protocol number or a name.");
 }
 
 NetworkAclEntry BuildEntry(const NetworkAclEntryArgs& a) {

@@ -23,15 +23,17 @@ void CheckText(const std::string& value, const char* parameter) {
                                       " is invalid. Character sets beyond ASCII are not supported.");
 }
 
-// AWS's names for the protocols it names; other protocol numbers stay numbers.
-std::string NormalizeProtocol(const std::string& p) {
+// AWS's names for the protocols it names, in lower case whatever case they came in (`TCP`,
+// `Udp`: AWS accepts and stores them so); other protocol numbers stay numbers.
+std::string NormalizeProtocol(const std::string& raw) {
+  const std::string p = AsciiLower(raw);
   if (p == "-1" || p == "all") return "-1";
   if (p == "tcp" || p == "6") return "tcp";
   if (p == "udp" || p == "17") return "udp";
   if (p == "icmp" || p == "1") return "icmp";
   if (p == "icmpv6" || p == "58") return "icmpv6";
   if (auto n = ProtocolNumberOf(p)) return std::to_string(*n);
-  Fail("InvalidParameterValue", "Invalid value '" + p + "' for IP protocol. Unknown protocol.");
+  Fail("InvalidParameterValue", "Invalid value '" + raw + "' for IP protocol. Unknown protocol.");
 }
 
 // The rule a spec asks for, validated, without an id.

@@ -70,6 +70,13 @@ bool AllDigits(const std::string& s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+std::string AsciiLower(const std::string& s) {
+  std::string out = s;
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
 std::optional<int> ProtocolNumberOf(const std::string& p) {
   if (p.size() > 3 || !AllDigits(p) || std::stoi(p) > 255) return std::nullopt;
   return std::stoi(p);

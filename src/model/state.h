@@ -87,6 +87,9 @@ bool WellFormedId(const std::string& id, const std::string& prefix);
 // True when S is not empty and every byte is an ASCII digit. (std::isdigit on a user's byte is
 // undefined for bytes >= 0x80 where char is signed: test bytes with this instead.)
 bool AllDigits(const std::string& s);
+// S with ASCII letters in lower case and every other byte as it is (no locale, no
+// std::tolower on a signed char).
+std::string AsciiLower(const std::string& s);
 // An IP protocol written as its number, 0-255 ("6", "017"); nullopt for anything else.
 std::optional<int> ProtocolNumberOf(const std::string& p);
 

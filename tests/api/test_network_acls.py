@@ -725,3 +725,17 @@ def test_s15_layered_acl_on_a_subnet(ec2, vpc):
     assert entries(a, False) == [T(100, "172.31.1.2/32", 22), STAR4]
     assert entries(a, True) == [T(100, "172.31.1.2/32", 1024, 65535), STAR4]
     assert association_of(ec2, sid) == (aid, assoc)
+
+
+def test_protocol_names_in_any_case_are_accepted(ec2, acl):
+    """Issue 15 ("behaviour AWS itself verified"): an entry's protocol name in any case (`TCP`, `Udp`) is
+    accepted and stored as AWS stores every entry's protocol, its number; an unknown name is refused."""
+    ec2.create_network_acl_entry(NetworkAclId=acl, RuleNumber=100, Protocol="TCP", RuleAction="allow",
+                                 Egress=False, CidrBlock="10.0.0.0/16", PortRange={"From": 22, "To": 22})
+    ec2.create_network_acl_entry(NetworkAclId=acl, RuleNumber=110, Protocol="Udp", RuleAction="allow",
+                                 Egress=False, CidrBlock="10.0.0.0/16", PortRange={"From": 53, "To": 53})
+    entries = {e["RuleNumber"]: e["Protocol"] for e in acl_of(ec2, acl)["Entries"] if not e["Egress"]}
+    assert entries[100] == "6" and entries[110] == "17"
+    assert_error("InvalidParameterValue", ec2.create_network_acl_entry, NetworkAclId=acl, RuleNumber=120,
+                 Protocol="Tcpx", RuleAction="allow", Egress=False, CidrBlock="10.0.0.0/16",
+                 PortRange={"From": 1, "To": 1})

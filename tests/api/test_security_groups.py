@@ -1058,3 +1058,24 @@ def test_tags_on_existing_group(ec2, sg):
     assert tags(sg_of(ec2, sg)) == {"Name": "web"}
     ec2.delete_tags(Resources=[sg], Tags=[{"Key": "Name"}])
     assert tags(sg_of(ec2, sg)) == {}
+
+
+# ---------------------------------------------------------------- protocol names in any case
+
+def test_protocol_names_in_any_case_are_stored_in_lower_case(ec2, sg):
+    """Issue 15 ("behaviour AWS itself verified"): `TCP`, `Udp` and `ICMP` are accepted in a rule
+    and shown as tcp, udp and icmp; a name AWS does not know is refused in any case."""
+    ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[
+        {"IpProtocol": "TCP", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "10.0.0.0/16"}]},
+        {"IpProtocol": "Udp", "FromPort": 53, "ToPort": 53, "IpRanges": [{"CidrIp": "10.0.0.0/16"}]},
+        {"IpProtocol": "ICMP", "FromPort": -1, "ToPort": -1, "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}])
+    protocols = sorted(p["IpProtocol"] for p in sg_of(ec2, sg)["IpPermissions"])
+    assert protocols == ["icmp", "tcp", "udp"]
+    # The same rule in another case is the same rule: a duplicate, and revoked by either spelling.
+    assert_error("InvalidPermission.Duplicate", ec2.authorize_security_group_ingress, GroupId=sg, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}])
+    ec2.revoke_security_group_ingress(GroupId=sg, IpPermissions=[
+        {"IpProtocol": "tCp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}])
+    assert sorted(p["IpProtocol"] for p in sg_of(ec2, sg)["IpPermissions"]) == ["icmp", "udp"]
+    assert_error("InvalidParameterValue", ec2.authorize_security_group_ingress, GroupId=sg, IpPermissions=[
+        {"IpProtocol": "TCPX", "FromPort": 1, "ToPort": 1, "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}])
