@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Write-stall benchmark: how much API writes slow the data plane's setup of new flows.
 
-    sudo python3 bench/write_stall_bench.py [--binary build/openvpc] [--baseline-binary /work/before/openvpc]
+    sudo python3 bench/write_stall_bench.py [--binary build/openvpc] [--baseline-binary OLD/openvpc]
                                             [--seconds 10] [--repeat 3] [--write-rate 200] [--json out.json]
 
 Figures, not a pass/fail test. One run prints a Markdown table (rows: measures; columns: each
@@ -204,7 +204,8 @@ def sha256(path):
 def describe_binary(src, copy):
     info = {"path": src, "sha256": sha256(copy),
             "mtime": datetime.datetime.fromtimestamp(os.stat(src).st_mtime).astimezone().isoformat(timespec="seconds")}
-    commit = os.path.join(os.path.dirname(src), "COMMIT")  # e.g. /work/before/COMMIT beside a saved binary
+    # A saved binary may have its commit beside it: cp build/openvpc OLD/ && git rev-parse HEAD > OLD/COMMIT
+    commit = os.path.join(os.path.dirname(src), "COMMIT")
     if os.path.isfile(commit):
         with open(commit) as f:
             info["commit_file"] = f.read().strip()[:80]

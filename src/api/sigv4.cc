@@ -14,6 +14,7 @@
 #include <stdexcept>
 
 #include "model/error.h"
+#include "model/state.h"
 
 namespace openvpc::api {
 
@@ -25,12 +26,6 @@ std::string Hex(const unsigned char* d, size_t n) {
   static const char* k = "0123456789abcdef";
   std::string s;
   for (size_t i = 0; i < n; ++i) s += k[d[i] >> 4], s += k[d[i] & 15];
-  return s;
-}
-
-std::string Lower(std::string s) {
-  // (std::tolower takes bytes as unsigned char: header names may hold any byte.)
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
 }
 
@@ -166,7 +161,7 @@ AuthResult VerifySigV4(const HttpRequestView& req, const std::map<std::string, C
   std::map<std::string, std::string> headers;  // lower-case name -> values joined by ','
   int authorization_headers = 0;
   for (const auto& [k, v] : req.headers) {
-    std::string name = Lower(k);
+    std::string name = model::AsciiLower(k);
     if (name == "authorization") ++authorization_headers;
     auto& slot = headers[name];
     slot = slot.empty() ? Trim(v) : slot + "," + Trim(v);

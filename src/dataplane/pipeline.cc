@@ -32,7 +32,7 @@ TraceResult Trace(const Partition& p, const NetworkInterface& src, const Flow& f
   // The ACL sits at the subnet's border: traffic that stays inside the subnet crosses neither
   // of its ACLs (O1, N6), so stage 5 looks ahead at where the route's hop takes the packet.
   const model::Route* route = nullptr;
-  RouteLookup(p, src, f, &route, ct.state);
+  StageResult route_stage = RouteLookup(p, src, f, &route, ct.state);  // stage 6, appended after 5
   const Hop* hop = route ? HopOf(*route) : nullptr;
   if (hop && hop->stays_in_subnet && hop->stays_in_subnet({p, src, *route, f, ct})) {
     Append(t, {.stage = 5, .name = "network-acl-outbound", .component = model::NetworkAclOfSubnet(p, src.subnet_id).id,
@@ -40,7 +40,7 @@ TraceResult Trace(const Partition& p, const NetworkInterface& src, const Flow& f
   } else if (!Append(t, NetworkAclOutbound(p, src, f))) {
     return t;
   }
-  if (!Append(t, RouteLookup(p, src, f, &route, ct.state))) return t;
+  if (!Append(t, std::move(route_stage))) return t;
   if (!hop) {  // a transit gateway, a virtual private gateway, …: stored, not forwarded yet
     t.stages.back().note = "target " + route->target_id + ": not yet forwarded by this data plane";
     t.exit_target = route->target_id;

@@ -84,9 +84,8 @@ StageResult RouteLookup(const model::Partition& p, const model::NetworkInterface
 // Stage 7, local delivery: the interface of the VPC that holds the destination address.
 StageResult LocalDelivery(const model::Partition& p, const model::NetworkInterface& src, const model::Flow& f,
                           const model::NetworkInterface** dst);
-// Stage 8: the inbound entries of the ACL of DST's subnet (not crossed inside one subnet).
-StageResult NetworkAclInbound(const model::Partition& p, const model::NetworkInterface& src,
-                              const model::NetworkInterface& dst, const model::Flow& f);
+// Stage 8, the inbound entries of the ACL of the destination's subnet (not crossed inside one
+// subnet), is part of a hop's arrival at an interface (stages.h's ArriveAt).
 // Stage 9: allowed when any ingress rule of any of DST's groups matches (M2), or when the
 // packet belongs to a connection tracked at DST (CT-1).
 StageResult SecurityGroupsIngress(const model::Partition& p, const model::NetworkInterface& dst, const model::Flow& f,

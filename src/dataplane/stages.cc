@@ -55,22 +55,7 @@ Flow Reversed(const Flow& f) {
   return r;
 }
 
-// Stage 8 at DST for a packet from SRC_SUBNET_ID: not crossed inside one subnet (O1, N6).
-StageResult AclInboundFrom(const Partition& p, const std::string& src_subnet_id, const NetworkInterface& dst,
-                           const Flow& f) {
-  if (src_subnet_id == dst.subnet_id)
-    return {.stage = 8, .name = "network-acl-inbound", .component = model::NetworkAclOfSubnet(p, dst.subnet_id).id,
-            .note = "same subnet: not crossed"};
-  return AclStage(8, "network-acl-inbound", model::NetworkAclOfSubnet(p, dst.subnet_id), f, false);
-}
-
-}  // namespace
-
-bool Append(TraceResult& t, StageResult r) {
-  t.stages.push_back(std::move(r));
-  return t.stages.back().allowed;
-}
-
+// A network ACL stage: ACL's first matching entry of direction EGRESS decides (N2, N3).
 StageResult AclStage(int stage, const char* name, const model::NetworkAcl& acl, const Flow& f, bool egress) {
   StageResult r{.stage = stage, .name = name, .component = acl.id};
   const model::NetworkAclEntry* e = model::FirstMatchingEntry(acl, f, egress);
@@ -84,6 +69,42 @@ StageResult AclStage(int stage, const char* name, const model::NetworkAcl& acl, 
     if (!r.allowed) r.explanation_code = "SUBNET_ACL_RESTRICTION";
   }
   return r;
+}
+
+// For a packet that reached D past its subnet's ACL: when D is a NAT gateway's interface, the
+// packet is for the gateway's own address, and only a reply to one of its translations goes on
+// (K12), which the engine's table finds (T allowed, T.nat_gateway the gateway); a trace of a new
+// flow has none, and the gateway answers nothing else (K11: not even pings). It has no
+// security groups (K6). False when D is no NAT gateway's.
+bool ToNatGateway(const Partition& p, const NetworkInterface& d, TraceResult& t, Tracking ct) {
+  const model::NatGateway* g = model::NatGatewayOfInterface(p, d.id);
+  if (!g) return false;
+  t.nat_gateway = g->id;
+  t.destination = nullptr;
+  if (ct.table) {
+    t.allowed = true;
+    return true;
+  }
+  t.stages.push_back({.stage = 7, .name = "nat-gateway", .allowed = false, .component = g->id,
+                      .explanation_code = "NO_ROUTE_TO_DESTINATION",
+                      .note = "a NAT gateway lets in only the replies to connections made through it"});
+  return true;
+}
+
+// Stage 8 at DST for a packet from SRC_SUBNET_ID: not crossed inside one subnet (O1, N6).
+StageResult AclInboundFrom(const Partition& p, const std::string& src_subnet_id, const NetworkInterface& dst,
+                           const Flow& f) {
+  if (src_subnet_id == dst.subnet_id)
+    return {.stage = 8, .name = "network-acl-inbound", .component = model::NetworkAclOfSubnet(p, dst.subnet_id).id,
+            .note = "same subnet: not crossed"};
+  return SubnetAclInbound(p, dst.subnet_id, f);
+}
+
+}  // namespace
+
+bool Append(TraceResult& t, StageResult r) {
+  t.stages.push_back(std::move(r));
+  return t.stages.back().allowed;
 }
 
 StageResult SubnetAclInbound(const Partition& p, const std::string& subnet_id, const Flow& f) {
@@ -107,21 +128,6 @@ void OpenConnection(const Partition& p, const NetworkInterface& eni, const Flow&
   Flow r = Reversed(f);
   if (!model::FlowIsTracked(p, eni, r, !egress) && GroupsStage(0, "", p, eni, r, !egress, {}).allowed) return;
   ct.table->Open(eni.id, f, egress, ct.now);
-}
-
-bool ToNatGateway(const Partition& p, const NetworkInterface& d, TraceResult& t, Tracking ct) {
-  const model::NatGateway* g = model::NatGatewayOfInterface(p, d.id);
-  if (!g) return false;
-  t.nat_gateway = g->id;
-  t.destination = nullptr;
-  if (ct.table) {
-    t.allowed = true;
-    return true;
-  }
-  t.stages.push_back({.stage = 7, .name = "nat-gateway", .allowed = false, .component = g->id,
-                      .explanation_code = "NO_ROUTE_TO_DESTINATION",
-                      .note = "a NAT gateway lets in only the replies to connections made through it"});
-  return true;
 }
 
 StageResult DeliverInVpc(const Partition& p, const std::string& vpc_id, const Flow& f, const NetworkInterface** dst) {
@@ -238,11 +244,6 @@ StageResult RouteLookup(const Partition& p, const NetworkInterface& src, const F
 
 StageResult LocalDelivery(const Partition& p, const NetworkInterface& src, const Flow& f, const NetworkInterface** dst) {
   return DeliverInVpc(p, src.vpc_id, f, dst);
-}
-
-StageResult NetworkAclInbound(const Partition& p, const NetworkInterface& src, const NetworkInterface& dst,
-                              const Flow& f) {
-  return AclInboundFrom(p, src.subnet_id, dst, f);
 }
 
 StageResult SecurityGroupsIngress(const Partition& p, const NetworkInterface& dst, const Flow& f, Tracking ct) {

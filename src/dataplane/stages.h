@@ -12,8 +12,6 @@ namespace openvpc::dataplane {
 // Appends R to T; R's verdict.
 bool Append(TraceResult& t, StageResult r);
 
-// A network ACL stage: ACL's first matching entry of direction EGRESS decides (N2, N3).
-StageResult AclStage(int stage, const char* name, const model::NetworkAcl& acl, const model::Flow& f, bool egress);
 // The ACL of SUBNET_ID in P as stage 8 (inbound) or 5 (outbound).
 StageResult SubnetAclInbound(const model::Partition& p, const std::string& subnet_id, const model::Flow& f);
 StageResult SubnetAclOutbound(const model::Partition& p, const std::string& subnet_id, const model::Flow& f);
@@ -26,13 +24,6 @@ void OpenConnection(const model::Partition& p, const model::NetworkInterface& en
 // Stage 7, local delivery: the interface of VPC_ID that holds the destination address.
 StageResult DeliverInVpc(const model::Partition& p, const std::string& vpc_id, const model::Flow& f,
                          const model::NetworkInterface** dst);
-
-// For a packet that reached D past its subnet's ACL: when D is a NAT gateway's interface, the
-// packet is for the gateway's own address, and only a reply to one of its translations goes on
-// (K12), which the engine's table finds (T allowed, T.nat_gateway the gateway); a trace of a new
-// flow has none, and the gateway answers nothing else (K11: not even pings). It has no
-// security groups (K6). False when D is no NAT gateway's.
-bool ToNatGateway(const model::Partition& p, const model::NetworkInterface& d, TraceResult& t, Tracking ct);
 
 // Stages 8 and 9 at D, which received F from SRC's subnet in P (the ACL is not crossed inside
 // one subnet: O1, N6), and the connection F opens there. Sets T.destination.

@@ -1,6 +1,7 @@
 // Route tables, routes and associations: rules A10, B11, D3, G1-G13, AA8.
 #include <algorithm>
 #include <map>
+#include <string_view>
 
 #include "model/internal.h"
 #include "model/rules.h"
@@ -10,9 +11,11 @@ using namespace internal;
 
 namespace {
 
-// Route target kinds by member, and for a member that names several kinds by id prefix too.
-std::map<std::pair<std::string, std::string>, RouteTargetKind>& TargetKinds() {
-  static std::map<std::pair<std::string, std::string>, RouteTargetKind> kinds;
+// Route target kinds by member, then by id prefix ("" for any id of the member). Looked up on
+// every new flow (HopOf), so by string_view: no allocation.
+using KindsByPrefix = std::map<std::string, RouteTargetKind, std::less<>>;
+std::map<std::string, KindsByPrefix, std::less<>>& TargetKinds() {
+  static std::map<std::string, KindsByPrefix, std::less<>> kinds;
   return kinds;
 }
 
@@ -126,23 +129,26 @@ RouteTableAssociation* FindAssociation(Partition& p, const std::string& associat
 }  // namespace
 
 void RegisterRouteTarget(RouteTargetKind kind) {
-  std::pair<std::string, std::string> key{kind.member, kind.id_prefix};
-  TargetKinds()[key] = std::move(kind);
+  RouteTargetKind& slot = TargetKinds()[kind.member][kind.id_prefix];
+  slot = std::move(kind);
 }
 
 std::vector<const RouteTargetKind*> RouteTargetKinds() {
   RegisterAllRules();
   std::vector<const RouteTargetKind*> out;
-  for (const auto& [key, kind] : TargetKinds()) out.push_back(&kind);
+  for (const auto& [member, by_prefix] : TargetKinds())
+    for (const auto& [prefix, kind] : by_prefix) out.push_back(&kind);
   return out;
 }
 
 const RouteTargetKind* FindRouteTargetKind(const std::string& member, const std::string& id) {
   RegisterAllRules();  // the kinds are the model's own, whoever asks first
-  auto& kinds = TargetKinds();
-  auto it = kinds.find({member, id.substr(0, id.find('-'))});
-  if (it == kinds.end()) it = kinds.find({member, ""});
-  return it == kinds.end() ? nullptr : &it->second;
+  auto by_member = TargetKinds().find(member);
+  if (by_member == TargetKinds().end()) return nullptr;
+  const KindsByPrefix& by_prefix = by_member->second;
+  auto it = by_prefix.find(std::string_view(id).substr(0, id.find('-')));
+  if (it == by_prefix.end()) it = by_prefix.find(std::string_view());
+  return it == by_prefix.end() ? nullptr : &it->second;
 }
 
 const RouteTable& MainRouteTable(const Partition& p, const std::string& vpc_id) {

@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <regex>
+#include <stdexcept>
 #include <thread>
 
 #include "api/service.h"
@@ -33,6 +34,7 @@ class GatedStore : public store::Store {
   }
   void Apply(const std::vector<store::Row>& puts, const std::vector<std::string>& deletes) override {
     std::unique_lock lock(mu_);
+    if (fail_) throw std::runtime_error("disk I/O error");  // as a full or failing disk
     if (hold_) {
       holding_ = true;
       cv_.notify_all();
@@ -58,6 +60,10 @@ class GatedStore : public store::Store {
     std::unique_lock lock(mu_);
     cv_.wait(lock, [&] { return holding_; });
   }
+  void Fail(bool fail) {
+    std::lock_guard lock(mu_);
+    fail_ = fail;
+  }
   void Release() {
     std::lock_guard lock(mu_);
     hold_ = false;
@@ -67,7 +73,7 @@ class GatedStore : public store::Store {
  private:
   std::mutex mu_;
   std::condition_variable cv_;
-  bool hold_ = false, holding_ = false;
+  bool hold_ = false, holding_ = false, fail_ = false;
   std::map<std::string, store::Row> rows_;
 };
 
@@ -138,16 +144,26 @@ TEST(ServiceSnapshot, ReadersDoNotWaitForAWriteInProgressAndSeeItOnceCommitted) 
   EXPECT_GT(service.Version(), version);
 }
 
-TEST(ServiceSnapshot, AFailedWriteIsNeverPublished) {
+// A write whose commit fails is rolled back and answered with an error: the data plane never
+// sees it, and the next write that commits is published whole.
+TEST(ServiceSnapshot, AWriteWhoseCommitFailsIsNeverPublished) {
+  auto owned = std::make_unique<GatedStore>();
+  GatedStore& store = *owned;
   api::ServiceOptions options;
   options.credentials = {{"AKIDTEST", {"AKIDTEST", "secret", "123456789012"}}};
-  api::Service service(std::make_unique<GatedStore>(), options);
-  ASSERT_EQ(service.Handle(Signed("Action=DescribeVpcs&Version=2016-11-15")).status, 200);
+  api::Service service(std::move(owned), options);
+  const std::string create = "Action=CreateVpc&Version=2016-11-15&CidrBlock=10.";
+  ASSERT_EQ(service.Handle(Signed(create + "0.0.0%2F16")).status, 200);
   const uint64_t version = service.Version();
   const size_t before = VpcsSeen(service);
-  EXPECT_EQ(service.Handle(Signed("Action=CreateVpc&Version=2016-11-15&CidrBlock=10.0.0.0%2F29")).status, 400);
+  store.Fail(true);
+  EXPECT_EQ(service.Handle(Signed(create + "1.0.0%2F16")).status, 500);
   EXPECT_EQ(service.Version(), version);
   EXPECT_EQ(VpcsSeen(service), before);
+  store.Fail(false);
+  ASSERT_EQ(service.Handle(Signed(create + "2.0.0%2F16")).status, 200);  // positive control
+  EXPECT_GT(service.Version(), version);
+  EXPECT_EQ(VpcsSeen(service), before + 1);
 }
 
 std::string Field(const std::string& xml, const std::string& tag) {

@@ -18,11 +18,6 @@ net::Cidr4 SubnetBlock(const model::Partition& p, const model::NetworkInterface&
   return net::ParseCidr4(p.subnets.at(eni.subnet_id).cidr_block).value();
 }
 
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
 const std::vector<std::string>* Option(const model::Partition& p, const model::Vpc& vpc, const std::string& key) {
   auto it = p.dhcp_options.find(vpc.dhcp_options_id);
   if (it == p.dhcp_options.end()) return nullptr;
@@ -159,7 +154,7 @@ std::optional<DnsAnswer> Resolve(const model::Partition& p, const model::Network
   DnsAnswer a;
   // R4: Amazon's private (and, from inside, public) hostnames resolve when both attributes are on.
   const bool hostnames = vpc.enable_dns_hostnames;
-  const std::string name = Lower(q.name);
+  const std::string name = model::AsciiLower(q.name);
   const std::string internal = p.region == "us-east-1" ? ".ec2.internal" : "." + p.region + ".compute.internal";
   const bool ours = name.ends_with(internal) || name.ends_with(".amazonaws.com") || name.ends_with(".in-addr.arpa");
   a.rcode = ours ? 3 : 2;  // NXDOMAIN for our names; SERVFAIL for the rest (no upstream yet)
@@ -182,11 +177,11 @@ std::optional<DnsAnswer> Resolve(const model::Partition& p, const model::Network
   for (const auto& [id, other] : p.network_interfaces) {
     if (other.vpc_id != eni.vpc_id) continue;
     for (const auto& pip : other.private_ips) {
-      bool match = Lower(model::PrivateDnsName(p.region, pip.address)) == name;  // R8
+      bool match = model::AsciiLower(model::PrivateDnsName(p.region, pip.address)) == name;  // R8
       if (!match && pip.primary) {
         // R7: inside the VPC, the public name means the private address.
         std::string pub = model::PublicIpv4Of(p, other, other.PrimaryIp());
-        match = !pub.empty() && Lower(model::PublicDnsName(p.region, pub)) == name;
+        match = !pub.empty() && model::AsciiLower(model::PublicDnsName(p.region, pub)) == name;
       }
       if (match) {
         a.rcode = 0;
