@@ -1,4 +1,11 @@
-# Writes OUTPUT, a C++ file defining `extern const char NAME[]` with the contents of INPUT.
-file(READ "${INPUT}" content)
+# Writes OUTPUT, a C++ file defining `extern const char* const NAME[]`: the contents of each file
+# of INPUTS (paths separated by ','), in order, then a null pointer.
+string(REPLACE "," ";" INPUTS "${INPUTS}")
 set(delim "openvpc_embed")
-file(WRITE "${OUTPUT}" "extern const char ${NAME}[];\nconst char ${NAME}[] = R\"${delim}(${content})${delim}\";\n")
+set(body "extern const char* const ${NAME}[];\nconst char* const ${NAME}[] = {\n")
+foreach(input IN LISTS INPUTS)
+  file(READ "${input}" content)
+  string(APPEND body "R\"${delim}(${content})${delim}\",\n")
+endforeach()
+string(APPEND body "nullptr};\n")
+file(WRITE "${OUTPUT}" "${body}")

@@ -74,12 +74,12 @@ def example_params(ours, shape, depth=0, full=True, member_name=""):
 
 
 def ec2_requests():
-    """(operation, body dict) pairs: every operation of ec2-shapes.json, required members only
+    """(operation, body dict) pairs: every operation of shapes/ec2.json, required members only
     and every member, serialized as botocore serializes EC2 queries."""
     import botocore.session
     from botocore.serialize import create_serializer
 
-    ours_model = json.load(open(os.path.join(ROOT, "src", "api", "ec2-shapes.json")))
+    ours_model = json.load(open(os.path.join(ROOT, "src", "api", "shapes", "ec2.json")))
     ours = sorted(ours_model["operations"])
     model = botocore.session.get_session().get_service_model("ec2")
     ser = create_serializer("ec2")

@@ -1,4 +1,4 @@
-// Handlers: one function per EC2 operation, from the decoded input (member names) to the
+// Handlers: one function per operation of an AWS service (EC2's, STS's, SSM's), from the decoded input (member names) to the
 // output value (member names). They translate between the wire's values and the model's
 // operations and never hold a rule of their own.
 #pragma once
@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/sigv4.h"
 #include "model/vpc.h"
 
 namespace openvpc::api {
@@ -20,6 +21,7 @@ struct Call {
   model::Tx& tx;
   const json& in;
   const Service* service = nullptr;  // what lives outside the model (the console output)
+  const AuthResult* who = nullptr;   // the caller: account, Region, access key
   model::Partition& p() { return tx.p; }
 };
 
@@ -30,8 +32,9 @@ struct HandlerInfo {
   bool writes = false;
 };
 
-const HandlerInfo* FindHandler(const std::string& op);
-void Register(const std::string& op, Handler fn, bool writes);
+// The handler of OP of the AWS service whose signing name is SERVICE ("ec2", "sts", "ssm").
+const HandlerInfo* FindHandler(const std::string& service, const std::string& op);
+void Register(const std::string& op, Handler fn, bool writes, const std::string& service = "ec2");
 
 // Each file of handlers registers its operations; RegisterAllHandlers calls them all once.
 void RegisterVpcHandlers();
@@ -51,6 +54,8 @@ void RegisterVpcPeeringHandlers();
 void RegisterNatGatewayHandlers();
 void RegisterCatalogueHandlers();
 void RegisterPlacementGroupHandlers();
+void RegisterStsHandlers();
+void RegisterSsmHandlers();
 void RegisterAllHandlers();
 
 // ---- input helpers ----

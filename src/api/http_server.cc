@@ -41,7 +41,7 @@ HttpResponse HandleGuarded(Server& server, const HttpRequestView& view) {
   } catch (...) {
     fprintf(stderr, "openvpc: internal error outside the handler\n");
   }
-  return {500, "text/xml;charset=UTF-8", ErrorXml("InternalError", "An internal error has occurred", "")};
+  return {500, "text/xml;charset=UTF-8", ErrorXml("InternalError", "An internal error has occurred", ""), {}};
 }
 
 bool IsHttpParseError(const beast::error_code& ec) {
@@ -87,6 +87,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(r.status), req.version());
     res->set(http::field::server, "openvpc");
     res->set(http::field::content_type, r.content_type);
+    for (const auto& [name, value] : r.headers) res->set(name, value);
     res->keep_alive(req.keep_alive());
     res->body() = std::move(r.body);
     res->prepare_payload();

@@ -34,12 +34,15 @@ std::string NewRequestId() {
 
 bool IsText(const std::string& s);
 
-HttpResponse ErrorResponse(const model::Error& e, const std::string& request_id) {
+// E in the protocol of WIRE's service.
+HttpResponse ErrorResponse(const ShapeModel& wire, const model::Error& e, const std::string& request_id) {
   std::string message = e.what();
-  if (!IsText(message))  // it quotes what the client sent (a header): keep the answer well-formed XML
+  if (!IsText(message))  // it quotes what the client sent (a header): keep the answer well-formed
     for (char& c : message)
       if (static_cast<unsigned char>(c) >= 0x80 || static_cast<unsigned char>(c) < 0x20) c = '?';
-  return {e.http_status, "text/xml;charset=UTF-8", ErrorXml(e.code, message, request_id)};
+  HttpResponse r{e.http_status, wire.ContentType(), wire.ErrorBody(e.code, message, request_id, e.http_status), {}};
+  if (wire.protocol() != Protocol::kEc2) r.headers.emplace_back("x-amzn-RequestId", request_id);
+  return r;
 }
 
 void ParseForm(const std::string& text, Params& out) {
@@ -70,13 +73,18 @@ bool IsText(const std::string& s) {
   }
 }
 
-// The request's parameters that make it what it is: all but the token and the envelope.
-std::string ParamsHash(const Params& params) {
-  std::string canon;
-  for (const auto& [k, v] : params)
-    if (k != "ClientToken" && k != "Action" && k != "Version" && k != "DryRun" && k.rfind("X-Amz-", 0) != 0)
-      canon += k + "=" + v + "\n";
-  return Sha256Hex(canon);
+// The request's members that make it what it is: all but the token and DryRun.
+std::string InputHash(const json& input) {
+  json canon = input;
+  canon.erase("ClientToken");
+  canon.erase("DryRun");
+  return Sha256Hex(canon.dump());
+}
+
+const std::string* HeaderOf(const HttpRequestView& req, std::string_view name) {
+  for (const auto& [k, v] : req.headers)
+    if (model::AsciiLower(k) == name) return &v;
+  return nullptr;
 }
 
 }  // namespace
@@ -146,18 +154,22 @@ void Service::Read(const std::function<void(const model::State&)>& fn) const {
 
 HttpResponse Service::Handle(const HttpRequestView& req) {
   const std::string request_id = NewRequestId();
+  // Errors are answered in the protocol of the service the request is for: the one its
+  // credential scope names as far as it can be read before the signature is verified, else EC2.
+  const ShapeModel* wire = &ShapeModel::Builtin();
   try {
     if (req.method == "POST" && (req.path == "/_openvpc/reset" || req.path == "/moto-api/reset")) {
       if (!options_.allow_reset)
         return {403, "application/json",
                 "{\"status\":\"forbidden\",\"message\":\"reset is allowed only while openvpc listens on a "
-                "loopback address, or when it was started with --allow-reset\"}"};
+                "loopback address, or when it was started with --allow-reset\"}", {}};
       return Reset();
     }
-    if (req.path == "/_openvpc/health") return {200, "application/json", "{\"status\":\"ok\"}"};
+    if (req.path == "/_openvpc/health") return {200, "application/json", "{\"status\":\"ok\"}", {}};
+    if (const ShapeModel* scoped = ShapeModel::ForService(ScopeService(req))) wire = scoped;
     Params params;
     ParseForm(req.raw_query, params);
-    if (req.method == "POST") ParseForm(req.body, params);
+    if (req.method == "POST" && wire->protocol() != Protocol::kJson) ParseForm(req.body, params);
     // Names and values are text: bytes that are not UTF-8 (or are control characters) would be
     // stored, echoed in errors and written into XML that no client can parse.
     for (const auto& [k, v] : params)
@@ -167,35 +179,61 @@ HttpResponse Service::Handle(const HttpRequestView& req) {
     if (!model::FindRegion(who.region))
       throw model::Error("AuthFailure", "Credential should be scoped to a valid region, not '" + who.region + "'.",
                          401);
-    auto action = params.find("Action");
-    if (action == params.end() || action->second.empty())
-      model::Fail("MissingAction", "The request must contain the parameter Action");
-    const std::string& op = action->second;
-    if (!ShapeModel::Builtin().HasOperation(op) || !FindHandler(op))
-      model::Fail("InvalidAction", "The action " + op + " is not valid for this web service.");
-    return Call(op, params, who, request_id);
+    wire = ShapeModel::ForService(who.service);
+    if (!wire) {
+      wire = &ShapeModel::Builtin();
+      std::string served;
+      for (const auto& name : ShapeModel::Services()) served += (served.empty() ? "" : ", ") + name;
+      throw model::Error("NotImplemented",
+                         "openvpc does not implement the AWS service '" + who.service +
+                             "' (the service of the request's credential scope); it serves: " + served + ".",
+                         501);
+    }
+    std::string op;
+    json input;
+    if (wire->protocol() == Protocol::kJson) {
+      // X-Amz-Target: PREFIX.Operation
+      const std::string* target = HeaderOf(req, "x-amz-target");
+      const std::string prefix = wire->target_prefix() + ".";
+      if (target && target->compare(0, prefix.size(), prefix) == 0) op = target->substr(prefix.size());
+      if (op.empty() || !wire->HasOperation(op) || !FindHandler(wire->service(), op))
+        throw model::Error("UnknownOperationException",
+                           "The operation " + (target ? *target : std::string("(no X-Amz-Target)")) +
+                               " is not valid for this web service.",
+                           400);
+      input = wire->DecodeJson(op, req.body);
+    } else {
+      auto action = params.find("Action");
+      if (action == params.end() || action->second.empty())
+        model::Fail("MissingAction", "The request must contain the parameter Action");
+      op = action->second;
+      if (!wire->HasOperation(op) || !FindHandler(wire->service(), op))
+        model::Fail("InvalidAction", "The action " + op + " is not valid for this web service.");
+      input = wire->Decode(op, params);
+    }
+    return Call(*wire, op, input, who, request_id);
   } catch (const model::Error& e) {
-    return ErrorResponse(e, request_id);
+    return ErrorResponse(*wire, e, request_id);
   } catch (const std::exception& e) {
     fprintf(stderr, "openvpc: internal error: %s\n", e.what());
-    return {500, "text/xml;charset=UTF-8", ErrorXml("InternalError", "An internal error has occurred", request_id)};
+    return ErrorResponse(*wire, model::Error("InternalError", "An internal error has occurred", 500), request_id);
   }
 }
 
-HttpResponse Service::Call(const std::string& op, const Params& params, const AuthResult& who,
+HttpResponse Service::Call(const ShapeModel& wire, const std::string& op, const json& input, const AuthResult& who,
                            const std::string& request_id) {
-  const ShapeModel& shapes = ShapeModel::Builtin();
-  const json input = shapes.Decode(op, params);
-  const HandlerInfo& handler = *FindHandler(op);
+  const HandlerInfo& handler = *FindHandler(wire.service(), op);
   if (input.value("DryRun", false))
     throw model::Error("DryRunOperation", "Request would have succeeded, but DryRun flag is set.", 412);
+  HttpResponse ok{200, wire.ContentType(), "", {}};
+  if (wire.protocol() != Protocol::kEc2) ok.headers.emplace_back("x-amzn-RequestId", request_id);
 
   // ClientToken: the same request again gets the first answer; another request with the same
   // token is refused (IdempotentParameterMismatch).
   std::string token_key;
-  if (input.contains("ClientToken"))
+  if (input.contains("ClientToken") && input["ClientToken"].is_string())
     token_key = "token/" + who.account_id + "/" + who.region + "/" + op + "/" + input["ClientToken"].get<std::string>();
-  const std::string hash = token_key.empty() ? "" : ParamsHash(params);
+  const std::string hash = token_key.empty() ? "" : InputHash(input);
 
   json output;
   if (handler.writes) {
@@ -207,11 +245,12 @@ HttpResponse Service::Call(const std::string& op, const Params& params, const Au
           model::Fail("IdempotentParameterMismatch",
                       "The client token you have provided is associated with a resource that has different "
                       "parameters. Specify a different client token.");
-        return {200, "text/xml;charset=UTF-8", shapes.Encode(op, json::parse(it->second.output), request_id, false)};
+        ok.body = wire.Encode(op, json::parse(it->second.output), request_id, false);
+        return ok;
       }
     }
     model::Tx tx(EnsurePartition(who.account_id, who.region), state_.quotas, &state_);
-    api::Call call{tx, input, this};
+    api::Call call{tx, input, this, &who};
     try {
       output = handler.fn(call);
     } catch (...) {
@@ -241,10 +280,11 @@ HttpResponse Service::Call(const std::string& op, const Params& params, const Au
       if (!p) model::Fail("InternalError", "partition vanished during the request");
     }
     model::Tx tx(*p, state_.quotas, &state_);  // read only: nothing is committed
-    api::Call call{tx, input, this};
+    api::Call call{tx, input, this, &who};
     output = handler.fn(call);
   }
-  return {200, "text/xml;charset=UTF-8", shapes.Encode(op, output, request_id, options_.strict_shapes)};
+  ok.body = wire.Encode(op, output, request_id, options_.strict_shapes);
+  return ok;
 }
 
 model::Partition& Service::EnsurePartition(const std::string& account, const std::string& region) {
@@ -335,7 +375,7 @@ HttpResponse Service::Reset() {
   PublishCopy();
   lock.unlock();
   NotifyCommitted();
-  return {200, "application/json", "{\"status\":\"ok\"}"};
+  return {200, "application/json", "{\"status\":\"ok\"}", {}};
 }
 
 }  // namespace openvpc::api

@@ -1,6 +1,8 @@
-// The EC2 endpoint: one request in, one response out. Authenticates (SigV4), decodes with the
-// shape model, runs the handler as one model transaction, commits the touched resources to
-// the store before answering, and renders AWS's XML or error XML.
+// The endpoint of every AWS service openvpc serves: one request in, one response out.
+// Authenticates (SigV4), picks the service the credential scope names, decodes with that
+// service's shape model in its protocol, runs the handler as one model transaction, commits the
+// touched resources to the store before answering, and renders the answer or the error in the
+// service's protocol.
 #pragma once
 
 #include <atomic>
@@ -11,6 +13,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include "api/shape_model.h"
 #include "api/sigv4.h"
@@ -23,6 +27,7 @@ struct HttpResponse {
   int status = 200;
   std::string content_type = "text/xml;charset=UTF-8";
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // beside Content-Type
 };
 
 struct ServiceOptions {
@@ -66,7 +71,9 @@ class Service {
 
   HttpResponse Reset();
   void NotifyCommitted();
-  HttpResponse Call(const std::string& op, const Params& params, const AuthResult& who, const std::string& request_id);
+  // Runs OP of WIRE's service on the decoded INPUT and encodes its answer.
+  HttpResponse Call(const ShapeModel& wire, const std::string& op, const nlohmann::json& input, const AuthResult& who,
+                    const std::string& request_id);
   model::Partition& EnsurePartition(const std::string& account, const std::string& region);
   void Commit(model::Tx& tx, const std::vector<store::Row>& extra);
   void Rollback(model::Tx& tx);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
+#include <ctime>
 #include <set>
 #include <unordered_map>
 
@@ -10,7 +12,7 @@
 
 #include "model/error.h"
 
-extern const char kEc2ShapesJson[];  // generated from src/api/ec2-shapes.json
+extern const char* const kShapeModelsJson[];  // generated from src/api/shapes/*.json, null-terminated
 
 namespace openvpc::api {
 
@@ -20,41 +22,53 @@ using model::Fail;
 // The model compiled once into a graph of shapes, so a request walks pointers, not JSON.
 namespace {
 
-enum class Type { kStructure, kList, kString, kBoolean, kInteger, kLong, kDouble, kTimestamp, kBlob };
+enum class Type { kStructure, kList, kMap, kString, kBoolean, kInteger, kLong, kDouble, kTimestamp, kBlob };
 
 struct Shape;
 
 struct Member {
   std::string name;        // member name: the key of the value tree
-  std::string query_name;  // the name in the query string (botocore's EC2Serializer)
-  std::string xml_name;    // the element name in responses
+  std::string query_name;  // the name in the query string (botocore's EC2 and Query serializers)
+  std::string xml_name;    // the element name in XML responses, the key in JSON
   const Shape* shape = nullptr;
 };
 
 struct Shape {
-  Type type = Type::kString;
+  Type type = Type::kStructure;
   std::vector<Member> members;          // structure, in the model's order
   std::vector<std::string> required;    // structure
   const Shape* item = nullptr;          // list
-  std::string item_xml_name = "item";   // list
+  std::string item_name;                // list: the element of an item (XML), its query name (query)
+  const Shape* key = nullptr;           // map
+  const Shape* value = nullptr;         // map
+  std::string key_name = "key", value_name = "value";  // map
+  bool flattened = false;               // list, map
   std::vector<std::string> enum_values; // string
-  std::optional<long long> min, max;    // integer, long
+  std::optional<long long> min, max;    // integer, long: the value; string, list: the length
 };
 
 Type TypeOf(const std::string& t) {
   static const std::unordered_map<std::string, Type> kTypes = {
-      {"structure", Type::kStructure}, {"list", Type::kList},       {"string", Type::kString},
-      {"boolean", Type::kBoolean},     {"integer", Type::kInteger}, {"long", Type::kLong},
-      {"double", Type::kDouble},       {"float", Type::kDouble},    {"timestamp", Type::kTimestamp},
-      {"blob", Type::kBlob}};
+      {"structure", Type::kStructure}, {"list", Type::kList},       {"map", Type::kMap},
+      {"string", Type::kString},       {"boolean", Type::kBoolean}, {"integer", Type::kInteger},
+      {"long", Type::kLong},           {"double", Type::kDouble},   {"float", Type::kDouble},
+      {"timestamp", Type::kTimestamp}, {"blob", Type::kBlob}};
   auto it = kTypes.find(t);
   if (it == kTypes.end()) throw std::runtime_error("unsupported shape type " + t);
   return it->second;
 }
 
-// The query name of a member: queryName, else locationName with its first letter upper cased,
-// else the member name.
-std::string QueryName(const std::string& member, const json& ref) {
+Protocol ProtocolOf(const std::string& p) {
+  if (p == "ec2") return Protocol::kEc2;
+  if (p == "query") return Protocol::kQuery;
+  if (p == "json") return Protocol::kJson;
+  throw std::runtime_error("unsupported protocol " + p);
+}
+
+// The query name of a member. EC2: queryName, else locationName with its first letter upper
+// cased, else the member name. Query: locationName, else the member name.
+std::string QueryName(Protocol protocol, const std::string& member, const json& ref) {
+  if (protocol != Protocol::kEc2) return ref.value("locationName", member);
   if (ref.contains("queryName")) return ref["queryName"];
   if (ref.contains("locationName")) {
     std::string n = ref["locationName"];
@@ -73,27 +87,78 @@ bool HasPrefix(const Params& params, const std::string& prefix) {
   Fail("InvalidParameterValue", "Value (" + value + ") for parameter " + key + " is invalid." + why);
 }
 
+// The indices N of PREFIX.N… present, in order (1-based; gaps allowed).
+std::set<long> Indices(const Params& params, const std::string& prefix) {
+  std::set<long> indices;
+  for (auto it = params.lower_bound(prefix); it != params.end() && it->first.compare(0, prefix.size(), prefix) == 0;
+       ++it) {
+    std::string rest = it->first.substr(prefix.size());
+    std::string digits = rest.substr(0, rest.find('.'));
+    long n = 0;
+    auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+    if (ec == std::errc() && p == digits.data() + digits.size() && n >= 1) indices.insert(n);
+  }
+  return indices;
+}
+
+// Seconds since the epoch of an ISO 8601 UTC time (2024-12-12T00:00:00.000Z), as handlers write
+// timestamps; JSON protocols carry them as numbers.
+std::optional<double> EpochSeconds(const std::string& iso) {
+  int y, mo, d, h, mi;
+  double sec;
+  if (sscanf(iso.c_str(), "%d-%d-%dT%d:%d:%lf", &y, &mo, &d, &h, &mi, &sec) != 6) return std::nullopt;
+  struct tm t = {};
+  t.tm_year = y - 1900;
+  t.tm_mon = mo - 1;
+  t.tm_mday = d;
+  t.tm_hour = h;
+  t.tm_min = mi;
+  return static_cast<double>(timegm(&t)) + sec;
+}
+
+// The member names of AWS's validation messages: lower camel case (MaxResults -> maxResults).
+std::string LowerCamel(std::string s) {
+  if (!s.empty()) s[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(s[0])));
+  return s;
+}
+
 }  // namespace
 
 struct ShapeModel::Impl {
+  std::string service, target_prefix, xml_namespace, json_version;
+  Protocol protocol = Protocol::kEc2;
   std::unordered_map<std::string, Shape> shapes;
   struct Operation {
     const Shape* input = nullptr;
     const Shape* output = nullptr;
+    std::string result_wrapper;  // query: <OpResult>
   };
   std::unordered_map<std::string, Operation> operations;
 
   json DecodeValue(const Shape& shape, const std::string& key, const Params& params, std::set<std::string>& used) const;
   json DecodeStructure(const Shape& shape, const std::string& prefix, const Params& params,
                        std::set<std::string>& used) const;
+  json DecodeJsonValue(const Shape& shape, const json& v, const std::string& path,
+                       std::vector<std::string>& errors) const;
   void EncodeValue(std::string& out, const Shape& shape, const std::string& element, const json& value, bool strict,
                    const std::string& path) const;
   void EncodeStructure(std::string& out, const Shape& shape, const json& value, bool strict,
                        const std::string& path) const;
+  json EncodeJsonValue(const Shape& shape, const json& value, bool strict, const std::string& path) const;
 };
 
 ShapeModel::ShapeModel(const std::string& json_text) : impl_(std::make_unique<Impl>()) {
   json doc = json::parse(json_text);
+  const json& meta = doc["metadata"];
+  impl_->protocol = ProtocolOf(meta.value("protocol", "ec2"));
+  impl_->service = meta.value("signingName", meta.value("endpointPrefix", ""));
+  impl_->target_prefix = meta.value("targetPrefix", "");
+  impl_->json_version = meta.value("jsonVersion", "1.0");
+  impl_->xml_namespace = meta.value("xmlNamespace", "");
+  // EC2's answers name its namespace with a final slash, which its model leaves out.
+  if (impl_->protocol == Protocol::kEc2 && !impl_->xml_namespace.empty() && impl_->xml_namespace.back() != '/')
+    impl_->xml_namespace += '/';
+  const Protocol protocol = impl_->protocol;
   auto& shapes = impl_->shapes;
   for (const auto& [name, s] : doc["shapes"].items()) shapes[name];  // addresses are stable from here on
   for (const auto& [name, s] : doc["shapes"].items()) {
@@ -101,33 +166,75 @@ ShapeModel::ShapeModel(const std::string& json_text) : impl_(std::make_unique<Im
     shape.type = TypeOf(s["type"]);
     if (s.contains("members"))
       for (const auto& [member, ref] : s["members"].items())
-        shape.members.push_back({member, QueryName(member, ref), ref.value("locationName", member),
+        shape.members.push_back({member, QueryName(protocol, member, ref), ref.value("locationName", member),
                                  &shapes.at(ref["shape"].get<std::string>())});
     if (s.contains("required")) shape.required = s["required"].get<std::vector<std::string>>();
     if (s.contains("member")) {
       shape.item = &shapes.at(s["member"]["shape"].get<std::string>());
-      shape.item_xml_name = s["member"].value("locationName", "item");
+      shape.item_name = s["member"].value("locationName", protocol == Protocol::kEc2 ? "item" : "member");
     }
+    if (s.contains("key")) {
+      shape.key = &shapes.at(s["key"]["shape"].get<std::string>());
+      shape.key_name = s["key"].value("locationName", "key");
+    }
+    if (s.contains("value")) {
+      shape.value = &shapes.at(s["value"]["shape"].get<std::string>());
+      shape.value_name = s["value"].value("locationName", "value");
+    }
+    shape.flattened = s.value("flattened", false);
     if (s.contains("enum")) shape.enum_values = s["enum"].get<std::vector<std::string>>();
-    if (shape.type == Type::kInteger || shape.type == Type::kLong) {
-      if (s.contains("min")) shape.min = s["min"].get<long long>();
-      if (s.contains("max")) shape.max = s["max"].get<long long>();
-    }
+    if (s.contains("min") && s["min"].is_number_integer()) shape.min = s["min"].get<long long>();
+    if (s.contains("max") && s["max"].is_number_integer()) shape.max = s["max"].get<long long>();
   }
   for (const auto& [name, o] : doc["operations"].items()) {
     Impl::Operation op;
     if (o.contains("input")) op.input = &shapes.at(o["input"].get<std::string>());
     if (o.contains("output")) op.output = &shapes.at(o["output"].get<std::string>());
+    op.result_wrapper = o.value("resultWrapper", name + "Result");
     impl_->operations[name] = op;
   }
 }
 
 ShapeModel::~ShapeModel() = default;
 
-const ShapeModel& ShapeModel::Builtin() {
-  static const ShapeModel model(kEc2ShapesJson);
-  return model;
+namespace {
+// Every model compiled in, by signing name; parsed once, on first use.
+const std::map<std::string, std::unique_ptr<ShapeModel>, std::less<>>& Models() {
+  static const auto models = [] {
+    std::map<std::string, std::unique_ptr<ShapeModel>, std::less<>> m;
+    for (const char* const* text = kShapeModelsJson; *text; ++text) {
+      auto model = std::make_unique<ShapeModel>(*text);
+      std::string name = model->service();
+      m.emplace(std::move(name), std::move(model));
+    }
+    return m;
+  }();
+  return models;
 }
+}  // namespace
+
+const ShapeModel& ShapeModel::Builtin() {
+  static const ShapeModel& ec2 = *ForService("ec2");
+  return ec2;
+}
+
+const ShapeModel* ShapeModel::ForService(std::string_view signing_name) {
+  auto it = Models().find(signing_name);
+  return it == Models().end() ? nullptr : it->second.get();
+}
+
+const std::vector<std::string>& ShapeModel::Services() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> n;
+    for (const auto& [name, model] : Models()) n.push_back(name);
+    return n;
+  }();
+  return names;
+}
+
+const std::string& ShapeModel::service() const { return impl_->service; }
+Protocol ShapeModel::protocol() const { return impl_->protocol; }
+const std::string& ShapeModel::target_prefix() const { return impl_->target_prefix; }
 
 bool ShapeModel::HasOperation(const std::string& op) const { return impl_->operations.count(op) > 0; }
 
@@ -160,17 +267,11 @@ json ShapeModel::Impl::DecodeValue(const Shape& shape, const std::string& key, c
     return DecodeStructure(shape, key + ".", params, used);
   }
   if (shape.type == Type::kList) {
-    // Flattened and 1-based: Key.1, Key.2.Sub … Indices need not be contiguous; order kept.
-    std::set<long> indices;
-    std::string prefix = key + ".";
-    for (auto it = params.lower_bound(prefix); it != params.end() && it->first.compare(0, prefix.size(), prefix) == 0;
-         ++it) {
-      std::string rest = it->first.substr(prefix.size());
-      std::string digits = rest.substr(0, rest.find('.'));
-      long n = 0;
-      auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
-      if (ec == std::errc() && p == digits.data() + digits.size() && n >= 1) indices.insert(n);
-    }
+    // 1-based, indices need not be contiguous, order kept. EC2: Key.N; Query: Key.member.N
+    // (Key.N when the list is flattened).
+    const std::string prefix =
+        key + "." + (protocol == Protocol::kQuery && !shape.flattened ? shape.item_name + "." : "");
+    std::set<long> indices = Indices(params, prefix);
     if (indices.empty()) {
       // "Key=" with no elements: an empty list, as botocore sends for [].
       auto it = params.find(key);
@@ -186,6 +287,19 @@ json ShapeModel::Impl::DecodeValue(const Shape& shape, const std::string& key, c
       if (!v.is_null()) out.push_back(std::move(v));
     }
     return out;
+  }
+  if (shape.type == Type::kMap) {
+    // Key.entry.N.key and Key.entry.N.value (Key.N.… when flattened).
+    const std::string prefix = key + "." + (shape.flattened ? "" : "entry.");
+    json out = json::object();
+    for (long i : Indices(params, prefix)) {
+      const std::string entry = prefix + std::to_string(i) + ".";
+      json k = DecodeValue(*shape.key, entry + shape.key_name, params, used);
+      json v = DecodeValue(*shape.value, entry + shape.value_name, params, used);
+      if (!k.is_string()) Fail("MissingParameter", "The request must contain the parameter " + entry + shape.key_name);
+      out[k.get<std::string>()] = std::move(v);
+    }
+    return out.empty() ? json() : out;
   }
   auto it = params.find(key);
   if (it == params.end()) return nullptr;
@@ -258,6 +372,11 @@ void ShapeModel::Impl::EncodeStructure(std::string& out, const Shape& shape, con
   for (const auto& m : shape.members) {
     auto it = value.find(m.name);
     if (it == value.end() || it->is_null()) continue;
+    if (m.shape->type == Type::kList && m.shape->flattened) {  // the items, each named as the member
+      if (!it->is_array()) Fail("InternalError", "response element <" + m.xml_name + "> of " + path + " is not a list");
+      for (const auto& v : *it) EncodeValue(out, *m.shape->item, m.xml_name, v, strict, path);
+      continue;
+    }
     EncodeValue(out, *m.shape, m.xml_name, *it, strict, path);
   }
 }
@@ -277,7 +396,16 @@ void ShapeModel::Impl::EncodeValue(std::string& out, const Shape& shape, const s
       break;
     case Type::kList:
       if (!value.is_array()) wrong("a list");
-      for (const auto& v : value) EncodeValue(out, *shape.item, shape.item_xml_name, v, strict, path);
+      for (const auto& v : value) EncodeValue(out, *shape.item, shape.item_name, v, strict, path);
+      break;
+    case Type::kMap:
+      if (!value.is_object()) wrong("a map");
+      for (const auto& [k, v] : value.items()) {
+        out += "<entry>";
+        EncodeValue(out, *shape.key, shape.key_name, k, strict, path);
+        EncodeValue(out, *shape.value, shape.value_name, v, strict, path);
+        out += "</entry>";
+      }
       break;
     case Type::kBoolean:
       if (!value.is_boolean()) wrong("a boolean");
@@ -300,6 +428,139 @@ void ShapeModel::Impl::EncodeValue(std::string& out, const Shape& shape, const s
   out += '>';
 }
 
+json ShapeModel::Impl::EncodeJsonValue(const Shape& shape, const json& value, bool strict,
+                                       const std::string& path) const {
+  auto wrong = [&](const char* what) { Fail("InternalError", "response member of " + path + " is not " + what); };
+  switch (shape.type) {
+    case Type::kStructure: {
+      if (!value.is_object()) wrong("a structure");
+      if (strict)
+        for (const auto& [k, v] : value.items())
+          if (std::none_of(shape.members.begin(), shape.members.end(), [&](const Member& m) { return m.name == k; }))
+            Fail("InternalError", "response member " + k + " of " + path + " is not in its output shape");
+      json out = json::object();
+      for (const auto& m : shape.members) {
+        auto it = value.find(m.name);
+        if (it != value.end() && !it->is_null()) out[m.xml_name] = EncodeJsonValue(*m.shape, *it, strict, path);
+      }
+      return out;
+    }
+    case Type::kList: {
+      if (!value.is_array()) wrong("a list");
+      json out = json::array();
+      for (const auto& v : value) out.push_back(EncodeJsonValue(*shape.item, v, strict, path));
+      return out;
+    }
+    case Type::kMap: {
+      if (!value.is_object()) wrong("a map");
+      json out = json::object();
+      for (const auto& [k, v] : value.items()) out[k] = EncodeJsonValue(*shape.value, v, strict, path);
+      return out;
+    }
+    case Type::kBoolean:
+      if (!value.is_boolean()) wrong("a boolean");
+      return value;
+    case Type::kInteger:
+    case Type::kLong:
+      if (!value.is_number_integer()) wrong("an integer");
+      return value;
+    case Type::kDouble:
+      if (!value.is_number()) wrong("a number");
+      return value;
+    case Type::kTimestamp: {  // seconds since the epoch
+      if (value.is_number()) return value;
+      std::optional<double> t = value.is_string() ? EpochSeconds(value.get<std::string>()) : std::nullopt;
+      if (!t) wrong("a timestamp");
+      return *t;
+    }
+    default:
+      if (!value.is_string()) wrong("a string");
+      return value;
+  }
+}
+
+json ShapeModel::Impl::DecodeJsonValue(const Shape& shape, const json& v, const std::string& path,
+                                       std::vector<std::string>& errors) const {
+  // A value of the wrong JSON type cannot be read at all (SerializationException); a value that
+  // reads but breaks a constraint is one of the validation errors reported together.
+  auto unreadable = [&](const char* what) {
+    throw model::Error("SerializationException", "Expected " + std::string(what) + " at '" + path + "'", 400);
+  };
+  auto violates = [&](const std::string& shown, const std::string& constraint) {
+    errors.push_back("Value " + shown + " at '" + path + "' failed to satisfy constraint: " + constraint);
+  };
+  auto length = [&](size_t n, const std::string& shown) {
+    if (shape.min && static_cast<long long>(n) < *shape.min)
+      violates(shown, "Member must have length greater than or equal to " + std::to_string(*shape.min));
+    if (shape.max && static_cast<long long>(n) > *shape.max)
+      violates(shown, "Member must have length less than or equal to " + std::to_string(*shape.max));
+  };
+  switch (shape.type) {
+    case Type::kStructure: {
+      if (!v.is_object()) unreadable("a structure");
+      json out = json::object();
+      for (const auto& m : shape.members) {
+        auto it = v.find(m.xml_name);
+        if (it == v.end() || it->is_null()) continue;
+        const std::string child = path.empty() ? LowerCamel(m.name) : path + "." + LowerCamel(m.name);
+        out[m.name] = DecodeJsonValue(*m.shape, *it, child, errors);
+      }
+      for (const auto& r : shape.required)
+        if (!out.contains(r))
+          errors.push_back("Value null at '" + (path.empty() ? LowerCamel(r) : path + "." + LowerCamel(r)) +
+                           "' failed to satisfy constraint: Member must not be null");
+      return out;
+    }
+    case Type::kList: {
+      if (!v.is_array()) unreadable("a list");
+      json out = json::array();
+      for (size_t i = 0; i < v.size(); ++i)
+        out.push_back(DecodeJsonValue(*shape.item, v[i], path + "." + std::to_string(i + 1) + ".member", errors));
+      std::string shown = "[";
+      for (size_t i = 0; i < v.size(); ++i) shown += (i ? ", " : "") + (v[i].is_string() ? v[i].get<std::string>() : v[i].dump());
+      length(v.size(), "'" + shown + "]'");
+      return out;
+    }
+    case Type::kMap: {
+      if (!v.is_object()) unreadable("a map");
+      json out = json::object();
+      for (const auto& [k, item] : v.items()) out[k] = DecodeJsonValue(*shape.value, item, path + "." + k, errors);
+      return out;
+    }
+    case Type::kBoolean:
+      if (!v.is_boolean()) unreadable("a boolean");
+      return v;
+    case Type::kInteger:
+    case Type::kLong: {
+      if (!v.is_number_integer()) unreadable("an integer");
+      const long long n = v.get<long long>();
+      if (shape.min && n < *shape.min)
+        violates("'" + std::to_string(n) + "'", "Member must have value greater than or equal to " + std::to_string(*shape.min));
+      if (shape.max && n > *shape.max)
+        violates("'" + std::to_string(n) + "'", "Member must have value less than or equal to " + std::to_string(*shape.max));
+      return v;
+    }
+    case Type::kDouble:
+      if (!v.is_number()) unreadable("a number");
+      return v;
+    case Type::kTimestamp:
+      if (!v.is_number() && !v.is_string()) unreadable("a timestamp");
+      return v;
+    default: {
+      if (!v.is_string()) unreadable("a string");
+      const std::string& s = v.get_ref<const std::string&>();
+      length(s.size(), "'" + s + "'");
+      if (!shape.enum_values.empty() &&
+          std::find(shape.enum_values.begin(), shape.enum_values.end(), s) == shape.enum_values.end()) {
+        std::string set;
+        for (const auto& e : shape.enum_values) set += (set.empty() ? "" : ", ") + e;
+        violates("'" + s + "'", "Member must satisfy enum value set: [" + set + "]");
+      }
+      return v;
+    }
+  }
+}
+
 json ShapeModel::Decode(const std::string& op, const Params& params) const {
   const Impl::Operation& o = impl_->operations.at(op);
   std::set<std::string> used = {"Action", "Version"};
@@ -311,16 +572,66 @@ json ShapeModel::Decode(const std::string& op, const Params& params) const {
   return out;
 }
 
+json ShapeModel::DecodeJson(const std::string& op, const std::string& body) const {
+  const Impl::Operation& o = impl_->operations.at(op);
+  json doc = json::object();
+  if (!body.empty()) {
+    doc = json::parse(body, nullptr, false);
+    if (doc.is_discarded()) throw model::Error("SerializationException", "The request body is not valid JSON", 400);
+  }
+  if (!o.input) return json::object();
+  std::vector<std::string> errors;
+  json out = impl_->DecodeJsonValue(*o.input, doc, "", errors);
+  if (!errors.empty()) {
+    std::string message = std::to_string(errors.size()) + " validation error" + (errors.size() > 1 ? "s" : "") +
+                          " detected: ";
+    for (size_t i = 0; i < errors.size(); ++i) message += (i ? "; " : "") + errors[i];
+    throw model::Error("ValidationException", message, 400);
+  }
+  return out;
+}
+
 std::string ShapeModel::Encode(const std::string& op, const json& output, const std::string& request_id,
                                bool strict) const {
+  const Impl::Operation& o = impl_->operations.at(op);
+  if (impl_->protocol == Protocol::kJson)
+    return o.output ? impl_->EncodeJsonValue(*o.output, output, strict, op).dump() : "{}";
   std::string out;
   out.reserve(64 * 1024);
-  out += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<" + op +
-         "Response xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><requestId>" + request_id + "</requestId>";
-  const Impl::Operation& o = impl_->operations.at(op);
-  if (o.output) impl_->EncodeStructure(out, *o.output, output, strict, op);
+  out += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<" + op + "Response xmlns=\"" + impl_->xml_namespace + "\">";
+  if (impl_->protocol == Protocol::kEc2) {
+    out += "<requestId>" + request_id + "</requestId>";
+    if (o.output) impl_->EncodeStructure(out, *o.output, output, strict, op);
+  } else {  // query
+    out += "<" + o.result_wrapper + ">";
+    if (o.output) impl_->EncodeStructure(out, *o.output, output, strict, op);
+    out += "</" + o.result_wrapper + "><ResponseMetadata><RequestId>" + request_id + "</RequestId></ResponseMetadata>";
+  }
   out += "</" + op + "Response>";
   return out;
+}
+
+std::string ShapeModel::ContentType() const {
+  switch (impl_->protocol) {
+    case Protocol::kJson: return "application/x-amz-json-" + impl_->json_version;
+    case Protocol::kQuery: return "text/xml";
+    default: return "text/xml;charset=UTF-8";
+  }
+}
+
+std::string ShapeModel::ErrorBody(const std::string& code, const std::string& message, const std::string& request_id,
+                                  int http_status) const {
+  switch (impl_->protocol) {
+    case Protocol::kJson:
+      return json{{"__type", code}, {"message", message}}.dump(-1, ' ', false, json::error_handler_t::replace);
+    case Protocol::kQuery:
+      return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ErrorResponse xmlns=\"" + impl_->xml_namespace +
+             "\"><Error><Type>" + (http_status >= 500 ? "Receiver" : "Sender") + "</Type><Code>" + XmlEscape(code) +
+             "</Code><Message>" + XmlEscape(message) + "</Message></Error><RequestId>" + request_id +
+             "</RequestId></ErrorResponse>";
+    default:
+      return ErrorXml(code, message, request_id);
+  }
 }
 
 std::string ErrorXml(const std::string& code, const std::string& message, const std::string& request_id) {

@@ -156,6 +156,28 @@ std::map<std::string, Credential> LoadCredentials(const std::string& path) {
   return out;
 }
 
+std::string ScopeService(const HttpRequestView& req) {
+  // AKID/yyyymmdd/region/SERVICE/aws4_request, after "Credential=" (header) or
+  // "X-Amz-Credential=" (query, percent-encoded).
+  auto service_of = [](const std::string& credential) -> std::string {
+    std::vector<std::string> scope;
+    std::istringstream in(credential);
+    std::string part;
+    while (std::getline(in, part, '/')) scope.push_back(part);
+    return scope.size() == 5 ? scope[3] : "";
+  };
+  for (const auto& [k, v] : req.headers) {
+    if (model::AsciiLower(k) != "authorization") continue;
+    size_t at = v.find("Credential=");
+    if (at == std::string::npos) return "";
+    size_t end = v.find_first_of(", ", at);
+    return service_of(v.substr(at + 11, end == std::string::npos ? std::string::npos : end - at - 11));
+  }
+  const auto query = SplitQuery(req.raw_query);
+  auto it = query.find("X-Amz-Credential");
+  return it == query.end() ? "" : service_of(it->second);
+}
+
 AuthResult VerifySigV4(const HttpRequestView& req, const std::map<std::string, Credential>& creds,
                        std::chrono::system_clock::time_point now) {
   std::map<std::string, std::string> headers;  // lower-case name -> values joined by ','
@@ -228,9 +250,8 @@ AuthResult VerifySigV4(const HttpRequestView& req, const std::map<std::string, C
   auto cred = creds.find(access_key);
   if (cred == creds.end())
     throw Error("AuthFailure", "AWS was not able to validate the provided access credentials", 401);
-  if (scope[3] != "ec2")
-    throw Error("SignatureDoesNotMatch",
-                "Credential should be scoped to correct service: 'ec2'. ", 403);
+  if (scope[3].empty())
+    throw Error("SignatureDoesNotMatch", "Credential should be scoped to correct service. ", 403);
   auto when = ParseAmzDate(amz_date);
   if (!when) Incomplete("Date must be in ISO-8601 'basic format'. Got '" + amz_date + "'.");
   if (amz_date.substr(0, 8) != scope[1])
@@ -288,7 +309,7 @@ AuthResult VerifySigV4(const HttpRequestView& req, const std::map<std::string, C
     std::string to_sign = "AWS4-HMAC-SHA256\n" + amz_date + "\n" + scope_str + "\n" + Sha256Hex(canonical);
     std::string mac = HmacSha256(key, to_sign);
     if (Hex(reinterpret_cast<const unsigned char*>(mac.data()), mac.size()) == signature)
-      return {cred->second.account_id, scope[2], access_key};
+      return {cred->second.account_id, scope[2], access_key, scope[3]};
   }
   // EC2 answers a wrong signature as it answers an unknown key.
   throw Error("AuthFailure", "AWS was not able to validate the provided access credentials", 401);

@@ -1,6 +1,7 @@
-// AWS Signature Version 4, as EC2 verifies it: the Authorization header or a presigned query
-// string, the credential scope (date, Region, service "ec2"), clock skew of at most 15
-// minutes, and the signature over exactly the signed headers.
+// AWS Signature Version 4, as AWS verifies it: the Authorization header or a presigned query
+// string, the credential scope (date, Region, service), clock skew of at most 15 minutes, and
+// the signature over exactly the signed headers. One verifier for every service: the caller
+// decides whether it serves the scope's service.
 #pragma once
 
 #include <chrono>
@@ -28,7 +29,13 @@ struct HttpRequestView {
 
 struct AuthResult {
   std::string account_id, region, access_key;
+  std::string service;  // the credential scope's: which AWS service the request is for
 };
+
+// The service named by the request's credential scope (Authorization header or presigned
+// X-Amz-Credential), read without verifying anything; "" when there is none. It decides the
+// protocol in which even a request that fails verification is answered.
+std::string ScopeService(const HttpRequestView& req);
 
 // Throws model::Error with AWS's codes: MissingAuthenticationToken, IncompleteSignature,
 // AuthFailure, SignatureDoesNotMatch, RequestExpired.

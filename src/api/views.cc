@@ -13,18 +13,21 @@
 namespace openvpc::api {
 
 namespace {
-std::map<std::string, HandlerInfo>& Table() {
-  static std::map<std::string, HandlerInfo> table;
+// (service, operation) -> handler
+std::map<std::pair<std::string, std::string>, HandlerInfo>& Table() {
+  static std::map<std::pair<std::string, std::string>, HandlerInfo> table;
   return table;
 }
 }  // namespace
 
-const HandlerInfo* FindHandler(const std::string& op) {
-  auto it = Table().find(op);
+const HandlerInfo* FindHandler(const std::string& service, const std::string& op) {
+  auto it = Table().find({service, op});
   return it == Table().end() ? nullptr : &it->second;
 }
 
-void Register(const std::string& op, Handler fn, bool writes) { Table()[op] = {fn, writes}; }
+void Register(const std::string& op, Handler fn, bool writes, const std::string& service) {
+  Table()[{service, op}] = {fn, writes};
+}
 
 void RegisterAllHandlers() {
   static bool done = [] {
@@ -45,6 +48,8 @@ void RegisterAllHandlers() {
     RegisterCatalogueHandlers();
     RegisterPlacementGroupHandlers();
     RegisterNatGatewayHandlers();
+    RegisterStsHandlers();
+    RegisterSsmHandlers();
     return true;
   }();
   (void)done;

@@ -185,4 +185,34 @@ const std::vector<ImageInfo>& Images() {
   return images;
 }
 
+const ImageInfo* FindImage(std::string_view image_id) {
+  const auto& images = Images();
+  auto it = std::find_if(images.begin(), images.end(), [&](const ImageInfo& i) { return i.image_id == image_id; });
+  return it == images.end() ? nullptr : &*it;
+}
+
+const std::vector<PublicParameter>& PublicImageParameters() {
+  static const std::vector<PublicParameter> parameters = [] {
+    const std::string al = "/aws/service/ami-amazon-linux-latest/";
+    const std::string ubuntu = "/aws/service/canonical/ubuntu/server/";
+    std::vector<PublicParameter> v = {
+        {al + "al2023-ami-kernel-default-x86_64", "ami-0a3c3a20c09d6f377"},
+        {al + "al2023-ami-kernel-6.1-x86_64", "ami-0a3c3a20c09d6f377"},
+        {al + "al2023-ami-kernel-default-arm64", "ami-0b5c6e1c8e8c2a4d1"},
+        {al + "al2023-ami-kernel-6.1-arm64", "ami-0b5c6e1c8e8c2a4d1"},
+        {al + "amzn2-ami-hvm-x86_64-gp2", "ami-0c1f5e2b8a3d47e60"},
+        {al + "amzn2-ami-kernel-5.10-hvm-x86_64-gp2", "ami-0c1f5e2b8a3d47e60"},
+        {ubuntu + "22.04/stable/current/amd64/hvm/ebs-gp2/ami-id", "ami-0d7a109bf30624c99", "aws:ec2:image"},
+        {ubuntu + "jammy/stable/current/amd64/hvm/ebs-gp2/ami-id", "ami-0d7a109bf30624c99", "aws:ec2:image"},
+        {ubuntu + "24.04/stable/current/amd64/hvm/ebs-gp3/ami-id", "ami-0e2c8caa4b6378d8c", "aws:ec2:image"},
+        {ubuntu + "noble/stable/current/amd64/hvm/ebs-gp3/ami-id", "ami-0e2c8caa4b6378d8c", "aws:ec2:image"},
+        {"/aws/service/debian/release/12/latest/amd64", "ami-064519b8c76274859"},
+        {"/aws/service/debian/release/bookworm/latest/amd64", "ami-064519b8c76274859"},
+    };
+    std::sort(v.begin(), v.end(), [](const PublicParameter& a, const PublicParameter& b) { return a.name < b.name; });
+    return v;
+  }();
+  return parameters;
+}
+
 }  // namespace openvpc::model

@@ -33,5 +33,15 @@ struct ImageInfo {
 };
 // The fixed catalogue DescribeImages serves (RunInstances takes any image id).
 const std::vector<ImageInfo>& Images();
+const ImageInfo* FindImage(std::string_view image_id);
+
+// Systems Manager's public parameters that name the latest image of a family
+// (/aws/service/ami-amazon-linux-latest/…, /aws/service/canonical/…, /aws/service/debian/…),
+// where Terraform, CDK and users look an AMI up. Each names an image of Images(); sorted by name.
+struct PublicParameter {
+  std::string name, image_id;
+  std::string data_type = "text";  // Canonical's say aws:ec2:image, Amazon's text
+};
+const std::vector<PublicParameter>& PublicImageParameters();
 
 }  // namespace openvpc::model

@@ -172,13 +172,24 @@ def test_js_sdk_style_signed_headers_are_accepted(endpoint):
     assert r.status == 200, r
 
 
-def test_scope_service_not_ec2_is_rejected(endpoint):
+def test_scope_service_openvpc_does_not_serve_is_named(endpoint):
+    # Issue 15: one listener serves every implemented service, chosen by the credential scope; a
+    # service openvpc does not implement is refused with an error that names it, and nothing runs.
     before = vpc_ids(endpoint)
-    r = call(endpoint, "CreateVpc", {"CidrBlock": "10.1.0.0/16"}, service="s3")
-    assert r.root is not None, r
-    assert 400 <= r.status < 500, r
-    assert r.error_code in {"AuthFailure", "IncompleteSignature", "SignatureDoesNotMatch"}, r
+    r = call(endpoint, "CreateVpc", {"CidrBlock": "10.1.0.0/16"}, service="rds")
+    assert r.status == 501, r
+    assert r.error_code == "NotImplemented", r
+    assert "'rds'" in r.error_message and "ec2" in r.error_message, r
     assert_error_document(r)
+    assert vpc_ids(endpoint) == before
+
+
+def test_ec2_action_signed_for_another_service_is_not_run(endpoint):
+    # CreateVpc is no action of STS: answered by STS (its own error document), nothing created.
+    before = vpc_ids(endpoint)
+    r = call(endpoint, "CreateVpc", {"CidrBlock": "10.1.0.0/16"}, service="sts", version="2011-06-15")
+    assert r.status == 400, r
+    assert r.tag == "ErrorResponse", r
     assert vpc_ids(endpoint) == before
 
 

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""Regenerates src/api/ec2-shapes.json: botocore's EC2 model (2016-11-15), shapes only.
+"""Regenerates src/api/shapes/SERVICE.json: botocore's model of each AWS service openvpc
+serves, shapes only.
 
-Keeps the operations openvpc serves (OPERATIONS below) and every shape they reach, and drops
-the documentation text. Run it after adding an operation:  python3 scripts/gen_ec2_shapes.py
+Keeps the operations openvpc serves (SERVICES below) and every shape they reach, the metadata
+the wire needs (protocol, XML namespace, JSON target prefix), and drops the documentation text.
+Run it after adding an operation or a service:  python3 scripts/gen_shapes.py
 """
 import gzip
 import json
@@ -10,7 +12,7 @@ import os
 
 import botocore
 
-OPERATIONS = """
+EC2 = """
 CreateVpc DeleteVpc DescribeVpcs DescribeVpcAttribute ModifyVpcAttribute AssociateVpcCidrBlock
 DisassociateVpcCidrBlock ModifyVpcTenancy CreateDefaultVpc
 CreateSubnet DeleteSubnet DescribeSubnets ModifySubnetAttribute AssociateSubnetCidrBlock
@@ -41,9 +43,20 @@ CreateVpcPeeringConnection AcceptVpcPeeringConnection RejectVpcPeeringConnection
 DeleteVpcPeeringConnection DescribeVpcPeeringConnections ModifyVpcPeeringConnectionOptions
 DescribeInstanceTypes DescribeImages CreatePlacementGroup DeletePlacementGroup DescribePlacementGroups
 CreateNatGateway DeleteNatGateway DescribeNatGateways
+DescribeInstanceCreditSpecifications ModifyInstanceCreditSpecification ModifyInstanceMetadataOptions
+DescribeVolumes DescribeInstanceTypeOfferings
+CreateSubnetCidrReservation GetSubnetCidrReservations DeleteSubnetCidrReservation
 """.split()
 
-KEEP = {"type", "members", "member", "required", "locationName", "queryName", "min", "max",
+# signing name (the credential scope's service): (botocore's directory, version, operations)
+SERVICES = {
+    "ec2": ("ec2", "2016-11-15", EC2),
+    "sts": ("sts", "2011-06-15", ["GetCallerIdentity"]),
+    "ssm": ("ssm", "2014-11-06", ["GetParameter", "GetParameters", "GetParametersByPath"]),
+}
+METADATA = ("apiVersion", "protocol", "xmlNamespace", "targetPrefix", "jsonVersion", "endpointPrefix")
+
+KEEP = {"type", "members", "member", "key", "value", "required", "locationName", "queryName", "min", "max",
         "enum", "shape", "flattened", "timestampFormat"}
 
 
@@ -52,20 +65,23 @@ def strip(shape):
     if "members" in out:
         out["members"] = {name: {k: v for k, v in ref.items() if k in KEEP}
                           for name, ref in shape["members"].items()}
-    if "member" in out:
-        out["member"] = {k: v for k, v in shape["member"].items() if k in KEEP}
+    for ref in ("member", "key", "value"):
+        if ref in out:
+            out[ref] = {k: v for k, v in shape[ref].items() if k in KEEP}
     return out
 
 
-def main():
-    src = os.path.join(os.path.dirname(botocore.__file__), "data", "ec2", "2016-11-15", "service-2.json.gz")
+def generate(name, directory, version, operations):
+    src = os.path.join(os.path.dirname(botocore.__file__), "data", directory, version, "service-2.json.gz")
     model = json.load(gzip.open(src))
     shapes, ops = model["shapes"], {}
     keep, todo = set(), []
-    for name in OPERATIONS:
-        op = model["operations"][name]
-        ops[name] = {k: op[k]["shape"] for k in ("input", "output") if k in op}
-        todo += ops[name].values()
+    for op_name in operations:
+        op = model["operations"][op_name]
+        ops[op_name] = {k: op[k]["shape"] for k in ("input", "output") if k in op}
+        if "resultWrapper" in op.get("output", {}):
+            ops[op_name]["resultWrapper"] = op["output"]["resultWrapper"]
+        todo += [op[k]["shape"] for k in ("input", "output") if k in op]
     while todo:
         s = todo.pop()
         if s in keep:
@@ -75,16 +91,23 @@ def main():
         todo += [m["shape"] for m in shape.get("members", {}).values()]
         if "member" in shape:
             todo.append(shape["member"]["shape"])
-    out = {"metadata": {"apiVersion": model["metadata"]["apiVersion"],
-                        "xmlNamespace": model["metadata"]["xmlNamespace"],
-                        "botocoreVersion": botocore.__version__},
+        todo += [shape[k]["shape"] for k in ("key", "value") if k in shape]
+    metadata = {k: model["metadata"][k] for k in METADATA if k in model["metadata"]}
+    metadata.update(signingName=name, botocoreVersion=botocore.__version__)
+    out = {"metadata": metadata,
            "operations": ops,
            "shapes": {s: strip(shapes[s]) for s in sorted(keep)}}
-    dst = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src", "api", "ec2-shapes.json")
+    dst = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src", "api", "shapes",
+                       name + ".json")
     with open(dst, "w") as f:
         json.dump(out, f, indent=0, sort_keys=True)
         f.write("\n")
     print(f"{dst}: {len(ops)} operations, {len(keep)} shapes")
+
+
+def main():
+    for name, (directory, version, operations) in SERVICES.items():
+        generate(name, directory, version, operations)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,227 @@
+"""Issue 15, the front door: one listener serves every AWS service openvpc implements, chosen by
+the SigV4 credential scope's service, each in its own protocol (EC2's, Query for STS, JSON for
+SSM), with errors in that protocol's own format; AWS_ENDPOINT_URL alone is enough for the clients.
+"""
+import json
+import os
+import subprocess
+
+import boto3
+import botocore.config
+import pytest
+import requests
+from botocore.awsrequest import AWSRequest
+import botocore.auth
+import botocore.credentials
+
+from conftest import ACCOUNTS
+from helpers import assert_error
+
+AL2023_X86 = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+UBUNTU_2404 = "/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id"
+
+
+def client(endpoint, service, account="default", region="us-east-1"):
+    ak, sk, _ = ACCOUNTS[account]
+    return boto3.client(service, region_name=region, endpoint_url=endpoint, aws_access_key_id=ak,
+                        aws_secret_access_key=sk,
+                        config=botocore.config.Config(retries={"total_max_attempts": 1, "mode": "standard"}))
+
+
+@pytest.fixture
+def sts(endpoint):
+    return client(endpoint, "sts")
+
+
+@pytest.fixture
+def ssm(endpoint):
+    return client(endpoint, "ssm")
+
+
+def env_with_only_endpoint_url(endpoint, access_key="test", secret="test"):
+    """The environment of a user who set AWS_ENDPOINT_URL and nothing service-specific."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID=access_key, AWS_SECRET_ACCESS_KEY=secret,
+               AWS_DEFAULT_REGION="us-east-1", AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+               AWS_PAGER="")
+    return env
+
+
+def aws(env, *args):
+    p = subprocess.run(["aws", "--output", "json", *args], env=env, capture_output=True, text=True, timeout=60)
+    return p.returncode, (json.loads(p.stdout) if p.returncode == 0 and p.stdout.strip() else p.stderr)
+
+
+# ---- STS --------------------------------------------------------------------------------------
+
+def test_get_caller_identity_names_the_account_of_the_keys(sts, endpoint):
+    me = sts.get_caller_identity()
+    assert me["Account"] == "123456789012"
+    assert me["UserId"] == "123456789012"  # an account's own keys are its root user
+    assert me["Arn"] == "arn:aws:iam::123456789012:root"
+    other = client(endpoint, "sts", account="other").get_caller_identity()
+    assert other["Account"] == "210987654321" and other["Arn"] == "arn:aws:iam::210987654321:root"
+
+
+def test_get_caller_identity_is_the_query_protocol_on_the_wire(endpoint):
+    req = AWSRequest(method="POST", url=endpoint + "/", data=b"Action=GetCallerIdentity&Version=2011-06-15",
+                     headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+    botocore.auth.SigV4Auth(botocore.credentials.Credentials("test", "test"), "sts", "us-east-1").add_auth(req)
+    p = req.prepare()
+    r = requests.post(p.url, headers=dict(p.headers), data=p.body, timeout=10)
+    assert r.status_code == 200
+    assert '<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">' in r.text
+    assert "<GetCallerIdentityResult>" in r.text and "<Account>123456789012</Account>" in r.text
+    assert "<ResponseMetadata><RequestId>" in r.text
+
+
+def test_sts_error_is_the_query_error_document(endpoint):
+    # An action STS does not have: <ErrorResponse><Error><Type>Sender</Type><Code>…
+    req = AWSRequest(method="POST", url=endpoint + "/", data=b"Action=DescribeVpcs&Version=2011-06-15",
+                     headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+    botocore.auth.SigV4Auth(botocore.credentials.Credentials("test", "test"), "sts", "us-east-1").add_auth(req)
+    p = req.prepare()
+    r = requests.post(p.url, headers=dict(p.headers), data=p.body, timeout=10)
+    assert r.status_code == 400
+    assert r.text.count("<ErrorResponse") == 1 and "<Type>Sender</Type>" in r.text
+    assert "<Code>InvalidAction</Code>" in r.text and "<RequestId>" in r.text
+
+
+def test_aws_cli_get_caller_identity_with_only_aws_endpoint_url(endpoint):
+    code, out = aws(env_with_only_endpoint_url(endpoint), "sts", "get-caller-identity")
+    assert code == 0, out
+    assert out["Account"] == "123456789012" and out["Arn"] == "arn:aws:iam::123456789012:root"
+
+
+def test_boto3_reaches_every_service_with_only_aws_endpoint_url(endpoint):
+    env = env_with_only_endpoint_url(endpoint)
+    script = (
+        "import boto3\n"
+        "s = boto3.session.Session()\n"
+        "print(s.client('sts').get_caller_identity()['Account'])\n"
+        f"print(s.client('ssm').get_parameter(Name='{AL2023_X86}')['Parameter']['Value'])\n"
+        "print(len(s.client('ec2').describe_vpcs()['Vpcs']))\n")
+    p = subprocess.run(["python3", "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    account, image, vpcs = p.stdout.split()
+    assert account == "123456789012"
+    assert image.startswith("ami-")
+    assert vpcs == "1"  # the default VPC
+
+
+def test_wrong_secret_is_refused_for_sts_too(endpoint):
+    env = env_with_only_endpoint_url(endpoint, secret="wrong")
+    code, err = aws(env, "sts", "get-caller-identity")
+    assert code != 0 and "GetCallerIdentity" in err
+
+
+# ---- SSM public parameters ----------------------------------------------------------------------
+
+def images(endpoint):
+    return {i["ImageId"]: i for i in client(endpoint, "ec2").describe_images(Owners=["amazon", "099720109477",
+                                                                                     "136693071363"])["Images"]}
+
+
+def test_get_parameter_names_an_image_describe_images_lists(ssm, endpoint):
+    p = ssm.get_parameter(Name=AL2023_X86)["Parameter"]
+    assert p["Name"] == AL2023_X86 and p["Type"] == "String" and p["Version"] >= 1
+    assert p["ARN"] == "arn:aws:ssm:us-east-1::parameter" + AL2023_X86  # a public parameter: no account
+    image = images(endpoint)[p["Value"]]
+    assert image["Architecture"] == "x86_64" and image["Name"].startswith("al2023-ami-")
+    assert p["LastModifiedDate"].year >= 2024
+    arm = ssm.get_parameter(Name=AL2023_X86.replace("x86_64", "arm64"))["Parameter"]
+    assert images(endpoint)[arm["Value"]]["Architecture"] == "arm64"
+    ubuntu = ssm.get_parameter(Name=UBUNTU_2404)["Parameter"]
+    assert "noble" in images(endpoint)[ubuntu["Value"]]["Name"]
+    assert p["DataType"] == "text" and ubuntu["DataType"] == "aws:ec2:image"  # as each publisher sets it
+    # The Region is the caller's.
+    assert client(endpoint, "ssm", region="eu-west-1").get_parameter(Name=AL2023_X86)["Parameter"]["ARN"].startswith(
+        "arn:aws:ssm:eu-west-1::parameter/aws/service/")
+
+
+def test_every_public_parameter_runs_an_instance(ssm, endpoint):
+    ec2 = client(endpoint, "ec2")
+    names = [p["Name"] for page in ssm.get_paginator("get_parameters_by_path").paginate(Path="/aws/service",
+                                                                                        Recursive=True)
+             for p in page["Parameters"]]
+    assert AL2023_X86 in names and UBUNTU_2404 in names and "/aws/service/debian/release/12/latest/amd64" in names
+    listed = images(endpoint)
+    for n in names:
+        assert ssm.get_parameter(Name=n)["Parameter"]["Value"] in listed, n
+
+
+def test_unknown_parameter_is_parameter_not_found(ssm):
+    assert_error("ParameterNotFound", ssm.get_parameter, Name="/aws/service/ami-amazon-linux-latest/nope")
+
+
+def test_version_selector(ssm):
+    p = ssm.get_parameter(Name=AL2023_X86 + ":1")["Parameter"]
+    assert p["Name"] == AL2023_X86 and p["Selector"] == ":1"
+    assert_error("ParameterVersionNotFound", ssm.get_parameter, Name=AL2023_X86 + ":7")
+
+
+def test_get_parameters_lists_unknown_names_as_invalid(ssm):
+    r = ssm.get_parameters(Names=[AL2023_X86, "/nope", UBUNTU_2404])
+    assert sorted(p["Name"] for p in r["Parameters"]) == sorted([AL2023_X86, UBUNTU_2404])
+    assert r["InvalidParameters"] == ["/nope"]
+
+
+def test_get_parameters_by_path_one_level_or_recursive(ssm):
+    flat = ssm.get_parameters_by_path(Path="/aws/service/ami-amazon-linux-latest")["Parameters"]
+    assert AL2023_X86 in [p["Name"] for p in flat]
+    assert all(p["Name"].count("/") == 4 for p in flat)
+    # Ubuntu's parameters are many levels below /aws/service/canonical: none one level down.
+    assert ssm.get_parameters_by_path(Path="/aws/service/canonical")["Parameters"] == []
+    deep = ssm.get_parameters_by_path(Path="/aws/service/canonical/", Recursive=True)["Parameters"]
+    assert UBUNTU_2404 in [p["Name"] for p in deep]
+    assert ssm.get_parameters_by_path(Path="/no/such/path", Recursive=True)["Parameters"] == []
+
+
+def test_get_parameters_by_path_pages(ssm):
+    everything = ssm.get_parameters_by_path(Path="/aws/service", Recursive=True, MaxResults=10)
+    seen = [p["Name"] for p in everything["Parameters"]]
+    token = everything.get("NextToken")
+    assert token and len(seen) == 10
+    while token:
+        page = ssm.get_parameters_by_path(Path="/aws/service", Recursive=True, MaxResults=3, NextToken=token)
+        assert len(page["Parameters"]) <= 3
+        seen += [p["Name"] for p in page["Parameters"]]
+        token = page.get("NextToken")
+    assert len(seen) == len(set(seen)) > 10
+    assert_error("InvalidNextToken", ssm.get_parameters_by_path, Path="/aws/service", NextToken="garbage")
+
+
+def test_json_protocol_validation_errors(endpoint):
+    # botocore validates client-side; a raw request shows the server's own validation, in the JSON
+    # protocol's error format ({"__type": …, "message": …} and x-amzn-RequestId).
+    def raw(target, body):
+        req = AWSRequest(method="POST", url=endpoint + "/", data=json.dumps(body).encode(),
+                         headers={"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": target})
+        botocore.auth.SigV4Auth(botocore.credentials.Credentials("test", "test"), "ssm", "us-east-1").add_auth(req)
+        p = req.prepare()
+        return requests.post(p.url, headers=dict(p.headers), data=p.body, timeout=10)
+
+    r = raw("AmazonSSM.GetParametersByPath", {"Path": "/aws/service", "MaxResults": 50})
+    assert r.status_code == 400 and r.headers["Content-Type"] == "application/x-amz-json-1.1"
+    assert r.headers.get("x-amzn-RequestId")
+    assert r.json() == {"__type": "ValidationException", "message": "1 validation error detected: Value '50' at "
+                        "'maxResults' failed to satisfy constraint: Member must have value less than or equal to 10"}
+    r = raw("AmazonSSM.GetParameter", {})
+    assert r.status_code == 400 and r.json()["__type"] == "ValidationException"
+    assert "Value null at 'name' failed to satisfy constraint: Member must not be null" in r.json()["message"]
+    r = raw("AmazonSSM.GetParameter", {"Name": 5})
+    assert r.status_code == 400 and r.json()["__type"] == "SerializationException"
+    r = raw("AmazonSSM.PutParameter", {"Name": "/x", "Value": "y", "Type": "String"})
+    assert r.status_code == 400 and r.json()["__type"] == "UnknownOperationException"
+    r = raw("AmazonSSM.GetParameter", {"Name": AL2023_X86})
+    assert r.status_code == 200 and r.json()["Parameter"]["Name"] == AL2023_X86
+    assert isinstance(r.json()["Parameter"]["LastModifiedDate"], (int, float))  # epoch seconds
+
+
+def test_ssm_auth_failure_is_a_json_error(endpoint):
+    bad = boto3.client("ssm", region_name="us-east-1", endpoint_url=endpoint, aws_access_key_id="test",
+                       aws_secret_access_key="wrong")
+    with pytest.raises(bad.exceptions.ClientError) as e:
+        bad.get_parameter(Name=AL2023_X86)
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] in (400, 401, 403)
+    assert e.value.response["Error"]["Code"]  # parsed: the body was the JSON protocol's error
