@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/sigv4.h"
+#include "model/instance.h"
 #include "model/vpc.h"
 
 namespace openvpc::api {
@@ -54,6 +55,8 @@ void RegisterVpcPeeringHandlers();
 void RegisterNatGatewayHandlers();
 void RegisterCatalogueHandlers();
 void RegisterPlacementGroupHandlers();
+void RegisterInstanceOptionHandlers();
+void RegisterVolumeHandlers();
 void RegisterStsHandlers();
 void RegisterSsmHandlers();
 void RegisterAllHandlers();
@@ -87,5 +90,10 @@ std::string PublicDnsNameIfEnabled(const model::Partition& p, const model::Netwo
 std::optional<json> AssociationView(const model::Partition& p, const model::NetworkInterface& eni,
                                     const std::string& private_ip);
 json NetworkInterfaceView(const model::Partition& p, const model::NetworkInterface& eni);
+// An instance's MetadataOptions (InstanceMetadataOptionsResponse); openvpc applies a change
+// before it answers, so the state is "applied".
+json MetadataOptionsView(const model::InstanceMetadataOptions& o, const std::string& state = "applied");
+// The members of an InstanceMetadataOptionsRequest.
+model::MetadataOptionsChange MetadataOptionsOf(const json& in);
 
 }  // namespace openvpc::api

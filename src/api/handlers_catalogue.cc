@@ -53,9 +53,9 @@ bool In(const std::string& s, std::initializer_list<const char*> set) {
 // The informational members, from the type's family as AWS publishes them.
 json InstanceTypeView(const model::InstanceTypeInfo& t) {
   std::string family = t.name.substr(0, t.name.find('.'));
-  bool nitro = In(family, {"t3", "t3a", "m5", "c5"});
+  bool nitro = In(family, {"t3", "t3a", "t4g", "m5", "c5"});
   bool current = nitro || In(family, {"t2", "m4", "c4", "r4", "i3", "d2", "p2", "g3", "f1", "x1"});
-  bool burstable = In(family, {"t2", "t3", "t3a"});
+  bool burstable = !t.default_cpu_credits.empty();
   bool instance_store =
       In(family, {"c1", "c3", "cc2", "cg1", "cr1", "d2", "f1", "g2", "hi1", "hs1", "i2", "i3", "m1", "m2", "m3", "r3", "x1"});
   bool paravirtual = In(family, {"c1", "c3", "hi1", "hs1", "m1", "m2", "m3", "t1"});
@@ -80,7 +80,8 @@ json InstanceTypeView(const model::InstanceTypeInfo& t) {
       {"BareMetal", false},
       {"Hypervisor", nitro ? "nitro" : "xen"},
       {"ProcessorInfo",
-       {{"SupportedArchitectures", json::array({"x86_64"})}, {"Manufacturer", family == "t3a" ? "AMD" : "Intel"}}},
+       {{"SupportedArchitectures", json::array({t.architecture})},
+        {"Manufacturer", family == "t3a" ? "AMD" : t.architecture == "arm64" ? "AWS" : "Intel"}}},
       {"VCpuInfo", {{"DefaultVCpus", t.vcpus}}},
       {"MemoryInfo", {{"SizeInMiB", t.memory_mib}}},
       {"InstanceStorageSupported", instance_store},
@@ -158,13 +159,12 @@ const DescribeSpec kDescribeImages = {
     .max_results_excludes_ids = true, .ids_parameter = "imageIdsSet"};
 
 json ImageView(const model::ImageInfo& i) {
-  bool gp2 = i.name.find("gp2") != std::string::npos || i.name.find("/hvm-ssd/") != std::string::npos;
   json ebs = {{"DeleteOnTermination", true},
               {"SnapshotId", "snap-" + i.image_id.substr(4)},
-              {"VolumeSize", 8},
-              {"VolumeType", gp2 ? "gp2" : "gp3"},
+              {"VolumeSize", i.root_volume_size},
+              {"VolumeType", i.root_volume_type},
               {"Encrypted", false}};
-  if (!gp2) ebs["Iops"] = 3000, ebs["Throughput"] = 125;
+  if (i.root_volume_type == "gp3") ebs["Iops"] = 3000, ebs["Throughput"] = 125;
   json v = {{"ImageId", i.image_id},
             {"ImageLocation", (i.owner_alias.empty() ? i.owner_id : i.owner_alias) + "/" + i.name},
             {"State", "available"},
@@ -186,6 +186,7 @@ json ImageView(const model::ImageInfo& i) {
             {"BlockDeviceMappings", json::array({{{"DeviceName", i.root_device_name}, {"Ebs", ebs}}})},
             {"Tags", json::array()}};
   if (!i.owner_alias.empty()) v["ImageOwnerAlias"] = i.owner_alias;
+  if (!i.imds_support.empty()) v["ImdsSupport"] = i.imds_support;
   return v;
 }
 

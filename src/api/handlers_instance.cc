@@ -97,6 +97,17 @@ json InstanceInterfaceView(const model::Partition& p, const model::NetworkInterf
 
 json StateView(const std::string& state) { return {{"Code", model::StateCode(state)}, {"Name", state}}; }
 
+// The EBS volumes attached to the instance, as its BlockDeviceMappings (none once terminated).
+json BlockDeviceMappingsView(const model::Instance& i) {
+  json out = json::array();
+  if (i.state == "terminated") return out;
+  for (const model::EbsVolume& v : i.volumes)
+    out.push_back({{"DeviceName", v.device_name},
+                   {"Ebs", {{"AttachTime", v.create_time}, {"DeleteOnTermination", v.delete_on_termination},
+                            {"Status", "attached"}, {"VolumeId", v.id}}}});
+  return out;
+}
+
 json InstanceView(const model::Partition& p, const model::Instance& i) {
   json v = {{"InstanceId", i.id},
             {"ImageId", i.image_id},
@@ -108,9 +119,11 @@ json InstanceView(const model::Partition& p, const model::Instance& i) {
             {"Placement", {{"AvailabilityZone", i.availability_zone}, {"GroupName", i.placement_group},
                            {"Tenancy", i.tenancy}}},
             {"Monitoring", {{"State", "disabled"}}},
-            {"Architecture", "x86_64"},
+            {"Architecture", i.architecture},
             {"RootDeviceType", "ebs"},
-            {"RootDeviceName", "/dev/xvda"},
+            {"RootDeviceName", i.root_device_name},
+            {"BlockDeviceMappings", BlockDeviceMappingsView(i)},
+            {"MetadataOptions", MetadataOptionsView(i.metadata_options)},
             {"VirtualizationType", "hvm"},
             {"Hypervisor", "xen"},
             {"EbsOptimized", false},
@@ -121,6 +134,8 @@ json InstanceView(const model::Partition& p, const model::Instance& i) {
             {"PublicDnsName", ""},
             {"Tags", TagsView(i.tags)}};
   if (!i.key_name.empty()) v["KeyName"] = i.key_name;
+  if (const model::InstanceTypeInfo* t = model::FindInstanceType(i.instance_type))
+    v["CpuOptions"] = {{"CoreCount", std::max(1, t->vcpus / 2)}, {"ThreadsPerCore", t->vcpus > 1 ? 2 : 1}};
   if (i.state != "terminated") {
     v["SubnetId"] = i.subnet_id;
     v["VpcId"] = i.vpc_id;
@@ -218,13 +233,29 @@ json RunInstances(Call& c) {
     for (const auto& ip : n.value("Ipv6Addresses", json::array())) li.ipv6_addresses.push_back(ip.value("Ipv6Address", ""));
     a.interfaces.push_back(li);
   }
-  // TagSpecifications may tag the instance and the interfaces it creates.
+  if (c.in.contains("CreditSpecification")) a.cpu_credits = Str(c.in["CreditSpecification"], "CpuCredits");
+  if (c.in.contains("MetadataOptions")) a.metadata_options = MetadataOptionsOf(c.in["MetadataOptions"]);
+  for (const auto& m : c.in.value("BlockDeviceMappings", json::array())) {
+    if (!m.contains("Ebs")) continue;  // instance store and NoDevice: no EBS volume
+    const json& ebs = m["Ebs"];
+    auto opt_int = [&](const char* k) { return ebs.contains(k) ? std::optional<int>(ebs[k].get<int>()) : std::nullopt; };
+    a.block_devices.push_back({.device_name = Str(m, "DeviceName"),
+                               .size = opt_int("VolumeSize"),
+                               .iops = opt_int("Iops"),
+                               .throughput = opt_int("Throughput"),
+                               .volume_type = Str(ebs, "VolumeType"),
+                               .snapshot_id = Str(ebs, "SnapshotId"),
+                               .delete_on_termination = OptBool(ebs, "DeleteOnTermination"),
+                               .encrypted = OptBool(ebs, "Encrypted")});
+  }
+  // TagSpecifications may tag the instance, the interfaces and the volumes it creates.
   for (const auto& s : c.in.value("TagSpecifications", json::array())) {
     std::string type = s.value("ResourceType", "");
     model::TagList tags = model::TagsFor({{type, TagListOf(s.value("Tags", json::array()))}}, type, c.tx.quotas);
     if (type == "instance") a.instance_tags = tags;
     else if (type == "network-interface") a.interface_tags = tags;
-    else if (type != "volume")
+    else if (type == "volume") a.volume_tags = tags;
+    else
       model::Fail("InvalidParameterValue", "'" + type + "' is not a valid taggable resource type for this operation.");
   }
   auto launched = model::RunInstances(c.tx, a);
@@ -304,11 +335,11 @@ json DescribeInstanceAttribute(Call& c) {
   else if (attr == "disableApiTermination") out["DisableApiTermination"] = {{"Value", i.disable_api_termination}};
   else if (attr == "instanceInitiatedShutdownBehavior")
     out["InstanceInitiatedShutdownBehavior"] = {{"Value", i.shutdown_behavior}};
-  else if (attr == "rootDeviceName") out["RootDeviceName"] = {{"Value", "/dev/xvda"}};
+  else if (attr == "rootDeviceName") out["RootDeviceName"] = {{"Value", i.root_device_name}};
   else if (attr == "ebsOptimized") out["EbsOptimized"] = {{"Value", false}};
   else if (attr == "enaSupport") out["EnaSupport"] = {{"Value", true}};
   else if (attr == "disableApiStop") out["DisableApiStop"] = {{"Value", false}};
-  else if (attr == "blockDeviceMapping") out["BlockDeviceMappings"] = json::array();
+  else if (attr == "blockDeviceMapping") out["BlockDeviceMappings"] = BlockDeviceMappingsView(i);
   else model::Fail("InvalidParameterValue", "Value (" + attr + ") for parameter attribute is not supported.");
   return out;
 }
@@ -339,7 +370,7 @@ json ModifyInstanceAttribute(Call& c) {
   if (c.in.contains("InstanceInitiatedShutdownBehavior"))
     model::SetInstanceShutdownBehavior(c.tx, id, c.in["InstanceInitiatedShutdownBehavior"].value("Value", "")), ++n;
   else if (attr == "instanceInitiatedShutdownBehavior") model::SetInstanceShutdownBehavior(c.tx, id, value), ++n;
-  if (n == 0) model::Fail("MissingParameter", "The request must contain exactly one attribute to modify.");
+  if (n == 0) model::Fail("InvalidParameterCombination", "No attributes specified");
   return json::object();
 }
 

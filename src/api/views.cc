@@ -48,6 +48,8 @@ void RegisterAllHandlers() {
     RegisterCatalogueHandlers();
     RegisterPlacementGroupHandlers();
     RegisterNatGatewayHandlers();
+    RegisterInstanceOptionHandlers();
+    RegisterVolumeHandlers();
     RegisterStsHandlers();
     RegisterSsmHandlers();
     return true;

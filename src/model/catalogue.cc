@@ -24,7 +24,7 @@ InstanceTypeInfo Row(const char* name, int enis, int ipv4, int ipv6, int vcpus, 
 std::vector<InstanceTypeInfo> BuildInstanceTypes() {
   constexpr bool C = true;   // allowed in a cluster placement group (PG-3, seed L7193-7198)
   constexpr bool N = false;  // not allowed
-  return {
+  std::vector<InstanceTypeInfo> types = {
       // ---- §7.4, in the seed's order (line of each row in 001_884b62970d70074c.txt) ----
       Row("c1.medium", 2, 6, 0, 2, 1740, N),          // L6443
       Row("c1.xlarge", 4, 15, 0, 8, 7168, N),         // L6447
@@ -130,7 +130,22 @@ std::vector<InstanceTypeInfo> BuildInstanceTypes() {
       Row("c5.xlarge", 4, 15, 15, 4, 8192, C),
       Row("c5.2xlarge", 4, 15, 15, 8, 16384, C),
       Row("c5.4xlarge", 8, 30, 30, 16, 32768, C),
+      // Graviton (arm64) burstable types.
+      Row("t4g.nano", 2, 2, 2, 2, 512, N),
+      Row("t4g.micro", 2, 2, 2, 2, 1024, N),
+      Row("t4g.small", 3, 4, 4, 2, 2048, N),
+      Row("t4g.medium", 3, 6, 6, 2, 4096, N),
+      Row("t4g.large", 3, 12, 12, 2, 8192, N),
+      Row("t4g.xlarge", 4, 15, 15, 4, 16384, N),
+      Row("t4g.2xlarge", 4, 15, 15, 8, 32768, N),
   };
+  for (auto& t : types) {
+    const std::string family = t.name.substr(0, t.name.find('.'));
+    if (family == "t2") t.default_cpu_credits = "standard";
+    if (family == "t3" || family == "t3a" || family == "t4g") t.default_cpu_credits = "unlimited";
+    if (family == "t4g") t.architecture = "arm64";
+  }
+  return types;
 }
 
 ImageInfo Image(const char* id, const char* name, const char* description, const char* architecture,
@@ -144,6 +159,10 @@ ImageInfo Image(const char* id, const char* name, const char* description, const
   i.owner_alias = owner_alias;
   i.root_device_name = root_device;
   i.creation_date = created;
+  // Images whose name says gp2 (or Canonical's older hvm-ssd) map a gp2 root volume; the rest gp3.
+  const std::string n = name;
+  if (n.find("gp2") != std::string::npos || n.find("/hvm-ssd/") != std::string::npos) i.root_volume_type = "gp2";
+  if (n.rfind("al2023-", 0) == 0) i.imds_support = "v2.0";  // Amazon Linux 2023 requires IMDSv2
   return i;
 }
 

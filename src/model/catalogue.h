@@ -17,6 +17,10 @@ struct InstanceTypeInfo {
   int vcpus = 1;
   int memory_mib = 1024;
   bool cluster_placement = false;   // PG-3
+  std::string architecture = "x86_64";  // x86_64 | arm64
+  // Burstable performance types earn CPU credits: T2 launch with "standard", T3, T3a and T4g with
+  // "unlimited". Empty for every other type.
+  std::string default_cpu_credits;
 };
 
 const std::vector<InstanceTypeInfo>& InstanceTypes();
@@ -30,6 +34,11 @@ struct ImageInfo {
   std::string owner_id = "137112412989";  // amazon
   std::string owner_alias = "amazon";
   std::string creation_date;
+  // The root volume its block device mapping creates.
+  std::string root_volume_type = "gp3";
+  int root_volume_size = 8;  // GiB
+  // "v2.0": instances launched from it require IMDSv2 (HttpTokens required, hop limit 2).
+  std::string imds_support;
 };
 // The fixed catalogue DescribeImages serves (RunInstances takes any image id).
 const std::vector<ImageInfo>& Images();

@@ -116,6 +116,72 @@ const Subnet& CheckLaunchInterfaces(Partition& p, const RunInstancesArgs& a, con
   return s;
 }
 
+// MetadataOptions checked and applied to O (HttpPutResponseHopLimit 1-64; the enums are the
+// shape's).
+void ApplyMetadataOptions(InstanceMetadataOptions& o, const MetadataOptionsChange& c) {
+  if (c.http_put_response_hop_limit && (*c.http_put_response_hop_limit < 1 || *c.http_put_response_hop_limit > 64))
+    Fail("InvalidParameterValue", "Value (" + std::to_string(*c.http_put_response_hop_limit) +
+                                      ") for parameter HttpPutResponseHopLimit is invalid. Expecting a value "
+                                      "between 1 and 64.");
+  if (c.http_tokens) o.http_tokens = *c.http_tokens;
+  if (c.http_endpoint) o.http_endpoint = *c.http_endpoint;
+  if (c.http_protocol_ipv6) o.http_protocol_ipv6 = *c.http_protocol_ipv6;
+  if (c.instance_metadata_tags) o.instance_metadata_tags = *c.instance_metadata_tags;
+  if (c.http_put_response_hop_limit) o.http_put_response_hop_limit = *c.http_put_response_hop_limit;
+}
+
+void CheckCpuCredits(const std::string& credits) {
+  if (credits != "standard" && credits != "unlimited")
+    Fail("InvalidCpuCredits.Malformed", "The specified CpuCredit value is invalid. Valid values are standard and "
+                                        "unlimited.");
+}
+
+// The IOPS a volume of TYPE and SIZE GiB has unless told: gp2 3 per GiB (100 to 16,000), gp3 3,000.
+int DefaultIops(const std::string& type, int size) {
+  if (type == "gp2") return std::clamp(3 * size, 100, 16000);
+  if (type == "gp3") return 3000;
+  return 0;
+}
+
+// The volumes a launch creates: the image's root volume (as a mapping of its root device may
+// change it), then one per other mapping with an Ebs volume.
+std::vector<EbsVolume> LaunchVolumes(const RunInstancesArgs& a, const ImageInfo* image,
+                                     const std::string& root_device) {
+  EbsVolume root;
+  root.device_name = root_device;
+  root.size = image ? image->root_volume_size : 8;
+  root.volume_type = image ? image->root_volume_type : "gp2";
+  root.snapshot_id = "snap-" + a.image_id.substr(a.image_id.find('-') + 1);
+  std::vector<EbsVolume> out = {root};
+  for (const auto& b : a.block_devices) {
+    const bool is_root = b.device_name == root_device;
+    if (!is_root && !b.size && b.snapshot_id.empty())
+      Fail("InvalidBlockDeviceMapping", "The request must contain a volume size or a snapshot for device '" +
+                                            b.device_name + "'.");
+    EbsVolume v = is_root ? root : EbsVolume{};
+    v.device_name = b.device_name;
+    if (!is_root) {
+      v.volume_type = "gp2";
+      v.snapshot_id = b.snapshot_id;
+      v.delete_on_termination = true;
+    }
+    if (is_root && b.size && *b.size < root.size)
+      Fail("InvalidBlockDeviceMapping", "Volume of size " + std::to_string(*b.size) + "GB is smaller than snapshot '" +
+                                            root.snapshot_id + "', expect size >= " + std::to_string(root.size) + "GB");
+    if (b.size) v.size = *b.size;
+    if (!b.volume_type.empty()) v.volume_type = b.volume_type;
+    if ((v.volume_type == "io1" || v.volume_type == "io2") && !b.iops)
+      Fail("InvalidParameterCombination", "The parameter iops must be specified for " + v.volume_type + " volumes.");
+    v.iops = b.iops.value_or(DefaultIops(v.volume_type, v.size));
+    v.throughput = v.volume_type == "gp3" ? b.throughput.value_or(125) : 0;
+    if (b.delete_on_termination) v.delete_on_termination = *b.delete_on_termination;
+    if (b.encrypted) v.encrypted = *b.encrypted;
+    if (is_root) out[0] = v;
+    else out.push_back(v);
+  }
+  return out;
+}
+
 }  // namespace
 
 Instance& GetInstance(Partition& p, const std::string& id) {
@@ -164,6 +230,29 @@ std::vector<Instance*> RunInstances(Tx& tx, const RunInstancesArgs& args) {
     Fail("InvalidParameterValue", "Value (" + std::to_string(a.min_count) + ") for parameter minCount is invalid. "
                                   "minCount must be at least 1 and no more than maxCount.");
   const InstanceTypeInfo& type = TypeOrFail(a.instance_type);
+  // The image decides the architecture and the root device; an image openvpc does not list is
+  // taken as an x86_64 image with /dev/xvda.
+  const ImageInfo* image = FindImage(a.image_id);
+  const std::string architecture = image ? image->architecture : "x86_64";
+  if (architecture != type.architecture)
+    Fail("InvalidParameterValue", "The architecture '" + type.architecture + "' of the specified instance type does "
+                                  "not match the architecture '" + architecture + "' of the specified AMI. Specify "
+                                  "an instance type and an AMI that have matching architectures, and try again. You "
+                                  "can use 'describe-instance-types' or 'describe-images' to discover the "
+                                  "architecture of the instance type or AMI.");
+  if (!a.cpu_credits.empty()) {
+    CheckCpuCredits(a.cpu_credits);
+    if (type.default_cpu_credits.empty())
+      Fail("InvalidParameterCombination", "The " + type.name + " instance type does not support CPU credits.");
+  }
+  InstanceMetadataOptions metadata;
+  if (image && image->imds_support == "v2.0") {  // IMDSv2 only, one hop more for containers
+    metadata.http_tokens = "required";
+    metadata.http_put_response_hop_limit = 2;
+  }
+  ApplyMetadataOptions(metadata, a.metadata_options);
+  const std::string root_device = image ? image->root_device_name : "/dev/xvda";
+  const std::vector<EbsVolume> volumes = LaunchVolumes(a, image, root_device);
   if (!a.key_name.empty()) GetKeyPairByName(p, a.key_name);  // KP-8
   if (!a.placement_group.empty()) CheckPlacement(p, a.placement_group, type.name);  // PG-3
 
@@ -227,6 +316,16 @@ std::vector<Instance*> RunInstances(Tx& tx, const RunInstancesArgs& args) {
     inst.ami_launch_index = n;
     inst.disable_api_termination = a.disable_api_termination;
     inst.shutdown_behavior = a.shutdown_behavior;
+    inst.architecture = architecture;
+    inst.root_device_name = root_device;
+    inst.cpu_credits = a.cpu_credits.empty() ? type.default_cpu_credits : a.cpu_credits;
+    inst.metadata_options = metadata;
+    inst.volumes = volumes;
+    for (EbsVolume& v : inst.volumes) {
+      v.id = NewId("vol");
+      v.create_time = inst.launch_time;
+      v.tags = a.volume_tags;
+    }
     inst.tags = a.instance_tags;
     Instance& stored = p.instances[inst.id] = std::move(inst);
     tx.Touch(stored.id);
@@ -388,6 +487,41 @@ void SetInstanceShutdownBehavior(Tx& tx, const std::string& id, const std::strin
     Fail("InvalidParameterValue", "Value (" + value + ") for parameter instanceInitiatedShutdownBehavior is invalid.");
   GetInstance(tx.p, id).shutdown_behavior = value;
   tx.Touch(id);
+}
+
+void SetInstanceCpuCredits(Tx& tx, const std::string& id, const std::string& cpu_credits) {
+  CheckCpuCredits(cpu_credits);
+  Instance& i = GetInstance(tx.p, id);
+  if (i.state == "terminated")
+    Fail("IncorrectInstanceState", "The instance '" + id + "' is not in a state from which its credit "
+                                   "specification can be modified.");
+  if (TypeOrFail(i.instance_type).default_cpu_credits.empty())
+    Fail("InstanceCreditSpecification.NotSupported", "The specified instance does not use CPU credits for CPU "
+                                                     "usage; only burstable performance instances do.");
+  i.cpu_credits = cpu_credits;
+  tx.Touch(id);
+}
+
+const InstanceMetadataOptions& SetInstanceMetadataOptions(Tx& tx, const std::string& id,
+                                                          const MetadataOptionsChange& change) {
+  Instance& i = GetInstance(tx.p, id);
+  if (i.state == "terminated")
+    Fail("IncorrectInstanceState", "The instance '" + id + "' is not in a state from which its metadata options "
+                                   "can be modified.");
+  ApplyMetadataOptions(i.metadata_options, change);
+  tx.Touch(id);
+  return i.metadata_options;
+}
+
+std::vector<VolumeRecord> Volumes(const Partition& p) {
+  std::vector<VolumeRecord> out;
+  for (const auto& [id, i] : p.instances)
+    for (const EbsVolume& v : i.volumes) {
+      const bool attached = i.state != "terminated";
+      if (attached || !v.delete_on_termination) out.push_back({&i, &v, attached});
+    }
+  std::sort(out.begin(), out.end(), [](const VolumeRecord& a, const VolumeRecord& b) { return a.volume->id < b.volume->id; });
+  return out;
 }
 
 void RegisterInstanceRules() {

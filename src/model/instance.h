@@ -29,6 +29,21 @@ struct LaunchInterface {
   std::optional<bool> delete_on_termination;
 };
 
+// What ModifyInstanceMetadataOptions (and RunInstances' MetadataOptions) change; the rest stays.
+struct MetadataOptionsChange {
+  std::optional<std::string> http_tokens, http_endpoint, http_protocol_ipv6, instance_metadata_tags;
+  std::optional<int> http_put_response_hop_limit;
+};
+
+// One BlockDeviceMappings entry with an Ebs volume: the image's root device (changing its root
+// volume) or another device (a new empty volume).
+struct BlockDeviceArgs {
+  std::string device_name;
+  std::optional<int> size, iops, throughput;
+  std::string volume_type, snapshot_id;
+  std::optional<bool> delete_on_termination, encrypted;
+};
+
 struct RunInstancesArgs {
   std::string image_id, instance_type = "m1.small", key_name, user_data, client_token;
   int min_count = 1, max_count = 1;
@@ -40,7 +55,10 @@ struct RunInstancesArgs {
   std::vector<LaunchInterface> interfaces;  // NetworkInterfaces; empty: one built from the above
   bool disable_api_termination = false;
   std::string shutdown_behavior = "stop";
-  TagList instance_tags, interface_tags;
+  std::string cpu_credits;  // CreditSpecification; empty: the type's default
+  MetadataOptionsChange metadata_options;
+  std::vector<BlockDeviceArgs> block_devices;
+  TagList instance_tags, interface_tags, volume_tags;
 };
 // Returns the launched instances (MaxCount when the subnet has room, at least MinCount).
 std::vector<Instance*> RunInstances(Tx& tx, const RunInstancesArgs& a);
@@ -62,6 +80,23 @@ void SetInstanceUserData(Tx& tx, const std::string& id, const std::string& base6
 void SetInstanceType(Tx& tx, const std::string& id, const std::string& type);
 void SetInstanceDisableApiTermination(Tx& tx, const std::string& id, bool value);
 void SetInstanceShutdownBehavior(Tx& tx, const std::string& id, const std::string& value);
+// CPU credits of a burstable performance instance: "standard" or "unlimited".
+// InstanceCreditSpecification.NotSupported for other types, IncorrectInstanceState once terminated.
+void SetInstanceCpuCredits(Tx& tx, const std::string& id, const std::string& cpu_credits);
+// ModifyInstanceMetadataOptions: what CHANGE names, checked (hop limit 1-64), the rest kept.
+const InstanceMetadataOptions& SetInstanceMetadataOptions(Tx& tx, const std::string& id,
+                                                          const MetadataOptionsChange& change);
+
+// An EBS volume and the instance whose launch created it. Attached while the instance is not
+// terminated (in-use); after, a volume kept on termination is available.
+struct VolumeRecord {
+  const Instance* instance = nullptr;
+  const EbsVolume* volume = nullptr;
+  bool attached = false;
+};
+// Every volume that exists, sorted by id: those of terminated instances that were deleted on
+// termination are gone.
+std::vector<VolumeRecord> Volumes(const Partition& p);
 
 // Describe shows a terminated instance for about an hour after termination, as AWS does.
 bool InstanceVisible(const Instance& i);

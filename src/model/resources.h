@@ -232,6 +232,31 @@ struct VpcPeeringConnection {
   TagList tags;
 };
 
+// How the instance metadata service answers an instance (ModifyInstanceMetadataOptions); the
+// data plane's IMDS enforces it.
+struct InstanceMetadataOptions {
+  std::string http_tokens = "optional";         // optional (IMDSv1 and v2) | required (v2 only)
+  int http_put_response_hop_limit = 1;           // the IP TTL of a token's reply, 1-64
+  std::string http_endpoint = "enabled";        // enabled | disabled (IMDS answers 403)
+  std::string http_protocol_ipv6 = "disabled";  // enabled | disabled
+  std::string instance_metadata_tags = "disabled";  // enabled: the instance's tags under meta-data/tags/instance
+};
+
+// An EBS volume as a record (openvpc stores no disk data), created by an instance's launch (its
+// image's root volume and the block device mappings asked for) and deleted with it when
+// DeleteOnTermination.
+struct EbsVolume {
+  std::string id;           // vol-…
+  std::string device_name;  // where the instance sees it (/dev/xvda)
+  int size = 8;             // GiB
+  std::string volume_type = "gp2";
+  int iops = 100, throughput = 0;  // gp2: 3 IOPS per GiB (at least 100); gp3: 3,000 and 125 MiB/s
+  bool encrypted = false;
+  bool delete_on_termination = true;
+  std::string snapshot_id, create_time;
+  TagList tags;
+};
+
 // An instance, the networking side: its interfaces (attachment.instance_id == id) carry its
 // addresses, groups and source/destination check.
 struct Instance {
@@ -247,6 +272,10 @@ struct Instance {
   bool auto_public_ip = false;  // the primary interface gets a public IPv4 address at each start
   bool disable_api_termination = false;
   std::string shutdown_behavior = "stop";
+  std::string architecture = "x86_64", root_device_name = "/dev/xvda";  // its image's
+  std::string cpu_credits;  // burstable performance types: standard | unlimited; others: none
+  InstanceMetadataOptions metadata_options;
+  std::vector<EbsVolume> volumes;  // its EBS volumes, the root volume first (none: launched before openvpc kept them)
   TagList tags;
 };
 

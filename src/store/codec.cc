@@ -69,12 +69,17 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(NetworkInterface, id, owner_id, 
                                                 description, mac_address, private_ips, ipv6_addresses, group_ids,
                                                 source_dest_check, interface_type, requester_managed, requester_id,
                                                 attachment, public_ip, tags)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(InstanceMetadataOptions, http_tokens, http_put_response_hop_limit,
+                                                http_endpoint, http_protocol_ipv6, instance_metadata_tags)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(EbsVolume, id, device_name, size, volume_type, iops, throughput,
+                                                encrypted, delete_on_termination, snapshot_id, create_time, tags)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Instance, id, owner_id, reservation_id, image_id, instance_type,
                                                 key_name, user_data, client_token, subnet_id, vpc_id,
                                                 availability_zone, placement_group, tenancy, state,
                                                 state_transition_reason, launch_time, terminated_at,
                                                 ami_launch_index, auto_public_ip, disable_api_termination,
-                                                shutdown_behavior, tags)
+                                                shutdown_behavior, architecture, root_device_name, cpu_credits,
+                                                metadata_options, volumes, tags)
 }  // namespace openvpc::model
 
 namespace openvpc::store {

@@ -424,7 +424,9 @@ class Lab:
     def image_id(self):
         if self._image_id is None:
             images = self.ec2.describe_images()["Images"]
-            x86 = [i for i in images if i.get("Architecture") == "x86_64"] or images
+            # An x86_64 image that does not require IMDSv2 (AL2023's ImdsSupport v2.0 would make every
+            # instance refuse IMDSv1): the tests that need IMDSv2 only ask for it.
+            x86 = [i for i in images if i.get("Architecture") == "x86_64" and "ImdsSupport" not in i] or images
             self._image_id = x86[0]["ImageId"]
         return self._image_id
 

@@ -127,3 +127,115 @@ def test_metadata_reachable_with_closed_group(lab, net):
     sg = lab.group(net["vpc"], "closed", egress=[])
     c = lab.launch(net["sub"], SecurityGroupIds=[sg])
     assert curl(lab, c["InstanceId"], "/latest/meta-data/instance-id") == (200, c["InstanceId"])
+
+
+# ---- Issue 15: the instance's metadata options (ModifyInstanceMetadataOptions) enforced ----------
+
+# Inside the instance: the IPv4 TTLs of the segments that carry the token's reply, captured on eth0.
+TOKEN_REPLY_TTLS = r'''
+import socket, struct
+cap = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.ntohs(0x0800))
+cap.bind(("eth0", 0))
+s = socket.create_connection(("169.254.169.254", 80), timeout=5)
+s.sendall(b"PUT /latest/api/token HTTP/1.1\r\nHost: 169.254.169.254\r\n"
+          b"X-aws-ec2-metadata-token-ttl-seconds: 60\r\nConnection: close\r\n\r\n")
+reply = b""
+while True:
+    d = s.recv(4096)
+    if not d:
+        break
+    reply += d
+ttls = set()
+cap.setblocking(False)
+while True:
+    try:
+        ip = cap.recv(65535)[14:]
+    except BlockingIOError:
+        break
+    if len(ip) < 40 or ip[9] != 6 or socket.inet_ntoa(ip[12:16]) != "169.254.169.254":
+        continue
+    ihl = (ip[0] & 15) * 4
+    total = struct.unpack("!H", ip[2:4])[0]
+    if struct.unpack("!H", ip[ihl:ihl + 2])[0] == 80 and total - ihl - (ip[ihl + 12] >> 4) * 4 > 0:
+        ttls.add(ip[8])
+print(reply.split(b"\r\n")[0].decode(), sorted(ttls))
+'''
+
+
+def token_reply(lab, iid):
+    rc, out, err = lab.sh(iid, ["python3", "-c", TOKEN_REPLY_TTLS], timeout=15)
+    assert rc == 0, (rc, out, err)
+    status, _, ttls = out.strip().partition(" [")
+    return status, [int(t) for t in ttls.rstrip("]").split(",") if t.strip()]
+
+
+@pytest.fixture(scope="module")
+def own(lab, net):
+    """An instance of its own, whose metadata options these tests change."""
+    return lab.launch(net["sub"], TagSpecifications=[{"ResourceType": "instance",
+                                                      "Tags": [{"Key": "Name", "Value": "imds-tags"}]}])
+
+
+def test_hop_limit_is_the_ttl_of_the_token_reply(lab, own):
+    """The token's reply leaves IMDS with the instance's HttpPutResponseHopLimit as its IP TTL (1 by
+    default), so a container one hop beyond the instance never receives it; raising the limit
+    raises the TTL."""
+    iid = own["InstanceId"]
+    assert lab.ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0][
+        "MetadataOptions"]["HttpPutResponseHopLimit"] == 1
+    status, ttls = token_reply(lab, iid)
+    assert status == "HTTP/1.1 200 OK" and ttls == [1], (status, ttls)
+    lab.ec2.modify_instance_metadata_options(InstanceId=iid, HttpPutResponseHopLimit=3)
+    status, ttls = token_reply(lab, iid)
+    assert status == "HTTP/1.1 200 OK" and ttls == [3], (status, ttls)
+    # Other answers keep the usual TTL.
+    lab.ec2.modify_instance_metadata_options(InstanceId=iid, HttpPutResponseHopLimit=1)
+
+
+def test_http_tokens_required_refuses_imdsv1(lab, own):
+    """HttpTokens=required: a GET without a token is 401 (IMDSv1 refused) while IMDSv2 answers;
+    back to optional, IMDSv1 answers again (positive control on the same path)."""
+    iid = own["InstanceId"]
+    assert curl(lab, iid, "/latest/meta-data/instance-id") == (200, iid)
+    lab.ec2.modify_instance_metadata_options(InstanceId=iid, HttpTokens="required")
+    try:
+        assert curl(lab, iid, "/latest/meta-data/instance-id")[0] == 401
+        code, token = curl(lab, iid, "/latest/api/token", "-X", "PUT", "-H",
+                           "X-aws-ec2-metadata-token-ttl-seconds: 60")
+        assert code == 200
+        assert curl(lab, iid, "/latest/meta-data/instance-id", "-H", f"X-aws-ec2-metadata-token: {token}") == (200, iid)
+    finally:
+        lab.ec2.modify_instance_metadata_options(InstanceId=iid, HttpTokens="optional")
+    assert curl(lab, iid, "/latest/meta-data/instance-id") == (200, iid)
+
+
+def test_http_endpoint_disabled_is_forbidden(lab, net, own):
+    """HttpEndpoint=disabled turns IMDS off for the instance: every request, the token's PUT too,
+    is 403 (EC2 User Guide: "403 - Forbidden: the request is not allowed or the IMDS is turned off");
+    enabled again, it answers."""
+    iid = own["InstanceId"]
+    lab.ec2.modify_instance_metadata_options(InstanceId=iid, HttpEndpoint="disabled")
+    try:
+        assert curl(lab, iid, "/latest/meta-data/instance-id")[0] == 403
+        assert curl(lab, iid, "/latest/api/token", "-X", "PUT", "-H", "X-aws-ec2-metadata-token-ttl-seconds: 60")[0] == 403
+        other = net["b"]["InstanceId"]
+        assert curl(lab, other, "/latest/meta-data/instance-id") == (200, other)  # only this instance's is off
+    finally:
+        lab.ec2.modify_instance_metadata_options(InstanceId=iid, HttpEndpoint="enabled")
+    assert curl(lab, iid, "/latest/meta-data/instance-id") == (200, iid)
+
+
+def test_instance_metadata_tags(lab, own):
+    """InstanceMetadataTags=enabled lists the instance's tags under meta-data/tags/instance; disabled
+    (the default) there is no such category."""
+    iid = own["InstanceId"]
+    assert curl(lab, iid, "/latest/meta-data/tags/instance/Name")[0] == 404
+    lab.ec2.modify_instance_metadata_options(InstanceId=iid, InstanceMetadataTags="enabled")
+    assert curl(lab, iid, "/latest/meta-data/tags/instance/") == (200, "Name")
+    assert curl(lab, iid, "/latest/meta-data/tags/instance/Name") == (200, "imds-tags")
+
+
+def test_identity_document_architecture_is_the_images(lab, own):
+    iid = own["InstanceId"]
+    code, body = curl(lab, iid, "/latest/dynamic/instance-identity/document")
+    assert code == 200 and json.loads(body)["architecture"] == "x86_64"

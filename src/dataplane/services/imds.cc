@@ -112,7 +112,7 @@ std::string JsonString(const std::string& s) {
 std::string IdentityDocument(const InstanceMetadata& m) {
   std::string d = "{\n";
   d += "  \"accountId\" : " + JsonString(m.account_id) + ",\n";
-  d += "  \"architecture\" : \"x86_64\",\n";
+  d += "  \"architecture\" : " + JsonString(m.architecture) + ",\n";
   d += "  \"availabilityZone\" : " + JsonString(m.availability_zone) + ",\n";
   d += "  \"billingProducts\" : null,\n";
   d += "  \"devpayProductCodes\" : null,\n";
@@ -183,6 +183,11 @@ Node MetaDataNode(const InstanceMetadata& m) {
   c.push_back(Leaf("security-groups", Join(m.security_groups)));
   c.push_back(Dir("services", {Leaf("domain", china ? "amazonaws.com.cn" : "amazonaws.com"),
                                Leaf("partition", china ? "aws-cn" : govcloud ? "aws-us-gov" : "aws")}));
+  if (m.tags) {  // InstanceMetadataTags enabled: each key a leaf holding its value
+    std::vector<Node> keys;
+    for (const auto& [k, v] : *m.tags) keys.push_back(Leaf(k, v));
+    c.push_back(Dir("tags", {Dir("instance", std::move(keys))}));
+  }
   return Dir("meta-data", std::move(c));
 }
 
@@ -344,6 +349,7 @@ MetadataResponse MetadataService::Handle(std::string_view method, std::string_vi
                                          const InstanceMetadata* instance, double now) {
   if (method != "GET" && method != "PUT") return MetadataError(405);
   if (instance == nullptr) return MetadataError(404);
+  if (!instance->http_endpoint) return MetadataError(403);
   std::vector<std::string> segs;
   if (!Segments(target, &segs)) return MetadataError(404);
 
@@ -363,7 +369,7 @@ MetadataResponse MetadataService::Handle(std::string_view method, std::string_vi
       return MetadataError(401);
     }
     remaining = static_cast<long>(std::ceil(t->second.expires - now));
-  } else if (tokens_required_) {
+  } else if (tokens_required_ || instance->http_tokens == "required") {
     return MetadataError(401);
   }
 
@@ -400,6 +406,7 @@ MetadataResponse MetadataService::IssueToken(const std::map<std::string, std::st
   MetadataResponse r;
   r.body = token;
   r.headers.emplace_back(kTtlResponseHeader, std::to_string(ttl));
+  r.ip_ttl = instance.http_put_response_hop_limit;
   return r;
 }
 

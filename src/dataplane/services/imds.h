@@ -7,12 +7,16 @@
 // at "/" is an alias of "latest", since clients (cloud-init) probe dated versions.
 //
 // IMDSv2: PUT /latest/api/token with X-aws-ec2-metadata-token-ttl-seconds (1..21600) returns an
-// opaque token bound to the calling instance; a GET that carries X-aws-ec2-metadata-token must
-// name an unexpired token of the same instance (else 401), and the response carries the
-// remaining TTL. With http_tokens "required" a GET without a token is a 401 as well.
+// opaque token bound to the calling instance, in packets whose IP TTL is the instance's hop
+// limit (so a container one hop further never gets it); a GET that carries
+// X-aws-ec2-metadata-token must name an unexpired token of the same instance (else 401), and the
+// response carries the remaining TTL. With http_tokens "required" (the service's or the
+// instance's) a GET without a token is a 401 as well; with the endpoint disabled everything is a
+// 403 ("the IMDS is turned off").
 #pragma once
 
 #include <map>
+#include <optional>
 #include <mutex>
 #include <set>
 #include <string>
@@ -44,7 +48,14 @@ struct InstanceMetadata {
   std::string openssh_key;  // empty when launched without a key pair
   std::string key_name;
   std::string user_data;  // raw bytes (already base64-decoded); empty = none
+  std::string architecture = "x86_64";
   std::vector<MetadataInterface> interfaces;  // by device number
+  // The instance's metadata options (ModifyInstanceMetadataOptions), enforced per request.
+  std::string http_tokens = "optional";  // "required": a GET without a valid token is a 401
+  bool http_endpoint = true;              // false: every request is a 403 (IMDS turned off)
+  int http_put_response_hop_limit = 1;    // the IP TTL of a token's reply
+  // With InstanceMetadataTags enabled, its tags, listed under meta-data/tags/instance.
+  std::optional<std::vector<std::pair<std::string, std::string>>> tags;
 };
 
 struct MetadataResponse {
@@ -52,6 +63,7 @@ struct MetadataResponse {
   std::string content_type = "text/plain";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // beyond Content-Type
+  int ip_ttl = 0;  // > 0: the IP TTL the response is sent with (a token's reply: the hop limit)
 };
 
 // Thread-safe: one service is shared by every connection, since a token issued on one

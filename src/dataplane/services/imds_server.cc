@@ -237,13 +237,11 @@ void MetadataServer::AcceptLoop() {
 
 void MetadataServer::Serve(int fd, uint32_t peer, Connection* self) {
   try {
-    std::optional<InstanceMetadata> instance;
-    try {
-      instance = identify_(peer);
-    } catch (...) {
-      // Unidentifiable: served as an unknown caller (404s).
-    }
     FdStream stream(fd, wake_fd_);
+    int default_ttl = 64;
+    socklen_t ttl_len = sizeof default_ttl;
+    ::getsockopt(fd, IPPROTO_IP, IP_TTL, &default_ttl, &ttl_len);
+    int current_ttl = default_ttl;
     boost::beast::flat_buffer buffer(kHeaderLimit + kBodyLimit + 1024);
     for (;;) {
       stream.set_deadline(Clock::now() + kRequestTimeout);
@@ -262,6 +260,14 @@ void MetadataServer::Serve(int fd, uint32_t peer, Connection* self) {
         auto [it, fresh] = headers.emplace(name, std::string(View(f.value())));
         if (!fresh) it->second += ", " + std::string(View(f.value()));  // repeated: one list, as HTTP folds them
       }
+      // Identified per request: a keep-alive connection sees a change of the instance's metadata
+      // options (or its termination) at its next request.
+      std::optional<InstanceMetadata> instance;
+      try {
+        instance = identify_(peer);
+      } catch (...) {
+        // Unidentifiable: served as an unknown caller (404s).
+      }
       const double now = std::chrono::duration<double>(Clock::now().time_since_epoch()).count();
       MetadataResponse r = service_.Handle(View(req.method_string()), View(req.target()), headers,
                                            instance ? &*instance : nullptr, now);
@@ -275,6 +281,10 @@ void MetadataServer::Serve(int fd, uint32_t peer, Connection* self) {
       res.body() = std::move(r.body);
       res.keep_alive(req.keep_alive());
       res.prepare_payload();
+      // A token's reply leaves with the hop limit as its IP TTL (the TCP segments that carry it,
+      // until the next response sets it back).
+      const int ttl = r.ip_ttl > 0 ? r.ip_ttl : default_ttl;
+      if (ttl != current_ttl && ::setsockopt(fd, IPPROTO_IP, IP_TTL, &ttl, sizeof ttl) == 0) current_ttl = ttl;
       http::write(stream, res, ec);
       if (ec || !res.keep_alive()) break;
     }

@@ -206,6 +206,14 @@ std::optional<InstanceMetadata> MetadataFor(const model::State& s, const std::st
                         .availability_zone = inst.availability_zone, .key_name = inst.key_name};
     if (!inst.user_data.empty())
       if (auto raw = model::DecodeBase64(inst.user_data)) md.user_data = *raw;
+    md.architecture = inst.architecture;
+    md.http_tokens = inst.metadata_options.http_tokens;
+    md.http_endpoint = inst.metadata_options.http_endpoint == "enabled";
+    md.http_put_response_hop_limit = inst.metadata_options.http_put_response_hop_limit;
+    if (inst.metadata_options.instance_metadata_tags == "enabled") {
+      md.tags.emplace();
+      for (const auto& t : inst.tags) md.tags->emplace_back(t.key, t.value);
+    }
     for (const auto& [kid, k] : p.key_pairs)
       if (k.key_name == inst.key_name) md.openssh_key = k.public_key;
     for (const model::NetworkInterface* eni : model::InterfacesOf(p, inst.id)) {
