@@ -86,9 +86,9 @@ json DescribeAccountAttributes(Call& c) {
       {"supported-platforms", "VPC"},
       {"default-vpc", default_vpc},
       {"max-instances", "20"},
-      {"vpc-max-security-groups-per-interface", "5"},
-      {"max-elastic-ips", "5"},
-      {"vpc-max-elastic-ips", "5"},
+      {"vpc-max-security-groups-per-interface", std::to_string(c.tx.quotas.Get("security-groups-per-interface"))},
+      {"max-elastic-ips", std::to_string(c.tx.quotas.Get("elastic-ips-per-region"))},
+      {"vpc-max-elastic-ips", std::to_string(c.tx.quotas.Get("elastic-ips-per-region"))},
   };
   std::vector<std::string> wanted = StrList(c.in, "AttributeNames");
   json out = json::array();

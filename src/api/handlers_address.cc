@@ -7,6 +7,7 @@
 #include "model/address.h"
 #include "model/error.h"
 #include "model/vpc.h"
+#include "net/ip.h"
 
 namespace openvpc::api {
 namespace {
@@ -97,9 +98,12 @@ json DescribeAddresses(Call& c) {
   std::vector<std::string> ips = StrList(c.in, "PublicIps");
   if (!ips.empty()) {
     std::set<std::string> wanted(ips.begin(), ips.end());
-    for (const auto& ip : wanted)
+    for (const auto& ip : wanted) {
+      if (!net::ParseIpv4(ip))
+        model::Fail("InvalidParameterValue", "Invalid value '" + ip + "' for PublicIp: not a valid IPv4 address.");
       if (!model::FindAddressByPublicIp(c.p(), ip))
         model::Fail("InvalidAddress.NotFound", "Address '" + ip + "' not found.");
+    }
     std::erase_if(items, [&](const json& item) { return !wanted.count(item.value("PublicIp", "")); });
   }
   return Describe(kDescribeAddresses, c.in, std::move(items));

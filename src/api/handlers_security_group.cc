@@ -253,6 +253,12 @@ json UpdateDescriptionsIngress(Call& c) { return UpdateDescriptions(c, false); }
 json UpdateDescriptionsEgress(Call& c) { return UpdateDescriptions(c, true); }
 
 json DescribeSecurityGroupRules(Call& c) {
+  // A group-id filter value that is no group id is refused, not matched against nothing.
+  for (const auto& f : c.in.value("Filters", json::array()))
+    if (Str(f, "Name") == "group-id")
+      for (const auto& v : StrList(f, "Values"))
+        if (v.find_first_of("*?") == std::string::npos && !model::WellFormedId(v, "sg-"))
+          model::Fail("InvalidGroupId.Malformed", "The security group ID '" + v + "' is malformed");
   std::vector<json> items;
   for (const auto& [id, sg] : c.p().security_groups)
     for (const auto& r : sg.rules) items.push_back(RuleView(sg, r));

@@ -159,8 +159,7 @@ std::string AssociateAddress(Tx& tx, const AssociateAddressArgs& a) {
   if (!a.instance_id.empty()) {
     auto& resolve = InstanceResolver();
     eni_id = resolve ? resolve(p, a.instance_id) : "";
-    if (eni_id.empty())
-      Fail("InvalidInstanceID.NotFound", "The instance ID '" + a.instance_id + "' does not exist");
+    if (eni_id.empty()) FailUnknownInstance(a.instance_id);
   }
   NetworkInterface& eni = GetInterface(p, eni_id);
   if (eni.private_ips.empty())

@@ -53,13 +53,17 @@ NetworkInterface* PrimaryInterface(Partition& p, const std::string& instance_id)
   return const_cast<NetworkInterface*>(PrimaryInterfaceOf(p, instance_id));
 }
 
+// AWS's answer when an instance-level call would have to pick one of several interfaces.
+[[noreturn]] void FailMultipleInterfaces(const std::string& id) {
+  Fail("InvalidInstanceID", "There are multiple interfaces attached to instance '" + id +
+                                "'. Please specify an interface ID for the operation instead.");
+}
+
 // The only interface of an instance, for attributes that act on it.
 NetworkInterface& SoleInterface(Tx& tx, const std::string& id) {
   GetInstance(tx.p, id);
   auto list = InterfacesOf(tx.p, id);
-  if (list.size() != 1)
-    Fail("InvalidInstanceID", "There are multiple interfaces attached to instance '" + id +
-                                  "'. Please specify an interface ID for the operation instead.");
+  if (list.size() != 1) FailMultipleInterfaces(id);
   return tx.p.network_interfaces.at(list.front()->id);
 }
 
@@ -86,6 +90,10 @@ const Subnet& CheckLaunchInterfaces(Partition& p, const RunInstancesArgs& a, con
       Fail("InvalidParameterCombination", "The associatePublicIPAddress parameter cannot be specified for a network "
                                           "interface with an ID.");
     if (!li.network_interface_id.empty()) {
+      if (li.delete_on_termination.value_or(false))  // only an interface the launch creates
+        Fail("InvalidParameterCombination", "The parameter deleteOnTermination cannot be true for an existing "
+                                            "network interface; it is allowed only for an interface the launch "
+                                            "creates.");
       const NetworkInterface& eni = GetNetworkInterface(p, li.network_interface_id);
       if (eni.attachment) Fail("InvalidNetworkInterface.InUse", "Interface: [" + eni.id + "] in use.");
       if (a.max_count > 1)
@@ -186,7 +194,7 @@ std::vector<EbsVolume> LaunchVolumes(const RunInstancesArgs& a, const ImageInfo*
 
 Instance& GetInstance(Partition& p, const std::string& id) {
   auto it = p.instances.find(id);
-  if (it == p.instances.end()) Fail("InvalidInstanceID.NotFound", "The instance ID '" + id + "' does not exist");
+  if (it == p.instances.end()) FailUnknownInstance(id);
   return it->second;
 }
 
@@ -555,6 +563,7 @@ void RegisterInstanceRules() {
     RegisterAddressInstanceResolver([](const Partition& p, const std::string& id) -> std::string {
       auto it = p.instances.find(id);
       if (it == p.instances.end() || !Live(it->second)) return "";
+      if (InterfacesOf(p, id).size() > 1) FailMultipleInterfaces(id);  // EIP-6: which one is not for us to pick
       const NetworkInterface* eth0 = PrimaryInterfaceOf(p, id);
       return eth0 ? eth0->id : "";
     });
@@ -568,10 +577,7 @@ void RegisterInstanceRules() {
                                if (i.vpc_id != rt.vpc_id || !Live(i))
                                  Fail("InvalidParameterValue", "route table " + rt.id + " and instance " + id +
                                                                    " belong to different networks");
-                               if (InterfacesOf(p, id).size() != 1)
-                                 Fail("InvalidInstanceID", "There are multiple interfaces attached to instance '" +
-                                                               id + "'. Please specify an interface ID for the "
-                                                                    "operation instead.");
+                               if (InterfacesOf(p, id).size() != 1) FailMultipleInterfaces(id);
                              },
                          .usable =
                              [](const Partition& p, const RouteTable&, const std::string& id, const State*) {

@@ -21,7 +21,7 @@ std::function<std::optional<InstanceNetworkLimits>(const Partition&, const std::
 std::optional<InstanceNetworkLimits> ResolveInstance(const Partition& p, const std::string& instance_id) {
   if (Resolver())
     if (auto limits = Resolver()(p, instance_id)) return limits;
-  Fail("InvalidInstanceID.NotFound", "The instance ID '" + instance_id + "' does not exist");
+  FailUnknownInstance(instance_id);
 }
 
 std::set<uint32_t> UsedIpv4(const Partition& p, const std::string& subnet_id) {
@@ -254,8 +254,8 @@ void DeleteNetworkInterface(Tx& tx, const std::string& eni_id, bool by_requester
     Fail("OperationNotPermitted", "The network interface " + eni_id + " is managed by " +
                                       (eni.requester_id.empty() ? "AWS" : eni.requester_id) +
                                       " and cannot be deleted by the user.");
-  if (eni.attachment && !by_requester)
-    Fail("InvalidNetworkInterface.InUse", "The network interface '" + eni_id + "' is currently in use.");
+  if (eni.attachment && !by_requester)  // AWS's code, not InvalidNetworkInterface.InUse
+    Fail("InvalidParameterValue", "Network interface '" + eni_id + "' is currently in use.");
   RunDependencyChecks(tx.p, eni_id);
   OnNetworkInterfaceDeleted(tx, eni_id);  // its Elastic IPs stay allocated, unassociated
   tx.p.network_interfaces.erase(eni_id);

@@ -26,13 +26,13 @@ std::map<std::string, KindsByPrefix, std::less<>>& TargetKinds() {
       {"EgressOnlyInternetGatewayId", {"InvalidGatewayID.NotFound", "gateway"}},
       {"NatGatewayId", {"InvalidNatGatewayID.NotFound", "natGateway"}},
       {"NetworkInterfaceId", {"InvalidNetworkInterfaceID.NotFound", "networkInterface"}},
-      {"InstanceId", {"InvalidInstanceID.NotFound", "instance"}},
       {"VpcPeeringConnectionId", {"InvalidVpcPeeringConnectionID.NotFound", "vpcPeeringConnection"}},
       {"TransitGatewayId", {"InvalidTransitGatewayID.NotFound", "transitGateway"}},
       {"LocalGatewayId", {"InvalidLocalGatewayID.NotFound", "localGateway"}},
       {"CarrierGatewayId", {"InvalidCarrierGatewayID.NotFound", "carrierGateway"}},
       {"VpcEndpointId", {"InvalidVpcEndpointId.NotFound", "vpcEndpoint"}},
   };
+  if (member == "InstanceId") FailUnknownInstance(id);
   auto it = kCodes.find(member);
   if (it == kCodes.end()) Fail("InvalidParameterValue", "Value (" + id + ") for parameter " + member + " is invalid.");
   Fail(it->second.first, std::string("The ") + it->second.second + " ID '" + id + "' does not exist");

@@ -196,9 +196,11 @@ void DeleteSecurityGroup(Tx& tx, const std::string& group_id) {
   SecurityGroup& sg = GetSecurityGroup(p, group_id);
   if (sg.group_name == "default")  // AA6, seed error #1
     Fail("CannotDelete", "the specified group: \"" + group_id + "\" name: \"default\" cannot be deleted by a user");
-  for (const auto& [id, other] : p.security_groups)  // SG-32: its own rules count too
+  // Other groups' rules that reference it are dependencies; its own are not. (The seed's SG-32
+  // says they are; AWS verified that a group referencing itself is deleted, rules and all.)
+  for (const auto& [id, other] : p.security_groups)
     for (const auto& r : other.rules)
-      if (r.referenced_group_id == group_id)
+      if (id != group_id && r.referenced_group_id == group_id)
         Fail("DependencyViolation", "resource " + group_id + " has a dependent object");
   for (const auto& [id, eni] : p.network_interfaces)  // AA6: interfaces (and so instances) using it
     if (std::find(eni.group_ids.begin(), eni.group_ids.end(), group_id) != eni.group_ids.end())
@@ -274,6 +276,9 @@ void ModifySecurityGroupRule(Tx& tx, const std::string& group_id, const std::str
   auto it = std::find_if(sg.rules.begin(), sg.rules.end(), [&](const SecurityGroupRule& r) { return r.id == rule_id; });
   if (it == sg.rules.end())
     Fail("InvalidSecurityGroupRuleId.NotFound", "The security group rule ID '" + rule_id + "' does not exist");
+  if (spec.ip_protocol.empty())
+    Fail("InvalidParameterValue", "Invalid value 'null' for protocol. VPC security group rules must specify "
+                                  "protocols explicitly.");
   SecurityGroupRule r = BuildRule(tx, sg, it->egress, spec);
   for (const auto& other : sg.rules)
     if (other.id != rule_id && SameRule(other, r))

@@ -66,6 +66,11 @@ bool WellFormedId(const std::string& id, const std::string& prefix) {
   return (digits == 8 || digits == 17) && id.find_first_not_of("0123456789abcdef", prefix.size()) == std::string::npos;
 }
 
+void FailUnknownInstance(const std::string& id) {
+  if (!WellFormedId(id, "i-")) Fail("InvalidInstanceID.Malformed", "Invalid id: \"" + id + "\"");
+  Fail("InvalidInstanceID.NotFound", "The instance ID '" + id + "' does not exist");
+}
+
 bool AllDigits(const std::string& s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
@@ -213,7 +218,7 @@ TagList& TagsOf(Partition& p, const std::string& id) {
   }
   if (type == "instance") {
     auto it = p.instances.find(id);
-    if (it == p.instances.end()) Fail("InvalidInstanceID.NotFound", "The instance ID '" + id + "' does not exist");
+    if (it == p.instances.end()) FailUnknownInstance(id);
     return it->second.tags;
   }
   if (type == "network-interface") {

@@ -84,6 +84,9 @@ std::string NowIso8601();
 int64_t SecondsSince(const std::string& iso8601);
 // True when ID is PREFIX followed by 8 or 17 lower-case hex digits, AWS's two id lengths.
 bool WellFormedId(const std::string& id, const std::string& prefix);
+// An instance id that names no instance, refused the same way by every operation:
+// InvalidInstanceID.Malformed when it is not i- and 8 or 17 hex digits, else .NotFound.
+[[noreturn]] void FailUnknownInstance(const std::string& id);
 // True when S is not empty and every byte is an ASCII digit. (std::isdigit on a user's byte is
 // undefined for bytes >= 0x80 where char is signed: test bytes with this instead.)
 bool AllDigits(const std::string& s);

@@ -179,7 +179,7 @@ CidrBlockAssociation AssociateVpcCidrBlock(Tx& tx, const std::string& vpc_id, co
          "Either 'cidrBlock' or 'amazonProvidedIpv6CidrBlock' must be specified, but not both.");
   if (amazon_provided_ipv6) {
     if (!v.ipv6_cidr_blocks.empty())  // C1
-      Fail("CidrLimitExceeded", "This network '" + vpc_id + "' has met its maximum number of allowed CIDRs: 1");
+      Fail("CidrLimitExceeded", "This network " + vpc_id + " has met its maximum number of allowed CIDRs: 1");
     CidrBlockAssociation a{NewId("vpc-cidr-assoc"), AllocateIpv6Block(tx.p), "associated", tx.p.region};
     v.ipv6_cidr_blocks.push_back(a);
     AddLocalRoutes(tx, vpc_id, a.cidr, true);
@@ -210,7 +210,7 @@ CidrBlockAssociation AssociateVpcCidrBlock(Tx& tx, const std::string& vpc_id, co
     }
   }
   if (CountIpv4Blocks(v) >= tx.quotas.Get("ipv4-cidr-blocks-per-vpc"))  // B4
-    Fail("CidrLimitExceeded", "This network '" + vpc_id + "' has met its maximum number of allowed CIDRs: " +
+    Fail("CidrLimitExceeded", "This network " + vpc_id + " has met its maximum number of allowed CIDRs: " +
                                   std::to_string(tx.quotas.Get("ipv4-cidr-blocks-per-vpc")));
   CheckPeeringForNewVpcCidr(tx, vpc_id, c.ToString());  // B7, B8
   CidrBlockAssociation a{NewId("vpc-cidr-assoc"), c.ToString(), "associated", ""};

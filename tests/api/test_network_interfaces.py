@@ -978,11 +978,13 @@ def test_attach_and_detach(ec2, subnet):
 
 
 def test_attached_interface_cannot_be_deleted(ec2, subnet):
-    """ENI-8 / A32: delete requires detaching first."""
+    """ENI-8 / A32: delete requires detaching first. AWS answers InvalidParameterValue ("Network
+    interface 'eni-…' is currently in use."), as an outside AWS-verified suite found (issue 15)."""
     inst = run_instance(ec2, subnet)
     eid = new_eni(ec2, subnet)["NetworkInterfaceId"]
     att = attach(ec2, eid, inst["InstanceId"])
-    assert_error("InvalidNetworkInterface.InUse", ec2.delete_network_interface, NetworkInterfaceId=eid)
+    err = assert_error("InvalidParameterValue", ec2.delete_network_interface, NetworkInterfaceId=eid)
+    assert err.response["Error"]["Message"] == f"Network interface '{eid}' is currently in use."
     ec2.detach_network_interface(AttachmentId=att)
     wait_status(ec2, eid, "available")
     ec2.delete_network_interface(NetworkInterfaceId=eid)
@@ -1000,7 +1002,7 @@ def test_primary_interface_of_instance(ec2, subnet):
     assert eth0["SubnetId"] == subnet
     assert eth0["PrivateIpAddress"] == inst["PrivateIpAddress"]
     assert available(ec2, subnet) == before - 1
-    assert_error("InvalidNetworkInterface.InUse", ec2.delete_network_interface,
+    assert_error("InvalidParameterValue", ec2.delete_network_interface,
                  NetworkInterfaceId=eth0["NetworkInterfaceId"])
 
 

@@ -988,12 +988,17 @@ def test_delete_group_referenced_by_an_egress_rule(ec2, vpc, sg):
     ec2.delete_security_group(GroupId=sg)
 
 
-def test_delete_group_with_self_reference(ec2, sg):
-    """SG-32 / A11(c): a group whose own rule references itself cannot be deleted until that rule is revoked."""
+def test_delete_group_with_self_reference(ec2, vpc, sg):
+    """A group whose own rule references itself is deleted, rules and all: its own rules are no
+    dependency. (The seed's SG-32 / A11(c) says otherwise; AWS itself verified this, issue 15.)
+    Another group's rule that references it still is one (positive control on the same path)."""
     ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[perm("-1", groups=[sg])])
+    other = ec2.create_security_group(GroupName="refers", Description="d", VpcId=vpc)["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=other, IpPermissions=[perm("-1", groups=[sg])])
     assert_error("DependencyViolation", ec2.delete_security_group, GroupId=sg)
-    ec2.revoke_security_group_ingress(GroupId=sg, IpPermissions=[perm("-1", groups=[sg])])
+    ec2.delete_security_group(GroupId=other)
     ec2.delete_security_group(GroupId=sg)
+    assert_error("InvalidGroup.NotFound", ec2.describe_security_groups, GroupIds=[sg])
 
 
 def test_delete_by_group_name_in_default_vpc(ec2):
