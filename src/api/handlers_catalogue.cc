@@ -8,6 +8,7 @@
 #include "api/handlers.h"
 #include "model/catalogue.h"
 #include "model/error.h"
+#include "model/regions.h"
 
 namespace openvpc::api {
 namespace {
@@ -122,6 +123,30 @@ json DescribeInstanceTypes(Call& c) {
   return Describe(kDescribeInstanceTypes, c.in, std::move(items));
 }
 
+// ---- where the types are offered: every type in the Region and each of its zones ----
+
+const DescribeSpec kDescribeInstanceTypeOfferings = {
+    .id_path = "InstanceType", .list_member = "InstanceTypeOfferings",
+    .filters = {{"instance-type", {"InstanceType"}}, {"location", {"Location"}}},
+    .taggable = false,
+    .sort_paths = {"Location", "InstanceType"}};
+
+json DescribeInstanceTypeOfferings(Call& c) {
+  const std::string type = c.in.value("LocationType", "region");
+  std::vector<std::string> locations;
+  if (type == "region") {
+    locations.push_back(c.p().region);
+  } else if (const model::RegionInfo* r = model::FindRegion(c.p().region)) {
+    for (const auto& z : r->zones) locations.push_back(type == "availability-zone-id" ? z.id : z.name);
+  }
+  if (type == "outpost") locations.clear();  // openvpc has no Outposts
+  std::vector<json> items;
+  for (const auto& location : locations)
+    for (const auto& t : model::InstanceTypes())
+      items.push_back({{"InstanceType", t.name}, {"LocationType", type}, {"Location", location}});
+  return Describe(kDescribeInstanceTypeOfferings, c.in, std::move(items));
+}
+
 // ---- images ----
 
 const DescribeSpec kDescribeImages = {
@@ -231,6 +256,7 @@ json DescribeImages(Call& c) {
 void RegisterCatalogueHandlers() {
   Register("DescribeInstanceTypes", DescribeInstanceTypes, false);
   Register("DescribeImages", DescribeImages, false);
+  Register("DescribeInstanceTypeOfferings", DescribeInstanceTypeOfferings, false);
 }
 
 }  // namespace openvpc::api

@@ -113,9 +113,55 @@ json CreateDefaultSubnet(Call& c) {
   return {{"Subnet", SubnetView(c.p(), s)}};
 }
 
+// ---- subnet CIDR reservations ----
+
+json CidrReservationView(const model::Partition& p, const std::string& subnet_id, const model::SubnetCidrReservation& r) {
+  json v = {{"SubnetCidrReservationId", r.id}, {"SubnetId", subnet_id},           {"Cidr", r.cidr},
+            {"ReservationType", r.reservation_type}, {"OwnerId", p.account_id}, {"Tags", TagsView(r.tags)}};
+  if (!r.description.empty()) v["Description"] = r.description;
+  return v;
+}
+
+json CreateSubnetCidrReservation(Call& c) {
+  const std::string subnet_id = Str(c.in, "SubnetId");
+  const auto& r = model::CreateSubnetCidrReservation(c.tx, {.subnet_id = subnet_id,
+                                                            .cidr = Str(c.in, "Cidr"),
+                                                            .reservation_type = Str(c.in, "ReservationType"),
+                                                            .description = Str(c.in, "Description"),
+                                                            .tags = CreateTagsFor(c, "subnet-cidr-reservation")});
+  return {{"SubnetCidrReservation", CidrReservationView(c.p(), subnet_id, r)}};
+}
+
+const DescribeSpec kGetSubnetCidrReservations = {
+    .id_path = "SubnetCidrReservationId", .list_member = "Reservations",
+    .filters = {{"reservationType", {"ReservationType"}}, {"subnet-id", {"SubnetId"}}, {"owner-id", {"OwnerId"}}}};
+
+// The subnet's reservations through the Describe engine (filters, paging), then split by family.
+json GetSubnetCidrReservations(Call& c) {
+  const model::Subnet& s = model::GetSubnet(c.p(), Str(c.in, "SubnetId"));
+  std::vector<json> items;
+  for (const auto& r : s.cidr_reservations) items.push_back(CidrReservationView(c.p(), s.id, r));
+  json page = Describe(kGetSubnetCidrReservations, c.in, std::move(items));
+  json out = {{"SubnetIpv4CidrReservations", json::array()}, {"SubnetIpv6CidrReservations", json::array()}};
+  for (auto& r : page["Reservations"])
+    out[r["Cidr"].get<std::string>().find(':') == std::string::npos ? "SubnetIpv4CidrReservations"
+                                                                    : "SubnetIpv6CidrReservations"]
+        .push_back(std::move(r));
+  if (page.contains("NextToken")) out["NextToken"] = page["NextToken"];
+  return out;
+}
+
+json DeleteSubnetCidrReservation(Call& c) {
+  auto [subnet_id, r] = model::DeleteSubnetCidrReservation(c.tx, Str(c.in, "SubnetCidrReservationId"));
+  return {{"DeletedSubnetCidrReservation", CidrReservationView(c.p(), subnet_id, r)}};
+}
+
 }  // namespace
 
 void RegisterSubnetHandlers() {
+  Register("CreateSubnetCidrReservation", CreateSubnetCidrReservation, true);
+  Register("GetSubnetCidrReservations", GetSubnetCidrReservations, false);
+  Register("DeleteSubnetCidrReservation", DeleteSubnetCidrReservation, true);
   Register("CreateSubnet", CreateSubnet, true);
   Register("DeleteSubnet", DeleteSubnet, true);
   Register("DescribeSubnets", DescribeSubnets, false);

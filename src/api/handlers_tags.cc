@@ -1,6 +1,7 @@
 // CreateTags, DeleteTags, DescribeTags.
 #include "api/describe.h"
 #include "api/handlers.h"
+#include "model/instance.h"
 #include "model/error.h"
 #include "model/tags.h"
 
@@ -60,6 +61,14 @@ json DescribeTags(Call& c) {
   AddTagItems(p.addresses, items);
   AddTagItems(p.vpc_peering_connections, items);
   AddTagItems(p.nat_gateways, items);
+  auto add = [&](const std::string& id, const model::TagList& tags) {
+    for (const auto& t : tags)
+      items.push_back({{"ResourceId", id}, {"ResourceType", model::ResourceTypeOf(id)}, {"Key", t.key},
+                       {"Value", t.value}});
+  };
+  for (const auto& v : model::Volumes(p)) add(v.volume->id, v.volume->tags);
+  for (const auto& [id, s] : p.subnets)
+    for (const auto& r : s.cidr_reservations) add(r.id, r.tags);
   return Describe(kDescribeTags, c.in, std::move(items));
 }
 

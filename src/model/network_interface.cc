@@ -61,11 +61,14 @@ std::string TakeIpv4(const Partition& p, const Subnet& s, const std::string& tex
   return ip->ToString();
 }
 
-// The lowest free address of the subnet.
+// The lowest free address of the subnet outside its CIDR reservations.
 std::string NextIpv4(const Subnet& s, std::set<uint32_t>& used) {
   net::Cidr4 c = net::ParseCidr4(s.cidr_block).value();
-  for (uint32_t ip = c.Network().value + 4; ip < c.Last().value; ++ip)
-    if (used.insert(ip).second) return net::Ipv4{ip}.ToString();
+  for (uint32_t ip = c.Network().value + 4; ip < c.Last().value; ++ip) {
+    if (used.count(ip) || InCidrReservation(s, net::Ipv4{ip}.ToString())) continue;  // kept for asking by name
+    used.insert(ip);
+    return net::Ipv4{ip}.ToString();
+  }
   Fail("InsufficientFreeAddressesInSubnet",
        "There are not enough free addresses in subnet '" + s.id + "' to satisfy the requested number of addresses.");
 }
@@ -96,13 +99,17 @@ std::string TakeIpv6(const Subnet& s, const std::string& text, std::set<std::str
 std::string NextIpv6(const Subnet& s, std::set<std::string>& used) {
   net::Cidr6 c = SubnetIpv6Block(s);
   static thread_local std::mt19937_64 rng{std::random_device{}()};
-  for (;;) {  // a random interface identifier, as AWS hands out
+  // A random interface identifier, as AWS hands out. The /64 cannot run out of addresses, but
+  // its reservations may cover it: give up rather than search forever.
+  for (int tries = 0; tries < 4096; ++tries) {
     net::Ipv6 ip = c.Network();
     uint64_t low = rng();
     for (int i = 0; i < 8; ++i) ip.bytes[8 + i] = static_cast<uint8_t>(low >> (56 - 8 * i));
-    if (Reserved6(c, ip)) continue;
+    if (Reserved6(c, ip) || InCidrReservation(s, ip.ToString())) continue;
     if (used.insert(ip.ToString()).second) return ip.ToString();
   }
+  Fail("InsufficientFreeAddressesInSubnet", "There are not enough free IPv6 addresses in subnet '" + s.id +
+                                                "' to satisfy the requested number of addresses.");
 }
 
 std::string NewMac(const Tx& tx) {

@@ -37,6 +37,15 @@ struct Vpc {
   TagList tags;
 };
 
+// A range of a subnet that automatic address assignment leaves alone
+// (CreateSubnetCidrReservation): "explicit" ranges are assigned only when an address is asked
+// for by name, "prefix" ranges are kept for prefix delegation.
+struct SubnetCidrReservation {
+  std::string id;  // scr-…
+  std::string cidr, reservation_type, description;
+  TagList tags;
+};
+
 struct Subnet {
   std::string id, owner_id, vpc_id;
   std::string cidr_block;
@@ -49,6 +58,7 @@ struct Subnet {
   std::string hostname_type = "ip-name";
   bool enable_resource_name_dns_a_record = false;
   bool enable_resource_name_dns_aaaa_record = false;
+  std::vector<SubnetCidrReservation> cidr_reservations;
   TagList tags;
 };
 

@@ -157,6 +157,14 @@ void CheckTagLimit(const TagList& current, const TagList& added, const Quotas& q
 std::string StoredIdOf(Partition& p, const std::string& id) {
   if (id.rfind("sgr-", 0) == 0)
     if (SecurityGroup* sg = FindGroupOfRule(p, id)) return sg->id;
+  if (id.rfind("vol-", 0) == 0)  // a volume is kept with the instance whose launch made it
+    for (const auto& [iid, i] : p.instances)
+      for (const auto& v : i.volumes)
+        if (v.id == id) return iid;
+  if (id.rfind("scr-", 0) == 0)  // a reservation is kept with its subnet
+    for (const auto& [sid, s] : p.subnets)
+      for (const auto& r : s.cidr_reservations)
+        if (r.id == id) return sid;
   return id;
 }
 
@@ -184,7 +192,8 @@ std::string ResourceTypeOf(const std::string& id) {
       {"key-", "key-pair"},      {"sgr-", "security-group-rule"},
       {"eni-", "network-interface"}, {"eipalloc-", "elastic-ip"}, {"i-", "instance"},
       {"pcx-", "vpc-peering-connection"}, {"pg-", "placement-group"},
-      {"nat-", "natgateway"},
+      {"nat-", "natgateway"},    {"vol-", "volume"},
+      {"scr-", "subnet-cidr-reservation"},
   };
   for (auto [prefix, type] : kTypes)
     if (id.rfind(prefix, 0) == 0) return type;
@@ -254,6 +263,18 @@ TagList& TagsOf(Partition& p, const std::string& id) {
     auto it = p.key_pairs.find(id);
     if (it == p.key_pairs.end()) Fail("InvalidKeyPair.NotFound", "The key pair '" + id + "' does not exist");
     return it->second.tags;
+  }
+  if (type == "volume") {
+    for (auto& [iid, i] : p.instances)
+      for (auto& v : i.volumes)
+        if (v.id == id && (i.state != "terminated" || !v.delete_on_termination)) return v.tags;
+    Fail("InvalidVolume.NotFound", "The volume '" + id + "' does not exist.");
+  }
+  if (type == "subnet-cidr-reservation") {
+    for (auto& [sid, s] : p.subnets)
+      for (auto& r : s.cidr_reservations)
+        if (r.id == id) return r.tags;
+    Fail("InvalidSubnetCidrReservationID.NotFound", "The subnet CIDR reservation ID '" + id + "' does not exist");
   }
   Fail("InvalidID", "The ID '" + id + "' is not valid");
 }

@@ -222,4 +222,74 @@ std::pair<std::string, CidrBlockAssociation> DisassociateSubnetCidrBlock(Tx& tx,
        "The subnet CIDR block with association ID '" + association_id + "' does not exist");
 }
 
+// ---- subnet CIDR reservations ----
+
+namespace {
+
+// A reservation's range inside one of the subnet's blocks, either family.
+struct ReservationRange {
+  std::optional<net::Cidr4> v4;
+  std::optional<net::Cidr6> v6;
+  bool Overlaps(const ReservationRange& o) const {
+    return (v4 && o.v4 && v4->Overlaps(*o.v4)) || (v6 && o.v6 && v6->Overlaps(*o.v6));
+  }
+};
+
+std::optional<ReservationRange> RangeOf(const std::string& cidr) {
+  if (auto c = net::ParseCidr4(cidr)) return ReservationRange{c->Canonical(), std::nullopt};
+  if (auto c = net::ParseCidr6(cidr)) return ReservationRange{std::nullopt, c->Canonical()};
+  return std::nullopt;
+}
+
+}  // namespace
+
+const SubnetCidrReservation& CreateSubnetCidrReservation(Tx& tx, const CidrReservationArgs& a) {
+  Subnet& s = GetSubnet(tx.p, a.subnet_id);
+  if (a.reservation_type != "prefix" && a.reservation_type != "explicit")
+    Fail("InvalidParameterValue", "Value (" + a.reservation_type + ") for parameter reservationType is invalid.");
+  auto range = RangeOf(a.cidr);
+  if (!range) Fail("InvalidParameterValue", "Value (" + a.cidr + ") for parameter cidr is invalid.");
+  bool inside = range->v4 && range->v4->prefix <= 32 && net::ParseCidr4(s.cidr_block) &&
+                net::ParseCidr4(s.cidr_block)->Contains(*range->v4);
+  for (const auto& b : s.ipv6_cidr_blocks)
+    if (range->v6 && net::ParseCidr6(b.cidr) && net::ParseCidr6(b.cidr)->Contains(*range->v6)) inside = true;
+  if (!inside)
+    Fail("InvalidParameterValue", "The CIDR " + a.cidr + " is not within a CIDR block of subnet " + s.id + ".");
+  for (const auto& r : s.cidr_reservations)
+    if (RangeOf(r.cidr)->Overlaps(*range))
+      Fail("InvalidParameterValue", "The CIDR " + a.cidr + " overlaps the CIDR " + r.cidr + " of subnet CIDR "
+                                    "reservation " + r.id + ".");
+  SubnetCidrReservation r{.id = NewId("scr"),
+                          .cidr = range->v4 ? range->v4->ToString() : range->v6->ToString(),
+                          .reservation_type = a.reservation_type,
+                          .description = a.description,
+                          .tags = a.tags};
+  s.cidr_reservations.push_back(std::move(r));
+  tx.Touch(s.id);
+  return s.cidr_reservations.back();
+}
+
+std::pair<std::string, SubnetCidrReservation> DeleteSubnetCidrReservation(Tx& tx, const std::string& id) {
+  for (auto& [sid, s] : tx.p.subnets)
+    for (auto it = s.cidr_reservations.begin(); it != s.cidr_reservations.end(); ++it)
+      if (it->id == id) {
+        SubnetCidrReservation gone = *it;
+        s.cidr_reservations.erase(it);
+        tx.Touch(sid);
+        return {sid, gone};
+      }
+  Fail("InvalidSubnetCidrReservationID.NotFound", "The subnet CIDR reservation ID '" + id + "' does not exist");
+}
+
+bool InCidrReservation(const Subnet& s, const std::string& address) {
+  if (s.cidr_reservations.empty()) return false;
+  auto v4 = net::ParseIpv4(address);
+  auto v6 = v4 ? std::nullopt : net::ParseIpv6(address);
+  for (const auto& r : s.cidr_reservations) {
+    auto range = RangeOf(r.cidr);
+    if ((v4 && range->v4 && range->v4->Contains(*v4)) || (v6 && range->v6 && range->v6->Contains(*v6))) return true;
+  }
+  return false;
+}
+
 }  // namespace openvpc::model

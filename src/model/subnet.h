@@ -29,6 +29,20 @@ void ModifySubnetAttribute(Tx& tx, const std::string& subnet_id, const std::stri
 CidrBlockAssociation AssociateSubnetCidrBlock(Tx& tx, const std::string& subnet_id,
                                               const std::string& ipv6_cidr_block);
 std::pair<std::string, CidrBlockAssociation> DisassociateSubnetCidrBlock(Tx& tx, const std::string& association_id);
+// Subnet CIDR reservations: a range inside one of the subnet's blocks, overlapping none of its
+// other reservations (InvalidParameterValue otherwise). Automatic assignment (an interface's
+// primary address, secondary address counts, IPv6 address counts) never picks a reserved
+// address; an address asked for by name may lie in one.
+struct CidrReservationArgs {
+  std::string subnet_id, cidr, reservation_type, description;
+  TagList tags;
+};
+const SubnetCidrReservation& CreateSubnetCidrReservation(Tx& tx, const CidrReservationArgs& a);
+// Returns the reservation deleted and its subnet's id. InvalidSubnetCidrReservationID.NotFound.
+std::pair<std::string, SubnetCidrReservation> DeleteSubnetCidrReservation(Tx& tx, const std::string& id);
+// True when ADDRESS (IPv4 or IPv6 text) lies in one of S's reservations.
+bool InCidrReservation(const Subnet& s, const std::string& address);
+
 // Addresses a subnet can still hand out: its size less the 5 reserved (rule A5) and those in use.
 int64_t AvailableIpAddressCount(const Partition& p, const Subnet& s);
 

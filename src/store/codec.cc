@@ -11,11 +11,12 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(CidrBlockAssociation, associatio
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Vpc, id, owner_id, cidr_block, cidr_blocks, ipv6_cidr_blocks,
                                                 dhcp_options_id, instance_tenancy, is_default, enable_dns_support,
                                                 enable_dns_hostnames, enable_network_address_usage_metrics, tags)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SubnetCidrReservation, id, cidr, reservation_type, description, tags)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Subnet, id, owner_id, vpc_id, cidr_block, availability_zone,
                                                 availability_zone_id, ipv6_cidr_blocks, default_for_az,
                                                 map_public_ip_on_launch, assign_ipv6_address_on_creation,
                                                 enable_dns64, hostname_type, enable_resource_name_dns_a_record,
-                                                enable_resource_name_dns_aaaa_record, tags)
+                                                enable_resource_name_dns_aaaa_record, cidr_reservations, tags)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Route, destination_cidr_block, destination_ipv6_cidr_block,
                                                 destination_prefix_list_id, target_member, target_id, origin)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RouteTableAssociation, id, main, subnet_id, gateway_id)

@@ -127,3 +127,84 @@ def test_instance_id_in_other_operations(ec2, vpc, subnet):
         assert_error(code, ec2.create_route, RouteTableId=rt, DestinationCidrBlock="0.0.0.0/0", InstanceId=bad)
         assert_error(code, ec2.attach_network_interface, NetworkInterfaceId=eni, InstanceId=bad, DeviceIndex=1)
         assert_error(code, ec2.associate_address, AllocationId=alloc, InstanceId=bad)
+
+
+# ---- DescribeInstanceTypeOfferings ---------------------------------------------------------------
+
+def test_instance_type_offerings_by_location_type(ec2):
+    types = {t["InstanceType"] for page in ec2.get_paginator("describe_instance_types").paginate()
+             for t in page["InstanceTypes"]}
+    def offerings(**kw):
+        return [o for page in ec2.get_paginator("describe_instance_type_offerings").paginate(**kw)
+                for o in page["InstanceTypeOfferings"]]
+    region = offerings()
+    assert {o["InstanceType"] for o in region} == types  # consistent with DescribeInstanceTypes
+    assert {(o["LocationType"], o["Location"]) for o in region} == {("region", "us-east-1")}
+    zones = {z["ZoneName"]: z["ZoneId"] for z in ec2.describe_availability_zones()["AvailabilityZones"]}
+    by_zone = offerings(LocationType="availability-zone")
+    assert {o["Location"] for o in by_zone} == set(zones)
+    assert len(by_zone) == len(types) * len(zones)
+    by_id = offerings(LocationType="availability-zone-id",
+                      Filters=[{"Name": "instance-type", "Values": ["t3.micro"]}])
+    assert sorted(o["Location"] for o in by_id) == sorted(zones.values())
+    one = offerings(LocationType="availability-zone", Filters=[{"Name": "location", "Values": ["us-east-1a"]},
+                                                               {"Name": "instance-type", "Values": ["t2.*"]}])
+    assert one and all(o["Location"] == "us-east-1a" and o["InstanceType"].startswith("t2.") for o in one)
+    assert_error("InvalidParameterValue", ec2.describe_instance_type_offerings, LocationType="galaxy")
+
+
+# ---- subnet CIDR reservations ---------------------------------------------------------------------
+
+def test_subnet_cidr_reservations_lifecycle(ec2, subnet):
+    r = ec2.create_subnet_cidr_reservation(SubnetId=subnet, Cidr="10.0.1.0/28", ReservationType="explicit",
+                                           Description="appliances",
+                                           TagSpecifications=[{"ResourceType": "subnet-cidr-reservation",
+                                                               "Tags": [{"Key": "k", "Value": "v"}]}])[
+        "SubnetCidrReservation"]
+    assert r["SubnetCidrReservationId"].startswith("scr-") and r["Cidr"] == "10.0.1.0/28"
+    assert r["ReservationType"] == "explicit" and r["OwnerId"] == "123456789012" and r["Description"] == "appliances"
+    assert r["Tags"] == [{"Key": "k", "Value": "v"}]
+    got = ec2.get_subnet_cidr_reservations(SubnetId=subnet)
+    assert [x["SubnetCidrReservationId"] for x in got["SubnetIpv4CidrReservations"]] == [r["SubnetCidrReservationId"]]
+    assert got["SubnetIpv6CidrReservations"] == []
+    assert ec2.get_subnet_cidr_reservations(SubnetId=subnet, Filters=[
+        {"Name": "reservationType", "Values": ["prefix"]}])["SubnetIpv4CidrReservations"] == []
+    # Refusals: outside the subnet, overlapping another reservation, an unknown id.
+    assert_error("InvalidParameterValue", ec2.create_subnet_cidr_reservation, SubnetId=subnet,
+                 Cidr="10.0.2.0/28", ReservationType="explicit")
+    assert_error("InvalidParameterValue", ec2.create_subnet_cidr_reservation, SubnetId=subnet,
+                 Cidr="10.0.1.8/29", ReservationType="prefix")
+    assert_error("InvalidSubnetCidrReservationID.NotFound", ec2.delete_subnet_cidr_reservation,
+                 SubnetCidrReservationId="scr-0123456789abcdef0")
+    deleted = ec2.delete_subnet_cidr_reservation(SubnetCidrReservationId=r["SubnetCidrReservationId"])
+    assert deleted["DeletedSubnetCidrReservation"]["Cidr"] == "10.0.1.0/28"
+    assert ec2.get_subnet_cidr_reservations(SubnetId=subnet)["SubnetIpv4CidrReservations"] == []
+
+
+def test_automatic_assignment_never_picks_a_reserved_address(ec2, subnet):
+    # 10.0.1.0/24: .0-.3 are AWS's; reserve .0/26, so the first automatic address is .64.
+    ec2.create_subnet_cidr_reservation(SubnetId=subnet, Cidr="10.0.1.0/26", ReservationType="explicit")
+    eni = ec2.create_network_interface(SubnetId=subnet, SecondaryPrivateIpAddressCount=2)["NetworkInterface"]
+    addrs = sorted(int(a["PrivateIpAddress"].split(".")[3]) for a in eni["PrivateIpAddresses"])
+    assert addrs == [64, 65, 66]
+    iid = ec2.run_instances(ImageId=AMI, MinCount=1, MaxCount=1, SubnetId=subnet)["Instances"][0]
+    assert int(iid["PrivateIpAddress"].split(".")[3]) >= 64
+    # An address asked for by name may lie in an explicit reservation.
+    named = ec2.create_network_interface(SubnetId=subnet, PrivateIpAddress="10.0.1.10")["NetworkInterface"]
+    assert named["PrivateIpAddress"] == "10.0.1.10"
+
+
+def test_ipv6_reservation_is_skipped_by_ipv6_address_count(ec2):
+    v = create_vpc(ec2, "10.0.0.0/16", AmazonProvidedIpv6CidrBlock=True)["VpcId"]
+    block = ec2.describe_vpcs(VpcIds=[v])["Vpcs"][0]["Ipv6CidrBlockAssociationSet"][0]["Ipv6CidrBlock"]
+    sub64 = block.replace("::/56", "::/64")
+    s = create_subnet(ec2, v, "10.0.3.0/24", Ipv6CidrBlock=sub64)["SubnetId"]
+    # Reserve the lower half of the /64: every random pick must land in the upper half.
+    lower = sub64.replace("::/64", "::/65")
+    r = ec2.create_subnet_cidr_reservation(SubnetId=s, Cidr=lower, ReservationType="prefix")["SubnetCidrReservation"]
+    got = ec2.get_subnet_cidr_reservations(SubnetId=s)
+    assert [x["Cidr"] for x in got["SubnetIpv6CidrReservations"]] == [r["Cidr"]]
+    eni = ec2.create_network_interface(SubnetId=s, Ipv6AddressCount=8)["NetworkInterface"]
+    import ipaddress
+    net = ipaddress.ip_network(lower)
+    assert all(ipaddress.ip_address(a["Ipv6Address"]) not in net for a in eni["Ipv6Addresses"])
