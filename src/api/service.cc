@@ -366,6 +366,29 @@ void Service::NotifyCommitted() {
   }
 }
 
+void Service::Write(const std::string& account, const std::string& region,
+                    const std::function<void(model::Tx&)>& fn) {
+  {
+    std::unique_lock lock(mu_);
+    model::Partition* p = state_.Find(account, region);
+    if (!p) return;
+    model::Tx tx(*p, state_.quotas, &state_);
+    try {
+      fn(tx);
+    } catch (...) {
+      Rollback(tx);
+      throw;
+    }
+    Commit(tx, {});
+  }
+  NotifyCommitted();
+}
+
+void Service::SetInstancesHosted(bool hosted) {
+  std::unique_lock lock(mu_);
+  state_.instances_hosted = hosted;
+}
+
 HttpResponse Service::Reset() {
   std::unique_lock lock(mu_);
   store_->Wipe();

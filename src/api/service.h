@@ -59,6 +59,12 @@ class Service {
   uint64_t Version() const;
   // Called after every committed write, outside the lock (the data plane reconciles).
   void SetCommitListener(std::function<void()> listener) { on_commit_ = std::move(listener); }
+  // A write that is no client's request (the data plane reporting a fact, such as an instance
+  // that is gone): FN runs as one transaction in ACCOUNT/REGION and is committed and published
+  // like a request's write. Nothing happens when the partition does not exist (after a reset).
+  void Write(const std::string& account, const std::string& region, const std::function<void(model::Tx&)>& fn);
+  // Instances run on hosts (the data plane is up): termination waits for the host's report.
+  void SetInstancesHosted(bool hosted);
   // Where GetConsoleOutput finds what an instance printed (the data plane keeps it).
   void SetConsoleSource(std::function<std::string(const std::string&)> source) { console_ = std::move(source); }
   std::string ConsoleOutput(const std::string& instance_id) const { return console_ ? console_(instance_id) : ""; }

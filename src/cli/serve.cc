@@ -12,6 +12,7 @@
 #include "api/service.h"
 #include "cli/commands.h"
 #include "dataplane/engine/engine.h"
+#include "model/instance.h"
 #include "host/instance_host.h"
 #include "host/netns.h"
 #include "net/ip.h"
@@ -116,6 +117,10 @@ int Serve(const ServeFlags& f) {
     engine->Start();
     instances = std::make_unique<host::InstanceHost>(model, *engine, f.data_dir);
     try {
+      instances->OnInstanceGone([&](const std::string& account, const std::string& region, const std::string& id) {
+        service.Write(account, region, [&](model::Tx& tx) { model::FinishTermination(tx, id); });
+      });
+      service.SetInstancesHosted(true);
       instances->Start();
       service.SetCommitListener([&] { instances->Notify(); });
       service.SetConsoleSource([&](const std::string& id) { return instances->ConsoleOutput(id); });
@@ -123,6 +128,7 @@ int Serve(const ServeFlags& f) {
               host::NamespacePrefix(f.data_dir).c_str());
     } catch (const std::exception& e) {
       fprintf(stderr, "openvpc: data plane failed to start (%s); serving the API alone\n", e.what());
+      service.SetInstancesHosted(false);
       instances.reset();
       engine.reset();
     }

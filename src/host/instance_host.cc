@@ -208,7 +208,16 @@ void InstanceHost::Loop() {
 
 void InstanceHost::Reconcile() {
   std::map<std::string, DesiredInstance> want;
-  model_.Read([&](const model::State& s) { want = DesiredInstances(s); });
+  struct Terminating {
+    std::string account, region, id;
+  };
+  std::vector<Terminating> terminating;
+  model_.Read([&](const model::State& s) {
+    want = DesiredInstances(s);
+    for (const auto& [key, p] : s.partitions)
+      for (const auto& [id, inst] : p.instances)
+        if (inst.state == "shutting-down") terminating.push_back({key.first, key.second, id});
+  });
   for (auto it = live_.begin(); it != live_.end();) {
     if (want.count(it->first)) {
       ++it;
@@ -217,6 +226,16 @@ void InstanceHost::Reconcile() {
     Teardown(it->first, it->second);  // stopped or terminated: its processes end (guide: stop/terminate)
     it = live_.erase(it);
   }
+  // Shutting down and nothing of it left here: terminated. (A report that fails is made again
+  // at the next pass, since the instance stays shutting-down.)
+  for (const auto& t : terminating)
+    if (!live_.count(t.id) && on_gone_) {
+      try {
+        on_gone_(t.account, t.region, t.id);
+      } catch (const std::exception& e) {
+        Log("reporting " + t.id + " terminated: " + e.what());
+      }
+    }
   for (const auto& [id, w] : want) {
     auto it = live_.find(id);
     if (it == live_.end()) {

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -57,6 +58,10 @@ class InstanceHost {
   void Notify();
   // Blocks until a reconcile pass that started after this call has finished (tests, benchmarks).
   void WaitReconciled();
+  // Called (on the host's thread) for each shutting-down instance once its processes have ended
+  // and its namespace is gone, so that the model can call it terminated.
+  using GoneFn = std::function<void(const std::string& account, const std::string& region, const std::string& id)>;
+  void OnInstanceGone(GoneFn fn) { on_gone_ = std::move(fn); }
   // What the instance's user data printed, as GetConsoleOutput returns it.
   std::string ConsoleOutput(const std::string& instance_id) const;
   // The namespace of an instance ("openvpc-TAG-i-…"), whether or not it runs.
@@ -89,6 +94,7 @@ class InstanceHost {
   std::string InstanceDir(const std::string& id) const;
 
   dataplane::ModelSource& model_;
+  GoneFn on_gone_;
   dataplane::Engine& engine_;
   std::string data_dir_, prefix_, dhcp_script_;
   std::map<std::string, LiveInstance> live_;  // reconciler thread only

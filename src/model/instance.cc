@@ -425,32 +425,48 @@ std::vector<StateChange> TerminateInstances(Tx& tx, const std::vector<std::strin
       Fail("OperationNotPermitted", "The instance '" + id + "' may not be terminated. Modify its "
                                     "'disableApiTermination' instance attribute and try again.");
   }
+  // Where instances run on hosts, an instance is terminated once its host says its processes
+  // and namespace are gone (FinishTermination); until then it is shutting-down.
+  const bool hosted = tx.state && tx.state->instances_hosted;
   std::vector<StateChange> out;
   for (const auto& id : ids) {
     Instance& i = tx.p.instances.at(id);
-    if (i.state == "terminated") {
-      out.push_back({id, "terminated", "terminated"});
+    if (i.state == "shutting-down" && !hosted) FinishTermination(tx, id);  // left by a run that had hosts
+    if (i.state == "terminated" || i.state == "shutting-down") {
+      out.push_back({id, i.state, i.state});
       continue;
     }
     std::string previous = i.state;
-    for (const auto* eni : InterfacesOf(tx.p, id)) {
-      std::string eni_id = eni->id;
-      NetworkInterface& e = tx.p.network_interfaces.at(eni_id);
-      e.public_ip.clear();
-      if (e.attachment->delete_on_termination) {
-        DeleteNetworkInterface(tx, eni_id, /*by_requester=*/true);
-      } else {
-        e.attachment.reset();
-        tx.Touch(eni_id);
-      }
+    i.state = "shutting-down";
+    i.state_transition_reason = "User initiated (" + NowIso8601().substr(0, 19) + " GMT)";
+    if (NetworkInterface* eth0 = PrimaryInterface(tx.p, id); eth0 && !eth0->public_ip.empty()) {
+      eth0->public_ip.clear();  // the launch-time public address goes at once
+      tx.Touch(eth0->id);
     }
-    i.state = "terminated";
-    i.terminated_at = NowIso8601();
-    i.state_transition_reason = "User initiated (" + i.terminated_at.substr(0, 19) + " GMT)";
     tx.Touch(id);
+    if (!hosted) FinishTermination(tx, id);
     out.push_back({id, previous, "shutting-down"});
   }
   return out;
+}
+
+void FinishTermination(Tx& tx, const std::string& id) {
+  Instance& i = GetInstance(tx.p, id);
+  if (i.state != "shutting-down") return;  // already done (a host reporting twice)
+  for (const auto* eni : InterfacesOf(tx.p, id)) {
+    std::string eni_id = eni->id;
+    NetworkInterface& e = tx.p.network_interfaces.at(eni_id);
+    e.public_ip.clear();
+    if (e.attachment->delete_on_termination) {
+      DeleteNetworkInterface(tx, eni_id, /*by_requester=*/true);
+    } else {
+      e.attachment.reset();
+      tx.Touch(eni_id);
+    }
+  }
+  i.state = "terminated";
+  i.terminated_at = NowIso8601();
+  tx.Touch(id);
 }
 
 void RebootInstances(Tx& tx, const std::vector<std::string>& ids) {

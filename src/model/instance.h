@@ -69,7 +69,12 @@ struct StateChange {
 };
 std::vector<StateChange> StartInstances(Tx& tx, const std::vector<std::string>& ids);
 std::vector<StateChange> StopInstances(Tx& tx, const std::vector<std::string>& ids);
+// Terminating: the instance is shutting-down until FinishTermination; where no host runs
+// instances (State::instances_hosted false), that happens in the same write.
 std::vector<StateChange> TerminateInstances(Tx& tx, const std::vector<std::string>& ids);
+// A shutting-down instance's host has ended its processes and removed its namespace: it is
+// terminated, its interfaces deleted (DeleteOnTermination) or detached. No-op in any other state.
+void FinishTermination(Tx& tx, const std::string& id);
 void RebootInstances(Tx& tx, const std::vector<std::string>& ids);
 
 // ModifyInstanceAttribute's networking attributes act on the primary interface, and only

@@ -7,6 +7,7 @@ shared/spec/inventory-vpc-guide.md (F*, Q5).
 import base64
 import os
 import re
+import time
 
 import pytest
 
@@ -74,6 +75,33 @@ def test_stop_start_terminate(lab, net, start_server):
     ec2.terminate_instances(InstanceIds=[iid])
     wait_for(lambda: not namespace_exists(ns), timeout=10, what="namespace removed on terminate")
     assert lab.sh(iid, "true")[0] == 125
+
+
+def test_terminated_only_once_the_namespace_is_gone(lab, net):
+    """Issue 15: DescribeInstances says terminated only once the instance's namespace and processes
+    are gone; until then it is shutting-down (TerminateInstances answers shutting-down as AWS does).
+    Every poll that sees terminated finds no namespace; the instance gets there, and its interface
+    (DeleteOnTermination) is deleted with it."""
+    ec2 = lab.ec2
+    inst = lab.launch(net["sub"])
+    iid = inst["InstanceId"]
+    eni = inst["NetworkInterfaces"][0]["NetworkInterfaceId"]
+    ns = lab.namespace(iid)
+    assert namespace_exists(ns)  # positive control: it runs
+    r = ec2.terminate_instances(InstanceIds=[iid])["TerminatingInstances"][0]
+    assert r["CurrentState"]["Name"] == "shutting-down"
+    seen = []
+    for _ in range(200):
+        name = state(ec2, iid)
+        seen.append(name)
+        if name == "terminated":
+            assert not namespace_exists(ns), "terminated while its namespace still exists"
+            break
+        assert name == "shutting-down", name
+        time.sleep(0.05)
+    assert seen[-1] == "terminated", seen
+    assert ec2.describe_network_interfaces(Filters=[{"Name": "network-interface-id", "Values": [eni]}])[
+        "NetworkInterfaces"] == []
 
 
 def test_stop_kills_processes_of_the_instance(lab, net):
