@@ -1,12 +1,14 @@
-// The form and query decoder (ShapeModel::Decode) over any of the model's operations.
-// Input: one byte choosing the operation (index into the sorted operation names of
-// ec2-shapes.json), then "name=value" lines: the request's parameters after URL decoding.
-// A refusal is a model::Error (AWS's 400s); anything else escaping Decode is a crash.
+// The decoders over any operation of the services openvpc serves: ShapeModel::Decode (form and
+// query parameters) for EC2's operations, ShapeModel::DecodeJson (a JSON body) for SSM's.
+// Input: one byte choosing the operation (index into EC2's operation names, sorted, then SSM's,
+// sorted), then for EC2 "name=value" lines (the request's parameters after URL decoding), for SSM
+// the body. A refusal is a model::Error (AWS's 400s); anything else escaping is a crash.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -14,16 +16,20 @@
 #include "api/shape_model.h"
 #include "model/error.h"
 
-extern const char kEc2ShapesJson[];  // the model compiled into openvpc_api
-
 namespace {
 
-const std::vector<std::string>& Operations() {
-  static const std::vector<std::string> ops = [] {
-    std::vector<std::string> v;
-    const auto model = nlohmann::json::parse(kEc2ShapesJson);
-    for (const auto& [name, op] : model["operations"].items()) v.push_back(name);
-    std::sort(v.begin(), v.end());
+using openvpc::api::ShapeModel;
+
+// (model, operation), EC2's first.
+const std::vector<std::pair<const ShapeModel*, std::string>>& Operations() {
+  static const auto ops = [] {
+    std::vector<std::pair<const ShapeModel*, std::string>> v;
+    for (const char* service : {"ec2", "ssm"}) {
+      const ShapeModel* m = ShapeModel::ForService(service);
+      std::vector<std::string> names = m->Operations();
+      std::sort(names.begin(), names.end());
+      for (auto& n : names) v.emplace_back(m, std::move(n));
+    }
     return v;
   }();
   return ops;
@@ -33,10 +39,16 @@ const std::vector<std::string>& Operations() {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
-  const auto& ops = Operations();
-  const std::string& op = ops[data[0] % ops.size()];
-  openvpc::api::Params params;
+  const auto& [model, op] = Operations()[data[0] % Operations().size()];
   std::string_view rest(reinterpret_cast<const char*>(data + 1), size - 1);
+  if (model->protocol() == openvpc::api::Protocol::kJson) {
+    try {
+      model->DecodeJson(op, std::string(rest));
+    } catch (const openvpc::model::Error&) {
+    }
+    return 0;
+  }
+  openvpc::api::Params params;
   while (!rest.empty()) {
     std::string_view line = rest.substr(0, rest.find('\n'));
     rest.remove_prefix(std::min(rest.size(), line.size() + 1));
@@ -44,7 +56,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     params[std::string(line.substr(0, eq))] = eq == std::string_view::npos ? "" : std::string(line.substr(eq + 1));
   }
   try {
-    openvpc::api::ShapeModel::Builtin().Decode(op, params);
+    model->Decode(op, params);
   } catch (const openvpc::model::Error&) {
   }
   return 0;

@@ -102,6 +102,18 @@ def decoder_seeds(requests):
     i = ops.index("DescribeVpcs")
     write("decode", "gaps", bytes([i]) + b"Filter.3.Name=tag:Name\nFilter.3.Value.7=a\nFilter.1.Name=vpc-id\nVpcId=\nMaxResults=1000\n")
     write("decode", "bad-values", bytes([i]) + b"MaxResults=99999999999999999999\nDryRun=maybe\nFilter.0.Name=x\n")
+    # SSM's operations follow EC2's (sorted): their input is a JSON body.
+    ec2_ops = len({op for _, op, _, _ in requests})
+    ssm_ops = sorted(json.load(open(os.path.join(ROOT, "src", "api", "shapes", "ssm.json")))["operations"])
+    bodies = {"GetParameter": [{"Name": "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64:1"},
+                               {"Name": 5}, {}],
+              "GetParameters": [{"Names": ["/aws/service/debian/release/12/latest/amd64", "/x"]}, {"Names": []}],
+              "GetParametersByPath": [{"Path": "/aws/service", "Recursive": True, "MaxResults": 3,
+                                       "ParameterFilters": [{"Key": "Type", "Values": ["String"]}]},
+                                      {"Path": "/", "MaxResults": 50, "NextToken": "x"}]}
+    for j, op in enumerate(ssm_ops):
+        for k, body in enumerate(bodies.get(op, [{}])):
+            write("decode", f"ssm-{op}-{k}", bytes([ec2_ops + j]) + json.dumps(body).encode())
 
 
 def signed(method, url, body, headers, presign=False, expires=300):

@@ -18,10 +18,18 @@ python3 -c 'import boto3' 2>/dev/null || missing+=(python3-boto3)
 python3 -c 'import requests' 2>/dev/null || missing+=(python3-requests)
 python3 -c 'import cryptography' 2>/dev/null || missing+=(python3-cryptography)
 command -v aws >/dev/null 2>&1 || missing+=(awscli)
+# The JS SDK v3 test (tests/js) runs on Node.js 18 or later with npm.
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# The AWS SDK for JavaScript v3, pinned by tests/js/package-lock.json (from the npm registry).
+if [ ! -d tests/js/node_modules/@aws-sdk/client-sts ] || [ tests/js/package-lock.json -nt tests/js/node_modules ]; then
+  npm ci --prefix tests/js --no-audit --no-fund --loglevel=error >/dev/null
 fi
 
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

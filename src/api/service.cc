@@ -212,6 +212,8 @@ HttpResponse Service::Handle(const HttpRequestView& req) {
       input = wire->Decode(op, params);
     }
     return Call(*wire, op, input, who, request_id);
+  } catch (const CredentialsRefused& e) {
+    return ErrorResponse(*wire, e.WordedFor(wire->protocol()), request_id);
   } catch (const model::Error& e) {
     return ErrorResponse(*wire, e, request_id);
   } catch (const std::exception& e) {

@@ -238,6 +238,12 @@ const std::string& ShapeModel::target_prefix() const { return impl_->target_pref
 
 bool ShapeModel::HasOperation(const std::string& op) const { return impl_->operations.count(op) > 0; }
 
+std::vector<std::string> ShapeModel::Operations() const {
+  std::vector<std::string> out;
+  for (const auto& [name, op] : impl_->operations) out.push_back(name);
+  return out;
+}
+
 bool ShapeModel::HasInputMember(const std::string& op, const std::string& member) const {
   auto it = impl_->operations.find(op);
   if (it == impl_->operations.end() || !it->second.input) return false;

@@ -40,6 +40,7 @@ class ShapeModel {
   Protocol protocol() const;
   const std::string& target_prefix() const;  // json: "AmazonSSM" of X-Amz-Target AmazonSSM.GetParameter
   bool HasOperation(const std::string& op) const;
+  std::vector<std::string> Operations() const;  // in no particular order
   bool HasInputMember(const std::string& op, const std::string& member) const;
 
   // ec2 and query. Throws model::Error: UnknownParameter, MissingParameter, InvalidParameterValue.

@@ -156,6 +156,23 @@ std::map<std::string, Credential> LoadCredentials(const std::string& path) {
   return out;
 }
 
+model::Error CredentialsRefused::WordedFor(Protocol protocol) const {
+  static constexpr char kBadToken[] = "The security token included in the request is invalid.";
+  static constexpr char kBadSignature[] =
+      "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access "
+      "Key and signing method. Consult the service documentation for details.";
+  switch (protocol) {
+    case Protocol::kQuery:
+      return unknown_key ? Error("InvalidClientTokenId", kBadToken, 403)
+                         : Error("SignatureDoesNotMatch", kBadSignature, 403);
+    case Protocol::kJson:
+      return unknown_key ? Error("UnrecognizedClientException", kBadToken, 400)
+                         : Error("InvalidSignatureException", kBadSignature, 400);
+    default:
+      return *this;
+  }
+}
+
 std::string ScopeService(const HttpRequestView& req) {
   // AKID/yyyymmdd/region/SERVICE/aws4_request, after "Credential=" (header) or
   // "X-Amz-Credential=" (query, percent-encoded).
@@ -249,7 +266,7 @@ AuthResult VerifySigV4(const HttpRequestView& req, const std::map<std::string, C
   const std::string& access_key = scope[0];
   auto cred = creds.find(access_key);
   if (cred == creds.end())
-    throw Error("AuthFailure", "AWS was not able to validate the provided access credentials", 401);
+    throw CredentialsRefused(/*unknown_key=*/true);
   if (scope[3].empty())
     throw Error("SignatureDoesNotMatch", "Credential should be scoped to correct service. ", 403);
   auto when = ParseAmzDate(amz_date);
@@ -311,8 +328,8 @@ AuthResult VerifySigV4(const HttpRequestView& req, const std::map<std::string, C
     if (Hex(reinterpret_cast<const unsigned char*>(mac.data()), mac.size()) == signature)
       return {cred->second.account_id, scope[2], access_key, scope[3]};
   }
-  // EC2 answers a wrong signature as it answers an unknown key.
-  throw Error("AuthFailure", "AWS was not able to validate the provided access credentials", 401);
+  // EC2 answers a wrong signature as it answers an unknown key; other services do not.
+  throw CredentialsRefused(/*unknown_key=*/false);
 }
 
 }  // namespace openvpc::api

@@ -10,6 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "api/shape_model.h"
+#include "model/error.h"
+
 namespace openvpc::api {
 
 struct Credential {
@@ -37,8 +40,20 @@ struct AuthResult {
 // protocol in which even a request that fails verification is answered.
 std::string ScopeService(const HttpRequestView& req);
 
+// Credentials that do not validate, as EC2 words it (AuthFailure, 401). Each other service has
+// words of its own for the two cases (an unknown access key, a wrong signature): WordedFor.
+struct CredentialsRefused : model::Error {
+  explicit CredentialsRefused(bool unknown_key)
+      : model::Error("AuthFailure", "AWS was not able to validate the provided access credentials", 401),
+        unknown_key(unknown_key) {}
+  bool unknown_key;
+  // The refusal in the words of a service of PROTOCOL (Query: InvalidClientTokenId,
+  // SignatureDoesNotMatch; JSON: UnrecognizedClientException, InvalidSignatureException).
+  model::Error WordedFor(Protocol protocol) const;
+};
+
 // Throws model::Error with AWS's codes: MissingAuthenticationToken, IncompleteSignature,
-// AuthFailure, SignatureDoesNotMatch, RequestExpired.
+// AuthFailure (CredentialsRefused), SignatureDoesNotMatch, RequestExpired.
 AuthResult VerifySigV4(const HttpRequestView& req, const std::map<std::string, Credential>& creds,
                        std::chrono::system_clock::time_point now);
 

@@ -109,10 +109,50 @@ def test_boto3_reaches_every_service_with_only_aws_endpoint_url(endpoint):
     assert vpcs == "1"  # the default VPC
 
 
+JS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "js")
+
+
+def test_js_sdk_v3_reaches_every_service_with_only_aws_endpoint_url(endpoint):
+    # tests/js: @aws-sdk/client-{sts,ssm,ec2}, installed by scripts/setup.sh (npm ci).
+    assert os.path.isdir(os.path.join(JS_DIR, "node_modules", "@aws-sdk", "client-sts")), \
+        "run scripts/setup.sh: it installs the JS SDK v3 into tests/js/node_modules"
+    env = env_with_only_endpoint_url(endpoint)
+    env["AWS_REGION"] = "us-east-1"
+    p = subprocess.run(["node", "front_door.mjs"], cwd=JS_DIR, env=env, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert out == {"account": "123456789012", "arn": "arn:aws:iam::123456789012:root",
+                   "image": out["image"], "modified": True, "vpcs": 1, "missing": "ParameterNotFound"}
+    assert out["image"].startswith("ami-")
+
+
 def test_wrong_secret_is_refused_for_sts_too(endpoint):
     env = env_with_only_endpoint_url(endpoint, secret="wrong")
     code, err = aws(env, "sts", "get-caller-identity")
-    assert code != 0 and "GetCallerIdentity" in err
+    assert code != 0 and "(SignatureDoesNotMatch)" in err, err
+
+
+def refused(endpoint, service, access_key, secret, call):
+    c = boto3.client(service, region_name="us-east-1", endpoint_url=endpoint, aws_access_key_id=access_key,
+                     aws_secret_access_key=secret,
+                     config=botocore.config.Config(retries={"total_max_attempts": 1, "mode": "standard"}))
+    with pytest.raises(c.exceptions.ClientError) as e:
+        call(c)
+    return e.value.response["ResponseMetadata"]["HTTPStatusCode"], e.value.response["Error"]["Code"]
+
+
+def test_refused_credentials_in_each_services_words(endpoint):
+    # EC2 answers AuthFailure for an unknown key and a wrong signature alike; STS (Query) and SSM
+    # (JSON) tell them apart, each in its own words.
+    ec2 = lambda c: c.describe_vpcs()
+    sts = lambda c: c.get_caller_identity()
+    ssm = lambda c: c.get_parameter(Name=AL2023_X86)
+    assert refused(endpoint, "ec2", "nobody", "x", ec2) == (401, "AuthFailure")
+    assert refused(endpoint, "ec2", "test", "wrong", ec2) == (401, "AuthFailure")
+    assert refused(endpoint, "sts", "nobody", "x", sts) == (403, "InvalidClientTokenId")
+    assert refused(endpoint, "sts", "test", "wrong", sts) == (403, "SignatureDoesNotMatch")
+    assert refused(endpoint, "ssm", "nobody", "x", ssm) == (400, "UnrecognizedClientException")
+    assert refused(endpoint, "ssm", "test", "wrong", ssm) == (400, "InvalidSignatureException")
 
 
 # ---- SSM public parameters ----------------------------------------------------------------------
@@ -216,12 +256,3 @@ def test_json_protocol_validation_errors(endpoint):
     r = raw("AmazonSSM.GetParameter", {"Name": AL2023_X86})
     assert r.status_code == 200 and r.json()["Parameter"]["Name"] == AL2023_X86
     assert isinstance(r.json()["Parameter"]["LastModifiedDate"], (int, float))  # epoch seconds
-
-
-def test_ssm_auth_failure_is_a_json_error(endpoint):
-    bad = boto3.client("ssm", region_name="us-east-1", endpoint_url=endpoint, aws_access_key_id="test",
-                       aws_secret_access_key="wrong")
-    with pytest.raises(bad.exceptions.ClientError) as e:
-        bad.get_parameter(Name=AL2023_X86)
-    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] in (400, 401, 403)
-    assert e.value.response["Error"]["Code"]  # parsed: the body was the JSON protocol's error

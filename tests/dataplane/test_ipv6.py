@@ -188,6 +188,33 @@ def test_dhcpv6_address_and_router_advertisement(lab, net):
     assert ROUTER_MAC in out and "router" in out, out
 
 
+def test_dhcpv6_names_the_resolver_at_fd00_ec2_253(lab, net):
+    """Issue 15: DHCPv6 gives the Amazon DNS server's IPv6 address, fd00:ec2::253 (option 23), and
+    the resolver answers there over UDP with what it answers at 169.254.169.253 (R1): the same
+    question asked at both addresses gets the same answer."""
+    a = net["a"]
+    with open(f"{lab.server.data_dir}/instances/{a}/dhclient6-eth0.leases") as f:
+        lease = f.read()
+    assert re.search(r"option dhcp6\.name-servers fd00:ec2::253;", lease), lease
+    question = "ip-" + net["b_ip"].replace(".", "-") + ".ec2.internal"  # B's private name (R4)
+    lab.ec2.modify_vpc_attribute(VpcId=net["vpc"], EnableDnsHostnames={"Value": True})
+    try:
+        answers = []
+        for server in ("169.254.169.253", "fd00:ec2::253"):
+            rc, out, err = lab.sh(a, ["dig", "+time=2", "+tries=1", f"@{server}", question, "A"], timeout=10)
+            assert rc == 0, (server, out, err)
+            status = re.search(r"status: (\w+)", out)
+            assert status, out
+            answers.append((status.group(1), sorted(re.findall(r"^\S+\s+\d+\s+IN\s+A\s+(\S+)$", out, re.M))))
+    finally:
+        lab.ec2.modify_vpc_attribute(VpcId=net["vpc"], EnableDnsHostnames={"Value": False})
+    assert answers[0] == ("NOERROR", [net["b_ip"]]), answers
+    assert answers[1] == answers[0], answers
+    # A server that is not the resolver's IPv6 address gets no answer from the router (control).
+    rc, out, _ = lab.sh(a, ["dig", "+time=1", "+tries=1", "@fd00:ec2::254", question, "A"], timeout=10)
+    assert rc != 0 or "status:" not in out, out
+
+
 def test_ping_and_tcp_over_ipv6_between_subnets(lab, net):
     """C6, G3, M7, M8: A pings B's IPv6 address across subnets (B admits icmpv6 from the VPC's /56) and
     opens a TCP connection to B:8080 admitted by an Ipv6Ranges rule; B sees A's IPv6 address as the

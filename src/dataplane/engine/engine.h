@@ -139,6 +139,8 @@ class Engine {
   // IPv6's part of stage 2: neighbour discovery and DHCPv6; link-local and multicast traffic
   // ends here, answered or not.
   void LocalService6(Port& in, std::span<uint8_t> frame, const ParsedFrame& pf, bool& handled);
+  // The Amazon resolver's per-interface rate limit (R11: 1,024 packets per second).
+  bool TakeDnsToken(Port& in);
   // Unsolicited router advertisements on every port of a subnet with IPv6 (RFC 4861 §6.2.4).
   void AdvertiseRouter();
   Port* Decide(Port& in, const ParsedFrame& pf, FlowEntry& entry);

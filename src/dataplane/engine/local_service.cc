@@ -69,11 +69,7 @@ Port* Engine::LocalService(Port& in, const VnetHeader& vh, std::span<uint8_t> fr
   const bool to_resolver = kind == LocalServiceKind::kAmazonDns;
   if (pf.protocol == 17 && to_resolver) {
     handled = true;
-    const double now = Now();
-    in.dns_tokens = std::min(1024.0, in.dns_tokens + (now - in.dns_refilled) * 1024);
-    in.dns_refilled = now;
-    if (in.dns_tokens < 1) return nullptr;  // over the limit: dropped, as AWS does (R11)
-    in.dns_tokens -= 1;
+    if (!TakeDnsToken(in)) return nullptr;
     auto q = ParseDnsQuery({l4 + 8, l4_len >= 8 ? l4_len - 8 : 0});
     if (!q) return nullptr;
     std::optional<std::vector<uint8_t>> reply;
@@ -112,6 +108,15 @@ Port* Engine::LocalService(Port& in, const VnetHeader& vh, std::span<uint8_t> fr
   return nullptr;
 }
 
+bool Engine::TakeDnsToken(Port& in) {
+  const double now = Now();
+  in.dns_tokens = std::min(1024.0, in.dns_tokens + (now - in.dns_refilled) * 1024);
+  in.dns_refilled = now;
+  if (in.dns_tokens < 1) return false;  // over the limit: dropped, as AWS does (R11)
+  in.dns_tokens -= 1;
+  return true;
+}
+
 void Engine::LocalService6(Port& in, std::span<uint8_t> frame, const ParsedFrame& pf, bool& handled) {
   // Neighbour discovery never crosses the router (RFC 4861: hop limit 255), and neither does
   // anything to or from a link-local or multicast address (a router does not forward them).
@@ -120,7 +125,16 @@ void Engine::LocalService6(Port& in, std::span<uint8_t> frame, const ParsedFrame
   const uint8_t* l4 = frame.data() + pf.l4;
   const size_t l4_len = 14 + size_t{pf.ip_total_length} - pf.l4;
   std::optional<std::vector<uint8_t>> reply;
-  if (pf.protocol == 58 && (pf.icmp_type == kNdRouterSolicitation || pf.icmp_type == kNdNeighborSolicitation)) {
+  if (pf.protocol == 17 && pf.dst_port == 53 && pf.dst6 == kResolverIpv6) {  // the Amazon resolver over IPv6
+    if (!TakeDnsToken(in)) return;
+    auto q = ParseDnsQuery({l4 + 8, l4_len >= 8 ? l4_len - 8 : 0});
+    if (!q) return;
+    WithInterface(in, [&](const model::Partition& part, const model::NetworkInterface& eni) {
+      if (auto answer = Resolve(part, eni, *q))
+        reply = BuildUdp6Frame(kRouterMac, pf.src_mac, kResolverIpv6, pf.src6, 53, pf.src_port,
+                               BuildDnsResponse(*q, *answer));
+    });
+  } else if (pf.protocol == 58 && (pf.icmp_type == kNdRouterSolicitation || pf.icmp_type == kNdNeighborSolicitation)) {
     auto m = ParseNdMessage(pf.src6, pf.dst6, pf.ttl, {l4, l4_len});
     if (!m) return;
     const bool dad = IsUnspecified6(pf.src6);

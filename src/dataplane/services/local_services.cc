@@ -42,6 +42,7 @@ LocalServiceKind LocalServiceOf(const model::Flow& f, net::Ipv4 resolver) {
   if (f.ipv6) {
     if (f.protocol == 58 && f.icmp_type >= kNdRouterSolicitation && f.icmp_type <= 137)
       return LocalServiceKind::kNeighborDiscovery;
+    if (f.protocol == 17 && f.dst_port == 53 && f.dst6 == kResolverIpv6) return LocalServiceKind::kAmazonDns;
     const bool local = IsMulticast6(f.dst6) || IsLinkLocal6(f.dst6) || IsLinkLocal6(f.src6) || IsUnspecified6(f.src6);
     if (!local) return LocalServiceKind::kNone;
     return f.protocol == 17 && f.dst_port == kDhcp6ServerPort ? LocalServiceKind::kDhcp6 : LocalServiceKind::kLinkLocal6;
@@ -140,6 +141,10 @@ Dhcp6Lease Lease6For(const model::Partition& p, const model::NetworkInterface& e
   Dhcp6Lease l{.router_mac = kRouterMac};
   for (const auto& a : eni.ipv6_addresses)
     if (auto ip = net::ParseIpv6(a)) l.addresses.push_back(*ip);
+  // The Amazon DNS server at its IPv6 address, unless the DHCP options name other servers only.
+  const auto* servers = Option(p, p.vpcs.at(eni.vpc_id), "domain-name-servers");
+  if (!servers || std::find(servers->begin(), servers->end(), "AmazonProvidedDNS") != servers->end())
+    l.dns_servers.push_back(kResolverIpv6);
   if (const auto* names = Option(p, p.vpcs.at(eni.vpc_id), "domain-name"))
     for (const auto& value : *names) {  // one value may hold several names, space-separated (Q2)
       std::istringstream words(value);

@@ -22,6 +22,9 @@ namespace openvpc::dataplane {
 inline constexpr MacAddress kRouterMac{0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
 inline constexpr net::Ipv4 kMetadataAddress{0xa9fea9fe};  // 169.254.169.254
 inline constexpr net::Ipv4 kResolverLinkLocal{0xa9fea9fd};  // 169.254.169.253
+// The Amazon DNS server's IPv6 address (Nitro instances), fd00:ec2::253: what DHCPv6 hands out
+// as the DNS server. Answered over UDP.
+inline constexpr net::Ipv6 kResolverIpv6{{0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x53}};
 
 // Which of the router's own services a packet from an instance is for, by its addresses and
 // ports alone: the engine takes these packets out of stages 3-9 at stage 2, and `openvpc trace`
