@@ -51,6 +51,27 @@ def test_private_name_resolves(lab, net, resolver):
     assert (rc, status, answers) == (0, "NOERROR", [net["b_ip"]])
 
 
+def test_public_dns_name_resolves_to_the_private_address_inside(lab, net):
+    """Issue 15, R7: an instance with a public IPv4 address in a VPC with DNS hostnames on has a
+    PublicDnsName (ec2-198-51-100-N.compute-1.amazonaws.com in us-east-1); the VPC's resolver
+    answers that name from inside the VPC with the instance's private address. An address without
+    an instance behind it has no such answer (control on the same path)."""
+    ec2 = lab.ec2
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=net["vpc"])
+    c = lab.launch(net["sub_a"], NetworkInterfaces=[{"DeviceIndex": 0, "SubnetId": net["sub_a"],
+                                                      "AssociatePublicIpAddress": True}])
+    desc = ec2.describe_instances(InstanceIds=[c["InstanceId"]])["Reservations"][0]["Instances"][0]
+    public_ip, name = desc["PublicIpAddress"], desc["PublicDnsName"]
+    assert name == "ec2-" + public_ip.replace(".", "-") + ".compute-1.amazonaws.com"
+    rc, answers, status = dig(lab, net["b"], RESOLVERS[0], name, "A")
+    assert (rc, status, answers) == (0, "NOERROR", [c["PrivateIpAddress"]])
+    unused = "198.51.100.254" if public_ip != "198.51.100.254" else "198.51.100.253"
+    rc, answers, status = dig(lab, net["b"], RESOLVERS[0], "ec2-" + unused.replace(".", "-") +
+                              ".compute-1.amazonaws.com", "A")
+    assert answers == [] and status == "NXDOMAIN", (rc, answers, status)
+
+
 @pytest.mark.parametrize("resolver", RESOLVERS)
 def test_reverse_lookup(lab, net, resolver):
     """R4, R8: PTR of a private address of the VPC is the instance's private name."""
