@@ -63,12 +63,19 @@ def test_get_caller_identity_names_the_account_of_the_keys(sts, endpoint):
     assert other["Account"] == "210987654321" and other["Arn"] == "arn:aws:iam::210987654321:root"
 
 
-def test_get_caller_identity_is_the_query_protocol_on_the_wire(endpoint):
-    req = AWSRequest(method="POST", url=endpoint + "/", data=b"Action=GetCallerIdentity&Version=2011-06-15",
-                     headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
-    botocore.auth.SigV4Auth(botocore.credentials.Credentials("test", "test"), "sts", "us-east-1").add_auth(req)
+def signed_post(endpoint, service, body, headers):
+    """POST BODY to the endpoint, signed for SERVICE in us-east-1 with the default account's keys."""
+    req = AWSRequest(method="POST", url=endpoint + "/", data=body, headers=headers)
+    botocore.auth.SigV4Auth(botocore.credentials.Credentials("test", "test"), service, "us-east-1").add_auth(req)
     p = req.prepare()
-    r = requests.post(p.url, headers=dict(p.headers), data=p.body, timeout=10)
+    return requests.post(p.url, headers=dict(p.headers), data=p.body, timeout=10)
+
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
+
+
+def test_get_caller_identity_is_the_query_protocol_on_the_wire(endpoint):
+    r = signed_post(endpoint, "sts", b"Action=GetCallerIdentity&Version=2011-06-15", FORM)
     assert r.status_code == 200
     assert '<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">' in r.text
     assert "<GetCallerIdentityResult>" in r.text and "<Account>123456789012</Account>" in r.text
@@ -77,11 +84,7 @@ def test_get_caller_identity_is_the_query_protocol_on_the_wire(endpoint):
 
 def test_sts_error_is_the_query_error_document(endpoint):
     # An action STS does not have: <ErrorResponse><Error><Type>Sender</Type><Code>…
-    req = AWSRequest(method="POST", url=endpoint + "/", data=b"Action=DescribeVpcs&Version=2011-06-15",
-                     headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
-    botocore.auth.SigV4Auth(botocore.credentials.Credentials("test", "test"), "sts", "us-east-1").add_auth(req)
-    p = req.prepare()
-    r = requests.post(p.url, headers=dict(p.headers), data=p.body, timeout=10)
+    r = signed_post(endpoint, "sts", b"Action=DescribeVpcs&Version=2011-06-15", FORM)
     assert r.status_code == 400
     assert r.text.count("<ErrorResponse") == 1 and "<Type>Sender</Type>" in r.text
     assert "<Code>InvalidAction</Code>" in r.text and "<RequestId>" in r.text
@@ -235,11 +238,8 @@ def test_json_protocol_validation_errors(endpoint):
     # botocore validates client-side; a raw request shows the server's own validation, in the JSON
     # protocol's error format ({"__type": …, "message": …} and x-amzn-RequestId).
     def raw(target, body):
-        req = AWSRequest(method="POST", url=endpoint + "/", data=json.dumps(body).encode(),
-                         headers={"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": target})
-        botocore.auth.SigV4Auth(botocore.credentials.Credentials("test", "test"), "ssm", "us-east-1").add_auth(req)
-        p = req.prepare()
-        return requests.post(p.url, headers=dict(p.headers), data=p.body, timeout=10)
+        return signed_post(endpoint, "ssm", json.dumps(body).encode(),
+                           {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": target})
 
     r = raw("AmazonSSM.GetParametersByPath", {"Path": "/aws/service", "MaxResults": 50})
     assert r.status_code == 400 and r.headers["Content-Type"] == "application/x-amz-json-1.1"
