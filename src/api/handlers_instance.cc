@@ -134,6 +134,9 @@ json InstanceView(const model::Partition& p, const model::Instance& i) {
             {"PublicDnsName", ""},
             {"Tags", TagsView(i.tags)}};
   if (!i.key_name.empty()) v["KeyName"] = i.key_name;
+  v["PrivateDnsNameOptions"] = {{"HostnameType", i.hostname_type},
+                                {"EnableResourceNameDnsARecord", i.resource_name_dns_a},
+                                {"EnableResourceNameDnsAAAARecord", i.resource_name_dns_aaaa}};
   if (const model::InstanceTypeInfo* t = model::FindInstanceType(i.instance_type))
     v["CpuOptions"] = {{"CoreCount", std::max(1, t->vcpus / 2)}, {"ThreadsPerCore", t->vcpus > 1 ? 2 : 1}};
   if (i.state != "terminated") {
@@ -144,8 +147,9 @@ json InstanceView(const model::Partition& p, const model::Instance& i) {
   for (const auto* eni : model::InterfacesOf(p, i.id)) {
     enis.push_back(InstanceInterfaceView(p, *eni));
     if (eni->attachment->device_index != 0) continue;
-    v["PrivateIpAddress"] = eni->PrimaryIp();
-    v["PrivateDnsName"] = model::PrivateDnsName(p.region, eni->PrimaryIp());
+    if (!eni->PrimaryIp().empty()) v["PrivateIpAddress"] = eni->PrimaryIp();
+    v["PrivateDnsName"] = i.hostname_type == "resource-name" ? model::ResourceDnsName(p.region, i.id)
+                                                             : model::PrivateDnsName(p.region, eni->PrimaryIp());
     v["SecurityGroups"] = GroupsView(p, eni->group_ids);
     v["SourceDestCheck"] = eni->source_dest_check;
     if (auto a = AssociationView(p, *eni, eni->PrimaryIp())) {

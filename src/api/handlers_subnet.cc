@@ -48,11 +48,10 @@ json CreateSubnet(Call& c) {
   for (const char* m : {"Ipv4IpamPoolId", "Ipv6IpamPoolId", "OutpostArn"})
     if (c.in.contains(m))
       model::Fail("InvalidParameterValue", std::string("The parameter ") + m + " is not supported in this Region.");
-  if (Bool(c.in, "Ipv6Native"))
-    model::Fail("InvalidParameterValue", "IPv6-only subnets are not supported in this Region.");
   model::CreateSubnetArgs a{.vpc_id = Str(c.in, "VpcId"),
                             .cidr_block = Str(c.in, "CidrBlock"),
                             .ipv6_cidr_block = Str(c.in, "Ipv6CidrBlock"),
+                            .ipv6_native = Bool(c.in, "Ipv6Native"),
                             .availability_zone = Str(c.in, "AvailabilityZone"),
                             .availability_zone_id = Str(c.in, "AvailabilityZoneId"),
                             .tags = CreateTagsFor(c, "subnet")};

@@ -147,7 +147,7 @@ json SubnetView(const model::Partition& p, const model::Subnet& s) {
           {"OwnerId", s.owner_id},
           {"VpcId", s.vpc_id},
           {"State", "available"},
-          {"CidrBlock", s.cidr_block},
+          {"CidrBlock", s.cidr_block.empty() ? json() : json(s.cidr_block)},
           {"AvailabilityZone", s.availability_zone},
           {"AvailabilityZoneId", s.availability_zone_id},
           {"AvailableIpAddressCount", model::AvailableIpAddressCount(p, s)},
@@ -156,7 +156,7 @@ json SubnetView(const model::Partition& p, const model::Subnet& s) {
           {"MapCustomerOwnedIpOnLaunch", false},
           {"AssignIpv6AddressOnCreation", s.assign_ipv6_address_on_creation},
           {"Ipv6CidrBlockAssociationSet", ipv6},
-          {"Ipv6Native", false},
+          {"Ipv6Native", s.ipv6_native},
           {"EnableDns64", s.enable_dns64},
           {"PrivateDnsNameOptionsOnLaunch",
            {{"HostnameType", s.hostname_type},
@@ -284,13 +284,15 @@ json NetworkInterfaceView(const model::Partition& p, const model::NetworkInterfa
             {"InterfaceType", eni.interface_type},
             {"Ipv6Addresses", ipv6},
             {"MacAddress", eni.mac_address},
-            {"PrivateIpAddress", eni.PrimaryIp()},
             {"PrivateDnsName", model::PrivateDnsName(p.region, eni.PrimaryIp())},
             {"PrivateIpAddresses", ips},
             {"RequesterManaged", eni.requester_managed},
             {"SourceDestCheck", eni.source_dest_check},
             {"Status", eni.Status()},
             {"TagSet", TagsView(eni.tags)}};
+  if (!eni.PrimaryIp().empty()) v["PrivateIpAddress"] = eni.PrimaryIp();  // none in an IPv6-only subnet
+  if (eni.PrimaryIp().empty() && eni.attachment)  // the instance's resource name
+    v["PrivateDnsName"] = model::ResourceDnsName(p.region, eni.attachment->instance_id);
   if (eni.requester_managed) v["RequesterId"] = eni.requester_id;
   if (eni.attachment) v["Attachment"] = AttachmentView(*eni.attachment);
   if (auto a = AssociationView(p, eni, eni.PrimaryIp())) v["Association"] = *a;

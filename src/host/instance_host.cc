@@ -99,6 +99,7 @@ std::map<std::string, DesiredInstance> DesiredInstances(const model::State& stat
       DesiredInterface iface{.eni_id = id, .mac = eni.mac_address, .device_index = eni.attachment->device_index};
       if (auto s = p.subnets.find(eni.subnet_id); s != p.subnets.end())
         if (auto c = net::ParseCidr4(s->second.cidr_block)) iface.prefix_length = c->prefix;
+      iface.ipv4 = !eni.PrimaryIp().empty();
       for (size_t i = 1; i < eni.private_ips.size(); ++i) iface.secondary_ips.push_back(eni.private_ips[i].address);
       iface.ipv6_addresses = eni.ipv6_addresses;
       it->second.interfaces.push_back(std::move(iface));
@@ -288,11 +289,15 @@ void InstanceHost::AttachInterface(const DesiredInstance& want, const DesiredInt
   engine_.AddPort({.eni_id = iface.eni_id, .account = want.account, .region = want.region, .fd = li.fd});
   live.interfaces[iface.eni_id] = li;
   // The primary address by DHCP from the engine (Q5), as an instance's own client gets it.
-  std::string out;
-  int rc = Run({"ip", "netns", "exec", live.ns, "busybox", "udhcpc", "-i", li.ifname, "-f", "-q", "-n", "-t", "5",
-                "-T", "1", "-A", "1", "-s", dhcp_script_},
-               &out, 20);
-  if (rc != 0) Log("DHCP on " + want.id + "/" + li.ifname + " failed (" + std::to_string(rc) + "): " + out);
+  if (iface.ipv4) {
+    std::string out;
+    int rc = Run({"ip", "netns", "exec", live.ns, "busybox", "udhcpc", "-i", li.ifname, "-f", "-q", "-n", "-t", "5",
+                  "-T", "1", "-A", "1", "-s", dhcp_script_},
+                 &out, 20);
+    if (rc != 0) Log("DHCP on " + want.id + "/" + li.ifname + " failed (" + std::to_string(rc) + "): " + out);
+  } else {  // IPv6-only: the link up for DHCPv6 and router advertisements
+    Run({"ip", "-n", live.ns, "link", "set", li.ifname, "up"}, nullptr, 10);
+  }
   if (!iface.ipv6_addresses.empty()) {
     RunDhcpv6(want.id, li.ifname, live);
     live.interfaces[iface.eni_id].ipv6_addresses = iface.ipv6_addresses;  // what the lease held

@@ -35,6 +35,7 @@ struct DesiredInterface {
   std::string eni_id, mac;
   int device_index = 0;
   int prefix_length = 24;
+  bool ipv4 = true;  // false in an IPv6-only subnet: no DHCP (v4), addresses by DHCPv6 alone
   std::vector<std::string> secondary_ips;  // besides the primary, which comes by DHCP
   std::vector<std::string> ipv6_addresses;  // by DHCPv6 at attach, later changes added or removed
 };

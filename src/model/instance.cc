@@ -296,7 +296,8 @@ std::vector<Instance*> RunInstances(Tx& tx, const RunInstancesArgs& args) {
   // As many as the subnet has room for, at least MinCount (InsufficientFreeAddressesInSubnet).
   int per_instance = 0;
   for (const auto& li : a.interfaces)
-    if (li.network_interface_id.empty()) per_instance += 1 + static_cast<int>(li.private_ips.size()) + li.secondary_private_ip_count;
+    if (li.network_interface_id.empty() && !subnet.ipv6_native)  // IPv6-only: no IPv4 address to count
+      per_instance += 1 + static_cast<int>(li.private_ips.size()) + li.secondary_private_ip_count;
   int count = a.max_count;
   if (per_instance > 0) count = std::min<int64_t>(count, AvailableIpAddressCount(p, subnet) / per_instance);
   if (count < a.min_count)
@@ -327,6 +328,9 @@ std::vector<Instance*> RunInstances(Tx& tx, const RunInstancesArgs& args) {
     inst.architecture = architecture;
     inst.root_device_name = root_device;
     inst.cpu_credits = a.cpu_credits.empty() ? type.default_cpu_credits : a.cpu_credits;
+    inst.hostname_type = subnet.hostname_type;
+    inst.resource_name_dns_a = subnet.enable_resource_name_dns_a_record;
+    inst.resource_name_dns_aaaa = subnet.enable_resource_name_dns_aaaa_record;
     inst.metadata_options = metadata;
     inst.volumes = volumes;
     for (EbsVolume& v : inst.volumes) {
@@ -357,8 +361,11 @@ std::vector<Instance*> RunInstances(Tx& tx, const RunInstancesArgs& args) {
       if (li.device_index == 0) {
         const Subnet& s = p.subnets.at(eni.subnet_id);
         // ENI-16: no public address when an instance launches with several interfaces.
-        stored.auto_public_ip =
-            created && a.interfaces.size() == 1 && li.associate_public_ip.value_or(s.map_public_ip_on_launch);
+        if (s.ipv6_native && li.associate_public_ip.value_or(false))
+          Fail("InvalidParameterCombination", "A public IPv4 address cannot be associated with an interface in "
+                                              "IPv6-only subnet " + s.id + ".");
+        stored.auto_public_ip = created && a.interfaces.size() == 1 && !s.ipv6_native &&
+                                li.associate_public_ip.value_or(s.map_public_ip_on_launch);
         if (stored.auto_public_ip) eni.public_ip = AllocatePublicIp(tx);
       }
     }

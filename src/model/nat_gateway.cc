@@ -124,6 +124,8 @@ NatGateway CreateNatGateway(Tx& tx, const CreateNatGatewayArgs& a) {
   Partition& p = tx.p;
   if (a.subnet_id.empty()) Fail("MissingParameter", "The request must contain the parameter SubnetId");
   const Subnet& s = GetSubnet(p, a.subnet_id);
+  if (s.ipv6_native)  // a NAT gateway translates to and from IPv4 addresses of its subnet
+    Fail("InvalidSubnet", "Subnet " + s.id + " is IPv6-only: a NAT gateway needs a subnet with an IPv4 CIDR block.");
   std::string type = a.connectivity_type.empty() ? "public" : a.connectivity_type;
   if (type != "public" && type != "private")
     Fail("InvalidParameterValue", "Value (" + type + ") for parameter ConnectivityType is invalid.");

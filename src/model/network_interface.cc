@@ -44,11 +44,18 @@ bool Reserved(const net::Cidr4& c, uint32_t ip) {
   return ip == c.Network().value || IsRouterAddress(c, net::Ipv4{ip}) || ip == c.Last().value;
 }
 
+// An IPv6-only subnet has no IPv4 address to give.
+void RefuseIpv4InIpv6OnlySubnet(const Subnet& s) {
+  if (s.ipv6_native)
+    Fail("InvalidParameterValue", "Subnet " + s.id + " is IPv6-only: it has no IPv4 addresses to assign.");
+}
+
 // The requested address, checked against the subnet and the addresses in use.
 // IN_USE_CODE: CreateNetworkInterface answers InvalidIPAddress.InUse, AssignPrivateIpAddresses
 // InvalidParameterValue.
 std::string TakeIpv4(const Partition& p, const Subnet& s, const std::string& text, std::set<uint32_t>& used,
                      const char* in_use_code = "InvalidIPAddress.InUse") {
+  RefuseIpv4InIpv6OnlySubnet(s);
   auto ip = net::ParseIpv4(text);
   if (!ip) Fail("InvalidParameterValue", "Value (" + text + ") for parameter privateIpAddress is invalid.");
   net::Cidr4 c = net::ParseCidr4(s.cidr_block).value();
@@ -63,6 +70,7 @@ std::string TakeIpv4(const Partition& p, const Subnet& s, const std::string& tex
 
 // The lowest free address of the subnet outside its CIDR reservations.
 std::string NextIpv4(const Subnet& s, std::set<uint32_t>& used) {
+  RefuseIpv4InIpv6OnlySubnet(s);
   net::Cidr4 c = net::ParseCidr4(s.cidr_block).value();
   for (uint32_t ip = c.Network().value + 4; ip < c.Last().value; ++ip) {
     if (used.count(ip) || InCidrReservation(s, net::Ipv4{ip}.ToString())) continue;  // kept for asking by name
@@ -166,10 +174,19 @@ void RegisterInstanceResolver(
   Resolver() = std::move(f);
 }
 
+std::string PrivateDnsDomain(const std::string& region) {
+  return region == "us-east-1" ? "ec2.internal" : region + ".compute.internal";
+}
+
 std::string PrivateDnsName(const std::string& region, const std::string& ipv4) {
+  if (ipv4.empty()) return "";
   std::string host = "ip-" + ipv4;
   std::replace(host.begin(), host.end(), '.', '-');
-  return host + (region == "us-east-1" ? ".ec2.internal" : "." + region + ".compute.internal");
+  return host + "." + PrivateDnsDomain(region);
+}
+
+std::string ResourceDnsName(const std::string& region, const std::string& instance_id) {
+  return instance_id + "." + PrivateDnsDomain(region);
 }
 
 int UsedIpv4Addresses(const Partition& p, const std::string& subnet_id) {
@@ -234,11 +251,11 @@ NetworkInterface& CreateNetworkInterface(Tx& tx, const CreateNetworkInterfaceArg
     if (!secondaries.empty()) {  // the first listed address becomes the primary
       primary = secondaries.front();
       secondaries.erase(secondaries.begin());
-    } else {
+    } else if (!s.ipv6_native) {  // an IPv6-only subnet's interfaces have no IPv4 address
       primary = NextIpv4(s, used);
     }
   }
-  eni.private_ips.push_back({primary, true});
+  if (!primary.empty()) eni.private_ips.push_back({primary, true});
   for (const auto& ip : secondaries) eni.private_ips.push_back({ip, false});
   for (int i = 0; i < a.secondary_private_ip_count; ++i) eni.private_ips.push_back({NextIpv4(s, used), false});
 

@@ -68,7 +68,13 @@ bool IsRouterAddress(const net::Cidr4& subnet, net::Ipv4 ip);
 bool IsRouterAddress(const net::Cidr6& subnet, const net::Ipv6& ip);
 
 // "ip-10-0-0-5.ec2.internal" (us-east-1) or "ip-10-0-0-5.REGION.compute.internal".
+// EC2's private DNS names: the domain (ec2.internal in us-east-1, REGION.compute.internal
+// elsewhere), the IP name of an IPv4 address (ip-10-0-1-5.ec2.internal; "" for no address) and
+// the resource name of an instance (i-0123456789abcdef0.ec2.internal), which is the only one an
+// instance of an IPv6-only subnet has.
+std::string PrivateDnsDomain(const std::string& region);
 std::string PrivateDnsName(const std::string& region, const std::string& ipv4);
+std::string ResourceDnsName(const std::string& region, const std::string& instance_id);
 // How many IPv4 addresses of a subnet interfaces hold.
 int UsedIpv4Addresses(const Partition& p, const std::string& subnet_id);
 

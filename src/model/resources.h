@@ -48,7 +48,8 @@ struct SubnetCidrReservation {
 
 struct Subnet {
   std::string id, owner_id, vpc_id;
-  std::string cidr_block;
+  std::string cidr_block;  // empty in an IPv6-only subnet
+  bool ipv6_native = false;  // IPv6-only: no IPv4 block, interfaces with IPv6 addresses only
   std::string availability_zone, availability_zone_id;
   std::vector<CidrBlockAssociation> ipv6_cidr_blocks;  // at most one /64 (rule C2)
   bool default_for_az = false;
@@ -191,7 +192,11 @@ struct NetworkInterface {
   std::string public_ip;  // the public IPv4 address AWS gives at launch (not an Elastic IP)
   TagList tags;
 
-  const std::string& PrimaryIp() const { return private_ips.front().address; }
+  // The primary private IPv4 address; empty for an interface of an IPv6-only subnet.
+  const std::string& PrimaryIp() const {
+    static const std::string kNone;
+    return private_ips.empty() ? kNone : private_ips.front().address;
+  }
   std::string Status() const { return attachment ? "in-use" : "available"; }
 };
 
@@ -284,6 +289,11 @@ struct Instance {
   std::string shutdown_behavior = "stop";
   std::string architecture = "x86_64", root_device_name = "/dev/xvda";  // its image's
   std::string cpu_credits;  // burstable performance types: standard | unlimited; others: none
+  // Its subnet's PrivateDnsNameOptionsOnLaunch when it launched: which private name it has
+  // (ip-name or resource-name) and whether the resolver answers its resource name with A and
+  // AAAA records.
+  std::string hostname_type = "ip-name";
+  bool resource_name_dns_a = false, resource_name_dns_aaaa = false;
   InstanceMetadataOptions metadata_options;
   std::vector<EbsVolume> volumes;  // its EBS volumes, the root volume first (none: launched before openvpc kept them)
   TagList tags;

@@ -56,22 +56,32 @@ void CheckIpv6Block(const Partition& p, const Vpc& v, const std::string& subnet_
 }  // namespace
 
 int64_t AvailableIpAddressCount(const Partition& p, const Subnet& s) {
-  return static_cast<int64_t>(net::ParseCidr4(s.cidr_block).value().Size()) - 5 - UsedIpv4Addresses(p, s.id);  // A5
+  auto c = net::ParseCidr4(s.cidr_block);
+  if (!c) return 0;  // IPv6-only: no IPv4 addresses to hand out
+  return static_cast<int64_t>(c->Size()) - 5 - UsedIpv4Addresses(p, s.id);  // A5
 }
 
 Subnet& CreateSubnet(Tx& tx, const CreateSubnetArgs& a) {
   Partition& p = tx.p;
   Vpc& v = GetVpc(p, a.vpc_id);
-  if (a.cidr_block.empty()) Fail("MissingParameter", "The request must contain the parameter cidrBlock");
-  net::Cidr4 c = ParseCidr4OrFail(a.cidr_block, "cidrBlock");
-  bool inside = std::any_of(v.cidr_blocks.begin(), v.cidr_blocks.end(),
-                            [&](const auto& b) { return net::ParseCidr4(b.cidr).value().Contains(c); });
-  if (c.prefix < 16 || c.prefix > 28 || !inside)  // A3
-    Fail("InvalidSubnet.Range", "The CIDR '" + a.cidr_block + "' is invalid.");
-  c = c.Canonical();
-  for (const auto& [id, s] : p.subnets)  // A4
-    if (s.vpc_id == v.id && net::ParseCidr4(s.cidr_block).value().Overlaps(c))
-      Fail("InvalidSubnet.Conflict", "The CIDR '" + a.cidr_block + "' conflicts with another subnet");
+  std::optional<net::Cidr4> c;
+  if (a.ipv6_native) {
+    if (!a.cidr_block.empty())
+      Fail("InvalidParameterCombination", "An IPv6-only subnet (ipv6Native) cannot have an IPv4 CIDR block.");
+    if (a.ipv6_cidr_block.empty())
+      Fail("InvalidParameterCombination", "An IPv6-only subnet (ipv6Native) needs an IPv6 CIDR block.");
+  } else {
+    if (a.cidr_block.empty()) Fail("MissingParameter", "The request must contain the parameter cidrBlock");
+    c = ParseCidr4OrFail(a.cidr_block, "cidrBlock");
+    bool inside = std::any_of(v.cidr_blocks.begin(), v.cidr_blocks.end(),
+                              [&](const auto& b) { return net::ParseCidr4(b.cidr).value().Contains(*c); });
+    if (c->prefix < 16 || c->prefix > 28 || !inside)  // A3
+      Fail("InvalidSubnet.Range", "The CIDR '" + a.cidr_block + "' is invalid.");
+    c = c->Canonical();
+    for (const auto& [id, s] : p.subnets)  // A4
+      if (auto other = net::ParseCidr4(s.cidr_block); s.vpc_id == v.id && other && other->Overlaps(*c))
+        Fail("InvalidSubnet.Conflict", "The CIDR '" + a.cidr_block + "' conflicts with another subnet");
+  }
   std::optional<net::Cidr6> c6;
   if (!a.ipv6_cidr_block.empty()) {
     c6 = ParseCidr6OrFail(a.ipv6_cidr_block, "ipv6CidrBlock");
@@ -100,7 +110,12 @@ Subnet& CreateSubnet(Tx& tx, const CreateSubnetArgs& a) {
   s.id = NewId("subnet");
   s.owner_id = p.account_id;
   s.vpc_id = v.id;
-  s.cidr_block = c.ToString();
+  if (c) s.cidr_block = c->ToString();
+  if (a.ipv6_native) {  // interfaces get IPv6 addresses at creation, named after their resource
+    s.ipv6_native = true;
+    s.assign_ipv6_address_on_creation = true;
+    s.hostname_type = "resource-name";
+  }
   if (zone) s.availability_zone = zone->name, s.availability_zone_id = zone->id;
   if (c6) s.ipv6_cidr_blocks.push_back({NewId("subnet-cidr-assoc"), c6->Canonical().ToString(), "associated", ""});
   s.tags = a.tags;
@@ -147,7 +162,8 @@ Subnet& CreateDefaultSubnet(Tx& tx, const std::string& availability_zone, const 
   for (uint64_t off = 0; off < block.Size(); off += 4096) {
     net::Cidr4 candidate{{static_cast<uint32_t>(block.Network().value + off)}, 20};
     bool used = std::any_of(p.subnets.begin(), p.subnets.end(), [&](const auto& kv) {
-      return kv.second.vpc_id == dv->id && net::ParseCidr4(kv.second.cidr_block).value().Overlaps(candidate);
+      auto other = net::ParseCidr4(kv.second.cidr_block);
+      return kv.second.vpc_id == dv->id && other && other->Overlaps(candidate);
     });
     if (used) continue;
     Subnet& s = CreateSubnet(tx, {.vpc_id = dv->id, .cidr_block = candidate.ToString(),
@@ -164,6 +180,12 @@ void ModifySubnetAttribute(Tx& tx, const std::string& subnet_id, const std::stri
                            const std::string& value) {
   Subnet& s = GetSubnet(tx.p, subnet_id);
   const bool on = value == "true";
+  if (s.ipv6_native && ((attribute == "MapPublicIpOnLaunch" && on) ||
+                        (attribute == "PrivateDnsHostnameTypeOnLaunch" && value == "ip-name") ||
+                        (attribute == "EnableResourceNameDnsARecordOnLaunch" && on) ||
+                        (attribute == "AssignIpv6AddressOnCreation" && !on)))
+    Fail("InvalidParameterValue", "Invalid value '" + value + "' for " + attribute + ": subnet " + subnet_id +
+                                      " is IPv6-only.");
   if (attribute == "MapPublicIpOnLaunch") {
     s.map_public_ip_on_launch = on;
   } else if (attribute == "AssignIpv6AddressOnCreation") {
@@ -206,6 +228,8 @@ std::pair<std::string, CidrBlockAssociation> DisassociateSubnetCidrBlock(Tx& tx,
   for (auto& [id, s] : tx.p.subnets) {
     for (auto it = s.ipv6_cidr_blocks.begin(); it != s.ipv6_cidr_blocks.end(); ++it) {
       if (it->association_id != association_id) continue;
+      if (s.ipv6_native)  // its only block
+        Fail("InvalidParameterValue", "The IPv6 CIDR block of IPv6-only subnet " + id + " cannot be disassociated.");
       for (const auto& [eid, eni] : tx.p.network_interfaces)  // AA4, C5: unassign IPv6 addresses first
         if (eni.subnet_id == id && !eni.ipv6_addresses.empty())
           Fail("InvalidParameterValue", "The subnet " + id + " has IPv6 addresses assigned to network interface " +

@@ -17,6 +17,9 @@ Subnet& GetSubnet(Partition& p, const std::string& id);
 
 struct CreateSubnetArgs {
   std::string vpc_id, cidr_block, ipv6_cidr_block;
+  // IPv6-only (Ipv6Native): an IPv6 block and no IPv4 block; its interfaces get IPv6 addresses
+  // at creation and resource-based hostnames.
+  bool ipv6_native = false;
   std::string availability_zone, availability_zone_id;
   TagList tags;
 };

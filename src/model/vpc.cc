@@ -232,8 +232,9 @@ std::pair<std::string, CidrBlockAssociation> DisassociateVpcCidrBlock(Tx& tx, co
                                             " may not be disassociated. It is the primary IPv4 CIDR block of the VPC");
         for (const auto& [sid, s] : tx.p.subnets) {  // B12, AA3: no subnets in the block
           if (s.vpc_id != vpc_id) continue;
+          auto block = net::ParseCidr4(s.cidr_block);  // none in an IPv6-only subnet
           bool inside = ipv6 ? !s.ipv6_cidr_blocks.empty()
-                             : net::ParseCidr4(it->cidr).value().Contains(net::ParseCidr4(s.cidr_block).value());
+                             : block && net::ParseCidr4(it->cidr).value().Contains(*block);
           if (inside)
             Fail("InvalidCidrBlock.InUse", "The vpc " + vpc_id + " currently has a subnet within CIDR block " +
                                                it->cidr);

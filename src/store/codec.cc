@@ -12,7 +12,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Vpc, id, owner_id, cidr_block, c
                                                 dhcp_options_id, instance_tenancy, is_default, enable_dns_support,
                                                 enable_dns_hostnames, enable_network_address_usage_metrics, tags)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SubnetCidrReservation, id, cidr, reservation_type, description, tags)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Subnet, id, owner_id, vpc_id, cidr_block, availability_zone,
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Subnet, id, owner_id, vpc_id, cidr_block, ipv6_native, availability_zone,
                                                 availability_zone_id, ipv6_cidr_blocks, default_for_az,
                                                 map_public_ip_on_launch, assign_ipv6_address_on_creation,
                                                 enable_dns64, hostname_type, enable_resource_name_dns_a_record,
@@ -80,6 +80,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Instance, id, owner_id, reservat
                                                 state_transition_reason, launch_time, terminated_at,
                                                 ami_launch_index, auto_public_ip, disable_api_termination,
                                                 shutdown_behavior, architecture, root_device_name, cpu_credits,
+                                                hostname_type, resource_name_dns_a, resource_name_dns_aaaa,
                                                 metadata_options, volumes, tags)
 }  // namespace openvpc::model
 

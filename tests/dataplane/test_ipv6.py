@@ -418,3 +418,60 @@ def test_trace_ipv6(lab, net, acl_entries):
     assert last["name"] == "network-acl-inbound" and last["component"] == net["acl_b"], acl_drop
     assert last["rule"] == "90 deny", acl_drop
     assert trace(lab, a, f"{net['b_ip']}:8080")["verdict"] == "ALLOW"
+
+
+# ---- Issue 15: IPv6-only subnets ------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def only6(lab, net):
+    """An IPv6-only subnet (/64 no. 5 of net's VPC) with DNS64 and AAAA records for resource names,
+    two instances in it (D, E: IPv6 addresses only), DNS hostnames on for the VPC while it lives."""
+    ec2 = lab.ec2
+    n64 = list(net["block56"].subnets(new_prefix=64))[5]
+    sid = ec2.create_subnet(VpcId=net["vpc"], Ipv6Native=True, Ipv6CidrBlock=str(n64),
+                            AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
+    ec2.modify_subnet_attribute(SubnetId=sid, EnableDns64={"Value": True})
+    ec2.modify_subnet_attribute(SubnetId=sid, EnableResourceNameDnsAAAARecordOnLaunch={"Value": True})
+    ec2.modify_vpc_attribute(VpcId=net["vpc"], EnableDnsHostnames={"Value": True})
+    insts = [lab.launch(sid, SecurityGroupIds=[net["base"]], wait=False) for _ in range(2)]
+    addrs = []
+    for inst in insts:
+        iid = inst["InstanceId"]
+        (addr,) = [canon(x["Ipv6Address"]) for x in inst["NetworkInterfaces"][0]["Ipv6Addresses"]]
+        wait_for(lambda: addr in global6(lab, iid), timeout=20, what=f"{iid} eth0 has {addr} (DHCPv6)")
+        wait_for(lambda: default_route6(lab, iid), timeout=10, what=f"{iid} has an IPv6 default route (RA)")
+        addrs.append(addr)
+    yield dict(subnet=sid, n64=n64, d=insts[0]["InstanceId"], e=insts[1]["InstanceId"], d6=addrs[0], e6=addrs[1])
+    ec2.modify_vpc_attribute(VpcId=net["vpc"], EnableDnsHostnames={"Value": False})
+
+
+def test_ipv6_only_instances_have_no_ipv4_and_reach_each_other(lab, net, only6):
+    """An instance of an IPv6-only subnet has its IPv6 address (DHCPv6) and no IPv4 address at all;
+    two of them reach each other over IPv6 (base admits ICMPv6 from the VPC's /56)."""
+    d, e = only6["d"], only6["e"]
+    rc, out, _ = lab.sh(d, ["ip", "-4", "-o", "addr", "show", "dev", "eth0"], timeout=5)
+    assert rc == 0 and out.strip() == "", out
+    assert global6(lab, d) == {only6["d6"]: 128}
+    assert lab.ping(d, only6["e6"], wait=2)
+    assert lab.ping(e, only6["d6"], wait=2)
+
+
+def test_resource_names_and_dns64_at_the_ipv6_resolver(lab, net, only6):
+    """The resolver at fd00:ec2::253 answers an instance's resource name (i-….ec2.internal) with
+    its IPv6 address (EnableResourceNameDnsAAAARecordOnLaunch), and with DNS64 on the asking
+    subnet an AAAA question about a name that has only an A record (a dual-stack instance's IP
+    name) with that address inside 64:ff9b::/96."""
+    d, e = only6["d"], only6["e"]
+
+    def aaaa(name):
+        rc, out, err = lab.sh(d, ["dig", "+time=2", "+tries=1", "@fd00:ec2::253", name, "AAAA"], timeout=10)
+        assert rc == 0, (out, err)
+        return re.search(r"status: (\w+)", out).group(1), \
+            sorted(canon(x) for x in re.findall(r"^\S+\s+\d+\s+IN\s+AAAA\s+(\S+)$", out, re.M))
+
+    assert aaaa(f"{e}.ec2.internal") == ("NOERROR", [only6["e6"]])
+    b_name = "ip-" + net["b_ip"].replace(".", "-") + ".ec2.internal"
+    b_v4 = ipaddress.ip_address(net["b_ip"])
+    assert aaaa(b_name) == ("NOERROR", [canon(ipaddress.ip_address("64:ff9b::") + int(b_v4))])
+    # A name the VPC does not have stays NXDOMAIN (control on the same path).
+    assert aaaa("i-0123456789abcdef0.ec2.internal")[0] == "NXDOMAIN"

@@ -127,11 +127,12 @@ TEST_F(EngineTest, DhcpLeaseComesFromTheModel) {  // Q5
   EXPECT_EQ(yiaddr, Ip(Eni(a).PrimaryIp()));
   EXPECT_TRUE(openvpc::testing::ChecksumsValid(r));
   auto lease = dataplane::LeaseFor(Part(), Eni(a));
-  EXPECT_EQ(lease.router, Ip("10.0.1.1"));
-  ASSERT_EQ(lease.dns_servers.size(), 1u);
-  EXPECT_EQ(lease.dns_servers[0], Ip("10.0.0.2"));  // AmazonProvidedDNS: base+2 of the VPC (A6)
-  EXPECT_EQ(lease.domain_name, "ec2.internal");
-  EXPECT_EQ(lease.mtu, 9001);
+  ASSERT_TRUE(lease);
+  EXPECT_EQ(lease->router, Ip("10.0.1.1"));
+  ASSERT_EQ(lease->dns_servers.size(), 1u);
+  EXPECT_EQ(lease->dns_servers[0], Ip("10.0.0.2"));  // AmazonProvidedDNS: base+2 of the VPC (A6)
+  EXPECT_EQ(lease->domain_name, "ec2.internal");
+  EXPECT_EQ(lease->mtu, 9001);
 }
 
 TEST_F(EngineTest, ResolverAnswersPrivateNamesAndHonoursTheVpcAttributes) {  // R1, R2, R4, R8
@@ -272,12 +273,13 @@ TEST_F(EngineTest, AClosedConnectionIsForgottenSoonAfterItsFin) {
 TEST_F(EngineTest, AFrameWhoseDecisionThrowsIsDroppedAndTheEngineGoesOn) {
   const net::Ipv4 router = Ip("10.0.1.1");
   EXPECT_EQ(engine.Inject(a, ArpRequest(Mac(a), Ip(Eni(a).PrimaryIp()), router)).size(), 1u);
-  std::string block = Part().subnets.at(subnet_a).cidr_block;
-  Part().subnets.at(subnet_a).cidr_block = "not a block";
+  // A broken invariant: the interface names a subnet the partition does not have.
+  std::string subnet = Part().network_interfaces.at(a).subnet_id;
+  Part().network_interfaces.at(a).subnet_id = "subnet-00000000";
   source.Changed();
   EXPECT_TRUE(engine.Inject(a, ArpRequest(Mac(a), Ip(Eni(a).PrimaryIp()), router)).empty());
   EXPECT_GE(engine.Counters().internal_errors, 1u);
-  Part().subnets.at(subnet_a).cidr_block = block;
+  Part().network_interfaces.at(a).subnet_id = subnet;
   source.Changed();
   EXPECT_EQ(engine.Inject(a, ArpRequest(Mac(a), Ip(Eni(a).PrimaryIp()), router)).size(), 1u);
   EXPECT_EQ(Send(a, Tcp(a, b, 40000, 80)), b);

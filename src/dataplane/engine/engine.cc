@@ -336,7 +336,9 @@ void Engine::PathTooSmall(Port& in, std::span<const uint8_t> frame, const Parsed
       f.src6 = RouterLinkLocal();
       f.dst6 = pf.src6;
     } else {
-      f.src = RouterAddress(part, eni);  // the first hop, as tracepath shows it (MTU-6)
+      auto router = RouterAddress(part, eni);  // the first hop, as tracepath shows it (MTU-6)
+      if (!router) return;                     // no IPv4 on an IPv6-only subnet
+      f.src = *router;
       f.dst = pf.src;
     }
     if (!SecurityGroupsIngress(part, eni, f).allowed) return;  // A38: only where a rule admits it

@@ -57,9 +57,10 @@ Port* Engine::LocalService(Port& in, const VnetHeader& vh, std::span<uint8_t> fr
   if (kind == LocalServiceKind::kDhcp) {  // DHCP (Q5)
     std::optional<std::vector<uint8_t>> reply;
     WithInterface(in, [&](const model::Partition& part, const model::NetworkInterface& eni) {
-      DhcpLease lease = LeaseFor(part, eni);
-      if (auto r = DhcpReply({l4 + 8, Get16(l4 + 4) >= 8 ? std::min<size_t>(Get16(l4 + 4), l4_len) - 8 : 0}, lease))
-        reply = BuildUdpFrame(kRouterMac, pf.src_mac, lease.router, net::Ipv4{0xffffffff}, 67, 68, *r);
+      const std::optional<DhcpLease> lease = LeaseFor(part, eni);
+      if (!lease) return;
+      if (auto r = DhcpReply({l4 + 8, Get16(l4 + 4) >= 8 ? std::min<size_t>(Get16(l4 + 4), l4_len) - 8 : 0}, *lease))
+        reply = BuildUdpFrame(kRouterMac, pf.src_mac, lease->router, net::Ipv4{0xffffffff}, 67, 68, *r);
     });
     if (reply) SendFrame(&in, *reply);
     handled = true;

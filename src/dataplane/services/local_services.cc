@@ -14,8 +14,9 @@ namespace openvpc::dataplane {
 
 namespace {
 
-net::Cidr4 SubnetBlock(const model::Partition& p, const model::NetworkInterface& eni) {
-  return net::ParseCidr4(p.subnets.at(eni.subnet_id).cidr_block).value();
+// The subnet's IPv4 block; none for an IPv6-only subnet.
+std::optional<net::Cidr4> SubnetBlock(const model::Partition& p, const model::NetworkInterface& eni) {
+  return net::ParseCidr4(p.subnets.at(eni.subnet_id).cidr_block);
 }
 
 const std::vector<std::string>* Option(const model::Partition& p, const model::Vpc& vpc, const std::string& key) {
@@ -62,8 +63,10 @@ model::Flow PacketFlow(const ParsedFrame& pf) {
           .fragmented = pf.first_fragment || pf.fragment};
 }
 
-net::Ipv4 RouterAddress(const model::Partition& p, const model::NetworkInterface& eni) {
-  return {SubnetBlock(p, eni).Network().value + 1};
+std::optional<net::Ipv4> RouterAddress(const model::Partition& p, const model::NetworkInterface& eni) {
+  auto block = SubnetBlock(p, eni);
+  if (!block) return std::nullopt;
+  return net::Ipv4{block->Network().value + 1};
 }
 
 net::Ipv4 ResolverAddress(const model::Partition& p, const model::NetworkInterface& eni) {
@@ -71,7 +74,9 @@ net::Ipv4 ResolverAddress(const model::Partition& p, const model::NetworkInterfa
 }
 
 std::optional<MacAddress> ArpAnswer(const model::Partition& p, const model::NetworkInterface& eni, net::Ipv4 target) {
-  net::Cidr4 block = SubnetBlock(p, eni);
+  auto subnet_block = SubnetBlock(p, eni);
+  if (!subnet_block) return std::nullopt;  // IPv6-only: no IPv4 neighbours, not even the router
+  const net::Cidr4 block = *subnet_block;
   // The router answers for its own addresses (A5) and for the link-local services (O3).
   if (model::IsRouterAddress(block, target) || (target.value >> 16) == 0xa9fe) return kRouterMac;
   if (!block.Contains(target)) return std::nullopt;
@@ -84,15 +89,17 @@ std::optional<MacAddress> ArpAnswer(const model::Partition& p, const model::Netw
   return std::nullopt;
 }
 
-DhcpLease LeaseFor(const model::Partition& p, const model::NetworkInterface& eni) {
-  net::Cidr4 block = SubnetBlock(p, eni);
+std::optional<DhcpLease> LeaseFor(const model::Partition& p, const model::NetworkInterface& eni) {
+  const auto block = SubnetBlock(p, eni);
+  const auto address = net::ParseIpv4(eni.PrimaryIp());
+  if (!block || !address) return std::nullopt;  // IPv6-only: DHCP (v4) has nothing to offer
   const model::Vpc& vpc = p.vpcs.at(eni.vpc_id);
   DhcpLease l;
   l.mac = ParseMac(eni.mac_address).value();
-  l.address = net::ParseIpv4(eni.PrimaryIp()).value();
-  l.prefix_length = block.prefix;
-  l.router = RouterAddress(p, eni);
-  l.broadcast = block.Last();
+  l.address = *address;
+  l.prefix_length = block->prefix;
+  l.router = net::Ipv4{block->Network().value + 1};
+  l.broadcast = block->Last();
   l.dns_servers = Ipv4List(Option(p, vpc, "domain-name-servers"), ResolverAddress(p, eni));
   if (const auto* names = Option(p, vpc, "domain-name")) {
     for (const auto& n : *names) l.domain_name += (l.domain_name.empty() ? "" : " ") + n;
@@ -153,18 +160,19 @@ Dhcp6Lease Lease6For(const model::Partition& p, const model::NetworkInterface& e
   return l;
 }
 
-std::optional<DnsAnswer> Resolve(const model::Partition& p, const model::NetworkInterface& eni, const DnsQuestion& q) {
+namespace {
+
+// The answer to NAME (lower case) of QTYPE, as the resolver knows it from the model.
+DnsAnswer Lookup(const model::Partition& p, const model::NetworkInterface& eni, const std::string& name, uint16_t qtype) {
   const model::Vpc& vpc = p.vpcs.at(eni.vpc_id);
-  if (!vpc.enable_dns_support) return std::nullopt;  // R2: the resolver does not answer
   DnsAnswer a;
   // R4: Amazon's private (and, from inside, public) hostnames resolve when both attributes are on.
   const bool hostnames = vpc.enable_dns_hostnames;
-  const std::string name = model::AsciiLower(q.name);
-  const std::string internal = p.region == "us-east-1" ? ".ec2.internal" : "." + p.region + ".compute.internal";
+  const std::string internal = "." + model::PrivateDnsDomain(p.region);
   const bool ours = name.ends_with(internal) || name.ends_with(".amazonaws.com") || name.ends_with(".in-addr.arpa");
   a.rcode = ours ? 3 : 2;  // NXDOMAIN for our names; SERVFAIL for the rest (no upstream yet)
   if (!hostnames) return a;
-  if (q.qtype == 12) {
+  if (qtype == 12) {
     if (auto ip = ParseReverseName(name)) {
       std::string text = ip->ToString();
       for (const auto& [id, other] : p.network_interfaces) {
@@ -190,11 +198,47 @@ std::optional<DnsAnswer> Resolve(const model::Partition& p, const model::Network
       }
       if (match) {
         a.rcode = 0;
-        if (q.qtype == 1) a.a.push_back(net::ParseIpv4(pip.address).value());
+        if (qtype == 1) a.a.push_back(net::ParseIpv4(pip.address).value());
         return a;
       }
     }
   }
+  // An instance's resource name (i-0123456789abcdef0.ec2.internal): A and AAAA records as its
+  // launch's PrivateDnsNameOptions say (EnableResourceNameDnsARecord, …AAAARecord).
+  if (name.ends_with(internal)) {
+    auto it = p.instances.find(name.substr(0, name.size() - internal.size()));
+    const model::NetworkInterface* eth0 =
+        it == p.instances.end() ? nullptr : model::PrimaryInterfaceOf(p, it->first);
+    if (eth0 && eth0->vpc_id == eni.vpc_id) {
+      const model::Instance& inst = it->second;
+      a.rcode = 0;  // the name exists, with or without records of the type asked
+      if (qtype == 1 && inst.resource_name_dns_a)
+        if (auto ip = net::ParseIpv4(eth0->PrimaryIp())) a.a.push_back(*ip);
+      if (qtype == 28 && inst.resource_name_dns_aaaa && !eth0->ipv6_addresses.empty())
+        if (auto ip = net::ParseIpv6(eth0->ipv6_addresses.front())) a.aaaa.push_back(*ip);
+    }
+  }
+  return a;
+}
+
+// 64:ff9b::/96, the well-known prefix of DNS64 and NAT64 (RFC 6052), with IP in its last 32 bits.
+net::Ipv6 Nat64Address(net::Ipv4 ip) {
+  net::Ipv6 out{{0x00, 0x64, 0xff, 0x9b}};
+  for (int i = 0; i < 4; ++i) out.bytes[12 + i] = static_cast<uint8_t>(ip.value >> (24 - 8 * i));
+  return out;
+}
+
+}  // namespace
+
+std::optional<DnsAnswer> Resolve(const model::Partition& p, const model::NetworkInterface& eni, const DnsQuestion& q) {
+  if (!p.vpcs.at(eni.vpc_id).enable_dns_support) return std::nullopt;  // R2: the resolver does not answer
+  const std::string name = model::AsciiLower(q.name);
+  DnsAnswer a = Lookup(p, eni, name, q.qtype);
+  // DNS64 (EnableDns64 on the asking interface's subnet): an AAAA question about a name that has
+  // A records only is answered with their addresses inside 64:ff9b::/96.
+  auto subnet = p.subnets.find(eni.subnet_id);
+  if (q.qtype == 28 && a.rcode == 0 && a.aaaa.empty() && subnet != p.subnets.end() && subnet->second.enable_dns64)
+    for (net::Ipv4 ip : Lookup(p, eni, name, 1).a) a.aaaa.push_back(Nat64Address(ip));
   return a;
 }
 

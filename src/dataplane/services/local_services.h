@@ -47,7 +47,8 @@ LocalServiceKind LocalServiceOf(const model::Flow& f, net::Ipv4 resolver);
 model::Flow PacketFlow(const ParsedFrame& pf);
 
 // The subnet router's address (base+1) of ENI's subnet.
-net::Ipv4 RouterAddress(const model::Partition& p, const model::NetworkInterface& eni);
+// The router's IPv4 address on ENI's subnet (its network + 1); none in an IPv6-only subnet.
+std::optional<net::Ipv4> RouterAddress(const model::Partition& p, const model::NetworkInterface& eni);
 // The Amazon resolver of ENI's VPC: base+2 of the VPC's primary block (A6).
 net::Ipv4 ResolverAddress(const model::Partition& p, const model::NetworkInterface& eni);
 
@@ -74,7 +75,8 @@ std::optional<RouterAdvertisementInfo> RouterAdvertisementFor(const model::Parti
 Dhcp6Lease Lease6For(const model::Partition& p, const model::NetworkInterface& eni);
 
 // The lease of ENI's primary address with the options of its VPC's DHCP options set (Q5).
-DhcpLease LeaseFor(const model::Partition& p, const model::NetworkInterface& eni);
+// None for an interface without an IPv4 address (an IPv6-only subnet's).
+std::optional<DhcpLease> LeaseFor(const model::Partition& p, const model::NetworkInterface& eni);
 
 // The resolver's answer to a question from ENI, or nullopt when it does not answer at all
 // (enableDnsSupport off, R2).
