@@ -176,6 +176,10 @@ def test_subnet_cidr_reservations_lifecycle(ec2, subnet):
                  Cidr="10.0.1.8/29", ReservationType="prefix")
     assert_error("InvalidSubnetCidrReservationID.NotFound", ec2.delete_subnet_cidr_reservation,
                  SubnetCidrReservationId="scr-0123456789abcdef0")
+    ec2.create_tags(Resources=[r["SubnetCidrReservationId"]], Tags=[{"Key": "k2", "Value": "v2"}])
+    tagged = ec2.describe_tags(Filters=[{"Name": "resource-type", "Values": ["subnet-cidr-reservation"]}])["Tags"]
+    assert {(t["ResourceId"], t["Key"]) for t in tagged} == {(r["SubnetCidrReservationId"], "k"),
+                                                            (r["SubnetCidrReservationId"], "k2")}
     deleted = ec2.delete_subnet_cidr_reservation(SubnetCidrReservationId=r["SubnetCidrReservationId"])
     assert deleted["DeletedSubnetCidrReservation"]["Cidr"] == "10.0.1.0/28"
     assert ec2.get_subnet_cidr_reservations(SubnetId=subnet)["SubnetIpv4CidrReservations"] == []

@@ -184,3 +184,18 @@ def test_architecture_comes_from_the_image(ec2, subnet):
 def test_modify_instance_attribute_without_an_attribute(ec2, subnet):
     iid = launch(ec2, subnet)
     assert_error("InvalidParameterCombination", ec2.modify_instance_attribute, InstanceId=iid)
+
+
+def test_volumes_are_tagged_like_other_resources(ec2, subnet):
+    iid = launch(ec2, subnet)
+    vol = describe(ec2, iid)["BlockDeviceMappings"][0]["Ebs"]["VolumeId"]
+    ec2.create_tags(Resources=[vol], Tags=[{"Key": "team", "Value": "net"}])
+    (v,) = ec2.describe_volumes(VolumeIds=[vol])["Volumes"]
+    assert v["Tags"] == [{"Key": "team", "Value": "net"}]
+    tags = ec2.describe_tags(Filters=[{"Name": "resource-type", "Values": ["volume"]}])["Tags"]
+    assert tags == [{"Key": "team", "ResourceId": vol, "ResourceType": "volume", "Value": "net"}]
+    assert ec2.describe_volumes(Filters=[{"Name": "tag:team", "Values": ["net"]}])["Volumes"][0]["VolumeId"] == vol
+    ec2.delete_tags(Resources=[vol], Tags=[{"Key": "team"}])
+    assert ec2.describe_volumes(VolumeIds=[vol])["Volumes"][0]["Tags"] == []
+    assert_error("InvalidVolume.NotFound", ec2.create_tags, Resources=["vol-0123456789abcdef0"],
+                 Tags=[{"Key": "k", "Value": "v"}])
