@@ -374,7 +374,10 @@ std::string InstanceHost::ConsoleOutput(const std::string& instance_id) const {
 namespace {
 
 // A TCP socket listening on ADDRESS:PORT inside namespace NS (made by a thread that setns'es).
-int ListenInNamespace(const std::string& ns, net::Ipv4 address, uint16_t port) {
+// A TCP socket listening on ADDRESS (sockaddr_in or sockaddr_in6) inside namespace NS, made by a
+// thread that enters it, so the socket stays there while openvpc holds the fd.
+int ListenInNamespace(const std::string& ns, const sockaddr_storage& address, socklen_t length,
+                      const std::string& what) {
   int listen_fd = -1;
   std::string error;
   std::thread t([&] {
@@ -385,15 +388,12 @@ int ListenInNamespace(const std::string& ns, net::Ipv4 address, uint16_t port) {
       return;
     }
     close(nsfd);
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int fd = socket(address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(address.value);
-    if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(fd, 128) != 0) {
-      error = "bind " + address.ToString() + ":" + std::to_string(port) + ": " + strerror(errno);
+    if (address.ss_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (bind(fd, reinterpret_cast<const sockaddr*>(&address), length) != 0 || listen(fd, 128) != 0) {
+      error = "bind " + what + ": " + strerror(errno);
       close(fd);
       return;
     }
@@ -402,6 +402,24 @@ int ListenInNamespace(const std::string& ns, net::Ipv4 address, uint16_t port) {
   t.join();
   if (listen_fd < 0) throw std::runtime_error(error);
   return listen_fd;
+}
+
+int ListenInNamespace(const std::string& ns, net::Ipv4 address, uint16_t port) {
+  sockaddr_storage ss{};
+  auto& a = reinterpret_cast<sockaddr_in&>(ss);
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(address.value);
+  return ListenInNamespace(ns, ss, sizeof a, address.ToString() + ":" + std::to_string(port));
+}
+
+int ListenInNamespace(const std::string& ns, const net::Ipv6& address, uint16_t port) {
+  sockaddr_storage ss{};
+  auto& a = reinterpret_cast<sockaddr_in6&>(ss);
+  a.sin6_family = AF_INET6;
+  a.sin6_port = htons(port);
+  std::memcpy(a.sin6_addr.s6_addr, address.bytes.data(), 16);
+  return ListenInNamespace(ns, ss, sizeof a, "[" + address.ToString() + "]:" + std::to_string(port));
 }
 
 }  // namespace
@@ -438,11 +456,23 @@ void InstanceHost::StartMetadataService() {
       Run({"ip", "-n", ns, "addr", "add", "169.254.169.253/32", "dev", "svc0"}, &out, 10) != 0 ||
       Run({"ip", "-n", ns, "route", "add", "100.64.0.0/10", "dev", "svc0"}, &out, 10) != 0)
     throw std::runtime_error("configuring the services namespace: " + out);
+  // IPv6: the metadata service at fd00:ec2::254; the interfaces' IPv6 aliases behind the router,
+  // whose address is known (no neighbour discovery with the engine).
+  const std::string router_ll = dataplane::RouterLinkLocal().ToString();
+  const std::string alias6 = dataplane::kServiceAlias6Prefix.ToString() + "/96";
+  if (Run({"ip", "-n", ns, "-6", "addr", "add", dataplane::kMetadataIpv6.ToString() + "/128", "dev", "svc0", "nodad"},
+          &out, 10) != 0 ||
+      Run({"ip", "-n", ns, "-6", "neigh", "replace", router_ll, "lladdr", dataplane::MacToString(dataplane::kRouterMac),
+           "dev", "svc0", "nud", "permanent"},
+          &out, 10) != 0 ||
+      Run({"ip", "-n", ns, "-6", "route", "add", alias6, "via", router_ll, "dev", "svc0"}, &out, 10) != 0)
+    throw std::runtime_error("configuring IPv6 in the services namespace: " + out);
   int metadata_fd = ListenInNamespace(ns, dataplane::kMetadataAddress, 80);
+  int metadata6_fd = ListenInNamespace(ns, dataplane::kMetadataIpv6, 80);
   int dns_fd = ListenInNamespace(ns, dataplane::kResolverLinkLocal, 53);
   engine_.SetServicePort({.fd = service_fd_, .mac = kServiceMac});
   metadata_ = std::make_unique<dataplane::MetadataServer>(
-      metadata_fd, [this](uint32_t peer) -> std::optional<dataplane::InstanceMetadata> {
+      std::vector<int>{metadata_fd, metadata6_fd}, [this](uint32_t peer) -> std::optional<dataplane::InstanceMetadata> {
         auto eni = engine_.InterfaceOfAlias(net::Ipv4{peer});
         if (!eni) return std::nullopt;
         std::optional<dataplane::InstanceMetadata> md;

@@ -475,3 +475,32 @@ def test_resource_names_and_dns64_at_the_ipv6_resolver(lab, net, only6):
     assert aaaa(b_name) == ("NOERROR", [canon(ipaddress.ip_address("64:ff9b::") + int(b_v4))])
     # A name the VPC does not have stays NXDOMAIN (control on the same path).
     assert aaaa("i-0123456789abcdef0.ec2.internal")[0] == "NXDOMAIN"
+
+
+def test_metadata_at_fd00_ec2_254_as_http_protocol_ipv6_says(lab, net, only6):
+    """Issue 15: with the instance's HttpProtocolIpv6 enabled, IMDS answers at [fd00:ec2::254] (an
+    IPv6-only instance's only way to it), IMDSv2 included; disabled (the default), nothing
+    answers there, while the same request succeeds once enabled (the control on the same path)."""
+    d = only6["d"]
+    url = "http://[fd00:ec2::254]"
+
+    def get(path, *args):
+        rc, out, _ = lab.sh(d, ["curl", "-s", "-m", "2", "-w", "\n%{http_code}", *args, url + path], timeout=10)
+        body, _, code = out.rpartition("\n")
+        return rc, code, body
+
+    desc = lab.ec2.describe_instances(InstanceIds=[d])["Reservations"][0]["Instances"][0]
+    assert desc["MetadataOptions"]["HttpProtocolIpv6"] == "disabled"
+    rc, code, _ = get("/latest/meta-data/instance-id")
+    assert rc != 0 and code == "000", (rc, code)  # no answer at all
+    lab.ec2.modify_instance_metadata_options(InstanceId=d, HttpProtocolIpv6="enabled")
+    try:
+        assert get("/latest/meta-data/instance-id")[1:] == ("200", d)
+        rc, code, token = get("/latest/api/token", "-X", "PUT", "-H", "X-aws-ec2-metadata-token-ttl-seconds: 60")
+        assert code == "200" and token, (rc, code)
+        assert get("/latest/meta-data/instance-id", "-H", f"X-aws-ec2-metadata-token: {token}")[1:] == ("200", d)
+        assert get("/latest/meta-data/ipv6")[1] in ("200", "404")  # served (the tree is IMDS's)
+    finally:
+        lab.ec2.modify_instance_metadata_options(InstanceId=d, HttpProtocolIpv6="disabled")
+    rc, code, _ = get("/latest/meta-data/instance-id")
+    assert code == "000", code

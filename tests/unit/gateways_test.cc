@@ -6,6 +6,7 @@
 
 #include "dataplane/engine/engine.h"
 #include "dataplane/engine/nat_table.h"
+#include "dataplane/services/local_services.h"
 #include "dataplane/wire/packet6.h"
 #include "dataplane/engine/path_mtu.h"
 #include "dataplane/pipeline.h"
@@ -101,6 +102,31 @@ TEST(Packet, RewritePortKeepsChecksumsValid) {
     ASSERT_TRUE(ParseFrame(frame, after));
     EXPECT_EQ(after.src_port, 1024) << proto;
   }
+}
+
+TEST(Packet, RewriteIpv6AddressKeepsTheTcpChecksumValid) {  // metadata at [fd00:ec2::254]
+  using namespace dataplane;
+  using openvpc::testing::Ip6;
+  const net::Ipv6 src = Ip6("2001:db8:0:1::10"), dst = Ip6("fd00:ec2::254"), alias = Ip6("fd00:ec2:0:a11a::6440:7");
+  std::vector<uint8_t> tcp(20 + 5, 'x');
+  tcp[0] = 0x9c, tcp[1] = 0x40, tcp[2] = 0, tcp[3] = 80;  // ports 40000 -> 80
+  tcp[12] = 0x50, tcp[13] = kTcpSyn;
+  tcp[16] = tcp[17] = 0;
+  const uint16_t sum = Ipv6L4Checksum(src, dst, 6, tcp);
+  tcp[16] = static_cast<uint8_t>(sum >> 8), tcp[17] = static_cast<uint8_t>(sum);
+  auto frame = BuildIpv6Frame({2, 0, 0, 0, 0, 9}, kRouterMac, src, dst, 6, 64, tcp);
+  ParsedFrame pf;
+  ASSERT_TRUE(ParseFrame(frame, pf));
+  RewriteIpv6Address(frame, pf, true, alias, VnetHeader{});
+  ParsedFrame after;
+  ASSERT_TRUE(ParseFrame(frame, after));
+  EXPECT_EQ(after.src6, alias);
+  EXPECT_EQ(after.dst6, dst);
+  std::span<const uint8_t> l4(frame.data() + after.l4, tcp.size());
+  EXPECT_EQ(Ipv6L4Checksum(after.src6, after.dst6, 6, l4), 0) << "the checksum verifies after the rewrite";
+  RewriteIpv6Address(frame, after, false, src, VnetHeader{});  // and the destination, back
+  ASSERT_TRUE(ParseFrame(frame, after));
+  EXPECT_EQ(Ipv6L4Checksum(after.src6, after.dst6, 6, {frame.data() + after.l4, tcp.size()}), 0);
 }
 
 TEST(Packet, TcpResetAnswersTheSegment) {  // K9

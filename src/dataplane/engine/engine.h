@@ -138,7 +138,8 @@ class Engine {
   void PathTooSmall(Port& in, std::span<const uint8_t> frame, const ParsedFrame& pf, uint16_t mtu);
   // IPv6's part of stage 2: neighbour discovery and DHCPv6; link-local and multicast traffic
   // ends here, answered or not.
-  void LocalService6(Port& in, std::span<uint8_t> frame, const ParsedFrame& pf, bool& handled);
+  Port* LocalService6(Port& in, const VnetHeader& vh, std::span<uint8_t> frame, const ParsedFrame& pf,
+                      bool& handled);
   // The Amazon resolver's per-interface rate limit (R11: 1,024 packets per second).
   bool TakeDnsToken(Port& in);
   // Unsolicited router advertisements on every port of a subnet with IPv6 (RFC 4861 §6.2.4).

@@ -46,10 +46,7 @@ Port* Engine::LocalService(Port& in, const VnetHeader& vh, std::span<uint8_t> fr
     return nullptr;
   }
   handled = false;
-  if (pf.ether_type == kEtherTypeIpv6) {
-    LocalService6(in, frame, pf, handled);
-    return nullptr;
-  }
+  if (pf.ether_type == kEtherTypeIpv6) return LocalService6(in, vh, frame, pf, handled);
   if (pf.ether_type != kEtherTypeIpv4 || pf.fragment) return nullptr;
   const LocalServiceKind kind = LocalServiceOf(PacketFlow(pf), in.resolver);  // the same test as trace's
   const uint8_t* l4 = frame.data() + pf.l4;
@@ -118,18 +115,36 @@ bool Engine::TakeDnsToken(Port& in) {
   return true;
 }
 
-void Engine::LocalService6(Port& in, std::span<uint8_t> frame, const ParsedFrame& pf, bool& handled) {
+Port* Engine::LocalService6(Port& in, const VnetHeader& vh, std::span<uint8_t> frame, const ParsedFrame& pf,
+                            bool& handled) {
   // Neighbour discovery never crosses the router (RFC 4861: hop limit 255), and neither does
   // anything to or from a link-local or multicast address (a router does not forward them).
-  handled = LocalServiceOf(PacketFlow(pf), {}) != LocalServiceKind::kNone;
-  if (!handled || pf.fragment) return;
+  const LocalServiceKind kind = LocalServiceOf(PacketFlow(pf), {});
+  handled = kind != LocalServiceKind::kNone;
+  if (!handled || pf.fragment) return nullptr;
+  if (kind == LocalServiceKind::kMetadata) {
+    // [fd00:ec2::254]: to the services namespace from the interface's IPv6 alias, as IPv4
+    // requests go from its IPv4 alias; only while the instance's HttpProtocolIpv6 is enabled.
+    bool enabled = false;
+    WithInterface(in, [&](const model::Partition& part, const model::NetworkInterface& eni) {
+      if (!eni.attachment) return;
+      auto i = part.instances.find(eni.attachment->instance_id);
+      enabled = i != part.instances.end() && i->second.metadata_options.http_protocol_ipv6 == "enabled";
+    });
+    if (!enabled || !service_) return nullptr;
+    in.service_client6 = pf.src6;
+    RewriteIpv6Address(frame, pf, true, ServiceAlias6(in.id), vh);
+    memcpy(frame.data(), service_->mac.data(), 6);
+    memcpy(frame.data() + 6, kRouterMac.data(), 6);
+    return service_;
+  }
   const uint8_t* l4 = frame.data() + pf.l4;
   const size_t l4_len = 14 + size_t{pf.ip_total_length} - pf.l4;
   std::optional<std::vector<uint8_t>> reply;
   if (pf.protocol == 17 && pf.dst_port == 53 && pf.dst6 == kResolverIpv6) {  // the Amazon resolver over IPv6
-    if (!TakeDnsToken(in)) return;
+    if (!TakeDnsToken(in)) return nullptr;
     auto q = ParseDnsQuery({l4 + 8, l4_len >= 8 ? l4_len - 8 : 0});
-    if (!q) return;
+    if (!q) return nullptr;
     WithInterface(in, [&](const model::Partition& part, const model::NetworkInterface& eni) {
       if (auto answer = Resolve(part, eni, *q))
         reply = BuildUdp6Frame(kRouterMac, pf.src_mac, kResolverIpv6, pf.src6, 53, pf.src_port,
@@ -137,7 +152,7 @@ void Engine::LocalService6(Port& in, std::span<uint8_t> frame, const ParsedFrame
     });
   } else if (pf.protocol == 58 && (pf.icmp_type == kNdRouterSolicitation || pf.icmp_type == kNdNeighborSolicitation)) {
     auto m = ParseNdMessage(pf.src6, pf.dst6, pf.ttl, {l4, l4_len});
-    if (!m) return;
+    if (!m) return nullptr;
     const bool dad = IsUnspecified6(pf.src6);
     const MacAddress to_mac = m->source_link_layer ? *m->source_link_layer : pf.src_mac;
     WithInterface(in, [&](const model::Partition& part, const model::NetworkInterface& eni) {
@@ -158,6 +173,7 @@ void Engine::LocalService6(Port& in, std::span<uint8_t> frame, const ParsedFrame
     });
   }
   if (reply && !reply->empty()) SendFrame(&in, *reply);
+  return nullptr;
 }
 
 void Engine::AdvertiseRouter() {
@@ -182,6 +198,22 @@ Port* Engine::HandleServiceFrame(uint8_t* buf, size_t len) {
   if (pf.ether_type == kEtherTypeArp) {
     if (pf.arp_op == 1) SendFrame(service_, BuildArpReply(pf, kRouterMac));  // every alias is behind the router
     return nullptr;
+  }
+  if (pf.ether_type == kEtherTypeIpv6) {  // a metadata reply to an IPv6 alias
+    if (pf.src6 != kMetadataIpv6 || pf.protocol != 6 || pf.src_port != 80 ||
+        !std::equal(kServiceAlias6Prefix.bytes.begin(), kServiceAlias6Prefix.bytes.begin() + 12, pf.dst6.bytes.begin()))
+      return nullptr;
+    const uint32_t alias = uint32_t{pf.dst6.bytes[12]} << 24 | uint32_t{pf.dst6.bytes[13]} << 16 |
+                           uint32_t{pf.dst6.bytes[14]} << 8 | pf.dst6.bytes[15];
+    auto it = ports_.find(alias - kAliasBase);
+    if (alias < kAliasBase || it == ports_.end() || it->second.get() == service_ || it->second.get() == internet_ ||
+        it->second->removing)
+      return nullptr;
+    Port& port = *it->second;
+    RewriteIpv6Address(frame, pf, false, port.service_client6, vh);
+    memcpy(frame.data(), port.mac.data(), 6);
+    memcpy(frame.data() + 6, kRouterMac.data(), 6);
+    return &port;
   }
   const bool dns = pf.src == kResolverLinkLocal && pf.protocol == 6 && pf.src_port == 53;
   if (pf.ether_type != kEtherTypeIpv4 || (pf.src != kMetadataAddress && !dns)) return nullptr;

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "dataplane/engine/engine.h"
+#include "dataplane/services/local_services.h"
 
 namespace openvpc::dataplane {
 
@@ -17,6 +18,14 @@ inline constexpr uint32_t kAliasBase = 0x64400000;   // 100.64.0.0/10: one addre
 inline constexpr uint16_t kReadsPerPort = 32;        // reads kept in flight on each device
 inline constexpr size_t kBufferSize = 65536 + 256;   // a GSO frame of 64 KiB, its vnet and Ethernet headers
 
+// The port's IPv6 alias at the services namespace: kServiceAlias6Prefix + its IPv4 alias.
+inline net::Ipv6 ServiceAlias6(uint32_t port_id) {
+  net::Ipv6 a = kServiceAlias6Prefix;
+  const uint32_t v4 = kAliasBase + port_id;
+  for (int i = 0; i < 4; ++i) a.bytes[12 + i] = static_cast<uint8_t>(v4 >> (24 - 8 * i));
+  return a;
+}
+
 struct Port {
   uint32_t id = 0;
   std::string eni_id, account, region;
@@ -24,6 +33,7 @@ struct Port {
   MacAddress mac{};
   // The addresses the instance last used toward the services namespace (metadata, DNS over TCP).
   net::Ipv4 service_client, dns_server;
+  net::Ipv6 service_client6;  // the same for metadata at [fd00:ec2::254]
   net::Ipv4 resolver;  // base+2 of the VPC's primary block, fixed for the interface's life (A6)
   // R11: 1,024 packets a second per interface to the Amazon resolver, a token bucket.
   double dns_tokens = 1024, dns_refilled = 0;

@@ -1,5 +1,7 @@
 #include "dataplane/services/imds_server.h"
 
+#include "dataplane/services/local_services.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -137,17 +139,19 @@ class FdStream {
   Clock::time_point deadline_ = Clock::now() + kRequestTimeout;
 };
 
+// The caller's IPv4 alias: its IPv4 address, or the one embedded in an IPv6 alias
+// (kServiceAlias6Prefix, for requests to fd00:ec2::254).
 uint32_t PeerIpv4(const sockaddr_storage& ss) {
   if (ss.ss_family == AF_INET) return ntohl(reinterpret_cast<const sockaddr_in&>(ss).sin_addr.s_addr);
   if (ss.ss_family == AF_INET6) {
     const auto& a = reinterpret_cast<const sockaddr_in6&>(ss).sin6_addr;
-    if (IN6_IS_ADDR_V4MAPPED(&a)) {
+    if (IN6_IS_ADDR_V4MAPPED(&a) || std::memcmp(a.s6_addr, kServiceAlias6Prefix.bytes.data(), 12) == 0) {
       uint32_t v;
       std::memcpy(&v, a.s6_addr + 12, 4);
       return ntohl(v);
     }
   }
-  return 0;  // not IPv4: no instance has it, so the caller is unknown
+  return 0;  // no alias: no instance has it, so the caller is unknown
 }
 
 std::string_view View(boost::beast::string_view s) { return std::string_view(s.data(), s.size()); }
@@ -155,20 +159,25 @@ std::string_view View(boost::beast::string_view s) { return std::string_view(s.d
 }  // namespace
 
 MetadataServer::MetadataServer(int listen_fd, Identify identify, std::string http_tokens)
-    : listen_fd_(listen_fd), wake_fd_(-1), identify_(std::move(identify)), service_(std::move(http_tokens)) {
+    : MetadataServer(std::vector<int>{listen_fd}, std::move(identify), std::move(http_tokens)) {}
+
+MetadataServer::MetadataServer(std::vector<int> listen_fds, Identify identify, std::string http_tokens)
+    : listen_fds_(std::move(listen_fds)), wake_fd_(-1), identify_(std::move(identify)), service_(std::move(http_tokens)) {
   // Non-blocking, so an accept() after poll() cannot hang on a connection reset meanwhile.
-  int flags = ::fcntl(listen_fd_, F_GETFL);
-  if (flags >= 0) ::fcntl(listen_fd_, F_SETFL, flags | O_NONBLOCK);
+  for (int fd : listen_fds_) {
+    int flags = ::fcntl(fd, F_GETFL);
+    if (flags >= 0) ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+  }
   wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake_fd_ < 0) {
     int e = errno;
-    ::close(listen_fd_);
+    for (int fd : listen_fds_) ::close(fd);
     throw std::system_error(e, std::generic_category(), "eventfd");
   }
   try {
     acceptor_ = std::thread(&MetadataServer::AcceptLoop, this);
   } catch (...) {
-    ::close(listen_fd_);
+    for (int fd : listen_fds_) ::close(fd);
     ::close(wake_fd_);
     throw;
   }
@@ -186,18 +195,20 @@ void MetadataServer::Stop() {
   if (acceptor_.joinable()) acceptor_.join();
   for (auto& c : connections_) c->thread.join();  // the acceptor is gone: the list is ours
   connections_.clear();
-  ::close(listen_fd_);
+  for (int fd : listen_fds_) ::close(fd);
   ::close(wake_fd_);
 }
 
 void MetadataServer::AcceptLoop() {
+  std::vector<pollfd> p(listen_fds_.size() + 1);
   for (;;) {
-    pollfd p[2] = {{listen_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
-    if (::poll(p, 2, -1) < 0) {
+    p[0] = {wake_fd_, POLLIN, 0};
+    for (size_t i = 0; i < listen_fds_.size(); ++i) p[i + 1] = {listen_fds_[i], POLLIN, 0};
+    if (::poll(p.data(), p.size(), -1) < 0) {
       if (errno == EINTR) continue;
       return;
     }
-    if (p[1].revents != 0) return;
+    if (p[0].revents != 0) return;
 
     // Reap finished connections before counting them.
     for (auto it = connections_.begin(); it != connections_.end();) {
@@ -209,38 +220,43 @@ void MetadataServer::AcceptLoop() {
       }
     }
 
-    sockaddr_storage ss{};
-    socklen_t len = sizeof ss;
-    int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) {
-      if (errno == EBADF || errno == EINVAL || errno == ENOTSOCK || errno == EOPNOTSUPP) return;  // not listening
-      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-        pollfd w{wake_fd_, POLLIN, 0};  // out of resources: back off instead of spinning
-        ::poll(&w, 1, 100);
+    for (size_t i = 1; i < p.size(); ++i) {
+      if (p[i].revents == 0) continue;
+      sockaddr_storage ss{};
+      socklen_t len = sizeof ss;
+      int fd = ::accept4(p[i].fd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) {
+        if (errno == EBADF || errno == EINVAL || errno == ENOTSOCK || errno == EOPNOTSUPP) return;  // not listening
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+          pollfd w{wake_fd_, POLLIN, 0};  // out of resources: back off instead of spinning
+          ::poll(&w, 1, 100);
+        }
+        continue;  // EAGAIN, ECONNABORTED, EINTR, …: the next one
       }
-      continue;  // EAGAIN, ECONNABORTED, EINTR, …: the next one
+      if (connections_.size() >= kMaxConnections) {
+        ::close(fd);
+        continue;
+      }
+      auto c = std::make_unique<Connection>();
+      try {
+        c->thread = std::thread(&MetadataServer::Serve, this, fd, PeerIpv4(ss), ss.ss_family == AF_INET6, c.get());
+      } catch (...) {
+        ::close(fd);
+        continue;
+      }
+      connections_.push_back(std::move(c));
     }
-    if (connections_.size() >= kMaxConnections) {
-      ::close(fd);
-      continue;
-    }
-    auto c = std::make_unique<Connection>();
-    try {
-      c->thread = std::thread(&MetadataServer::Serve, this, fd, PeerIpv4(ss), c.get());
-    } catch (...) {
-      ::close(fd);
-      continue;
-    }
-    connections_.push_back(std::move(c));
   }
 }
 
-void MetadataServer::Serve(int fd, uint32_t peer, Connection* self) {
+void MetadataServer::Serve(int fd, uint32_t peer, bool ipv6, Connection* self) {
   try {
     FdStream stream(fd, wake_fd_);
-    int default_ttl = 64;
+    // The IP TTL (IPv6: the hop limit) of what this socket sends; -1 for IPv6 is the route's.
+    const int level = ipv6 ? IPPROTO_IPV6 : IPPROTO_IP, option = ipv6 ? IPV6_UNICAST_HOPS : IP_TTL;
+    int default_ttl = ipv6 ? -1 : 64;
     socklen_t ttl_len = sizeof default_ttl;
-    ::getsockopt(fd, IPPROTO_IP, IP_TTL, &default_ttl, &ttl_len);
+    if (!ipv6) ::getsockopt(fd, level, option, &default_ttl, &ttl_len);
     int current_ttl = default_ttl;
     boost::beast::flat_buffer buffer(kHeaderLimit + kBodyLimit + 1024);
     for (;;) {
@@ -284,7 +300,7 @@ void MetadataServer::Serve(int fd, uint32_t peer, Connection* self) {
       // A token's reply leaves with the hop limit as its IP TTL (the TCP segments that carry it,
       // until the next response sets it back).
       const int ttl = r.ip_ttl > 0 ? r.ip_ttl : default_ttl;
-      if (ttl != current_ttl && ::setsockopt(fd, IPPROTO_IP, IP_TTL, &ttl, sizeof ttl) == 0) current_ttl = ttl;
+      if (ttl != current_ttl && ::setsockopt(fd, level, option, &ttl, sizeof ttl) == 0) current_ttl = ttl;
       http::write(stream, res, ec);
       if (ec || !res.keep_alive()) break;
     }

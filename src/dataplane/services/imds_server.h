@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "dataplane/services/imds.h"
 
@@ -29,6 +30,8 @@ class MetadataServer {
   // Takes ownership of LISTEN_FD. IDENTIFY is called on connection threads, concurrently.
   // Throws std::system_error when the wake-up eventfd cannot be created.
   MetadataServer(int listen_fd, Identify identify, std::string http_tokens = "optional");
+  // The same on several sockets (169.254.169.254 and [fd00:ec2::254]), one token table for all.
+  MetadataServer(std::vector<int> listen_fds, Identify identify, std::string http_tokens = "optional");
   ~MetadataServer();  // Stop()
 
   MetadataServer(const MetadataServer&) = delete;
@@ -45,9 +48,9 @@ class MetadataServer {
   };
 
   void AcceptLoop();
-  void Serve(int fd, uint32_t peer, Connection* self);
+  void Serve(int fd, uint32_t peer, bool ipv6, Connection* self);
 
-  int listen_fd_;
+  std::vector<int> listen_fds_;
   int wake_fd_;  // eventfd, readable once Stop() begins; every poll() watches it
   Identify identify_;
   MetadataService service_;

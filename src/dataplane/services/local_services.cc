@@ -44,6 +44,7 @@ LocalServiceKind LocalServiceOf(const model::Flow& f, net::Ipv4 resolver) {
     if (f.protocol == 58 && f.icmp_type >= kNdRouterSolicitation && f.icmp_type <= 137)
       return LocalServiceKind::kNeighborDiscovery;
     if (f.protocol == 17 && f.dst_port == 53 && f.dst6 == kResolverIpv6) return LocalServiceKind::kAmazonDns;
+    if (f.protocol == 6 && f.dst_port == 80 && f.dst6 == kMetadataIpv6) return LocalServiceKind::kMetadata;
     const bool local = IsMulticast6(f.dst6) || IsLinkLocal6(f.dst6) || IsLinkLocal6(f.src6) || IsUnspecified6(f.src6);
     if (!local) return LocalServiceKind::kNone;
     return f.protocol == 17 && f.dst_port == kDhcp6ServerPort ? LocalServiceKind::kDhcp6 : LocalServiceKind::kLinkLocal6;

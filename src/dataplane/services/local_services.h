@@ -25,6 +25,13 @@ inline constexpr net::Ipv4 kResolverLinkLocal{0xa9fea9fd};  // 169.254.169.253
 // The Amazon DNS server's IPv6 address (Nitro instances), fd00:ec2::253: what DHCPv6 hands out
 // as the DNS server. Answered over UDP.
 inline constexpr net::Ipv6 kResolverIpv6{{0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x53}};
+// The instance metadata service's IPv6 address (Nitro instances), fd00:ec2::254, answered when
+// the instance's HttpProtocolIpv6 is enabled.
+inline constexpr net::Ipv6 kMetadataIpv6{{0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x54}};
+// fd00:ec2:0:a11a::/96: a request to fd00:ec2::254 reaches the services namespace from this
+// prefix with the interface's IPv4 alias (100.64.0.0/10 + port id) in its last 32 bits, as a
+// request to 169.254.169.254 comes from that alias itself.
+inline constexpr net::Ipv6 kServiceAlias6Prefix{{0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0xa1, 0x1a, 0, 0, 0, 0, 0, 0, 0, 0}};
 
 // Which of the router's own services a packet from an instance is for, by its addresses and
 // ports alone: the engine takes these packets out of stages 3-9 at stage 2, and `openvpc trace`

@@ -235,6 +235,25 @@ void RewriteIpv4Address(std::span<uint8_t> f, const ParsedFrame& pf, bool source
   update(l4 + off, partial);
 }
 
+void RewriteIpv6Address(std::span<uint8_t> f, const ParsedFrame& pf, bool source, const net::Ipv6& to,
+                        const VnetHeader& vh) {
+  uint8_t* field = f.data() + pf.l3 + (source ? 8 : 24);
+  uint32_t s_old = 0, s_new = 0;  // the 16-bit words before and after, summed (RFC 1624)
+  for (int i = 0; i < 16; i += 2) {
+    s_old += static_cast<uint16_t>(~Get16(field + i));
+    s_new += static_cast<uint16_t>(to.bytes[i] << 8 | to.bytes[i + 1]);
+  }
+  std::memcpy(field, to.bytes.data(), 16);
+  size_t off = L4ChecksumOffset(pf.protocol);
+  if (off == 0 || pf.fragment || pf.l4 + off + 2 > f.size()) return;
+  uint8_t* sum_field = f.data() + pf.l4 + off;
+  const bool partial = vh.flags & kVnetNeedsCsum;  // the field holds the pseudo-header sum, not inverted
+  uint32_t s = partial ? Get16(sum_field) : static_cast<uint16_t>(~Get16(sum_field));
+  s += s_old + s_new;
+  const uint16_t folded = ChecksumFold(s);
+  Put16(sum_field, partial ? folded : static_cast<uint16_t>(~folded));
+}
+
 void RewritePort(std::span<uint8_t> f, const ParsedFrame& pf, bool source, uint16_t to, const VnetHeader& vh) {
   if (pf.fragment) return;
   uint8_t* l4 = f.data() + pf.l4;

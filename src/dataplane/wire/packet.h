@@ -73,6 +73,11 @@ void CompleteChecksum(VnetHeader& vh, std::span<uint8_t> frame);
 // checksums incrementally (RFC 1624); a NEEDS_CSUM packet keeps a valid pseudo-header sum.
 void RewriteIpv4Address(std::span<uint8_t> frame, const ParsedFrame& pf, bool source, net::Ipv4 to,
                         const VnetHeader& vh);
+// The IPv6 twin: the source (or destination) address of an IPv6 packet becomes TO, and the
+// TCP/UDP checksum (which covers it through the pseudo-header) is updated incrementally, also
+// when the checksum is left to offload (VH says so). IPv6 has no header checksum.
+void RewriteIpv6Address(std::span<uint8_t> frame, const ParsedFrame& pf, bool source, const net::Ipv6& to,
+                        const VnetHeader& vh);
 
 // Rewrites the TCP/UDP source or destination port, or the ICMP echo identifier (either way),
 // of the IPv4 packet, updating the L4 checksum incrementally. A NEEDS_CSUM packet's field holds
