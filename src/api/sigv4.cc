@@ -147,9 +147,17 @@ std::map<std::string, Credential> LoadCredentials(const std::string& path) {
     Credential c;
     std::string extra;
     if (!(fields >> c.access_key)) continue;
-    if (!(fields >> c.secret >> c.account_id) || (fields >> extra) || c.account_id.size() != 12 ||
-        !std::all_of(c.account_id.begin(), c.account_id.end(), [](unsigned char ch) { return std::isdigit(ch); }))
-      throw std::runtime_error(path + ":" + std::to_string(n) + ": expected ACCESS_KEY SECRET ACCOUNT_ID (12 digits)");
+    std::string expiration;
+    const bool well_formed =
+        (fields >> c.secret >> c.account_id) && c.account_id.size() == 12 &&
+        std::all_of(c.account_id.begin(), c.account_id.end(), [](unsigned char ch) { return std::isdigit(ch); });
+    if (well_formed && (fields >> c.session_token) && (fields >> expiration)) {
+      c.expiration = model::ParseIso8601(expiration);
+      if (!c.expiration || (fields >> extra)) c.session_token.clear();  // refused below
+    }
+    if (!well_formed || (!expiration.empty() && c.session_token.empty()))
+      throw std::runtime_error(path + ":" + std::to_string(n) +
+                               ": expected ACCESS_KEY SECRET ACCOUNT_ID (12 digits) [SESSION_TOKEN [EXPIRATION]]");
     out[c.access_key] = c;
   }
   if (out.empty()) throw std::runtime_error(path + ": no credentials");
@@ -158,16 +166,19 @@ std::map<std::string, Credential> LoadCredentials(const std::string& path) {
 
 model::Error CredentialsRefused::WordedFor(Protocol protocol) const {
   static constexpr char kBadToken[] = "The security token included in the request is invalid.";
+  static constexpr char kExpiredToken[] = "The security token included in the request is expired";
   static constexpr char kBadSignature[] =
       "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access "
       "Key and signing method. Consult the service documentation for details.";
   switch (protocol) {
     case Protocol::kQuery:
-      return unknown_key ? Error("InvalidClientTokenId", kBadToken, 403)
-                         : Error("SignatureDoesNotMatch", kBadSignature, 403);
+      if (reason == Reason::kExpired) return Error("ExpiredToken", kExpiredToken, 403);
+      return reason == Reason::kUnknownKey ? Error("InvalidClientTokenId", kBadToken, 403)
+                                           : Error("SignatureDoesNotMatch", kBadSignature, 403);
     case Protocol::kJson:
-      return unknown_key ? Error("UnrecognizedClientException", kBadToken, 400)
-                         : Error("InvalidSignatureException", kBadSignature, 400);
+      if (reason == Reason::kExpired) return Error("ExpiredTokenException", kExpiredToken, 400);
+      return reason == Reason::kUnknownKey ? Error("UnrecognizedClientException", kBadToken, 400)
+                                           : Error("InvalidSignatureException", kBadSignature, 400);
     default:
       return *this;
   }
@@ -266,7 +277,7 @@ AuthResult VerifySigV4(const HttpRequestView& req, const std::map<std::string, C
   const std::string& access_key = scope[0];
   auto cred = creds.find(access_key);
   if (cred == creds.end())
-    throw CredentialsRefused(/*unknown_key=*/true);
+    throw CredentialsRefused(CredentialsRefused::Reason::kUnknownKey);
   if (scope[3].empty())
     throw Error("SignatureDoesNotMatch", "Credential should be scoped to correct service. ", 403);
   auto when = ParseAmzDate(amz_date);
@@ -326,10 +337,18 @@ AuthResult VerifySigV4(const HttpRequestView& req, const std::map<std::string, C
     std::string to_sign = "AWS4-HMAC-SHA256\n" + amz_date + "\n" + scope_str + "\n" + Sha256Hex(canonical);
     std::string mac = HmacSha256(key, to_sign);
     if (Hex(reinterpret_cast<const unsigned char*>(mac.data()), mac.size()) == signature)
+    {
+      // Temporary credentials need their own session token (and time); long-term keys none.
+      std::string token = headers.count("x-amz-security-token") ? headers["x-amz-security-token"] : "";
+      if (presigned && query.count("X-Amz-Security-Token")) token = query.at("X-Amz-Security-Token");
+      if (token != cred->second.session_token) throw CredentialsRefused(CredentialsRefused::Reason::kUnknownKey);
+      if (cred->second.expiration && now >= *cred->second.expiration)
+        throw CredentialsRefused(CredentialsRefused::Reason::kExpired);
       return {cred->second.account_id, scope[2], access_key, scope[3]};
+    }
   }
   // EC2 answers a wrong signature as it answers an unknown key; other services do not.
-  throw CredentialsRefused(/*unknown_key=*/false);
+  throw CredentialsRefused(CredentialsRefused::Reason::kBadSignature);
 }
 
 }  // namespace openvpc::api

@@ -17,9 +17,15 @@ namespace openvpc::api {
 
 struct Credential {
   std::string access_key, secret, account_id;
+  // Temporary credentials: the session token every request must carry (X-Amz-Security-Token,
+  // signed), and when they stop working. Empty and unset for an account's long-term keys, with
+  // which a request must carry no token.
+  std::string session_token;
+  std::optional<std::chrono::system_clock::time_point> expiration;
 };
 
-// ACCESS_KEY SECRET ACCOUNT_ID per line, # comments. Throws std::runtime_error when malformed.
+// ACCESS_KEY SECRET ACCOUNT_ID [SESSION_TOKEN [EXPIRATION]] per line (EXPIRATION in ISO 8601,
+// 2026-12-31T00:00:00Z), # comments. Throws std::runtime_error when malformed.
 std::map<std::string, Credential> LoadCredentials(const std::string& path);
 
 struct HttpRequestView {
@@ -43,12 +49,18 @@ std::string ScopeService(const HttpRequestView& req);
 // Credentials that do not validate, as EC2 words it (AuthFailure, 401). Each other service has
 // words of its own for the two cases (an unknown access key, a wrong signature): WordedFor.
 struct CredentialsRefused : model::Error {
-  explicit CredentialsRefused(bool unknown_key)
+  enum class Reason {
+    kUnknownKey,    // no such access key, or a session token that is not the key's
+    kBadSignature,  // the signature does not match
+    kExpired,       // temporary credentials past their expiration
+  };
+  explicit CredentialsRefused(Reason reason)
       : model::Error("AuthFailure", "AWS was not able to validate the provided access credentials", 401),
-        unknown_key(unknown_key) {}
-  bool unknown_key;
+        reason(reason) {}
+  Reason reason;
   // The refusal in the words of a service of PROTOCOL (Query: InvalidClientTokenId,
-  // SignatureDoesNotMatch; JSON: UnrecognizedClientException, InvalidSignatureException).
+  // SignatureDoesNotMatch, ExpiredToken; JSON: UnrecognizedClientException,
+  // InvalidSignatureException, ExpiredTokenException).
   model::Error WordedFor(Protocol protocol) const;
 };
 

@@ -256,3 +256,59 @@ def test_json_protocol_validation_errors(endpoint):
     r = raw("AmazonSSM.GetParameter", {"Name": AL2023_X86})
     assert r.status_code == 200 and r.json()["Parameter"]["Name"] == AL2023_X86
     assert isinstance(r.json()["Parameter"]["LastModifiedDate"], (int, float))  # epoch seconds
+
+
+# ---- temporary credentials (session tokens) ---------------------------------------------------------
+
+@pytest.fixture
+def temp_server(tmp_path):
+    """A private server whose credentials file also holds temporary credentials: one current
+    (ASIATEMP, token "tok-1") and one that expired (ASIAOLD)."""
+    from conftest import Server
+    if os.environ.get("OPENVPC_ENDPOINT"):
+        pytest.skip("needs a server this suite starts itself")
+    s = Server(str(tmp_path))
+    with open(s.creds, "a") as f:
+        f.write("ASIATEMP tempsecret 123456789012 tok-1\n")
+        f.write("ASIAOLD oldsecret 123456789012 tok-old 2020-01-01T00:00:00Z\n")
+    s.start()
+    yield s
+    s.stop()
+
+
+def session_client(endpoint, service, key, secret, token=None):
+    return boto3.client(service, region_name="us-east-1", endpoint_url=endpoint, aws_access_key_id=key,
+                        aws_secret_access_key=secret, aws_session_token=token,
+                        config=botocore.config.Config(retries={"total_max_attempts": 1, "mode": "standard"}))
+
+
+def test_temporary_credentials_need_their_session_token(temp_server):
+    ep = temp_server.endpoint
+    ok = session_client(ep, "sts", "ASIATEMP", "tempsecret", "tok-1").get_caller_identity()
+    assert ok["Account"] == "123456789012"
+    assert session_client(ep, "ec2", "ASIATEMP", "tempsecret", "tok-1").describe_vpcs()["Vpcs"]
+    for token in (None, "tok-2"):  # without its token, or with another: not valid
+        c = session_client(ep, "sts", "ASIATEMP", "tempsecret", token)
+        with pytest.raises(c.exceptions.ClientError) as e:
+            c.get_caller_identity()
+        assert e.value.response["Error"]["Code"] == "InvalidClientTokenId"
+        c = session_client(ep, "ec2", "ASIATEMP", "tempsecret", token)
+        with pytest.raises(c.exceptions.ClientError) as e:
+            c.describe_vpcs()
+        assert e.value.response["Error"]["Code"] == "AuthFailure"
+    # An account's long-term keys carry no session token.
+    c = session_client(ep, "sts", "test", "test", "tok-1")
+    with pytest.raises(c.exceptions.ClientError) as e:
+        c.get_caller_identity()
+    assert e.value.response["Error"]["Code"] == "InvalidClientTokenId"
+
+
+def test_expired_temporary_credentials(temp_server):
+    c = session_client(temp_server.endpoint, "sts", "ASIAOLD", "oldsecret", "tok-old")
+    with pytest.raises(c.exceptions.ClientError) as e:
+        c.get_caller_identity()
+    assert e.value.response["Error"]["Code"] == "ExpiredToken"
+    c = session_client(temp_server.endpoint, "ssm", "ASIAOLD", "oldsecret", "tok-old")
+    with pytest.raises(c.exceptions.ClientError) as e:
+        c.get_parameter(Name=AL2023_X86)
+    assert e.value.response["Error"]["Code"] == "ExpiredTokenException"
