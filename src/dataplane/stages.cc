@@ -3,6 +3,7 @@
 
 #include "dataplane/services/local_services.h"
 #include "dataplane/wire/packet.h"
+#include "model/instance.h"
 #include "model/nat_gateway.h"
 #include "model/network_acl.h"
 #include "model/route_table.h"
@@ -186,6 +187,12 @@ std::optional<StageResult> LocalServicesStage(const Partition& p, const NetworkI
       r.rule = "Amazon DNS server (R1)";
       return r;
     case LocalServiceKind::kMetadata:
+      if (f.ipv6 && !model::MetadataOverIpv6(p, src)) {
+        r.allowed = false;
+        r.explanation_code = "METADATA_IPV6_DISABLED";  // openvpc's name
+        r.note = "the instance's HttpProtocolIpv6 is disabled: nothing answers at [fd00:ec2::254]";
+        return r;
+      }
       r.rule = "instance metadata service (O3)";
       return r;
     case LocalServiceKind::kNeighborDiscovery:

@@ -198,6 +198,12 @@ Instance& GetInstance(Partition& p, const std::string& id) {
   return it->second;
 }
 
+bool MetadataOverIpv6(const Partition& p, const NetworkInterface& eni) {
+  if (!eni.attachment) return false;
+  auto i = p.instances.find(eni.attachment->instance_id);
+  return i != p.instances.end() && i->second.metadata_options.http_protocol_ipv6 == "enabled";
+}
+
 bool InstanceVisible(const Instance& i) { return Live(i) || SecondsSince(i.terminated_at) < 3600; }
 
 int StateCode(const std::string& state) {

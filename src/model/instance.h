@@ -103,6 +103,10 @@ struct VolumeRecord {
 // termination are gone.
 std::vector<VolumeRecord> Volumes(const Partition& p);
 
+// True when the metadata service answers ENI's instance at its IPv6 address (the instance's
+// HttpProtocolIpv6 is enabled); IPv4 (169.254.169.254) is governed by HttpEndpoint alone.
+bool MetadataOverIpv6(const Partition& p, const NetworkInterface& eni);
+
 // Describe shows a terminated instance for about an hour after termination, as AWS does.
 bool InstanceVisible(const Instance& i);
 

@@ -493,8 +493,11 @@ def test_metadata_at_fd00_ec2_254_as_http_protocol_ipv6_says(lab, net, only6):
     assert desc["MetadataOptions"]["HttpProtocolIpv6"] == "disabled"
     rc, code, _ = get("/latest/meta-data/instance-id")
     assert rc != 0 and code == "000", (rc, code)  # no answer at all
+    off = trace(lab, d, "[fd00:ec2::254]:80")  # trace says why, from the same rule
+    assert off["verdict"] == "DROP" and off["explanation_code"] == "METADATA_IPV6_DISABLED", off
     lab.ec2.modify_instance_metadata_options(InstanceId=d, HttpProtocolIpv6="enabled")
     try:
+        assert trace(lab, d, "[fd00:ec2::254]:80")["verdict"] == "ALLOW"
         assert get("/latest/meta-data/instance-id")[1:] == ("200", d)
         rc, code, token = get("/latest/api/token", "-X", "PUT", "-H", "X-aws-ec2-metadata-token-ttl-seconds: 60")
         assert code == "200" and token, (rc, code)

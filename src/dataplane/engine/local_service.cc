@@ -14,6 +14,7 @@
 #include "dataplane/services/local_services.h"
 #include "dataplane/services/ndp.h"
 #include "dataplane/wire/packet6.h"
+#include "model/instance.h"
 
 namespace openvpc::dataplane {
 
@@ -127,9 +128,7 @@ Port* Engine::LocalService6(Port& in, const VnetHeader& vh, std::span<uint8_t> f
     // requests go from its IPv4 alias; only while the instance's HttpProtocolIpv6 is enabled.
     bool enabled = false;
     WithInterface(in, [&](const model::Partition& part, const model::NetworkInterface& eni) {
-      if (!eni.attachment) return;
-      auto i = part.instances.find(eni.attachment->instance_id);
-      enabled = i != part.instances.end() && i->second.metadata_options.http_protocol_ipv6 == "enabled";
+      enabled = model::MetadataOverIpv6(part, eni);
     });
     if (!enabled || !service_) return nullptr;
     in.service_client6 = pf.src6;
