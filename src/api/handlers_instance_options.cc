@@ -60,11 +60,8 @@ json ModifyInstanceCreditSpecification(Call& c) {
   json ok = json::array(), failed = json::array();
   for (const auto& spec : c.in.value("InstanceCreditSpecifications", json::array())) {
     const std::string id = Str(spec, "InstanceId"), credits = Str(spec, "CpuCredits");
-    if (credits != "standard" && credits != "unlimited")  // the whole request is malformed
-      model::Fail("InvalidCpuCredits.Malformed",
-                  "The specified CpuCredit value is invalid. Valid values are standard and unlimited.");
+    model::CheckCpuCredits(credits);  // a bad value makes the whole request malformed
     try {
-      if (!model::WellFormedId(id, "i-")) model::Fail("InvalidInstanceID.Malformed", "Invalid id: \"" + id + "\"");
       model::SetInstanceCpuCredits(c.tx, id, credits);
       ok.push_back({{"InstanceId", id}});
     } catch (const model::Error& e) {

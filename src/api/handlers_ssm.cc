@@ -29,9 +29,9 @@ json ParameterView(const Call& c, const model::PublicParameter& p, const std::st
             {"Type", "String"},
             {"Value", p.image_id},
             {"Version", kVersion},
-            {"LastModifiedDate", image ? image->creation_date : std::string("2024-12-01T00:00:00.000Z")},
             {"ARN", "arn:aws:ssm:" + c.who->region + "::parameter" + p.name},
             {"DataType", p.data_type}};
+  if (image) v["LastModifiedDate"] = image->creation_date;  // every public parameter names a listed image
   if (!selector.empty()) v["Selector"] = selector;
   return v;
 }

@@ -25,8 +25,7 @@ const DescribeSpec kDescribeVolumes = {
                 {"status", {"State"}},
                 {"volume-id", {"VolumeId"}},
                 {"volume-type", {"VolumeType"}}},
-    .malformed_code = "InvalidVolumeID.Malformed", .id_prefix = "vol-",
-    .max_results_excludes_ids = true};
+    .max_results_excludes_ids = true};  // ids are checked by DescribeVolumes, in AWS's words
 
 json VolumeView(const model::VolumeRecord& r) {
   const model::EbsVolume& v = *r.volume;

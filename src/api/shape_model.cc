@@ -3,14 +3,14 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <cstdio>
-#include <ctime>
+#include <chrono>
 #include <set>
 #include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
 #include "model/error.h"
+#include "model/state.h"
 
 extern const char* const kShapeModelsJson[];  // generated from src/api/shapes/*.json, null-terminated
 
@@ -101,19 +101,11 @@ std::set<long> Indices(const Params& params, const std::string& prefix) {
   return indices;
 }
 
-// Seconds since the epoch of an ISO 8601 UTC time (2024-12-12T00:00:00.000Z), as handlers write
-// timestamps; JSON protocols carry them as numbers.
-std::optional<double> EpochSeconds(const std::string& iso) {
-  int y, mo, d, h, mi;
-  double sec;
-  if (sscanf(iso.c_str(), "%d-%d-%dT%d:%d:%lf", &y, &mo, &d, &h, &mi, &sec) != 6) return std::nullopt;
-  struct tm t = {};
-  t.tm_year = y - 1900;
-  t.tm_mon = mo - 1;
-  t.tm_mday = d;
-  t.tm_hour = h;
-  t.tm_min = mi;
-  return static_cast<double>(timegm(&t)) + sec;
+// A response member the output shape does not define is a handler bug (strict encoding).
+void CheckMembers(const Shape& shape, const json& value, const std::string& path) {
+  for (const auto& [k, v] : value.items())
+    if (std::none_of(shape.members.begin(), shape.members.end(), [&](const Member& m) { return m.name == k; }))
+      Fail("InternalError", "response member " + k + " of " + path + " is not in its output shape");
 }
 
 // The member names of AWS's validation messages: lower camel case (MaxResults -> maxResults).
@@ -371,10 +363,7 @@ std::string XmlEscape(const std::string& s) {
 
 void ShapeModel::Impl::EncodeStructure(std::string& out, const Shape& shape, const json& value, bool strict,
                                        const std::string& path) const {
-  if (strict)
-    for (const auto& [k, v] : value.items())
-      if (std::none_of(shape.members.begin(), shape.members.end(), [&](const Member& m) { return m.name == k; }))
-        Fail("InternalError", "response member " + k + " of " + path + " is not in its output shape");
+  if (strict) CheckMembers(shape, value, path);
   for (const auto& m : shape.members) {
     auto it = value.find(m.name);
     if (it == value.end() || it->is_null()) continue;
@@ -440,10 +429,7 @@ json ShapeModel::Impl::EncodeJsonValue(const Shape& shape, const json& value, bo
   switch (shape.type) {
     case Type::kStructure: {
       if (!value.is_object()) wrong("a structure");
-      if (strict)
-        for (const auto& [k, v] : value.items())
-          if (std::none_of(shape.members.begin(), shape.members.end(), [&](const Member& m) { return m.name == k; }))
-            Fail("InternalError", "response member " + k + " of " + path + " is not in its output shape");
+      if (strict) CheckMembers(shape, value, path);
       json out = json::object();
       for (const auto& m : shape.members) {
         auto it = value.find(m.name);
@@ -475,9 +461,10 @@ json ShapeModel::Impl::EncodeJsonValue(const Shape& shape, const json& value, bo
       return value;
     case Type::kTimestamp: {  // seconds since the epoch
       if (value.is_number()) return value;
-      std::optional<double> t = value.is_string() ? EpochSeconds(value.get<std::string>()) : std::nullopt;
+      // Handlers write ISO 8601 (model::FormatIso8601: whole seconds).
+      auto t = value.is_string() ? model::ParseIso8601(value.get<std::string>()) : std::nullopt;
       if (!t) wrong("a timestamp");
-      return *t;
+      return static_cast<double>(std::chrono::system_clock::to_time_t(*t));
     }
     default:
       if (!value.is_string()) wrong("a string");

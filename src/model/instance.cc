@@ -138,12 +138,6 @@ void ApplyMetadataOptions(InstanceMetadataOptions& o, const MetadataOptionsChang
   if (c.http_put_response_hop_limit) o.http_put_response_hop_limit = *c.http_put_response_hop_limit;
 }
 
-void CheckCpuCredits(const std::string& credits) {
-  if (credits != "standard" && credits != "unlimited")
-    Fail("InvalidCpuCredits.Malformed", "The specified CpuCredit value is invalid. Valid values are standard and "
-                                        "unlimited.");
-}
-
 // The IOPS a volume of TYPE and SIZE GiB has unless told: gp2 3 per GiB (100 to 16,000), gp3 3,000.
 int DefaultIops(const std::string& type, int size) {
   if (type == "gp2") return std::clamp(3 * size, 100, 16000);
@@ -526,6 +520,12 @@ void SetInstanceShutdownBehavior(Tx& tx, const std::string& id, const std::strin
   tx.Touch(id);
 }
 
+void CheckCpuCredits(const std::string& credits) {
+  if (credits != "standard" && credits != "unlimited")
+    Fail("InvalidCpuCredits.Malformed", "The specified CpuCredit value is invalid. Valid values are standard and "
+                                        "unlimited.");
+}
+
 void SetInstanceCpuCredits(Tx& tx, const std::string& id, const std::string& cpu_credits) {
   CheckCpuCredits(cpu_credits);
   Instance& i = GetInstance(tx.p, id);
@@ -550,15 +550,25 @@ const InstanceMetadataOptions& SetInstanceMetadataOptions(Tx& tx, const std::str
   return i.metadata_options;
 }
 
+namespace {
+// A volume lives while attached, and after its instance's termination unless deleted on it.
+bool VolumeExists(const Instance& i, const EbsVolume& v) { return Live(i) || !v.delete_on_termination; }
+}  // namespace
+
 std::vector<VolumeRecord> Volumes(const Partition& p) {
   std::vector<VolumeRecord> out;
   for (const auto& [id, i] : p.instances)
-    for (const EbsVolume& v : i.volumes) {
-      const bool attached = i.state != "terminated";
-      if (attached || !v.delete_on_termination) out.push_back({&i, &v, attached});
-    }
+    for (const EbsVolume& v : i.volumes)
+      if (VolumeExists(i, v)) out.push_back({&i, &v, Live(i)});
   std::sort(out.begin(), out.end(), [](const VolumeRecord& a, const VolumeRecord& b) { return a.volume->id < b.volume->id; });
   return out;
+}
+
+std::pair<Instance*, EbsVolume*> FindVolume(Partition& p, const std::string& id) {
+  for (auto& [iid, i] : p.instances)
+    for (EbsVolume& v : i.volumes)
+      if (v.id == id && VolumeExists(i, v)) return {&i, &v};
+  return {nullptr, nullptr};
 }
 
 void RegisterInstanceRules() {

@@ -85,6 +85,8 @@ void SetInstanceUserData(Tx& tx, const std::string& id, const std::string& base6
 void SetInstanceType(Tx& tx, const std::string& id, const std::string& type);
 void SetInstanceDisableApiTermination(Tx& tx, const std::string& id, bool value);
 void SetInstanceShutdownBehavior(Tx& tx, const std::string& id, const std::string& value);
+// A CpuCredits value: "standard" or "unlimited", else InvalidCpuCredits.Malformed.
+void CheckCpuCredits(const std::string& credits);
 // CPU credits of a burstable performance instance: "standard" or "unlimited".
 // InstanceCreditSpecification.NotSupported for other types, IncorrectInstanceState once terminated.
 void SetInstanceCpuCredits(Tx& tx, const std::string& id, const std::string& cpu_credits);
@@ -102,6 +104,8 @@ struct VolumeRecord {
 // Every volume that exists, sorted by id: those of terminated instances that were deleted on
 // termination are gone.
 std::vector<VolumeRecord> Volumes(const Partition& p);
+// The volume ID as long as it exists (as Volumes() counts), with the instance that holds it.
+std::pair<Instance*, EbsVolume*> FindVolume(Partition& p, const std::string& id);
 
 // True when the metadata service answers ENI's instance at its IPv6 address (the instance's
 // HttpProtocolIpv6 is enabled); IPv4 (169.254.169.254) is governed by HttpEndpoint alone.

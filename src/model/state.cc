@@ -6,6 +6,7 @@
 
 #include "model/error.h"
 #include "model/dhcp_options.h"
+#include "model/instance.h"
 #include "model/internet_gateway.h"
 #include "model/route_table.h"
 #include "model/subnet.h"
@@ -158,9 +159,7 @@ std::string StoredIdOf(Partition& p, const std::string& id) {
   if (id.rfind("sgr-", 0) == 0)
     if (SecurityGroup* sg = FindGroupOfRule(p, id)) return sg->id;
   if (id.rfind("vol-", 0) == 0)  // a volume is kept with the instance whose launch made it
-    for (const auto& [iid, i] : p.instances)
-      for (const auto& v : i.volumes)
-        if (v.id == id) return iid;
+    if (Instance* i = FindVolume(p, id).first) return i->id;
   if (id.rfind("scr-", 0) == 0)  // a reservation is kept with its subnet
     for (const auto& [sid, s] : p.subnets)
       for (const auto& r : s.cidr_reservations)
@@ -265,9 +264,7 @@ TagList& TagsOf(Partition& p, const std::string& id) {
     return it->second.tags;
   }
   if (type == "volume") {
-    for (auto& [iid, i] : p.instances)
-      for (auto& v : i.volumes)
-        if (v.id == id && (i.state != "terminated" || !v.delete_on_termination)) return v.tags;
+    if (EbsVolume* v = FindVolume(p, id).second) return v->tags;
     Fail("InvalidVolume.NotFound", "The volume '" + id + "' does not exist.");
   }
   if (type == "subnet-cidr-reservation") {

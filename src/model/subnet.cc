@@ -273,8 +273,8 @@ const SubnetCidrReservation& CreateSubnetCidrReservation(Tx& tx, const CidrReser
     Fail("InvalidParameterValue", "Value (" + a.reservation_type + ") for parameter reservationType is invalid.");
   auto range = RangeOf(a.cidr);
   if (!range) Fail("InvalidParameterValue", "Value (" + a.cidr + ") for parameter cidr is invalid.");
-  bool inside = range->v4 && range->v4->prefix <= 32 && net::ParseCidr4(s.cidr_block) &&
-                net::ParseCidr4(s.cidr_block)->Contains(*range->v4);
+  const auto block = net::ParseCidr4(s.cidr_block);  // none in an IPv6-only subnet
+  bool inside = range->v4 && block && block->Contains(*range->v4);
   for (const auto& b : s.ipv6_cidr_blocks)
     if (range->v6 && net::ParseCidr6(b.cidr) && net::ParseCidr6(b.cidr)->Contains(*range->v6)) inside = true;
   if (!inside)
