@@ -34,6 +34,10 @@ std::string NewRequestId() {
 
 bool IsText(const std::string& s);
 
+// A write refused by a shared store because another server committed first: it runs again.
+struct WriteConflict {};
+constexpr int kMaxWriteAttempts = 100;
+
 // E in the protocol of WIRE's service.
 HttpResponse ErrorResponse(const ShapeModel& wire, const model::Error& e, const std::string& request_id) {
   std::string message = e.what();
@@ -96,15 +100,54 @@ Service::Service(std::unique_ptr<store::Store> store, ServiceOptions options)
   model::AttachPeeringState(&state_);  // peering rules read both sides' partitions
   state_.quotas = options_.quotas;
   state_.public_ipv4_pool = options_.public_ipv4_pool;
-  for (const auto& row : store_->LoadAll()) {
-    if (row.key.rfind("token/", 0) == 0) {
-      json body = json::parse(row.body);
-      tokens_[row.key] = {body["hash"], body["output"]};
-    } else {
-      store::DecodeRow(state_, row);
+  shared_ = dynamic_cast<store::SharedStore*>(store_.get());
+  for (const auto& row : store_->LoadAll()) LoadRow(row);
+  PublishCopy();
+  if (shared_) {
+    applier_ = std::thread([this] { ApplyFollowed(); });
+    shared_->Follow([this] {
+      {
+        std::lock_guard lock(applier_mu_);
+        changes_waiting_ = true;
+      }
+      applier_cv_.notify_one();
+    });
+  }
+}
+
+// The store's thread and the applier call into this object: they stop before any member goes.
+Service::~Service() { StopFollowing(); }
+
+void Service::StopFollowing() {
+  if (!shared_) return;
+  shared_->Close();
+  {
+    std::lock_guard lock(applier_mu_);
+    applier_stop_ = true;
+  }
+  applier_cv_.notify_one();
+  if (applier_.joinable() && applier_.get_id() != std::this_thread::get_id()) applier_.join();
+}
+
+void Service::LoadRow(const store::Row& row) {
+  if (row.key.rfind("token/", 0) == 0) {
+    json body = json::parse(row.body);
+    tokens_[row.key] = {body["hash"], body["output"]};
+  } else {
+    store::DecodeRow(state_, row);
+  }
+}
+
+template <class Fn>
+auto Service::Retrying(Fn&& fn) {
+  for (int attempt = 1;; ++attempt) {
+    try {
+      return fn();
+    } catch (const WriteConflict&) {
+      // EC2's throttling error: every SDK retries it with backoff.
+      if (attempt >= kMaxWriteAttempts) throw model::Error("RequestLimitExceeded", "Request limit exceeded.", 503);
     }
   }
-  PublishCopy();
 }
 
 void Service::PublishCopy() {
@@ -139,6 +182,7 @@ void Service::Publish(const Change& change) {
 uint64_t Service::Version() const { return snapshot_.load(std::memory_order_acquire)->version; }
 
 void Service::Quiesce() {
+  StopFollowing();  // first: the applier may be waiting for the lock
   mu_.lock();
   try {
     store_->Close();
@@ -239,44 +283,66 @@ HttpResponse Service::Call(const ShapeModel& wire, const std::string& op, const 
 
   json output;
   if (handler.writes) {
-    std::unique_lock lock(mu_);
-    if (!token_key.empty()) {
-      auto it = tokens_.find(token_key);
-      if (it != tokens_.end()) {
-        if (it->second.params_hash != hash)
-          model::Fail("IdempotentParameterMismatch",
-                      "The client token you have provided is associated with a resource that has different "
-                      "parameters. Specify a different client token.");
-        ok.body = wire.Encode(op, json::parse(it->second.output), request_id, false);
-        return ok;
+    bool replayed = false;  // the answer of the token's first request
+    bool caught_up = false;
+    output = Retrying([&]() -> json {
+      std::unique_lock lock(mu_);
+      if (shared_ && CatchUp()) caught_up = true;
+      if (!token_key.empty()) {
+        auto it = tokens_.find(token_key);
+        if (it != tokens_.end()) {
+          if (it->second.params_hash != hash)
+            model::Fail("IdempotentParameterMismatch",
+                        "The client token you have provided is associated with a resource that has different "
+                        "parameters. Specify a different client token.");
+          replayed = true;
+          return json::parse(it->second.output);
+        }
       }
+      model::Tx tx(EnsurePartition(who.account_id, who.region), state_.quotas, &state_);
+      api::Call call{tx, input, this, &who};
+      json out;
+      try {
+        out = handler.fn(call);
+      } catch (...) {
+        Rollback(tx);
+        throw;
+      }
+      std::vector<store::Row> extra;
+      if (!token_key.empty()) {
+        json body = {{"hash", hash}, {"output", out.dump()}};
+        extra.push_back({token_key, who.account_id, who.region, body.dump()});
+      }
+      Commit(tx, extra);
+      if (!token_key.empty()) tokens_[token_key] = {hash, out.dump()};
+      return out;
+    });
+    if (replayed) {
+      if (caught_up) NotifyCommitted();
+      ok.body = wire.Encode(op, output, request_id, false);
+      return ok;
     }
-    model::Tx tx(EnsurePartition(who.account_id, who.region), state_.quotas, &state_);
-    api::Call call{tx, input, this, &who};
-    try {
-      output = handler.fn(call);
-    } catch (...) {
-      Rollback(tx);
-      throw;
-    }
-    std::vector<store::Row> extra;
-    if (!token_key.empty()) {
-      json body = {{"hash", hash}, {"output", output.dump()}};
-      extra.push_back({token_key, who.account_id, who.region, body.dump()});
-    }
-    Commit(tx, extra);
-    if (!token_key.empty()) tokens_[token_key] = {hash, output.dump()};
-    lock.unlock();
     NotifyCommitted();
   } else {
     std::shared_lock lock(mu_);
+    if (shared_ && shared_->Head() > shared_->Applied()) {  // another server wrote: catch up first
+      lock.unlock();
+      bool changed;
+      {
+        std::unique_lock w(mu_);
+        changed = CatchUp();
+      }
+      if (changed) NotifyCommitted();
+      lock.lock();
+    }
     model::Partition* p = state_.Find(who.account_id, who.region);
     if (!p) {
       lock.unlock();
-      {
+      Retrying([&] {
         std::unique_lock w(mu_);
+        if (shared_) CatchUp();
         EnsurePartition(who.account_id, who.region);
-      }
+      });
       lock.lock();
       p = state_.Find(who.account_id, who.region);
       if (!p) model::Fail("InternalError", "partition vanished during the request");
@@ -309,6 +375,8 @@ void Service::Commit(model::Tx& tx, const std::vector<store::Row>& extra) {
   // Whatever fails here (encoding a resource, the store) undoes the write in memory too: the
   // state served is always the state stored.
   Change change;
+  const std::string write_id = NewRequestId();
+  auto outcome = store::SharedStore::Outcome::kCommitted;
   try {
     std::vector<store::Row> puts = extra;  // ClientToken answers: stored, not part of the state
     std::vector<std::string> deletes;
@@ -321,10 +389,23 @@ void Service::Commit(model::Tx& tx, const std::vector<store::Row>& extra) {
     for (const auto& id : tx.touched()) stored(tx.p, id);
     for (const auto& [other, id] : tx.touched_elsewhere()) stored(*other, id);
     if (tx.partition_touched) stored(tx.p, "");
-    store_->Apply(puts, deletes);
+    if (shared_) outcome = shared_->ApplyIfLatest(write_id, puts, deletes);
+    else store_->Apply(puts, deletes);
   } catch (...) {
     Rollback(tx);
     throw;
+  }
+  if (outcome == store::SharedStore::Outcome::kConflict) {
+    Rollback(tx);
+    throw WriteConflict{};
+  }
+  if (outcome == store::SharedStore::Outcome::kUnknown) {
+    // The member went away with the transaction: the changes that follow tell whether it took
+    // place (then they carry it into the state, already published).
+    Rollback(tx);
+    CatchUp();
+    if (!shared_->Committed(write_id)) throw WriteConflict{};
+    return;
   }
   version_.fetch_add(1, std::memory_order_release);
   try {
@@ -332,6 +413,67 @@ void Service::Commit(model::Tx& tx, const std::vector<store::Row>& extra) {
   } catch (const std::exception& e) {  // a copy that fails (memory): copy it all
     fprintf(stderr, "openvpc: publishing a snapshot: %s (copying the state instead)\n", e.what());
     PublishCopy();
+  }
+}
+
+bool Service::CatchUp() {
+  const uint64_t head = shared_->Head();
+  if (head <= shared_->Applied()) return false;
+  return ApplyChanges(shared_->Take(head, std::chrono::seconds(10)));
+}
+
+bool Service::ApplyChanges(store::SharedStore::Changes&& changes) {
+  if (changes.empty()) return false;
+  if (changes.reload) {
+    state_.partitions.clear();
+    tokens_.clear();
+    for (const auto& row : changes.rows) LoadRow(row);
+    version_.fetch_add(1, std::memory_order_release);
+    PublishCopy();
+    return true;
+  }
+  Change published;
+  bool partition_gone = false;  // a reset on another server
+  for (const auto& c : changes.changes) {
+    if (c.key.rfind("token/", 0) == 0) {
+      if (c.row) LoadRow(*c.row);
+      else tokens_.erase(c.key);
+    } else if (c.row) {
+      store::DecodeRow(state_, *c.row);
+      const bool partition = c.key.rfind("partition/", 0) == 0;
+      published.push_back({{c.row->account, c.row->region}, partition ? "" : c.key});
+    } else if (c.before) {
+      if (c.key.rfind("partition/", 0) == 0) {
+        state_.partitions.erase({c.before->account, c.before->region});
+        partition_gone = true;
+      } else if (model::Partition* p = state_.Find(c.before->account, c.before->region)) {
+        store::EraseResource(*p, c.key);
+        published.push_back({{c.before->account, c.before->region}, c.key});
+      }
+    }
+  }
+  version_.fetch_add(1, std::memory_order_release);
+  if (partition_gone) PublishCopy();
+  else Publish(published);
+  return true;
+}
+
+void Service::ApplyFollowed() {
+  for (;;) {
+    {
+      std::unique_lock lock(applier_mu_);
+      applier_cv_.wait(lock, [&] { return changes_waiting_ || applier_stop_; });
+      if (applier_stop_) return;
+      changes_waiting_ = false;
+    }
+    bool changed = false;
+    try {
+      std::unique_lock lock(mu_);
+      changed = ApplyChanges(shared_->Take(0, std::chrono::milliseconds(0)));
+    } catch (const std::exception& e) {
+      fprintf(stderr, "openvpc: applying followed changes: %s\n", e.what());
+    }
+    if (changed) NotifyCommitted();
   }
 }
 
@@ -370,10 +512,11 @@ void Service::NotifyCommitted() {
 
 void Service::Write(const std::string& account, const std::string& region,
                     const std::function<void(model::Tx&)>& fn) {
-  {
+  const bool wrote = Retrying([&] {
     std::unique_lock lock(mu_);
+    if (shared_) CatchUp();
     model::Partition* p = state_.Find(account, region);
-    if (!p) return;
+    if (!p) return false;
     model::Tx tx(*p, state_.quotas, &state_);
     try {
       fn(tx);
@@ -382,8 +525,9 @@ void Service::Write(const std::string& account, const std::string& region,
       throw;
     }
     Commit(tx, {});
-  }
-  NotifyCommitted();
+    return true;
+  });
+  if (wrote) NotifyCommitted();
 }
 
 void Service::SetInstancesHosted(bool hosted) {

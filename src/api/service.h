@@ -6,6 +6,9 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <functional>
 #include <map>
 #include <memory>
@@ -44,6 +47,7 @@ struct ServiceOptions {
 class Service {
  public:
   Service(std::unique_ptr<store::Store> store, ServiceOptions options);
+  ~Service();
   HttpResponse Handle(const HttpRequestView& req);
   // Waits for the write in progress, if any, keeps further requests out and closes the store
   // (for shutdown).
@@ -77,6 +81,21 @@ class Service {
 
   HttpResponse Reset();
   void NotifyCommitted();
+  // A stored row into the state (or the ClientToken answers).
+  void LoadRow(const store::Row& row);
+  // A shared store (etcd): brings the state up to the latest write anyone committed (under the
+  // write lock). True when it changed.
+  bool CatchUp();
+  // Applies the changes another server committed, and publishes them. True when any.
+  bool ApplyChanges(store::SharedStore::Changes&& changes);
+  // Applies followed changes as they arrive (its own thread, woken by the store's), so the
+  // data plane sees other servers' writes without waiting for a request here.
+  void ApplyFollowed();
+  void StopFollowing();
+  // Runs FN (a write) until its commit is not refused for a conflicting write of another
+  // server's: FN runs again on the caught-up state each time.
+  template <class Fn>
+  auto Retrying(Fn&& fn);
   // Runs OP of WIRE's service on the decoded INPUT and encodes its answer.
   HttpResponse Call(const ShapeModel& wire, const std::string& op, const nlohmann::json& input, const AuthResult& who,
                     const std::string& request_id);
@@ -110,6 +129,11 @@ class Service {
   std::vector<Change> spare_lacks_;                         // the changes since spare_ was published
   std::map<std::string, Token> tokens_;
   std::unique_ptr<store::Store> store_;
+  store::SharedStore* shared_ = nullptr;  // store_ when several servers share it
+  std::thread applier_;
+  std::mutex applier_mu_;
+  std::condition_variable applier_cv_;
+  bool changes_waiting_ = false, applier_stop_ = false;
   ServiceOptions options_;
   std::atomic<uint64_t> version_{1};
   std::function<void()> on_commit_;

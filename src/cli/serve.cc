@@ -38,6 +38,7 @@ class ServiceModel : public dataplane::ModelSource {
 struct ServeFlags {
   std::string listen = "127.0.0.1:4566";
   std::string data_dir = ".openvpc";
+  std::string store = "sqlite";
   std::string credentials;
   std::string dataplane = "on";
   std::vector<std::string> quotas;
@@ -105,7 +106,7 @@ int Serve(const ServeFlags& f) {
 
   options.allow_reset = f.allow_reset || IsLoopback(host);
 
-  auto store = store::OpenSqliteStore((fs::path(f.data_dir) / "openvpc.db").string(), f.sync == "full");
+  auto store = store::OpenStore(f.store, f.data_dir, {.read_only = false, .full_sync = f.sync == "full"});
   api::Service service(std::move(store), std::move(options));
   ServiceModel model(service);
   std::unique_ptr<dataplane::Engine> engine;
@@ -160,6 +161,10 @@ std::function<int()> AddServeCommand(CLI::App& app) {
   auto* serve = app.add_subcommand("serve", "Serve the EC2 Query API");
   serve->add_option("--listen", f->listen, "HOST:PORT to listen on")->capture_default_str();
   serve->add_option("--data-dir", f->data_dir, "where state lives (SQLite)")->capture_default_str();
+  serve->add_option("--store", f->store,
+                    "where the state lives: sqlite (DATA_DIR/openvpc.db, one server) or etcd://HOST:PORT[,HOST:PORT...] "
+                    "(any number of servers share it)")
+      ->capture_default_str();
   serve->add_option("--credentials", f->credentials,
                     "file of 'ACCESS_KEY SECRET ACCOUNT_ID' lines (default: DATA_DIR/credentials, "
                     "created with 'test test 123456789012')");

@@ -24,6 +24,7 @@ namespace {
 
 struct TraceFlags {
   std::string data_dir = ".openvpc";
+  std::string store = "sqlite";
   std::string from, to, protocol = "tcp";
   int icmp_type = -1, icmp_code = -1;  // -1: an echo request
   bool json = false;
@@ -34,14 +35,14 @@ struct TraceFlags {
 // be read).
 int RunTrace(const TraceFlags& f) {
   auto db = fs::path(f.data_dir) / "openvpc.db";
-  if (!fs::exists(db)) {
+  if (f.store == "sqlite" && !fs::exists(db)) {
     fprintf(stderr, "openvpc trace: no state at %s\n", db.c_str());
     return 2;
   }
   model::RegisterAllRules();
   model::State state;
   // Read only, so that any number of traces may run beside the server and each other.
-  for (const auto& row : store::OpenSqliteStoreReadOnly(db.string())->LoadAll())
+  for (const auto& row : store::OpenStore(f.store, f.data_dir, {.read_only = true})->LoadAll())
     if (row.key.rfind("token/", 0) != 0) store::DecodeRow(state, row);
 
   // --to IP[:PORT], IPV6 or [IPV6]:PORT
@@ -216,6 +217,8 @@ std::function<int()> AddTraceCommand(CLI::App& app) {
   auto tf = std::make_shared<TraceFlags>();
   auto* trace = app.add_subcommand("trace", "Explain how a new IPv4 or IPv6 flow fares, stage by stage (read-only)");
   trace->add_option("--data-dir", tf->data_dir, "where state lives (SQLite)")->capture_default_str();
+  trace->add_option("--store", tf->store, "sqlite (DATA_DIR/openvpc.db) or etcd://HOST:PORT[,HOST:PORT...]")
+      ->capture_default_str();
   trace->add_option("--from", tf->from, "INSTANCE-ID, ENI-ID, private IPv4 or IPv6 address, or `internet`")
       ->required();
   trace->add_option("--to", tf->to, "IPV4[:PORT], IPV6 or [IPV6]:PORT (port 80 when omitted)")->required();
@@ -230,7 +233,8 @@ std::function<int()> AddTraceCommand(CLI::App& app) {
     try {
       return RunTrace(*tf);
     } catch (const std::exception& e) {  // the state could not be read: not the caller's input
-      fprintf(stderr, "openvpc trace: cannot read the state in %s: %s\n", tf->data_dir.c_str(), e.what());
+      fprintf(stderr, "openvpc trace: cannot read the state in %s: %s\n",
+              tf->store == "sqlite" ? tf->data_dir.c_str() : tf->store.c_str(), e.what());
       return 3;
     }
   };

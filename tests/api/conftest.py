@@ -96,10 +96,22 @@ def server():
         yield type("External", (), {"endpoint": external, "proc": None})()
         return
     with tempfile.TemporaryDirectory(prefix="openvpc-test-") as d:
-        s = Server(d)
-        s.start()
-        yield s
-        s.stop()
+        cluster = None
+        extra = []
+        # OPENVPC_TEST_STORE=etcd: the whole suite against a server whose state is in etcd
+        # (a 3-member cluster this fixture starts), to show the shared store changes nothing.
+        if os.environ.get("OPENVPC_TEST_STORE") == "etcd":
+            import etcd_cluster
+            cluster = etcd_cluster.EtcdCluster(os.path.join(d, "etcd")).start()
+            extra = ["--store", cluster.store]
+        s = Server(d, extra)
+        try:
+            s.start()
+            yield s
+        finally:
+            s.stop()
+            if cluster:
+                cluster.stop()
 
 
 @pytest.fixture
