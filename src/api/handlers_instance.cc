@@ -7,6 +7,7 @@
 #include "api/service.h"
 #include "model/catalogue.h"
 #include "model/error.h"
+#include "model/host.h"
 #include "model/instance.h"
 #include "model/key_pair.h"
 #include "model/network_interface.h"
@@ -108,6 +109,12 @@ json BlockDeviceMappingsView(const model::Instance& i) {
   return out;
 }
 
+json PlacementView(const model::Instance& i) {
+  json v = {{"AvailabilityZone", i.availability_zone}, {"GroupName", i.placement_group}, {"Tenancy", i.tenancy}};
+  if (i.partition_number > 0) v["PartitionNumber"] = i.partition_number;
+  return v;
+}
+
 json InstanceView(const model::Partition& p, const model::Instance& i) {
   json v = {{"InstanceId", i.id},
             {"ImageId", i.image_id},
@@ -116,8 +123,7 @@ json InstanceView(const model::Partition& p, const model::Instance& i) {
             {"State", StateView(i.state)},
             {"StateTransitionReason", i.state_transition_reason},
             {"AmiLaunchIndex", i.ami_launch_index},
-            {"Placement", {{"AvailabilityZone", i.availability_zone}, {"GroupName", i.placement_group},
-                           {"Tenancy", i.tenancy}}},
+            {"Placement", PlacementView(i)},
             {"Monitoring", {{"State", "disabled"}}},
             {"Architecture", i.architecture},
             {"RootDeviceType", "ebs"},
@@ -318,8 +324,17 @@ json DescribeInstanceStatus(Call& c) {
     json ok = i.state == "running"
                   ? json{{"Status", "ok"}, {"Details", json::array({{{"Name", "reachability"}, {"Status", "passed"}}})}}
                   : json{{"Status", "not-applicable"}};
+    json system = ok;
+    if (i.state == "running" && model::HostImpaired(*c.tx.state, i)) {
+      // The host under the instance is gone (its agent's lease expired): both checks fail, as
+      // AWS reports an instance whose hardware failed.
+      json failed = {{"Status", "impaired"},
+                     {"Details", json::array({{{"Name", "reachability"}, {"Status", "failed"}}})}};
+      system = failed;
+      ok = failed;
+    }
     items.push_back({{"InstanceId", id}, {"AvailabilityZone", i.availability_zone}, {"InstanceState", StateView(i.state)},
-                     {"InstanceStatus", ok}, {"SystemStatus", ok}});
+                     {"InstanceStatus", ok}, {"SystemStatus", system}});
   }
   return Describe(kDescribeInstanceStatus, c.in, std::move(items));
 }

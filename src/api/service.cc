@@ -434,8 +434,13 @@ bool Service::ApplyChanges(store::SharedStore::Changes&& changes) {
   }
   Change published;
   bool partition_gone = false;  // a reset on another server
+  bool hosts_changed = false;   // a host registered, or its lease expired
   for (const auto& c : changes.changes) {
-    if (c.key.rfind("token/", 0) == 0) {
+    if (c.key.rfind(store::kHostKeyPrefix, 0) == 0) {
+      if (c.row) store::DecodeRow(state_, *c.row);
+      else state_.hosts.erase(c.key.substr(std::string(store::kHostKeyPrefix).size()));
+      hosts_changed = true;
+    } else if (c.key.rfind("token/", 0) == 0) {
       if (c.row) LoadRow(*c.row);
       else tokens_.erase(c.key);
     } else if (c.row) {
@@ -453,7 +458,7 @@ bool Service::ApplyChanges(store::SharedStore::Changes&& changes) {
     }
   }
   version_.fetch_add(1, std::memory_order_release);
-  if (partition_gone) PublishCopy();
+  if (partition_gone || hosts_changed) PublishCopy();  // rare: not worth copying by parts
   else Publish(published);
   return true;
 }

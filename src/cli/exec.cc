@@ -3,19 +3,39 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cli/commands.h"
 #include "host/netns.h"
+#include "store/codec.h"
+#include "store/store.h"
 
 namespace openvpc::cli {
+namespace {
 
-// `openvpc exec [--data-dir DIR] INSTANCE-ID|internet -- CMD…`: CMD inside the instance's
+// The namespace prefix of the host that runs INSTANCE_ID, from the shared store's state; none
+// when it has no host (the server's own data plane runs it) or its host is gone.
+std::optional<std::string> NamespacePrefixOf(const std::string& store_spec, const std::string& instance_id) {
+  model::State state;
+  for (const auto& row : store::OpenStore(store_spec, ".", {.read_only = true})->LoadAll())
+    if (row.key.rfind("token/", 0) != 0) store::DecodeRow(state, row);
+  for (const auto& [key, p] : state.partitions)
+    if (auto it = p.instances.find(instance_id); it != p.instances.end()) {
+      auto h = state.hosts.find(it->second.host);
+      if (h != state.hosts.end()) return h->second.namespace_prefix;
+    }
+  return std::nullopt;
+}
+
+}  // namespace
+
+// `openvpc exec [--data-dir DIR | --store etcd://…] INSTANCE-ID|internet -- CMD…`: CMD inside the instance's
 // namespace (or the simulated internet's, whose host is 203.0.113.10), with its resolv.conf,
 // exiting with CMD's status (125 when the instance is not running here).
 int Exec(int argc, char** argv) {
-  std::string data_dir = ".openvpc", target;
+  std::string data_dir = ".openvpc", store, target;
   int i = 2;
   for (; i < argc; ++i) {
     std::string a = argv[i];
@@ -25,6 +45,8 @@ int Exec(int argc, char** argv) {
     }
     if (a == "--data-dir" && i + 1 < argc) data_dir = argv[++i];
     else if (a.rfind("--data-dir=", 0) == 0) data_dir = a.substr(11);
+    else if (a == "--store" && i + 1 < argc) store = argv[++i];
+    else if (a.rfind("--store=", 0) == 0) store = a.substr(8);
     else if (a == "-h" || a == "--help") target.clear(), i = argc;
     else if (target.empty() && a[0] != '-') target = a;
     else {
@@ -33,10 +55,20 @@ int Exec(int argc, char** argv) {
     }
   }
   if (target.empty() || i >= argc) {
-    fprintf(stderr, "usage: openvpc exec [--data-dir DIR] INSTANCE-ID|internet -- COMMAND [ARGS…]\n");
+    fprintf(stderr, "usage: openvpc exec [--data-dir DIR | --store etcd://…] INSTANCE-ID|internet -- COMMAND [ARGS…]\n");
     return 125;
   }
-  std::string ns = host::NamespacePrefix(data_dir) + target;
+  std::string prefix = host::NamespacePrefix(data_dir);
+  if (!store.empty() && store != "sqlite") {
+    // Many hosts: the instance runs where it was placed, in that host's namespaces.
+    try {
+      if (auto where = NamespacePrefixOf(store, target)) prefix = *where;
+    } catch (const std::exception& e) {
+      fprintf(stderr, "openvpc exec: reading %s: %s\n", store.c_str(), e.what());
+      return 125;
+    }
+  }
+  std::string ns = prefix + target;
   if (!host::NamespaceExists(ns)) {
     fprintf(stderr, "openvpc exec: %s is not running under %s (no namespace %s)\n", target.c_str(), data_dir.c_str(),
             ns.c_str());
@@ -52,7 +84,7 @@ int Exec(int argc, char** argv) {
 
 void AddExecCommand(CLI::App& app) {
   app.add_subcommand("exec", "Run a command inside a running instance or the simulated internet: exec [--data-dir "
-                             "DIR] INSTANCE-ID|internet -- CMD...");
+                             "DIR | --store etcd://...] INSTANCE-ID|internet -- CMD...");
 }
 
 }  // namespace openvpc::cli

@@ -1,6 +1,8 @@
 // openvpc: a self-hosted Amazon VPC. The commands live one per file (cli/commands.h).
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <functional>
+#include <map>
 #include <string>
 
 #include "cli/commands.h"
@@ -10,9 +12,12 @@ int main(int argc, char** argv) {
   if (argc > 1 && std::string(argv[1]) == "exec") return cli::Exec(argc, argv);
   CLI::App app{"openvpc: a self-hosted Amazon VPC (EC2 API networking and a real data plane)"};
   app.require_subcommand(1);
-  auto serve = cli::AddServeCommand(app);
+  const std::map<std::string, std::function<int()>> commands = {
+      {"serve", cli::AddServeCommand(app)},
+      {"agent", cli::AddAgentCommand(app)},
+      {"hosts", cli::AddHostsCommand(app)},
+      {"trace", cli::AddTraceCommand(app)}};
   cli::AddExecCommand(app);
-  auto trace = cli::AddTraceCommand(app);
   const bool tracing = argc > 1 && std::string(argv[1]) == "trace";
   try {
     app.parse(argc, argv);
@@ -21,7 +26,9 @@ int main(int argc, char** argv) {
     return tracing && rc != 0 ? 2 : rc;  // trace: 2 is bad input
   }
   try {
-    return tracing ? trace() : serve();
+    for (const auto& [name, run] : commands)
+      if (app.got_subcommand(name)) return run();
+    return 1;
   } catch (const std::exception& e) {
     fprintf(stderr, "openvpc: %s\n", e.what());
     return 1;

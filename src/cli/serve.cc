@@ -11,10 +11,7 @@
 #include "api/http_server.h"
 #include "api/service.h"
 #include "cli/commands.h"
-#include "dataplane/engine/engine.h"
-#include "model/instance.h"
-#include "host/instance_host.h"
-#include "host/netns.h"
+#include "cli/data_plane.h"
 #include "net/ip.h"
 #include "store/store.h"
 
@@ -23,17 +20,6 @@ namespace openvpc::cli {
 namespace fs = std::filesystem;
 
 namespace {
-
-// The API service as the data plane's model source.
-class ServiceModel : public dataplane::ModelSource {
- public:
-  explicit ServiceModel(api::Service& s) : s_(s) {}
-  void Read(const std::function<void(const model::State&)>& fn) override { s_.Read(fn); }
-  uint64_t Version() const override { return s_.Version(); }
-
- private:
-  api::Service& s_;
-};
 
 struct ServeFlags {
   std::string listen = "127.0.0.1:4566";
@@ -108,32 +94,8 @@ int Serve(const ServeFlags& f) {
 
   auto store = store::OpenStore(f.store, f.data_dir, {.read_only = false, .full_sync = f.sync == "full"});
   api::Service service(std::move(store), std::move(options));
-  ServiceModel model(service);
-  std::unique_ptr<dataplane::Engine> engine;
-  std::unique_ptr<host::InstanceHost> instances;
-  if (f.dataplane == "on" && !host::CanManageNetwork()) {
-    fprintf(stderr, "openvpc: not running as root: no data plane, serving the API alone\n");
-  } else if (f.dataplane == "on") {
-    engine = std::make_unique<dataplane::Engine>(model);
-    engine->Start();
-    instances = std::make_unique<host::InstanceHost>(model, *engine, f.data_dir);
-    try {
-      instances->OnInstanceGone([&](const std::string& account, const std::string& region, const std::string& id) {
-        service.Write(account, region, [&](model::Tx& tx) { model::FinishTermination(tx, id); });
-      });
-      service.SetInstancesHosted(true);
-      instances->Start();
-      service.SetCommitListener([&] { instances->Notify(); });
-      service.SetConsoleSource([&](const std::string& id) { return instances->ConsoleOutput(id); });
-      fprintf(stderr, "openvpc: data plane up: instances are namespaces %s<instance-id>\n",
-              host::NamespacePrefix(f.data_dir).c_str());
-    } catch (const std::exception& e) {
-      fprintf(stderr, "openvpc: data plane failed to start (%s); serving the API alone\n", e.what());
-      service.SetInstancesHosted(false);
-      instances.reset();
-      engine.reset();
-    }
-  }
+  DataPlane data_plane;
+  if (f.dataplane == "on") data_plane.Start(service, f.data_dir, "");
   // Connections do not hold threads or much memory: let them have every descriptor the hard
   // limit allows (the server keeps accepting when they run out anyway).
   if (rlimit nofile{}; getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
@@ -146,8 +108,7 @@ int Serve(const ServeFlags& f) {
       host, port, service,
       [](const std::string& where) { fprintf(stderr, "openvpc: EC2 API on http://%s\n", where.c_str()); }, limits);
   // The data plane first: its threads read the model, which Quiesce() locks for good.
-  if (instances) instances->Stop();
-  if (engine) engine->Stop();
+  data_plane.Stop();
   service.Quiesce();  // no write is half done when the process ends
   fprintf(stderr, "openvpc: stopped\n");
   fflush(stderr);

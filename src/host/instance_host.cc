@@ -21,6 +21,7 @@
 #include "dataplane/services/imds_server.h"
 #include "dataplane/services/local_services.h"
 #include "host/netns.h"
+#include "model/host.h"
 #include "model/key_pair.h"
 
 namespace openvpc::host {
@@ -84,11 +85,11 @@ void Log(const std::string& line) { fprintf(stderr, "openvpc: data plane: %s\n",
 
 }  // namespace
 
-std::map<std::string, DesiredInstance> DesiredInstances(const model::State& state) {
+std::map<std::string, DesiredInstance> DesiredInstances(const model::State& state, const std::string& host) {
   std::map<std::string, DesiredInstance> out;
   for (const auto& [key, p] : state.partitions) {
     for (const auto& [id, inst] : p.instances) {
-      if (inst.state != "running") continue;
+      if (inst.state != "running" || !model::RunsOn(inst, host)) continue;
       DesiredInstance d{.id = id, .account = key.first, .region = key.second, .user_data = inst.user_data};
       out[id] = std::move(d);
     }
@@ -111,8 +112,10 @@ std::map<std::string, DesiredInstance> DesiredInstances(const model::State& stat
   return out;
 }
 
-InstanceHost::InstanceHost(dataplane::ModelSource& model, dataplane::Engine& engine, std::string data_dir)
-    : model_(model), engine_(engine), data_dir_(std::move(data_dir)), prefix_(NamespacePrefix(data_dir_)) {}
+InstanceHost::InstanceHost(dataplane::ModelSource& model, dataplane::Engine& engine, std::string data_dir,
+                           std::string host)
+    : model_(model), engine_(engine), data_dir_(std::move(data_dir)), prefix_(NamespacePrefix(data_dir_)),
+      host_(std::move(host)) {}
 
 InstanceHost::~InstanceHost() { Stop(); }
 
@@ -214,10 +217,10 @@ void InstanceHost::Reconcile() {
   };
   std::vector<Terminating> terminating;
   model_.Read([&](const model::State& s) {
-    want = DesiredInstances(s);
+    want = DesiredInstances(s, host_);
     for (const auto& [key, p] : s.partitions)
       for (const auto& [id, inst] : p.instances)
-        if (inst.state == "shutting-down") terminating.push_back({key.first, key.second, id});
+        if (inst.state == "shutting-down" && model::RunsOn(inst, host_)) terminating.push_back({key.first, key.second, id});
   });
   for (auto it = live_.begin(); it != live_.end();) {
     if (want.count(it->first)) {

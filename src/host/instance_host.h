@@ -43,11 +43,15 @@ struct DesiredInstance {
   std::string id, account, region, user_data;  // user data as sent (base64)
   std::vector<DesiredInterface> interfaces;
 };
-std::map<std::string, DesiredInstance> DesiredInstances(const model::State& state);
+// HOST: the host whose instances these are ("": those no host runs, on one machine).
+std::map<std::string, DesiredInstance> DesiredInstances(const model::State& state, const std::string& host = "");
 
 class InstanceHost {
  public:
-  InstanceHost(dataplane::ModelSource& model, dataplane::Engine& engine, std::string data_dir);
+  // HOST: the name this machine is registered under in a shared store (`openvpc agent
+  // --host`); it runs only the instances placed on it. "": `openvpc serve`'s data plane, which
+  // runs the instances no host was chosen for (all of them on one machine).
+  InstanceHost(dataplane::ModelSource& model, dataplane::Engine& engine, std::string data_dir, std::string host = "");
   ~InstanceHost();
 
   // Removes what a previous server on DATA_DIR left behind, brings up the metadata service's
@@ -97,7 +101,7 @@ class InstanceHost {
   dataplane::ModelSource& model_;
   GoneFn on_gone_;
   dataplane::Engine& engine_;
-  std::string data_dir_, prefix_, dhcp_script_;
+  std::string data_dir_, prefix_, dhcp_script_, host_;
   std::map<std::string, LiveInstance> live_;  // reconciler thread only
 
   std::mutex mu_;

@@ -7,6 +7,7 @@
 #include "model/internal.h"
 #include "model/key_pair.h"
 #include "model/network_interface.h"
+#include "model/host.h"
 #include "model/placement_group.h"
 #include "model/security_group.h"
 
@@ -304,6 +305,8 @@ std::vector<Instance*> RunInstances(Tx& tx, const RunInstancesArgs& args) {
     Fail("InsufficientFreeAddressesInSubnet", "There are not enough free addresses in subnet '" + subnet.id +
                                                   "' to satisfy the requested number of instances.");
 
+  const std::vector<Placement> placements =
+      PlaceInstances(tx, a.placement_group, type.name, subnet.availability_zone, count);
   std::string reservation = NewId("r");
   std::vector<Instance*> out;
   for (int n = 0; n < count; ++n) {
@@ -320,6 +323,8 @@ std::vector<Instance*> RunInstances(Tx& tx, const RunInstancesArgs& args) {
     inst.vpc_id = subnet.vpc_id;
     inst.availability_zone = subnet.availability_zone;
     inst.placement_group = a.placement_group;
+    inst.host = placements[n].host;
+    inst.partition_number = placements[n].partition_number;
     inst.tenancy = a.tenancy;
     inst.launch_time = NowIso8601();
     inst.ami_launch_index = n;
@@ -387,6 +392,9 @@ std::vector<StateChange> StartInstances(Tx& tx, const std::vector<std::string>& 
       out.push_back({id, "running", "running"});
       continue;
     }
+    const Placement pl = PlaceRestart(tx, i);
+    i.host = pl.host;
+    i.partition_number = pl.partition_number;
     i.state = "running";
     i.state_transition_reason.clear();
     NetworkInterface* eth0 = PrimaryInterface(tx.p, id);

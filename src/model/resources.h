@@ -296,6 +296,10 @@ struct Instance {
   bool resource_name_dns_a = false, resource_name_dns_aaaa = false;
   InstanceMetadataOptions metadata_options;
   std::vector<EbsVolume> volumes;  // its EBS volumes, the root volume first (none: launched before openvpc kept them)
+  // The openvpc host that runs it (model/host.h); empty on one machine, where the server's own
+  // data plane runs every instance. Not AWS's Placement.HostId (Dedicated Hosts).
+  std::string host;
+  int partition_number = 0;  // in a partition placement group: 1..partition count
   TagList tags;
 };
 
@@ -320,6 +324,16 @@ struct PlacementGroup {
   std::string spread_level;        // spread groups only: rack
   std::string state = "available";
   TagList tags;
+};
+
+// A machine of openvpc's that runs instances (issue 12): an agent registered in the shared store
+// with a lease. Live while its lease is; not stored with the resources.
+struct Host {
+  std::string name;
+  std::string underlay;          // the address other hosts send its instances' traffic to
+  bool gateway = false;          // also runs NAT gateways and the internet gateway path
+  std::string namespace_prefix;  // its instances' namespaces: PREFIX + instance id
+  int64_t lease = 0;             // the store's lease that keeps it registered
 };
 
 }  // namespace openvpc::model

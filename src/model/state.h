@@ -73,6 +73,8 @@ class State {
   // report that an instance is gone. Not stored.
   bool instances_hosted = false;
   std::map<std::pair<std::string, std::string>, Partition> partitions;
+  // The live hosts, by name (a shared store's registrations; none on one machine).
+  std::map<std::string, Host> hosts;
 
   Partition* Find(const std::string& account, const std::string& region);
   const Partition* Find(const std::string& account, const std::string& region) const;

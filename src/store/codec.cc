@@ -74,6 +74,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(InstanceMetadataOptions, http_to
                                                 http_endpoint, http_protocol_ipv6, instance_metadata_tags)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(EbsVolume, id, device_name, size, volume_type, iops, throughput,
                                                 encrypted, delete_on_termination, snapshot_id, create_time, tags)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Host, name, underlay, gateway, namespace_prefix, lease)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Instance, id, owner_id, reservation_id, image_id, instance_type,
                                                 key_name, user_data, client_token, subnet_id, vpc_id,
                                                 availability_zone, placement_group, tenancy, state,
@@ -81,7 +82,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Instance, id, owner_id, reservat
                                                 ami_launch_index, auto_public_ip, disable_api_termination,
                                                 shutdown_behavior, architecture, root_device_name, cpu_credits,
                                                 hostname_type, resource_name_dns_a, resource_name_dns_aaaa,
-                                                metadata_options, volumes, tags)
+                                                metadata_options, volumes, tags, host, partition_number)
 }  // namespace openvpc::model
 
 namespace openvpc::store {
@@ -133,7 +134,17 @@ Row EncodePartition(const Partition& p) {
   return {PartitionKey(p.account_id, p.region), p.account_id, p.region, body.dump()};
 }
 
+std::string EncodeHost(const model::Host& h) { return json(h).dump(); }
+
+model::Host DecodeHost(const std::string& body) { return json::parse(body).get<model::Host>(); }
+
 void DecodeRow(model::State& state, const Row& row) {
+  if (row.key.rfind(kHostKeyPrefix, 0) == 0) {
+    model::Host h = DecodeHost(row.body);
+    h.name = row.key.substr(std::string(kHostKeyPrefix).size());
+    state.hosts[h.name] = std::move(h);
+    return;
+  }
   Partition& p = state.partitions[{row.account, row.region}];
   p.account_id = row.account;
   p.region = row.region;

@@ -15,6 +15,11 @@ std::optional<Row> EncodeResource(const model::Partition& p, const std::string& 
 Row EncodePartition(const model::Partition& p);
 std::string PartitionKey(const std::string& account, const std::string& region);
 
+// A host's registration (model::Host) as the shared store holds it: the row "host/NAME".
+inline constexpr const char* kHostKeyPrefix = "host/";
+std::string EncodeHost(const model::Host& h);
+model::Host DecodeHost(const std::string& body);
+
 // Puts a loaded row back into the state (a partition row or a resource row).
 void DecodeRow(model::State& state, const Row& row);
 // Removes resource ID from P (used to roll back a failed write).

@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "store/codec.h"
 #include "store/etcd_client.h"
 #include "store/store.h"
 
@@ -36,9 +37,12 @@ class EtcdStore final : public SharedStore {
  public:
   EtcdStore(const std::string& endpoints, const std::string& prefix)
       : client_(etcd::ParseEndpoints(endpoints)), prefix_(prefix), rows_prefix_(prefix + "rows/"),
-        head_key_(prefix + "head") {}
+        hosts_prefix_(prefix + "hosts/"), head_key_(prefix + "head") {}
 
-  ~EtcdStore() override { StopFollowing(); }
+  ~EtcdStore() override {
+    StopFollowing();
+    StopRegistration(false);
+  }
 
   std::vector<Row> LoadAll() override {
     std::vector<Row> out;
@@ -80,6 +84,17 @@ class EtcdStore final : public SharedStore {
 
   void Close() override { StopFollowing(); }
 
+  void RegisterHost(const std::string& name, std::function<std::string(int64_t lease)> body,
+                    int ttl_seconds) override {
+    host_key_ = hosts_prefix_ + name;
+    host_body_ = std::move(body);
+    host_ttl_ = ttl_seconds;
+    Register();  // the first time in the caller's thread: a store that refuses stops the start
+    registrar_ = std::thread([this] { RenewLoop(); });
+  }
+
+  void UnregisterHost() override { StopRegistration(true); }
+
   uint64_t Head() override {
     auto kvs = client_.Range(head_key_, "");
     return kvs.empty() ? 0 : static_cast<uint64_t>(kvs[0].mod_revision);
@@ -116,6 +131,13 @@ class EtcdStore final : public SharedStore {
     const uint64_t base = applied_.load();  // a write's changes share its revision
     for (auto& e : events) {
       const uint64_t revision = static_cast<uint64_t>(e.kv.mod_revision);
+      if (e.kv.key.rfind(hosts_prefix_, 0) == 0) {  // registrations: no write compares them
+        Change c;
+        c.key = std::string(kHostKeyPrefix) + e.kv.key.substr(hosts_prefix_.size());
+        if (!e.deleted) c.row = Row{c.key, "", "", e.kv.value};
+        out.changes.push_back(std::move(c));
+        continue;
+      }
       if (revision <= base) continue;  // this server's own write, or one it loaded
       applied_ = revision;
       if (e.kv.key == head_key_) {
@@ -156,6 +178,8 @@ class EtcdStore final : public SharedStore {
         Row r = Unpack(kv.key.substr(rows_prefix_.size()), kv.value);
         out.push_back(r);
         mirror[r.key] = std::move(r);
+      } else if (kv.key.rfind(hosts_prefix_, 0) == 0) {
+        out.push_back({std::string(kHostKeyPrefix) + kv.key.substr(hosts_prefix_.size()), "", "", kv.value});
       }
     }
     mirror_ = std::move(mirror);
@@ -195,6 +219,48 @@ class EtcdStore final : public SharedStore {
     for (const auto& r : puts) mirror_[r.key] = r;
     for (const auto& k : deletes) mirror_.erase(k);
     return Outcome::kCommitted;
+  }
+
+  void Register() {
+    lease_ = client_.GrantLease(host_ttl_);
+    client_.Call("/v3/kv/put", {{"key", etcd::Client::Encode(host_key_)},
+                                {"value", etcd::Client::Encode(host_body_(lease_))},
+                                {"lease", std::to_string(lease_)}});
+  }
+
+  // Renews the lease three times per TTL; registers again when it was lost.
+  void RenewLoop() {
+    const auto period = std::chrono::milliseconds(host_ttl_ * 1000 / 3);
+    std::unique_lock lock(registrar_mu_);
+    while (!registrar_cv_.wait_for(lock, period, [&] { return registrar_stop_; })) {
+      lock.unlock();
+      try {
+        if (!client_.KeepAlive(lease_)) {
+          fprintf(stderr, "openvpc: the host's lease expired; registering again\n");
+          Register();
+        }
+      } catch (const std::exception& e) {
+        fprintf(stderr, "openvpc: renewing the host's lease: %s\n", e.what());
+      }
+      lock.lock();
+    }
+  }
+
+  void StopRegistration(bool revoke) {
+    {
+      std::lock_guard lock(registrar_mu_);
+      registrar_stop_ = true;
+    }
+    registrar_cv_.notify_all();
+    if (registrar_.joinable()) registrar_.join();
+    if (revoke && lease_) {
+      try {
+        client_.Revoke(lease_);
+      } catch (const std::exception& e) {
+        fprintf(stderr, "openvpc: revoking the host's lease: %s\n", e.what());
+      }
+      lease_ = 0;
+    }
   }
 
   void Remember(const std::string& write_id) {
@@ -256,7 +322,7 @@ class EtcdStore final : public SharedStore {
   }
 
   etcd::Client client_;
-  const std::string prefix_, rows_prefix_, head_key_;
+  const std::string prefix_, rows_prefix_, hosts_prefix_, head_key_;
   std::unordered_map<std::string, Row> mirror_;  // the rows at Applied(), for Get()
   std::atomic<uint64_t> applied_{0};
 
@@ -267,6 +333,16 @@ class EtcdStore final : public SharedStore {
   int64_t watch_from_ = 1;
   bool reload_ = false;
   std::deque<std::string> recent_writes_;  // the write ids of the last heads taken
+
+  // The host this process registered, if any.
+  std::string host_key_;
+  std::function<std::string(int64_t)> host_body_;
+  int host_ttl_ = 0;
+  int64_t lease_ = 0;
+  std::thread registrar_;
+  std::mutex registrar_mu_;
+  std::condition_variable registrar_cv_;
+  bool registrar_stop_ = false;
 
   std::function<void()> wake_;
   std::atomic<bool> stop_{false};

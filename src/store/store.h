@@ -71,6 +71,15 @@ class SharedStore : public Store {
     bool empty() const { return !reload && changes.empty(); }
   };
   virtual Changes Take(uint64_t at_least, std::chrono::milliseconds timeout) = 0;
+
+  // Registers host NAME for as long as this process lives: BODY(lease) is its row
+  // ("host/NAME", codec.h), kept under a lease of TTL seconds that a thread of the store's
+  // renews; when the lease was lost (the store unreachable for longer than TTL) the host
+  // registers again. Every server's state shows it in State::hosts while the lease lives.
+  virtual void RegisterHost(const std::string& name, std::function<std::string(int64_t lease)> body,
+                            int ttl_seconds) = 0;
+  // Ends the registration at once (a clean stop): the lease is revoked.
+  virtual void UnregisterHost() = 0;
 };
 
 // SQLite in WAL mode at PATH. `full_sync` also survives power loss; without it a write is
@@ -81,7 +90,8 @@ std::unique_ptr<Store> OpenSqliteStore(const std::string& path, bool full_sync);
 std::unique_ptr<Store> OpenSqliteStoreReadOnly(const std::string& path);
 
 // etcd at ENDPOINTS ("HOST:PORT[,HOST:PORT…]", the members of one cluster), every key under
-// PREFIX: PREFIX "rows/KEY" per row, PREFIX "head" written by every write (its compare target).
+// PREFIX: PREFIX "rows/KEY" per row, PREFIX "head" written by every write (its compare target),
+// PREFIX "hosts/NAME" per registered host (under its lease; not compared by writes).
 std::unique_ptr<SharedStore> OpenEtcdStore(const std::string& endpoints, const std::string& prefix = "openvpc/");
 
 // The store `--store SPEC` names: "sqlite", the file openvpc.db in DATA_DIR (the default, for

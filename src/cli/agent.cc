@@ -1,0 +1,92 @@
+// `openvpc agent`: one host's data plane when openvpc spans several machines (issue 12). It
+// registers the host in the shared store under a lease, follows the state from there, and runs
+// the instances placed on it (namespaces, TAP devices, its own engine). Its API service serves
+// no client: it is the agent's copy of the model and its way to report facts (an instance gone).
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include "api/service.h"
+#include "cli/commands.h"
+#include "cli/data_plane.h"
+#include "host/netns.h"
+#include "net/ip.h"
+#include "store/codec.h"
+#include "store/store.h"
+
+namespace openvpc::cli {
+namespace {
+
+struct AgentFlags {
+  std::string store, host, underlay, data_dir;
+  bool gateway = false;
+  int lease_ttl = 5;
+  std::string public_ipv4_pool = "198.51.100.0/24";
+};
+
+int RunAgent(const AgentFlags& f) {
+  if (f.store.rfind("etcd://", 0) != 0) throw std::runtime_error("openvpc agent needs --store etcd://HOST:PORT[,…]");
+  if (!net::ParseIpv4(f.underlay)) throw std::runtime_error("--underlay wants an IPv4 address, got '" + f.underlay + "'");
+  const std::string data_dir = f.data_dir.empty() ? ".openvpc-agent-" + f.host : f.data_dir;
+  std::filesystem::create_directories(data_dir);
+
+  // SIGINT and SIGTERM end the agent cleanly: blocked here (every thread inherits the mask)
+  // and waited for below.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  auto opened = store::OpenStore(f.store, data_dir, {});
+  auto* shared = dynamic_cast<store::SharedStore*>(opened.get());
+  api::ServiceOptions options;
+  options.public_ipv4_pool = f.public_ipv4_pool;
+  api::Service service(std::move(opened), std::move(options));
+  DataPlane data_plane;
+  if (!data_plane.Start(service, data_dir, f.host)) throw std::runtime_error("the data plane cannot run here");
+  // Registered once it can run what is placed on it.
+  model::Host self{.name = f.host, .underlay = f.underlay, .gateway = f.gateway,
+                   .namespace_prefix = host::NamespacePrefix(data_dir)};
+  shared->RegisterHost(
+      f.host,
+      [self](int64_t lease) {
+        model::Host h = self;
+        h.lease = lease;
+        return store::EncodeHost(h);
+      },
+      f.lease_ttl);
+  fprintf(stderr, "openvpc: agent of host %s (underlay %s%s) up\n", f.host.c_str(), f.underlay.c_str(),
+          f.gateway ? ", gateway" : "");
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  shared->UnregisterHost();
+  data_plane.Stop();
+  service.Quiesce();
+  fprintf(stderr, "openvpc: agent stopped\n");
+  return 0;
+}
+
+}  // namespace
+
+std::function<int()> AddAgentCommand(CLI::App& app) {
+  auto f = std::make_shared<AgentFlags>();
+  auto* agent = app.add_subcommand("agent", "Run one host's data plane; the state lives in etcd");
+  agent->add_option("--store", f->store, "etcd://HOST:PORT[,HOST:PORT...]: the store the API servers share")
+      ->required();
+  agent->add_option("--host", f->host, "this host's name (unique among the hosts)")->required();
+  agent->add_option("--underlay", f->underlay, "this host's IPv4 address that other hosts reach it at")->required();
+  agent->add_flag("--gateway", f->gateway, "also run NAT gateways and the internet gateway path");
+  agent->add_option("--data-dir", f->data_dir, "where the agent keeps its files (default .openvpc-agent-HOST)");
+  agent->add_option("--lease-ttl", f->lease_ttl, "seconds without renewal after which the host counts as gone")
+      ->check(CLI::Range(2, 600))
+      ->capture_default_str();
+  agent->add_option("--public-ipv4-pool", f->public_ipv4_pool, "CIDR of public IPv4 addresses (as the API servers')")
+      ->capture_default_str();
+  return [f] { return RunAgent(*f); };
+}
+
+}  // namespace openvpc::cli

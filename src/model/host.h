@@ -1,0 +1,39 @@
+// Hosts: the machines that run instances when openvpc spans several (issue 12). Each is an
+// agent registered in the shared store with a lease (State::hosts holds the live ones); the
+// model places instances on them as AWS places instances on hardware: placement groups decide
+// (cluster: one host; spread: distinct hosts, at most seven running instances per zone per
+// group; partition: disjoint sets of hosts per partition), otherwise the least loaded host. On
+// one machine no host is registered and the server's own data plane runs every instance.
+// Placement.HostId stays AWS's Dedicated Host id: the host shows in `openvpc hosts`.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "model/state.h"
+
+namespace openvpc::model {
+
+// A spread group's limit of running instances per Availability Zone (EC2 User Guide, rack
+// spread level).
+inline constexpr int kSpreadInstancesPerZone = 7;
+
+struct Placement {
+  std::string host;  // "" while no host is registered
+  int partition_number = 0;
+};
+
+// Where COUNT instances of TYPE launched now into ZONE (and GROUP_NAME, if any) go, one each.
+// InsufficientInstanceCapacity when the hosts cannot satisfy the group's strategy.
+std::vector<Placement> PlaceInstances(const Tx& tx, const std::string& group_name, const std::string& type,
+                                      const std::string& zone, int count);
+// A stopped instance that starts goes back to its host while it lives, else to another one.
+Placement PlaceRestart(const Tx& tx, const Instance& i);
+
+// The instances running on HOST ("" : those the server's own data plane runs).
+bool RunsOn(const Instance& i, const std::string& host);
+// An instance whose host is gone (its lease expired): its system status check fails, as AWS's
+// does when the hardware under an instance fails; it passes again when the host returns.
+bool HostImpaired(const State& s, const Instance& i);
+
+}  // namespace openvpc::model
