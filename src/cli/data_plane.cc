@@ -1,12 +1,22 @@
 #include "cli/data_plane.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <stdexcept>
 
 #include "api/service.h"
 #include "dataplane/engine/engine.h"
 #include "host/instance_host.h"
 #include "host/netns.h"
+#include "dataplane/wire/vxlan.h"
 #include "model/instance.h"
+#include "net/ip.h"
 
 namespace openvpc::cli {
 
@@ -21,7 +31,33 @@ struct DataPlane::Model : dataplane::ModelSource {
 DataPlane::DataPlane() = default;
 DataPlane::~DataPlane() { Stop(); }
 
-bool DataPlane::Start(api::Service& service, const std::string& data_dir, const std::string& host) {
+namespace {
+
+// The UDP socket of the VXLAN underlay, bound to ADDRESS:4789.
+int OpenUnderlay(const std::string& address) {
+  auto ip = net::ParseIpv4(address);
+  if (!ip) throw std::runtime_error("the underlay wants an IPv4 address, got '" + address + "'");
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw std::runtime_error(std::string("underlay socket: ") + strerror(errno));
+  int size = 16 << 20;  // bursts of 64 KiB frames
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size);
+  setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(dataplane::kVxlanPort);
+  a.sin_addr.s_addr = htonl(ip->value);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    std::string why = strerror(errno);
+    close(fd);
+    throw std::runtime_error("binding the underlay to " + address + ":4789: " + why);
+  }
+  return fd;
+}
+
+}  // namespace
+
+bool DataPlane::Start(api::Service& service, const std::string& data_dir, const std::string& host,
+                      const std::string& underlay) {
   if (!host::CanManageNetwork()) {
     fprintf(stderr, "openvpc: not running as root: no data plane\n");
     return false;
@@ -30,6 +66,10 @@ bool DataPlane::Start(api::Service& service, const std::string& data_dir, const 
   engine_ = std::make_unique<dataplane::Engine>(*model_);
   try {
     engine_->Start();
+    if (!underlay.empty()) {
+      underlay_fd_ = OpenUnderlay(underlay);
+      engine_->SetUnderlay(underlay_fd_);
+    }
     instances_ = std::make_unique<host::InstanceHost>(*model_, *engine_, data_dir, host);
     instances_->OnInstanceGone([&service](const std::string& account, const std::string& region, const std::string& id) {
       service.Write(account, region, [&](model::Tx& tx) { model::FinishTermination(tx, id); });
@@ -50,6 +90,8 @@ bool DataPlane::Start(api::Service& service, const std::string& data_dir, const 
     instances_.reset();
     engine_->Stop();
     engine_.reset();
+    if (underlay_fd_ >= 0) close(underlay_fd_);
+    underlay_fd_ = -1;
     return false;
   }
 }
@@ -60,6 +102,8 @@ void DataPlane::Stop() {
   if (engine_) engine_->Stop();
   instances_.reset();
   engine_.reset();
+  if (underlay_fd_ >= 0) close(underlay_fd_);
+  underlay_fd_ = -1;
 }
 
 }  // namespace openvpc::cli

@@ -22,9 +22,11 @@ class DataPlane {
   DataPlane();
   ~DataPlane();
   // Starts it for the instances of HOST ("" : the ones no host was chosen for) with its
-  // namespaces named after DATA_DIR. False when it cannot run (not root, the kernel refuses):
-  // the reason is logged and the service goes on without one.
-  bool Start(api::Service& service, const std::string& data_dir, const std::string& host);
+  // namespaces named after DATA_DIR, and with UNDERLAY (an IPv4 address of this machine; ""
+  // for none) the VXLAN underlay to the other hosts' instances. False when it cannot run (not
+  // root, the kernel refuses): the reason is logged and the service goes on without one.
+  bool Start(api::Service& service, const std::string& data_dir, const std::string& host,
+             const std::string& underlay = "");
   // Tears down every namespace and device it made (before the service is quiesced).
   void Stop();
 
@@ -33,6 +35,7 @@ class DataPlane {
   std::unique_ptr<Model> model_;
   std::unique_ptr<dataplane::Engine> engine_;
   std::unique_ptr<host::InstanceHost> instances_;
+  int underlay_fd_ = -1;
 };
 
 }  // namespace openvpc::cli

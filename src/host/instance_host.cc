@@ -112,6 +112,23 @@ std::map<std::string, DesiredInstance> DesiredInstances(const model::State& stat
   return out;
 }
 
+std::map<std::string, RemoteInterface> RemoteInterfaces(const model::State& state, const std::string& host) {
+  std::map<std::string, RemoteInterface> out;
+  for (const auto& [key, p] : state.partitions)
+    for (const auto& [id, eni] : p.network_interfaces) {
+      if (!eni.attachment || eni.attachment->status == "detaching") continue;
+      auto inst = p.instances.find(eni.attachment->instance_id);
+      if (inst == p.instances.end() || inst->second.state != "running" || inst->second.host.empty() ||
+          model::RunsOn(inst->second, host))
+        continue;
+      auto h = state.hosts.find(inst->second.host);
+      if (h == state.hosts.end()) continue;  // its host is gone: nothing reaches it
+      if (auto underlay = net::ParseIpv4(h->second.underlay))
+        out[id] = {.account = key.first, .region = key.second, .host = *underlay};
+    }
+  return out;
+}
+
 InstanceHost::InstanceHost(dataplane::ModelSource& model, dataplane::Engine& engine, std::string data_dir,
                            std::string host)
     : model_(model), engine_(engine), data_dir_(std::move(data_dir)), prefix_(NamespacePrefix(data_dir_)),
@@ -155,6 +172,8 @@ void InstanceHost::Stop() {
   if (thread_.joinable()) thread_.join();
   for (auto& [id, live] : live_) Teardown(id, live);
   live_.clear();
+  for (const auto& [eni, r] : remote_) engine_.RemovePort(eni);
+  remote_.clear();
   // Also after a Start() that failed half-way: what it made goes.
   metadata_.reset();
   dns_tcp_.reset();
@@ -216,12 +235,15 @@ void InstanceHost::Reconcile() {
     std::string account, region, id;
   };
   std::vector<Terminating> terminating;
+  std::map<std::string, RemoteInterface> remote;
   model_.Read([&](const model::State& s) {
     want = DesiredInstances(s, host_);
+    if (!host_.empty()) remote = RemoteInterfaces(s, host_);
     for (const auto& [key, p] : s.partitions)
       for (const auto& [id, inst] : p.instances)
         if (inst.state == "shutting-down" && model::RunsOn(inst, host_)) terminating.push_back({key.first, key.second, id});
   });
+  SyncRemotePorts(remote);
   for (auto it = live_.begin(); it != live_.end();) {
     if (want.count(it->first)) {
       ++it;
@@ -259,6 +281,23 @@ void InstanceHost::Reconcile() {
   }
 }
 
+void InstanceHost::SyncRemotePorts(const std::map<std::string, RemoteInterface>& want) {
+  for (auto it = remote_.begin(); it != remote_.end();) {
+    auto w = want.find(it->first);
+    if (w != want.end() && w->second.host == it->second.host) {
+      ++it;
+      continue;
+    }
+    engine_.RemovePort(it->first);
+    it = remote_.erase(it);
+  }
+  for (const auto& [eni, r] : want) {
+    if (remote_.count(eni)) continue;
+    engine_.AddPort({.eni_id = eni, .account = r.account, .region = r.region, .remote_host = r.host});
+    remote_[eni] = r;
+  }
+}
+
 void InstanceHost::Launch(const DesiredInstance& want) {
   LiveInstance live{.ns = NamespaceOf(want.id)};
   try {
@@ -289,6 +328,9 @@ void InstanceHost::AttachInterface(const DesiredInstance& want, const DesiredInt
   if (!mac) throw std::runtime_error("bad MAC " + iface.mac);
   LiveInterface li{.ifname = "eth" + std::to_string(iface.device_index)};
   li.fd = CreateTap(live.ns, li.ifname, {.mac = *mac});
+  // Among hosts, a frame crosses the underlay as one UDP datagram with the VXLAN and virtio-net
+  // headers: the instance's GSO frames stay small enough for that (65,507 bytes of payload).
+  if (!host_.empty()) Run({"ip", "-n", live.ns, "link", "set", li.ifname, "gso_max_size", "60000"}, nullptr, 10);
   engine_.AddPort({.eni_id = iface.eni_id, .account = want.account, .region = want.region, .fd = li.fd});
   live.interfaces[iface.eni_id] = li;
   // The primary address by DHCP from the engine (Q5), as an instance's own client gets it.

@@ -46,6 +46,15 @@ struct DesiredInstance {
 // HOST: the host whose instances these are ("": those no host runs, on one machine).
 std::map<std::string, DesiredInstance> DesiredInstances(const model::State& state, const std::string& host = "");
 
+// The attached interfaces of running instances that other live hosts run (the engine's remote
+// ports on HOST), by ENI id, with the underlay address of their host.
+struct RemoteInterface {
+  std::string account, region;
+  net::Ipv4 host;
+  bool operator==(const RemoteInterface&) const = default;
+};
+std::map<std::string, RemoteInterface> RemoteInterfaces(const model::State& state, const std::string& host);
+
 class InstanceHost {
  public:
   // HOST: the name this machine is registered under in a shared store (`openvpc agent
@@ -87,6 +96,7 @@ class InstanceHost {
 
   void Loop();
   void Reconcile();
+  void SyncRemotePorts(const std::map<std::string, RemoteInterface>& want);
   void Launch(const DesiredInstance& want);
   void Teardown(const std::string& id, LiveInstance& live);
   void AttachInterface(const DesiredInstance& want, const DesiredInterface& iface, LiveInstance& live);
@@ -103,6 +113,7 @@ class InstanceHost {
   dataplane::Engine& engine_;
   std::string data_dir_, prefix_, dhcp_script_, host_;
   std::map<std::string, LiveInstance> live_;  // reconciler thread only
+  std::map<std::string, RemoteInterface> remote_;  // the engine's remote ports (reconciler thread)
 
   std::mutex mu_;
   std::condition_variable cv_;

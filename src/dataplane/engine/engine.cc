@@ -17,6 +17,7 @@
 #include "dataplane/pipeline.h"
 #include "dataplane/services/local_services.h"
 #include "dataplane/wire/packet6.h"
+#include "dataplane/wire/vxlan.h"
 
 namespace openvpc::dataplane {
 
@@ -61,12 +62,14 @@ void Engine::AddPort(const PortSpec& spec) {
   port->account = spec.account;
   port->region = spec.region;
   port->fd = spec.fd;
+  port->remote_host = spec.remote_host;
   model_.Read([&](const model::State& s) {
     if (const model::Partition* p = s.Find(spec.account, spec.region)) {
       auto it = p->network_interfaces.find(spec.eni_id);
       if (it == p->network_interfaces.end()) return;
       if (auto mac = ParseMac(it->second.mac_address)) port->mac = *mac;
       port->resolver = ResolverAddress(*p, it->second);
+      port->vni = VniOf(it->second.vpc_id);
     }
   });
   if (port->fd >= 0) {
@@ -79,6 +82,7 @@ void Engine::AddPort(const PortSpec& spec) {
     if (by_eni_.count(spec.eni_id)) return;
     port->id = next_port_id_++;
     by_eni_[port->eni_id] = port.get();
+    if (port->remote_host) remote_by_mac_[MacKey(port->mac)] = port.get();
     ports_[port->id] = std::move(port);
     ++port_epoch_;
   }
@@ -93,6 +97,8 @@ void Engine::RemovePort(const std::string& eni_id) {
   Port* port = it->second;
   const uint32_t id = port->id;
   by_eni_.erase(it);
+  if (auto r = remote_by_mac_.find(MacKey(port->mac)); r != remote_by_mac_.end() && r->second == port)
+    remote_by_mac_.erase(r);
   port->removing = true;
   ++port_epoch_;
   ClearFlows();  // entries point at the port
@@ -301,6 +307,10 @@ Port* Engine::HandleFrame(Port& in, uint8_t* buf, size_t len) {
     ++counters_.dropped;
     return nullptr;
   }
+  // To another host: the frame as it came. That host's engine decides it again as arriving from
+  // this interface (the same model, the same verdict), translates and delivers it, and tracks
+  // its connection for the replies.
+  if (e.out->remote_host) return e.out;
   // Toward the internet and into another Region, paths are 1,500 bytes (MTU-2, MTU-3): a larger
   // packet that may not be fragmented goes back as ICMP (MTU-4). GSO frames are segments of their
   // gso_size already.

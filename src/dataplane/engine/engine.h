@@ -49,6 +49,11 @@ class ModelSource {
 struct PortSpec {
   std::string eni_id, account, region;
   int fd = -1;  // the TAP device, opened with IFF_VNET_HDR, non-blocking; the caller owns it
+  // An interface that another host runs (no fd): frames decided toward it leave in VXLAN to
+  // that host's underlay address, as they came (its engine decides them again, as arriving
+  // from this interface, and keeps its own connection tracking), and frames from it arrive
+  // from there (SetUnderlay).
+  std::optional<net::Ipv4> remote_host;
 };
 
 // The instance metadata service's side of the engine: packets to 169.254.169.254 leave by this
@@ -90,6 +95,11 @@ class Engine {
   // (sources translated to public addresses), frames from it to public addresses come in.
   void SetInternetPort(const ServicePortSpec& port);
   void RemoveInternetPort();
+  // The underlay of many hosts (issue 12): FD, a UDP socket bound to this host's address and
+  // kVxlanPort (the caller owns it), carries the frames of remote ports (PortSpec::remote_host)
+  // both ways.
+  void SetUnderlay(int fd);
+  void RemoveUnderlay();
 
   // The address that stands for ENI at the metadata service (100.64.0.0/10), and back.
   std::optional<net::Ipv4> ServiceAlias(const std::string& eni_id) const;
@@ -120,7 +130,8 @@ class Engine {
   void LoopOnce(io_uring* ring);
   void Complete(uint64_t tag, int res);
   void Arm(Port& port, uint16_t buffer);
-  void Forward(Port& in, uint16_t buffer, Port& out, size_t len);
+  // Writes LEN bytes of IN's BUFFER, from OFFSET, to OUT's device.
+  void Forward(Port& in, uint16_t buffer, Port& out, size_t len, size_t offset = 0);
   void Control();
   // Stage 1-10 for a frame that came in on IN: the port to forward BUF to unchanged in length
   // (after the MACs and any address rewrite), or nullptr when it was answered or dropped.
@@ -159,6 +170,10 @@ class Engine {
   void WithInterface(const Port& in,
                      const std::function<void(const model::Partition&, const model::NetworkInterface&)>& fn);
   void SendFrame(Port* out, std::span<const uint8_t> frame);  // a frame of the router's own, written at once
+  // VXLAN (underlay.cc): BUF (vnet header + frame) to the host that runs OUT; a datagram that
+  // came in on the underlay port, handled as a frame from the remote port it names.
+  void SendUnderlay(const Port& out, const uint8_t* buf, size_t len);
+  void ReceiveUnderlay(Port& underlay, uint16_t buffer, size_t len);
   uint64_t Generation() const;
   double Now() const;
   // Once a second: forgets idle connections, translations and datagrams.
@@ -171,6 +186,8 @@ class Engine {
   std::unordered_map<std::string, Port*> by_eni_;
   Port* service_ = nullptr;
   Port* internet_ = nullptr;
+  Port* underlay_ = nullptr;
+  std::unordered_map<uint64_t, Port*> remote_by_mac_;  // remote ports by their MAC
   uint32_t next_port_id_ = 1;
   uint64_t port_epoch_ = 0, ct_epoch_ = 0;
   int wake_fd_ = -1;

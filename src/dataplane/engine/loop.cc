@@ -88,9 +88,9 @@ void Engine::Arm(Port& port, uint16_t buffer) {
   ++port.in_flight;
 }
 
-void Engine::Forward(Port& in, uint16_t buffer, Port& out, size_t len) {
+void Engine::Forward(Port& in, uint16_t buffer, Port& out, size_t len, size_t offset) {
   io_uring_sqe* sqe = GetSqe(ring_.get());
-  io_uring_prep_write(sqe, out.fd, in.Buffer(buffer), static_cast<unsigned>(len), 0);
+  io_uring_prep_write(sqe, out.fd, in.Buffer(buffer) + offset, static_cast<unsigned>(len), 0);
   io_uring_sqe_set_data64(sqe, Tag(kWrite, in.id, buffer, out.id));
   ++in.in_flight;
   ++out.in_flight;
@@ -145,9 +145,16 @@ void Engine::Complete(uint64_t tag, int res) {
         Arm(in, b);
         return;
       }
+      if (&in == underlay_) return ReceiveUnderlay(in, b, static_cast<size_t>(res));
       Port* out = Process(in, in.Buffer(b), static_cast<size_t>(res));
-      if (out && !out->removing && out->fd >= 0) Forward(in, b, *out, static_cast<size_t>(res));
-      else Arm(in, b);
+      if (out && !out->removing && out->remote_host) {  // to another host: sent at once, the buffer is free
+        SendUnderlay(*out, in.Buffer(b), static_cast<size_t>(res));
+        Arm(in, b);
+      } else if (out && !out->removing && out->fd >= 0) {
+        Forward(in, b, *out, static_cast<size_t>(res));
+      } else {
+        Arm(in, b);
+      }
       return;
     }
     case kWrite: {

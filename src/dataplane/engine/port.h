@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "dataplane/engine/engine.h"
@@ -14,6 +15,7 @@ namespace openvpc::dataplane {
 
 inline constexpr uint32_t kServicePortId = 0xffffffff;
 inline constexpr uint32_t kInternetPortId = 0xffffe;  // fits a Tag's 20 bits as it is
+inline constexpr uint32_t kUnderlayPortId = 0xffffd;
 inline constexpr uint32_t kAliasBase = 0x64400000;   // 100.64.0.0/10: one address per port at the metadata service
 inline constexpr uint16_t kReadsPerPort = 32;        // reads kept in flight on each device
 inline constexpr size_t kBufferSize = 65536 + 256;   // a GSO frame of 64 KiB, its vnet and Ethernet headers
@@ -26,11 +28,20 @@ inline net::Ipv6 ServiceAlias6(uint32_t port_id) {
   return a;
 }
 
+inline uint64_t MacKey(const MacAddress& m) {
+  uint64_t k = 0;
+  for (uint8_t b : m) k = k << 8 | b;
+  return k;
+}
+
 struct Port {
   uint32_t id = 0;
   std::string eni_id, account, region;
   int fd = -1;
   MacAddress mac{};
+  // A remote port (another host runs the interface): where its frames go, and its VPC's VNI.
+  std::optional<net::Ipv4> remote_host;
+  uint32_t vni = 0;
   // The addresses the instance last used toward the services namespace (metadata, DNS over TCP).
   net::Ipv4 service_client, dns_server;
   net::Ipv6 service_client6;  // the same for metadata at [fd00:ec2::254]
