@@ -47,7 +47,7 @@ int RunAgent(const AgentFlags& f) {
   options.public_ipv4_pool = f.public_ipv4_pool;
   api::Service service(std::move(opened), std::move(options));
   DataPlane data_plane;
-  if (!data_plane.Start(service, data_dir, f.host, f.underlay)) throw std::runtime_error("the data plane cannot run here");
+  if (!data_plane.Start(service, data_dir, f.host, f.underlay, f.gateway)) throw std::runtime_error("the data plane cannot run here");
   // Registered once it can run what is placed on it.
   model::Host self{.name = f.host, .underlay = f.underlay, .gateway = f.gateway,
                    .namespace_prefix = host::NamespacePrefix(data_dir)};

@@ -57,7 +57,7 @@ int OpenUnderlay(const std::string& address) {
 }  // namespace
 
 bool DataPlane::Start(api::Service& service, const std::string& data_dir, const std::string& host,
-                      const std::string& underlay) {
+                      const std::string& underlay, bool gateway) {
   if (!host::CanManageNetwork()) {
     fprintf(stderr, "openvpc: not running as root: no data plane\n");
     return false;
@@ -70,7 +70,7 @@ bool DataPlane::Start(api::Service& service, const std::string& data_dir, const 
       underlay_fd_ = OpenUnderlay(underlay);
       engine_->SetUnderlay(underlay_fd_);
     }
-    instances_ = std::make_unique<host::InstanceHost>(*model_, *engine_, data_dir, host);
+    instances_ = std::make_unique<host::InstanceHost>(*model_, *engine_, data_dir, host, gateway);
     instances_->OnInstanceGone([&service](const std::string& account, const std::string& region, const std::string& id) {
       service.Write(account, region, [&](model::Tx& tx) { model::FinishTermination(tx, id); });
     });

@@ -25,8 +25,9 @@ class DataPlane {
   // namespaces named after DATA_DIR, and with UNDERLAY (an IPv4 address of this machine; ""
   // for none) the VXLAN underlay to the other hosts' instances. False when it cannot run (not
   // root, the kernel refuses): the reason is logged and the service goes on without one.
+  // GATEWAY: it runs the simulated internet and NAT gateways (see host::InstanceHost).
   bool Start(api::Service& service, const std::string& data_dir, const std::string& host,
-             const std::string& underlay = "");
+             const std::string& underlay = "", bool gateway = true);
   // Tears down every namespace and device it made (before the service is quiesced).
   void Stop();
 

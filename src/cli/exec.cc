@@ -9,18 +9,25 @@
 
 #include "cli/commands.h"
 #include "host/netns.h"
+#include "model/host.h"
 #include "store/codec.h"
 #include "store/store.h"
 
 namespace openvpc::cli {
 namespace {
 
-// The namespace prefix of the host that runs INSTANCE_ID, from the shared store's state; none
-// when it has no host (the server's own data plane runs it) or its host is gone.
+// The namespace prefix of the host that runs INSTANCE_ID (for "internet": of the gateway host),
+// from the shared store's state; none when it has no host (the server's own data plane runs it)
+// or its host is gone.
 std::optional<std::string> NamespacePrefixOf(const std::string& store_spec, const std::string& instance_id) {
   model::State state;
   for (const auto& row : store::OpenStore(store_spec, ".", {.read_only = true})->LoadAll())
     if (row.key.rfind("token/", 0) != 0) store::DecodeRow(state, row);
+  if (instance_id == "internet") {  // the simulated internet is the gateway host's
+    const model::Host* g = model::GatewayHost(state);
+    if (g) return g->namespace_prefix;
+    return std::nullopt;
+  }
   for (const auto& [key, p] : state.partitions)
     if (auto it = p.instances.find(instance_id); it != p.instances.end()) {
       auto h = state.hosts.find(it->second.host);

@@ -130,9 +130,9 @@ std::map<std::string, RemoteInterface> RemoteInterfaces(const model::State& stat
 }
 
 InstanceHost::InstanceHost(dataplane::ModelSource& model, dataplane::Engine& engine, std::string data_dir,
-                           std::string host)
+                           std::string host, bool gateway)
     : model_(model), engine_(engine), data_dir_(std::move(data_dir)), prefix_(NamespacePrefix(data_dir_)),
-      host_(std::move(host)) {}
+      host_(std::move(host)), gateway_(gateway) {}
 
 InstanceHost::~InstanceHost() { Stop(); }
 
@@ -158,7 +158,7 @@ void InstanceHost::Start() {
   chmod((data_dir_ + "/host/dhclient6.sh").c_str(), 0755);
   std::ofstream(data_dir_ + "/host/dhclient6.conf", std::ios::trunc) << kDhcp6Config;
   StartMetadataService();
-  StartInternet();
+  if (gateway_) StartInternet();
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -236,14 +236,21 @@ void InstanceHost::Reconcile() {
   };
   std::vector<Terminating> terminating;
   std::map<std::string, RemoteInterface> remote;
+  std::optional<net::Ipv4> internet;  // a host without its own: the gateway host's
   model_.Read([&](const model::State& s) {
     want = DesiredInstances(s, host_);
     if (!host_.empty()) remote = RemoteInterfaces(s, host_);
+    if (const model::Host* g = gateway_ ? nullptr : model::GatewayHost(s)) internet = net::ParseIpv4(g->underlay);
     for (const auto& [key, p] : s.partitions)
       for (const auto& [id, inst] : p.instances)
         if (inst.state == "shutting-down" && model::RunsOn(inst, host_)) terminating.push_back({key.first, key.second, id});
   });
   SyncRemotePorts(remote);
+  if (!gateway_ && internet != remote_internet_) {  // the gateway host came, went or changed
+    if (internet) engine_.SetInternetPort({.mac = kInternetMac, .remote_host = internet});
+    else engine_.RemoveInternetPort();
+    remote_internet_ = internet;
+  }
   for (auto it = live_.begin(); it != live_.end();) {
     if (want.count(it->first)) {
       ++it;

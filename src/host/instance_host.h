@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -60,7 +61,10 @@ class InstanceHost {
   // HOST: the name this machine is registered under in a shared store (`openvpc agent
   // --host`); it runs only the instances placed on it. "": `openvpc serve`'s data plane, which
   // runs the instances no host was chosen for (all of them on one machine).
-  InstanceHost(dataplane::ModelSource& model, dataplane::Engine& engine, std::string data_dir, std::string host = "");
+  // GATEWAY: this host runs the simulated internet and NAT gateways (one host alone does);
+  // otherwise the engine's internet is the gateway host (model::GatewayHost), by the underlay.
+  InstanceHost(dataplane::ModelSource& model, dataplane::Engine& engine, std::string data_dir, std::string host = "",
+               bool gateway = true);
   ~InstanceHost();
 
   // Removes what a previous server on DATA_DIR left behind, brings up the metadata service's
@@ -114,6 +118,8 @@ class InstanceHost {
   std::string data_dir_, prefix_, dhcp_script_, host_;
   std::map<std::string, LiveInstance> live_;  // reconciler thread only
   std::map<std::string, RemoteInterface> remote_;  // the engine's remote ports (reconciler thread)
+  bool gateway_ = true;
+  std::optional<net::Ipv4> remote_internet_;  // the gateway host the engine's internet is, if remote
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -41,6 +41,12 @@ std::string LeastLoaded(const std::vector<std::string>& candidates, std::map<std
 
 bool RunsOn(const Instance& i, const std::string& host) { return i.host == host; }
 
+const Host* GatewayHost(const State& s) {
+  for (const auto& [name, h] : s.hosts)
+    if (h.gateway) return &h;
+  return nullptr;
+}
+
 bool HostImpaired(const State& s, const Instance& i) { return !i.host.empty() && !s.hosts.count(i.host); }
 
 std::vector<Placement> PlaceInstances(const Tx& tx, const std::string& group_name, const std::string& type,

@@ -30,6 +30,12 @@ std::vector<Placement> PlaceInstances(const Tx& tx, const std::string& group_nam
 // A stopped instance that starts goes back to its host while it lives, else to another one.
 Placement PlaceRestart(const Tx& tx, const Instance& i);
 
+// The host that runs the NAT gateways and the internet path for every host without them: the
+// first live host started with --gateway (by name), so every host agrees on it, and when its
+// lease expires the next one takes over (new connections through a NAT gateway work again; the
+// ones it was translating are lost, as when an AWS NAT gateway fails). Null when none lives.
+const Host* GatewayHost(const State& s);
+
 // The instances running on HOST ("" : those the server's own data plane runs).
 bool RunsOn(const Instance& i, const std::string& host);
 // An instance whose host is gone (its lease expired): its system status check fails, as AWS's

@@ -21,7 +21,10 @@ Port* Engine::Decide(Port& in, const ParsedFrame& pf, FlowEntry& entry) {
     const model::Partition& part = *p;
     const model::NetworkInterface& eni = it->second;
     const model::Flow f = PacketFlow(pf);
-    TraceResult t = Trace(part, eni, f, {.table = &conntrack_, .now = now, .state = &s, .nat = &nat_});
+    // NAT gateways run on the gateway host: a host without them passes no table (nothing is
+    // translated here) and sends what goes through one there (below).
+    NatTable* nat = RunsNatGateways() ? &nat_ : nullptr;
+    TraceResult t = Trace(part, eni, f, {.table = &conntrack_, .now = now, .state = &s, .nat = nat});
     if (t.partition && t.partition->region != part.region) entry.mtu = kInterRegionPeeringMtu;
     // As the destination sees the flow: from the NAT gateway's address and port when one
     // translated it on the way (into a peer VPC).
@@ -52,6 +55,10 @@ Port* Engine::Decide(Port& in, const ParsedFrame& pf, FlowEntry& entry) {
       if (d == by_eni_.end()) return;
       out = d->second;
       entry.ct_dst = conntrack_.Find(out->eni_id, arrived, false, now);
+      return;
+    }
+    if (!nat && !t.nat_gateway.empty()) {  // through a NAT gateway, or to its address: to the gateway host
+      out = internet_;
       return;
     }
     if (!t.nat_gateway.empty()) {  // to a NAT gateway's own address: only a reply to a translation goes on (K12)

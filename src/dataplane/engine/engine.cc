@@ -82,7 +82,7 @@ void Engine::AddPort(const PortSpec& spec) {
     if (by_eni_.count(spec.eni_id)) return;
     port->id = next_port_id_++;
     by_eni_[port->eni_id] = port.get();
-    if (port->remote_host) remote_by_mac_[MacKey(port->mac)] = port.get();
+    (port->remote_host ? remote_by_mac_ : local_by_mac_)[MacKey(port->mac)] = port.get();
     ports_[port->id] = std::move(port);
     ++port_epoch_;
   }
@@ -97,8 +97,8 @@ void Engine::RemovePort(const std::string& eni_id) {
   Port* port = it->second;
   const uint32_t id = port->id;
   by_eni_.erase(it);
-  if (auto r = remote_by_mac_.find(MacKey(port->mac)); r != remote_by_mac_.end() && r->second == port)
-    remote_by_mac_.erase(r);
+  auto& by_mac = port->remote_host ? remote_by_mac_ : local_by_mac_;
+  if (auto r = by_mac.find(MacKey(port->mac)); r != by_mac.end() && r->second == port) by_mac.erase(r);
   port->removing = true;
   ++port_epoch_;
   ClearFlows();  // entries point at the port
@@ -123,6 +123,8 @@ void Engine::RemoveSpecialPort(uint32_t id, Port*& slot) {
   std::unique_lock lock(mu_);
   if (!slot) return;
   slot->removing = true;
+  if (auto r = remote_by_mac_.find(MacKey(slot->mac)); r != remote_by_mac_.end() && r->second == slot)
+    remote_by_mac_.erase(r);
   const bool in_flight = running_ && slot->armed;
   slot = nullptr;
   ++port_epoch_;
@@ -143,6 +145,7 @@ void Engine::SetSpecialPort(uint32_t id, const char* name, const ServicePortSpec
   port->eni_id = name;
   port->fd = spec.fd;
   port->mac = spec.mac;
+  port->remote_host = spec.remote_host;
   if (port->fd >= 0) {
     fcntl(port->fd, F_SETFL, fcntl(port->fd, F_GETFL) & ~O_NONBLOCK);
     port->buffers.reset(new uint8_t[size_t{kReadsPerPort} * kBufferSize]);
@@ -150,6 +153,7 @@ void Engine::SetSpecialPort(uint32_t id, const char* name, const ServicePortSpec
   {
     std::lock_guard lock(mu_);
     slot = port.get();
+    if (port->remote_host) remote_by_mac_[MacKey(port->mac)] = port.get();
     ports_[id] = std::move(port);
     ++port_epoch_;
   }
@@ -235,12 +239,14 @@ void Engine::SendFrame(Port* out, std::span<const uint8_t> frame) {
   std::vector<uint8_t> buf(kVnetHeaderSize + frame.size());
   if (!frame.empty()) memcpy(buf.data() + kVnetHeaderSize, frame.data(), frame.size());
   if (capture_) return Capture(out, buf.data(), buf.size());
+  if (out->remote_host) return SendUnderlay(*out, buf.data(), buf.size(), true);  // the router's own: decided
   ++counters_.tx;
   if (out->fd < 0 || write(out->fd, buf.data(), buf.size()) < 0) ++counters_.dropped;
 }
 
 Port* Engine::HandleFrame(Port& in, uint8_t* buf, size_t len) {
   ++counters_.rx;
+  decided_ = false;
   if (len < kVnetHeaderSize + 14) {
     ++counters_.dropped;
     return nullptr;
@@ -309,8 +315,10 @@ Port* Engine::HandleFrame(Port& in, uint8_t* buf, size_t len) {
   }
   // To another host: the frame as it came. That host's engine decides it again as arriving from
   // this interface (the same model, the same verdict), translates and delivers it, and tracks
-  // its connection for the replies.
-  if (e.out->remote_host) return e.out;
+  // its connection for the replies. Only what a NAT gateway translated here leaves decided
+  // (its port is this host's choice): translated, for delivery as it is.
+  decided_ = e.out->remote_host && e.nat;
+  if (e.out->remote_host && !e.nat) return e.out;
   // Toward the internet and into another Region, paths are 1,500 bytes (MTU-2, MTU-3): a larger
   // packet that may not be fragmented goes back as ICMP (MTU-4). GSO frames are segments of their
   // gso_size already.

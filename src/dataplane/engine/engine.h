@@ -61,6 +61,10 @@ struct PortSpec {
 struct ServicePortSpec {
   int fd = -1;
   MacAddress mac{};  // the service namespace's device
+  // The internet of a host that has none (no --gateway): the gateway host, by the underlay.
+  // Frames to the internet and through NAT gateways go there as they came; frames from its
+  // internet come from there.
+  std::optional<net::Ipv4> remote_host;
 };
 
 struct EngineCounters {
@@ -172,7 +176,9 @@ class Engine {
   void SendFrame(Port* out, std::span<const uint8_t> frame);  // a frame of the router's own, written at once
   // VXLAN (underlay.cc): BUF (vnet header + frame) to the host that runs OUT; a datagram that
   // came in on the underlay port, handled as a frame from the remote port it names.
-  void SendUnderlay(const Port& out, const uint8_t* buf, size_t len);
+  void SendUnderlay(const Port& out, const uint8_t* buf, size_t len, bool decided);
+  // True where NAT gateways run: one host alone, or a gateway host (its internet is local).
+  bool RunsNatGateways() const;
   void ReceiveUnderlay(Port& underlay, uint16_t buffer, size_t len);
   uint64_t Generation() const;
   double Now() const;
@@ -188,6 +194,10 @@ class Engine {
   Port* internet_ = nullptr;
   Port* underlay_ = nullptr;
   std::unordered_map<uint64_t, Port*> remote_by_mac_;  // remote ports by their MAC
+  std::unordered_map<uint64_t, Port*> local_by_mac_;   // this host's interfaces by their MAC
+  // HandleFrame's answer for a frame to a remote port: it was translated here (a NAT gateway's),
+  // so it leaves decided and the other host delivers it as it is.
+  bool decided_ = false;
   uint32_t next_port_id_ = 1;
   uint64_t port_epoch_ = 0, ct_epoch_ = 0;
   int wake_fd_ = -1;

@@ -148,7 +148,7 @@ void Engine::Complete(uint64_t tag, int res) {
       if (&in == underlay_) return ReceiveUnderlay(in, b, static_cast<size_t>(res));
       Port* out = Process(in, in.Buffer(b), static_cast<size_t>(res));
       if (out && !out->removing && out->remote_host) {  // to another host: sent at once, the buffer is free
-        SendUnderlay(*out, in.Buffer(b), static_cast<size_t>(res));
+        SendUnderlay(*out, in.Buffer(b), static_cast<size_t>(res), decided_);
         Arm(in, b);
       } else if (out && !out->removing && out->fd >= 0) {
         Forward(in, b, *out, static_cast<size_t>(res));

@@ -14,13 +14,15 @@ namespace openvpc::dataplane {
 void Engine::SetUnderlay(int fd) { SetSpecialPort(kUnderlayPortId, "underlay", {.fd = fd}, underlay_); }
 void Engine::RemoveUnderlay() { RemoveSpecialPort(kUnderlayPortId, underlay_); }
 
-void Engine::SendUnderlay(const Port& out, const uint8_t* buf, size_t len) {
+bool Engine::RunsNatGateways() const { return !internet_ || !internet_->remote_host; }
+
+void Engine::SendUnderlay(const Port& out, const uint8_t* buf, size_t len, bool decided) {
   if (capture_) return Capture(const_cast<Port*>(&out), buf, len);
   if (!underlay_ || !out.remote_host) {
     ++counters_.dropped;
     return;
   }
-  auto header = VxlanHeader(out.vni);
+  auto header = VxlanHeader(out.vni, decided);
   sockaddr_in to{};
   to.sin_family = AF_INET;
   to.sin_port = htons(kVxlanPort);
@@ -37,25 +39,34 @@ void Engine::SendUnderlay(const Port& out, const uint8_t* buf, size_t len) {
 
 void Engine::ReceiveUnderlay(Port& underlay, uint16_t buffer, size_t len) {
   uint8_t* buf = underlay.Buffer(buffer);
-  Port* from = nullptr;
-  if (ParseVxlanHeader({buf, len}) && len >= kVxlanHeaderSize + kVnetHeaderSize + 14) {
-    // The frame left its instance unchanged: its source MAC names the interface it came from.
-    MacAddress src;
-    memcpy(src.data(), buf + kVxlanHeaderSize + kVnetHeaderSize + 6, 6);
-    auto it = remote_by_mac_.find(MacKey(src));
-    if (it != remote_by_mac_.end() && !it->second->removing) from = it->second;
+  const auto header = ParseVxlanHeader({buf, len});
+  const size_t inner = len - kVxlanHeaderSize;
+  Port* out = nullptr;
+  ++counters_.rx;
+  if (header && len >= kVxlanHeaderSize + kVnetHeaderSize + 14) {
+    const uint8_t* frame = buf + kVxlanHeaderSize + kVnetHeaderSize;
+    MacAddress mac;
+    if (header->decided) {  // translated there: to the interface of its destination MAC
+      memcpy(mac.data(), frame, 6);
+      auto it = local_by_mac_.find(MacKey(mac));
+      if (it != local_by_mac_.end()) out = it->second;
+    } else {  // as it left its source, whose MAC names the interface it came from: decided here
+      memcpy(mac.data(), frame + 6, 6);
+      auto it = remote_by_mac_.find(MacKey(mac));
+      if (it != remote_by_mac_.end() && !it->second->removing) {
+        --counters_.rx;  // Process counts it
+        out = Process(*it->second, buf + kVxlanHeaderSize, inner);
+      }
+    }
   }
-  if (!from) {  // not openvpc's VXLAN, or from an interface this host does not know (yet)
-    ++counters_.rx;
+  // Delivered here, or dropped (not openvpc's VXLAN, an interface this host does not know yet):
+  // a frame from another host never goes on to a third one.
+  if (out && !out->removing && out->fd >= 0 && !out->remote_host) {
+    Forward(underlay, buffer, *out, inner, kVxlanHeaderSize);
+  } else {
     ++counters_.dropped;
     Arm(underlay, buffer);
-    return;
   }
-  const size_t inner = len - kVxlanHeaderSize;
-  Port* out = Process(*from, buf + kVxlanHeaderSize, inner);
-  // Delivered here, or dropped: a frame from another host never goes on to a third one.
-  if (out && !out->removing && out->fd >= 0 && !out->remote_host) Forward(underlay, buffer, *out, inner, kVxlanHeaderSize);
-  else Arm(underlay, buffer);
 }
 
 }  // namespace openvpc::dataplane

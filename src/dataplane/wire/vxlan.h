@@ -21,8 +21,15 @@ inline constexpr size_t kVxlanHeaderSize = 8;
 // A VPC's VNI: the low 24 bits of its id's hex number (vpc-0123456789abcdef0 -> 0xbcdef0).
 uint32_t VniOf(const std::string& vpc_id);
 
-std::array<uint8_t, kVxlanHeaderSize> VxlanHeader(uint32_t vni);
-// The VNI of a datagram of openvpc's (I and O flags set), else nothing.
-std::optional<uint32_t> ParseVxlanHeader(std::span<const uint8_t> datagram);
+// DECIDED (openvpc's D flag, bit 1 of the same byte): the sending host decided and translated the
+// frame (a NAT gateway's); the receiver delivers it to the interface of its destination MAC.
+// Otherwise the frame is as it left its source, and the receiver decides it again.
+std::array<uint8_t, kVxlanHeaderSize> VxlanHeader(uint32_t vni, bool decided = false);
+struct VxlanInfo {
+  uint32_t vni = 0;
+  bool decided = false;
+};
+// The header of a datagram of openvpc's (I and O flags set), else nothing.
+std::optional<VxlanInfo> ParseVxlanHeader(std::span<const uint8_t> datagram);
 
 }  // namespace openvpc::dataplane
