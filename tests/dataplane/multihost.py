@@ -1,0 +1,188 @@
+"""Many hosts on one machine (issue 12): a real 3-member etcd cluster, API servers on it
+(`openvpc serve --store etcd://… --dataplane off`) and one `openvpc agent` per host, each with its
+own data directory (so its own namespaces) and its own underlay address on loopback
+(127.0.1.N: every host's VXLAN socket is its own, and loopback carries datagrams of 64 KiB).
+
+The Cluster stands where DataPlaneServer stands for Lab: client(), sh(), exec_args() and
+namespace() reach instances wherever they run, through `openvpc exec --store`.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import dplib
+
+sys.path.insert(0, os.path.join(dplib.ROOT, "tests", "api"))
+import etcd_cluster  # noqa: E402  (tests/api/etcd_cluster.py: the etcd harness both suites use)
+
+
+class Agent:
+    UP = "agent of host"
+
+    def __init__(self, binary, store, base_dir, name, underlay, gateway=False, lease_ttl=3):
+        self.binary, self.store, self.name, self.underlay, self.gateway = binary, store, name, underlay, gateway
+        self.data_dir = os.path.join(base_dir, "agent-" + name)
+        os.makedirs(self.data_dir, exist_ok=True)
+        self.log_path = os.path.join(self.data_dir, "agent.log")
+        self.lease_ttl = lease_ttl
+        self.proc = None
+        self.prefix = None
+
+    def log_text(self):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def start(self, timeout=30.0):
+        args = [self.binary, "agent", "--store", self.store, "--host", self.name, "--underlay", self.underlay,
+                "--data-dir", self.data_dir, "--lease-ttl", str(self.lease_ttl)] + (["--gateway"] if self.gateway else [])
+        start = len(self.log_text())
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"agent {self.name} exited with {self.proc.returncode}:\n{self.log_text()[start:]}")
+            text = self.log_text()[start:]
+            m = dplib.DataPlaneServer.UP.search(text)
+            if m and self.UP in text:
+                self.prefix = m.group(1)
+                return self
+            time.sleep(0.05)
+        raise RuntimeError(f"agent {self.name} did not come up in {timeout} s:\n{self.log_text()[start:]}")
+
+    def stop(self, timeout=20.0):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def kill9(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+        self.proc = None
+
+    def cleanup(self):
+        """After the last stop: nothing of this host may be left (removed by force, and reported)."""
+        self.stop()
+        if not self.prefix:
+            return []
+        left = dplib.wait_for_gone(self.prefix, timeout=3)
+        if left:
+            dplib.force_remove_namespaces(left)
+            return [f"agent {self.name} left namespaces behind: {left}"]
+        return []
+
+
+class Cluster:
+    """etcd + API servers + agents; what Lab needs of a server."""
+
+    def __init__(self, binary, base_dir, hosts=(("host1", False), ("host2", False), ("host3", True)), api_servers=2):
+        self.binary = binary
+        self.base_dir = base_dir
+        self.etcd = etcd_cluster.EtcdCluster(os.path.join(base_dir, "etcd"))
+        self.api = []
+        self.agents = {}
+        self.host_specs = list(hosts)
+        self.api_count = api_servers
+
+    @property
+    def store(self):
+        return self.etcd.store
+
+    def start(self):
+        self.etcd.start()
+        for n in range(self.api_count):
+            d = os.path.join(self.base_dir, f"api{n}")
+            s = dplib.DataPlaneServer(self.binary, d)
+            s.store = self.store
+            self.api.append(s)
+            self._start_api(s)
+        for n, (name, gateway) in enumerate(self.host_specs):
+            self.add_agent(name, gateway, n + 1)
+        return self
+
+    def _start_api(self, s):
+        args = [self.binary, "serve", "--listen", f"127.0.0.1:{s.port}", "--data-dir", s.data_dir, "--credentials",
+                s.creds, "--store", self.store, "--dataplane", "off", "--quota", "vpcs-per-region=20"]
+        with open(s.log_path, "ab") as log:
+            s.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+        dplib.wait_for(lambda: self._listening(s), timeout=20, what=f"API server {s.endpoint}")
+
+    @staticmethod
+    def _listening(s):
+        import socket
+        if s.proc.poll() is not None:
+            raise RuntimeError(f"openvpc serve exited:\n{s.log_text()}")
+        try:
+            with socket.create_connection(("127.0.0.1", s.port), timeout=0.2):
+                return True
+        except OSError:
+            return False
+
+    def restart_api(self, n):
+        self._start_api(self.api[n])
+
+    def add_agent(self, name, gateway, number):
+        a = Agent(self.binary, self.store, self.base_dir, name, f"127.0.1.{number}", gateway)
+        self.agents[name] = a
+        a.start()
+        dplib.wait_for(lambda: name in self.hosts(), timeout=10, what=f"host {name} registered")
+        return a
+
+    def log_text(self):
+        return "\n".join(f"--- {name}\n{a.log_text()[-1500:]}" for name, a in self.agents.items())
+
+    # --- what Lab uses of a server ---
+    @property
+    def endpoint(self):
+        return self.api[0].endpoint
+
+    def client(self, account="default", server=0):
+        return dplib.make_client(self.api[server].endpoint, account)
+
+    def exec_args(self, instance_id, *cmd):
+        return [self.binary, "exec", "--store", self.store, instance_id, "--", *cmd]
+
+    def sh(self, instance_id, cmd, timeout=10.0):
+        return dplib.DataPlaneServer.sh(self, instance_id, cmd, timeout)
+
+    def namespace(self, instance_id):
+        host = self.host_of(instance_id)
+        return self.agents[host].prefix + instance_id
+
+    # --- hosts ---
+    def hosts_json(self):
+        out = subprocess.run([self.binary, "hosts", "--store", self.store, "--json"], capture_output=True, text=True,
+                             timeout=30, check=True).stdout
+        return json.loads(out)
+
+    def hosts(self):
+        return {h["Name"]: h for h in self.hosts_json()["Hosts"]}
+
+    def host_of(self, instance_id):
+        for name, h in self.hosts().items():
+            if any(i["InstanceId"] == instance_id for i in h["Instances"]):
+                return name
+        return None
+
+    def stop(self):
+        problems = []
+        for a in self.agents.values():
+            problems += a.cleanup()
+        for s in self.api:
+            try:
+                s.stop()
+            except AssertionError as e:
+                problems.append(str(e))
+        self.etcd.stop()
+        return problems
