@@ -103,6 +103,7 @@ Service::Service(std::unique_ptr<store::Store> store, ServiceOptions options)
   shared_ = dynamic_cast<store::SharedStore*>(store_.get());
   for (const auto& row : store_->LoadAll()) LoadRow(row);
   PublishCopy();
+  if (shared_) published_revision_ = shared_->Applied();
   if (shared_) {
     applier_ = std::thread([this] { ApplyFollowed(); });
     shared_->Follow([this] {
@@ -210,6 +211,7 @@ HttpResponse Service::Handle(const HttpRequestView& req) {
       return Reset();
     }
     if (req.path == "/_openvpc/health") return {200, "application/json", "{\"status\":\"ok\"}", {}};
+    if (req.path == "/_openvpc/status" && req.method == "GET") return Status(req.raw_query);
     if (const ShapeModel* scoped = ShapeModel::ForService(ScopeService(req))) wire = scoped;
     Params params;
     ParseForm(req.raw_query, params);
@@ -285,6 +287,7 @@ HttpResponse Service::Call(const ShapeModel& wire, const std::string& op, const 
   if (handler.writes) {
     bool replayed = false;  // the answer of the token's first request
     bool caught_up = false;
+    uint64_t revision = 0;  // of the shared store's state this answer comes from
     output = Retrying([&]() -> json {
       std::unique_lock lock(mu_);
       if (shared_ && CatchUp()) caught_up = true;
@@ -296,6 +299,7 @@ HttpResponse Service::Call(const ShapeModel& wire, const std::string& op, const 
                         "The client token you have provided is associated with a resource that has different "
                         "parameters. Specify a different client token.");
           replayed = true;
+          if (shared_) revision = shared_->Applied();
           return json::parse(it->second.output);
         }
       }
@@ -315,8 +319,10 @@ HttpResponse Service::Call(const ShapeModel& wire, const std::string& op, const 
       }
       Commit(tx, extra);
       if (!token_key.empty()) tokens_[token_key] = {hash, out.dump()};
+      if (shared_) revision = shared_->Applied();
       return out;
     });
+    if (shared_) ok.headers.emplace_back("x-openvpc-revision", std::to_string(revision));
     if (replayed) {
       if (caught_up) NotifyCommitted();
       ok.body = wire.Encode(op, output, request_id, false);
@@ -414,6 +420,31 @@ void Service::Commit(model::Tx& tx, const std::vector<store::Row>& extra) {
     fprintf(stderr, "openvpc: publishing a snapshot: %s (copying the state instead)\n", e.what());
     PublishCopy();
   }
+  if (shared_) SetPublishedRevision(shared_->Applied());
+}
+
+void Service::SetPublishedRevision(uint64_t revision) {
+  {
+    std::lock_guard lock(revision_mu_);
+    published_revision_.store(revision, std::memory_order_release);
+  }
+  revision_cv_.notify_all();
+}
+
+HttpResponse Service::Status(const std::string& raw_query) {
+  // ?revision=R: answer once the published state is at R or later (10 s at most).
+  uint64_t wanted = 0;
+  Params params;
+  ParseForm(raw_query, params);
+  if (auto it = params.find("revision"); it != params.end() && model::AllDigits(it->second) && it->second.size() < 19)
+    wanted = std::stoull(it->second);
+  bool reached = true;
+  if (wanted) {
+    std::unique_lock lock(revision_mu_);
+    reached = revision_cv_.wait_for(lock, std::chrono::seconds(10), [&] { return PublishedRevision() >= wanted; });
+  }
+  json body = {{"revision", PublishedRevision()}, {"version", Version()}, {"reached", reached}};
+  return {reached ? 200 : 504, "application/json", body.dump(), {}};
 }
 
 bool Service::CatchUp() {
@@ -426,10 +457,12 @@ bool Service::ApplyChanges(store::SharedStore::Changes&& changes) {
   if (changes.empty()) return false;
   if (changes.reload) {
     state_.partitions.clear();
+    state_.hosts.clear();
     tokens_.clear();
     for (const auto& row : changes.rows) LoadRow(row);
     version_.fetch_add(1, std::memory_order_release);
     PublishCopy();
+    SetPublishedRevision(shared_->Applied());
     return true;
   }
   Change published;
@@ -460,6 +493,7 @@ bool Service::ApplyChanges(store::SharedStore::Changes&& changes) {
   version_.fetch_add(1, std::memory_order_release);
   if (partition_gone || hosts_changed) PublishCopy();  // rare: not worth copying by parts
   else Publish(published);
+  SetPublishedRevision(shared_->Applied());
   return true;
 }
 

@@ -67,6 +67,11 @@ class Service {
   // that is gone): FN runs as one transaction in ACCOUNT/REGION and is committed and published
   // like a request's write. Nothing happens when the partition does not exist (after a reset).
   void Write(const std::string& account, const std::string& region, const std::function<void(model::Tx&)>& fn);
+  // The store revision the published state is at (a shared store; 0 on SQLite): a write's
+  // response names its revision (x-openvpc-revision), so a client can ask any server or agent
+  // whether that write reached its data plane (GET /_openvpc/status?revision=R waits up to 10 s
+  // for it).
+  uint64_t PublishedRevision() const { return published_revision_.load(std::memory_order_acquire); }
   // Instances run on hosts (the data plane is up): termination waits for the host's report.
   void SetInstancesHosted(bool hosted);
   // Where GetConsoleOutput finds what an instance printed (the data plane keeps it).
@@ -136,6 +141,11 @@ class Service {
   bool changes_waiting_ = false, applier_stop_ = false;
   ServiceOptions options_;
   std::atomic<uint64_t> version_{1};
+  std::atomic<uint64_t> published_revision_{0};
+  std::mutex revision_mu_;
+  std::condition_variable revision_cv_;  // a new revision was published
+  void SetPublishedRevision(uint64_t revision);
+  HttpResponse Status(const std::string& raw_query);
   std::function<void()> on_commit_;
   std::function<std::string(const std::string&)> console_;
 };

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "api/http_server.h"
 #include "api/service.h"
 #include "cli/commands.h"
 #include "cli/data_plane.h"
@@ -21,7 +22,7 @@ namespace openvpc::cli {
 namespace {
 
 struct AgentFlags {
-  std::string store, host, underlay, data_dir;
+  std::string store, host, underlay, data_dir, status_listen;
   bool gateway = false;
   int lease_ttl = 5;
   std::string public_ipv4_pool = "198.51.100.0/24";
@@ -33,13 +34,12 @@ int RunAgent(const AgentFlags& f) {
   const std::string data_dir = f.data_dir.empty() ? ".openvpc-agent-" + f.host : f.data_dir;
   std::filesystem::create_directories(data_dir);
 
-  // SIGINT and SIGTERM end the agent cleanly: blocked here (every thread inherits the mask)
-  // and waited for below.
+  // SIGINT and SIGTERM end the agent cleanly: waited for below (or by the status listener).
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  if (f.status_listen.empty()) pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);  // every thread inherits it
 
   auto opened = store::OpenStore(f.store, data_dir, {});
   auto* shared = dynamic_cast<store::SharedStore*>(opened.get());
@@ -61,8 +61,15 @@ int RunAgent(const AgentFlags& f) {
       f.lease_ttl);
   fprintf(stderr, "openvpc: agent of host %s (underlay %s%s) up\n", f.host.c_str(), f.underlay.c_str(),
           f.gateway ? ", gateway" : "");
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
+  if (f.status_listen.empty()) {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+  } else {  // GET /_openvpc/status[?revision=R]: which write this host's data plane has
+    auto colon = f.status_listen.rfind(':');
+    if (colon == std::string::npos) throw std::runtime_error("--status-listen wants HOST:PORT");
+    api::ServeHttp(f.status_listen.substr(0, colon), std::stoi(f.status_listen.substr(colon + 1)), service,
+                   [](const std::string& where) { fprintf(stderr, "openvpc: agent status on http://%s\n", where.c_str()); });
+  }
   shared->UnregisterHost();
   data_plane.Stop();
   service.Quiesce();
@@ -84,6 +91,9 @@ std::function<int()> AddAgentCommand(CLI::App& app) {
   agent->add_option("--lease-ttl", f->lease_ttl, "seconds without renewal after which the host counts as gone")
       ->check(CLI::Range(2, 600))
       ->capture_default_str();
+  agent->add_option("--status-listen", f->status_listen,
+                    "HOST:PORT to answer GET /_openvpc/status[?revision=R] on (the store revision this host's data "
+                    "plane enforces; with revision=R, once it does)");
   agent->add_option("--public-ipv4-pool", f->public_ipv4_pool, "CIDR of public IPv4 addresses (as the API servers')")
       ->capture_default_str();
   return [f] { return RunAgent(*f); };

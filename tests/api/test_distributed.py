@@ -217,3 +217,19 @@ def test_trace_reads_the_state_from_etcd(cluster, servers):
     run = subprocess.run([BINARY, "trace", "--store", cluster.store, "--from", "internet", "--to", f"{ip}:22"],
                          capture_output=True, text=True, timeout=30)
     assert run.returncode == 1, run.stdout + run.stderr
+
+
+def test_a_write_names_its_revision_and_every_server_tells_when_it_has_it(servers):
+    import json
+    import urllib.request
+    a, b = (make_client(s.endpoint) for s in servers)
+    resp = a.create_vpc(CidrBlock="10.4.0.0/16")
+    revision = int(resp["ResponseMetadata"]["HTTPHeaders"]["x-openvpc-revision"])
+    assert revision > 0
+    for s in servers:
+        with urllib.request.urlopen(f"{s.endpoint}/_openvpc/status?revision={revision}", timeout=15) as r:
+            status = json.load(r)
+        assert status["reached"] and status["revision"] >= revision, status
+    # A later write has a later revision.
+    later = b.create_tags(Resources=[resp["Vpc"]["VpcId"]], Tags=[{"Key": "k", "Value": "v"}])
+    assert int(later["ResponseMetadata"]["HTTPHeaders"]["x-openvpc-revision"]) > revision

@@ -28,6 +28,7 @@ class Agent:
         os.makedirs(self.data_dir, exist_ok=True)
         self.log_path = os.path.join(self.data_dir, "agent.log")
         self.lease_ttl = lease_ttl
+        self.extra = []  # more flags (the benchmark's --status-listen)
         self.proc = None
         self.prefix = None
 
@@ -41,6 +42,7 @@ class Agent:
     def start(self, timeout=30.0):
         args = [self.binary, "agent", "--store", self.store, "--host", self.name, "--underlay", self.underlay,
                 "--data-dir", self.data_dir, "--lease-ttl", str(self.lease_ttl)] + (["--gateway"] if self.gateway else [])
+        args += self.extra
         start = len(self.log_text())
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
