@@ -260,6 +260,11 @@ HttpResponse Service::Handle(const HttpRequestView& req) {
     return Call(*wire, op, input, who, request_id);
   } catch (const CredentialsRefused& e) {
     return ErrorResponse(*wire, e.WordedFor(wire->protocol()), request_id);
+  } catch (const store::Unavailable& e) {  // etcd is down or has no quorum: nothing was written
+    fprintf(stderr, "openvpc: the store is unavailable: %s\n", e.what());
+    return ErrorResponse(
+        *wire, model::Error("ServiceUnavailable", "The request has failed due to a temporary failure of the server.", 503),
+        request_id);
   } catch (const model::Error& e) {
     return ErrorResponse(*wire, e, request_id);
   } catch (const std::exception& e) {
@@ -330,17 +335,15 @@ HttpResponse Service::Call(const ShapeModel& wire, const std::string& op, const 
     }
     NotifyCommitted();
   } else {
-    std::shared_lock lock(mu_);
     if (shared_ && shared_->Head() > shared_->Applied()) {  // another server wrote: catch up first
-      lock.unlock();
       bool changed;
       {
         std::unique_lock w(mu_);
         changed = CatchUp();
       }
       if (changed) NotifyCommitted();
-      lock.lock();
     }
+    std::shared_lock lock(mu_);
     model::Partition* p = state_.Find(who.account_id, who.region);
     if (!p) {
       lock.unlock();

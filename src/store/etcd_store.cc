@@ -23,6 +23,8 @@ namespace {
 
 using nlohmann::json;
 
+constexpr int kEtcdUnavailable = 14;  // gRPC UNAVAILABLE: no member answers
+
 // A row as etcd holds it: account and Region on the first two lines, then the body.
 std::string Pack(const Row& r) { return r.account + "\n" + r.region + "\n" + r.body; }
 
@@ -96,8 +98,13 @@ class EtcdStore final : public SharedStore {
   void UnregisterHost() override { StopRegistration(true); }
 
   uint64_t Head() override {
-    auto kvs = client_.Range(head_key_, "");
-    return kvs.empty() ? 0 : static_cast<uint64_t>(kvs[0].mod_revision);
+    try {
+      auto kvs = client_.Range(head_key_, "");
+      return kvs.empty() ? 0 : static_cast<uint64_t>(kvs[0].mod_revision);
+    } catch (const etcd::Error& e) {
+      if (e.code == kEtcdUnavailable) throw Unavailable(e.what());
+      throw;
+    }
   }
 
   uint64_t Applied() const override { return applied_.load(); }
@@ -113,7 +120,7 @@ class EtcdStore final : public SharedStore {
     {
       std::unique_lock lock(queue_mu_);
       if (!queue_cv_.wait_for(lock, timeout, [&] { return reload_ || queued_ >= at_least; }))
-        throw std::runtime_error("etcd: the changes up to revision " + std::to_string(at_least) +
+        throw Unavailable("etcd: the changes up to revision " + std::to_string(at_least) +
                                  " did not arrive within " + std::to_string(timeout.count()) + " ms");
       if (reload_) {
         reload_ = false;
@@ -212,6 +219,7 @@ class EtcdStore final : public SharedStore {
       answer = client_.Call("/v3/kv/txn", txn, false);
     } catch (const etcd::Error& e) {
       if (e.code == etcd::kUnknownOutcome) return Outcome::kUnknown;
+      if (e.code == kEtcdUnavailable) throw Unavailable(e.what());
       throw;
     }
     if (!answer.value("succeeded", false)) return Outcome::kConflict;

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,12 @@ class Store {
   // At a clean stop, after the last write: leaves the state in files that need nothing else
   // (SQLite: the WAL checkpointed into the database file and emptied).
   virtual void Close() = 0;
+};
+
+// A shared store that cannot be reached (no member answers, or the cluster has no quorum): the
+// request is answered ServiceUnavailable, which clients retry.
+struct Unavailable : std::runtime_error {
+  using std::runtime_error::runtime_error;
 };
 
 // What a key of a shared store holds after another server's write.

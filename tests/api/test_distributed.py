@@ -45,7 +45,8 @@ def servers(cluster, tmp_path):
             # One VPC takes a tag per write in the stress test, and every client allocates
             # Elastic IPs: quotas raised as a user would (the same on both servers).
             s = Server(str(d), ["--store", cluster.store, "--quota", "tags-per-resource=100000",
-                                "--quota", "elastic-ips-per-region=100000", "--quota", "vpcs-per-region=100"])
+                                "--quota", "elastic-ips-per-region=100000", "--quota", "vpcs-per-region=100",
+                                "--quota", "subnets-per-vpc=1000"])
             s.start()
             out.append(s)
         yield out
@@ -233,3 +234,24 @@ def test_a_write_names_its_revision_and_every_server_tells_when_it_has_it(server
     # A later write has a later revision.
     later = b.create_tags(Resources=[resp["Vpc"]["VpcId"]], Tags=[{"Key": "k", "Value": "v"}])
     assert int(later["ResponseMetadata"]["HTTPHeaders"]["x-openvpc-revision"]) > revision
+
+
+def test_without_etcd_requests_are_refused_as_unavailable_and_nothing_is_lost(cluster, servers):
+    a = make_client(servers[0].endpoint)
+    vpc = a.create_vpc(CidrBlock="10.5.0.0/16")["Vpc"]["VpcId"]
+    assert a.describe_vpcs(VpcIds=[vpc])["Vpcs"]  # positive control
+    for i in range(3):
+        cluster.kill9(i)
+    # EC2's ServiceUnavailable (503), which SDKs retry: never a stale answer, never a lost write.
+    for fn, kwargs in ((a.describe_vpcs, {"VpcIds": [vpc]}), (a.create_vpc, {"CidrBlock": "10.6.0.0/16"})):
+        with pytest.raises(botocore.exceptions.ClientError) as exc:
+            fn(**kwargs)
+        assert exc.value.response["Error"]["Code"] == "ServiceUnavailable"
+        assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+    for i in range(3):
+        cluster.start_member(i, state="existing")
+    cluster.wait_healthy()
+    b = make_client(servers[1].endpoint)
+    for c in (a, b):
+        cidrs = sorted(v["CidrBlock"] for v in c.describe_vpcs()["Vpcs"])
+        assert cidrs == ["10.5.0.0/16", "172.31.0.0/16"]
