@@ -266,12 +266,9 @@ def convergence_part(a):
     samples.sort()
     worst.sort()
     pct = lambda xs, p: xs[min(len(xs) - 1, int(p * len(xs)))]  # noqa: E731
-    print(f"
-{a.hosts} hosts (agents), {a.instances} instances, {a.writes} writes, {os.cpu_count()} cores shared by "
-          "etcd, the API server, the agents and their instances
-")
-    print("| measure | p50 ms | p99 ms | max ms |
-|---|---|---|---|")
+    print(f"\n{a.hosts} hosts (agents), {a.instances} instances, {a.writes} writes, {os.cpu_count()} cores shared by "
+          "etcd, the API server, the agents and their instances\n")
+    print("| measure | p50 ms | p99 ms | max ms |\n|---|---|---|---|")
     print(f"| API response → a host's data plane has the write (each host, each write) | {pct(samples, .5):.2f} | "
           f"{pct(samples, .99):.2f} | {samples[-1]:.2f} |")
     print(f"| request sent → every host has it (each write) | {pct(worst, .5):.2f} | {pct(worst, .99):.2f} | "

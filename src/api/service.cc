@@ -291,11 +291,12 @@ HttpResponse Service::Call(const ShapeModel& wire, const std::string& op, const 
   json output;
   if (handler.writes) {
     bool replayed = false;  // the answer of the token's first request
-    bool caught_up = false;
     uint64_t revision = 0;  // of the shared store's state this answer comes from
     output = Retrying([&]() -> json {
       std::unique_lock lock(mu_);
-      if (shared_ && CatchUp()) caught_up = true;
+      // A shared store: optimistic. The write runs on the state this server has; if another
+      // server wrote meanwhile, the commit is refused, this server catches up (Commit) and the
+      // request runs again, so no round trip is spent on catching up before.
       if (!token_key.empty()) {
         auto it = tokens_.find(token_key);
         if (it != tokens_.end()) {
@@ -313,6 +314,15 @@ HttpResponse Service::Call(const ShapeModel& wire, const std::string& op, const 
       json out;
       try {
         out = handler.fn(call);
+      } catch (const model::Error&) {
+        Rollback(tx);
+        // A refusal is an answer only from the latest state (the VPC that another server made
+        // a moment ago exists): behind, this server catches up and runs the request again.
+        if (shared_ && shared_->Head() > shared_->Applied()) {
+          CatchUp();
+          throw WriteConflict{};
+        }
+        throw;
       } catch (...) {
         Rollback(tx);
         throw;
@@ -329,7 +339,7 @@ HttpResponse Service::Call(const ShapeModel& wire, const std::string& op, const 
     });
     if (shared_) ok.headers.emplace_back("x-openvpc-revision", std::to_string(revision));
     if (replayed) {
-      if (caught_up) NotifyCommitted();
+      if (shared_) NotifyCommitted();  // a conflict may have brought others' writes in
       ok.body = wire.Encode(op, output, request_id, false);
       return ok;
     }
@@ -404,8 +414,9 @@ void Service::Commit(model::Tx& tx, const std::vector<store::Row>& extra) {
     Rollback(tx);
     throw;
   }
-  if (outcome == store::SharedStore::Outcome::kConflict) {
+  if (outcome == store::SharedStore::Outcome::kConflict) {  // another server wrote first
     Rollback(tx);
+    CatchUp();
     throw WriteConflict{};
   }
   if (outcome == store::SharedStore::Outcome::kUnknown) {

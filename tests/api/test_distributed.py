@@ -73,6 +73,21 @@ def test_a_write_on_one_server_is_read_on_the_other_at_once(servers):
         assert len(defaults) == 1
 
 
+def test_a_write_builds_on_the_other_servers_write_at_once(servers):
+    """No read in between: the second write finds what the first one made (a refusal is given
+    only from the latest state)."""
+    a, b = (make_client(s.endpoint) for s in servers)
+    for i in range(30):
+        writer, builder = (a, b) if i % 2 == 0 else (b, a)
+        vpc = writer.create_vpc(CidrBlock=f"10.{i}.0.0/16")["Vpc"]["VpcId"]
+        builder.create_subnet(VpcId=vpc, CidrBlock=f"10.{i}.1.0/24")
+        builder.delete_subnet(SubnetId=writer.describe_subnets(
+            Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"][0]["SubnetId"])
+        writer.delete_vpc(VpcId=vpc)
+    # And a refusal is still a refusal when the state is the latest (positive control).
+    assert_error("InvalidVpcID.NotFound", b.create_subnet, VpcId="vpc-0123456789abcdef0", CidrBlock="10.0.0.0/24")
+
+
 def test_a_client_token_is_one_request_across_servers(servers):
     a, b = (make_client(s.endpoint) for s in servers)
     first = a.run_instances(ImageId=image(a), MinCount=1, MaxCount=1, ClientToken="one-launch")
