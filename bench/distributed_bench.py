@@ -188,7 +188,8 @@ def tcp_part(a):
         ec2.create_placement_group(GroupName="apart", Strategy="spread")
         ec2.create_placement_group(GroupName="together", Strategy="cluster")
         apart = [lab.launch(sub, Placement={"GroupName": "apart"}, SecurityGroupIds=[g]) for _ in range(2)]
-        together_ = [lab.launch(sub, Placement={"GroupName": "together"}, SecurityGroupIds=[g]) for _ in range(2)]
+        together_ = [lab.launch(sub, Placement={"GroupName": "together"}, SecurityGroupIds=[g], InstanceType="c5.large")
+                     for _ in range(2)]
         for label, pair in (("two hosts (openvpc VXLAN)", apart), ("one host", together_)):
             hosts = {cluster.host_of(i["InstanceId"]) for i in pair}
             figures[f"{label} [{', '.join(sorted(hosts))}]"] = iperf(
@@ -208,7 +209,7 @@ def tcp_part(a):
 
 def convergence_part(a):
     """API write -> enforced on every host: --hosts agents, --instances instances placed on them;
-    each AuthorizeSecurityGroupIngress's revision (x-openvpc-revision) is waited for on every
+    each Authorize/RevokeSecurityGroupIngress's revision (x-openvpc-revision) is waited for on every
     agent's /_openvpc/status?revision=R at once; a sample is when an agent's data plane has it,
     from the moment the API response arrived (negative: before)."""
     import concurrent.futures
@@ -243,6 +244,13 @@ def convergence_part(a):
             left -= n
         print(f"  {a.instances} instances placed on {a.hosts} hosts in {time.monotonic() - started:.1f} s",
               file=sys.stderr)
+        # Measured once every host runs its instances (a namespace each), not while they start.
+        import dplib
+        running = lambda: sum(1 for agent in cluster.agents.values()  # noqa: E731
+                              for n in dplib.namespaces_with_prefix(agent.prefix) if "-i-" in n)
+        dplib.wait_for(lambda: running() >= a.instances, timeout=1800, interval=1, what="every instance running")
+        print(f"  every instance running {time.monotonic() - started:.1f} s after the first RunInstances",
+              file=sys.stderr)
 
         def wait(url, revision, t0):
             with urllib.request.urlopen(f"{url}?revision={revision}", timeout=30) as r:
@@ -250,11 +258,12 @@ def convergence_part(a):
             return (time.monotonic() - t0) * 1000
 
         with concurrent.futures.ThreadPoolExecutor(len(status)) as pool:
-            for k in range(a.writes):
+            for k in range(a.writes):  # a rule authorized, then revoked (the group stays under its quota)
+                rule = [{"IpProtocol": "udp", "FromPort": 1000 + k // 2, "ToPort": 1000 + k // 2,
+                         "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}]
+                write = ec2.authorize_security_group_ingress if k % 2 == 0 else ec2.revoke_security_group_ingress
                 t_start = time.monotonic()
-                resp = ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[
-                    {"IpProtocol": "udp", "FromPort": 1000 + k, "ToPort": 1000 + k,
-                     "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}])
+                resp = write(GroupId=sg, IpPermissions=rule)
                 t0 = time.monotonic()
                 revision = resp["ResponseMetadata"]["HTTPHeaders"]["x-openvpc-revision"]
                 got = list(pool.map(lambda u: wait(u, revision, t0), status.values()))

@@ -19,5 +19,11 @@ echo "== unit tests under AddressSanitizer and UBSan (clang, the fuzzers' build)
 echo "== API tests"
 python3 scripts/run_pytest.py tests/api -q -p no:cacheprovider
 
+# The same suite against a server whose state lives in a 3-member etcd cluster (--store etcd://):
+# the shared store must change nothing a client sees. (test_distributed.py ran above already.)
+echo "== API tests with the state in etcd"
+OPENVPC_TEST_STORE=etcd python3 scripts/run_pytest.py tests/api -q -p no:cacheprovider \
+  --deselect tests/api/test_distributed.py
+
 echo "== data plane tests (real packets between instance namespaces; skipped without root)"
 python3 scripts/run_pytest.py tests/dataplane -q -p no:cacheprovider

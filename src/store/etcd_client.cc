@@ -2,6 +2,8 @@
 
 #include <poll.h>
 
+#include <chrono>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -38,6 +40,41 @@ void ThrowIfError(unsigned status, const json& answer) {
   throw Error(static_cast<int>(e.value("code", 2)), "etcd: " + message);
 }
 
+constexpr std::chrono::seconds kCallTimeout{5};  // a member that takes longer is taken as gone
+constexpr uint64_t kMaxAnswer = 256ull << 20;
+
+}  // namespace
+
+struct Client::Connection {
+  size_t member = 0;
+  asio::io_context io;
+  tcp::socket socket{io};
+  boost::beast::flat_buffer buffer;
+};
+
+namespace {
+
+// Reads PARSER's message from SOCKET within TIMEOUT: non-blocking reads and poll(), since the
+// synchronous reads of Asio know no deadline and a member that hangs must not hang the caller.
+template <class Parser>
+void ReadWithin(tcp::socket& socket, boost::beast::flat_buffer& buffer, Parser& parser,
+                std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  socket.non_blocking(true);
+  while (!parser.is_done()) {
+    boost::beast::error_code ec;
+    http::read_some(socket, buffer, parser, ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) throw boost::beast::system_error(asio::error::timed_out);
+      pollfd p{socket.native_handle(), POLLIN, 0};
+      ::poll(&p, 1, static_cast<int>(left.count()));
+      continue;
+    }
+    if (ec) throw boost::beast::system_error(ec);
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> ParseEndpoints(const std::string& list) {
@@ -72,12 +109,6 @@ std::string PrefixEnd(const std::string& prefix) {
   return std::string(1, '\0');  // every key
 }
 
-struct Client::Connection {
-  size_t member = 0;
-  asio::io_context io;
-  tcp::socket socket{io};
-  boost::beast::flat_buffer buffer;
-};
 
 Client::Client(std::vector<std::string> endpoints) : endpoints_(std::move(endpoints)) {
   if (endpoints_.empty()) throw std::runtime_error("an etcd client needs at least one endpoint");
@@ -141,9 +172,12 @@ json Client::Call(const std::string& path, const json& body, bool resend) {
       req.body() = payload;
       req.prepare_payload();
       sent = true;
+      c->socket.non_blocking(false);
       http::write(c->socket, req);
-      http::response<http::string_body> res;
-      http::read(c->socket, c->buffer, res);
+      http::response_parser<http::string_body> parser;
+      parser.body_limit(kMaxAnswer);
+      ReadWithin(c->socket, c->buffer, parser, kCallTimeout);
+      auto& res = parser.get();
       const unsigned status = res.result_int();
       const bool keep = res.keep_alive();
       json answer = json::parse(res.body(), nullptr, false);

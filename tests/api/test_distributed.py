@@ -107,6 +107,7 @@ def test_concurrent_writers_through_both_servers_lose_nothing(servers):
     shared_subnet = setup.create_subnet(VpcId=vpc, CidrBlock="10.0.255.0/24")["Subnet"]["SubnetId"]
 
     lock = threading.Lock()
+    acknowledged = []  # every id a create answered, duplicates kept: no id may come twice
     created_subnets, created_enis, deleted_enis, allocations, released, tags = set(), set(), set(), set(), set(), set()
     errors = []
     stop = time.time() + STRESS_SECONDS
@@ -126,6 +127,7 @@ def test_concurrent_writers_through_both_servers_lose_nothing(servers):
                         sid = client.create_subnet(VpcId=vpc, CidrBlock=cidr)["Subnet"]["SubnetId"]
                         with lock:
                             created_subnets.add(sid)
+                            acknowledged.append(sid)
                     except botocore.exceptions.ClientError as e:
                         assert e.response["Error"]["Code"] == "InvalidSubnet.Conflict", e
                 elif kind == 1:  # an address in the shared /24, some given back
@@ -136,6 +138,7 @@ def test_concurrent_writers_through_both_servers_lose_nothing(servers):
                         continue
                     with lock:
                         created_enis.add(eni["NetworkInterfaceId"])
+                        acknowledged.append(eni["NetworkInterfaceId"])
                     mine.append(eni["NetworkInterfaceId"])
                     if len(mine) > 10:
                         gone = mine.pop(rng.randrange(len(mine)))
@@ -151,6 +154,7 @@ def test_concurrent_writers_through_both_servers_lose_nothing(servers):
                     alloc = client.allocate_address(Domain="vpc")["AllocationId"]
                     with lock:
                         allocations.add(alloc)
+                        acknowledged.append(alloc)
                     my_allocations.append(alloc)
                     if len(my_allocations) > 5:
                         gone = my_allocations.pop(rng.randrange(len(my_allocations)))
@@ -167,6 +171,7 @@ def test_concurrent_writers_through_both_servers_lose_nothing(servers):
         t.join()
     assert not errors, errors
     assert created_subnets and created_enis and allocations and tags
+    assert len(acknowledged) == len(set(acknowledged)), "an id was handed out twice"
 
     views = []
     for s in servers:
@@ -270,3 +275,33 @@ def test_without_etcd_requests_are_refused_as_unavailable_and_nothing_is_lost(cl
     for c in (a, b):
         cidrs = sorted(v["CidrBlock"] for v in c.describe_vpcs()["Vpcs"])
         assert cidrs == ["10.5.0.0/16", "172.31.0.0/16"]
+
+
+def test_a_member_that_hangs_is_left_for_the_next(cluster, tmp_path):
+    """The first endpoint accepts connections and never answers (a hung member): the server gives
+    it up after its call timeout (5 s) and goes on with the next; the request succeeds."""
+    import socket
+    hung = socket.socket()
+    hung.bind(("127.0.0.1", 0))
+    hung.listen(16)
+    store = f"etcd://127.0.0.1:{hung.getsockname()[1]}," + cluster.endpoints
+    d = tmp_path / "hung"
+    d.mkdir()
+    s = Server(str(d), ["--store", store])
+    try:
+        s.start()
+        c = make_client(s.endpoint)
+        vpc = c.create_vpc(CidrBlock="10.7.0.0/16")["Vpc"]["VpcId"]
+        assert c.describe_vpcs(VpcIds=[vpc])["Vpcs"]
+        # What it wrote is in the cluster: another server on the members alone reads it.
+        d2 = tmp_path / "plain"
+        d2.mkdir()
+        other = Server(str(d2), ["--store", cluster.store])
+        other.start()
+        try:
+            assert make_client(other.endpoint).describe_vpcs(VpcIds=[vpc])["Vpcs"]
+        finally:
+            other.stop()
+    finally:
+        s.stop()
+        hung.close()

@@ -32,12 +32,10 @@ class Agent:
         self.proc = None
         self.prefix = None
 
-    def log_text(self):
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
+    # A process with a log, as the data-plane server is: the same log reading, SIGTERM and kill -9.
+    log_text = dplib.DataPlaneServer.log_text
+    stop = dplib.DataPlaneServer.stop
+    kill9 = dplib.DataPlaneServer.kill9
 
     def start(self, timeout=30.0):
         args = [self.binary, "agent", "--store", self.store, "--host", self.name, "--underlay", self.underlay,
@@ -58,24 +56,12 @@ class Agent:
             time.sleep(0.05)
         raise RuntimeError(f"agent {self.name} did not come up in {timeout} s:\n{self.log_text()[start:]}")
 
-    def stop(self, timeout=20.0):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
-
-    def kill9(self):
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
-        self.proc = None
-
     def cleanup(self):
         """After the last stop: nothing of this host may be left (removed by force, and reported)."""
-        self.stop()
+        try:
+            self.stop()
+        except AssertionError as e:  # it did not end on SIGTERM (killed meanwhile)
+            return [f"agent {self.name}: {e}"]
         if not self.prefix:
             return []
         left = dplib.wait_for_gone(self.prefix, timeout=3)

@@ -70,6 +70,18 @@ def hosts_of(cluster, insts):
     return [cluster.host_of(i["InstanceId"]) for i in insts]
 
 
+def behind_a_nat_gateway(mlab, vpc, cidr):
+    """A new NAT gateway in the public subnet (its Elastic IP) and a new subnet CIDR routed to it."""
+    ec2 = mlab.ec2
+    eip = ec2.allocate_address(Domain="vpc")
+    nat = ec2.create_nat_gateway(SubnetId=vpc["public"], AllocationId=eip["AllocationId"])["NatGateway"]["NatGatewayId"]
+    rtb = ec2.create_route_table(VpcId=vpc["vpc"])["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=rtb, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat)
+    sub = mlab.subnet(vpc["vpc"], cidr)
+    ec2.associate_route_table(RouteTableId=rtb, SubnetId=sub)
+    return eip, sub
+
+
 @pytest.fixture(scope="module")
 def vpc(mlab):
     vpc = mlab.vpc("10.0.0.0/16")
@@ -150,13 +162,7 @@ def test_scenario_s1_public_instances_on_hosts_without_an_internet(cluster, mlab
 
 
 def test_scenario_s4_private_instances_through_the_nat_gateway(cluster, mlab, vpc):
-    ec2 = mlab.ec2
-    eip = ec2.allocate_address(Domain="vpc")
-    nat = ec2.create_nat_gateway(SubnetId=vpc["public"], AllocationId=eip["AllocationId"])["NatGateway"]["NatGatewayId"]
-    rtb = ec2.create_route_table(VpcId=vpc["vpc"])["RouteTable"]["RouteTableId"]
-    ec2.create_route(RouteTableId=rtb, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat)
-    sub = mlab.subnet(vpc["vpc"], "10.0.20.0/24")
-    ec2.associate_route_table(RouteTableId=rtb, SubnetId=sub)
+    eip, sub = behind_a_nat_gateway(mlab, vpc, "10.0.20.0/24")
     insts = spread(mlab, "s4-spread", sub, 3)
     assert len(set(hosts_of(cluster, insts))) == 3
     server = mlab.serve(INTERNET, "tcp", 8080)
@@ -223,13 +229,7 @@ def test_a_dead_agent_impairs_its_instances_only_and_rebuilds_them(cluster, mlab
 
 
 def test_the_nat_gateway_moves_when_the_gateway_host_dies(cluster, mlab, vpc):
-    ec2 = mlab.ec2
-    eip = ec2.allocate_address(Domain="vpc")
-    nat = ec2.create_nat_gateway(SubnetId=vpc["public"], AllocationId=eip["AllocationId"])["NatGateway"]["NatGatewayId"]
-    rtb = ec2.create_route_table(VpcId=vpc["vpc"])["RouteTable"]["RouteTableId"]
-    ec2.create_route(RouteTableId=rtb, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat)
-    sub = mlab.subnet(vpc["vpc"], "10.0.30.0/24")
-    ec2.associate_route_table(RouteTableId=rtb, SubnetId=sub)
+    _, sub = behind_a_nat_gateway(mlab, vpc, "10.0.30.0/24")
     insts = spread(mlab, "gw-spread", sub, 3)
     inst = [i for i in insts if cluster.host_of(i["InstanceId"]) == "host1"][0]  # outlives the gateway host
     # A second gateway host, named after the first so that host3 stays the active one until it dies.
