@@ -18,7 +18,7 @@ import pytest
 
 from conftest import BINARY, Server, make_client
 import etcd_cluster
-from helpers import assert_error
+from helpers import assert_error, wait_until
 
 pytestmark = pytest.mark.skipif(not etcd_cluster.available(), reason="etcd (Debian's etcd-server) is not installed")
 
@@ -305,3 +305,54 @@ def test_a_member_that_hangs_is_left_for_the_next(cluster, tmp_path):
     finally:
         s.stop()
         hung.close()
+
+
+def etcd_put(cluster, key, value=None):
+    """Puts (or, with no value, deletes) KEY through etcd's JSON gateway: hosts without agents."""
+    import base64
+    import json
+    import urllib.request
+    b64 = lambda s: base64.b64encode(s.encode()).decode()  # noqa: E731
+    endpoint = f"http://127.0.0.1:{cluster.client_ports[1]}"
+    path, body = ("/v3/kv/put", {"key": b64(key), "value": b64(value)}) if value is not None else \
+        ("/v3/kv/deleterange", {"key": b64(key)})
+    req = urllib.request.Request(endpoint + path, data=json.dumps(body).encode(), method="POST")
+    urllib.request.urlopen(req, timeout=10).read()
+
+
+def test_placement_groups_place_on_the_registered_hosts_and_a_gone_host_impairs(cluster, servers):
+    """Hosts registered in etcd as agents register them (here without agents: no data plane), and
+    what RunInstances makes of them, seen through `openvpc hosts` and DescribeInstanceStatus."""
+    import json
+    for n in range(3):
+        etcd_put(cluster, f"openvpc/hosts/h{n}",
+                 json.dumps({"underlay": f"127.0.1.{n + 1}", "gateway": n == 0, "namespace_prefix": "x-"}))
+    a, b = (make_client(s.endpoint) for s in servers)
+    a.create_placement_group(GroupName="spread3", Strategy="spread")
+    ids = [i["InstanceId"] for i in b.run_instances(ImageId=image(b), MinCount=3, MaxCount=3,
+                                                    Placement={"GroupName": "spread3"})["Instances"]]
+
+    def hosts():
+        out = subprocess.run([BINARY, "hosts", "--store", cluster.store, "--json"], capture_output=True, text=True,
+                             timeout=30, check=True).stdout
+        return json.loads(out)
+
+    placed = {i["InstanceId"]: h["Name"] for h in hosts()["Hosts"] for i in h["Instances"]}
+    assert sorted(placed) == sorted(ids) and len(set(placed.values())) == 3, placed
+    # A fourth has no host of its own left in the group.
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        a.run_instances(ImageId=image(a), MinCount=1, MaxCount=1, Placement={"GroupName": "spread3"})
+    assert exc.value.response["Error"]["Code"] == "InsufficientInstanceCapacity"
+
+    def system_status(client, iid):
+        s = client.describe_instance_status(InstanceIds=[iid])["InstanceStatuses"]
+        return s[0]["SystemStatus"]["Status"]
+
+    victim = ids[0]
+    assert system_status(a, victim) == "ok"  # positive control
+    etcd_put(cluster, f"openvpc/hosts/{placed[victim]}")  # its lease expired
+    wait_until(lambda: system_status(b, victim) == "impaired")
+    assert [system_status(a, i) for i in ids[1:]] == ["ok", "ok"]
+    assert victim in [i["InstanceId"] for i in hosts()["ImpairedInstances"]]
+    etcd_put(cluster, f"openvpc/hosts/{placed[victim]}", json.dumps({"underlay": "127.0.1.9"}))  # back
+    wait_until(lambda: system_status(a, victim) == "ok")
