@@ -31,6 +31,9 @@ struct AgentFlags {
 int RunAgent(const AgentFlags& f) {
   if (f.store.rfind("etcd://", 0) != 0) throw std::runtime_error("openvpc agent needs --store etcd://HOST:PORT[,…]");
   if (!net::ParseIpv4(f.underlay)) throw std::runtime_error("--underlay wants an IPv4 address, got '" + f.underlay + "'");
+  const auto status_colon = f.status_listen.rfind(':');
+  if (!f.status_listen.empty() && status_colon == std::string::npos)
+    throw std::runtime_error("--status-listen wants HOST:PORT, got '" + f.status_listen + "'");
   const std::string data_dir = f.data_dir.empty() ? ".openvpc-agent-" + f.host : f.data_dir;
   std::filesystem::create_directories(data_dir);
 
@@ -65,9 +68,7 @@ int RunAgent(const AgentFlags& f) {
     int sig = 0;
     sigwait(&stop_signals, &sig);
   } else {  // GET /_openvpc/status[?revision=R]: which write this host's data plane has
-    auto colon = f.status_listen.rfind(':');
-    if (colon == std::string::npos) throw std::runtime_error("--status-listen wants HOST:PORT");
-    api::ServeHttp(f.status_listen.substr(0, colon), std::stoi(f.status_listen.substr(colon + 1)), service,
+    api::ServeHttp(f.status_listen.substr(0, status_colon), std::stoi(f.status_listen.substr(status_colon + 1)), service,
                    [](const std::string& where) { fprintf(stderr, "openvpc: agent status on http://%s\n", where.c_str()); });
   }
   shared->UnregisterHost();

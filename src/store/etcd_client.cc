@@ -21,7 +21,6 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-constexpr int kUnavailable = 14;  // gRPC UNAVAILABLE
 
 int64_t Int(const json& j, const char* name) {
   auto it = j.find(name);

@@ -24,6 +24,8 @@ struct Error : std::runtime_error {
   Error(int code, const std::string& message) : std::runtime_error(message), code(code) {}
   int code;  // gRPC status code; 14 (UNAVAILABLE) when no member could be reached
 };
+// gRPC's UNAVAILABLE: no member could be reached (or the cluster has no leader).
+constexpr int kUnavailable = 14;
 // The code of a call that was sent but not answered (the member went away): it may or may not
 // have taken effect.
 constexpr int kUnknownOutcome = -1;

@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <deque>
 #include <mutex>
-#include <set>
 #include <thread>
 #include <unordered_map>
 
@@ -22,8 +21,6 @@ namespace openvpc::store {
 namespace {
 
 using nlohmann::json;
-
-constexpr int kEtcdUnavailable = 14;  // gRPC UNAVAILABLE: no member answers
 
 // A row as etcd holds it: account and Region on the first two lines, then the body.
 std::string Pack(const Row& r) { return r.account + "\n" + r.region + "\n" + r.body; }
@@ -102,7 +99,7 @@ class EtcdStore final : public SharedStore {
       auto kvs = client_.Range(head_key_, "");
       return kvs.empty() ? 0 : static_cast<uint64_t>(kvs[0].mod_revision);
     } catch (const etcd::Error& e) {
-      if (e.code == kEtcdUnavailable) throw Unavailable(e.what());
+      if (e.code == etcd::kUnavailable) throw Unavailable(e.what());
       throw;
     }
   }
@@ -219,7 +216,7 @@ class EtcdStore final : public SharedStore {
       answer = client_.Call("/v3/kv/txn", txn, false);
     } catch (const etcd::Error& e) {
       if (e.code == etcd::kUnknownOutcome) return Outcome::kUnknown;
-      if (e.code == kEtcdUnavailable) throw Unavailable(e.what());
+      if (e.code == etcd::kUnavailable) throw Unavailable(e.what());
       throw;
     }
     if (!answer.value("succeeded", false)) return Outcome::kConflict;
