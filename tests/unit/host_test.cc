@@ -7,6 +7,7 @@
 #include <set>
 
 #include "error_code.h"
+#include "partition_fixture.h"
 
 #include "model/host.h"
 #include "model/instance.h"
@@ -21,19 +22,9 @@ namespace {
 
 using openvpc::testing::CodeOf;
 
-class HostTest : public ::testing::Test {
+class HostTest : public openvpc::testing::PartitionFixture {
  protected:
-  HostTest() {
-    RegisterAllRules();
-    Partition& p = Part();
-    p.account_id = "123456789012";
-    p.region = "us-east-1";
-    Tx tx(p, state.quotas, &state);
-    InitializePartition(tx);
-    vpc = CreateVpc(tx, {.cidr_block = "10.0.0.0/16"}).id;
-    subnet = CreateSubnet(tx, {.vpc_id = vpc, .cidr_block = "10.0.0.0/20", .availability_zone = "us-east-1a"}).id;
-  }
-  Partition& Part() { return state.partitions[{"123456789012", "us-east-1"}]; }
+  HostTest() : PartitionFixture("10.0.0.0/20") {}
   void AddHosts(int n, int gateways = 0) {
     for (int i = 0; i < n; ++i) {
       std::string name = "h" + std::to_string(i);
@@ -41,12 +32,12 @@ class HostTest : public ::testing::Test {
     }
   }
   std::vector<Instance*> Launch(int count, const std::string& group = "", const std::string& type = "c5.large") {
-    Tx tx(Part(), state.quotas, &state);
+    Tx tx = NewTx();
     return RunInstances(tx, {.image_id = "ami-0abcdef1234567890", .instance_type = type, .min_count = count,
                              .max_count = count, .subnet_id = subnet, .placement_group = group});
   }
   void Group(const std::string& name, const std::string& strategy, int partitions = 0) {
-    Tx tx(Part(), state.quotas, &state);
+    Tx tx = NewTx();
     CreatePlacementGroup(tx, name, strategy, partitions, "", {});
   }
   std::map<std::string, int> PerHost() {
@@ -54,9 +45,6 @@ class HostTest : public ::testing::Test {
     for (const auto& [id, i] : Part().instances) ++out[i.host];
     return out;
   }
-
-  State state;
-  std::string vpc, subnet;
 };
 
 TEST_F(HostTest, NoHostPlacesNothing) {  // one machine: the server's own data plane runs them
@@ -135,7 +123,7 @@ TEST_F(HostTest, AnInstanceOfAGoneHostIsImpairedAndMovesWhenItStarts) {
   EXPECT_FALSE(HostImpaired(state, *i));
   state.hosts.erase(home);
   EXPECT_TRUE(HostImpaired(state, *i));
-  Tx tx(Part(), state.quotas, &state);
+  Tx tx = NewTx();
   StopInstances(tx, {i->id});
   Part().instances.at(i->id).state = "stopped";
   StartInstances(tx, {i->id});

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "error_code.h"
+#include "partition_fixture.h"
 
 #include "model/rules.h"
 #include "model/error.h"
@@ -18,23 +19,9 @@ namespace {
 
 using openvpc::testing::CodeOf;
 
-class InstanceTest : public ::testing::Test {
+class InstanceTest : public openvpc::testing::PartitionFixture {
  protected:
-  InstanceTest() {
-    RegisterAllRules();
-    Partition& p = Part();
-    p.account_id = "123456789012";
-    p.region = "us-east-1";
-    Tx tx(p, state.quotas, &state);
-    InitializePartition(tx);
-    vpc = CreateVpc(tx, {.cidr_block = "10.0.0.0/16"}).id;
-    subnet = CreateSubnet(tx, {.vpc_id = vpc, .cidr_block = "10.0.1.0/28", .availability_zone = "us-east-1a"}).id;
-  }
-  Partition& Part() { return state.partitions[{"123456789012", "us-east-1"}]; }
-  Tx NewTx() { return Tx(Part(), state.quotas, &state); }
-
-  State state;
-  std::string vpc, subnet;
+  InstanceTest() : PartitionFixture("10.0.1.0/28") {}
 };
 
 TEST_F(InstanceTest, InterfacesNeverGetReservedAddresses) {  // A5
