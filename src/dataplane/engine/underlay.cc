@@ -39,8 +39,8 @@ void Engine::SendUnderlay(const Port& out, const uint8_t* buf, size_t len, bool 
 
 void Engine::ReceiveUnderlay(Port& underlay, uint16_t buffer, size_t len) {
   uint8_t* buf = underlay.Buffer(buffer);
-  const auto header = ParseVxlanHeader({buf, len});
-  const size_t inner = len - kVxlanHeaderSize;
+  const auto header = ParseVxlanHeader({buf, len});  // nothing unless LEN holds the header
+  const size_t inner = header ? len - kVxlanHeaderSize : 0;
   Port* out = nullptr;
   ++counters_.rx;
   if (header && len >= kVxlanHeaderSize + kVnetHeaderSize + 14) {
