@@ -136,22 +136,28 @@ def test_network_acls_hold_across_hosts(cluster, mlab, vpc):
     assert mlab.ping(x["InstanceId"], y["PrivateIpAddress"]), "the same path still carries what the ACL allows"
 
 
-def test_scenario_s1_public_instances_on_hosts_without_an_internet(cluster, mlab, vpc):
+def test_scenarios_s1_s3_public_instances_on_hosts_without_an_internet(cluster, mlab, vpc):
+    """S1/S3: instances in the public subnet reached from the internet by an Elastic IP (the first)
+    or a public IPv4 address given at launch (the others), on each host."""
     web = mlab.group(vpc["vpc"], "s1-web", ingress=[WEB_8080, ICMP_FROM_ANYWHERE])
     mlab.ec2.create_placement_group(GroupName="s1-spread", Strategy="spread")
     insts = []
-    for _ in range(3):
+    for n in range(3):
         inst = mlab.ec2.run_instances(ImageId=mlab.image_id(), InstanceType="t3.medium", MinCount=1, MaxCount=1,
                                       Placement={"GroupName": "s1-spread"}, NetworkInterfaces=[{
                                           "DeviceIndex": 0, "SubnetId": vpc["public"], "Groups": [web],
-                                          "AssociatePublicIpAddress": True}])["Instances"][0]
+                                          "AssociatePublicIpAddress": n > 0}])["Instances"][0]
         mlab.wait_address(inst["InstanceId"], inst["PrivateIpAddress"])
         insts.append(inst)
+    eip = mlab.ec2.allocate_address(Domain="vpc")
+    mlab.ec2.associate_address(AllocationId=eip["AllocationId"], InstanceId=insts[0]["InstanceId"])
     hosts = hosts_of(cluster, insts)
     assert len(set(hosts)) == 3
     for inst in insts:
         desc = mlab.ec2.describe_instances(InstanceIds=[inst["InstanceId"]])["Reservations"][0]["Instances"][0]
         public_ip = desc["PublicIpAddress"]
+        if inst is insts[0]:
+            assert public_ip == eip["PublicIp"]
         mlab.serve(inst["InstanceId"], "tcp", 8080)
         # I1-I3: in from the internet to the public address, out to the internet host, on every host;
         # only host3 has the internet: the others reach it by the underlay.
