@@ -10,10 +10,10 @@
   its main route table, default network ACL and default security group), on SQLite and on etcd.
 --part convergence (root): API write -> enforced on every host, with --hosts agents (20) and
   --instances instances (500) placed on them; see convergence_part.
---part tcp (root): iperf3 between two instances on two hosts (agents, VXLAN over the loopback
-  underlay), between two instances on one host, and between two plain namespaces over the
-  kernel's own VXLAN device (veth underlay, MTU 9051, VXLAN MTU 9001 like an instance's), in the
-  same run.
+--part tcp (root): iperf3 between two instances on two hosts (agents whose underlay is host
+  namespaces on a bridge, MTU 65535), between two instances on one host, and between two plain
+  namespaces over the kernel's own VXLAN device (veth underlay, MTU 9051, VXLAN MTU 9001 like an
+  instance's), in the same run.
 """
 import argparse
 import json
@@ -190,7 +190,7 @@ def tcp_part(a):
         apart = [lab.launch(sub, Placement={"GroupName": "apart"}, SecurityGroupIds=[g]) for _ in range(2)]
         together_ = [lab.launch(sub, Placement={"GroupName": "together"}, SecurityGroupIds=[g], InstanceType="c5.large")
                      for _ in range(2)]
-        for label, pair in (("two hosts (openvpc VXLAN)", apart), ("one host", together_)):
+        for label, pair in (("two hosts (openvpc's VXLAN, bridged host namespaces)", apart), ("one host", together_)):
             hosts = {cluster.host_of(i["InstanceId"]) for i in pair}
             figures[f"{label} [{', '.join(sorted(hosts))}]"] = iperf(
                 cluster.exec_args(pair[1]["InstanceId"]), cluster.exec_args(pair[0]["InstanceId"]),
@@ -226,7 +226,8 @@ def convergence_part(a):
         status = {}
         for n, (name, gateway) in enumerate(hosts):
             port = api_bench.free_port()
-            agent = multihost.Agent(binary, cluster.store, cluster.base_dir, name, f"127.0.1.{n + 1}", gateway)
+            ns, address = cluster.underlay.add_host(n + 1)
+            agent = multihost.Agent(binary, cluster.store, cluster.base_dir, name, address, gateway, underlay_netns=ns)
             agent.extra = ["--status-listen", f"127.0.0.1:{port}"]
             cluster.agents[name] = agent.start()
             status[name] = f"http://127.0.0.1:{port}/_openvpc/status"

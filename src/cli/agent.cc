@@ -22,7 +22,7 @@ namespace openvpc::cli {
 namespace {
 
 struct AgentFlags {
-  std::string store, host, underlay, data_dir, status_listen;
+  std::string store, host, underlay, underlay_netns, data_dir, status_listen;
   bool gateway = false;
   int lease_ttl = 5;
   std::string public_ipv4_pool = "198.51.100.0/24";
@@ -50,7 +50,8 @@ int RunAgent(const AgentFlags& f) {
   options.public_ipv4_pool = f.public_ipv4_pool;
   api::Service service(std::move(opened), std::move(options));
   DataPlane data_plane;
-  if (!data_plane.Start(service, data_dir, f.host, f.underlay, f.gateway)) throw std::runtime_error("the data plane cannot run here");
+  if (!data_plane.Start(service, data_dir,
+                        {.host = f.host, .underlay = f.underlay, .underlay_netns = f.underlay_netns, .gateway = f.gateway})) throw std::runtime_error("the data plane cannot run here");
   // Registered once it can run what is placed on it.
   model::Host self{.name = f.host, .underlay = f.underlay, .gateway = f.gateway,
                    .namespace_prefix = host::NamespacePrefix(data_dir)};
@@ -87,6 +88,9 @@ std::function<int()> AddAgentCommand(CLI::App& app) {
       ->required();
   agent->add_option("--host", f->host, "this host's name (unique among the hosts)")->required();
   agent->add_option("--underlay", f->underlay, "this host's IPv4 address that other hosts reach it at")->required();
+  agent->add_option("--underlay-netns", f->underlay_netns,
+                    "the network namespace that holds the underlay address (hosts simulated as namespaces on one "
+                    "machine); default: the agent's own");
   agent->add_flag("--gateway", f->gateway, "also run NAT gateways and the internet gateway path");
   agent->add_option("--data-dir", f->data_dir, "where the agent keeps its files (default .openvpc-agent-HOST)");
   agent->add_option("--lease-ttl", f->lease_ttl, "seconds without renewal after which the host counts as gone")

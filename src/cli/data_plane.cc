@@ -33,11 +33,11 @@ DataPlane::~DataPlane() { Stop(); }
 
 namespace {
 
-// The UDP socket of the VXLAN underlay, bound to ADDRESS:4789.
-int OpenUnderlay(const std::string& address) {
+// The UDP socket of the VXLAN underlay, bound to ADDRESS:4789 in namespace NETNS.
+int OpenUnderlay(const std::string& address, const std::string& netns) {
   auto ip = net::ParseIpv4(address);
   if (!ip) throw std::runtime_error("the underlay wants an IPv4 address, got '" + address + "'");
-  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  int fd = host::InNamespace(netns, [] { return socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0); });
   if (fd < 0) throw std::runtime_error(std::string("underlay socket: ") + strerror(errno));
   int size = 16 << 20;  // bursts of 64 KiB frames
   setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size);
@@ -56,8 +56,7 @@ int OpenUnderlay(const std::string& address) {
 
 }  // namespace
 
-bool DataPlane::Start(api::Service& service, const std::string& data_dir, const std::string& host,
-                      const std::string& underlay, bool gateway) {
+bool DataPlane::Start(api::Service& service, const std::string& data_dir, const DataPlaneOptions& o) {
   if (!host::CanManageNetwork()) {
     fprintf(stderr, "openvpc: not running as root: no data plane\n");
     return false;
@@ -66,11 +65,11 @@ bool DataPlane::Start(api::Service& service, const std::string& data_dir, const 
   engine_ = std::make_unique<dataplane::Engine>(*model_);
   try {
     engine_->Start();
-    if (!underlay.empty()) {
-      underlay_fd_ = OpenUnderlay(underlay);
+    if (!o.underlay.empty()) {
+      underlay_fd_ = OpenUnderlay(o.underlay, o.underlay_netns);
       engine_->SetUnderlay(underlay_fd_);
     }
-    instances_ = std::make_unique<host::InstanceHost>(*model_, *engine_, data_dir, host, gateway);
+    instances_ = std::make_unique<host::InstanceHost>(*model_, *engine_, data_dir, o.host, o.gateway);
     instances_->OnInstanceGone([&service](const std::string& account, const std::string& region, const std::string& id) {
       service.Write(account, region, [&](model::Tx& tx) { model::FinishTermination(tx, id); });
     });

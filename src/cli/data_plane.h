@@ -17,17 +17,21 @@ class InstanceHost;
 
 namespace openvpc::cli {
 
+// Which instances a data plane runs, and how it reaches the other hosts.
+struct DataPlaneOptions {
+  std::string host;      // the instances placed on this host ("": those no host was chosen for)
+  std::string underlay;  // an IPv4 address of this host for the VXLAN underlay ("": none)
+  std::string underlay_netns;  // the network namespace that address is in ("": this process's)
+  bool gateway = true;   // runs the simulated internet and NAT gateways (see host::InstanceHost)
+};
+
 class DataPlane {
  public:
   DataPlane();
   ~DataPlane();
-  // Starts it for the instances of HOST ("" : the ones no host was chosen for) with its
-  // namespaces named after DATA_DIR, and with UNDERLAY (an IPv4 address of this machine; ""
-  // for none) the VXLAN underlay to the other hosts' instances. False when it cannot run (not
-  // root, the kernel refuses): the reason is logged and the service goes on without one.
-  // GATEWAY: it runs the simulated internet and NAT gateways (see host::InstanceHost).
-  bool Start(api::Service& service, const std::string& data_dir, const std::string& host,
-             const std::string& underlay = "", bool gateway = true);
+  // Starts it as OPTIONS say, with its namespaces named after DATA_DIR. False when it cannot run
+  // (not root, the kernel refuses): the reason is logged and the service goes on without one.
+  bool Start(api::Service& service, const std::string& data_dir, const DataPlaneOptions& options);
   // Tears down every namespace and device it made (before the service is quiesced).
   void Stop();
 

@@ -95,7 +95,7 @@ int Serve(const ServeFlags& f) {
   auto store = store::OpenStore(f.store, f.data_dir, {.read_only = false, .full_sync = f.sync == "full"});
   api::Service service(std::move(store), std::move(options));
   DataPlane data_plane;
-  if (f.dataplane == "on") data_plane.Start(service, f.data_dir, "");
+  if (f.dataplane == "on") data_plane.Start(service, f.data_dir, {});
   // Connections do not hold threads or much memory: let them have every descriptor the hard
   // limit allows (the server keeps accepting when they run out anyway).
   if (rlimit nofile{}; getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {

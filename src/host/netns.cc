@@ -188,9 +188,8 @@ std::vector<std::string> ListNamespaces(const std::string& prefix) {
   return out;
 }
 
-int CreateTap(const std::string& ns, const std::string& ifname, const TapOptions& opts) {
-  // setns() changes only the calling thread's namespace: do it in a thread of its own, so the
-  // device is born inside the instance while the fd belongs to this process.
+int InNamespace(const std::string& ns, const std::function<int()>& fn) {
+  if (ns.empty()) return fn();
   int result = -1;
   std::string error;
   std::thread t([&] {
@@ -198,36 +197,43 @@ int CreateTap(const std::string& ns, const std::string& ifname, const TapOptions
       Fd nsfd(open(("/run/netns/" + ns).c_str(), O_RDONLY | O_CLOEXEC));
       if (nsfd.get() < 0) Throw("open namespace " + ns);
       if (setns(nsfd.get(), CLONE_NEWNET) != 0) Throw("setns " + ns);
-      Fd tap(open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC));
-      if (tap.get() < 0) Throw("open /dev/net/tun");
-      ifreq ifr{};
-      ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
-      strncpy(ifr.ifr_name, ifname.c_str(), IFNAMSIZ - 1);
-      if (ioctl(tap.get(), TUNSETIFF, &ifr) != 0) Throw("TUNSETIFF " + ifname);
-      unsigned offloads = opts.offloads ? (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN) : 0;
-      if (ioctl(tap.get(), TUNSETOFFLOAD, offloads) != 0) Throw("TUNSETOFFLOAD");
-      int qlen = 10000;
-      Fd sock(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-      ifreq req{};
-      strncpy(req.ifr_name, ifname.c_str(), IFNAMSIZ - 1);
-      req.ifr_hwaddr.sa_family = ARPHRD_ETHER;
-      memcpy(req.ifr_hwaddr.sa_data, opts.mac.data(), 6);
-      if (ioctl(sock.get(), SIOCSIFHWADDR, &req) != 0) Throw("set MAC of " + ifname);
-      req.ifr_mtu = opts.mtu;
-      if (ioctl(sock.get(), SIOCSIFMTU, &req) != 0) Throw("set MTU of " + ifname);
-      req.ifr_qlen = qlen;
-      ioctl(sock.get(), SIOCSIFTXQLEN, &req);
-      if (ioctl(sock.get(), SIOCGIFFLAGS, &req) != 0) Throw("get flags of " + ifname);
-      req.ifr_flags = static_cast<short>(req.ifr_flags | IFF_UP);
-      if (ioctl(sock.get(), SIOCSIFFLAGS, &req) != 0) Throw("set " + ifname + " up");
-      result = tap.release();
+      result = fn();
     } catch (const std::exception& e) {
       error = e.what();
     }
   });
   t.join();
-  if (result < 0) throw std::runtime_error(error);
+  if (!error.empty()) throw std::runtime_error(error);
   return result;
+}
+
+int CreateTap(const std::string& ns, const std::string& ifname, const TapOptions& opts) {
+  // Born inside the instance, while the fd stays with openvpc.
+  return InNamespace(ns, [&] {
+    Fd tap(open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC));
+    if (tap.get() < 0) Throw("open /dev/net/tun");
+    ifreq ifr{};
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+    strncpy(ifr.ifr_name, ifname.c_str(), IFNAMSIZ - 1);
+    if (ioctl(tap.get(), TUNSETIFF, &ifr) != 0) Throw("TUNSETIFF " + ifname);
+    unsigned offloads = opts.offloads ? (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN) : 0;
+    if (ioctl(tap.get(), TUNSETOFFLOAD, offloads) != 0) Throw("TUNSETOFFLOAD");
+    int qlen = 10000;
+    Fd sock(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    ifreq req{};
+    strncpy(req.ifr_name, ifname.c_str(), IFNAMSIZ - 1);
+    req.ifr_hwaddr.sa_family = ARPHRD_ETHER;
+    memcpy(req.ifr_hwaddr.sa_data, opts.mac.data(), 6);
+    if (ioctl(sock.get(), SIOCSIFHWADDR, &req) != 0) Throw("set MAC of " + ifname);
+    req.ifr_mtu = opts.mtu;
+    if (ioctl(sock.get(), SIOCSIFMTU, &req) != 0) Throw("set MTU of " + ifname);
+    req.ifr_qlen = qlen;
+    ioctl(sock.get(), SIOCSIFTXQLEN, &req);
+    if (ioctl(sock.get(), SIOCGIFFLAGS, &req) != 0) Throw("get flags of " + ifname);
+    req.ifr_flags = static_cast<short>(req.ifr_flags | IFF_UP);
+    if (ioctl(sock.get(), SIOCSIFFLAGS, &req) != 0) Throw("set " + ifname + " up");
+    return tap.release();
+  });
 }
 
 }  // namespace openvpc::host

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <optional>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,12 @@ struct TapOptions {
   int mtu = 9001;          // AWS's jumbo frames inside a VPC
   bool offloads = true;    // TSO and checksum offload towards the engine (GSO frames up to 64 KiB)
 };
+// Runs FN in network namespace NS ("": this process's own) and returns what it returns: in a
+// thread of its own that enters NS (setns changes only the calling thread), so that what FN
+// opens (a device, a socket) lives in NS while its fd belongs to this process. Rethrows FN's
+// exceptions as runtime_error.
+int InNamespace(const std::string& ns, const std::function<int()>& fn);
+
 // A TAP device IFNAME inside namespace NS, up, with the MAC and MTU of OPTS. Returns its fd
 // (IFF_VNET_HDR, non-blocking, close-on-exec). Closing the fd removes the device. Throws.
 int CreateTap(const std::string& ns, const std::string& ifname, const TapOptions& opts);

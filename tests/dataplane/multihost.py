@@ -1,7 +1,9 @@
 """Many hosts on one machine (issue 12): a real 3-member etcd cluster, API servers on it
 (`openvpc serve --store etcd://… --dataplane off`) and one `openvpc agent` per host, each with its
-own data directory (so its own namespaces) and its own underlay address on loopback
-(127.0.1.N: every host's VXLAN socket is its own, and loopback carries datagrams of 64 KiB).
+own data directory (so its own namespaces). The hosts are network namespaces joined by an
+underlay bridge (class Underlay): host N's eth0 holds 10.255.0.N/24 (MTU 65535, so a datagram of
+64 KiB crosses whole), and its agent binds its VXLAN socket there (`--underlay 10.255.0.N
+--underlay-netns NS`) while it talks to etcd from the machine's loopback.
 
 The Cluster stands where DataPlaneServer stands for Lab: client(), sh(), exec_args() and
 namespace() reach instances wherever they run, through `openvpc exec --store`.
@@ -19,11 +21,49 @@ sys.path.insert(0, os.path.join(dplib.ROOT, "tests", "api"))
 import etcd_cluster  # noqa: E402  (tests/api/etcd_cluster.py: the etcd harness both suites use)
 
 
+class Underlay:
+    """Hosts as network namespaces (ovmhPID-hN) joined by a bridge in ovmhPID-sw; remove() deletes them."""
+
+    def __init__(self):
+        self.tag = f"ovmh{os.getpid() % 100000}"
+        self.switch = f"{self.tag}-sw"
+        self.namespaces = []
+        self._ns(self.switch)
+        self._ip("-n", self.switch, "link", "add", "br0", "mtu", "65535", "type", "bridge")
+        self._ip("-n", self.switch, "link", "set", "br0", "up")
+
+    def _ip(self, *args):
+        subprocess.run(["ip", *args], check=True, capture_output=True)
+
+    def _ns(self, name):
+        self._ip("netns", "add", name)
+        self.namespaces.append(name)
+        self._ip("-n", name, "link", "set", "lo", "up")
+
+    def add_host(self, number):
+        """Host NUMBER's namespace and its underlay address."""
+        ns = f"{self.tag}-h{number}"
+        address = f"10.255.0.{number}"
+        self._ns(ns)
+        self._ip("link", "add", "eth0", "netns", ns, "mtu", "65535", "type", "veth", "peer", "name", f"p{number}",
+                 "netns", self.switch, "mtu", "65535")
+        self._ip("-n", self.switch, "link", "set", f"p{number}", "master", "br0", "up")
+        self._ip("-n", ns, "addr", "add", address + "/24", "dev", "eth0")
+        self._ip("-n", ns, "link", "set", "eth0", "up")
+        return ns, address
+
+    def remove(self):
+        for ns in reversed(self.namespaces):
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+        self.namespaces.clear()
+
+
 class Agent:
     UP = "agent of host"
 
-    def __init__(self, binary, store, base_dir, name, underlay, gateway=False, lease_ttl=3):
+    def __init__(self, binary, store, base_dir, name, underlay, gateway=False, lease_ttl=3, underlay_netns=None):
         self.binary, self.store, self.name, self.underlay, self.gateway = binary, store, name, underlay, gateway
+        self.underlay_netns = underlay_netns
         self.data_dir = os.path.join(base_dir, "agent-" + name)
         os.makedirs(self.data_dir, exist_ok=True)
         self.log_path = os.path.join(self.data_dir, "agent.log")
@@ -40,6 +80,8 @@ class Agent:
     def start(self, timeout=30.0):
         args = [self.binary, "agent", "--store", self.store, "--host", self.name, "--underlay", self.underlay,
                 "--data-dir", self.data_dir, "--lease-ttl", str(self.lease_ttl)] + (["--gateway"] if self.gateway else [])
+        if self.underlay_netns:
+            args += ["--underlay-netns", self.underlay_netns]
         args += self.extra
         start = len(self.log_text())
         with open(self.log_path, "ab") as log:
@@ -82,12 +124,14 @@ class Cluster:
         self.agents = {}
         self.host_specs = list(hosts)
         self.api_count = api_servers
+        self.underlay = None
 
     @property
     def store(self):
         return self.etcd.store
 
     def start(self):
+        self.underlay = Underlay()
         self.etcd.start()
         for n in range(self.api_count):
             d = os.path.join(self.base_dir, f"api{n}")
@@ -121,7 +165,8 @@ class Cluster:
         self._start_api(self.api[n])
 
     def add_agent(self, name, gateway, number):
-        a = Agent(self.binary, self.store, self.base_dir, name, f"127.0.1.{number}", gateway)
+        ns, address = self.underlay.add_host(number)
+        a = Agent(self.binary, self.store, self.base_dir, name, address, gateway, underlay_netns=ns)
         self.agents[name] = a
         a.start()
         dplib.wait_for(lambda: name in self.hosts(), timeout=10, what=f"host {name} registered")
@@ -173,4 +218,6 @@ class Cluster:
             except AssertionError as e:
                 problems.append(str(e))
         self.etcd.stop()
+        if self.underlay:
+            self.underlay.remove()
         return problems
