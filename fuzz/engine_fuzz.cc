@@ -2,10 +2,15 @@
 // services namespace through stage 1 to 10 over a real model (a VPC with IPv6, a public subnet
 // routed to an internet gateway, a private one behind a NAT gateway, an Elastic IP, groups that
 // admit everything), with connection tracking, NAT translations and fragments living across
-// the frames of one input. Input: records of one byte (port: % 5 picks server, client, peer,
-// the services port, the internet; bit 2: the frame's source MAC becomes the port's; bits 3-7:
-// seconds that pass before it), two bytes of length, the Ethernet frame. A frame whose decision
-// throws (the engine drops and counts it: internal_errors) is a crash here.
+// the frames of one input, and a fourth instance that another host runs (a remote port: frames
+// to it leave for the underlay, datagrams from the underlay come as from it). Input: records of
+// one byte (port: % 5 picks server, client, peer, the services port, the internet; bit 2: the
+// frame's source MAC becomes the port's; bits 3-7: seconds that pass before it), two bytes of
+// length, the Ethernet frame. A length with its top bit set makes the record a datagram from
+// the underlay instead (VXLAN header, virtio-net header, frame; bit 2: the header made valid and
+// the remote instance's MAC put in as the source, or for a decided one a local MAC as the
+// destination). A frame whose decision throws (the engine drops and counts it:
+// internal_errors) is a crash here.
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
@@ -48,7 +53,8 @@ class StaticSource : public dataplane::ModelSource {
 
 struct Lab {
   State state;
-  std::vector<std::string> enis;  // server (public subnet, Elastic IP), client (private), peer (public)
+  // server (public subnet, Elastic IP), client (private), peer (public), remote (public, on another host)
+  std::vector<std::string> enis;
   std::vector<dataplane::MacAddress> macs;
 
   Lab() {
@@ -85,7 +91,7 @@ struct Lab {
                                          .group_ids = {open}, .ipv6_address_count = 1})[0]->id;
       return InterfacesOf(p, id)[0]->id;
     };
-    enis = {launch(pub), launch(priv), launch(pub)};
+    enis = {launch(pub), launch(priv), launch(pub), launch(pub)};
     Address& eip = AllocateAddress(tx, {});
     AssociateAddress(tx, {.allocation_id = eip.allocation_id, .network_interface_id = enis[0]});
     Address& nat_eip = AllocateAddress(tx, {});
@@ -105,19 +111,35 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   dataplane::Engine engine(source);
   double now = 1000;
   engine.SetClockForTesting([&now] { return now; });
-  for (const auto& id : lab->enis) engine.AddPort({.eni_id = id, .account = "123456789012", .region = "us-east-1"});
+  for (size_t i = 0; i < lab->enis.size(); ++i) {
+    dataplane::PortSpec port{.eni_id = lab->enis[i], .account = "123456789012", .region = "us-east-1"};
+    if (i == 3) port.remote_host = net::Ipv4{0x0aff0002};  // 10.255.0.2
+    engine.AddPort(port);
+  }
   engine.SetServicePort({.fd = -1, .mac = kServiceMac});
   engine.SetInternetPort({.fd = -1, .mac = kInternetMac});
 
   std::vector<uint8_t> frame;
   while (size >= 3) {
     const uint8_t b = data[0];
-    const size_t len = std::min<size_t>(size - 3, size_t{data[1]} << 8 | data[2]);
+    const bool underlay = data[1] & 0x80;
+    const size_t len = std::min<size_t>(size - 3, size_t{data[1] & 0x7fu} << 8 | data[2]);
     frame.assign(data + 3, data + 3 + len);
     data += 3 + len, size -= 3 + len;
     const unsigned port = b % 5;
     now += b >> 3;
     if (frame.empty()) continue;  // a TAP read never is (and Inject copies from its data())
+    if (underlay) {
+      const size_t inner = 8 + dataplane::kVnetHeaderSize;
+      if ((b & 4) && frame.size() >= inner + 14) {
+        frame[0] = 0x08;                            // I
+        frame[1] = 0x01 | (frame[1] & 0x02);        // O, and D as it came
+        if (frame[1] & 0x02) memcpy(frame.data() + inner, lab->macs[port % 3].data(), 6);
+        else memcpy(frame.data() + inner + 6, lab->macs[3].data(), 6);
+      }
+      engine.InjectUnderlay(frame);
+      continue;
+    }
     if ((b & 4) && frame.size() >= 12)
       memcpy(frame.data() + 6, (port < 3 ? lab->macs[port] : port == 3 ? kServiceMac : kInternetMac).data(), 6);
     engine.Inject(port < 3 ? lab->enis[port] : port == 3 ? "svc" : "internet", frame);

@@ -285,6 +285,13 @@ def record(port_byte, frame):
     return bytes([port_byte]) + struct.pack("!H", len(frame)) + frame
 
 
+def underlay_record(port_byte, frame, decided=False):
+    """A datagram from the underlay in engine_fuzz.cc's input: VXLAN (I and O flags, D when
+    decided), the virtio-net header, the frame; the length's top bit marks it."""
+    datagram = bytes([0x08, 0x01 | (0x02 if decided else 0), 0, 0, 0, 0, 1, 0]) + vnet(frame)
+    return bytes([port_byte]) + struct.pack("!H", 0x8000 | len(datagram)) + datagram
+
+
 def vnet(frame, flags=0, gso_type=0, csum_start=0, csum_offset=0, gso_size=0):
     return struct.pack("<BBHHHH", flags, gso_type, 0, gso_size, csum_start, csum_offset) + frame
 
@@ -355,6 +362,9 @@ def data_plane_seeds():
           record(4 | 200, frames["tcp-fin-no-ack"]))
     write("engine", "from-internet", record(4, eth(0x0800, ipv4_packet("93.184.216.34", "198.51.100.1", 6, tcp(
         "93.184.216.34", "198.51.100.1", 443, 40000, 0x12)))) + record(4, frames["arp-request"]))
+    # From the instance another host runs: as it came (decided here), and decided there.
+    write("engine", "underlay", underlay_record(4, frames["tcp-syn"]) + underlay_record(4, frames["udp-dns"]) +
+          underlay_record(4 | 1 << 3, frames["tcp-data"], decided=True) + record(6, frames["tcp-syn"]))
     write("engine", "metadata", record(6, eth(0x0800, ipv4_packet(g, "169.254.169.254", 6, tcp(
         g, "169.254.169.254", 40000, 80, 0x02)))) + record(3, eth(0x0800, ipv4_packet(
             "169.254.169.254", "100.64.0.3", 6, tcp("169.254.169.254", "100.64.0.3", 80, 40000, 0x12)))))

@@ -9,6 +9,7 @@
 #include "dataplane/services/dns.h"
 #include "dataplane/engine/engine.h"
 #include "dataplane/services/local_services.h"
+#include "dataplane/wire/vxlan.h"
 #include "dataplane_testing.h"
 #include "model/rules.h"
 #include "model/instance.h"
@@ -336,6 +337,88 @@ TEST_F(EngineTest, TcpQueriesToTheResolverAreAnsweredInTheServicesNamespace) {  
   }
   source.Changed();
   EXPECT_TRUE(engine.Inject(a, FlowFrame(f, Mac(a))).empty());
+}
+
+}  // namespace
+
+namespace {
+
+// Two hosts: this fixture's engine runs a and b, a second engine (host 2) runs c and d; each has
+// the other's interfaces as remote ports. What one sends to a remote port is the datagram the
+// other receives: VXLAN header, then the frame as it came.
+class UnderlayTest : public EngineTest {
+ protected:
+  UnderlayTest() : other(source) {
+    const net::Ipv4 host1 = Ip("10.255.0.1"), host2 = Ip("10.255.0.2");
+    for (const auto& eni : {c, d}) engine.RemovePort(eni);
+    for (const auto& eni : {c, d}) engine.AddPort({.eni_id = eni, .account = "123456789012", .region = "us-east-1",
+                                                   .remote_host = host2});
+    for (const auto& eni : {a, b})
+      other.AddPort({.eni_id = eni, .account = "123456789012", .region = "us-east-1", .remote_host = host1});
+    for (const auto& eni : {c, d}) other.AddPort({.eni_id = eni, .account = "123456789012", .region = "us-east-1"});
+  }
+  // FRAME from local interface FROM on ENGINE: what reaches the other engine's interfaces.
+  std::vector<std::pair<std::string, std::vector<uint8_t>>> Across(Engine& from_engine, Engine& to_engine,
+                                                                   const std::string& from, const Flow& f) {
+    auto sent = from_engine.Inject(from, FlowFrame(f, Mac(from)));
+    if (sent.size() != 1) return {};
+    auto header = dataplane::VxlanHeader(dataplane::VniOf(vpc));
+    std::vector<uint8_t> datagram(header.begin(), header.end());
+    datagram.resize(datagram.size() + dataplane::kVnetHeaderSize);
+    datagram.insert(datagram.end(), sent[0].second.begin(), sent[0].second.end());
+    return to_engine.InjectUnderlay(datagram);
+  }
+  Engine other;
+};
+
+TEST_F(UnderlayTest, AFrameToAnotherHostLeavesAsItCameAndIsDecidedThereAgain) {
+  // a (here) -> c (host 2) on 80: web admits it; the frame leaves unchanged (its source MAC
+  // names a), host 2 decides it again and delivers it with the router's MACs.
+  auto sent = engine.Inject(a, FlowFrame(Tcp(a, c, 40000, 80), Mac(a)));
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].first, c);
+  MacAddress src;
+  memcpy(src.data(), sent[0].second.data() + 6, 6);
+  EXPECT_EQ(src, Mac(a)) << "not rewritten: host 2 decides it";
+  auto delivered = Across(engine, other, a, Tcp(a, c, 40001, 80));
+  ASSERT_EQ(delivered.size(), 1u);
+  EXPECT_EQ(delivered[0].first, c);
+  memcpy(src.data(), delivered[0].second.data() + 6, 6);
+  EXPECT_EQ(src, dataplane::kRouterMac);
+  // The reply is decided on host 2 by its own connection tracking (CT-1), and on host 1 again.
+  auto reply = Across(other, engine, c, Tcp(c, a, 80, 40001));
+  ASSERT_EQ(reply.size(), 1u);
+  EXPECT_EQ(reply[0].first, a);
+  // A port no rule admits is dropped on the sending host, and would be on the receiving one.
+  EXPECT_TRUE(engine.Inject(a, FlowFrame(Tcp(a, c, 40000, 81), Mac(a))).empty());
+}
+
+TEST_F(UnderlayTest, ADatagramThatIsNotOpenvpcsOrFromNoKnownInterfaceIsDropped) {
+  auto frame = FlowFrame(Tcp(c, a, 40000, 80), Mac(c));
+  auto header = dataplane::VxlanHeader(dataplane::VniOf(vpc));
+  std::vector<uint8_t> good(header.begin(), header.end());
+  good.resize(good.size() + dataplane::kVnetHeaderSize);
+  good.insert(good.end(), frame.begin(), frame.end());
+  ASSERT_EQ(engine.InjectUnderlay(good).size(), 1u);  // positive control: c -> a:80
+  auto plain = good;
+  plain[1] = 0;  // RFC 7348 without openvpc's O flag
+  EXPECT_TRUE(engine.InjectUnderlay(plain).empty());
+  auto stranger = good;
+  stranger[8 + dataplane::kVnetHeaderSize + 11] ^= 0x55;  // a source MAC no remote port has
+  EXPECT_TRUE(engine.InjectUnderlay(stranger).empty());
+  auto local_source = good;
+  memcpy(local_source.data() + 8 + dataplane::kVnetHeaderSize + 6, Mac(b).data(), 6);  // b is this host's
+  EXPECT_TRUE(engine.InjectUnderlay(local_source).empty());
+  EXPECT_TRUE(engine.InjectUnderlay(std::vector<uint8_t>(good.begin(), good.begin() + 20)).empty());
+  // Decided (D flag): delivered by its destination MAC, only to an interface of this host.
+  auto decided = good;
+  decided[1] |= 0x02;
+  memcpy(decided.data() + 8 + dataplane::kVnetHeaderSize, Mac(a).data(), 6);
+  auto out = engine.InjectUnderlay(decided);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].first, a);
+  memcpy(decided.data() + 8 + dataplane::kVnetHeaderSize, Mac(c).data(), 6);  // c runs elsewhere
+  EXPECT_TRUE(engine.InjectUnderlay(decided).empty());
 }
 
 }  // namespace

@@ -123,6 +123,9 @@ class Engine {
   // destination ENI id ("svc" = the service port).
   std::vector<std::pair<std::string, std::vector<uint8_t>>> Inject(const std::string& eni_id,
                                                                     std::span<const uint8_t> frame);
+  // The same for a datagram that came in on the underlay (VXLAN header, virtio-net header,
+  // frame), as the engine's loop takes it (tests and the fuzzer).
+  std::vector<std::pair<std::string, std::vector<uint8_t>>> InjectUnderlay(std::span<const uint8_t> datagram);
   // Tests: the engine reads the time (steady seconds) from CLOCK instead of the steady clock,
   // and Inject() expires idle connections, translations and datagrams as the loop does.
   void SetClockForTesting(std::function<double()> clock);
@@ -180,6 +183,8 @@ class Engine {
   // True where NAT gateways run: one host alone, or a gateway host (its internet is local).
   bool RunsNatGateways() const;
   void ReceiveUnderlay(Port& underlay, uint16_t buffer, size_t len);
+  // Where the datagram BUF[0, LEN) goes once handled: a port of this host, or nullptr (dropped).
+  Port* FromUnderlay(uint8_t* buf, size_t len);
   uint64_t Generation() const;
   double Now() const;
   // Once a second: forgets idle connections, translations and datagrams.

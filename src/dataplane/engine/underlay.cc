@@ -4,6 +4,8 @@
 #include <sys/uio.h>
 
 #include <cstring>
+#include <span>
+#include <vector>
 
 #include "dataplane/engine/engine.h"
 #include "dataplane/engine/port.h"
@@ -37,10 +39,8 @@ void Engine::SendUnderlay(const Port& out, const uint8_t* buf, size_t len, bool 
   else ++counters_.tx;
 }
 
-void Engine::ReceiveUnderlay(Port& underlay, uint16_t buffer, size_t len) {
-  uint8_t* buf = underlay.Buffer(buffer);
-  const auto header = ParseVxlanHeader({buf, len});  // nothing unless LEN holds the header
-  const size_t inner = header ? len - kVxlanHeaderSize : 0;
+Port* Engine::FromUnderlay(uint8_t* buf, size_t len) {
+  const auto header = ParseVxlanHeader({buf, len});
   Port* out = nullptr;
   ++counters_.rx;
   if (header && len >= kVxlanHeaderSize + kVnetHeaderSize + 14) {
@@ -55,18 +55,38 @@ void Engine::ReceiveUnderlay(Port& underlay, uint16_t buffer, size_t len) {
       auto it = remote_by_mac_.find(MacKey(mac));
       if (it != remote_by_mac_.end() && !it->second->removing) {
         --counters_.rx;  // Process counts it
-        out = Process(*it->second, buf + kVxlanHeaderSize, inner);
+        out = Process(*it->second, buf + kVxlanHeaderSize, len - kVxlanHeaderSize);
       }
     }
   }
   // Delivered here, or dropped (not openvpc's VXLAN, an interface this host does not know yet):
   // a frame from another host never goes on to a third one.
-  if (out && !out->removing && out->fd >= 0 && !out->remote_host) {
-    Forward(underlay, buffer, *out, inner, kVxlanHeaderSize);
-  } else {
-    ++counters_.dropped;
-    Arm(underlay, buffer);
+  if (out && (out->removing || out->remote_host)) out = nullptr;
+  if (!out) ++counters_.dropped;
+  return out;
+}
+
+void Engine::ReceiveUnderlay(Port& underlay, uint16_t buffer, size_t len) {
+  Port* out = FromUnderlay(underlay.Buffer(buffer), len);
+  if (out && out->fd >= 0) Forward(underlay, buffer, *out, len - kVxlanHeaderSize, kVxlanHeaderSize);
+  else Arm(underlay, buffer);
+}
+
+std::vector<std::pair<std::string, std::vector<uint8_t>>> Engine::InjectUnderlay(std::span<const uint8_t> datagram) {
+  std::vector<std::pair<std::string, std::vector<uint8_t>>> sent;
+  std::vector<uint8_t> buf(datagram.begin(), datagram.end());
+  std::lock_guard lock(mu_);
+  capture_ = &sent;
+  ExpireIdle(Now());
+  Port* out = nullptr;
+  try {  // the loop's barrier (Process has its own for the decision)
+    out = FromUnderlay(buf.data(), buf.size());
+  } catch (const std::exception&) {
+    ++counters_.internal_errors;
   }
+  if (out) Capture(out, buf.data() + kVxlanHeaderSize, buf.size() - kVxlanHeaderSize);
+  capture_ = nullptr;
+  return sent;
 }
 
 }  // namespace openvpc::dataplane
