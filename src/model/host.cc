@@ -49,6 +49,10 @@ const Host* GatewayHost(const State& s) {
 
 bool HostImpaired(const State& s, const Instance& i) { return !i.host.empty() && !s.hosts.count(i.host); }
 
+bool HostReportsTermination(const State& s, const Instance& i) {
+  return i.host.empty() ? s.instances_hosted : s.hosts.count(i.host) > 0;
+}
+
 std::vector<Placement> PlaceInstances(const Tx& tx, const std::string& group_name, const std::string& type,
                                       const std::string& zone, int count) {
   std::vector<Placement> out(count);

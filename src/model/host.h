@@ -36,6 +36,12 @@ Placement PlaceRestart(const Tx& tx, const Instance& i);
 // ones it was translating are lost, as when an AWS NAT gateway fails). Null when none lives.
 const Host* GatewayHost(const State& s);
 
+// True when a data plane runs I and reports when it is gone (FinishTermination), so that its
+// termination waits for that: the server's own for an instance no host was chosen for
+// (State::instances_hosted), or I's host while it lives. A gone host reports nothing: its
+// instances terminate at once (and a host that returns tears them down).
+bool HostReportsTermination(const State& s, const Instance& i);
+
 // The instances running on HOST ("" : those the server's own data plane runs).
 bool RunsOn(const Instance& i, const std::string& host);
 // An instance whose host is gone (its lease expired): its system status check fails, as AWS's

@@ -442,10 +442,10 @@ std::vector<StateChange> TerminateInstances(Tx& tx, const std::vector<std::strin
   }
   // Where instances run on hosts, an instance is terminated once its host says its processes
   // and namespace are gone (FinishTermination); until then it is shutting-down.
-  const bool hosted = tx.state && tx.state->instances_hosted;
   std::vector<StateChange> out;
   for (const auto& id : ids) {
     Instance& i = tx.p.instances.at(id);
+    const bool hosted = tx.state && HostReportsTermination(*tx.state, i);
     if (i.state == "shutting-down" && !hosted) FinishTermination(tx, id);  // left by a run that had hosts
     if (i.state == "terminated" || i.state == "shutting-down") {
       out.push_back({id, i.state, i.state});

@@ -69,8 +69,9 @@ class State {
   // Next fit for launch-time public addresses: the search goes on after the last one handed
   // out, so a released address does not come back at once (IP-12, IP-13). Not stored.
   uint32_t public_ipv4_cursor = 0;
-  // True when a data plane runs instances (namespaces): termination then waits for the host to
-  // report that an instance is gone. Not stored.
+  // True when this server's data plane runs instances (namespaces): termination of those no
+  // host was chosen for waits for it to report that an instance is gone (model/host.h). Not
+  // stored.
   bool instances_hosted = false;
   std::map<std::pair<std::string, std::string>, Partition> partitions;
   // The live hosts, by name (a shared store's registrations; none on one machine).

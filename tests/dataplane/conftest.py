@@ -67,6 +67,24 @@ def openvpc_binary():
 
 @pytest.fixture(scope="session")
 def dataplane_server(openvpc_binary):
+    if os.environ.get("OPENVPC_DATAPLANE_LAYOUT") == "hosts":
+        # The same tests over many hosts (issue 12): etcd, two API servers and three agents
+        # (host3 the gateway host); instances land on the least loaded host, so traffic crosses
+        # hosts as it happens.
+        import multihost
+        base = tempfile.mkdtemp(prefix="openvpc-dp-hosts-")
+        cluster = multihost.Cluster(openvpc_binary, base)
+        try:
+            cluster.start()
+        except Exception:
+            cluster.stop()
+            raise
+        yield cluster
+        problems = cluster.stop()
+        if problems:
+            pytest.fail("; ".join(problems) + f" (kept: {base})")
+        shutil.rmtree(base, ignore_errors=True)
+        return
     data_dir = tempfile.mkdtemp(prefix="openvpc-dp-")
     server = DataPlaneServer(openvpc_binary, data_dir)
     try:

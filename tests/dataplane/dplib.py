@@ -110,7 +110,7 @@ def leftovers(prefix):
 
 def trace(lab, source, to, *extra):
     """`openvpc trace --json` over the server's data dir: the parsed result (exit status 0 allowed, 1 dropped)."""
-    p = subprocess.run([lab.server.binary, "trace", "--data-dir", lab.server.data_dir, "--from", source,
+    p = subprocess.run([lab.server.binary, "trace", *lab.server.state_args(), "--from", source,
                         "--to", to, "--json", *extra], capture_output=True, text=True, timeout=30)
     assert p.returncode in (0, 1), (p.returncode, p.stdout, p.stderr)
     result = json.loads(p.stdout)
@@ -245,6 +245,14 @@ class DataPlaneServer:
 
     def client(self, account="default"):
         return make_client(self.endpoint, account)
+
+    def state_args(self):
+        """Where `openvpc trace` reads this server's state."""
+        return ["--data-dir", self.data_dir]
+
+    def instance_dir(self, instance_id):
+        """The directory of the instance's files on its host (DHCPv6 leases, console output)."""
+        return os.path.join(self.data_dir, "instances", instance_id)
 
     def reset(self):
         req = urllib.request.Request(self.endpoint + "/_openvpc/reset", data=b"", method="POST")

@@ -175,10 +175,31 @@ class Cluster:
     def log_text(self):
         return "\n".join(f"--- {name}\n{a.log_text()[-1500:]}" for name, a in self.agents.items())
 
-    # --- what Lab uses of a server ---
+    # --- what Lab (and the session fixture, in the layout of many hosts) uses of a server ---
     @property
     def endpoint(self):
         return self.api[0].endpoint
+
+    @property
+    def data_dir(self):
+        return self.base_dir
+
+    def state_args(self):
+        return ["--store", self.store]
+
+    def reset(self):
+        dplib.DataPlaneServer.reset(self)
+
+    def instance_dir(self, instance_id):
+        return os.path.join(self.agents[self.host_of(instance_id)].data_dir, "instances", instance_id)
+
+    def instance_namespaces(self):
+        own = {a.prefix + n for a in self.agents.values() if a.prefix for n in ("services", "internet")}
+        return [n for a in self.agents.values() if a.prefix for n in dplib.namespaces_with_prefix(a.prefix)
+                if n not in own]
+
+    def finish(self):
+        return self.stop()
 
     def client(self, account="default", server=0):
         return dplib.make_client(self.api[server].endpoint, account)

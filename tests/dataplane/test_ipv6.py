@@ -165,7 +165,7 @@ def test_dhcpv6_address_and_router_advertisement(lab, net):
     desc = lab.ec2.describe_instances(InstanceIds=[a])["Reservations"][0]["Instances"][0]
     assert [canon(x["Ipv6Address"]) for x in desc["NetworkInterfaces"][0]["Ipv6Addresses"]] == [a6]
 
-    lease_file = f"{lab.server.data_dir}/instances/{a}/dhclient6-eth0.leases"
+    lease_file = os.path.join(lab.server.instance_dir(a), "dhclient6-eth0.leases")
     with open(lease_file) as f:
         lease = f.read()
     leased = {canon(x) for x in re.findall(r"iaaddr ([0-9a-fA-F:]+)", lease)}
@@ -193,7 +193,7 @@ def test_dhcpv6_names_the_resolver_at_fd00_ec2_253(lab, net):
     the resolver answers there over UDP with what it answers at 169.254.169.253 (R1): the same
     question asked at both addresses gets the same answer."""
     a = net["a"]
-    with open(f"{lab.server.data_dir}/instances/{a}/dhclient6-eth0.leases") as f:
+    with open(os.path.join(lab.server.instance_dir(a), "dhclient6-eth0.leases")) as f:
         lease = f.read()
     assert re.search(r"option dhcp6\.name-servers fd00:ec2::253;", lease), lease
     question = "ip-" + net["b_ip"].replace(".", "-") + ".ec2.internal"  # B's private name (R4)
@@ -380,7 +380,7 @@ def test_no_ipv6_in_a_vpc_without_ipv6(lab, net):
     assert rc == 0 and out.split()[:2] == ["ra", ROUTER_LL], out
     assert global6(lab, c) == {}
     assert default_route6(lab, c) == []
-    assert not os.path.exists(f"{lab.server.data_dir}/instances/{c}/dhclient6-eth0.leases")
+    assert not os.path.exists(os.path.join(lab.server.instance_dir(c), "dhclient6-eth0.leases"))
 
 
 
