@@ -73,6 +73,11 @@ bool DataPlane::Start(api::Service& service, const std::string& data_dir, const 
     instances_->OnInstanceGone([&service](const std::string& account, const std::string& region, const std::string& id) {
       service.Write(account, region, [&](model::Tx& tx) { model::FinishTermination(tx, id); });
     });
+    if (!o.host.empty())  // many hosts: the API servers answer GetConsoleOutput from the model
+      instances_->OnConsoleOutput([&service](const std::string& account, const std::string& region,
+                                             const std::string& id, const std::string& text) {
+        service.Write(account, region, [&](model::Tx& tx) { model::SetConsoleOutput(tx, id, text); });
+      });
     service.SetInstancesHosted(true);
     instances_->Start();
     host::InstanceHost* instances = instances_.get();

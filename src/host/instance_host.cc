@@ -22,6 +22,7 @@
 #include "dataplane/services/local_services.h"
 #include "host/netns.h"
 #include "model/host.h"
+#include "model/instance.h"
 #include "model/key_pair.h"
 
 namespace openvpc::host {
@@ -286,6 +287,24 @@ void InstanceHost::Reconcile() {
       else SyncAddresses(iface, live);
     }
   }
+  ReportConsoleOutput(want);
+}
+
+void InstanceHost::ReportConsoleOutput(const std::map<std::string, DesiredInstance>& running) {
+  if (!on_console_) return;
+  for (auto it = console_reported_.begin(); it != console_reported_.end();)  // gone instances
+    it = running.count(it->first) ? std::next(it) : console_reported_.erase(it);
+  for (const auto& [id, w] : running) {
+    std::error_code ec;
+    const uintmax_t size = std::filesystem::file_size(InstanceDir(id) + "/console.log", ec);
+    if (ec || (console_reported_.count(id) && console_reported_[id] == size)) continue;
+    try {
+      on_console_(w.account, w.region, id, ConsoleOutput(id));
+      console_reported_[id] = size;
+    } catch (const std::exception& e) {  // reported again at the next pass
+      Log("reporting the console output of " + id + ": " + e.what());
+    }
+  }
 }
 
 void InstanceHost::SyncRemotePorts(const std::map<std::string, RemoteInterface>& want) {
@@ -419,8 +438,7 @@ std::string InstanceHost::ConsoleOutput(const std::string& instance_id) const {
   std::stringstream ss;
   ss << f.rdbuf();
   std::string s = ss.str();
-  constexpr size_t kMax = 64 * 1024;  // AWS returns the most recent 64 KB
-  return s.size() > kMax ? s.substr(s.size() - kMax) : s;
+  return s.size() > model::kConsoleOutputLimit ? s.substr(s.size() - model::kConsoleOutputLimit) : s;
 }
 
 namespace {

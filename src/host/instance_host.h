@@ -80,6 +80,11 @@ class InstanceHost {
   // and its namespace is gone, so that the model can call it terminated.
   using GoneFn = std::function<void(const std::string& account, const std::string& region, const std::string& id)>;
   void OnInstanceGone(GoneFn fn) { on_gone_ = std::move(fn); }
+  // Called (on the host's thread) when a running instance's console output changed, on hosts of
+  // many (`openvpc agent`): the API servers answer GetConsoleOutput from what the model holds.
+  using ConsoleFn = std::function<void(const std::string& account, const std::string& region, const std::string& id,
+                                       const std::string& text)>;
+  void OnConsoleOutput(ConsoleFn fn) { on_console_ = std::move(fn); }
   // What the instance's user data printed, as GetConsoleOutput returns it.
   std::string ConsoleOutput(const std::string& instance_id) const;
   // The namespace of an instance ("openvpc-TAG-i-…"), whether or not it runs.
@@ -101,6 +106,7 @@ class InstanceHost {
   void Loop();
   void Reconcile();
   void SyncRemotePorts(const std::map<std::string, RemoteInterface>& want);
+  void ReportConsoleOutput(const std::map<std::string, DesiredInstance>& running);
   void Launch(const DesiredInstance& want);
   void Teardown(const std::string& id, LiveInstance& live);
   void AttachInterface(const DesiredInstance& want, const DesiredInterface& iface, LiveInstance& live);
@@ -114,6 +120,8 @@ class InstanceHost {
 
   dataplane::ModelSource& model_;
   GoneFn on_gone_;
+  ConsoleFn on_console_;
+  std::map<std::string, uintmax_t> console_reported_;  // bytes of console.log last reported, by instance
   dataplane::Engine& engine_;
   std::string data_dir_, prefix_, dhcp_script_, host_;
   std::map<std::string, LiveInstance> live_;  // reconciler thread only

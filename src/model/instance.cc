@@ -505,6 +505,12 @@ void SetInstanceUserData(Tx& tx, const std::string& id, const std::string& base6
   tx.Touch(id);
 }
 
+void SetConsoleOutput(Tx& tx, const std::string& id, const std::string& text) {
+  Instance& i = GetInstance(tx.p, id);
+  i.console_output = text.size() > kConsoleOutputLimit ? text.substr(text.size() - kConsoleOutputLimit) : text;
+  tx.Touch(id);
+}
+
 void SetInstanceType(Tx& tx, const std::string& id, const std::string& type) {
   Instance& i = GetInstance(tx.p, id);
   RequireStopped(i, "the instance type");

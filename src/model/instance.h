@@ -82,6 +82,9 @@ void RebootInstances(Tx& tx, const std::vector<std::string>& ids);
 void SetInstanceGroups(Tx& tx, const std::string& id, const std::vector<std::string>& group_ids);
 void SetInstanceSourceDestCheck(Tx& tx, const std::string& id, bool value);
 void SetInstanceUserData(Tx& tx, const std::string& id, const std::string& base64);
+// Its host reports what the instance's console printed: the most recent 64 KB (AWS's limit).
+void SetConsoleOutput(Tx& tx, const std::string& id, const std::string& text);
+inline constexpr size_t kConsoleOutputLimit = 64 * 1024;
 void SetInstanceType(Tx& tx, const std::string& id, const std::string& type);
 void SetInstanceDisableApiTermination(Tx& tx, const std::string& id, bool value);
 void SetInstanceShutdownBehavior(Tx& tx, const std::string& id, const std::string& value);

@@ -300,6 +300,9 @@ struct Instance {
   // data plane runs every instance. Not AWS's Placement.HostId (Dedicated Hosts).
   std::string host;
   int partition_number = 0;  // in a partition placement group: 1..partition count
+  // What its console printed, as its host last reported it (many hosts: the API servers answer
+  // GetConsoleOutput from here; one machine reads the data plane's file instead).
+  std::string console_output;
   TagList tags;
 };
 

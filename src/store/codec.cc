@@ -82,7 +82,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Instance, id, owner_id, reservat
                                                 ami_launch_index, auto_public_ip, disable_api_termination,
                                                 shutdown_behavior, architecture, root_device_name, cpu_credits,
                                                 hostname_type, resource_name_dns_a, resource_name_dns_aaaa,
-                                                metadata_options, volumes, tags, host, partition_number)
+                                                metadata_options, volumes, tags, host, partition_number,
+                                                console_output)
 }  // namespace openvpc::model
 
 namespace openvpc::store {

@@ -254,3 +254,17 @@ def test_the_nat_gateway_moves_when_the_gateway_host_dies(cluster, mlab, vpc):
           f"(lease TTL {cluster.agents['host3'].lease_ttl} s)")
     # host3 comes back (its leftovers cleaned up at start) and stops cleanly at the end.
     cluster.agents["host3"].start()
+
+
+def test_console_output_of_an_instance_on_another_host(cluster, mlab, vpc):
+    """GetConsoleOutput on any API server: the agent that runs the instance reports what its
+    console printed into the model (the last 64 KB, as AWS returns)."""
+    script = "#!/bin/sh\necho console-of-$(hostname)-is-here\n"
+    inst = mlab.launch(vpc["private"], UserData=script)
+    assert cluster.host_of(inst["InstanceId"]) is not None
+    b = cluster.client(server=1)
+
+    def printed():  # boto3 decodes the base64 Output
+        return "console-of-" in (b.get_console_output(InstanceId=inst["InstanceId"]).get("Output") or "")
+
+    wait_for(printed, timeout=SETTLE, what="the console output through the other API server")
