@@ -318,10 +318,7 @@ HttpResponse Service::Call(const ShapeModel& wire, const std::string& op, const 
         Rollback(tx);
         // A refusal is an answer only from the latest state (the VPC that another server made
         // a moment ago exists): behind, this server catches up and runs the request again.
-        if (shared_ && shared_->Head() > shared_->Applied()) {
-          CatchUp();
-          throw WriteConflict{};
-        }
+        if (shared_ && CatchUp()) throw WriteConflict{};
         throw;
       } catch (...) {
         Rollback(tx);
@@ -345,13 +342,16 @@ HttpResponse Service::Call(const ShapeModel& wire, const std::string& op, const 
     }
     NotifyCommitted();
   } else {
-    if (shared_ && shared_->Head() > shared_->Applied()) {  // another server wrote: catch up first
-      bool changed;
-      {
-        std::unique_lock w(mu_);
-        changed = CatchUp();
+    if (shared_) {  // another server may have written: catch up first
+      const uint64_t head = shared_->Head();
+      if (head > shared_->Applied()) {
+        bool changed;
+        {
+          std::unique_lock w(mu_);
+          changed = CatchUp(head);
+        }
+        if (changed) NotifyCommitted();
       }
-      if (changed) NotifyCommitted();
     }
     std::shared_lock lock(mu_);
     model::Partition* p = state_.Find(who.account_id, who.region);
@@ -461,8 +461,9 @@ HttpResponse Service::Status(const std::string& raw_query) {
   return {reached ? 200 : 504, "application/json", body.dump(), {}};
 }
 
-bool Service::CatchUp() {
-  const uint64_t head = shared_->Head();
+bool Service::CatchUp() { return CatchUp(shared_->Head()); }
+
+bool Service::CatchUp(uint64_t head) {
   if (head <= shared_->Applied()) return false;
   return ApplyChanges(shared_->Take(head, std::chrono::seconds(10)));
 }

@@ -91,6 +91,8 @@ class Service {
   // A shared store (etcd): brings the state up to the latest write anyone committed (under the
   // write lock). True when it changed.
   bool CatchUp();
+  // The same to HEAD, a revision the caller has just read.
+  bool CatchUp(uint64_t head);
   // Applies the changes another server committed, and publishes them. True when any.
   bool ApplyChanges(store::SharedStore::Changes&& changes);
   // Applies followed changes as they arrive (its own thread, woken by the store's), so the

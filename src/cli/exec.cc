@@ -20,9 +20,7 @@ namespace {
 // from the shared store's state; none when it has no host (the server's own data plane runs it)
 // or its host is gone.
 std::optional<std::string> NamespacePrefixOf(const std::string& store_spec, const std::string& instance_id) {
-  model::State state;
-  for (const auto& row : store::OpenStore(store_spec, ".", {.read_only = true})->LoadAll())
-    if (row.key.rfind("token/", 0) != 0) store::DecodeRow(state, row);
+  const model::State state = store::DecodeState(store::OpenStore(store_spec, ".", {.read_only = true})->LoadAll());
   if (instance_id == "internet") {  // the simulated internet is the gateway host's
     const model::Host* g = model::GatewayHost(state);
     if (g) return g->namespace_prefix;

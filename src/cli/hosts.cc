@@ -23,9 +23,7 @@ struct HostsFlags {
 
 int RunHosts(const HostsFlags& f) {
   if (f.store.rfind("etcd://", 0) != 0) throw std::runtime_error("openvpc hosts needs --store etcd://HOST:PORT[,…]");
-  model::State state;
-  for (const auto& row : store::OpenStore(f.store, ".", {.read_only = true})->LoadAll())
-    if (row.key.rfind("token/", 0) != 0) store::DecodeRow(state, row);
+  const model::State state = store::DecodeState(store::OpenStore(f.store, ".", {.read_only = true})->LoadAll());
   store::etcd::Client client(store::etcd::ParseEndpoints(f.store.substr(7)));
 
   nlohmann::json out = {{"Hosts", nlohmann::json::array()}, {"ImpairedInstances", nlohmann::json::array()}};

@@ -40,10 +40,8 @@ int RunTrace(const TraceFlags& f) {
     return 2;
   }
   model::RegisterAllRules();
-  model::State state;
   // Read only, so that any number of traces may run beside the server and each other.
-  for (const auto& row : store::OpenStore(f.store, f.data_dir, {.read_only = true})->LoadAll())
-    if (row.key.rfind("token/", 0) != 0) store::DecodeRow(state, row);
+  model::State state = store::DecodeState(store::OpenStore(f.store, f.data_dir, {.read_only = true})->LoadAll());
 
   // --to IP[:PORT], IPV6 or [IPV6]:PORT
   std::string to_ip = f.to;

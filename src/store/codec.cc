@@ -135,6 +135,13 @@ Row EncodePartition(const Partition& p) {
   return {PartitionKey(p.account_id, p.region), p.account_id, p.region, body.dump()};
 }
 
+model::State DecodeState(const std::vector<Row>& rows) {
+  model::State state;
+  for (const auto& row : rows)
+    if (row.key.rfind("token/", 0) != 0) DecodeRow(state, row);
+  return state;
+}
+
 std::string EncodeHost(const model::Host& h) { return json(h).dump(); }
 
 model::Host DecodeHost(const std::string& body) { return json::parse(body).get<model::Host>(); }

@@ -20,6 +20,9 @@ inline constexpr const char* kHostKeyPrefix = "host/";
 std::string EncodeHost(const model::Host& h);
 model::Host DecodeHost(const std::string& body);
 
+// The state ROWS hold, as a reader of the store sees it (ClientToken answers left out).
+model::State DecodeState(const std::vector<Row>& rows);
+
 // Puts a loaded row back into the state (a partition row or a resource row).
 void DecodeRow(model::State& state, const Row& row);
 // Removes resource ID from P (used to roll back a failed write).

@@ -79,7 +79,9 @@ def dataplane_server(openvpc_binary):
         except Exception:
             cluster.stop()
             raise
+        LIVE_SERVERS.append(cluster)  # its agents' logs go into a failing test's report
         yield cluster
+        LIVE_SERVERS.remove(cluster)
         problems = cluster.stop()
         if problems:
             pytest.fail("; ".join(problems) + f" (kept: {base})")

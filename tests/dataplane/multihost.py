@@ -161,9 +161,6 @@ class Cluster:
         except OSError:
             return False
 
-    def restart_api(self, n):
-        self._start_api(self.api[n])
-
     def add_agent(self, name, gateway, number):
         ns, address = self.underlay.add_host(number)
         a = Agent(self.binary, self.store, self.base_dir, name, address, gateway, underlay_netns=ns)
