@@ -53,6 +53,15 @@ SERVICES = {
     "ec2": ("ec2", "2016-11-15", EC2),
     "sts": ("sts", "2011-06-15", ["GetCallerIdentity"]),
     "ssm": ("ssm", "2014-11-06", ["GetParameter", "GetParameters", "GetParametersByPath"]),
+    # Elastic Load Balancing: Network and Gateway Load Balancers (issue 13)
+    "elasticloadbalancing": ("elbv2", "2015-12-01", """
+CreateLoadBalancer DescribeLoadBalancers DeleteLoadBalancer DescribeLoadBalancerAttributes
+ModifyLoadBalancerAttributes SetSubnets SetSecurityGroups SetIpAddressType
+CreateTargetGroup DescribeTargetGroups ModifyTargetGroup DeleteTargetGroup DescribeTargetGroupAttributes
+ModifyTargetGroupAttributes RegisterTargets DeregisterTargets DescribeTargetHealth
+CreateListener DescribeListeners ModifyListener DeleteListener AddTags RemoveTags DescribeTags
+DescribeAccountLimits
+""".split()),
 }
 METADATA = ("apiVersion", "protocol", "xmlNamespace", "targetPrefix", "jsonVersion", "endpointPrefix")
 

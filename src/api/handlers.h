@@ -59,6 +59,7 @@ void RegisterInstanceOptionHandlers();
 void RegisterVolumeHandlers();
 void RegisterStsHandlers();
 void RegisterSsmHandlers();
+void RegisterElbv2Handlers();
 void RegisterAllHandlers();
 
 // ---- input helpers ----

@@ -114,6 +114,21 @@ std::string LowerCamel(std::string s) {
   return s;
 }
 
+// A query service's (STS, ELBv2) refusal of a value: ValidationError in AWS's words, the member
+// path in lower camel case ("Subnets.member.1" -> "subnets.member.1").
+[[noreturn]] void QueryValidationError(const std::string& key, const std::string& value, const std::string& constraint) {
+  std::string path;
+  size_t pos = 0;
+  while (pos <= key.size()) {
+    size_t dot = key.find('.', pos);
+    path += (path.empty() ? "" : ".") + LowerCamel(key.substr(pos, dot == std::string::npos ? std::string::npos : dot - pos));
+    if (dot == std::string::npos) break;
+    pos = dot + 1;
+  }
+  Fail("ValidationError", "1 validation error detected: Value " + value + " at '" + path +
+                              "' failed to satisfy constraint: " + constraint);
+}
+
 }  // namespace
 
 struct ShapeModel::Impl {
@@ -253,6 +268,7 @@ json ShapeModel::Impl::DecodeStructure(const Shape& shape, const std::string& pr
   for (const auto& r : shape.required)
     if (!out.contains(r)) {
       auto m = std::find_if(shape.members.begin(), shape.members.end(), [&](const Member& x) { return x.name == r; });
+      if (protocol == Protocol::kQuery) QueryValidationError(prefix + m->query_name, "null", "Member must not be null");
       Fail("MissingParameter", "The request must contain the parameter " + prefix + m->query_name);
     }
   return out;
@@ -306,8 +322,14 @@ json ShapeModel::Impl::DecodeValue(const Shape& shape, const std::string& key, c
   switch (shape.type) {
     case Type::kString:
       if (!shape.enum_values.empty() &&
-          std::find(shape.enum_values.begin(), shape.enum_values.end(), s) == shape.enum_values.end())
+          std::find(shape.enum_values.begin(), shape.enum_values.end(), s) == shape.enum_values.end()) {
+        if (protocol == Protocol::kQuery) {
+          std::string set;
+          for (const auto& e : shape.enum_values) set += (set.empty() ? "" : ", ") + e;
+          QueryValidationError(key, "'" + s + "'", "Member must satisfy enum value set: [" + set + "]");
+        }
         BadValue(key, s);
+      }
       return s;
     case Type::kBoolean:
       if (s == "true" || s == "True" || s == "TRUE") return true;
@@ -319,6 +341,10 @@ json ShapeModel::Impl::DecodeValue(const Shape& shape, const std::string& key, c
       auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
       if (s.empty() || ec != std::errc() || p != s.data() + s.size()) BadValue(key, s);
       if (shape.type == Type::kInteger && (n < INT32_MIN || n > INT32_MAX)) BadValue(key, s);
+      if (protocol == Protocol::kQuery && shape.min && n < *shape.min)
+        QueryValidationError(key, "'" + s + "'", "Member must have value greater than or equal to " + std::to_string(*shape.min));
+      if (protocol == Protocol::kQuery && shape.max && n > *shape.max)
+        QueryValidationError(key, "'" + s + "'", "Member must have value less than or equal to " + std::to_string(*shape.max));
       if ((shape.min && n < *shape.min) || (shape.max && n > *shape.max))
         BadValue(key, s,
                  " Expecting a value between " + (shape.min ? std::to_string(*shape.min) : std::string("-")) +

@@ -52,6 +52,7 @@ void RegisterAllHandlers() {
     RegisterVolumeHandlers();
     RegisterStsHandlers();
     RegisterSsmHandlers();
+    RegisterElbv2Handlers();
     return true;
   }();
   (void)done;

@@ -329,4 +329,23 @@ void CheckNoMappedAddresses(const Partition& p, const std::string& resource_id) 
     }
 }
 
+std::string AllocatePublicIpv4(const Tx& tx) {
+  net::Cidr4 pool = net::ParseCidr4(tx.state->public_ipv4_pool).value();
+  std::set<uint32_t> used;
+  for (const auto& [key, part] : tx.state->partitions)
+    for (const auto& [id, eni] : part.network_interfaces)
+      if (!eni.public_ip.empty()) used.insert(net::ParseIpv4(eni.public_ip).value().value);
+  const uint32_t first = pool.Network().value + 1;
+  const uint32_t count = pool.prefix >= 31 ? 0 : pool.Last().value - first;  // neither end of the block
+  for (uint32_t i = 0; i < count; ++i) {
+    uint32_t ip = first + (tx.state->public_ipv4_cursor + i) % count;
+    std::string text = net::Ipv4{ip}.ToString();
+    if (used.count(ip) || PublicIpv4InUse(tx, text)) continue;
+    tx.state->public_ipv4_cursor = ip - first + 1;
+    return text;
+  }
+  Fail("InsufficientAddressCapacity", "There are no public IPv4 addresses left in the pool " +
+                                          tx.state->public_ipv4_pool + ".");
+}
+
 }  // namespace openvpc::model

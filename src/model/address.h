@@ -25,6 +25,11 @@ Address* FindAddressByPublicIp(Partition& p, const std::string& public_ip);
 // True when PUBLIC_IP is held by an Elastic IP of any account in any Region (public addresses
 // are unique everywhere, like AWS's).
 bool PublicIpv4InUse(const Tx& tx, const std::string& public_ip);
+// A free public IPv4 address of the pool, as AWS gives one at launch (instances' interfaces,
+// internet-facing load balancers' nodes): held by no Elastic IP and no interface, anywhere; the
+// next one after the last handed out (IP-12: a released address is not reused at once).
+// InsufficientAddressCapacity when the pool is exhausted.
+std::string AllocatePublicIpv4(const Tx& tx);
 
 struct AllocateAddressArgs {
   std::string domain;                // "" or "vpc"

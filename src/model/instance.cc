@@ -24,26 +24,6 @@ const InstanceTypeInfo& TypeOrFail(const std::string& type) {
 
 bool Live(const Instance& i) { return i.state != "terminated"; }
 
-// A free public IPv4 address of the pool: held by no Elastic IP and no interface, anywhere; the
-// next one after the last handed out (IP-12: a released address is not reused at once).
-std::string AllocatePublicIp(const Tx& tx) {
-  net::Cidr4 pool = net::ParseCidr4(tx.state->public_ipv4_pool).value();
-  std::set<uint32_t> used;
-  for (const auto& [key, part] : tx.state->partitions)
-    for (const auto& [id, eni] : part.network_interfaces)
-      if (!eni.public_ip.empty()) used.insert(net::ParseIpv4(eni.public_ip).value().value);
-  const uint32_t first = pool.Network().value + 1;
-  const uint32_t count = pool.prefix >= 31 ? 0 : pool.Last().value - first;  // neither end of the block
-  for (uint32_t i = 0; i < count; ++i) {
-    uint32_t ip = first + (tx.state->public_ipv4_cursor + i) % count;
-    std::string text = net::Ipv4{ip}.ToString();
-    if (used.count(ip) || PublicIpv4InUse(tx, text)) continue;
-    tx.state->public_ipv4_cursor = ip - first + 1;
-    return text;
-  }
-  Fail("InsufficientAddressCapacity", "There are no public IPv4 addresses left in the pool " +
-                                          tx.state->public_ipv4_pool + ".");
-}
 
 bool HasElasticIp(const Partition& p, const NetworkInterface& eni) {
   return std::any_of(p.addresses.begin(), p.addresses.end(),
@@ -371,7 +351,7 @@ std::vector<Instance*> RunInstances(Tx& tx, const RunInstancesArgs& args) {
                                               "IPv6-only subnet " + s.id + ".");
         stored.auto_public_ip = created && a.interfaces.size() == 1 && !s.ipv6_native &&
                                 li.associate_public_ip.value_or(s.map_public_ip_on_launch);
-        if (stored.auto_public_ip) eni.public_ip = AllocatePublicIp(tx);
+        if (stored.auto_public_ip) eni.public_ip = AllocatePublicIpv4(tx);
       }
     }
     out.push_back(&stored);
@@ -399,7 +379,7 @@ std::vector<StateChange> StartInstances(Tx& tx, const std::vector<std::string>& 
     i.state_transition_reason.clear();
     NetworkInterface* eth0 = PrimaryInterface(tx.p, id);
     if (eth0 && i.auto_public_ip && !HasElasticIp(tx.p, *eth0)) {  // a new public address at each start
-      eth0->public_ip = AllocatePublicIp(tx);
+      eth0->public_ip = AllocatePublicIpv4(tx);
       tx.Touch(eth0->id);
     }
     tx.Touch(id);
@@ -609,7 +589,7 @@ void RegisterInstanceRules() {
       auto it = tx.p.instances.find(eni.attachment->instance_id);
       if (it == tx.p.instances.end() || it->second.state != "running" || !it->second.auto_public_ip) return;
       if (InterfacesOf(tx.p, it->first).size() != 1) return;
-      eni.public_ip = AllocatePublicIp(tx);
+      eni.public_ip = AllocatePublicIpv4(tx);
       tx.Touch(eni.id);
     });
     // EIP-6: an Elastic IP associated "with an instance" goes to its primary interface.

@@ -30,6 +30,12 @@ struct Quotas {
       {"rules-per-security-group", 60},        // L11424, each direction, per address family
       {"security-groups-per-interface", 5},    // L11428
       {"network-interfaces-per-region", 5000}, // L11411
+      // Elastic Load Balancing's defaults (its Quotas pages): issue 13.
+      {"network-load-balancers-per-region", 50},
+      {"gateway-load-balancers-per-region", 100},
+      {"target-groups-per-region", 3000},
+      {"listeners-per-network-load-balancer", 50},
+      {"targets-per-target-group", 1000},
   };
 
   int Get(const std::string& name) const { return values.at(name); }

@@ -339,4 +339,64 @@ struct Host {
   int64_t lease = 0;             // the store's lease that keeps it registered
 };
 
+// Elastic Load Balancing (ELBv2, issue 13): Network and Gateway Load Balancers, their target
+// groups and listeners, in the partition of the account and Region that made them, kept by ARN.
+// The rules are model/load_balancer.h and model/target_group.h.
+
+// A load balancer's presence in one Availability Zone: a requester-managed interface in the
+// subnet chosen for that zone, with its private address and, when internet-facing, its public
+// address (an Elastic IP of the account's, or one of the pool's).
+struct LoadBalancerNode {
+  std::string subnet_id, availability_zone, network_interface_id;
+  std::string private_ip, ipv6_address;
+  std::string allocation_id;  // the Elastic IP asked for in SubnetMappings
+  std::string public_ip;
+};
+
+struct LoadBalancer {
+  std::string arn, owner_id;
+  std::string name, id;              // the ARN's last two parts: NAME/ID (16 hex digits)
+  std::string type = "network";      // network | gateway
+  std::string scheme = "internet-facing";  // internet-facing | internal (gateway: none)
+  std::string vpc_id, ip_address_type = "ipv4", created_time;
+  std::vector<LoadBalancerNode> nodes;  // one per zone, in the order they were asked for
+  std::vector<std::string> security_groups;  // network only; none when created without
+  std::string enforce_security_group_inbound_rules_on_private_link_traffic = "on";
+  std::map<std::string, std::string> attributes;  // the ones set; the rest are the type's defaults
+  TagList tags;
+};
+
+// A target registered with a target group. Health is what the data plane's checks last
+// reported (model::ReportTargetHealth); a deregistered target drains until deregistered_at +
+// the group's deregistration delay.
+struct RegisteredTarget {
+  std::string id;        // an instance id, or an IP address
+  int port = 0;
+  std::string availability_zone;  // "all" for an ip target outside the VPC
+  std::string health = "initial";  // initial | healthy | unhealthy
+  std::string reason = "Elb.RegistrationInProgress";
+  std::string deregistered_at;     // ISO 8601 while draining
+};
+
+struct TargetGroup {
+  std::string arn, owner_id, name, id;
+  std::string protocol, vpc_id, target_type = "instance", ip_address_type = "ipv4";
+  int port = 0;
+  std::string health_check_protocol, health_check_port = "traffic-port", health_check_path, matcher;
+  bool health_check_enabled = true;
+  int health_check_interval = 30, health_check_timeout = 10, healthy_threshold = 5, unhealthy_threshold = 2;
+  std::vector<RegisteredTarget> targets;
+  std::map<std::string, std::string> attributes;
+  TagList tags;
+};
+
+// A listener: the port and protocol a load balancer accepts, forwarding to one target group.
+struct Listener {
+  std::string arn, owner_id, load_balancer_arn;
+  int port = 0;
+  std::string protocol;
+  std::string target_group_arn;  // the default action: forward
+  TagList tags;
+};
+
 }  // namespace openvpc::model

@@ -35,6 +35,10 @@ struct Partition {
   std::map<std::string, Address> addresses;  // by allocation id
   std::map<std::string, VpcPeeringConnection> vpc_peering_connections;  // in the requester's partition
   std::map<std::string, NatGateway> nat_gateways;
+  // ELBv2 resources, by ARN (arn:aws:elasticloadbalancing:REGION:ACCOUNT:KIND/…).
+  std::map<std::string, LoadBalancer> load_balancers;
+  std::map<std::string, TargetGroup> target_groups;
+  std::map<std::string, Listener> listeners;
 };
 
 class State;

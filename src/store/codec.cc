@@ -84,6 +84,21 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Instance, id, owner_id, reservat
                                                 hostname_type, resource_name_dns_a, resource_name_dns_aaaa,
                                                 metadata_options, volumes, tags, host, partition_number,
                                                 console_output)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(LoadBalancerNode, subnet_id, availability_zone, network_interface_id,
+                                                private_ip, ipv6_address, allocation_id, public_ip)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(LoadBalancer, arn, owner_id, name, id, type, scheme, vpc_id,
+                                                ip_address_type, created_time, nodes, security_groups,
+                                                enforce_security_group_inbound_rules_on_private_link_traffic,
+                                                attributes, tags)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RegisteredTarget, id, port, availability_zone, health, reason,
+                                                deregistered_at)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TargetGroup, arn, owner_id, name, id, protocol, vpc_id, target_type,
+                                                ip_address_type, port, health_check_protocol, health_check_port,
+                                                health_check_path, matcher, health_check_enabled,
+                                                health_check_interval, health_check_timeout, healthy_threshold,
+                                                unhealthy_threshold, targets, attributes, tags)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Listener, arn, owner_id, load_balancer_arn, port, protocol,
+                                                target_group_arn, tags)
 }  // namespace openvpc::model
 
 namespace openvpc::store {
@@ -112,6 +127,11 @@ bool WithMap(Partition& p, const std::string& id, Fn&& fn) {
   if (is("eipalloc-")) return fn(p.addresses), true;
   if (is("pcx-")) return fn(p.vpc_peering_connections), true;
   if (is("nat-")) return fn(p.nat_gateways), true;
+  if (is("arn:")) {  // ELBv2 resources are kept by ARN: the resource type follows the Region and account
+    if (id.find(":loadbalancer/") != std::string::npos) return fn(p.load_balancers), true;
+    if (id.find(":targetgroup/") != std::string::npos) return fn(p.target_groups), true;
+    if (id.find(":listener/") != std::string::npos) return fn(p.listeners), true;
+  }
   return false;
 }
 

@@ -131,10 +131,10 @@ def endpoint(server):
     return server.endpoint
 
 
-def make_client(endpoint, region="us-east-1", account="default"):
+def make_client(endpoint, region="us-east-1", account="default", service="ec2"):
     ak, sk, _ = ACCOUNTS[account]
     return boto3.client(
-        "ec2", region_name=region, endpoint_url=endpoint,
+        service, region_name=region, endpoint_url=endpoint,
         aws_access_key_id=ak, aws_secret_access_key=sk,
         config=botocore.config.Config(retries={"total_max_attempts": 1, "mode": "standard"}),
     )
@@ -144,6 +144,12 @@ def make_client(endpoint, region="us-east-1", account="default"):
 def ec2(endpoint):
     """boto3 EC2 client for account 123456789012 in us-east-1, on a freshly reset server."""
     return make_client(endpoint)
+
+
+@pytest.fixture
+def elbv2(endpoint):
+    """boto3 ELBv2 client (Elastic Load Balancing) at the same endpoint, same account and Region."""
+    return make_client(endpoint, service="elbv2")
 
 
 @pytest.fixture
@@ -157,13 +163,13 @@ def aws_cli(endpoint):
     """Runs the real aws CLI (v1) against the server; returns parsed JSON output or raises."""
     import json
 
-    def run(*args, region="us-east-1", check=True):
+    def run(*args, region="us-east-1", check=True, service="ec2"):
         env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
                    AWS_DEFAULT_REGION=region, AWS_PAGER="")
-        p = subprocess.run(["aws", "--endpoint-url", endpoint, "--output", "json", "ec2", *args],
+        p = subprocess.run(["aws", "--endpoint-url", endpoint, "--output", "json", service, *args],
                            env=env, capture_output=True, text=True, timeout=60)
         if check and p.returncode != 0:
-            raise AssertionError(f"aws ec2 {' '.join(args)} failed: {p.stderr}")
+            raise AssertionError(f"aws {service} {' '.join(args)} failed: {p.stderr}")
         if p.returncode != 0:
             return p
         return json.loads(p.stdout) if p.stdout.strip() else {}

@@ -1,0 +1,583 @@
+// Target groups, targets and their health: model/target_group.h.
+#include "model/target_group.h"
+
+#include <algorithm>
+#include <set>
+
+#include "model/instance.h"
+#include "model/internal.h"
+#include "model/load_balancer.h"
+#include "net/ip.h"
+
+namespace openvpc::model {
+
+namespace {
+
+TimePoint NowTime() { return std::chrono::system_clock::now(); }
+
+const std::set<std::string>& Protocols() {
+  static const std::set<std::string> s = {"TCP", "UDP", "TCP_UDP", "TLS", "GENEVE", "HTTP", "HTTPS"};
+  return s;
+}
+
+bool IsGeneve(const TargetGroup& tg) { return tg.protocol == "GENEVE"; }
+
+// The attributes of a group of this protocol and target type, and their defaults.
+std::map<std::string, std::string> DefaultAttributes(const TargetGroup& tg) {
+  std::map<std::string, std::string> a = {
+      {"deregistration_delay.timeout_seconds", "300"},
+      {"deregistration_delay.connection_termination.enabled", "false"},
+      {"stickiness.enabled", "false"},
+      {"load_balancing.cross_zone.enabled", "use_load_balancer_configuration"},
+      {"target_group_health.dns_failover.minimum_healthy_targets.count", "1"},
+      {"target_group_health.dns_failover.minimum_healthy_targets.percentage", "off"},
+      {"target_group_health.unhealthy_state_routing.minimum_healthy_targets.count", "1"},
+      {"target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage", "off"},
+  };
+  if (IsGeneve(tg)) {
+    a["stickiness.type"] = "source_ip_dest_ip_proto";
+    a["target_failover.on_deregistration"] = "no_rebalance";
+    a["target_failover.on_unhealthy"] = "no_rebalance";
+  } else {
+    a["stickiness.type"] = "source_ip";
+    a["proxy_protocol_v2.enabled"] = "false";
+    // Instance targets see the client's address; ip targets the node's, except over UDP.
+    a["preserve_client_ip.enabled"] =
+        tg.target_type == "instance" || tg.protocol == "UDP" || tg.protocol == "TCP_UDP" ? "true" : "false";
+    a["target_health_state.unhealthy.connection_termination.enabled"] = "true";
+    a["target_health_state.unhealthy.draining_interval_seconds"] = "0";
+  }
+  return a;
+}
+
+int IntOr(const std::string& s, int fallback) {
+  if (!AllDigits(s) || s.size() > 9) return fallback;
+  return std::stoi(s);
+}
+
+void CheckRange(const std::optional<int>& v, int lo, int hi, const std::string& member) {
+  if (v && (*v < lo || *v > hi))
+    Fail("ValidationError", "1 validation error detected: Value '" + std::to_string(*v) + "' at '" + member +
+                                "' failed to satisfy constraint: Member must have value between " + std::to_string(lo) +
+                                " and " + std::to_string(hi));
+}
+
+// Applies H to TG with AWS's rules (ranges, protocols a check may use, a timeout shorter than
+// the interval).
+void ApplyHealthCheck(TargetGroup& tg, const HealthCheckSettings& h) {
+  CheckRange(h.interval, 5, 300, "healthCheckIntervalSeconds");
+  CheckRange(h.timeout, 2, 120, "healthCheckTimeoutSeconds");
+  CheckRange(h.healthy_threshold, 2, 10, "healthyThresholdCount");
+  CheckRange(h.unhealthy_threshold, 2, 10, "unhealthyThresholdCount");
+  if (h.enabled && !*h.enabled)
+    Fail("InvalidConfigurationRequest", "Health checks cannot be disabled for target groups with the target type '" +
+                                            tg.target_type + "'");
+  if (h.protocol) {
+    const std::string& p = *h.protocol;
+    if (p != "TCP" && p != "HTTP" && p != "HTTPS")
+      Fail("InvalidConfigurationRequest", "Health check protocol '" + p + "' is not supported for target groups with the protocol '" +
+                                              tg.protocol + "'");
+    if (p == "TCP" && (tg.protocol == "HTTP" || tg.protocol == "HTTPS"))
+      Fail("InvalidConfigurationRequest", "Health check protocol 'TCP' is not supported for target groups with the protocol '" +
+                                              tg.protocol + "'");
+    tg.health_check_protocol = p;
+  }
+  if (h.port) {
+    if (*h.port != "traffic-port") {
+      int port = IntOr(*h.port, -1);
+      if (port < 1 || port > 65535) Fail("ValidationError", "Health check port '" + *h.port + "' is not valid");
+    } else if (IsGeneve(tg)) {
+      Fail("InvalidConfigurationRequest", "The health check port of a GENEVE target group cannot be the traffic port");
+    }
+    tg.health_check_port = *h.port;
+  }
+  const bool http = tg.health_check_protocol == "HTTP" || tg.health_check_protocol == "HTTPS";
+  if ((h.path || h.matcher) && !http)
+    Fail("InvalidConfigurationRequest", "A health check path and matcher can be specified only for HTTP and HTTPS health checks");
+  if (h.path) {
+    if (h.path->empty() || h.path->front() != '/' || h.path->size() > 1024)
+      Fail("ValidationError", "Health check path '" + *h.path + "' must begin with '/' and be at most 1024 characters");
+    tg.health_check_path = *h.path;
+  }
+  if (h.matcher) {  // codes or ranges: "200", "200,202", "200-299", within 200-599
+    size_t pos = 0;
+    while (pos <= h.matcher->size()) {
+      size_t comma = h.matcher->find(',', pos);
+      std::string part = h.matcher->substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+      size_t dash = part.find('-');
+      int lo = IntOr(part.substr(0, dash), -1), hi = dash == std::string::npos ? lo : IntOr(part.substr(dash + 1), -1);
+      if (lo < 200 || hi > 599 || hi < lo) Fail("ValidationError", "Health check matcher HTTP code '" + *h.matcher + "' must be within 200-599");
+      if (comma == std::string::npos) break;
+      pos = comma + 1;
+    }
+    tg.matcher = *h.matcher;
+  }
+  if (http && tg.health_check_path.empty()) tg.health_check_path = "/";
+  if (http && tg.matcher.empty()) tg.matcher = "200-399";
+  if (!http) {
+    tg.health_check_path.clear();
+    tg.matcher.clear();
+  }
+  if (h.interval) tg.health_check_interval = *h.interval;
+  if (h.timeout) tg.health_check_timeout = *h.timeout;
+  if (h.healthy_threshold) tg.healthy_threshold = *h.healthy_threshold;
+  if (h.unhealthy_threshold) tg.unhealthy_threshold = *h.unhealthy_threshold;
+  if (tg.health_check_timeout >= tg.health_check_interval)
+    Fail("InvalidConfigurationRequest", "Health check timeout '" + std::to_string(tg.health_check_timeout) +
+                                            "' must be smaller than the interval '" +
+                                            std::to_string(tg.health_check_interval) + "'");
+}
+
+bool Draining(const RegisteredTarget& t) { return !t.deregistered_at.empty(); }
+
+// An address AWS accepts as an ip target: in the VPC, or of RFC 1918 or RFC 6598 (through
+// peering or a VPN, then of zone "all"); never a public one.
+bool PrivateRange(net::Ipv4 ip) {
+  for (const char* c : {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"})
+    if (net::ParseCidr4(c)->Contains(ip)) return true;
+  return false;
+}
+
+// The subnet of VPC_ID whose block holds IP, or nullptr.
+const Subnet* SubnetHolding(const Partition& p, const std::string& vpc_id, const std::string& ip) {
+  auto v4 = net::ParseIpv4(ip);
+  auto v6 = v4 ? std::nullopt : net::ParseIpv6(ip);
+  for (const auto& [id, s] : p.subnets) {
+    if (s.vpc_id != vpc_id) continue;
+    if (v4 && !s.cidr_block.empty() && net::ParseCidr4(s.cidr_block)->Contains(*v4)) return &s;
+    if (v6)
+      for (const auto& b : s.ipv6_cidr_blocks)
+        if (net::ParseCidr6(b.cidr)->Contains(*v6)) return &s;
+  }
+  return nullptr;
+}
+
+bool VpcHolds(const Partition& p, const std::string& vpc_id, net::Ipv4 ip) {
+  auto it = p.vpcs.find(vpc_id);
+  if (it == p.vpcs.end()) return false;
+  for (const auto& b : it->second.cidr_blocks)
+    if (net::ParseCidr4(b.cidr)->Contains(ip)) return true;
+  return false;
+}
+
+// A target of TG as the caller names it: checked, with its zone and port.
+RegisteredTarget CheckedTarget(const Partition& p, const TargetGroup& tg, const TargetSpec& spec) {
+  RegisteredTarget t;
+  t.id = spec.id;
+  if (IsGeneve(tg)) {
+    if (spec.port && *spec.port != 6081) Fail("ValidationError", "The port of a GENEVE target must be 6081");
+    t.port = 6081;
+  } else {
+    if (!spec.port && tg.port == 0) Fail("ValidationError", "A port must be specified for target '" + spec.id + "'");
+    t.port = spec.port.value_or(tg.port);
+  }
+  if (t.port < 1 || t.port > 65535) Fail("ValidationError", "Port '" + std::to_string(t.port) + "' is not valid");
+  if (tg.target_type == "instance") {
+    auto it = p.instances.find(spec.id);
+    if (it == p.instances.end() || !InstanceVisible(it->second) || it->second.state == "terminated")
+      Fail("InvalidTarget", "The following targets are not valid instances: '" + spec.id + "'");
+    const Instance& i = it->second;
+    if (i.vpc_id != tg.vpc_id)
+      Fail("InvalidTarget", "The following targets are not in the target group VPC '" + tg.vpc_id + "': '" + spec.id + "'");
+    if (i.state != "running" && i.state != "pending")
+      Fail("InvalidTarget", "The following targets are not in a running state and cannot be registered: '" + spec.id + "'");
+    if (!spec.availability_zone.empty() && spec.availability_zone != i.availability_zone)
+      Fail("ValidationError", "An Availability Zone cannot be specified for instance targets");
+    t.availability_zone = i.availability_zone;
+    return t;
+  }
+  // ip targets
+  auto v4 = net::ParseIpv4(spec.id);
+  auto v6 = v4 ? std::nullopt : net::ParseIpv6(spec.id);
+  if (!v4 && !v6) Fail("ValidationError", "The IP address '" + spec.id + "' is not a valid IP address");
+  if ((v4 && tg.ip_address_type == "ipv6") || (v6 && tg.ip_address_type != "ipv6"))
+    Fail("InvalidTarget", "The IP address '" + spec.id + "' is not of the target group's IP address type");
+  const Subnet* s = SubnetHolding(p, tg.vpc_id, spec.id);
+  if (s) {
+    if (!spec.availability_zone.empty() && spec.availability_zone != "all" && spec.availability_zone != s->availability_zone)
+      Fail("ValidationError", "The Availability Zone '" + spec.availability_zone + "' is not the zone of IP address '" +
+                                  spec.id + "'");
+    t.availability_zone = spec.availability_zone.empty() ? s->availability_zone : spec.availability_zone;
+    return t;
+  }
+  if (v4 && (VpcHolds(p, tg.vpc_id, *v4) || PrivateRange(*v4))) {
+    if (spec.availability_zone != "all")
+      Fail("ValidationError", "The IP address '" + spec.id +
+                                  "' is outside the VPC's subnets: its Availability Zone must be specified as 'all'");
+    t.availability_zone = "all";
+    return t;
+  }
+  Fail("InvalidTarget", "The IP address '" + spec.id + "' is not a valid target IP address: it must be in the VPC or a private range");
+}
+
+std::vector<RegisteredTarget>::iterator FindTarget(TargetGroup& tg, const std::string& id, int port) {
+  return std::find_if(tg.targets.begin(), tg.targets.end(),
+                      [&](const RegisteredTarget& t) { return t.id == id && t.port == port; });
+}
+
+int DeregistrationDelay(const TargetGroup& tg) {
+  return IntOr(TargetGroupAttribute(tg, "deregistration_delay.timeout_seconds"), 300);
+}
+
+bool DrainingOver(const TargetGroup& tg, const RegisteredTarget& t, TimePoint now) {
+  auto since = ParseIso8601(t.deregistered_at);
+  return !since || now >= *since + std::chrono::seconds(DeregistrationDelay(tg));
+}
+
+// A zone where LB has a node.
+bool ZoneEnabled(const LoadBalancer& lb, const std::string& zone) {
+  return zone == "all" || std::any_of(lb.nodes.begin(), lb.nodes.end(),
+                                      [&](const LoadBalancerNode& n) { return n.availability_zone == zone; });
+}
+
+const LoadBalancer* FirstLoadBalancerOf(const Partition& p, const TargetGroup& tg) {
+  for (const auto& arn : LoadBalancerArnsOf(p, tg.arn)) {
+    auto it = p.load_balancers.find(arn);
+    if (it != p.load_balancers.end()) return &it->second;
+  }
+  return nullptr;
+}
+
+// What DescribeTargetHealth says of a registered target at NOW.
+TargetHealthDescription Describe(const Partition& p, const TargetGroup& tg, const RegisteredTarget& t, TimePoint now) {
+  TargetHealthDescription d;
+  d.id = t.id;
+  d.port = t.port;
+  d.availability_zone = t.availability_zone;
+  d.health_check_port = tg.health_check_port == "traffic-port" ? std::to_string(t.port) : tg.health_check_port;
+  if (Draining(t)) {
+    if (DrainingOver(tg, t, now)) {
+      d.state = "unused";
+      d.reason = "Target.NotRegistered";
+      d.description = "Target is not registered to the target group";
+    } else {
+      d.state = "draining";
+      d.reason = "Target.DeregistrationInProgress";
+      d.description = "Target deregistration is in progress";
+    }
+    return d;
+  }
+  const LoadBalancer* lb = FirstLoadBalancerOf(p, tg);
+  if (!lb) {
+    d.state = "unused";
+    d.reason = "Target.NotInUse";
+    d.description = "Target group is not configured to receive traffic from the load balancer";
+    return d;
+  }
+  if (tg.target_type == "instance") {
+    auto it = p.instances.find(t.id);
+    if (it == p.instances.end() || it->second.state != "running") {
+      d.state = "unused";
+      d.reason = "Target.InvalidState";
+      d.description = "Target is in the " + (it == p.instances.end() ? std::string("terminated") : it->second.state) + " state";
+      return d;
+    }
+  }
+  if (!ZoneEnabled(*lb, t.availability_zone)) {
+    d.state = "unused";
+    d.reason = "Target.NotInUse";
+    d.description = "Target is in an Availability Zone that is not enabled for the load balancer";
+    return d;
+  }
+  d.state = t.health;
+  d.reason = t.reason;
+  if (t.health == "initial")
+    d.description = t.reason == "Elb.InitialHealthChecking" ? "Initial health checks in progress"
+                                                            : "Target registration is in progress";
+  else if (t.reason == "Target.Timeout")
+    d.description = "Request timed out";
+  else if (t.reason == "Target.FailedHealthChecks")
+    d.description = "Health checks failed";
+  else if (t.reason == "Target.ResponseCodeMismatch")
+    d.description = "Health checks failed with these codes: [unexpected]";
+  return d;
+}
+
+}  // namespace
+
+TargetGroup& GetTargetGroup(Partition& p, const std::string& arn) {
+  CheckElbArn(arn, "targetgroup");
+  auto it = p.target_groups.find(arn);
+  if (it == p.target_groups.end()) Fail("TargetGroupNotFound", "One or more target groups not found");
+  return it->second;
+}
+
+const TargetGroup& CreateTargetGroup(Tx& tx, const CreateTargetGroupArgs& a) {
+  Partition& p = tx.p;
+  CheckElbName(a.name, "Target group");
+  TargetGroup tg;
+  tg.target_type = a.target_type.empty() ? "instance" : a.target_type;
+  if (tg.target_type == "lambda" || tg.target_type == "alb")
+    Fail("InvalidConfigurationRequest", "Target type '" + tg.target_type +
+                                            "' is not implemented by openvpc: use instance or ip targets");
+  if (a.protocol.empty()) Fail("ValidationError", "A protocol must be specified");
+  if (!Protocols().count(a.protocol)) Fail("UnsupportedProtocol", "Protocol '" + a.protocol + "' is not supported");
+  tg.protocol = a.protocol;
+  if (!a.port) Fail("ValidationError", "A port must be specified");
+  if (*a.port < 1 || *a.port > 65535) Fail("ValidationError", "Port '" + std::to_string(*a.port) + "' is not valid");
+  if (IsGeneve(tg) && *a.port != 6081) Fail("ValidationError", "The port of a GENEVE target group must be 6081");
+  tg.port = *a.port;
+  if (a.vpc_id.empty()) Fail("ValidationError", "A VPC ID must be specified");
+  auto vpc = p.vpcs.find(a.vpc_id);
+  if (vpc == p.vpcs.end()) Fail("ValidationError", "The VPC ID '" + a.vpc_id + "' is not found");
+  tg.vpc_id = a.vpc_id;
+  tg.ip_address_type = a.ip_address_type.empty() ? "ipv4" : a.ip_address_type;
+  if (tg.ip_address_type != "ipv4" && tg.ip_address_type != "ipv6")
+    Fail("ValidationError", "IP address type '" + tg.ip_address_type + "' is not valid");
+  if (tg.ip_address_type == "ipv6" && tg.target_type != "ip")
+    Fail("InvalidConfigurationRequest", "IPv6 target groups must have the target type 'ip'");
+
+  // The protocol's defaults, then what the request sets.
+  const bool http = tg.protocol == "HTTP" || tg.protocol == "HTTPS";
+  tg.health_check_protocol = http ? tg.protocol : "TCP";
+  tg.health_check_port = IsGeneve(tg) ? "80" : "traffic-port";
+  if (IsGeneve(tg)) {
+    tg.health_check_interval = 10;
+    tg.health_check_timeout = 5;
+  } else if (tg.protocol == "HTTP") {
+    tg.health_check_timeout = 6;
+  }
+  HealthCheckSettings h = a.health_check;
+  if (h.protocol && (*h.protocol == "HTTP" || *h.protocol == "HTTPS") && !h.timeout && !IsGeneve(tg))
+    tg.health_check_timeout = *h.protocol == "HTTP" ? 6 : 10;
+  ApplyHealthCheck(tg, h);
+
+  for (const auto& [arn, other] : p.target_groups)
+    if (other.name == a.name) {
+      bool same = other.protocol == tg.protocol && other.port == tg.port && other.vpc_id == tg.vpc_id &&
+                  other.target_type == tg.target_type && other.health_check_protocol == tg.health_check_protocol &&
+                  other.health_check_port == tg.health_check_port &&
+                  other.health_check_interval == tg.health_check_interval &&
+                  other.health_check_timeout == tg.health_check_timeout &&
+                  other.healthy_threshold == tg.healthy_threshold && other.unhealthy_threshold == tg.unhealthy_threshold;
+      if (same) return other;
+      Fail("DuplicateTargetGroupName", "A target group with the same name '" + a.name + "' exists, but with different settings");
+    }
+  if (static_cast<int>(p.target_groups.size()) >= tx.quotas.Get("target-groups-per-region"))
+    Fail("TooManyTargetGroups", "The quota for the number of target groups has been reached");
+  CheckElbTags(a.tags, tx.quotas);
+  tg.owner_id = p.account_id;
+  tg.name = a.name;
+  tg.id = NewElbId();
+  tg.arn = "arn:aws:elasticloadbalancing:" + p.region + ":" + p.account_id + ":targetgroup/" + tg.name + "/" + tg.id;
+  tg.tags = a.tags;
+  const std::string arn = tg.arn;
+  tx.Touch(arn);
+  return p.target_groups[arn] = std::move(tg);
+}
+
+const TargetGroup& ModifyTargetGroup(Tx& tx, const std::string& arn, const HealthCheckSettings& h) {
+  TargetGroup& tg = GetTargetGroup(tx.p, arn);
+  TargetGroup changed = tg;
+  ApplyHealthCheck(changed, h);
+  tg = std::move(changed);
+  tx.Touch(arn);
+  return tg;
+}
+
+void DeleteTargetGroup(Tx& tx, const std::string& arn) {
+  TargetGroup& tg = GetTargetGroup(tx.p, arn);
+  for (const auto& [larn, l] : tx.p.listeners)
+    if (l.target_group_arn == arn)
+      Fail("ResourceInUse", "Target group '" + arn + "' is currently in use by a listener or a rule");
+  (void)tg;
+  tx.p.target_groups.erase(arn);
+  tx.Touch(arn);
+}
+
+std::map<std::string, std::string> TargetGroupAttributes(const TargetGroup& tg) {
+  auto out = DefaultAttributes(tg);
+  for (const auto& [k, v] : tg.attributes) out[k] = v;
+  return out;
+}
+
+std::string TargetGroupAttribute(const TargetGroup& tg, const std::string& key) {
+  auto it = tg.attributes.find(key);
+  if (it != tg.attributes.end()) return it->second;
+  auto defaults = DefaultAttributes(tg);
+  auto d = defaults.find(key);
+  return d == defaults.end() ? "" : d->second;
+}
+
+void ModifyTargetGroupAttributes(Tx& tx, const std::string& arn,
+                                 const std::vector<std::pair<std::string, std::string>>& changes) {
+  TargetGroup& tg = GetTargetGroup(tx.p, arn);
+  const auto known = DefaultAttributes(tg);
+  auto invalid = [](const std::string& key, const std::string& value) {
+    Fail("InvalidConfigurationRequest", "Target group attribute value '" + value + "' for key '" + key + "' is not valid");
+  };
+  for (const auto& [key, value] : changes) {
+    if (!known.count(key)) Fail("InvalidConfigurationRequest", "Target group attribute key '" + key + "' is not recognized");
+    if (key.ends_with(".enabled") && key != "load_balancing.cross_zone.enabled" && value != "true" && value != "false")
+      invalid(key, value);
+    if (key == "load_balancing.cross_zone.enabled" && value != "true" && value != "false" &&
+        value != "use_load_balancer_configuration")
+      invalid(key, value);
+    if (key == "deregistration_delay.timeout_seconds" && (IntOr(value, -1) < 0 || IntOr(value, -1) > 3600))
+      invalid(key, value);
+    if (key == "stickiness.type") {
+      const bool ok = IsGeneve(tg) ? value == "source_ip_dest_ip_proto" || value == "source_ip_dest_ip" ||
+                                         value == "five_tuple"
+                                   : value == "source_ip";
+      if (!ok) invalid(key, value);
+    }
+    if ((key == "target_failover.on_deregistration" || key == "target_failover.on_unhealthy") &&
+        value != "rebalance" && value != "no_rebalance")
+      invalid(key, value);
+    if (key == "target_health_state.unhealthy.draining_interval_seconds" &&
+        (IntOr(value, -1) < 0 || IntOr(value, -1) > 360000))
+      invalid(key, value);
+    if (key.ends_with(".minimum_healthy_targets.count") && value != "off" && IntOr(value, -1) < 1) invalid(key, value);
+    if (key.ends_with(".minimum_healthy_targets.percentage") && value != "off" &&
+        (IntOr(value, -1) < 1 || IntOr(value, -1) > 100))
+      invalid(key, value);
+    if (key == "preserve_client_ip.enabled" && value == "false" && (tg.protocol == "UDP" || tg.protocol == "TCP_UDP"))
+      Fail("InvalidConfigurationRequest", "Client IP preservation cannot be disabled for UDP and TCP_UDP target groups");
+  }
+  for (const auto& [key, value] : changes) tg.attributes[key] = value;
+  tx.Touch(arn);
+}
+
+std::vector<std::string> LoadBalancerArnsOf(const Partition& p, const std::string& tg_arn) {
+  std::vector<std::string> out;
+  for (const auto& [arn, l] : p.listeners)
+    if (l.target_group_arn == tg_arn && std::find(out.begin(), out.end(), l.load_balancer_arn) == out.end())
+      out.push_back(l.load_balancer_arn);
+  return out;
+}
+
+void RegisterTargets(Tx& tx, const std::string& arn, const std::vector<TargetSpec>& targets) {
+  SweepDrainedTargets(tx, NowTime());
+  TargetGroup& tg = GetTargetGroup(tx.p, arn);
+  if (targets.empty()) Fail("ValidationError", "At least one target must be specified");
+  std::vector<RegisteredTarget> checked;
+  for (const auto& spec : targets) checked.push_back(CheckedTarget(tx.p, tg, spec));
+  for (auto& t : checked) {
+    auto it = FindTarget(tg, t.id, t.port);
+    if (it != tg.targets.end()) {
+      if (Draining(*it)) *it = t;  // registered again while draining: checked afresh
+      continue;                    // already registered: nothing changes
+    }
+    if (static_cast<int>(tg.targets.size()) >= tx.quotas.Get("targets-per-target-group"))
+      Fail("TooManyTargets", "You've reached the limit on the number of targets per target group");
+    tg.targets.push_back(t);
+  }
+  tx.Touch(arn);
+}
+
+void DeregisterTargets(Tx& tx, const std::string& arn, const std::vector<TargetSpec>& targets) {
+  SweepDrainedTargets(tx, NowTime());
+  TargetGroup& tg = GetTargetGroup(tx.p, arn);
+  if (targets.empty()) Fail("ValidationError", "At least one target must be specified");
+  for (const auto& spec : targets) {
+    int port = IsGeneve(tg) ? 6081 : spec.port.value_or(tg.port);
+    auto it = FindTarget(tg, spec.id, port);
+    if (it == tg.targets.end() || Draining(*it))
+      Fail("InvalidTarget", "The target '" + spec.id + "' on port " + std::to_string(port) + " is not registered");
+  }
+  const int delay = DeregistrationDelay(tg);
+  const bool used = !LoadBalancerArnsOf(tx.p, arn).empty();
+  for (const auto& spec : targets) {
+    int port = IsGeneve(tg) ? 6081 : spec.port.value_or(tg.port);
+    auto it = FindTarget(tg, spec.id, port);
+    if (delay == 0 || !used) tg.targets.erase(it);  // nothing to drain
+    else it->deregistered_at = FormatIso8601(NowTime());
+  }
+  tx.Touch(arn);
+}
+
+std::vector<TargetHealthDescription> DescribeTargetHealth(const Partition& p, const TargetGroup& tg,
+                                                          const std::vector<TargetSpec>& targets, TimePoint now) {
+  std::vector<TargetHealthDescription> out;
+  if (targets.empty()) {
+    for (const auto& t : tg.targets) {
+      auto d = Describe(p, tg, t, now);
+      if (d.reason != "Target.NotRegistered") out.push_back(std::move(d));
+    }
+    return out;
+  }
+  for (const auto& spec : targets) {
+    int port = IsGeneve(tg) ? 6081 : spec.port.value_or(tg.port);
+    auto it = std::find_if(tg.targets.begin(), tg.targets.end(),
+                           [&](const RegisteredTarget& t) { return t.id == spec.id && t.port == port; });
+    if (it != tg.targets.end()) {
+      out.push_back(Describe(p, tg, *it, now));
+      continue;
+    }
+    if (tg.target_type == "instance") {  // an instance that does not exist is refused (the waiter's InvalidInstance)
+      auto i = p.instances.find(spec.id);
+      if (i == p.instances.end()) Fail("InvalidTarget", "The following targets are not valid instances: '" + spec.id + "'");
+    }
+    TargetHealthDescription d;
+    d.id = spec.id;
+    d.port = port;
+    d.health_check_port = tg.health_check_port == "traffic-port" ? std::to_string(port) : tg.health_check_port;
+    d.state = "unused";
+    d.reason = "Target.NotRegistered";
+    d.description = "Target is not registered to the target group";
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+bool ReportTargetHealth(Tx& tx, const std::string& tg_arn, const std::string& target_id, int port,
+                        const std::string& health, const std::string& reason) {
+  auto tg = tx.p.target_groups.find(tg_arn);
+  if (tg == tx.p.target_groups.end()) return false;
+  auto it = FindTarget(tg->second, target_id, port);
+  if (it == tg->second.targets.end() || Draining(*it)) return false;
+  if (it->health == health && it->reason == reason) return false;
+  it->health = health;
+  it->reason = reason;
+  tx.Touch(tg_arn);
+  return true;
+}
+
+void SweepDrainedTargets(Tx& tx, TimePoint now) {
+  for (auto& [arn, tg] : tx.p.target_groups) {
+    auto n = std::erase_if(tg.targets, [&](const RegisteredTarget& t) { return Draining(t) && DrainingOver(tg, t, now); });
+    if (n) tx.Touch(arn);
+  }
+}
+
+std::vector<ResolvedTarget> ResolveTargets(const Partition& p, const TargetGroup& tg, TimePoint now) {
+  std::vector<ResolvedTarget> out;
+  for (const auto& t : tg.targets) {
+    ResolvedTarget r;
+    r.target = &t;
+    r.state = Describe(p, tg, t, now).state;
+    if (tg.target_type == "instance") {
+      for (const auto& [id, eni] : p.network_interfaces)
+        if (eni.attachment && eni.attachment->instance_id == t.id && eni.attachment->device_index == 0) {
+          r.ip = eni.PrimaryIp();
+          r.network_interface_id = id;
+        }
+    } else {
+      r.ip = t.id;
+      for (const auto& [id, eni] : p.network_interfaces) {
+        bool holds = std::any_of(eni.private_ips.begin(), eni.private_ips.end(),
+                                 [&](const PrivateIpAddress& a) { return a.address == t.id; }) ||
+                     std::find(eni.ipv6_addresses.begin(), eni.ipv6_addresses.end(), t.id) != eni.ipv6_addresses.end();
+        if (holds && eni.vpc_id == tg.vpc_id) r.network_interface_id = id;
+      }
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::vector<ResolvedTarget> RoutableTargets(const Partition& p, const LoadBalancer& lb, const TargetGroup& tg,
+                                            const std::string& zone, TimePoint now) {
+  std::string tg_cross = TargetGroupAttribute(tg, "load_balancing.cross_zone.enabled");
+  const bool cross = tg_cross == "use_load_balancer_configuration" ? CrossZoneEnabled(lb) : tg_cross == "true";
+  std::vector<ResolvedTarget> candidates, healthy;
+  for (auto& r : ResolveTargets(p, tg, now)) {
+    if (r.ip.empty() || r.state == "unused" || r.state == "draining") continue;
+    if (!cross && r.target->availability_zone != zone && r.target->availability_zone != "all") continue;
+    if (r.state == "healthy") healthy.push_back(r);
+    candidates.push_back(std::move(r));
+  }
+  return healthy.empty() ? candidates : healthy;
+}
+
+}  // namespace openvpc::model
