@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "dataplane/engine/conntrack.h"
+#include "dataplane/engine/lb_table.h"
 #include "dataplane/engine/nat_table.h"
 #include "model/evaluate.h"
 #include "model/state.h"
@@ -48,6 +49,12 @@ struct TraceResult {
   bool reset = false;
   // Where destination and nat_gateway are, when not in the source's partition (a peer's).
   const model::Partition* partition = nullptr;
+  // Through a load balancer's node (hops/load_balancer.cc): the load balancer, its node's
+  // interface, and the target it chose (destination, translated_dst and translated_dport; with
+  // translated_src when the target does not see the client's address).
+  std::string load_balancer;
+  const model::NetworkInterface* lb_node = nullptr;
+  std::optional<uint16_t> translated_dport;
 };
 
 // Stage 2: a packet for one of the router's own services (LocalServiceOf: DHCP, the Amazon DNS
@@ -69,6 +76,8 @@ struct Tracking {
   double now = 0;
   const model::State* state = nullptr;
   NatTable* nat = nullptr;
+  // The load balancers' connections: a flow of a known one stays on its target.
+  LbTable* lb = nullptr;
 };
 
 // Stage 4: allowed when any egress rule of any of SRC's groups matches (M2), or when the packet
@@ -99,6 +108,13 @@ StageResult SecurityGroupsIngress(const model::Partition& p, const model::Networ
 // client's security groups (9), with connection tracking.
 TraceResult TraceNatReply(const model::Partition& p, const std::string& nat_id, const model::NetworkInterface& client,
                           const model::Flow& f, Tracking ct = {});
+
+// A reply of load balancer target TARGET to the client of binding B (F as the client sees it:
+// from the node's address and listener port): the target subnet's ACL outbound and the client
+// subnet's inbound where they differ from the node's, then the client's security groups (9).
+// A client on the internet (B.client_eni empty) gets it through the internet gateway.
+TraceResult TraceLoadBalancerReply(const model::Partition& p, const LbBinding& b, const model::NetworkInterface& target,
+                                   const model::Flow& f, Tracking ct = {});
 
 // Traffic from the internet to a public IPv4 address F.dst of P (or, for IPv6, to an
 // interface's IPv6 address, which passes the internet gateway unchanged (I4), and an

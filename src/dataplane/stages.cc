@@ -154,6 +154,7 @@ bool ArriveAt(const Partition& p, const std::string& src_subnet_id, const Networ
   t.destination = &d;
   if (!Append(t, AclInboundFrom(p, src_subnet_id, d, f))) return false;
   if (ToNatGateway(p, d, t, ct)) return t.allowed;  // the gateway's own address: only replies to its translations
+  if (ToLoadBalancer(p, d, f, t, ct)) return t.allowed;  // a load balancer's node: on to a target
   if (!Append(t, SecurityGroupsIngress(p, d, f, ct))) return false;
   OpenConnection(p, d, f, false, t.stages.back(), ct);
   return true;

@@ -30,4 +30,9 @@ StageResult DeliverInVpc(const model::Partition& p, const std::string& vpc_id, c
 bool ArriveAt(const model::Partition& p, const std::string& src_subnet_id, const model::NetworkInterface& d,
               const model::Flow& f, TraceResult& t, Tracking ct);
 
+// Arrival at D when D is a load balancer's node (hops/load_balancer.cc): its groups, the
+// listener, the target, and the way on to it, appended to T. False when D is no node.
+bool ToLoadBalancer(const model::Partition& p, const model::NetworkInterface& d, const model::Flow& f, TraceResult& t,
+                    Tracking ct);
+
 }  // namespace openvpc::dataplane

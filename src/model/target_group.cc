@@ -580,4 +580,37 @@ std::vector<ResolvedTarget> RoutableTargets(const Partition& p, const LoadBalanc
   return healthy.empty() ? candidates : healthy;
 }
 
+namespace {
+uint64_t Mix(uint64_t x) {  // splitmix64's finalizer
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+uint64_t HashText(const std::string& s, uint64_t seed) {  // FNV-1a, then mixed
+  uint64_t h = 0xcbf29ce484222325ULL ^ seed;
+  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
+  return Mix(h);
+}
+}  // namespace
+
+uint64_t FlowHash(int protocol, const std::string& src, int src_port, const std::string& dst, int dst_port) {
+  return Mix(HashText(src, static_cast<uint64_t>(src_port) << 8 | static_cast<uint64_t>(protocol)) ^
+             HashText(dst, static_cast<uint64_t>(dst_port) << 32));
+}
+
+const ResolvedTarget* ChooseTarget(const std::vector<ResolvedTarget>& targets, uint64_t flow_hash) {
+  const ResolvedTarget* best = nullptr;
+  uint64_t best_score = 0;
+  for (const auto& t : targets) {
+    uint64_t score = Mix(flow_hash ^ HashText(t.target->id, static_cast<uint64_t>(t.target->port)));
+    if (!best || score > best_score) {
+      best = &t;
+      best_score = score;
+    }
+  }
+  return best;
+}
+
 }  // namespace openvpc::model

@@ -90,4 +90,11 @@ std::vector<ResolvedTarget> ResolveTargets(const Partition& p, const TargetGroup
 std::vector<ResolvedTarget> RoutableTargets(const Partition& p, const LoadBalancer& lb, const TargetGroup& tg,
                                             const std::string& zone, TimePoint now);
 
+// The target of a new flow whose 5-tuple hashes to FLOW_HASH (rendezvous hashing over target
+// id and port): the same on every host that decides the flow, spread evenly, and a flow moves
+// only when its target leaves TARGETS. nullptr when TARGETS is empty.
+const ResolvedTarget* ChooseTarget(const std::vector<ResolvedTarget>& targets, uint64_t flow_hash);
+// The hash of a flow's protocol, addresses and ports that ChooseTarget takes.
+uint64_t FlowHash(int protocol, const std::string& src, int src_port, const std::string& dst, int dst_port);
+
 }  // namespace openvpc::model

@@ -21,10 +21,15 @@ Port* Engine::Decide(Port& in, const ParsedFrame& pf, FlowEntry& entry) {
     const model::Partition& part = *p;
     const model::NetworkInterface& eni = it->second;
     const model::Flow f = PacketFlow(pf);
+    if (!f.ipv6 && (pf.protocol == 6 || pf.protocol == 17))  // a load balancer target's reply
+      if (LbBinding* b = lb_.Reply(pf.protocol, pf.src, pf.src_port, pf.dst, pf.dst_port)) {
+        out = LoadBalancerReply(part, eni, *b, pf, entry);
+        return;
+      }
     // NAT gateways run on the gateway host: a host without them passes no table (nothing is
     // translated here) and sends what goes through one there (below).
     NatTable* nat = RunsNatGateways() ? &nat_ : nullptr;
-    TraceResult t = Trace(part, eni, f, {.table = &conntrack_, .now = now, .state = &s, .nat = nat});
+    TraceResult t = Trace(part, eni, f, {.table = &conntrack_, .now = now, .state = &s, .nat = nat, .lb = &lb_});
     if (t.partition && t.partition->region != part.region) entry.mtu = kInterRegionPeeringMtu;
     // As the destination sees the flow: from the NAT gateway's address and port when one
     // translated it on the way (into a peer VPC).
@@ -43,6 +48,10 @@ Port* Engine::Decide(Port& in, const ParsedFrame& pf, FlowEntry& entry) {
       return;
     }
     entry.ct_src = conntrack_.Find(in.eni_id, f, true, now);
+    if (!t.load_balancer.empty()) {  // through a load balancer's node to a target
+      out = ToTarget(t, f, in.eni_id, entry);
+      return;
+    }
     if (t.nat_binding) {  // through a NAT gateway: its address and a port of its own (K6, K8)
       entry.snat = t.translated_src;
       entry.sport = t.nat_binding->nat_port;
@@ -99,7 +108,11 @@ Port* Engine::DecideFromInternet(const ParsedFrame& pf, FlowEntry& entry) {
         return;
       }
       if (!model::PublicIpv4HolderOf(part, dst)) continue;
-      TraceResult t = TraceFromInternet(part, f, {&conntrack_, now});
+      TraceResult t = TraceFromInternet(part, f, {.table = &conntrack_, .now = now, .lb = &lb_});
+      if (!t.load_balancer.empty()) {  // an internet-facing load balancer's node: on to a target
+        if (t.allowed) out = ToTarget(t, f, "", entry);
+        return;
+      }
       if (t.allowed && !t.nat_gateway.empty()) {  // a reply to a NAT gateway's connection, or nothing
         out = NatReply(part, t.nat_gateway, pf, f, entry);
         return;
@@ -120,6 +133,59 @@ Port* Engine::DecideFromInternet(const ParsedFrame& pf, FlowEntry& entry) {
     }
   });
   return out;
+}
+
+Port* Engine::ToTarget(const TraceResult& t, const model::Flow& f, const std::string& client_eni, FlowEntry& entry) {
+  if (!t.destination || !t.translated_dst || !t.translated_dport || !t.lb_node) return nullptr;
+  auto d = by_eni_.find(t.destination->id);
+  if (d == by_eni_.end()) return nullptr;  // the target's instance is not running here
+  LbBinding b;
+  b.load_balancer = t.load_balancer;
+  b.node_eni = t.lb_node->id;
+  b.client_eni = client_eni;
+  b.node_ip = f.dst;  // as the client addressed it: a node's private address, or its public one
+  b.listener_port = static_cast<uint16_t>(f.dst_port);
+  b.client = f.src;
+  b.client_port = static_cast<uint16_t>(f.src_port);
+  b.target = *t.translated_dst;
+  b.target_port = *t.translated_dport;
+  b.seen_src = t.translated_src.value_or(f.src);
+  b.seen_port = b.client_port;
+  b.protocol = static_cast<uint8_t>(f.protocol);
+  b.last_seen = Now();
+  entry.lb = &lb_.Bind(b);
+  entry.dnat = b.target;
+  entry.dport = b.target_port;
+  if (t.translated_src) entry.snat = t.translated_src;
+  model::Flow arrived = f;
+  arrived.src = b.seen_src;
+  arrived.dst = b.target;
+  arrived.dst_port = b.target_port;
+  entry.ct_dst = conntrack_.Find(d->second->eni_id, arrived, false, Now());
+  return d->second;
+}
+
+Port* Engine::LoadBalancerReply(const model::Partition& part, const model::NetworkInterface& target, LbBinding& b,
+                                const ParsedFrame& pf, FlowEntry& entry) {
+  const double now = Now();
+  b.last_seen = now;
+  entry.lb = &b;
+  model::Flow back = PacketFlow(pf);  // as the client sees it: from the node's address and listener port
+  back.src = b.node_ip;
+  back.src_port = b.listener_port;
+  back.dst = b.client;
+  back.dst_port = b.client_port;
+  TraceResult t = TraceLoadBalancerReply(part, b, target, back, {&conntrack_, now});
+  if (!t.allowed) return nullptr;
+  entry.snat = b.node_ip;
+  entry.sport = b.listener_port;
+  if (!(b.seen_src == b.client)) entry.dnat = b.client;
+  if (b.client_eni.empty()) return internet_;
+  auto d = by_eni_.find(b.client_eni);
+  if (d == by_eni_.end()) return nullptr;
+  LogAt(entry, b.client_eni, false, back, true);
+  entry.ct_dst = conntrack_.Find(d->second->eni_id, back, false, now);
+  return d->second;
 }
 
 Port* Engine::NatReply(const model::Partition& part, const std::string& nat_id,

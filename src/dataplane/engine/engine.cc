@@ -47,7 +47,7 @@ void Engine::SetConnectionAllowanceForTesting(size_t allowance) {
 void Engine::ExpireIdle(double now) {
   if (now - last_expire_ < 1.0) return;
   last_expire_ = now;
-  if (conntrack_.Expire(now) + nat_.Expire(now) > 0) ++ct_epoch_;  // cache entries may point at them
+  if (conntrack_.Expire(now) + nat_.Expire(now) + lb_.Expire(now) > 0) ++ct_epoch_;  // cache entries may point at them
   fragments_.Expire(now);
 }
 
@@ -418,6 +418,7 @@ FlowEntry* Engine::FlowOf(Port& in, const ParsedFrame& pf) {
     if (e.ct_src) e.ct_src->last_seen = now;
     if (e.ct_dst) e.ct_dst->last_seen = now;
     if (e.nat) e.nat->last_seen = now;
+    if (e.lb) e.lb->last_seen = now;
   }
   if (pf.first_fragment) fragments_.Remember(datagram, key.sport, key.dport, Now());
   return &e;

@@ -26,6 +26,7 @@ struct io_uring;
 #include "dataplane/engine/conntrack.h"
 #include "dataplane/engine/flow_cache.h"
 #include "dataplane/engine/fragments.h"
+#include "dataplane/engine/lb_table.h"
 #include "dataplane/engine/nat_table.h"
 #include "dataplane/wire/packet.h"
 #include "model/state.h"
@@ -33,6 +34,7 @@ struct io_uring;
 namespace openvpc::dataplane {
 
 struct Port;  // port.h: one device the engine reads and writes
+struct TraceResult;  // pipeline.h
 
 // Where the engine reads the model: the API service in `openvpc serve`, a plain State in tests.
 class ModelSource {
@@ -167,6 +169,13 @@ class Engine {
   // A packet to NAT gateway NAT_ID's address (F as it came): the client its translation names.
   Port* NatReply(const model::Partition& part, const std::string& nat_id, const ParsedFrame& pf, const model::Flow& f,
                  FlowEntry& entry);
+  // Through a load balancer's node to the target T chose (F as it came from the client's
+  // interface CLIENT_ENI, or from the internet when empty): the translation, and the connection
+  // remembered so that its packets keep their target and its replies find their way back.
+  Port* ToTarget(const TraceResult& t, const model::Flow& f, const std::string& client_eni, FlowEntry& entry);
+  // A packet of a load balancer's target that answers connection B: from the node's address.
+  Port* LoadBalancerReply(const model::Partition& part, const model::NetworkInterface& target, LbBinding& b,
+                          const ParsedFrame& pf, FlowEntry& entry);
   // Flow logs: where the decision of a new flow is logged, and the hand-over of counts.
   void LogAt(FlowEntry& entry, const std::string& eni_id, bool egress, const model::Flow& f, bool accepted);
   void EmitFlowLog(FlowEntry& entry);
@@ -213,6 +222,7 @@ class Engine {
   std::unordered_map<FlowKey, FlowEntry, FlowKeyHash> flows_;
   ConnectionTable conntrack_;
   NatTable nat_;
+  LbTable lb_;
   FragmentTable fragments_;
   std::function<double()> clock_;  // tests only
   double last_expire_ = 0, last_advertised_ = 0;

@@ -11,6 +11,7 @@
 
 #include "dataplane/engine/conntrack.h"
 #include "dataplane/engine/flow_log.h"
+#include "dataplane/engine/lb_table.h"
 #include "dataplane/engine/nat_table.h"
 #include "net/ip.h"
 
@@ -51,6 +52,7 @@ struct FlowEntry {
   std::optional<net::Ipv4> snat, dnat;  // the source and destination it leaves with, when translated
   std::optional<uint16_t> sport, dport;  // the same for the ports (a NAT gateway's); ICMP: the echo id
   NatBinding* nat = nullptr;             // the NAT gateway's translation it renews
+  LbBinding* lb = nullptr;               // the load balancer's connection it renews
   bool reset = false;                    // answered with a TCP reset (K9: a NAT binding gone idle)
   bool allowance_exceeded = false;       // allowed, but a connection it needed could not be tracked
   uint16_t mtu = 0;                      // the path's, where smaller than the interfaces' (another Region)

@@ -1,0 +1,142 @@
+// Through a Network Load Balancer's node (issue 13): a packet that arrived at a node's address
+// (from the VPC, or from the internet through its public address) passes the node's security
+// groups when the load balancer has some (a load balancer without groups filters nothing:
+// the targets' groups do), then stage 7 "load-balancer": the listener of its port and protocol,
+// the target chosen for the connection (model::RoutableTargets, model::ChooseTarget: healthy
+// targets of the node's zone, or of every zone with cross-zone load balancing; a known
+// connection keeps its target), and on to the target: the node subnet's ACL outbound, the
+// target's ACL inbound and groups (8, 9), as the target sees the packet: from the client's
+// address when the target group preserves it, else from the node's.
+// The way back is TraceLoadBalancerReply (pipeline.h), also here.
+#include "dataplane/hops/hop.h"
+#include "dataplane/stages.h"
+#include "model/load_balancer.h"
+#include "model/target_group.h"
+
+namespace openvpc::dataplane {
+
+namespace {
+
+bool ListenerCarries(const model::Listener& l, int protocol) {
+  if (l.protocol == "TCP" || l.protocol == "TLS") return protocol == 6;
+  if (l.protocol == "UDP") return protocol == 17;
+  if (l.protocol == "TCP_UDP") return protocol == 6 || protocol == 17;
+  return false;
+}
+
+}  // namespace
+
+bool ToLoadBalancer(const model::Partition& p, const model::NetworkInterface& d, const model::Flow& f, TraceResult& t,
+                    Tracking ct) {
+  const model::LoadBalancer* lb = model::LoadBalancerOfInterface(p, d.id);
+  if (!lb) return false;
+  t.destination = nullptr;
+  t.load_balancer = lb->arn;
+  t.lb_node = &d;
+  t.allowed = false;
+  if (!lb->security_groups.empty() && !Append(t, SecurityGroupsIngress(p, d, f, ct))) return true;
+  StageResult r{.stage = 7, .name = "load-balancer", .allowed = false, .component = lb->arn};
+  const model::LoadBalancerNode* node = nullptr;
+  for (const auto& n : lb->nodes)
+    if (n.network_interface_id == d.id) node = &n;
+  if (lb->type != "network" || f.ipv6 || !node) {
+    r.explanation_code = "NO_ROUTE_TO_DESTINATION";
+    r.note = lb->type != "network" ? "a Gateway Load Balancer takes traffic only from its endpoints"
+                                   : "this data plane forwards IPv4 through load balancers so far";
+    Append(t, std::move(r));
+    return true;
+  }
+  const model::Listener* listener = nullptr;
+  for (const model::Listener* l : model::ListenersOf(p, lb->arn))
+    if (l->port == f.dst_port && ListenerCarries(*l, f.protocol)) listener = l;
+  if (!listener) {
+    r.explanation_code = "NO_LISTENER";  // openvpc's name: no listener on the port
+    r.note = "no listener for " + std::string(f.protocol == 17 ? "UDP" : "TCP") + " port " + std::to_string(f.dst_port);
+    Append(t, std::move(r));
+    return true;
+  }
+  auto tg_it = p.target_groups.find(listener->target_group_arn);
+  if (tg_it == p.target_groups.end()) {
+    r.explanation_code = "NO_ROUTE_TO_DESTINATION";
+    Append(t, std::move(r));
+    return true;
+  }
+  const model::TargetGroup& tg = tg_it->second;
+  const auto now = std::chrono::system_clock::now();
+  std::vector<model::ResolvedTarget> targets = model::RoutableTargets(p, *lb, tg, node->availability_zone, now);
+  // A connection the load balancer knows keeps its target while the target is registered.
+  const model::ResolvedTarget* chosen = nullptr;
+  std::vector<model::ResolvedTarget> all;
+  LbBinding* known = ct.lb ? ct.lb->Find(static_cast<uint8_t>(f.protocol), f.src, static_cast<uint16_t>(f.src_port),
+                                         f.dst, static_cast<uint16_t>(f.dst_port))
+                           : nullptr;
+  if (known) {
+    all = model::ResolveTargets(p, tg, now);
+    for (const auto& rt : all)
+      if (rt.ip == known->target.ToString() && rt.target->port == known->target_port && rt.state != "unused" &&
+          rt.state != "draining")
+        chosen = &rt;
+  }
+  if (!chosen)
+    chosen = model::ChooseTarget(targets, model::FlowHash(f.protocol, f.SrcText(), f.src_port, f.DstText(), f.dst_port));
+  if (!chosen) {
+    r.explanation_code = "NO_HEALTHY_TARGET";  // openvpc's name
+    r.note = "target group " + tg.name + " has no target to send to in " + node->availability_zone;
+    Append(t, std::move(r));
+    return true;
+  }
+  auto target_eni = p.network_interfaces.find(chosen->network_interface_id);
+  if (target_eni == p.network_interfaces.end() || chosen->ip.empty()) {
+    r.explanation_code = "NO_DESTINATION_INTERFACE";
+    r.note = "target " + chosen->target->id + " is outside this VPC: not yet forwarded by this data plane";
+    Append(t, std::move(r));
+    return true;
+  }
+  const bool preserve = model::TargetGroupAttribute(tg, "preserve_client_ip.enabled") == "true";
+  model::Flow to = f;
+  to.dst = net::ParseIpv4(chosen->ip).value();
+  to.dst_port = chosen->target->port;
+  if (!preserve) to.src = net::ParseIpv4(node->private_ip).value();  // the client's port is kept
+  r.allowed = true;
+  r.rule = listener->protocol + ":" + std::to_string(listener->port) + " -> " + chosen->target->id + " " +
+           chosen->ip + ":" + std::to_string(chosen->target->port) + " (" + chosen->state + ")";
+  if (!preserve) r.note = "the target sees the node's address " + node->private_ip;
+  Append(t, std::move(r));
+  const model::NetworkInterface& target = target_eni->second;
+  if (target.subnet_id != d.subnet_id && !Append(t, SubnetAclOutbound(p, d.subnet_id, to))) return true;
+  t.translated_dst = to.dst;
+  t.translated_dport = static_cast<uint16_t>(to.dst_port);
+  if (!preserve) t.translated_src = to.src;
+  if (!ArriveAt(p, d.subnet_id, target, to, t, ct)) return true;
+  t.allowed = true;
+  return true;
+}
+
+TraceResult TraceLoadBalancerReply(const model::Partition& p, const LbBinding& b, const model::NetworkInterface& target,
+                                   const model::Flow& f, Tracking ct) {
+  TraceResult t;
+  auto node = p.network_interfaces.find(b.node_eni);
+  if (node == p.network_interfaces.end()) {
+    Append(t, {.stage = 7, .name = "load-balancer", .allowed = false, .component = b.load_balancer,
+               .explanation_code = "BAD_STATE"});
+    return t;
+  }
+  const std::string& node_subnet = node->second.subnet_id;
+  if (target.subnet_id != node_subnet && !Append(t, SubnetAclOutbound(p, target.subnet_id, f))) return t;
+  Append(t, {.stage = 7, .name = "load-balancer", .component = b.load_balancer,
+             .rule = "reply " + b.target.ToString() + ":" + std::to_string(b.target_port) + " -> " +
+                     b.node_ip.ToString() + ":" + std::to_string(b.listener_port)});
+  if (b.client_eni.empty()) {  // to the internet, from the node's public address
+    if (!Append(t, SubnetAclOutbound(p, node_subnet, f))) return t;
+    t.allowed = true;
+    t.to_internet = true;
+    return t;
+  }
+  auto client = p.network_interfaces.find(b.client_eni);
+  if (client == p.network_interfaces.end()) return t;
+  if (client->second.subnet_id != node_subnet && !Append(t, SubnetAclOutbound(p, node_subnet, f))) return t;
+  t.allowed = ArriveAt(p, node_subnet, client->second, f, t, ct);
+  return t;
+}
+
+}  // namespace openvpc::dataplane
