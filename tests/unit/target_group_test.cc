@@ -1,0 +1,123 @@
+// Target choice of Network Load Balancers (issue 13): property tests of model::ChooseTarget
+// (stable per flow, balanced over targets, a flow moves only when its target leaves) and of
+// model::RoutableTargets (healthy targets only while any is healthy, else fail open; the node's
+// zone unless cross-zone load balancing is on; draining and unused targets never).
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+
+#include "model/load_balancer.h"
+#include "model/subnet.h"
+#include "model/target_group.h"
+#include "partition_fixture.h"
+
+using namespace openvpc::model;
+
+namespace {
+
+class TargetGroupTest : public openvpc::testing::PartitionFixture {
+ protected:
+  TargetGroupTest() : PartitionFixture("10.0.1.0/24") {
+    Tx tx = NewTx();
+    subnet_b = CreateSubnet(tx, {.vpc_id = vpc, .cidr_block = "10.0.2.0/24", .availability_zone = "us-east-1b"}).id;
+    lb = CreateLoadBalancer(tx, {.name = "lb", .type = "network", .scheme = "internal", .subnets = {subnet, subnet_b}}).arn;
+    tg = CreateTargetGroup(tx, {.name = "tg", .protocol = "TCP", .vpc_id = vpc, .target_type = "ip", .port = 80}).arn;
+    RegisterTargets(tx, tg, {{.id = "10.0.1.10"}, {.id = "10.0.1.11"}, {.id = "10.0.2.10"}, {.id = "10.0.2.11"}});
+    CreateListener(tx, {.load_balancer_arn = lb, .port = 80, .protocol = "TCP", .target_group_arn = tg});
+  }
+  std::vector<std::string> Routable(const std::string& zone) {
+    std::vector<std::string> out;
+    for (const auto& t : RoutableTargets(Part(), Part().load_balancers.at(lb), Part().target_groups.at(tg), zone,
+                                         std::chrono::system_clock::now()))
+      out.push_back(t.ip);
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+  void Report(const std::string& ip, const std::string& health) {
+    Tx tx = NewTx();
+    ReportTargetHealth(tx, tg, ip, 80, health, health == "healthy" ? "" : "Target.FailedHealthChecks");
+  }
+  std::string subnet_b, lb, tg;
+};
+
+std::vector<ResolvedTarget> Targets(const std::vector<RegisteredTarget>& registered) {
+  std::vector<ResolvedTarget> out;
+  for (const auto& t : registered) out.push_back({.target = &t, .ip = t.id, .state = "healthy"});
+  return out;
+}
+
+TEST(ChooseTargetTest, StableBalancedAndMinimalMovement) {
+  std::vector<RegisteredTarget> registered;
+  for (int i = 0; i < 4; ++i) registered.push_back({.id = "10.0.0." + std::to_string(10 + i), .port = 80});
+  auto all = Targets(registered);
+  std::mt19937_64 rng(42);
+  std::map<std::string, int> count;
+  const int flows = 20000;
+  std::vector<uint64_t> hashes;
+  for (int i = 0; i < flows; ++i) {
+    uint64_t h = FlowHash(6, "10.1.0." + std::to_string(rng() % 250), 1024 + static_cast<int>(rng() % 60000),
+                          "10.0.1.5", 80);
+    hashes.push_back(h);
+    const ResolvedTarget* a = ChooseTarget(all, h);
+    ASSERT_NE(a, nullptr);
+    EXPECT_EQ(a, ChooseTarget(all, h));  // stable: the same flow, the same target
+    ++count[a->ip];
+  }
+  ASSERT_EQ(count.size(), 4u);
+  for (const auto& [ip, n] : count) EXPECT_NEAR(n, flows / 4, flows / 4 * 0.1) << ip;  // within 10%
+  // A target leaves: only its flows move; the others keep theirs.
+  auto three = all;
+  three.erase(three.begin() + 1);
+  for (uint64_t h : hashes) {
+    const std::string before = ChooseTarget(all, h)->ip, after = ChooseTarget(three, h)->ip;
+    if (before != all[1].ip) {
+      EXPECT_EQ(before, after);
+    }
+    EXPECT_NE(after, all[1].ip);
+  }
+  EXPECT_EQ(ChooseTarget({}, 1), nullptr);
+}
+
+TEST_F(TargetGroupTest, InitialTargetsFailOpenWithinTheNodesZone) {
+  // No target has passed a check yet: every target of the zone is routable (fail open).
+  EXPECT_EQ(Routable("us-east-1a"), (std::vector<std::string>{"10.0.1.10", "10.0.1.11"}));
+  EXPECT_EQ(Routable("us-east-1b"), (std::vector<std::string>{"10.0.2.10", "10.0.2.11"}));
+}
+
+TEST_F(TargetGroupTest, OnlyHealthyTargetsOnceAnyIsHealthy) {
+  Report("10.0.1.10", "healthy");
+  Report("10.0.1.11", "unhealthy");
+  EXPECT_EQ(Routable("us-east-1a"), (std::vector<std::string>{"10.0.1.10"}));
+  Report("10.0.1.10", "unhealthy");  // none healthy in the zone: fail open again
+  EXPECT_EQ(Routable("us-east-1a"), (std::vector<std::string>{"10.0.1.10", "10.0.1.11"}));
+}
+
+TEST_F(TargetGroupTest, CrossZoneFromTheLoadBalancerOrTheTargetGroup) {
+  {
+    Tx tx = NewTx();
+    ModifyLoadBalancerAttributes(tx, lb, {{"load_balancing.cross_zone.enabled", "true"}});
+  }
+  EXPECT_EQ(Routable("us-east-1a").size(), 4u);
+  {
+    Tx tx = NewTx();  // the target group's own setting wins over the load balancer's
+    ModifyTargetGroupAttributes(tx, tg, {{"load_balancing.cross_zone.enabled", "false"}});
+  }
+  EXPECT_EQ(Routable("us-east-1a").size(), 2u);
+}
+
+TEST_F(TargetGroupTest, DrainingTargetsGetNoNewFlows) {
+  Tx tx = NewTx();
+  DeregisterTargets(tx, tg, {{.id = "10.0.1.10"}});
+  EXPECT_EQ(Routable("us-east-1a"), (std::vector<std::string>{"10.0.1.11"}));
+  auto health = DescribeTargetHealth(Part(), Part().target_groups.at(tg), {{.id = "10.0.1.10"}},
+                                     std::chrono::system_clock::now());
+  ASSERT_EQ(health.size(), 1u);
+  EXPECT_EQ(health[0].state, "draining");
+  // After the delay (300 s by default) it is gone.
+  health = DescribeTargetHealth(Part(), Part().target_groups.at(tg), {{.id = "10.0.1.10"}},
+                                std::chrono::system_clock::now() + std::chrono::seconds(301));
+  EXPECT_EQ(health[0].reason, "Target.NotRegistered");
+}
+
+}  // namespace
