@@ -68,7 +68,15 @@ TEST(QueryProtocol, DecodesMemberListsFlattenedListsAndMaps) {
   EXPECT_EQ(in["Count"], 3);
   // EC2's flattening is not Query's: Names.1 is no parameter of this operation.
   EXPECT_EQ(CodeOf([&] { m.Decode("Op", {{"Name", "n"}, {"Names.1", "x"}}); }), "UnknownParameter");
-  EXPECT_EQ(CodeOf([&] { m.Decode("Op", {{"Count", "3"}}); }), "MissingParameter");
+  // A required member missing: a query service's ValidationError, in AWS's words.
+  try {
+    m.Decode("Op", {{"Count", "3"}});
+    ADD_FAILURE() << "a missing required member was accepted";
+  } catch (const openvpc::model::Error& e) {
+    EXPECT_EQ(e.code, "ValidationError");
+    EXPECT_STREQ(e.what(), "1 validation error detected: Value null at 'name' failed to satisfy constraint: "
+                           "Member must not be null");
+  }
   EXPECT_EQ(CodeOf([&] { m.Decode("Op", {{"Name", "n"}, {"Attributes.entry.1.value", "v"}}); }), "MissingParameter");
 }
 
@@ -134,7 +142,8 @@ TEST(JsonProtocol, EncodesEpochSecondsAndErrors) {
 }
 
 TEST(ShapeModels, EveryServiceCompiledInIsFoundByItsSigningName) {
-  EXPECT_EQ(ShapeModel::Services(), (std::vector<std::string>{"ec2", "ssm", "sts"}));
+  EXPECT_EQ(ShapeModel::Services(), (std::vector<std::string>{"ec2", "elasticloadbalancing", "ssm", "sts"}));
+  EXPECT_EQ(ShapeModel::ForService("elasticloadbalancing")->protocol(), Protocol::kQuery);
   EXPECT_EQ(ShapeModel::ForService("sts")->protocol(), Protocol::kQuery);
   EXPECT_EQ(ShapeModel::ForService("ssm")->protocol(), Protocol::kJson);
   EXPECT_EQ(&ShapeModel::Builtin(), ShapeModel::ForService("ec2"));
