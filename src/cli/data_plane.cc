@@ -12,10 +12,12 @@
 
 #include "api/service.h"
 #include "dataplane/engine/engine.h"
+#include "host/health_checker.h"
 #include "host/instance_host.h"
 #include "host/netns.h"
 #include "dataplane/wire/vxlan.h"
 #include "model/instance.h"
+#include "model/target_group.h"
 #include "net/ip.h"
 
 namespace openvpc::cli {
@@ -81,6 +83,15 @@ bool DataPlane::Start(api::Service& service, const std::string& data_dir, const 
     service.SetInstancesHosted(true);
     instances_->Start();
     host::InstanceHost* instances = instances_.get();
+    health_ = std::make_unique<host::HealthChecker>(
+        *model_, [instances](const std::string& eni_id) { return instances->NamespaceOf(eni_id); },
+        [&service](const std::string& account, const std::string& region, const std::string& tg_arn,
+                   const std::string& target_id, int port, const std::string& health, const std::string& reason) {
+          service.Write(account, region, [&](model::Tx& tx) {
+            model::ReportTargetHealth(tx, tg_arn, target_id, port, health, reason);
+          });
+        });
+    health_->Start();
     service.SetCommitListener([instances] { instances->Notify(); });
     service.SetConsoleSource([instances](const std::string& id) { return instances->ConsoleOutput(id); });
     fprintf(stderr, "openvpc: data plane up: instances are namespaces %s<instance-id>\n",
@@ -91,6 +102,7 @@ bool DataPlane::Start(api::Service& service, const std::string& data_dir, const 
     service.SetCommitListener(nullptr);
     service.SetConsoleSource(nullptr);
     service.SetInstancesHosted(false);
+    health_.reset();
     instances_.reset();
     engine_->Stop();
     engine_.reset();
@@ -101,7 +113,9 @@ bool DataPlane::Start(api::Service& service, const std::string& data_dir, const 
 }
 
 void DataPlane::Stop() {
-  // The instances first: their threads read the model, which the service's Quiesce() locks.
+  // The checks and instances first: their threads read the model, which the service's Quiesce() locks.
+  if (health_) health_->Stop();
+  health_.reset();
   if (instances_) instances_->Stop();
   if (engine_) engine_->Stop();
   instances_.reset();

@@ -12,6 +12,7 @@ namespace openvpc::dataplane {
 class Engine;
 }
 namespace openvpc::host {
+class HealthChecker;
 class InstanceHost;
 }
 
@@ -40,6 +41,7 @@ class DataPlane {
   std::unique_ptr<Model> model_;
   std::unique_ptr<dataplane::Engine> engine_;
   std::unique_ptr<host::InstanceHost> instances_;
+  std::unique_ptr<host::HealthChecker> health_;  // the load balancers' checks from their nodes
   int underlay_fd_ = -1;
 };
 

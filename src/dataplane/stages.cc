@@ -24,6 +24,12 @@ std::string AclRuleText(const model::NetworkAclEntry& e) {
 StageResult GroupsStage(int stage, const char* name, const Partition& p, const NetworkInterface& eni, const Flow& f,
                         bool egress, Tracking ct) {
   StageResult r{.stage = stage, .name = name, .allowed = false};
+  if (eni.group_ids.empty() && eni.requester_managed && eni.interface_type == "network_load_balancer") {
+    r.allowed = true;  // a Network Load Balancer created without security groups filters nothing
+    r.component = eni.id;
+    r.note = "a load balancer without security groups: not filtered";
+    return r;
+  }
   for (const auto& gid : eni.group_ids) {
     auto it = p.security_groups.find(gid);
     if (it == p.security_groups.end()) continue;

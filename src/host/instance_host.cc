@@ -107,6 +107,22 @@ std::map<std::string, DesiredInstance> DesiredInstances(const model::State& stat
       it->second.interfaces.push_back(std::move(iface));
     }
   }
+  // A load balancer's node is an interface of its own (its namespace makes the health checks):
+  // a desired "instance" named by the node's interface id, with that one interface.
+  if (model::RunsLoadBalancerNodes(state, host))
+    for (const auto& [key, p] : state.partitions)
+      for (const auto& [arn, lb] : p.load_balancers)
+        for (const auto& node : lb.nodes) {
+          auto eni = p.network_interfaces.find(node.network_interface_id);
+          if (eni == p.network_interfaces.end()) continue;
+          DesiredInstance d{.id = eni->first, .account = key.first, .region = key.second};
+          DesiredInterface iface{.eni_id = eni->first, .mac = eni->second.mac_address};
+          if (auto s = p.subnets.find(eni->second.subnet_id); s != p.subnets.end())
+            if (auto c = net::ParseCidr4(s->second.cidr_block)) iface.prefix_length = c->prefix;
+          iface.ipv6_addresses = eni->second.ipv6_addresses;
+          d.interfaces.push_back(std::move(iface));
+          out[d.id] = std::move(d);
+        }
   for (auto& [id, d] : out)
     std::sort(d.interfaces.begin(), d.interfaces.end(),
               [](const DesiredInterface& a, const DesiredInterface& b) { return a.device_index < b.device_index; });
@@ -127,6 +143,13 @@ std::map<std::string, RemoteInterface> RemoteInterfaces(const model::State& stat
       if (auto underlay = net::ParseIpv4(h->second.underlay))
         out[id] = {.account = key.first, .region = key.second, .host = *underlay};
     }
+  // The load balancers' nodes run on the gateway host.
+  const model::Host* g = model::GatewayHost(state);
+  if (g && !model::RunsLoadBalancerNodes(state, host))
+    if (auto underlay = net::ParseIpv4(g->underlay))
+      for (const auto& [key, p] : state.partitions)
+        for (const auto& [arn, lb] : p.load_balancers)
+          for (const auto& node : lb.nodes) out[node.network_interface_id] = {key.first, key.second, *underlay};
   return out;
 }
 

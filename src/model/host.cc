@@ -125,4 +125,10 @@ Placement PlaceRestart(const Tx& tx, const Instance& i) {
   return PlaceInstances(tx, grouped ? i.placement_group : "", i.instance_type, i.availability_zone, 1).front();
 }
 
+bool RunsLoadBalancerNodes(const State& s, const std::string& host) {
+  if (s.hosts.empty()) return host.empty();
+  const Host* g = GatewayHost(s);
+  return g && g->name == host;
+}
+
 }  // namespace openvpc::model

@@ -42,6 +42,10 @@ const Host* GatewayHost(const State& s);
 // instances terminate at once (and a host that returns tears them down).
 bool HostReportsTermination(const State& s, const Instance& i);
 
+// Whether HOST runs the load balancers' nodes (their namespaces, whose own connections are the
+// health checks): one machine's server ("" with no host registered), else the gateway host.
+bool RunsLoadBalancerNodes(const State& s, const std::string& host);
+
 // The instances running on HOST ("" : those the server's own data plane runs).
 bool RunsOn(const Instance& i, const std::string& host);
 // An instance whose host is gone (its lease expired): its system status check fails, as AWS's

@@ -570,14 +570,23 @@ std::vector<ResolvedTarget> RoutableTargets(const Partition& p, const LoadBalanc
                                             const std::string& zone, TimePoint now) {
   std::string tg_cross = TargetGroupAttribute(tg, "load_balancing.cross_zone.enabled");
   const bool cross = tg_cross == "use_load_balancer_configuration" ? CrossZoneEnabled(lb) : tg_cross == "true";
-  std::vector<ResolvedTarget> candidates, healthy;
+  std::vector<ResolvedTarget> candidates, healthy, healthy_elsewhere;
   for (auto& r : ResolveTargets(p, tg, now)) {
     if (r.ip.empty() || r.state == "unused" || r.state == "draining") continue;
-    if (!cross && r.target->availability_zone != zone && r.target->availability_zone != "all") continue;
+    const bool here = cross || r.target->availability_zone == zone || r.target->availability_zone == "all";
+    if (!here) {
+      if (r.state == "healthy") healthy_elsewhere.push_back(std::move(r));
+      continue;
+    }
     if (r.state == "healthy") healthy.push_back(r);
     candidates.push_back(std::move(r));
   }
-  return healthy.empty() ? candidates : healthy;
+  // The node's own zone first; a zone without a healthy target leaves DNS and what still comes
+  // to its node goes to the healthy targets of the others; with none healthy anywhere, the
+  // load balancer fails open.
+  if (!healthy.empty()) return healthy;
+  if (!healthy_elsewhere.empty()) return healthy_elsewhere;
+  return candidates;
 }
 
 namespace {

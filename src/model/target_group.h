@@ -85,8 +85,9 @@ struct ResolvedTarget {
 // none and are "unused").
 std::vector<ResolvedTarget> ResolveTargets(const Partition& p, const TargetGroup& tg, TimePoint now);
 // The targets a node of LB in ZONE may send a new flow to: the healthy ones of its zone (of
-// every zone with cross-zone load balancing on); when none is healthy, every target of those
-// zones that is not draining or unused (Elastic Load Balancing fails open).
+// every zone with cross-zone load balancing on); when its zone has none, the healthy ones of the
+// other zones (its node has left DNS); when none is healthy anywhere, every target of its zone
+// that is not draining or unused (Elastic Load Balancing fails open).
 std::vector<ResolvedTarget> RoutableTargets(const Partition& p, const LoadBalancer& lb, const TargetGroup& tg,
                                             const std::string& zone, TimePoint now);
 

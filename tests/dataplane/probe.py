@@ -73,10 +73,14 @@ def serve(proto, port):
             say("conn", peer_text(peer[0]), peer[1])
             with conn:
                 try:
+                    first = True
                     while True:
                         data = conn.recv(65536)
                         if not data:
                             return
+                        if first:  # a connection that carries data (a load balancer's checks carry none)
+                            say("data", peer_text(peer[0]), peer[1])
+                            first = False
                         conn.sendall(data)
                 except OSError:
                     return

@@ -4,6 +4,8 @@ the node's seen (ip targets), cross-zone load balancing off (a node sends to its
 targets) and on, the targets' security groups applied, and `openvpc trace` through the load
 balancer. Behaviour is Elastic Load Balancing's documented NLB behaviour.
 """
+import time
+
 import pytest
 
 from dplib import lines, stages, trace
@@ -43,9 +45,10 @@ def net(lab):
                 nodes=nodes, tcp_tg=tcp_tg, udp_tg=udp_tg, targets_sg=targets_sg)
 
 
-def connections_seen(net, since, word="conn"):
-    """{instance id: [peer address, ...]} of the TCP (conn) or UDP (recv) servers since the marks."""
-    index = 0 if word == "conn" else 1
+def connections_seen(net, since, word="data"):
+    """{instance id: [peer address, ...]} of the TCP connections that carried data (data; the
+    health checks carry none) or the UDP datagrams (recv) the servers saw since the marks."""
+    index = 0 if word == "data" else 1
     return {iid: [w[1] for w in lines(bgs[index], since[iid][index], word)] for iid, bgs in net["servers"].items()}
 
 
@@ -142,3 +145,104 @@ def test_trace_through_the_load_balancer(lab, net):
     dropped = trace(lab, net["client"]["InstanceId"], net["nodes"]["us-east-1a"] + ":81", "--protocol", "tcp")
     assert not dropped["allowed"]
     assert stages(dropped, "load-balancer")[0]["explanation_code"] == "NO_LISTENER"
+
+
+def target_health(net, tg):
+    return {h["Target"]["Id"]: h["TargetHealth"] for h in
+            net["elb"].describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]}
+
+
+def fast_checks(net, tg, **kw):
+    """Checks every 5 s (AWS's least interval), 2 in a row to change state."""
+    net["elb"].modify_target_group(TargetGroupArn=tg, HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=2,
+                                   HealthyThresholdCount=2, UnhealthyThresholdCount=2, **kw)
+
+
+def test_health_checks_make_targets_healthy(lab, net):
+    """Real TCP checks from the nodes: both targets answer, so both become healthy (the
+    target_in_service waiter succeeds), after passing through the initial state."""
+    fast_checks(net, net["tcp_tg"])
+    net["elb"].get_waiter("target_in_service").wait(TargetGroupArn=net["tcp_tg"],
+                                                    WaiterConfig={"Delay": 1, "MaxAttempts": 40})
+    assert {h["State"] for h in target_health(net, net["tcp_tg"]).values()} == {"healthy"}
+
+
+def test_stopped_target_becomes_unhealthy_and_gets_no_new_flows(lab, net):
+    """A target whose server stops fails its checks (refused: Target.FailedHealthChecks) and is
+    unhealthy within interval x threshold; the node of its zone sends new connections to the
+    healthy target of the other zone; back up, it is healthy again and gets them back."""
+    fast_checks(net, net["tcp_tg"])
+    elb = net["elb"]
+    elb.get_waiter("target_in_service").wait(TargetGroupArn=net["tcp_tg"], WaiterConfig={"Delay": 1, "MaxAttempts": 40})
+    t1, t2 = net["t1"]["InstanceId"], net["t2"]["InstanceId"]
+    tcp_server, udp_server = net["servers"][t1]
+    tcp_server.stop()
+    try:
+        deadline = time.time() + 20
+        while target_health(net, net["tcp_tg"])[t1]["State"] != "unhealthy":
+            assert time.time() < deadline, target_health(net, net["tcp_tg"])
+            time.sleep(0.5)
+        assert target_health(net, net["tcp_tg"])[t1]["Reason"] == "Target.FailedHealthChecks"
+        since = marks(net)
+        for i in range(4):
+            assert lab.tcp(net["client"]["InstanceId"], net["nodes"]["us-east-1a"], 80, timeout=2, msg=f"u{i}")
+        seen = connections_seen(net, since)
+        assert len(seen[t2]) == 4, seen
+    finally:
+        net["servers"][t1] = (lab.serve(t1, "tcp", 7000), udp_server)
+    elb.get_waiter("target_in_service").wait(TargetGroupArn=net["tcp_tg"], WaiterConfig={"Delay": 1, "MaxAttempts": 40})
+    since = marks(net)
+    assert lab.tcp(net["client"]["InstanceId"], net["nodes"]["us-east-1a"], 80, timeout=2)
+    assert connections_seen(net, since)[t1] == [net["client"]["PrivateIpAddress"]]
+
+
+def test_health_checks_need_the_targets_security_groups(lab, net):
+    """The checks cross the targets' groups like any traffic: a target group checked on a port
+    the groups do not open (7002) never becomes healthy (Target.Timeout), one checked on 7000 does."""
+    elb = net["elb"]
+    blocked = elb.create_target_group(Name="blocked", Protocol="TCP", Port=7000, VpcId=net["vpc"], HealthCheckPort="7002",
+                                      HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=2, HealthyThresholdCount=2,
+                                      UnhealthyThresholdCount=2)["TargetGroups"][0]["TargetGroupArn"]
+    elb.register_targets(TargetGroupArn=blocked, Targets=[{"Id": net["t1"]["InstanceId"]}])
+    listener = elb.create_listener(LoadBalancerArn=net["lb"]["LoadBalancerArn"], Protocol="TCP", Port=9000,
+                                   DefaultActions=[{"Type": "forward", "TargetGroupArn": blocked}])["Listeners"][0]
+    try:
+        deadline = time.time() + 20
+        while target_health(net, blocked)[net["t1"]["InstanceId"]]["State"] != "unhealthy":
+            assert time.time() < deadline, (target_health(net, blocked), lab.server.log_text()[-3000:])
+            time.sleep(0.5)
+        assert target_health(net, blocked)[net["t1"]["InstanceId"]]["Reason"] == "Target.Timeout"
+    finally:
+        elb.delete_listener(ListenerArn=listener["ListenerArn"])
+
+
+def test_http_health_checks_use_the_matcher(lab, net):
+    """HTTP checks GET the path and compare the code with the matcher (200-399 by default): a
+    real HTTP server in the target answers 200 for / (healthy) and 404 for /missing
+    (unhealthy, Target.ResponseCodeMismatch)."""
+    from dplib import GUEST_PYTHON, Background
+    elb = net["elb"]
+    t2 = net["t2"]["InstanceId"]
+    server = Background(lab.server, t2, [GUEST_PYTHON, "-m", "http.server", "7001", "--bind", "0.0.0.0"])
+    lab.background.append(server)
+    groups = {}
+    for path in ("/", "/missing"):
+        groups[path] = elb.create_target_group(
+            Name="http" + str(len(groups)), Protocol="TCP", Port=7000, VpcId=net["vpc"], HealthCheckProtocol="HTTP",
+            HealthCheckPort="7001", HealthCheckPath=path, HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=2,
+            HealthyThresholdCount=2, UnhealthyThresholdCount=2)["TargetGroups"][0]["TargetGroupArn"]
+        elb.register_targets(TargetGroupArn=groups[path], Targets=[{"Id": t2}])
+    listeners = [elb.create_listener(LoadBalancerArn=net["lb"]["LoadBalancerArn"], Protocol="TCP", Port=9001 + i,
+                                     DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])["Listeners"][0]
+                 for i, tg in enumerate(groups.values())]
+    try:
+        deadline = time.time() + 25
+        while (target_health(net, groups["/"])[t2]["State"] != "healthy" or
+               target_health(net, groups["/missing"])[t2]["State"] != "unhealthy"):
+            assert time.time() < deadline, (target_health(net, groups["/"]), target_health(net, groups["/missing"]))
+            time.sleep(0.5)
+        assert target_health(net, groups["/missing"])[t2]["Reason"] == "Target.ResponseCodeMismatch"
+    finally:
+        for listener in listeners:
+            elb.delete_listener(ListenerArn=listener["ListenerArn"])
+        server.stop()

@@ -89,8 +89,10 @@ TEST_F(TargetGroupTest, OnlyHealthyTargetsOnceAnyIsHealthy) {
   Report("10.0.1.10", "healthy");
   Report("10.0.1.11", "unhealthy");
   EXPECT_EQ(Routable("us-east-1a"), (std::vector<std::string>{"10.0.1.10"}));
-  Report("10.0.1.10", "unhealthy");  // none healthy in the zone: fail open again
+  Report("10.0.1.10", "unhealthy");  // none healthy anywhere: fail open within the zone
   EXPECT_EQ(Routable("us-east-1a"), (std::vector<std::string>{"10.0.1.10", "10.0.1.11"}));
+  Report("10.0.2.11", "healthy");  // healthy in the other zone only: there
+  EXPECT_EQ(Routable("us-east-1a"), (std::vector<std::string>{"10.0.2.11"}));
 }
 
 TEST_F(TargetGroupTest, CrossZoneFromTheLoadBalancerOrTheTargetGroup) {

@@ -30,6 +30,16 @@ bool ToLoadBalancer(const model::Partition& p, const model::NetworkInterface& d,
                     Tracking ct) {
   const model::LoadBalancer* lb = model::LoadBalancerOfInterface(p, d.id);
   if (!lb) return false;
+  // A reply to a connection the node opened itself (a health check): to the node.
+  if (ct.table) {
+    const Connection* own = ct.table->Find(d.id, f, false, ct.now);
+    if (own && own->started_egress) {
+      if (!lb->security_groups.empty() && !Append(t, SecurityGroupsIngress(p, d, f, ct))) return true;
+      t.allowed = Append(t, {.stage = 7, .name = "load-balancer", .component = lb->arn,
+                             .rule = "reply to the node's own connection (a health check)"});
+      return true;
+    }
+  }
   t.destination = nullptr;
   t.load_balancer = lb->arn;
   t.lb_node = &d;

@@ -1,0 +1,285 @@
+// The load balancers' health checks: host/health_checker.h.
+#include "host/health_checker.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <chrono>
+#include <cstring>
+#include <vector>
+
+#include "host/netns.h"
+#include "model/load_balancer.h"
+#include "model/target_group.h"
+
+namespace openvpc::host {
+
+namespace {
+
+double Seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// True when CODE is within MATCHER ("200", "200,202", "200-299").
+bool Matches(const std::string& matcher, int code) {
+  size_t pos = 0;
+  while (pos <= matcher.size()) {
+    size_t comma = matcher.find(',', pos);
+    std::string part = matcher.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    size_t dash = part.find('-');
+    int lo = std::atoi(part.substr(0, dash).c_str()), hi = dash == std::string::npos ? lo : std::atoi(part.substr(dash + 1).c_str());
+    if (code >= lo && code <= hi) return true;
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  return false;
+}
+
+}  // namespace
+
+// One target's checks: what to check, the one in flight, and the results in a row.
+struct HealthChecker::Check {
+  // From the model (refreshed each pass).
+  std::string account, region, tg_arn, target_id, node_ns;
+  net::Ipv4 target_ip;
+  int target_port = 0;  // the registered target's port
+  int port = 0;         // the port checked
+  std::string protocol, path, matcher;
+  double interval = 30, timeout = 10;
+  int healthy_threshold = 5, unhealthy_threshold = 2;
+  std::string health, reason;  // as the model holds it
+  bool seen = false;           // still wanted in this pass
+  // The check in flight.
+  int fd = -1;
+  bool sent = false;  // HTTP: the request is written, the answer awaited
+  std::string answer;
+  double started = 0, next = 0;
+  // Results in a row.
+  int successes = 0, failures = 0;
+  std::string last_failure;
+  bool reported_checking = false;
+
+  void Close() {
+    if (fd >= 0) close(fd);
+    fd = -1;
+    sent = false;
+    answer.clear();
+  }
+};
+
+HealthChecker::HealthChecker(dataplane::ModelSource& model, std::function<std::string(const std::string&)> namespace_of,
+                             ReportFn report)
+    : model_(model), namespace_of_(std::move(namespace_of)), report_(std::move(report)) {}
+
+HealthChecker::~HealthChecker() { Stop(); }
+
+void HealthChecker::Start() {
+  stopping_ = false;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void HealthChecker::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  for (auto& [key, c] : checks_) c->Close();
+  checks_.clear();
+}
+
+void HealthChecker::Loop() {
+  // A barrier: a check that throws (a broken invariant) is logged once; the checks go on.
+  for (;;) {
+    try {
+      Run();
+      return;
+    } catch (const std::exception& e) {
+      fprintf(stderr, "openvpc: health checks: %s\n", e.what());
+      std::unique_lock lock(mu_);
+      if (cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; })) return;
+    }
+  }
+}
+
+void HealthChecker::Run() {
+  uint64_t version = ~uint64_t{0};
+  double refreshed = 0;
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      if (stopping_) return;
+    }
+    const double now = Seconds();
+    // What to check: every registered target of every group a listener uses (again when the
+    // model changed, and every second for the states it derives from time).
+    if (model_.Version() != version || now - refreshed > 1) {
+      version = model_.Version();
+      refreshed = now;
+      for (auto& [key, c] : checks_) c->seen = false;
+      model_.Read([&](const model::State& s) {
+        const auto wall = std::chrono::system_clock::now();
+        for (const auto& [pkey, p] : s.partitions)
+          for (const auto& [arn, tg] : p.target_groups) {
+            auto lbs = model::LoadBalancerArnsOf(p, arn);
+            if (lbs.empty()) continue;
+            auto lb = p.load_balancers.find(lbs.front());
+            if (lb == p.load_balancers.end() || lb->second.nodes.empty()) continue;
+            for (const auto& r : model::ResolveTargets(p, tg, wall)) {
+              if (r.ip.empty() || r.state == "unused" || r.state == "draining") continue;
+              auto ip = net::ParseIpv4(r.ip);
+              if (!ip) continue;
+              const model::LoadBalancerNode* node = &lb->second.nodes.front();
+              for (const auto& n : lb->second.nodes)
+                if (n.availability_zone == r.target->availability_zone) node = &n;
+              auto& slot = checks_[{arn, r.target->id, r.target->port}];
+              if (!slot) {
+                slot = std::make_unique<Check>();
+                slot->next = now;  // a new target is checked at once
+              }
+              Check& c = *slot;
+              c.seen = true;
+              c.account = pkey.first;
+              c.region = pkey.second;
+              c.tg_arn = arn;
+              c.target_id = r.target->id;
+              c.target_ip = *ip;
+              c.target_port = r.target->port;
+              c.node_ns = namespace_of_(node->network_interface_id);
+              c.port = tg.health_check_port == "traffic-port" ? r.target->port : std::atoi(tg.health_check_port.c_str());
+              c.protocol = tg.health_check_protocol;
+              c.path = tg.health_check_path.empty() ? "/" : tg.health_check_path;
+              c.matcher = tg.matcher.empty() ? "200-399" : tg.matcher;
+              c.interval = tg.health_check_interval;
+              c.timeout = tg.health_check_timeout;
+              c.healthy_threshold = tg.healthy_threshold;
+              c.unhealthy_threshold = tg.unhealthy_threshold;
+              c.health = r.target->health;
+              c.reason = r.target->reason;
+            }
+          }
+      });
+      for (auto it = checks_.begin(); it != checks_.end();) {
+        if (it->second->seen) {
+          ++it;
+          continue;
+        }
+        it->second->Close();
+        it = checks_.erase(it);
+      }
+    }
+
+    // Results: report what changes a target's state.
+    auto finish = [&](Check& c, bool ok, const std::string& failure) {
+      c.Close();
+      c.next = c.started + c.interval;
+      if (ok) {
+        ++c.successes;
+        c.failures = 0;
+      } else {
+        ++c.failures;
+        c.successes = 0;
+        c.last_failure = failure;
+      }
+      if (ok && c.successes >= c.healthy_threshold && c.health != "healthy") {
+        report_(c.account, c.region, c.tg_arn, c.target_id, c.target_port, "healthy", "");
+        c.health = "healthy";
+      } else if (!ok && c.failures >= c.unhealthy_threshold && (c.health != "unhealthy" || c.reason != failure)) {
+        report_(c.account, c.region, c.tg_arn, c.target_id, c.target_port, "unhealthy", failure);
+        c.health = "unhealthy";
+        c.reason = failure;
+      } else if (c.health == "initial" && c.reason == "Elb.RegistrationInProgress" && !c.reported_checking) {
+        report_(c.account, c.region, c.tg_arn, c.target_id, c.target_port, "initial", "Elb.InitialHealthChecking");
+        c.reported_checking = true;
+      }
+    };
+
+    // Start the checks that are due.
+    for (auto& [key, cp] : checks_) {
+      Check& c = *cp;
+      if (c.fd >= 0 || now < c.next) continue;
+      c.started = now;
+      try {
+        c.fd = InNamespace(c.node_ns, [] { return socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0); });
+      } catch (const std::exception&) {
+        c.fd = -1;
+      }
+      if (c.fd < 0) {  // the node's namespace is not up yet: try again soon
+        c.next = now + 1;
+        continue;
+      }
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_port = htons(static_cast<uint16_t>(c.port));
+      a.sin_addr.s_addr = htonl(c.target_ip.value);
+      if (connect(c.fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 && errno != EINPROGRESS)
+        finish(c, false, "Target.FailedHealthChecks");
+    }
+
+    // Wait for the checks in flight (at most 100 ms).
+    std::vector<pollfd> fds;
+    std::vector<Check*> of;
+    for (auto& [key, cp] : checks_)
+      if (cp->fd >= 0) {
+        fds.push_back({cp->fd, static_cast<short>(cp->sent ? POLLIN : POLLOUT), 0});
+        of.push_back(cp.get());
+      }
+    if (fds.empty()) {
+      std::unique_lock lock(mu_);
+      cv_.wait_for(lock, std::chrono::milliseconds(100), [&] { return stopping_; });
+      continue;
+    }
+    poll(fds.data(), fds.size(), 100);
+    const double after = Seconds();
+    for (size_t i = 0; i < fds.size(); ++i) {
+      Check& c = *of[i];
+      if (fds[i].revents == 0) {
+        if (after - c.started >= c.timeout) finish(c, false, "Target.Timeout");
+        continue;
+      }
+      if (!c.sent) {  // the connection is made, or refused
+        int err = 0;
+        socklen_t len = sizeof err;
+        getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        if (err != 0) {
+          finish(c, false, err == ETIMEDOUT ? "Target.Timeout" : "Target.FailedHealthChecks");
+          continue;
+        }
+        if (c.protocol == "TCP") {
+          finish(c, true, "");
+          continue;
+        }
+        const std::string request = "GET " + c.path + " HTTP/1.1\r\nHost: " + c.target_ip.ToString() + ":" +
+                                    std::to_string(c.port) +
+                                    "\r\nUser-Agent: ELB-HealthChecker/2.0\r\nAccept: */*\r\nConnection: close\r\n\r\n";
+        if (send(c.fd, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) {
+          finish(c, false, "Target.FailedHealthChecks");
+          continue;
+        }
+        c.sent = true;
+        continue;
+      }
+      char buf[512];
+      ssize_t n = recv(c.fd, buf, sizeof buf, 0);
+      if (n > 0) c.answer.append(buf, static_cast<size_t>(n));
+      const size_t eol = c.answer.find("\r\n");
+      if (eol == std::string::npos && n > 0 && c.answer.size() < 4096) continue;
+      // "HTTP/1.1 200 OK"
+      int code = 0;
+      if (c.answer.rfind("HTTP/", 0) == 0) {
+        size_t sp = c.answer.find(' ');
+        if (sp != std::string::npos) code = std::atoi(c.answer.c_str() + sp + 1);
+      }
+      if (code == 0) finish(c, false, "Target.FailedHealthChecks");
+      else finish(c, Matches(c.matcher, code), "Target.ResponseCodeMismatch");
+    }
+  }
+}
+
+}  // namespace openvpc::host
