@@ -557,6 +557,35 @@ void DeleteListener(Tx& tx, const std::string& arn) {
   tx.Touch(arn);
 }
 
+std::vector<std::string> LoadBalancerDnsAddresses(const Partition& p, const LoadBalancer& lb, bool ipv6) {
+  std::set<std::string> healthy_zones;
+  bool cross = CrossZoneEnabled(lb);
+  const auto now = std::chrono::system_clock::now();
+  for (const Listener* l : ListenersOf(p, lb.arn)) {
+    auto tg = p.target_groups.find(l->target_group_arn);
+    if (tg == p.target_groups.end()) continue;
+    for (const auto& r : ResolveTargets(p, tg->second, now))
+      if (r.state == "healthy") {
+        if (cross || r.target->availability_zone == "all")
+          for (const auto& n : lb.nodes) healthy_zones.insert(n.availability_zone);
+        healthy_zones.insert(r.target->availability_zone);
+      }
+  }
+  std::vector<std::string> out;
+  for (const auto& n : lb.nodes) {
+    if (!healthy_zones.empty() && !healthy_zones.count(n.availability_zone)) continue;
+    const std::string& a = ipv6 ? n.ipv6_address : lb.scheme == "internet-facing" ? n.public_ip : n.private_ip;
+    if (!a.empty()) out.push_back(a);
+  }
+  return out;
+}
+
+const LoadBalancer* LoadBalancerByDnsName(const Partition& p, const std::string& name) {
+  for (const auto& [arn, lb] : p.load_balancers)
+    if (AsciiLower(LoadBalancerDnsName(lb, p.region)) == name) return &lb;
+  return nullptr;
+}
+
 TagList& ElbTagsOf(Partition& p, const std::string& arn) {
   if (arn.find(":targetgroup/") != std::string::npos) return GetTargetGroup(p, arn).tags;
   if (arn.find(":listener/") != std::string::npos) return GetListener(p, arn).tags;

@@ -97,6 +97,14 @@ void CheckElbTags(const TagList& tags, const Quotas& q);
 void AddElbTags(Tx& tx, const std::vector<std::string>& arns, const TagList& tags);
 void RemoveElbTags(Tx& tx, const std::vector<std::string>& arns, const std::vector<std::string>& keys);
 
+// What the load balancer's DNS name resolves to (A: IPV6 false, AAAA: true): its nodes'
+// public addresses when internet-facing, else their private ones; only the nodes of zones
+// where a target group of its listeners has a healthy target, all of them when none has
+// (Elastic Load Balancing fails open).
+std::vector<std::string> LoadBalancerDnsAddresses(const Partition& p, const LoadBalancer& lb, bool ipv6);
+// The load balancer of P whose DNS name is NAME (lower case), or nullptr.
+const LoadBalancer* LoadBalancerByDnsName(const Partition& p, const std::string& name);
+
 // The listeners of a load balancer, in ARN order.
 std::vector<const Listener*> ListenersOf(const Partition& p, const std::string& lb_arn);
 // The load balancer whose node interface ENI_ID is, or nullptr.

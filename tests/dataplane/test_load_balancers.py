@@ -246,3 +246,47 @@ def test_http_health_checks_use_the_matcher(lab, net):
         for listener in listeners:
             elb.delete_listener(ListenerArn=listener["ListenerArn"])
         server.stop()
+
+
+def test_dns_name_resolves_to_the_nodes_of_healthy_zones(lab, net):
+    """The load balancer's name is public DNS: the VPC resolver answers it with the internal
+    nodes' private addresses, only the zones with a healthy target once any is healthy."""
+    fast_checks(net, net["tcp_tg"])
+    net["elb"].get_waiter("target_in_service").wait(TargetGroupArn=net["tcp_tg"],
+                                                    WaiterConfig={"Delay": 1, "MaxAttempts": 40})
+    # The UDP group's checks (TCP on 7001, where nothing listens) fail: its targets stay unhealthy,
+    # and the TCP group's healthy targets keep both zones in DNS.
+    name = net["lb"]["DNSName"]
+    rc, out, _ = lab.sh(net["client"]["InstanceId"], ["dig", "+short", "+time=1", "+tries=2", "@10.60.0.2", name, "A"])
+    assert rc == 0 and sorted(out.split()) == sorted(net["nodes"].values()), out
+    rc, out, _ = lab.sh(net["client"]["InstanceId"], ["dig", "+short", "+time=1", "+tries=2", "@10.60.0.2",
+                                                     name.upper(), "A"])
+    assert sorted(out.split()) == sorted(net["nodes"].values()), out
+
+
+def test_internet_facing_nlb_from_the_internet(lab, net):
+    """An internet-facing NLB is reached from the internet at its node's public address; the
+    target sees the internet client's address (preserved), so its groups must admit the
+    internet: first they do not (nothing passes), then they do."""
+    from dplib import GUEST_PYTHON  # noqa: F401  (the probe runs in the internet namespace too)
+    ec2, elb = lab.ec2, net["elb"]
+    igw = lab.internet_gateway(net["vpc"])
+    lab.route_table(net["vpc"], net["sub_a"], {"0.0.0.0/0": igw})
+    public = elb.create_load_balancer(Name="public", Type="network", Subnets=[net["sub_a"]])["LoadBalancers"][0]
+    address = public["AvailabilityZones"][0]["LoadBalancerAddresses"][0]["IpAddress"]
+    assert address.startswith("198.51.100.")
+    tg = elb.create_target_group(Name="public", Protocol="TCP", Port=7000, VpcId=net["vpc"], HealthCheckIntervalSeconds=5,
+                                 HealthCheckTimeoutSeconds=2, HealthyThresholdCount=2,
+                                 UnhealthyThresholdCount=2)["TargetGroups"][0]["TargetGroupArn"]
+    elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": net["t1"]["InstanceId"]}])
+    elb.create_listener(LoadBalancerArn=public["LoadBalancerArn"], Protocol="TCP", Port=80,
+                        DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])
+    assert not lab.tcp("internet", address, 80, timeout=1)  # the targets' groups admit the VPC only
+    internet_rule = {"IpProtocol": "tcp", "FromPort": 7000, "ToPort": 7000, "IpRanges": [{"CidrIp": "203.0.113.0/24"}]}
+    ec2.authorize_security_group_ingress(GroupId=net["targets_sg"], IpPermissions=[internet_rule])
+    try:
+        since = marks(net)
+        assert lab.tcp("internet", address, 80, timeout=2, msg="from-afar")
+        assert connections_seen(net, since)[net["t1"]["InstanceId"]] == ["203.0.113.10"]
+    finally:
+        ec2.revoke_security_group_ingress(GroupId=net["targets_sg"], IpPermissions=[internet_rule])

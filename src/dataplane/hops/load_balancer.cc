@@ -11,6 +11,7 @@
 #include "dataplane/hops/hop.h"
 #include "dataplane/stages.h"
 #include "model/load_balancer.h"
+#include "model/route_target.h"
 #include "model/target_group.h"
 
 namespace openvpc::dataplane {
@@ -74,7 +75,8 @@ bool ToLoadBalancer(const model::Partition& p, const model::NetworkInterface& d,
   const model::TargetGroup& tg = tg_it->second;
   const auto now = std::chrono::system_clock::now();
   std::vector<model::ResolvedTarget> targets = model::RoutableTargets(p, *lb, tg, node->availability_zone, now);
-  // A connection the load balancer knows keeps its target while the target is registered.
+  // A connection the load balancer knows keeps its target while the target is registered,
+  // also while it drains (deregistration lets existing connections finish; it takes no new ones).
   const model::ResolvedTarget* chosen = nullptr;
   std::vector<model::ResolvedTarget> all;
   LbBinding* known = ct.lb ? ct.lb->Find(static_cast<uint8_t>(f.protocol), f.src, static_cast<uint16_t>(f.src_port),
@@ -83,8 +85,7 @@ bool ToLoadBalancer(const model::Partition& p, const model::NetworkInterface& d,
   if (known) {
     all = model::ResolveTargets(p, tg, now);
     for (const auto& rt : all)
-      if (rt.ip == known->target.ToString() && rt.target->port == known->target_port && rt.state != "unused" &&
-          rt.state != "draining")
+      if (rt.ip == known->target.ToString() && rt.target->port == known->target_port && rt.state != "unused")
         chosen = &rt;
   }
   if (!chosen)
@@ -136,8 +137,17 @@ TraceResult TraceLoadBalancerReply(const model::Partition& p, const LbBinding& b
   Append(t, {.stage = 7, .name = "load-balancer", .component = b.load_balancer,
              .rule = "reply " + b.target.ToString() + ":" + std::to_string(b.target_port) + " -> " +
                      b.node_ip.ToString() + ":" + std::to_string(b.listener_port)});
-  if (b.client_eni.empty()) {  // to the internet, from the node's public address
+  if (b.client_eni.empty()) {  // to the internet, from the node's public address, by its subnet's route
     if (!Append(t, SubnetAclOutbound(p, node_subnet, f))) return t;
+    const model::Route* route = nullptr;
+    if (!Append(t, RouteLookup(p, node->second, f, &route, ct.state))) return t;
+    const model::RouteTargetKind* kind = model::RouteTargetKindOf(*route);
+    if (!kind || kind->hop != "internet-gateway") {
+      t.stages.back().allowed = false;
+      t.stages.back().explanation_code = "NO_ROUTE_TO_DESTINATION";
+      t.stages.back().note = "the node's subnet has no route to the internet gateway";
+      return t;
+    }
     t.allowed = true;
     t.to_internet = true;
     return t;

@@ -7,6 +7,7 @@
 #include "model/evaluate.h"
 #include "model/instance.h"
 #include "model/key_pair.h"
+#include "model/load_balancer.h"
 #include "model/network_interface.h"
 #include "dataplane/wire/packet6.h"
 
@@ -172,6 +173,16 @@ DnsAnswer Lookup(const model::Partition& p, const model::NetworkInterface& eni, 
   const std::string internal = "." + model::PrivateDnsDomain(p.region);
   const bool ours = name.ends_with(internal) || name.ends_with(".amazonaws.com") || name.ends_with(".in-addr.arpa");
   a.rcode = ours ? 3 : 2;  // NXDOMAIN for our names; SERVFAIL for the rest (no upstream yet)
+  // A load balancer's name is public DNS: its nodes' addresses, whatever the VPC's hostnames.
+  if (const model::LoadBalancer* lb = model::LoadBalancerByDnsName(p, name)) {
+    a.rcode = 0;
+    if (qtype == 1 || qtype == 28)
+      for (const auto& text : model::LoadBalancerDnsAddresses(p, *lb, qtype == 28)) {
+        if (qtype == 1) a.a.push_back(net::ParseIpv4(text).value());
+        else if (auto v6 = net::ParseIpv6(text)) a.aaaa.push_back(*v6);
+      }
+    return a;
+  }
   if (!hostnames) return a;
   if (qtype == 12) {
     if (auto ip = ParseReverseName(name)) {
