@@ -24,9 +24,13 @@ struct LbBinding {
   uint16_t seen_port = 0;
   uint8_t protocol = 0;
   double last_seen = 0;
+  bool closing = false;  // a FIN or a reset went by: forgotten soon after its last packet
 };
 
 inline constexpr double kLbTcpIdleTimeout = 350, kLbUdpIdleTimeout = 120;
+// A closed connection is kept this long after its last packet (its last segments and their
+// retransmissions), then forgotten, so that the same 5-tuple can be used anew.
+inline constexpr double kLbClosedLinger = 10;
 
 class LbTable {
  public:
@@ -53,7 +57,9 @@ class LbTable {
   size_t Expire(double now) {
     size_t n = 0;
     for (auto it = forward_.begin(); it != forward_.end();) {
-      const double idle = it->second.protocol == 17 ? kLbUdpIdleTimeout : kLbTcpIdleTimeout;
+      const double idle = it->second.closing           ? kLbClosedLinger
+                          : it->second.protocol == 17 ? kLbUdpIdleTimeout
+                                                      : kLbTcpIdleTimeout;
       if (now - it->second.last_seen <= idle) {
         ++it;
         continue;
