@@ -55,6 +55,7 @@ struct TraceResult {
   std::string load_balancer;
   const model::NetworkInterface* lb_node = nullptr;
   std::optional<uint16_t> translated_dport;
+  bool proxy_protocol = false;  // the target group sends the PROXY protocol v2 header (TCP)
 };
 
 // Stage 2: a packet for one of the router's own services (LocalServiceOf: DHCP, the Amazon DNS

@@ -6,6 +6,7 @@
 #include "dataplane/services/local_services.h"
 #include "dataplane/engine/path_mtu.h"
 #include "dataplane/pipeline.h"
+#include "dataplane/wire/proxy_protocol.h"
 #include "model/address.h"
 
 namespace openvpc::dataplane {
@@ -153,7 +154,15 @@ Port* Engine::ToTarget(const TraceResult& t, const model::Flow& f, const std::st
   b.seen_port = b.client_port;
   b.protocol = static_cast<uint8_t>(f.protocol);
   b.last_seen = Now();
-  entry.lb = &lb_.Bind(b);
+  if (t.proxy_protocol) b.proxy_header = ProxyProtocolV2Header(b.client, b.client_port, b.node_ip, b.listener_port);
+  // Decided again (the model moved): the connection it is keeps its state (the proxy header's
+  // place in the stream).
+  LbBinding* known = lb_.Find(b.protocol, b.client, b.client_port, b.node_ip, b.listener_port);
+  const bool same = known && known->target == b.target && known->target_port == b.target_port &&
+                    known->seen_src == b.seen_src && known->proxy_header.empty() == b.proxy_header.empty();
+  entry.lb = same ? known : &lb_.Bind(b);
+  entry.lb->last_seen = b.last_seen;
+  entry.lb_direction = 1;
   entry.dnat = b.target;
   entry.dport = b.target_port;
   if (t.translated_src) entry.snat = t.translated_src;
@@ -170,6 +179,7 @@ Port* Engine::LoadBalancerReply(const model::Partition& part, const model::Netwo
   const double now = Now();
   b.last_seen = now;
   entry.lb = &b;
+  entry.lb_direction = -1;
   model::Flow back = PacketFlow(pf);  // as the client sees it: from the node's address and listener port
   back.src = b.node_ip;
   back.src_port = b.listener_port;

@@ -3,6 +3,7 @@
 // router's own services) in local_service.cc, stages 3-9 in decide.cc.
 #include "dataplane/engine/engine.h"
 
+
 #include <fcntl.h>
 #include <liburing.h>
 #include <sys/eventfd.h>
@@ -17,6 +18,7 @@
 #include "dataplane/pipeline.h"
 #include "dataplane/services/local_services.h"
 #include "dataplane/wire/packet6.h"
+#include "dataplane/wire/proxy_protocol.h"
 #include "dataplane/wire/vxlan.h"
 
 namespace openvpc::dataplane {
@@ -318,8 +320,9 @@ Port* Engine::HandleFrame(Port& in, uint8_t* buf, size_t len) {
   // this interface (the same model, the same verdict), translates and delivers it, and tracks
   // its connection for the replies. Only what a NAT gateway translated here leaves decided
   // (its port is this host's choice): translated, for delivery as it is.
-  decided_ = e.out->remote_host && e.nat;
-  if (e.out->remote_host && !e.nat) return e.out;
+  // A load balancer target's reply is translated on the target's host, likewise.
+  decided_ = e.out->remote_host && (e.nat || e.lb_direction < 0);
+  if (e.out->remote_host && !decided_) return e.out;
   // Toward the internet and into another Region, paths are 1,500 bytes (MTU-2, MTU-3): a larger
   // packet that may not be fragmented goes back as ICMP (MTU-4). GSO frames are segments of their
   // gso_size already.
@@ -337,6 +340,7 @@ Port* Engine::HandleFrame(Port& in, uint8_t* buf, size_t len) {
   if (e.dport) RewritePort(frame, pf, false, *e.dport, vh);
   memcpy(frame.data(), e.out->mac.data(), 6);
   memcpy(frame.data() + 6, kRouterMac.data(), 6);
+  if (e.lb && !e.lb->proxy_header.empty() && pf.protocol == 6 && !pf.fragment) ProxyProtocol(*e.lb, e, frame, pf, vh);
   if (too_big) {  // fragmented here, its checksum complete first: fragments carry no offload
     CompleteChecksum(vh, frame);
     for (const auto& piece : FragmentIpv4(frame.first(14 + size_t{pf.ip_total_length}), pf, mtu))
@@ -344,6 +348,25 @@ Port* Engine::HandleFrame(Port& in, uint8_t* buf, size_t len) {
     return nullptr;
   }
   return e.out;
+}
+
+void Engine::ProxyProtocol(LbBinding& b, const FlowEntry& e, std::span<uint8_t> frame, const ParsedFrame& pf,
+                           const VnetHeader& vh) {
+  const auto hlen = static_cast<uint32_t>(b.proxy_header.size());
+  if (e.lb_direction > 0) {
+    if (pf.tcp_flags & kTcpSyn) {  // the client's initial sequence number: the header follows it
+      b.isn = TcpSequence(frame, pf);
+      b.isn_known = true;
+      return;
+    }
+    if (!b.isn_known) return;
+    // The client's first bytes (or their retransmission): the header's own segment goes first.
+    if (TcpSequence(frame, pf) == b.isn + 1 && TcpPayloadLength(frame, pf) > 0)
+      SendFrame(e.out, BuildTcpSegmentLike(frame, pf, b.proxy_header));
+    ShiftTcpNumbers(frame, pf, hlen, 0, 0, vh);
+  } else if (b.isn_known) {
+    ShiftTcpNumbers(frame, pf, 0, 0u - hlen, b.isn + 1, vh);
+  }
 }
 
 void Engine::PathTooSmall(Port& in, std::span<const uint8_t> frame, const ParsedFrame& pf, uint16_t mtu) {

@@ -176,6 +176,10 @@ class Engine {
   // A packet of a load balancer's target that answers connection B: from the node's address.
   Port* LoadBalancerReply(const model::Partition& part, const model::NetworkInterface& target, LbBinding& b,
                           const ParsedFrame& pf, FlowEntry& entry);
+  // Proxy protocol v2 on connection B (a frame of E's flow, rewritten already): the header's own
+  // segment before the client's first bytes, and the sequence numbers it shifts.
+  void ProxyProtocol(LbBinding& b, const FlowEntry& e, std::span<uint8_t> frame, const ParsedFrame& pf,
+                     const VnetHeader& vh);
   // Flow logs: where the decision of a new flow is logged, and the hand-over of counts.
   void LogAt(FlowEntry& entry, const std::string& eni_id, bool egress, const model::Flow& f, bool accepted);
   void EmitFlowLog(FlowEntry& entry);

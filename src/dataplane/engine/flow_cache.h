@@ -53,6 +53,7 @@ struct FlowEntry {
   std::optional<uint16_t> sport, dport;  // the same for the ports (a NAT gateway's); ICMP: the echo id
   NatBinding* nat = nullptr;             // the NAT gateway's translation it renews
   LbBinding* lb = nullptr;               // the load balancer's connection it renews
+  int8_t lb_direction = 0;               // 1: client to target; -1: the target's reply
   bool reset = false;                    // answered with a TCP reset (K9: a NAT binding gone idle)
   bool allowance_exceeded = false;       // allowed, but a connection it needed could not be tracked
   uint16_t mtu = 0;                      // the path's, where smaller than the interfaces' (another Region)

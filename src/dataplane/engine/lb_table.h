@@ -9,6 +9,7 @@
 #include <map>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "net/ip.h"
 
@@ -25,6 +26,12 @@ struct LbBinding {
   uint8_t protocol = 0;
   double last_seen = 0;
   bool closing = false;  // a FIN or a reset went by: forgotten soon after its last packet
+  // With proxy protocol v2: the header the target gets before the client's first byte, and the
+  // client's initial sequence number (the header's bytes follow it; every later number of the
+  // client's side moves by the header's length, and the target's acknowledgements back).
+  std::vector<uint8_t> proxy_header;
+  uint32_t isn = 0;
+  bool isn_known = false;
 };
 
 inline constexpr double kLbTcpIdleTimeout = 350, kLbUdpIdleTimeout = 120;

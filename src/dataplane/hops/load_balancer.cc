@@ -118,6 +118,7 @@ bool ToLoadBalancer(const model::Partition& p, const model::NetworkInterface& d,
   t.translated_dst = to.dst;
   t.translated_dport = static_cast<uint16_t>(to.dst_port);
   if (!preserve) t.translated_src = to.src;
+  t.proxy_protocol = f.protocol == 6 && model::TargetGroupAttribute(tg, "proxy_protocol_v2.enabled") == "true";
   if (!ArriveAt(p, d.subnet_id, target, to, t, ct)) return true;
   t.allowed = true;
   return true;
