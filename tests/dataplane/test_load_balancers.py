@@ -364,3 +364,58 @@ def test_proxy_protocol_v2(lab, net):
     finally:
         elb.delete_listener(ListenerArn=listener["ListenerArn"])
         server.stop()
+
+
+HTTPS_SERVER = r'''
+import http.server, ssl, sys
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200 if self.path == "/" else 404)
+        self.end_headers()
+        self.wfile.write(b"ok")
+    def log_message(self, *a):
+        print("get", self.client_address[0], self.path, flush=True)
+srv = http.server.HTTPServer(("0.0.0.0", 7001), Handler)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+print("ready", flush=True)
+srv.serve_forever()
+'''
+
+
+def test_https_health_checks(lab, net, tmp_path):
+    """HTTPS checks: a TLS handshake (the certificate is not verified), then the GET: a target
+    serving HTTPS with a self-signed certificate is healthy for / and unhealthy for /missing."""
+    import subprocess
+    from dplib import GUEST_PYTHON, Background
+    cert, key = str(tmp_path / "cert.pem"), str(tmp_path / "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                    "-days", "1", "-subj", "/CN=target"], check=True, capture_output=True)
+    elb = net["elb"]
+    t2 = net["t2"]["InstanceId"]
+    server = Background(lab.server, t2, [GUEST_PYTHON, "-c", HTTPS_SERVER, cert, key], ready="ready")
+    lab.background.append(server)
+    groups = {}
+    for path in ("/", "/missing"):
+        groups[path] = elb.create_target_group(
+            Name="https" + str(len(groups)), Protocol="TCP", Port=7000, VpcId=net["vpc"], HealthCheckProtocol="HTTPS",
+            HealthCheckPort="7001", HealthCheckPath=path, HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=3,
+            HealthyThresholdCount=2, UnhealthyThresholdCount=2)["TargetGroups"][0]["TargetGroupArn"]
+        elb.register_targets(TargetGroupArn=groups[path], Targets=[{"Id": t2}])
+    listeners = [elb.create_listener(LoadBalancerArn=net["lb"]["LoadBalancerArn"], Protocol="TCP", Port=9101 + i,
+                                     DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])["Listeners"][0]
+                 for i, tg in enumerate(groups.values())]
+    try:
+        deadline = time.time() + 25
+        while (target_health(net, groups["/"])[t2]["State"] != "healthy" or
+               target_health(net, groups["/missing"])[t2]["State"] != "unhealthy"):
+            assert time.time() < deadline, (target_health(net, groups["/"]), target_health(net, groups["/missing"]),
+                                            server.lines[-5:])
+            time.sleep(0.5)
+        assert target_health(net, groups["/missing"])[t2]["Reason"] == "Target.ResponseCodeMismatch"
+        assert any(line.startswith("get " + net["nodes"]["us-east-1b"]) for line in server.lines), server.lines[-5:]
+    finally:
+        for listener in listeners:
+            elb.delete_listener(ListenerArn=listener["ListenerArn"])
+        server.stop()
