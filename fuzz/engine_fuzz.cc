@@ -3,7 +3,9 @@
 // routed to an internet gateway, a private one behind a NAT gateway, an Elastic IP, groups that
 // admit everything), with connection tracking, NAT translations and fragments living across
 // the frames of one input, and a fourth instance that another host runs (a remote port: frames
-// to it leave for the underlay, datagrams from the underlay come as from it). Input: records of
+// to it leave for the underlay, datagrams from the underlay come as from it), and an internal
+// Network Load Balancer (node 10.0.1.100: TCP 80 to ip targets with proxy protocol v2, the
+// node's address seen; UDP 53 to the server instance). Input: records of
 // one byte (port: % 5 picks server, client, peer, the services port, the internet; bit 2: the
 // frame's source MAC becomes the port's; bits 3-7: seconds that pass before it), two bytes of
 // length, the Ethernet frame. A length with its top bit set makes the record a datagram from
@@ -25,6 +27,8 @@
 #include "dataplane/engine/engine.h"
 #include "model/address.h"
 #include "model/instance.h"
+#include "model/load_balancer.h"
+#include "model/target_group.h"
 #include "model/nat_gateway.h"
 #include "model/network_interface.h"
 #include "model/dhcp_options.h"
@@ -98,6 +102,18 @@ struct Lab {
     std::string nat = CreateNatGateway(tx, {.subnet_id = pub, .allocation_id = nat_eip.allocation_id}).id;
     CreateRoute(tx, {.route_table_id = MainRouteTable(p, vpc).id, .destination_cidr_block = "0.0.0.0/0",
                      .target_member = "NatGatewayId", .target_id = nat});
+    const std::string lb = CreateLoadBalancer(tx, {.name = "fuzz", .type = "network", .scheme = "internal",
+                                                   .mappings = {{.subnet_id = pub, .private_ipv4_address = "10.0.1.100"}}})
+                               .arn;
+    const std::string tcp = CreateTargetGroup(tx, {.name = "tcp", .protocol = "TCP", .vpc_id = vpc, .target_type = "ip",
+                                                   .port = 80}).arn;
+    ModifyTargetGroupAttributes(tx, tcp, {{"proxy_protocol_v2.enabled", "true"}});
+    RegisterTargets(tx, tcp, {{.id = p.network_interfaces.at(enis[0]).PrimaryIp()},
+                              {.id = p.network_interfaces.at(enis[2]).PrimaryIp()}});
+    CreateListener(tx, {.load_balancer_arn = lb, .port = 80, .protocol = "TCP", .target_group_arn = tcp});
+    const std::string udp = CreateTargetGroup(tx, {.name = "udp", .protocol = "UDP", .vpc_id = vpc, .port = 53}).arn;
+    RegisterTargets(tx, udp, {{.id = p.network_interfaces.at(enis[0]).attachment->instance_id}});
+    CreateListener(tx, {.load_balancer_arn = lb, .port = 53, .protocol = "UDP", .target_group_arn = udp});
     for (const auto& id : enis) macs.push_back(*dataplane::ParseMac(p.network_interfaces.at(id).mac_address));
   }
 };

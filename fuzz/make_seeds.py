@@ -365,6 +365,15 @@ def data_plane_seeds():
     # From the instance another host runs: as it came (decided here), and decided there.
     write("engine", "underlay", underlay_record(4, frames["tcp-syn"]) + underlay_record(4, frames["udp-dns"]) +
           underlay_record(4 | 1 << 3, frames["tcp-data"], decided=True) + record(6, frames["tcp-syn"]))
+    # Through the load balancer's node (10.0.1.100): a TCP connection with proxy protocol v2 (SYN,
+    # ACK, the first bytes) and a UDP datagram.
+    node = "10.0.1.100"
+    write("engine", "load-balancer",
+          record(6, eth(0x0800, ipv4_packet(g, node, 6, tcp(g, node, 40001, 80, 0x02, seq=5000)))) +
+          record(6, eth(0x0800, ipv4_packet(g, node, 6, tcp(g, node, 40001, 80, 0x10, seq=5001, ack=1)))) +
+          record(6, eth(0x0800, ipv4_packet(g, node, 6, tcp(g, node, 40001, 80, 0x18, b"GET / HTTP/1.0\r\n\r\n",
+                                                             seq=5001, ack=1)))) +
+          record(6, eth(0x0800, ipv4_packet(g, node, 17, udp(g, node, 40002, 53, b"q" * 20)))))
     write("engine", "metadata", record(6, eth(0x0800, ipv4_packet(g, "169.254.169.254", 6, tcp(
         g, "169.254.169.254", 40000, 80, 0x02)))) + record(3, eth(0x0800, ipv4_packet(
             "169.254.169.254", "100.64.0.3", 6, tcp("169.254.169.254", "100.64.0.3", 80, 40000, 0x12)))))

@@ -362,7 +362,7 @@ void Engine::ProxyProtocol(LbBinding& b, const FlowEntry& e, std::span<uint8_t> 
     if (!b.isn_known) return;
     // The client's first bytes (or their retransmission): the header's own segment goes first.
     if (TcpSequence(frame, pf) == b.isn + 1 && TcpPayloadLength(frame, pf) > 0)
-      SendFrame(e.out, BuildTcpSegmentLike(frame, pf, b.proxy_header));
+      if (auto segment = BuildTcpSegmentLike(frame, pf, b.proxy_header); !segment.empty()) SendFrame(e.out, segment);
     ShiftTcpNumbers(frame, pf, hlen, 0, 0, vh);
   } else if (b.isn_known) {
     ShiftTcpNumbers(frame, pf, 0, 0u - hlen, b.isn + 1, vh);

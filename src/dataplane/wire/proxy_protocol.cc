@@ -1,6 +1,7 @@
 // The PROXY protocol v2 and TCP stream insertion: wire/proxy_protocol.h.
 #include "dataplane/wire/proxy_protocol.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace openvpc::dataplane {
@@ -69,7 +70,8 @@ uint32_t TcpAcknowledgement(std::span<const uint8_t> frame, const ParsedFrame& p
 size_t TcpPayloadLength(std::span<const uint8_t> frame, const ParsedFrame& pf) {
   if (pf.l4 + 20 > frame.size()) return 0;
   const size_t header = static_cast<size_t>(frame[pf.l4 + 12] >> 4) * 4;
-  const size_t end = 14 + size_t{pf.ip_total_length};
+  const size_t end = std::min(frame.size(), 14 + size_t{pf.ip_total_length});
+  if (header < 20) return 0;  // a malformed data offset: no payload to speak of
   return end > pf.l4 + header ? end - pf.l4 - header : 0;
 }
 
@@ -108,7 +110,9 @@ void ShiftTcpNumbers(std::span<uint8_t> frame, const ParsedFrame& pf, uint32_t s
 
 std::vector<uint8_t> BuildTcpSegmentLike(std::span<const uint8_t> frame, const ParsedFrame& pf,
                                          std::span<const uint8_t> payload) {
+  if (pf.protocol != 6 || pf.fragment || pf.l4 + 20 > frame.size()) return {};
   const size_t header = static_cast<size_t>(frame[pf.l4 + 12] >> 4) * 4;
+  if (header < 20 || pf.l4 + header > frame.size() || pf.l4 + header > 14 + size_t{pf.ip_total_length}) return {};
   std::vector<uint8_t> out(frame.begin(), frame.begin() + static_cast<std::ptrdiff_t>(pf.l4 + header));
   out.insert(out.end(), payload.begin(), payload.end());
   uint8_t* ip = out.data() + pf.l3;

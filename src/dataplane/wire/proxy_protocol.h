@@ -34,7 +34,8 @@ void ShiftTcpNumbers(std::span<uint8_t> frame, const ParsedFrame& pf, uint32_t s
                      uint32_t ack_after, const VnetHeader& vh);
 
 // A segment with FRAME's Ethernet, IPv4 and TCP headers (options included) and PAYLOAD in place
-// of its own, flags ACK|PSH, checksums computed in full: the header's own segment.
+// of its own, flags ACK|PSH, checksums computed in full: the header's own segment. Empty when
+// FRAME's TCP header is malformed (its data offset).
 std::vector<uint8_t> BuildTcpSegmentLike(std::span<const uint8_t> frame, const ParsedFrame& pf,
                                          std::span<const uint8_t> payload);
 
