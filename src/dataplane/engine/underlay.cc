@@ -50,6 +50,9 @@ Port* Engine::FromUnderlay(uint8_t* buf, size_t len) {
       memcpy(mac.data(), frame, 6);
       auto it = local_by_mac_.find(MacKey(mac));
       if (it != local_by_mac_.end()) out = it->second;
+      // A load balancer target's reply to a client on the internet, translated on the target's
+      // host: to this host's internet.
+      else if (internet_ && !internet_->remote_host && mac == internet_->mac) out = internet_;
     } else {  // as it left its source, whose MAC names the interface it came from: decided here
       memcpy(mac.data(), frame + 6, 6);
       auto it = remote_by_mac_.find(MacKey(mac));
