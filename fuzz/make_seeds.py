@@ -374,6 +374,13 @@ def data_plane_seeds():
           record(6, eth(0x0800, ipv4_packet(g, node, 6, tcp(g, node, 40001, 80, 0x18, b"GET / HTTP/1.0\r\n\r\n",
                                                              seq=5001, ack=1)))) +
           record(6, eth(0x0800, ipv4_packet(g, node, 17, udp(g, node, 40002, 53, b"q" * 20)))))
+    # Geneve from an appliance: AWS's options (class 0x0108: endpoint id, attachment id, flow
+    # cookie) and the packet it returns.
+    inner = ipv4_packet(g, "10.0.2.9", 6, tcp(g, "10.0.2.9", 40000, 80, 0x02))
+    aws = (struct.pack("!HBBQ", 0x0108, 1, 2, 0x123456789ABCDEF0) + struct.pack("!HBBQ", 0x0108, 2, 2, 0) +
+           struct.pack("!HBBI", 0x0108, 3, 1, 0xDEADBEEF))
+    write("geneve", "aws-options", bytes([len(aws) // 4, 0]) + struct.pack("!HI", 0x0800, 0) + aws + inner)
+    write("geneve", "no-options", bytes([0, 0]) + struct.pack("!HI", 0x0800, 0) + inner)
     write("engine", "metadata", record(6, eth(0x0800, ipv4_packet(g, "169.254.169.254", 6, tcp(
         g, "169.254.169.254", 40000, 80, 0x02)))) + record(3, eth(0x0800, ipv4_packet(
             "169.254.169.254", "100.64.0.3", 6, tcp("169.254.169.254", "100.64.0.3", 80, 40000, 0x12)))))

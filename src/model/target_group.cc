@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <set>
+#include <tuple>
 
 #include "model/instance.h"
 #include "model/internal.h"
@@ -620,6 +621,17 @@ const ResolvedTarget* ChooseTarget(const std::vector<ResolvedTarget>& targets, u
     }
   }
   return best;
+}
+
+uint64_t ApplianceFlowHash(const TargetGroup& tg, int protocol, const std::string& a, int a_port, const std::string& b,
+                           int b_port) {
+  std::string tuple = "five_tuple";
+  if (TargetGroupAttribute(tg, "stickiness.enabled") == "true") tuple = TargetGroupAttribute(tg, "stickiness.type");
+  if (tuple != "five_tuple") a_port = b_port = 0;
+  if (tuple == "source_ip_dest_ip") protocol = 0;
+  // Both directions alike: the two ends in one order.
+  if (std::tie(b, b_port) < std::tie(a, a_port)) return FlowHash(protocol, b, b_port, a, a_port);
+  return FlowHash(protocol, a, a_port, b, b_port);
 }
 
 }  // namespace openvpc::model

@@ -98,4 +98,11 @@ const ResolvedTarget* ChooseTarget(const std::vector<ResolvedTarget>& targets, u
 // The hash of a flow's protocol, addresses and ports that ChooseTarget takes.
 uint64_t FlowHash(int protocol, const std::string& src, int src_port, const std::string& dst, int dst_port);
 
+// The hash a Gateway Load Balancer chooses an appliance of TG by: the same for both directions of
+// a flow (its appliance sees both), over the 5-tuple by default (stickiness off, or five_tuple),
+// the 3-tuple (addresses and protocol: source_ip_dest_ip_proto) or the 2-tuple (the addresses:
+// source_ip_dest_ip) when stickiness is on.
+uint64_t ApplianceFlowHash(const TargetGroup& tg, int protocol, const std::string& a, int a_port, const std::string& b,
+                           int b_port);
+
 }  // namespace openvpc::model

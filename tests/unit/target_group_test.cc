@@ -79,6 +79,23 @@ TEST(ChooseTargetTest, StableBalancedAndMinimalMovement) {
   EXPECT_EQ(ChooseTarget({}, 1), nullptr);
 }
 
+TEST_F(TargetGroupTest, ApplianceHashIsSymmetricAndFollowsStickiness) {
+  Tx tx = NewTx();
+  const std::string g = CreateTargetGroup(tx, {.name = "appliances", .protocol = "GENEVE", .vpc_id = vpc,
+                                               .target_type = "ip", .port = 6081}).arn;
+  auto hash = [&](int proto, const char* a, int ap, const char* b, int bp) {
+    return ApplianceFlowHash(Part().target_groups.at(g), proto, a, ap, b, bp);
+  };
+  // 5-tuple by default: both directions alike, another port another hash.
+  EXPECT_EQ(hash(6, "10.0.1.5", 40000, "10.0.2.9", 80), hash(6, "10.0.2.9", 80, "10.0.1.5", 40000));
+  EXPECT_NE(hash(6, "10.0.1.5", 40000, "10.0.2.9", 80), hash(6, "10.0.1.5", 40001, "10.0.2.9", 80));
+  ModifyTargetGroupAttributes(tx, g, {{"stickiness.enabled", "true"}, {"stickiness.type", "source_ip_dest_ip_proto"}});
+  EXPECT_EQ(hash(6, "10.0.1.5", 40000, "10.0.2.9", 80), hash(6, "10.0.1.5", 40001, "10.0.2.9", 443));  // 3-tuple
+  EXPECT_NE(hash(6, "10.0.1.5", 40000, "10.0.2.9", 80), hash(17, "10.0.1.5", 40000, "10.0.2.9", 80));
+  ModifyTargetGroupAttributes(tx, g, {{"stickiness.type", "source_ip_dest_ip"}});
+  EXPECT_EQ(hash(6, "10.0.1.5", 40000, "10.0.2.9", 80), hash(17, "10.0.2.9", 53, "10.0.1.5", 9));  // 2-tuple
+}
+
 TEST_F(TargetGroupTest, InitialTargetsFailOpenWithinTheNodesZone) {
   // No target has passed a check yet: every target of the zone is routable (fail open).
   EXPECT_EQ(Routable("us-east-1a"), (std::vector<std::string>{"10.0.1.10", "10.0.1.11"}));
