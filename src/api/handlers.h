@@ -60,6 +60,7 @@ void RegisterVolumeHandlers();
 void RegisterStsHandlers();
 void RegisterSsmHandlers();
 void RegisterElbv2Handlers();
+void RegisterVpcEndpointHandlers();
 void RegisterAllHandlers();
 
 // ---- input helpers ----

@@ -53,6 +53,7 @@ void RegisterAllHandlers() {
     RegisterStsHandlers();
     RegisterSsmHandlers();
     RegisterElbv2Handlers();
+    RegisterVpcEndpointHandlers();
     return true;
   }();
   (void)done;

@@ -56,6 +56,14 @@ struct TraceResult {
   const model::NetworkInterface* lb_node = nullptr;
   std::optional<uint16_t> translated_dport;
   bool proxy_protocol = false;  // the target group sends the PROXY protocol v2 header (TCP)
+  // Through a Gateway Load Balancer endpoint (hops/gateway_load_balancer_endpoint.cc): the packet
+  // leaves in Geneve from the load balancer's node to the appliance (destination) it chose.
+  struct ApplianceLeg {
+    std::string endpoint_id, endpoint_eni, account, region;  // the endpoint the packet came through
+    net::Ipv4 node_ip, appliance_ip;
+    uint16_t sport = 0;  // the outer UDP source port: the flow's, so that a flow keeps one path
+  };
+  std::optional<ApplianceLeg> appliance;
 };
 
 // Stage 2: a packet for one of the router's own services (LocalServiceOf: DHCP, the Amazon DNS

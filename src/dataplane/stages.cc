@@ -24,10 +24,14 @@ std::string AclRuleText(const model::NetworkAclEntry& e) {
 StageResult GroupsStage(int stage, const char* name, const Partition& p, const NetworkInterface& eni, const Flow& f,
                         bool egress, Tracking ct) {
   StageResult r{.stage = stage, .name = name, .allowed = false};
-  if (eni.group_ids.empty() && eni.requester_managed && eni.interface_type == "network_load_balancer") {
-    r.allowed = true;  // a Network Load Balancer created without security groups filters nothing
+  if (eni.group_ids.empty() && eni.requester_managed &&
+      (eni.interface_type == "network_load_balancer" || eni.interface_type == "gateway_load_balancer" ||
+       eni.interface_type == "gateway_load_balancer_endpoint")) {
+    // A Network Load Balancer created without security groups filters nothing; Gateway Load
+    // Balancers and their endpoints have none (GLB-09).
+    r.allowed = true;
     r.component = eni.id;
-    r.note = "a load balancer without security groups: not filtered";
+    r.note = "no security groups: not filtered";
     return r;
   }
   for (const auto& gid : eni.group_ids) {

@@ -399,4 +399,30 @@ struct Listener {
   TagList tags;
 };
 
+// PrivateLink (issue 14; the PrivateLink guides, inventory-privatelink.md): an endpoint service
+// in its owner's partition, endpoints in their owners'. Gateway Load Balancer endpoints come
+// first (issue 13: what steers traffic to a Gateway Load Balancer).
+struct VpcEndpointService {
+  std::string id, owner_id;      // vpce-svc-…
+  std::string service_name;      // com.amazonaws.vpce.REGION.vpce-svc-…
+  std::string service_type;      // Interface | GatewayLoadBalancer
+  bool acceptance_required = true;
+  std::vector<std::string> network_load_balancer_arns, gateway_load_balancer_arns;
+  std::vector<std::string> allowed_principals;  // ARNs, or "*" (SVC-04: nobody by default)
+  std::vector<std::string> supported_ip_address_types = {"ipv4"};
+  std::string create_time;
+  TagList tags;
+};
+
+struct VpcEndpoint {
+  std::string id, owner_id;      // vpce-…
+  std::string type;              // Interface | Gateway | GatewayLoadBalancer
+  std::string vpc_id, service_name, service_id, service_owner_id;
+  std::string state = "pendingAcceptance";  // pendingAcceptance | available | rejected
+  std::vector<std::string> subnet_ids, network_interface_ids;
+  std::string ip_address_type = "ipv4";
+  std::string creation_timestamp;
+  TagList tags;
+};
+
 }  // namespace openvpc::model

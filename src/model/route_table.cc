@@ -345,8 +345,10 @@ std::string RouteState(const Partition& p, const RouteTable& rt, const Route& r,
 
 std::vector<std::pair<std::string, std::string>> RouteTargetMembers(const Partition& p, const RouteTable& rt,
                                                                     const Route& r) {
-  std::vector<std::pair<std::string, std::string>> members{{r.target_member, r.target_id}};
-  if (const RouteTargetKind* kind = RouteTargetKindOf(r); kind && kind->describe && !r.IsLocal())
+  const RouteTargetKind* kind = r.IsLocal() ? nullptr : RouteTargetKindOf(r);
+  std::vector<std::pair<std::string, std::string>> members{
+      {kind && !kind->shown_as.empty() ? kind->shown_as : r.target_member, r.target_id}};
+  if (kind && kind->describe)
     for (auto& m : kind->describe(p, rt, r)) members.push_back(std::move(m));
   return members;
 }

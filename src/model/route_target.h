@@ -35,6 +35,9 @@ struct RouteTargetKind {
   std::function<std::vector<std::pair<std::string, std::string>>(const Partition&, const RouteTable&, const Route&)>
       describe;
   bool may_be_more_specific_than_local = false;  // interfaces, instances, GWLB endpoints (G11)
+  // The member DescribeRouteTables shows the target under when it is not MEMBER (a route made
+  // with VpcEndpointId to a Gateway Load Balancer endpoint is shown as GatewayId).
+  std::string shown_as;
 };
 
 // Registers KIND (a later registration of the same member and prefix replaces it).

@@ -193,6 +193,7 @@ std::string ResourceTypeOf(const std::string& id) {
       {"pcx-", "vpc-peering-connection"}, {"pg-", "placement-group"},
       {"nat-", "natgateway"},    {"vol-", "volume"},
       {"scr-", "subnet-cidr-reservation"},
+      {"vpce-svc-", "vpc-endpoint-service"}, {"vpce-", "vpc-endpoint"},
   };
   for (auto [prefix, type] : kTypes)
     if (id.rfind(prefix, 0) == 0) return type;
@@ -250,6 +251,17 @@ TagList& TagsOf(Partition& p, const std::string& id) {
   if (type == "natgateway") {
     auto it = p.nat_gateways.find(id);
     if (it == p.nat_gateways.end()) Fail("NatGatewayNotFound", "NAT gateway " + id + " was not found");
+    return it->second.tags;
+  }
+  if (type == "vpc-endpoint-service") {
+    auto it = p.vpc_endpoint_services.find(id);
+    if (it == p.vpc_endpoint_services.end())
+      Fail("InvalidVpcEndpointServiceId.NotFound", "The VpcEndpointService Id '" + id + "' does not exist");
+    return it->second.tags;
+  }
+  if (type == "vpc-endpoint") {
+    auto it = p.vpc_endpoints.find(id);
+    if (it == p.vpc_endpoints.end()) Fail("InvalidVpcEndpointId.NotFound", "The Vpc Endpoint Id '" + id + "' does not exist");
     return it->second.tags;
   }
   if (type == "placement-group") {

@@ -39,6 +39,8 @@ struct Partition {
   std::map<std::string, LoadBalancer> load_balancers;
   std::map<std::string, TargetGroup> target_groups;
   std::map<std::string, Listener> listeners;
+  std::map<std::string, VpcEndpointService> vpc_endpoint_services;  // by id (vpce-svc-…)
+  std::map<std::string, VpcEndpoint> vpc_endpoints;                  // by id (vpce-…)
 };
 
 class State;

@@ -99,6 +99,13 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TargetGroup, arn, owner_id, name
                                                 unhealthy_threshold, targets, attributes, tags)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Listener, arn, owner_id, load_balancer_arn, port, protocol,
                                                 target_group_arn, tags)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(VpcEndpointService, id, owner_id, service_name, service_type,
+                                                acceptance_required, network_load_balancer_arns,
+                                                gateway_load_balancer_arns, allowed_principals,
+                                                supported_ip_address_types, create_time, tags)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(VpcEndpoint, id, owner_id, type, vpc_id, service_name, service_id,
+                                                service_owner_id, state, subnet_ids, network_interface_ids,
+                                                ip_address_type, creation_timestamp, tags)
 }  // namespace openvpc::model
 
 namespace openvpc::store {
@@ -127,6 +134,8 @@ bool WithMap(Partition& p, const std::string& id, Fn&& fn) {
   if (is("eipalloc-")) return fn(p.addresses), true;
   if (is("pcx-")) return fn(p.vpc_peering_connections), true;
   if (is("nat-")) return fn(p.nat_gateways), true;
+  if (is("vpce-svc-")) return fn(p.vpc_endpoint_services), true;  // before vpce-
+  if (is("vpce-")) return fn(p.vpc_endpoints), true;
   if (is("arn:")) {  // ELBv2 resources are kept by ARN: the resource type follows the Region and account
     if (id.find(":loadbalancer/") != std::string::npos) return fn(p.load_balancers), true;
     if (id.find(":targetgroup/") != std::string::npos) return fn(p.target_groups), true;

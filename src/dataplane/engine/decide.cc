@@ -6,7 +6,9 @@
 #include "dataplane/services/local_services.h"
 #include "dataplane/engine/path_mtu.h"
 #include "dataplane/pipeline.h"
+#include "dataplane/wire/geneve.h"
 #include "dataplane/wire/proxy_protocol.h"
+#include "model/target_group.h"
 #include "model/address.h"
 
 namespace openvpc::dataplane {
@@ -49,6 +51,19 @@ Port* Engine::Decide(Port& in, const ParsedFrame& pf, FlowEntry& entry) {
       return;
     }
     entry.ct_src = conntrack_.Find(in.eni_id, f, true, now);
+    if (t.appliance && t.destination) {  // through a Gateway Load Balancer endpoint: in Geneve to the appliance
+      auto d = by_eni_.find(t.destination->id);
+      if (d == by_eni_.end()) return;
+      const uint32_t cookie = static_cast<uint32_t>(
+          model::FlowHash(f.protocol, f.SrcText(), f.src_port, f.DstText(), f.dst_port) ^ GeneveEndpointId(t.appliance->endpoint_id));
+      ApplianceFlow& a = appliance_flows_[cookie];
+      a = {.endpoint_eni = t.appliance->endpoint_eni, .account = t.appliance->account, .region = t.appliance->region,
+           .endpoint_id = GeneveEndpointId(t.appliance->endpoint_id), .node_ip = t.appliance->node_ip,
+           .appliance_ip = t.appliance->appliance_ip, .sport = t.appliance->sport, .cookie = cookie};
+      entry.appliance = &a;
+      out = d->second;
+      return;
+    }
     if (!t.load_balancer.empty()) {  // through a load balancer's node to a target
       out = ToTarget(t, f, in.eni_id, entry);
       return;

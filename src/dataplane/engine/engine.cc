@@ -18,7 +18,10 @@
 #include "dataplane/pipeline.h"
 #include "dataplane/services/local_services.h"
 #include "dataplane/wire/packet6.h"
+#include "dataplane/wire/geneve.h"
 #include "dataplane/wire/proxy_protocol.h"
+#include "model/load_balancer.h"
+#include "model/target_group.h"
 #include "dataplane/wire/vxlan.h"
 
 namespace openvpc::dataplane {
@@ -291,6 +294,9 @@ Port* Engine::HandleFrame(Port& in, uint8_t* buf, size_t len) {
     ++counters_.dropped;
     return nullptr;
   }
+  // Geneve from an appliance to a Gateway Load Balancer's node: the packet inside goes on.
+  if (!v6 && pf.protocol == 17 && pf.dst_port == kGenevePort && !pf.fragment && GeneveFromAppliance(in, frame, pf))
+    return nullptr;
   FlowEntry* entry = FlowOf(in, pf);
   if (!entry) {
     ++counters_.dropped;
@@ -320,6 +326,10 @@ Port* Engine::HandleFrame(Port& in, uint8_t* buf, size_t len) {
   // this interface (the same model, the same verdict), translates and delivers it, and tracks
   // its connection for the replies. Only what a NAT gateway translated here leaves decided
   // (its port is this host's choice): translated, for delivery as it is.
+  if (e.appliance) {  // through a Gateway Load Balancer endpoint: in Geneve to the appliance
+    ToAppliance(e, frame, pf, vh);
+    return nullptr;
+  }
   // A load balancer target's reply is translated on the target's host, likewise.
   decided_ = e.out->remote_host && (e.nat || e.lb_direction < 0);
   if (e.out->remote_host && !decided_) return e.out;
@@ -348,6 +358,81 @@ Port* Engine::HandleFrame(Port& in, uint8_t* buf, size_t len) {
     return nullptr;
   }
   return e.out;
+}
+
+void Engine::ToAppliance(const FlowEntry& e, std::span<uint8_t> frame, const ParsedFrame& pf, VnetHeader& vh) {
+  if (vh.gso_type != 0) {  // a GSO frame would have to be segmented first: not yet
+    ++counters_.dropped;
+    return;
+  }
+  CompleteChecksum(vh, frame);  // the inner packet travels with its checksum complete
+  const size_t end = std::min(frame.size(), 14 + size_t{pf.ip_total_length});
+  if (end <= 14) return;
+  const ApplianceFlow& a = *e.appliance;
+  SendFrame(e.out, BuildGeneveFrame(e.out->mac, kRouterMac, a.node_ip, a.appliance_ip, a.sport,
+                                    {.endpoint_id = a.endpoint_id, .flow_cookie = a.cookie}, frame.subspan(14, end - 14)));
+}
+
+bool Engine::GeneveFromAppliance(Port& in, std::span<const uint8_t> frame, const ParsedFrame& pf) {
+  bool to_node = false;
+  Port* out = nullptr;
+  std::vector<uint8_t> inner_frame;
+  const double now = Now();
+  model_.Read([&](const model::State& s) {
+    const model::Partition* p = s.Find(in.account, in.region);
+    if (!p) return;
+    const std::string dst = pf.dst.ToString(), src = pf.src.ToString();
+    const model::LoadBalancer* lb = nullptr;
+    for (const auto& [arn, l] : p->load_balancers)
+      if (l.type == "gateway")
+        for (const auto& n : l.nodes)
+          if (n.private_ip == dst) lb = &l;
+    if (!lb) return;
+    to_node = true;
+    // Only the load balancer's appliances may hand it packets.
+    bool appliance = false;
+    for (const model::Listener* l : model::ListenersOf(*p, lb->arn))
+      if (auto tg = p->target_groups.find(l->target_group_arn); tg != p->target_groups.end())
+        for (const auto& r : model::ResolveTargets(*p, tg->second, std::chrono::system_clock::now()))
+          if (r.network_interface_id == in.eni_id && r.ip == src) appliance = true;
+    if (!appliance) return;
+    const size_t end = std::min(frame.size(), 14 + size_t{pf.ip_total_length});
+    if (pf.l4 + 8 >= end) return;
+    const auto g = ParseGeneve(frame.subspan(pf.l4 + 8, end - pf.l4 - 8));
+    if (!g || !g->has_cookie) return;
+    auto it = appliance_flows_.find(g->aws.flow_cookie);
+    if (it == appliance_flows_.end() || it->second.endpoint_id != g->aws.endpoint_id) return;
+    const ApplianceFlow& a = it->second;
+    const model::Partition* ep = s.Find(a.account, a.region);
+    auto endpoint = ep ? ep->network_interfaces.find(a.endpoint_eni) : p->network_interfaces.end();
+    if (!ep || endpoint == ep->network_interfaces.end()) return;
+    const auto inner = frame.subspan(pf.l4 + 8 + g->header_length, end - pf.l4 - 8 - g->header_length);
+    inner_frame.assign(14, 0);
+    memcpy(inner_frame.data() + 6, kRouterMac.data(), 6);
+    inner_frame[12] = static_cast<uint8_t>(g->protocol_type >> 8);
+    inner_frame[13] = static_cast<uint8_t>(g->protocol_type);
+    inner_frame.insert(inner_frame.end(), inner.begin(), inner.end());
+    ParsedFrame ipf;
+    if (!ParseFrame(inner_frame, ipf) || ipf.ether_type != kEtherTypeIpv4) return;
+    // On from the endpoint, by its subnet's route table (GLB-14, GLB-15).
+    TraceResult t = Trace(*ep, endpoint->second, PacketFlow(ipf), {.table = &conntrack_, .now = now, .state = &s});
+    if (!t.allowed || t.appliance || !t.load_balancer.empty() || !t.nat_gateway.empty()) return;  // no loops
+    if (t.to_internet) {
+      if (t.translated_src) RewriteIpv4Address(inner_frame, ipf, true, *t.translated_src, VnetHeader{});
+      out = internet_;
+    } else if (t.destination) {
+      auto d = by_eni_.find(t.destination->id);
+      if (d != by_eni_.end()) out = d->second;
+    }
+  });
+  if (!to_node) return false;
+  if (out) {
+    memcpy(inner_frame.data(), out->mac.data(), 6);
+    SendFrame(out, inner_frame);
+  } else {
+    ++counters_.dropped;
+  }
+  return true;
 }
 
 void Engine::ProxyProtocol(LbBinding& b, const FlowEntry& e, std::span<uint8_t> frame, const ParsedFrame& pf,

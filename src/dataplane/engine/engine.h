@@ -176,6 +176,11 @@ class Engine {
   // A packet of a load balancer's target that answers connection B: from the node's address.
   Port* LoadBalancerReply(const model::Partition& part, const model::NetworkInterface& target, LbBinding& b,
                           const ParsedFrame& pf, FlowEntry& entry);
+  // A frame of a flow through a Gateway Load Balancer endpoint, in Geneve to its appliance.
+  void ToAppliance(const FlowEntry& e, std::span<uint8_t> frame, const ParsedFrame& pf, VnetHeader& vh);
+  // A frame from IN that is Geneve to a Gateway Load Balancer's node: true when it was one (its
+  // inner packet went on from the endpoint its cookie names, or was dropped).
+  bool GeneveFromAppliance(Port& in, std::span<const uint8_t> frame, const ParsedFrame& pf);
   // Proxy protocol v2 on connection B (a frame of E's flow, rewritten already): the header's own
   // segment before the client's first bytes, and the sequence numbers it shifts.
   void ProxyProtocol(LbBinding& b, const FlowEntry& e, std::span<uint8_t> frame, const ParsedFrame& pf,
@@ -227,6 +232,7 @@ class Engine {
   ConnectionTable conntrack_;
   NatTable nat_;
   LbTable lb_;
+  std::unordered_map<uint32_t, ApplianceFlow> appliance_flows_;  // by flow cookie
   FragmentTable fragments_;
   std::function<double()> clock_;  // tests only
   double last_expire_ = 0, last_advertised_ = 0;

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "dataplane/engine/conntrack.h"
 #include "dataplane/engine/flow_log.h"
@@ -45,6 +46,16 @@ struct FlowKeyHash {
   }
 };
 
+// A flow through a Gateway Load Balancer endpoint: how its packets travel to the appliance, and
+// (by its cookie) where what the appliance returns goes on from.
+struct ApplianceFlow {
+  std::string endpoint_eni, account, region;
+  uint64_t endpoint_id = 0;  // as the Geneve option carries it
+  net::Ipv4 node_ip, appliance_ip;
+  uint16_t sport = 0;
+  uint32_t cookie = 0;
+};
+
 struct FlowEntry {
   uint64_t generation = 0;
   std::unique_ptr<FlowAccounting> log;  // only with a flow log sink
@@ -54,6 +65,7 @@ struct FlowEntry {
   NatBinding* nat = nullptr;             // the NAT gateway's translation it renews
   LbBinding* lb = nullptr;               // the load balancer's connection it renews
   int8_t lb_direction = 0;               // 1: client to target; -1: the target's reply
+  struct ApplianceFlow* appliance = nullptr;  // through a Gateway Load Balancer: sent in Geneve
   bool reset = false;                    // answered with a TCP reset (K9: a NAT binding gone idle)
   bool allowance_exceeded = false;       // allowed, but a connection it needed could not be tracked
   uint16_t mtu = 0;                      // the path's, where smaller than the interfaces' (another Region)

@@ -48,5 +48,6 @@ Hop EgressOnlyInternetGatewayHop();
 Hop NatGatewayHop();
 Hop VpcPeeringHop();
 Hop NetworkInterfaceHop();
+Hop GatewayLoadBalancerEndpointHop();
 
 }  // namespace openvpc::dataplane

@@ -16,6 +16,7 @@ const std::map<std::string, Hop>& Hops() {
       {"nat-gateway", NatGatewayHop()},
       {"vpc-peering", VpcPeeringHop()},
       {"network-interface", NetworkInterfaceHop()},
+      {"gateway-load-balancer-endpoint", GatewayLoadBalancerEndpointHop()},
   };
   return hops;
 }

@@ -1,0 +1,86 @@
+"""Gateway Load Balancers with real traffic (issue 13): a flow between two subnets steered
+through a Gateway Load Balancer endpoint (routes more specific than the local route, GLB-14)
+travels in Geneve to an appliance (a program that counts and returns what it gets), both
+directions of the flow to the same appliance (GLB-15), and goes on from the endpoint to its
+destination, which sees the client's own address. Without the appliance nothing passes.
+"""
+import time
+
+import boto3
+import pytest
+
+from dplib import GUEST_PYTHON, Background, lines, stages, trace
+
+APPLIANCE = r'''
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 6081))
+print("ready", flush=True)
+while True:
+    data, peer = s.recvfrom(65535)
+    print("geneve", peer[0], len(data), flush=True)
+    s.sendto(data, (peer[0], 6081))
+'''
+
+VPC_ALL = [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "10.70.0.0/16"}]}]
+
+
+@pytest.fixture(scope="module")
+def net(lab):
+    ec2 = lab.ec2
+    elb = boto3.client("elbv2", region_name="us-east-1", endpoint_url=ec2.meta.endpoint_url,
+                       aws_access_key_id="test", aws_secret_access_key="test")
+    vpc = lab.vpc("10.70.0.0/16")
+    app_a, app_b = lab.subnet(vpc, "10.70.1.0/24"), lab.subnet(vpc, "10.70.2.0/24")
+    endpoints, appliances = lab.subnet(vpc, "10.70.3.0/24"), lab.subnet(vpc, "10.70.4.0/24")
+    open_sg = lab.group(vpc, "gwlb-open", ingress=VPC_ALL)
+    client = lab.launch(app_a)
+    server = lab.launch(app_b, SecurityGroupIds=[open_sg])
+    appliance = lab.launch(appliances, SecurityGroupIds=[open_sg])
+    echo = lab.serve(server["InstanceId"], "tcp", 7000)
+    gwlb = elb.create_load_balancer(Name="gwlb", Type="gateway", Subnets=[appliances])["LoadBalancers"][0]
+    tg = elb.create_target_group(Name="appliances", Protocol="GENEVE", Port=6081, VpcId=vpc)["TargetGroups"][0]
+    elb.register_targets(TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": appliance["InstanceId"]}])
+    elb.create_listener(LoadBalancerArn=gwlb["LoadBalancerArn"],
+                        DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])
+    svc = ec2.create_vpc_endpoint_service_configuration(GatewayLoadBalancerArns=[gwlb["LoadBalancerArn"]],
+                                                        AcceptanceRequired=False)["ServiceConfiguration"]
+    ec2.modify_vpc_endpoint_service_permissions(ServiceId=svc["ServiceId"],
+                                                AddAllowedPrincipals=["arn:aws:iam::123456789012:root"])
+    vpce = ec2.create_vpc_endpoint(VpcEndpointType="GatewayLoadBalancer", VpcId=vpc, ServiceName=svc["ServiceName"],
+                                   SubnetIds=[endpoints])["VpcEndpoint"]
+    assert vpce["State"] == "available"
+    # GLB-14: each application subnet reaches the other through the endpoint.
+    for subnet, other in ((app_a, "10.70.2.0/24"), (app_b, "10.70.1.0/24")):
+        rtb = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+        ec2.create_route(RouteTableId=rtb, DestinationCidrBlock=other, VpcEndpointId=vpce["VpcEndpointId"])
+        ec2.associate_route_table(RouteTableId=rtb, SubnetId=subnet)
+    return dict(ec2=ec2, elb=elb, vpc=vpc, client=client, server=server, appliance=appliance, echo=echo,
+                gwlb=gwlb, vpce=vpce, svc=svc)
+
+
+def test_flow_through_the_appliance_both_ways(lab, net):
+    box = Background(lab.server, net["appliance"]["InstanceId"], [GUEST_PYTHON, "-c", APPLIANCE], ready="ready")
+    lab.background.append(box)
+    try:
+        since, echo_since = box.mark(), net["echo"].mark()
+        assert lab.tcp(net["client"]["InstanceId"], net["server"]["PrivateIpAddress"], 7000, timeout=3, msg="via-gwlb")
+        seen = lines(box, since, "geneve")
+        node = net["gwlb"]["AvailabilityZones"][0]["LoadBalancerAddresses"][0]["PrivateIPv4Address"]
+        assert len(seen) >= 4, box.lines[since:]  # SYN, SYN-ACK, data and its echo at least: both directions
+        assert {w[1] for w in seen} == {node}  # from the load balancer's node
+        # The server sees the client itself: a Gateway Load Balancer is transparent.
+        assert [w[1] for w in lines(net["echo"], echo_since, "conn")] == [net["client"]["PrivateIpAddress"]]
+    finally:
+        box.stop()
+    # Without the appliance nothing passes (the positive control above, the same path).
+    assert not lab.tcp(net["client"]["InstanceId"], net["server"]["PrivateIpAddress"], 7000, timeout=1)
+
+
+def test_trace_through_the_endpoint(lab, net):
+    result = trace(lab, net["client"]["InstanceId"], net["server"]["PrivateIpAddress"] + ":7000", "--protocol", "tcp")
+    assert result["allowed"], result
+    assert stages(result, "gateway-load-balancer-endpoint")[0]["component"] == net["vpce"]["VpcEndpointId"]
+    gw = stages(result, "gateway-load-balancer")[0]
+    assert gw["component"] == net["gwlb"]["LoadBalancerArn"]
+    assert net["appliance"]["InstanceId"] in gw["rule"]
