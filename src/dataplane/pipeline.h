@@ -110,7 +110,8 @@ StageResult SecurityGroupsIngress(const model::Partition& p, const model::Networ
                                   Tracking ct = {});
 
 // Stage 7 is the route's hop (hops/hop.h): local delivery, an internet gateway, an egress-only
-// internet gateway, a NAT gateway, a VPC peering connection, a network interface.
+// internet gateway, a NAT gateway, a VPC peering connection, a network interface, a Gateway Load
+// Balancer endpoint; a load balancer's node is reached by arrival (stages.h's ToLoadBalancer).
 
 // A reply that NAT gateway NAT_ID translated back to CLIENT (F as the client sees it): the ACL
 // of the gateway's subnet outbound and of the client's inbound when they differ, then the
