@@ -40,6 +40,13 @@ json AttributesView(const std::map<std::string, std::string>& attributes) {
   return out;
 }
 
+// A Modify…Attributes answer: the attributes the request set, with their new values.
+json ChangesView(const std::vector<std::pair<std::string, std::string>>& changes) {
+  json out = json::array();
+  for (const auto& [k, v] : changes) out.push_back({{"Key", k}, {"Value", v}});
+  return out;
+}
+
 // Marker/PageSize paging over ITEMS (already in a stable order): NextMarker is the index of
 // the next item.
 json Page(const json& in, const json& items, const char* member) {
@@ -200,10 +207,7 @@ json ModifyLoadBalancerAttributes(Call& c) {
   const std::string arn = Str(c.in, "LoadBalancerArn");
   auto changes = AttributesOf(c.in);
   model::ModifyLoadBalancerAttributes(c.tx, arn, changes);
-  // The answer lists the attributes the request set, with their new values.
-  json out = json::array();
-  for (const auto& [k, v] : changes) out.push_back({{"Key", k}, {"Value", v}});
-  return {{"Attributes", out}};
+  return {{"Attributes", ChangesView(changes)}};
 }
 
 json SetSubnets(Call& c) {
@@ -309,9 +313,7 @@ json DescribeTargetGroupAttributes(Call& c) {
 json ModifyTargetGroupAttributes(Call& c) {
   auto changes = AttributesOf(c.in);
   model::ModifyTargetGroupAttributes(c.tx, Str(c.in, "TargetGroupArn"), changes);
-  json out = json::array();
-  for (const auto& [k, v] : changes) out.push_back({{"Key", k}, {"Value", v}});
-  return {{"Attributes", out}};
+  return {{"Attributes", ChangesView(changes)}};
 }
 
 std::vector<model::TargetSpec> TargetsOf(const json& in) {

@@ -17,9 +17,11 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "dataplane/services/dns.h"
 #include "dataplane/services/dns_tcp_server.h"
 #include "dataplane/services/imds_server.h"
 #include "dataplane/services/local_services.h"
+#include "dataplane/services/udp_dns_server.h"
 #include "host/netns.h"
 #include "model/host.h"
 #include "model/instance.h"
@@ -201,6 +203,7 @@ void InstanceHost::Stop() {
   // Also after a Start() that failed half-way: what it made goes.
   metadata_.reset();
   dns_tcp_.reset();
+  public_dns_.reset();
   engine_.RemoveServicePort();
   if (service_fd_ >= 0) close(service_fd_);
   service_fd_ = -1;
@@ -537,6 +540,25 @@ void InstanceHost::StartInternet() {
       Run({"ip", "-n", ns, "-6", "route", "add", "2001:db8::/32", "via", "fe80::ff:fe00:1", "dev", "eth0"}, &out,
           10) != 0)
     throw std::runtime_error("configuring the internet namespace: " + out);
+  // The internet's public DNS (Amazon's public names: load balancers, instances' public names).
+  if (Run({"ip", "-n", ns, "addr", "add", std::string(kInternetDns) + "/24", "dev", "eth0"}, &out, 10) != 0)
+    throw std::runtime_error("configuring the internet's DNS: " + out);
+  const int dns_fd = InNamespace(ns, [] { return socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0); });
+  sockaddr_in at{};
+  at.sin_family = AF_INET;
+  at.sin_port = htons(53);
+  at.sin_addr.s_addr = htonl(net::ParseIpv4(kInternetDns)->value);
+  if (dns_fd < 0 || bind(dns_fd, reinterpret_cast<sockaddr*>(&at), sizeof at) != 0) {
+    if (dns_fd >= 0) close(dns_fd);
+    throw std::runtime_error("the internet's DNS socket: " + std::string(strerror(errno)));
+  }
+  public_dns_ = std::make_unique<dataplane::UdpDnsServer>(dns_fd, [this](std::span<const uint8_t> query) {
+    std::optional<std::vector<uint8_t>> reply;
+    auto q = dataplane::ParseDnsQuery(query);
+    if (!q) return reply;
+    model_.Read([&](const model::State& s) { reply = dataplane::BuildDnsResponse(*q, dataplane::ResolvePublic(s, *q)); });
+    return reply;
+  });
   engine_.SetInternetPort({.fd = internet_fd_, .mac = kInternetMac});
 }
 

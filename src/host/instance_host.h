@@ -23,6 +23,7 @@
 namespace openvpc::dataplane {
 class DnsTcpServer;
 class MetadataServer;
+class UdpDnsServer;
 }
 
 namespace openvpc::host {
@@ -31,6 +32,8 @@ namespace openvpc::host {
 // The simulated internet's first host (`openvpc exec internet -- …` runs there).
 inline constexpr const char* kInternetHost = "203.0.113.10";
 inline constexpr const char* kInternetHost6 = "3fff::10";
+// The internet's public DNS server (UDP 53): Amazon's public names (dataplane::ResolvePublic).
+inline constexpr const char* kInternetDns = "203.0.113.53";
 
 struct DesiredInterface {
   std::string eni_id, mac;
@@ -139,6 +142,7 @@ class InstanceHost {
   int internet_fd_ = -1;
   std::unique_ptr<dataplane::MetadataServer> metadata_;
   std::unique_ptr<dataplane::DnsTcpServer> dns_tcp_;
+  std::unique_ptr<dataplane::UdpDnsServer> public_dns_;
 };
 
 }  // namespace openvpc::host

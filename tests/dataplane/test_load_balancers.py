@@ -158,6 +158,33 @@ def fast_checks(net, tg, **kw):
                                    HealthyThresholdCount=2, UnhealthyThresholdCount=2, **kw)
 
 
+def checked_by_path(net, instance_id, protocol, name, first_port, timeout):
+    """Two target groups whose PROTOCOL checks of INSTANCE_ID's port 7001 GET / and /missing, each
+    used by a listener (FIRST_PORT, FIRST_PORT + 1); returns them once / is healthy and /missing
+    unhealthy (within 25 s), and the listeners, which the caller deletes."""
+    elb = net["elb"]
+    groups = {}
+    for path in ("/", "/missing"):
+        groups[path] = elb.create_target_group(
+            Name=name + str(len(groups)), Protocol="TCP", Port=7000, VpcId=net["vpc"], HealthCheckProtocol=protocol,
+            HealthCheckPort="7001", HealthCheckPath=path, HealthCheckIntervalSeconds=5,
+            HealthCheckTimeoutSeconds=timeout, HealthyThresholdCount=2,
+            UnhealthyThresholdCount=2)["TargetGroups"][0]["TargetGroupArn"]
+        elb.register_targets(TargetGroupArn=groups[path], Targets=[{"Id": instance_id}])
+    listeners = [elb.create_listener(LoadBalancerArn=net["lb"]["LoadBalancerArn"], Protocol="TCP", Port=first_port + i,
+                                     DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])["Listeners"][0]
+                 for i, tg in enumerate(groups.values())]
+    deadline = time.time() + 25
+    while (target_health(net, groups["/"])[instance_id]["State"] != "healthy" or
+           target_health(net, groups["/missing"])[instance_id]["State"] != "unhealthy"):
+        if time.time() > deadline:
+            for listener in listeners:
+                elb.delete_listener(ListenerArn=listener["ListenerArn"])
+            raise AssertionError((target_health(net, groups["/"]), target_health(net, groups["/missing"])))
+        time.sleep(0.5)
+    return groups, listeners
+
+
 def test_health_checks_make_targets_healthy(lab, net):
     """Real TCP checks from the nodes: both targets answer, so both become healthy (the
     target_in_service waiter succeeds), after passing through the initial state."""
@@ -221,30 +248,15 @@ def test_http_health_checks_use_the_matcher(lab, net):
     real HTTP server in the target answers 200 for / (healthy) and 404 for /missing
     (unhealthy, Target.ResponseCodeMismatch)."""
     from dplib import GUEST_PYTHON, Background
-    elb = net["elb"]
     t2 = net["t2"]["InstanceId"]
     server = Background(lab.server, t2, [GUEST_PYTHON, "-m", "http.server", "7001", "--bind", "0.0.0.0"])
     lab.background.append(server)
-    groups = {}
-    for path in ("/", "/missing"):
-        groups[path] = elb.create_target_group(
-            Name="http" + str(len(groups)), Protocol="TCP", Port=7000, VpcId=net["vpc"], HealthCheckProtocol="HTTP",
-            HealthCheckPort="7001", HealthCheckPath=path, HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=2,
-            HealthyThresholdCount=2, UnhealthyThresholdCount=2)["TargetGroups"][0]["TargetGroupArn"]
-        elb.register_targets(TargetGroupArn=groups[path], Targets=[{"Id": t2}])
-    listeners = [elb.create_listener(LoadBalancerArn=net["lb"]["LoadBalancerArn"], Protocol="TCP", Port=9001 + i,
-                                     DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])["Listeners"][0]
-                 for i, tg in enumerate(groups.values())]
     try:
-        deadline = time.time() + 25
-        while (target_health(net, groups["/"])[t2]["State"] != "healthy" or
-               target_health(net, groups["/missing"])[t2]["State"] != "unhealthy"):
-            assert time.time() < deadline, (target_health(net, groups["/"]), target_health(net, groups["/missing"]))
-            time.sleep(0.5)
+        groups, listeners = checked_by_path(net, t2, "HTTP", "http", 9001, timeout=2)
         assert target_health(net, groups["/missing"])[t2]["Reason"] == "Target.ResponseCodeMismatch"
-    finally:
         for listener in listeners:
-            elb.delete_listener(ListenerArn=listener["ListenerArn"])
+            net["elb"].delete_listener(ListenerArn=listener["ListenerArn"])
+    finally:
         server.stop()
 
 
@@ -281,6 +293,9 @@ def test_internet_facing_nlb_from_the_internet(lab, net):
     elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": net["t1"]["InstanceId"]}])
     elb.create_listener(LoadBalancerArn=public["LoadBalancerArn"], Protocol="TCP", Port=80,
                         DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])
+    # Its name is public DNS: the internet's resolver answers it with the node's public address.
+    rc, out, _ = lab.sh("internet", ["dig", "+short", "+time=1", "+tries=2", "@203.0.113.53", public["DNSName"], "A"])
+    assert rc == 0 and out.split() == [address], out
     assert not lab.tcp("internet", address, 80, timeout=1)  # the targets' groups admit the VPC only
     internet_rule = {"IpProtocol": "tcp", "FromPort": 7000, "ToPort": 7000, "IpRanges": [{"CidrIp": "203.0.113.0/24"}]}
     ec2.authorize_security_group_ingress(GroupId=net["targets_sg"], IpPermissions=[internet_rule])
@@ -392,30 +407,14 @@ def test_https_health_checks(lab, net, tmp_path):
     cert, key = str(tmp_path / "cert.pem"), str(tmp_path / "key.pem")
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
                     "-days", "1", "-subj", "/CN=target"], check=True, capture_output=True)
-    elb = net["elb"]
     t2 = net["t2"]["InstanceId"]
     server = Background(lab.server, t2, [GUEST_PYTHON, "-c", HTTPS_SERVER, cert, key], ready="ready")
     lab.background.append(server)
-    groups = {}
-    for path in ("/", "/missing"):
-        groups[path] = elb.create_target_group(
-            Name="https" + str(len(groups)), Protocol="TCP", Port=7000, VpcId=net["vpc"], HealthCheckProtocol="HTTPS",
-            HealthCheckPort="7001", HealthCheckPath=path, HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=3,
-            HealthyThresholdCount=2, UnhealthyThresholdCount=2)["TargetGroups"][0]["TargetGroupArn"]
-        elb.register_targets(TargetGroupArn=groups[path], Targets=[{"Id": t2}])
-    listeners = [elb.create_listener(LoadBalancerArn=net["lb"]["LoadBalancerArn"], Protocol="TCP", Port=9101 + i,
-                                     DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])["Listeners"][0]
-                 for i, tg in enumerate(groups.values())]
     try:
-        deadline = time.time() + 25
-        while (target_health(net, groups["/"])[t2]["State"] != "healthy" or
-               target_health(net, groups["/missing"])[t2]["State"] != "unhealthy"):
-            assert time.time() < deadline, (target_health(net, groups["/"]), target_health(net, groups["/missing"]),
-                                            server.lines[-5:])
-            time.sleep(0.5)
+        groups, listeners = checked_by_path(net, t2, "HTTPS", "https", 9101, timeout=3)
         assert target_health(net, groups["/missing"])[t2]["Reason"] == "Target.ResponseCodeMismatch"
         assert any(line.startswith("get " + net["nodes"]["us-east-1b"]) for line in server.lines), server.lines[-5:]
-    finally:
         for listener in listeners:
-            elb.delete_listener(ListenerArn=listener["ListenerArn"])
+            net["elb"].delete_listener(ListenerArn=listener["ListenerArn"])
+    finally:
         server.stop()

@@ -254,6 +254,32 @@ std::optional<DnsAnswer> Resolve(const model::Partition& p, const model::Network
   return a;
 }
 
+DnsAnswer ResolvePublic(const model::State& s, const DnsQuestion& q) {
+  const std::string name = model::AsciiLower(q.name);
+  DnsAnswer a;
+  a.rcode = name.ends_with(".amazonaws.com") ? 3 : 2;  // NXDOMAIN for Amazon's names; no upstream for the rest
+  a.authoritative = a.rcode == 3;
+  for (const auto& [key, p] : s.partitions) {
+    if (const model::LoadBalancer* lb = model::LoadBalancerByDnsName(p, name)) {
+      a.rcode = 0;
+      for (const auto& text : model::LoadBalancerDnsAddresses(p, *lb, q.qtype == 28)) {
+        if (q.qtype == 1) a.a.push_back(net::ParseIpv4(text).value());
+        if (q.qtype == 28)
+          if (auto v6 = net::ParseIpv6(text)) a.aaaa.push_back(*v6);
+      }
+      return a;
+    }
+    for (const auto& [id, eni] : p.network_interfaces) {
+      const std::string pub = model::PublicIpv4Of(p, eni, eni.PrimaryIp());
+      if (pub.empty() || model::AsciiLower(model::PublicDnsName(p.region, pub)) != name) continue;
+      a.rcode = 0;
+      if (q.qtype == 1) a.a.push_back(net::ParseIpv4(pub).value());
+      return a;
+    }
+  }
+  return a;
+}
+
 std::optional<InstanceMetadata> MetadataFor(const model::State& s, const std::string& eni_id) {
   for (const auto& [key, p] : s.partitions) {
     auto e = p.network_interfaces.find(eni_id);

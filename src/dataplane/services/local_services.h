@@ -89,6 +89,11 @@ std::optional<DhcpLease> LeaseFor(const model::Partition& p, const model::Networ
 // (enableDnsSupport off, R2).
 std::optional<DnsAnswer> Resolve(const model::Partition& p, const model::NetworkInterface& eni, const DnsQuestion& q);
 
+// The simulated internet's public DNS (host::kInternetDns): Amazon's public names, authoritatively
+// (a load balancer's name: its nodes' public addresses when internet-facing, private ones when
+// internal; an instance's public name: its public address), SERVFAIL for any other name.
+DnsAnswer ResolvePublic(const model::State& s, const DnsQuestion& q);
+
 // What the instance metadata service tells the instance that ENI_ID is attached to, or nullopt
 // when no running instance has it.
 std::optional<InstanceMetadata> MetadataFor(const model::State& s, const std::string& eni_id);
