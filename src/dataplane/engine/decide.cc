@@ -59,7 +59,8 @@ Port* Engine::Decide(Port& in, const ParsedFrame& pf, FlowEntry& entry) {
       ApplianceFlow& a = appliance_flows_[cookie];
       a = {.endpoint_eni = t.appliance->endpoint_eni, .account = t.appliance->account, .region = t.appliance->region,
            .endpoint_id = GeneveEndpointId(t.appliance->endpoint_id), .node_ip = t.appliance->node_ip,
-           .appliance_ip = t.appliance->appliance_ip, .sport = t.appliance->sport, .cookie = cookie};
+           .appliance_ip = t.appliance->appliance_ip, .sport = t.appliance->sport, .cookie = cookie,
+           .last_seen = now};
       entry.appliance = &a;
       out = d->second;
       return;

@@ -52,7 +52,8 @@ void Engine::SetConnectionAllowanceForTesting(size_t allowance) {
 void Engine::ExpireIdle(double now) {
   if (now - last_expire_ < 1.0) return;
   last_expire_ = now;
-  if (conntrack_.Expire(now) + nat_.Expire(now) + lb_.Expire(now) > 0) ++ct_epoch_;  // cache entries may point at them
+  size_t appliance = std::erase_if(appliance_flows_, [&](const auto& e) { return now - e.second.last_seen > kApplianceFlowIdle; });
+  if (conntrack_.Expire(now) + nat_.Expire(now) + lb_.Expire(now) + appliance > 0) ++ct_epoch_;  // cache entries may point at them
   fragments_.Expire(now);
 }
 
@@ -368,7 +369,8 @@ void Engine::ToAppliance(const FlowEntry& e, std::span<uint8_t> frame, const Par
   CompleteChecksum(vh, frame);  // the inner packet travels with its checksum complete
   const size_t end = std::min(frame.size(), 14 + size_t{pf.ip_total_length});
   if (end <= 14) return;
-  const ApplianceFlow& a = *e.appliance;
+  ApplianceFlow& a = *e.appliance;
+  a.last_seen = Now();
   SendFrame(e.out, BuildGeneveFrame(e.out->mac, kRouterMac, a.node_ip, a.appliance_ip, a.sport,
                                     {.endpoint_id = a.endpoint_id, .flow_cookie = a.cookie}, frame.subspan(14, end - 14)));
 }
@@ -402,7 +404,8 @@ bool Engine::GeneveFromAppliance(Port& in, std::span<const uint8_t> frame, const
     if (!g || !g->has_cookie) return;
     auto it = appliance_flows_.find(g->aws.flow_cookie);
     if (it == appliance_flows_.end() || it->second.endpoint_id != g->aws.endpoint_id) return;
-    const ApplianceFlow& a = it->second;
+    ApplianceFlow& a = it->second;
+    a.last_seen = now;
     const model::Partition* ep = s.Find(a.account, a.region);
     auto endpoint = ep ? ep->network_interfaces.find(a.endpoint_eni) : p->network_interfaces.end();
     if (!ep || endpoint == ep->network_interfaces.end()) return;

@@ -54,7 +54,9 @@ struct ApplianceFlow {
   net::Ipv4 node_ip, appliance_ip;
   uint16_t sport = 0;
   uint32_t cookie = 0;
+  double last_seen = 0;  // forgotten after kApplianceFlowIdle without a packet either way
 };
+inline constexpr double kApplianceFlowIdle = 350;
 
 struct FlowEntry {
   uint64_t generation = 0;
