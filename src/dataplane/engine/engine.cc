@@ -327,13 +327,15 @@ Port* Engine::HandleFrame(Port& in, uint8_t* buf, size_t len) {
   // this interface (the same model, the same verdict), translates and delivers it, and tracks
   // its connection for the replies. Only what a NAT gateway translated here leaves decided
   // (its port is this host's choice): translated, for delivery as it is.
+  // A load balancer target's reply is translated on the target's host, likewise. A flow to an
+  // appliance on another host goes there as it came: that host sends it in Geneve and keeps
+  // its cookie for what the appliance returns.
+  decided_ = e.out->remote_host && (e.nat || e.lb_direction < 0);
+  if (e.out->remote_host && !decided_) return e.out;
   if (e.appliance) {  // through a Gateway Load Balancer endpoint: in Geneve to the appliance
     ToAppliance(e, frame, pf, vh);
     return nullptr;
   }
-  // A load balancer target's reply is translated on the target's host, likewise.
-  decided_ = e.out->remote_host && (e.nat || e.lb_direction < 0);
-  if (e.out->remote_host && !decided_) return e.out;
   // Toward the internet and into another Region, paths are 1,500 bytes (MTU-2, MTU-3): a larger
   // packet that may not be fragmented goes back as ICMP (MTU-4). GSO frames are segments of their
   // gso_size already.
