@@ -71,6 +71,15 @@ def test_flow_through_the_appliance_both_ways(lab, net):
         assert {w[1] for w in seen} == {node}  # from the load balancer's node
         # The server sees the client itself: a Gateway Load Balancer is transparent.
         assert [w[1] for w in lines(net["echo"], echo_since, "conn")] == [net["client"]["PrivateIpAddress"]]
+        # 120 KB each way: the instances' GSO frames are segmented before they enter the tunnel,
+        # within the Gateway Load Balancer's MTU (8,500); a larger packet that may not be
+        # fragmented is answered with ICMP "fragmentation needed", which the client's groups must
+        # let in (A38) for path MTU discovery to work, as on AWS.
+        client_sg = net["client"]["SecurityGroups"][0]["GroupId"]
+        net["ec2"].authorize_security_group_ingress(GroupId=client_sg, IpPermissions=[
+            {"IpProtocol": "icmp", "FromPort": 3, "ToPort": 4, "IpRanges": [{"CidrIp": "10.70.0.0/16"}]}])
+        assert lab.tcp(net["client"]["InstanceId"], net["server"]["PrivateIpAddress"], 7000, timeout=5,
+                       msg="g" * 120000)
     finally:
         box.stop()
     # Without the appliance nothing passes (the positive control above, the same path).

@@ -62,6 +62,7 @@ Port* Engine::Decide(Port& in, const ParsedFrame& pf, FlowEntry& entry) {
            .appliance_ip = t.appliance->appliance_ip, .sport = t.appliance->sport, .cookie = cookie,
            .last_seen = now};
       entry.appliance = &a;
+      entry.mtu = kGatewayLoadBalancerMtu;
       out = d->second;
       return;
     }

@@ -20,6 +20,7 @@
 #include "dataplane/wire/packet6.h"
 #include "dataplane/wire/geneve.h"
 #include "dataplane/wire/proxy_protocol.h"
+#include "dataplane/wire/segment.h"
 #include "model/load_balancer.h"
 #include "model/target_group.h"
 #include "dataplane/wire/vxlan.h"
@@ -332,18 +333,18 @@ Port* Engine::HandleFrame(Port& in, uint8_t* buf, size_t len) {
   // its cookie for what the appliance returns.
   decided_ = e.out->remote_host && (e.nat || e.lb_direction < 0);
   if (e.out->remote_host && !decided_) return e.out;
-  if (e.appliance) {  // through a Gateway Load Balancer endpoint: in Geneve to the appliance
-    ToAppliance(e, frame, pf, vh);
-    return nullptr;
-  }
-  // Toward the internet and into another Region, paths are 1,500 bytes (MTU-2, MTU-3): a larger
-  // packet that may not be fragmented goes back as ICMP (MTU-4). GSO frames are segments of their
-  // gso_size already.
+  // Toward the internet and into another Region, paths are 1,500 bytes (MTU-2, MTU-3), through
+  // a Gateway Load Balancer 8,500: a larger packet that may not be fragmented goes back as ICMP
+  // (MTU-4). GSO frames are segments of their gso_size already (or are segmented for a GWLB).
   const uint16_t mtu = e.out == internet_ ? kInternetMtu : e.mtu;
   const bool too_big = mtu && vh.gso_type == 0 && pf.ip_total_length > mtu;
   if (too_big && (pf.ether_type == kEtherTypeIpv6 || DontFragment(frame, pf))) {
     PathTooSmall(in, frame, pf, mtu);
     ++counters_.dropped;
+    return nullptr;
+  }
+  if (e.appliance) {  // through a Gateway Load Balancer endpoint: in Geneve to the appliance
+    ToAppliance(e, frame, pf, vh, too_big ? mtu : 0);
     return nullptr;
   }
   // The gateways' address translation, then stage 10: the router hands the frame on.
@@ -363,18 +364,38 @@ Port* Engine::HandleFrame(Port& in, uint8_t* buf, size_t len) {
   return e.out;
 }
 
-void Engine::ToAppliance(const FlowEntry& e, std::span<uint8_t> frame, const ParsedFrame& pf, VnetHeader& vh) {
-  if (vh.gso_type != 0) {  // a GSO frame would have to be segmented first: not yet
-    ++counters_.dropped;
-    return;
-  }
-  CompleteChecksum(vh, frame);  // the inner packet travels with its checksum complete
-  const size_t end = std::min(frame.size(), 14 + size_t{pf.ip_total_length});
-  if (end <= 14) return;
+void Engine::ToAppliance(const FlowEntry& e, std::span<uint8_t> frame, const ParsedFrame& pf, VnetHeader& vh,
+                         uint16_t fragment_at) {
   ApplianceFlow& a = *e.appliance;
   a.last_seen = Now();
-  SendFrame(e.out, BuildGeneveFrame(e.out->mac, kRouterMac, a.node_ip, a.appliance_ip, a.sport,
-                                    {.endpoint_id = a.endpoint_id, .flow_cookie = a.cookie}, frame.subspan(14, end - 14)));
+  auto send = [&](std::span<const uint8_t> f, const ParsedFrame& p) {
+    const size_t end = std::min(f.size(), 14 + size_t{p.ip_total_length});
+    if (end <= 14) return;
+    SendFrame(e.out, BuildGeneveFrame(e.out->mac, kRouterMac, a.node_ip, a.appliance_ip, a.sport,
+                                      {.endpoint_id = a.endpoint_id, .flow_cookie = a.cookie}, f.subspan(14, end - 14)));
+  };
+  std::vector<std::vector<uint8_t>> pieces;
+  if (vh.gso_type == kGsoTcpv4) {
+    // The tunnel carries one inner packet per datagram: segmented here, within the GWLB's MTU.
+    const size_t headers = pf.l4 - pf.l3 + (pf.l4 + 13 < frame.size() ? static_cast<size_t>(frame[pf.l4 + 12] >> 4) * 4 : 20);
+    const size_t room = kGatewayLoadBalancerMtu > headers ? kGatewayLoadBalancerMtu - headers : 0;
+    pieces = SegmentTcp(frame, pf, static_cast<uint16_t>(std::min<size_t>(vh.gso_size, room)));
+  } else if (vh.gso_type != 0) {
+    ++counters_.dropped;  // UDP and IPv6 GSO: not yet
+    return;
+  } else {
+    CompleteChecksum(vh, frame);  // the inner packet travels with its checksum complete
+    if (!fragment_at) {
+      send(frame, pf);
+      return;
+    }
+    pieces = FragmentIpv4(frame.first(std::min(frame.size(), 14 + size_t{pf.ip_total_length})), pf, fragment_at);
+  }
+  if (pieces.empty()) ++counters_.dropped;
+  for (const auto& piece : pieces) {
+    ParsedFrame ppf;
+    if (ParseFrame(piece, ppf)) send(piece, ppf);
+  }
 }
 
 bool Engine::GeneveFromAppliance(Port& in, std::span<const uint8_t> frame, const ParsedFrame& pf) {

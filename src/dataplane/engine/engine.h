@@ -177,7 +177,9 @@ class Engine {
   Port* LoadBalancerReply(const model::Partition& part, const model::NetworkInterface& target, LbBinding& b,
                           const ParsedFrame& pf, FlowEntry& entry);
   // A frame of a flow through a Gateway Load Balancer endpoint, in Geneve to its appliance.
-  void ToAppliance(const FlowEntry& e, std::span<uint8_t> frame, const ParsedFrame& pf, VnetHeader& vh);
+  // FRAGMENT_AT: the path MTU a packet that may be fragmented is too big for (0: it is not).
+  void ToAppliance(const FlowEntry& e, std::span<uint8_t> frame, const ParsedFrame& pf, VnetHeader& vh,
+                   uint16_t fragment_at);
   // A frame from IN that is Geneve to a Gateway Load Balancer's node: true when it was one (its
   // inner packet went on from the endpoint its cookie names, or was dropped).
   bool GeneveFromAppliance(Port& in, std::span<const uint8_t> frame, const ParsedFrame& pf);

@@ -17,6 +17,9 @@ inline constexpr uint16_t kInternetMtu = 1500;
 // A peering connection between Regions carries 1,500 bytes too (guide CS-84), one within a Region
 // jumbo frames (MTU-2).
 inline constexpr uint16_t kInterRegionPeeringMtu = 1500;
+// Through a Gateway Load Balancer: its MTU is 8,500 bytes (the inner packet; Geneve's 68 bytes
+// around it stay within the appliances' 9,001).
+inline constexpr uint16_t kGatewayLoadBalancerMtu = 8500;
 
 // True when the IPv4 packet of the frame has Don't Fragment set.
 bool DontFragment(std::span<const uint8_t> frame, const ParsedFrame& pf);
