@@ -1,5 +1,7 @@
 // VPC endpoint services and endpoints (EC2 API): what model/vpc_endpoint.h serves so far,
 // Gateway Load Balancer endpoint services and endpoints.
+#include <functional>
+
 #include "api/describe.h"
 #include "api/handlers.h"
 #include "model/error.h"
@@ -79,8 +81,17 @@ json EndpointView(const model::VpcEndpoint& e) {
           {"OwnerId", e.owner_id}};
 }
 
-json Unsuccessful(const std::string& id, const model::Error& e) {
-  return {{"Error", {{"Code", e.code}, {"Message", e.what()}}}, {"ResourceId", id}};
+// FN for each of IDS; the ones it refuses are the answer's Unsuccessful items (the others are done).
+json ForEach(const std::vector<std::string>& ids, const std::function<void(const std::string&)>& fn) {
+  json failed = json::array();
+  for (const auto& id : ids) {
+    try {
+      fn(id);
+    } catch (const model::Error& e) {
+      failed.push_back({{"Error", {{"Code", e.code}, {"Message", e.what()}}}, {"ResourceId", id}});
+    }
+  }
+  return {{"Unsuccessful", failed}};
 }
 
 json CreateVpcEndpointServiceConfiguration(Call& c) {
@@ -105,15 +116,8 @@ json DescribeVpcEndpointServiceConfigurations(Call& c) {
 }
 
 json DeleteVpcEndpointServiceConfigurations(Call& c) {
-  json failed = json::array();
-  for (const auto& id : StrList(c.in, "ServiceIds")) {
-    try {
-      model::DeleteVpcEndpointServiceConfiguration(c.tx, id);
-    } catch (const model::Error& e) {
-      failed.push_back(Unsuccessful(id, e));
-    }
-  }
-  return {{"Unsuccessful", failed}};
+  return ForEach(StrList(c.in, "ServiceIds"),
+                 [&](const std::string& id) { model::DeleteVpcEndpointServiceConfiguration(c.tx, id); });
 }
 
 json ModifyVpcEndpointServicePermissions(Call& c) {
@@ -131,17 +135,10 @@ json DescribeVpcEndpointServicePermissions(Call& c) {
 }
 
 json DecideConnections(Call& c, bool accept) {
-  json failed = json::array();
   const std::string service = Str(c.in, "ServiceId");
   model::GetVpcEndpointService(c.p(), service);
-  for (const auto& id : StrList(c.in, "VpcEndpointIds")) {
-    try {
-      model::DecideVpcEndpointConnection(c.tx, service, id, accept);
-    } catch (const model::Error& e) {
-      failed.push_back(Unsuccessful(id, e));
-    }
-  }
-  return {{"Unsuccessful", failed}};
+  return ForEach(StrList(c.in, "VpcEndpointIds"),
+                 [&](const std::string& id) { model::DecideVpcEndpointConnection(c.tx, service, id, accept); });
 }
 
 json AcceptVpcEndpointConnections(Call& c) { return DecideConnections(c, true); }
@@ -187,15 +184,7 @@ json DescribeVpcEndpoints(Call& c) {
 }
 
 json DeleteVpcEndpoints(Call& c) {
-  json failed = json::array();
-  for (const auto& id : StrList(c.in, "VpcEndpointIds")) {
-    try {
-      model::DeleteVpcEndpoint(c.tx, id);
-    } catch (const model::Error& e) {
-      failed.push_back(Unsuccessful(id, e));
-    }
-  }
-  return {{"Unsuccessful", failed}};
+  return ForEach(StrList(c.in, "VpcEndpointIds"), [&](const std::string& id) { model::DeleteVpcEndpoint(c.tx, id); });
 }
 
 }  // namespace
