@@ -327,6 +327,10 @@ void DeleteLoadBalancer(Tx& tx, const std::string& arn) {
   LoadBalancer& lb = GetLoadBalancer(p, arn);
   if (LoadBalancerAttributes(lb)["deletion_protection.enabled"] == "true")
     Fail("OperationNotPermitted", "Load balancer '" + arn + "' cannot be deleted because deletion protection is enabled");
+  for (const auto& [id, svc] : p.vpc_endpoint_services)  // the service's load balancer stays while the service does
+    if (std::count(svc.gateway_load_balancer_arns.begin(), svc.gateway_load_balancer_arns.end(), arn) ||
+        std::count(svc.network_load_balancer_arns.begin(), svc.network_load_balancer_arns.end(), arn))
+      Fail("ResourceInUse", "Load balancer '" + arn + "' cannot be deleted because it is associated with endpoint service " + id);
   for (const Listener* l : ListenersOf(p, arn)) {
     tx.Touch(l->arn);
     p.listeners.erase(l->arn);

@@ -37,6 +37,10 @@ def test_service_configuration(ec2, provider):
     assert_error("InvalidParameter", ec2.create_vpc_endpoint_service_configuration)
     # SVC-04: nobody may connect until allowed.
     assert ec2.describe_vpc_endpoint_service_permissions(ServiceId=svc["ServiceId"])["AllowedPrincipals"] == []
+    # The service's load balancer stays while the service does.
+    assert_error("ResourceInUse", provider["elb"].delete_load_balancer, LoadBalancerArn=provider["gwlb"]["LoadBalancerArn"])
+    ec2.delete_vpc_endpoint_service_configurations(ServiceIds=[svc["ServiceId"]])
+    provider["elb"].delete_load_balancer(LoadBalancerArn=provider["gwlb"]["LoadBalancerArn"])
 
 
 def test_gateway_load_balancer_endpoint_lifecycle(ec2, provider):
