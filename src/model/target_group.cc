@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <set>
 #include <tuple>
+#include <unordered_map>
 
 #include "model/instance.h"
 #include "model/internal.h"
@@ -239,8 +240,10 @@ const LoadBalancer* FirstLoadBalancerOf(const Partition& p, const TargetGroup& t
   return nullptr;
 }
 
-// What DescribeTargetHealth says of a registered target at NOW.
-TargetHealthDescription Describe(const Partition& p, const TargetGroup& tg, const RegisteredTarget& t, TimePoint now) {
+// What DescribeTargetHealth says of a registered target at NOW; LB is the group's load balancer
+// (FirstLoadBalancerOf), or nullptr.
+TargetHealthDescription Describe(const Partition& p, const TargetGroup& tg, const RegisteredTarget& t, TimePoint now,
+                                 const LoadBalancer* lb) {
   TargetHealthDescription d;
   d.id = t.id;
   d.port = t.port;
@@ -258,7 +261,6 @@ TargetHealthDescription Describe(const Partition& p, const TargetGroup& tg, cons
     }
     return d;
   }
-  const LoadBalancer* lb = FirstLoadBalancerOf(p, tg);
   if (!lb) {
     d.state = "unused";
     d.reason = "Target.NotInUse";
@@ -492,7 +494,7 @@ std::vector<TargetHealthDescription> DescribeTargetHealth(const Partition& p, co
   std::vector<TargetHealthDescription> out;
   if (targets.empty()) {
     for (const auto& t : tg.targets) {
-      auto d = Describe(p, tg, t, now);
+      auto d = Describe(p, tg, t, now, FirstLoadBalancerOf(p, tg));
       if (d.reason != "Target.NotRegistered") out.push_back(std::move(d));
     }
     return out;
@@ -502,7 +504,7 @@ std::vector<TargetHealthDescription> DescribeTargetHealth(const Partition& p, co
     auto it = std::find_if(tg.targets.begin(), tg.targets.end(),
                            [&](const RegisteredTarget& t) { return t.id == spec.id && t.port == port; });
     if (it != tg.targets.end()) {
-      out.push_back(Describe(p, tg, *it, now));
+      out.push_back(Describe(p, tg, *it, now, FirstLoadBalancerOf(p, tg)));
       continue;
     }
     if (tg.target_type == "instance") {  // an instance that does not exist is refused (the waiter's InvalidInstance)
@@ -542,26 +544,36 @@ void SweepDrainedTargets(Tx& tx, TimePoint now) {
 }
 
 std::vector<ResolvedTarget> ResolveTargets(const Partition& p, const TargetGroup& tg, TimePoint now) {
+  // Every new flow through a load balancer reads this: one pass over the interfaces finds every
+  // target's (an instance's eth0, or the interface that holds an address), not one per target.
+  std::unordered_map<std::string, const NetworkInterface*> found;
+  for (const auto& t : tg.targets) found.emplace(t.id, nullptr);
+  const bool instances = tg.target_type == "instance";
+  for (const auto& [id, eni] : p.network_interfaces) {
+    if (instances) {
+      if (eni.attachment && eni.attachment->device_index == 0)
+        if (auto it = found.find(eni.attachment->instance_id); it != found.end()) it->second = &eni;
+      continue;
+    }
+    if (eni.vpc_id != tg.vpc_id) continue;
+    for (const auto& a : eni.private_ips)
+      if (auto it = found.find(a.address); it != found.end()) it->second = &eni;
+    for (const auto& a : eni.ipv6_addresses)
+      if (auto it = found.find(a); it != found.end()) it->second = &eni;
+  }
+  const LoadBalancer* lb = FirstLoadBalancerOf(p, tg);
   std::vector<ResolvedTarget> out;
   for (const auto& t : tg.targets) {
     ResolvedTarget r;
     r.target = &t;
-    r.state = Describe(p, tg, t, now).state;
-    if (tg.target_type == "instance") {
-      for (const auto& [id, eni] : p.network_interfaces)
-        if (eni.attachment && eni.attachment->instance_id == t.id && eni.attachment->device_index == 0) {
-          r.ip = eni.PrimaryIp();
-          r.network_interface_id = id;
-        }
+    r.state = Describe(p, tg, t, now, lb).state;
+    const NetworkInterface* eni = found.at(t.id);
+    if (instances) {
+      if (eni) r.ip = eni->PrimaryIp();
     } else {
       r.ip = t.id;
-      for (const auto& [id, eni] : p.network_interfaces) {
-        bool holds = std::any_of(eni.private_ips.begin(), eni.private_ips.end(),
-                                 [&](const PrivateIpAddress& a) { return a.address == t.id; }) ||
-                     std::find(eni.ipv6_addresses.begin(), eni.ipv6_addresses.end(), t.id) != eni.ipv6_addresses.end();
-        if (holds && eni.vpc_id == tg.vpc_id) r.network_interface_id = id;
-      }
     }
+    if (eni) r.network_interface_id = eni->id;
     out.push_back(std::move(r));
   }
   return out;
