@@ -418,3 +418,26 @@ def test_https_health_checks(lab, net, tmp_path):
             net["elb"].delete_listener(ListenerArn=listener["ListenerArn"])
     finally:
         server.stop()
+
+
+def test_deregistration_drains(lab, net):
+    """A deregistered target drains for the group's deregistration delay: its open connection goes
+    on, new connections go to another target; registered again, it is checked afresh."""
+    elb, tg = net["elb"], net["tcp_tg"]
+    fast_checks(net, tg)
+    elb.get_waiter("target_in_service").wait(TargetGroupArn=tg, WaiterConfig={"Delay": 1, "MaxAttempts": 40})
+    t1, t2 = net["t1"]["InstanceId"], net["t2"]["InstanceId"]
+    client, node = net["client"]["InstanceId"], net["nodes"]["us-east-1a"]
+    session = lab.session(client, node, 80, timeout=2)
+    assert session.connected and session.exchange("before") == "ok"
+    elb.deregister_targets(TargetGroupArn=tg, Targets=[{"Id": t1}])
+    try:
+        assert target_health(net, tg)[t1]["State"] == "draining"
+        assert session.exchange("during") == "ok"  # the open connection goes on to t1
+        since = marks(net)
+        assert lab.tcp(client, node, 80, timeout=2)
+        assert connections_seen(net, since) == {t1: [], t2: [net["client"]["PrivateIpAddress"]]}
+    finally:
+        elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": t1}])
+        session.stop()
+    assert target_health(net, tg)[t1]["State"] == "initial"
