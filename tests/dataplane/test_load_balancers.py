@@ -441,3 +441,24 @@ def test_deregistration_drains(lab, net):
         elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": t1}])
         session.stop()
     assert target_health(net, tg)[t1]["State"] == "initial"
+
+
+def test_tcp_udp_listener(lab, net):
+    """A TCP_UDP listener carries both protocols on one port to a TCP_UDP target group."""
+    elb = net["elb"]
+    t1 = net["t1"]["InstanceId"]
+    udp7000 = lab.serve(t1, "udp", 7000)
+    tg = elb.create_target_group(Name="both", Protocol="TCP_UDP", Port=7000, VpcId=net["vpc"])["TargetGroups"][0][
+        "TargetGroupArn"]
+    elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": t1}])
+    listener = elb.create_listener(LoadBalancerArn=net["lb"]["LoadBalancerArn"], Protocol="TCP_UDP", Port=5353,
+                                   DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])["Listeners"][0]
+    try:
+        since, udp_since = marks(net), udp7000.mark()
+        assert lab.tcp(net["client"]["InstanceId"], net["nodes"]["us-east-1a"], 5353, timeout=2)
+        assert lab.udp(net["client"]["InstanceId"], net["nodes"]["us-east-1a"], 5353, timeout=2, msg="both-ways")
+        assert connections_seen(net, since)[t1] == [net["client"]["PrivateIpAddress"]]
+        assert [w[1] for w in lines(udp7000, udp_since, "recv")] == [net["client"]["PrivateIpAddress"]]
+    finally:
+        elb.delete_listener(ListenerArn=listener["ListenerArn"])
+        udp7000.stop()
