@@ -5,7 +5,9 @@
 // the frames of one input, and a fourth instance that another host runs (a remote port: frames
 // to it leave for the underlay, datagrams from the underlay come as from it), and an internal
 // Network Load Balancer (node 10.0.1.100: TCP 80 to ip targets with proxy protocol v2, the
-// node's address seen; UDP 53 to the server instance). Input: records of
+// node's address seen; UDP 53 to the server instance), and a Gateway Load Balancer (node
+// 10.0.2.200) whose appliance is the peer, behind an endpoint that the public subnet's route
+// table sends 10.0.2.128/25 to (Geneve both ways: what the peer sends the node is parsed). Input: records of
 // one byte (port: % 5 picks server, client, peer, the services port, the internet; bit 2: the
 // frame's source MAC becomes the port's; bits 3-7: seconds that pass before it), two bytes of
 // length, the Ethernet frame. A length with its top bit set makes the record a datagram from
@@ -29,6 +31,7 @@
 #include "model/instance.h"
 #include "model/load_balancer.h"
 #include "model/target_group.h"
+#include "model/vpc_endpoint.h"
 #include "model/nat_gateway.h"
 #include "model/network_interface.h"
 #include "model/dhcp_options.h"
@@ -114,6 +117,20 @@ struct Lab {
     const std::string udp = CreateTargetGroup(tx, {.name = "udp", .protocol = "UDP", .vpc_id = vpc, .port = 53}).arn;
     RegisterTargets(tx, udp, {{.id = p.network_interfaces.at(enis[0]).attachment->instance_id}});
     CreateListener(tx, {.load_balancer_arn = lb, .port = 53, .protocol = "UDP", .target_group_arn = udp});
+    const std::string gwlb = CreateLoadBalancer(tx, {.name = "gw", .type = "gateway",
+                                                     .mappings = {{.subnet_id = priv, .private_ipv4_address = "10.0.2.200"}}})
+                                 .arn;
+    const std::string geneve = CreateTargetGroup(tx, {.name = "appliances", .protocol = "GENEVE", .vpc_id = vpc,
+                                                      .target_type = "ip", .port = 6081}).arn;
+    RegisterTargets(tx, geneve, {{.id = p.network_interfaces.at(enis[2]).PrimaryIp()}});
+    CreateListener(tx, {.load_balancer_arn = gwlb, .target_group_arn = geneve});
+    const auto& svc = CreateVpcEndpointServiceConfiguration(tx, {.acceptance_required = false,
+                                                                 .gateway_load_balancer_arns = {gwlb}});
+    ModifyVpcEndpointServicePermissions(tx, svc.id, {"arn:aws:iam::123456789012:root"}, {});
+    const std::string vpce = CreateVpcEndpoint(tx, {.type = "GatewayLoadBalancer", .vpc_id = vpc,
+                                                    .service_name = svc.service_name, .subnet_ids = {priv}}).id;
+    CreateRoute(tx, {.route_table_id = pub_rt, .destination_cidr_block = "10.0.2.128/25",
+                     .target_member = "VpcEndpointId", .target_id = vpce});
     for (const auto& id : enis) macs.push_back(*dataplane::ParseMac(p.network_interfaces.at(id).mac_address));
   }
 };

@@ -379,6 +379,13 @@ def data_plane_seeds():
     inner = ipv4_packet(g, "10.0.2.9", 6, tcp(g, "10.0.2.9", 40000, 80, 0x02))
     aws = (struct.pack("!HBBQ", 0x0108, 1, 2, 0x123456789ABCDEF0) + struct.pack("!HBBQ", 0x0108, 2, 2, 0) +
            struct.pack("!HBBI", 0x0108, 3, 1, 0xDEADBEEF))
+    # Through the Gateway Load Balancer endpoint (10.0.2.128/25 from the public subnet) to the
+    # appliance (the peer), and Geneve from the appliance to the node (10.0.2.200).
+    write("engine", "gateway-load-balancer",
+          record(6, eth(0x0800, ipv4_packet(g, "10.0.2.130", 6, tcp(g, "10.0.2.130", 40003, 80, 0x02)))) +
+          record(6, eth(0x0800, ipv4_packet(g, "10.0.2.200", 17, udp(g, "10.0.2.200", 6081, 6081,
+                                                                      bytes([len(aws) // 4, 0]) + struct.pack("!HI", 0x0800, 0) +
+                                                                      aws + inner)))))
     write("geneve", "aws-options", bytes([len(aws) // 4, 0]) + struct.pack("!HI", 0x0800, 0) + aws + inner)
     write("geneve", "no-options", bytes([0, 0]) + struct.pack("!HI", 0x0800, 0) + inner)
     write("engine", "metadata", record(6, eth(0x0800, ipv4_packet(g, "169.254.169.254", 6, tcp(
