@@ -328,6 +328,7 @@ void HealthChecker::Run() {
       }
       char buf[512];
       ssize_t n = recv(c.fd, buf, sizeof buf, 0);
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) continue;  // a wake-up without data
       if (n > 0) c.answer.append(buf, static_cast<size_t>(n));
       const size_t eol = c.answer.find("\r\n");
       if (eol == std::string::npos && n > 0 && c.answer.size() < 4096) continue;

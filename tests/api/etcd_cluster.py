@@ -61,11 +61,37 @@ class EtcdCluster:
         self.procs[i] = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
 
     def start(self):
-        os.makedirs(self.base_dir, exist_ok=True)
-        for i in range(len(self.names)):
-            self.start_member(i)
-        self.wait_healthy()
+        # A port found free can be taken by another process before etcd binds it: then the
+        # cluster starts again on other ports (its members' logs say "address already in use").
+        for attempt in range(3):
+            os.makedirs(self.base_dir, exist_ok=True)
+            for i in range(len(self.names)):
+                self.start_member(i)
+            try:
+                self.wait_healthy()
+                return self
+            except RuntimeError:
+                if attempt == 2 or not self._port_was_taken():
+                    raise
+                self.stop()
+                for n in self.names:
+                    shutil.rmtree(os.path.join(self.base_dir, n), ignore_errors=True)
+                    os.replace(os.path.join(self.base_dir, n + ".log"), os.path.join(self.base_dir, f"{n}.log.{attempt}"))
+                self.client_ports = [_free_port() for _ in self.names]
+                self.peer_ports = [_free_port() for _ in self.names]
+                self.initial_cluster = ",".join(
+                    f"{n}=http://127.0.0.1:{p}" for n, p in zip(self.names, self.peer_ports))
         return self
+
+    def _port_was_taken(self):
+        for n in self.names:
+            try:
+                with open(os.path.join(self.base_dir, n + ".log"), errors="replace") as f:
+                    if "address already in use" in f.read():
+                        return True
+            except OSError:
+                pass
+        return False
 
     def healthy(self, i):
         try:
