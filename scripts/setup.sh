@@ -6,12 +6,13 @@ cd "$(dirname "$0")/.."
 need_pkgs=(build-essential cmake ninja-build pkg-config libssl-dev libsqlite3-dev sqlite3 libboost-dev
            nlohmann-json3-dev libcli11-dev libgtest-dev libbenchmark-dev liburing-dev python3 python3-pytest wrk
            iproute2 busybox isc-dhcp-client iputils-ping dnsutils curl iperf3 netcat-openbsd nftables
-           clang-16 libclang-rt-16-dev etcd-server haproxy)
+           clang-16 libclang-rt-16-dev etcd-server haproxy openssl)
 # (iproute2, busybox's udhcpc and ISC's dhclient -6 make the instances; ping, dig, curl, iperf3 and
 # nc are what the data plane tests and benchmarks run inside them. clang 16 and its runtime, which
 # holds libFuzzer, build the fuzzing harnesses: scripts/fuzz.sh. etcd is the shared store of
 # `--store etcd://`: the tests start their own clusters of it on loopback ports. HAProxy is a
-# baseline of bench/load_balancer_bench.py; nothing starts it as a service.)
+# baseline of bench/load_balancer_bench.py; nothing starts it as a service. The openssl tool makes
+# the certificate of the HTTPS health check test's target.)
 missing=()
 for p in "${need_pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 # The API tests drive the server with boto3 and the aws CLI (and use requests and cryptography);
