@@ -303,6 +303,10 @@ def test_internet_facing_nlb_from_the_internet(lab, net):
         since = marks(net)
         assert lab.tcp("internet", address, 80, timeout=2, msg="from-afar")
         assert connections_seen(net, since)[net["t1"]["InstanceId"]] == ["203.0.113.10"]
+        # trace follows the same way: the internet gateway, the node, the listener and the target.
+        result = trace(lab, "internet", address + ":80", "--protocol", "tcp")
+        assert result["allowed"], result
+        assert stages(result, "load-balancer")[0]["component"] == public["LoadBalancerArn"]
     finally:
         ec2.revoke_security_group_ingress(GroupId=net["targets_sg"], IpPermissions=[internet_rule])
 
