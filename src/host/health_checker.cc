@@ -31,21 +31,6 @@ double Seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-// True when CODE is within MATCHER ("200", "200,202", "200-299").
-bool Matches(const std::string& matcher, int code) {
-  size_t pos = 0;
-  while (pos <= matcher.size()) {
-    size_t comma = matcher.find(',', pos);
-    std::string part = matcher.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-    size_t dash = part.find('-');
-    int lo = std::atoi(part.substr(0, dash).c_str()), hi = dash == std::string::npos ? lo : std::atoi(part.substr(dash + 1).c_str());
-    if (code >= lo && code <= hi) return true;
-    if (comma == std::string::npos) break;
-    pos = comma + 1;
-  }
-  return false;
-}
-
 // An HTTPS check on the connected socket FD (taken over): a TLS handshake (the target's
 // certificate is not verified, as Elastic Load Balancing does not), the GET, the status code.
 // Blocking, bounded by TIMEOUT seconds per read or write; run on a thread of its own.
@@ -73,7 +58,7 @@ std::pair<bool, std::string> HttpsCheck(int fd, const std::string& request, cons
         size_t sp = answer.find(' ');
         if (sp != std::string::npos) code = std::atoi(answer.c_str() + sp + 1);
       }
-      if (code) result = {Matches(matcher, code), "Target.ResponseCodeMismatch"};
+      if (code) result = {model::MatcherAccepts(matcher, code), "Target.ResponseCodeMismatch"};
     } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
       result.second = "Target.Timeout";
     }
@@ -339,7 +324,7 @@ void HealthChecker::Run() {
         if (sp != std::string::npos) code = std::atoi(c.answer.c_str() + sp + 1);
       }
       if (code == 0) finish(c, false, "Target.FailedHealthChecks");
-      else finish(c, Matches(c.matcher, code), "Target.ResponseCodeMismatch");
+      else finish(c, model::MatcherAccepts(c.matcher, code), "Target.ResponseCodeMismatch");
     }
   }
 }

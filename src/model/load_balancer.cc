@@ -7,9 +7,7 @@
 
 #include "model/address.h"
 #include "model/internal.h"
-#include "model/nat_gateway.h"
 #include "model/network_interface.h"
-#include "model/security_group.h"
 #include "model/target_group.h"
 
 namespace openvpc::model {
@@ -63,13 +61,6 @@ std::vector<ResolvedMapping> ResolveMappings(Partition& p, const std::vector<Sub
     out.push_back({m, &s});
   }
   return out;
-}
-
-bool VpcHasInternetGateway(const Partition& p, const std::string& vpc_id) {
-  for (const auto& [id, g] : p.internet_gateways)
-    for (const auto& a : g.attachments)
-      if (a.vpc_id == vpc_id) return true;
-  return false;
 }
 
 std::string InterfaceType(const LoadBalancer& lb) {
@@ -300,7 +291,7 @@ const LoadBalancer& CreateLoadBalancer(Tx& tx, const CreateLoadBalancerArgs& in)
   const std::string quota = a.type == "gateway" ? "gateway-load-balancers-per-region" : "network-load-balancers-per-region";
   if (CountOfType(p, a.type) >= tx.quotas.Get(quota))
     Fail("TooManyLoadBalancers", "The quota for the number of load balancers has been reached");
-  if (a.scheme == "internet-facing" && !VpcHasInternetGateway(p, vpc_id))
+  if (a.scheme == "internet-facing" && !AttachedInternetGateway(p, vpc_id))
     Fail("InvalidSubnet", "VPC " + vpc_id + " has no internet gateway");
   CheckElbTags(a.tags, tx.quotas);
 
@@ -452,6 +443,16 @@ std::vector<const Listener*> ListenersOf(const Partition& p, const std::string& 
   for (const auto& [arn, l] : p.listeners)
     if (l.load_balancer_arn == lb_arn) out.push_back(&l);
   return out;
+}
+
+const Listener* ListenerFor(const Partition& p, const std::string& lb_arn, int ip_protocol, int port) {
+  for (const Listener* l : ListenersOf(p, lb_arn)) {
+    if (l->port != port) continue;
+    const bool tcp = l->protocol == "TCP" || l->protocol == "TLS" || l->protocol == "TCP_UDP";
+    const bool udp = l->protocol == "UDP" || l->protocol == "TCP_UDP";
+    if ((ip_protocol == 6 && tcp) || (ip_protocol == 17 && udp)) return l;
+  }
+  return nullptr;
 }
 
 const LoadBalancer* LoadBalancerOfInterface(const Partition& p, const std::string& eni_id) {

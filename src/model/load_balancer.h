@@ -105,6 +105,10 @@ std::vector<std::string> LoadBalancerDnsAddresses(const Partition& p, const Load
 // The load balancer of P whose DNS name is NAME (lower case), or nullptr.
 const LoadBalancer* LoadBalancerByDnsName(const Partition& p, const std::string& name);
 
+// The listener of LB that takes packets of IP_PROTOCOL (6, 17) to PORT (TCP and TLS listeners
+// carry TCP, UDP ones UDP, TCP_UDP ones both), or nullptr.
+const Listener* ListenerFor(const Partition& p, const std::string& lb_arn, int ip_protocol, int port);
+
 // The listeners of a load balancer, in ARN order.
 std::vector<const Listener*> ListenersOf(const Partition& p, const std::string& lb_arn);
 // The load balancer whose node interface ENI_ID is, or nullptr.

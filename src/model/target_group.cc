@@ -101,17 +101,9 @@ void ApplyHealthCheck(TargetGroup& tg, const HealthCheckSettings& h) {
       Fail("ValidationError", "Health check path '" + *h.path + "' must begin with '/' and be at most 1024 characters");
     tg.health_check_path = *h.path;
   }
-  if (h.matcher) {  // codes or ranges: "200", "200,202", "200-299", within 200-599
-    size_t pos = 0;
-    while (pos <= h.matcher->size()) {
-      size_t comma = h.matcher->find(',', pos);
-      std::string part = h.matcher->substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-      size_t dash = part.find('-');
-      int lo = IntOr(part.substr(0, dash), -1), hi = dash == std::string::npos ? lo : IntOr(part.substr(dash + 1), -1);
-      if (lo < 200 || hi > 599 || hi < lo) Fail("ValidationError", "Health check matcher HTTP code '" + *h.matcher + "' must be within 200-599");
-      if (comma == std::string::npos) break;
-      pos = comma + 1;
-    }
+  if (h.matcher) {
+    if (!ParseMatcher(*h.matcher))
+      Fail("ValidationError", "Health check matcher HTTP code '" + *h.matcher + "' must be within 200-599");
     tg.matcher = *h.matcher;
   }
   if (http && tg.health_check_path.empty()) tg.health_check_path = "/";
@@ -386,6 +378,27 @@ void DeleteTargetGroup(Tx& tx, const std::string& arn) {
   (void)tg;
   tx.p.target_groups.erase(arn);
   tx.Touch(arn);
+}
+
+std::optional<std::vector<std::pair<int, int>>> ParseMatcher(const std::string& matcher) {
+  std::vector<std::pair<int, int>> ranges;
+  size_t pos = 0;
+  for (;;) {
+    size_t comma = matcher.find(',', pos);
+    std::string part = matcher.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    size_t dash = part.find('-');
+    int lo = IntOr(part.substr(0, dash), -1), hi = dash == std::string::npos ? lo : IntOr(part.substr(dash + 1), -1);
+    if (lo < 200 || hi > 599 || hi < lo) return std::nullopt;
+    ranges.emplace_back(lo, hi);
+    if (comma == std::string::npos) return ranges;
+    pos = comma + 1;
+  }
+}
+
+bool MatcherAccepts(const std::string& matcher, int code) {
+  auto ranges = ParseMatcher(matcher);
+  return ranges && std::any_of(ranges->begin(), ranges->end(),
+                               [&](const std::pair<int, int>& r) { return code >= r.first && code <= r.second; });
 }
 
 std::map<std::string, std::string> TargetGroupAttributes(const TargetGroup& tg) {

@@ -38,6 +38,12 @@ const TargetGroup& ModifyTargetGroup(Tx& tx, const std::string& arn, const Healt
 // ResourceInUse while a listener forwards to it.
 void DeleteTargetGroup(Tx& tx, const std::string& arn);
 
+// An HTTP health check's matcher ("200", "200,202", "200-299"): its code ranges, or nullopt when
+// it is not one, or a code lies outside 200-599.
+std::optional<std::vector<std::pair<int, int>>> ParseMatcher(const std::string& matcher);
+// True when CODE is one MATCHER accepts (a health check passes).
+bool MatcherAccepts(const std::string& matcher, int code);
+
 std::map<std::string, std::string> TargetGroupAttributes(const TargetGroup& tg);
 void ModifyTargetGroupAttributes(Tx& tx, const std::string& arn,
                                  const std::vector<std::pair<std::string, std::string>>& changes);

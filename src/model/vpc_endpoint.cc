@@ -259,6 +259,23 @@ const VpcEndpointService* ServiceOf(const State& s, const Partition& p, const Vp
   return &it->second;
 }
 
+GatewayLoadBalancerPath GatewayLoadBalancerIn(const Partition& owner, const VpcEndpointService& svc,
+                                              const std::string& zone) {
+  for (const auto& arn : svc.gateway_load_balancer_arns) {
+    auto lb = owner.load_balancers.find(arn);
+    if (lb == owner.load_balancers.end()) continue;
+    for (const auto& n : lb->second.nodes) {
+      if (n.availability_zone != zone) continue;
+      const auto listeners = ListenersOf(owner, arn);
+      if (listeners.empty()) return {};
+      auto tg = owner.target_groups.find(listeners.front()->target_group_arn);
+      if (tg == owner.target_groups.end()) return {};
+      return {.lb = &lb->second, .node = &n, .target_group = &tg->second};
+    }
+  }
+  return {};
+}
+
 void RegisterVpcEndpointRules() {
   static bool done = [] {
     RegisterRouteTarget({.member = "VpcEndpointId",

@@ -50,6 +50,17 @@ const VpcEndpoint* VpcEndpointOfInterface(const Partition& p, const std::string&
 const VpcEndpointService* ServiceOf(const State& s, const Partition& p, const VpcEndpoint& e,
                                     const Partition** owner);
 
+// GLB-06: where an endpoint in ZONE sends its traffic: the first Gateway Load Balancer of SVC
+// (in its owner's partition OWNER) with a node in ZONE, that node, and the target group its
+// listener forwards to; all null when there is none.
+struct GatewayLoadBalancerPath {
+  const LoadBalancer* lb = nullptr;
+  const LoadBalancerNode* node = nullptr;
+  const TargetGroup* target_group = nullptr;
+};
+GatewayLoadBalancerPath GatewayLoadBalancerIn(const Partition& owner, const VpcEndpointService& svc,
+                                              const std::string& zone);
+
 // Registers the VpcEndpointId route target (GWLB endpoints). Idempotent.
 void RegisterVpcEndpointRules();
 

@@ -140,3 +140,19 @@ TEST_F(TargetGroupTest, DrainingTargetsGetNoNewFlows) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(MatcherTest, CodesAndRangesWithin200To599) {
+  EXPECT_TRUE(MatcherAccepts("200-399", 302));
+  EXPECT_FALSE(MatcherAccepts("200-399", 404));
+  EXPECT_TRUE(MatcherAccepts("200,202,301-302", 301));
+  EXPECT_FALSE(MatcherAccepts("200,202", 201));
+  EXPECT_FALSE(ParseMatcher("199"));
+  EXPECT_FALSE(ParseMatcher("300-200"));
+  EXPECT_FALSE(ParseMatcher("200,"));
+  EXPECT_FALSE(ParseMatcher("abc"));
+  EXPECT_EQ(ParseMatcher("200,301-302")->size(), 2u);
+}
+
+}  // namespace

@@ -58,6 +58,7 @@ Port* Engine::Decide(Port& in, const ParsedFrame& pf, FlowEntry& entry) {
           model::FlowHash(f.protocol, f.SrcText(), f.src_port, f.DstText(), f.dst_port) ^ GeneveEndpointId(t.appliance->endpoint_id));
       ApplianceFlow& a = appliance_flows_[cookie];
       a = {.endpoint_eni = t.appliance->endpoint_eni, .account = t.appliance->account, .region = t.appliance->region,
+           .appliance_eni = t.destination->id,
            .endpoint_id = GeneveEndpointId(t.appliance->endpoint_id), .node_ip = t.appliance->node_ip,
            .appliance_ip = t.appliance->appliance_ip, .sport = t.appliance->sport, .cookie = cookie,
            .last_seen = now};

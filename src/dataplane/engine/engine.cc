@@ -21,8 +21,6 @@
 #include "dataplane/wire/geneve.h"
 #include "dataplane/wire/proxy_protocol.h"
 #include "dataplane/wire/segment.h"
-#include "model/load_balancer.h"
-#include "model/target_group.h"
 #include "dataplane/wire/vxlan.h"
 
 namespace openvpc::dataplane {
@@ -399,39 +397,36 @@ void Engine::ToAppliance(const FlowEntry& e, std::span<uint8_t> frame, const Par
 }
 
 bool Engine::GeneveFromAppliance(Port& in, std::span<const uint8_t> frame, const ParsedFrame& pf) {
-  bool to_node = false;
+  // The flow the cookie names, when this packet comes from the appliance it was sent to and goes
+  // to the node that sent it (no model lookup on this path: it is every returned packet's).
+  const size_t end = std::min(frame.size(), 14 + size_t{pf.ip_total_length});
+  std::optional<GeneveInfo> g;
+  ApplianceFlow* a = nullptr;
+  if (pf.l4 + 8 < end) g = ParseGeneve(frame.subspan(pf.l4 + 8, end - pf.l4 - 8));
+  if (g && g->has_cookie)
+    if (auto it = appliance_flows_.find(g->aws.flow_cookie);
+        it != appliance_flows_.end() && it->second.endpoint_id == g->aws.endpoint_id && it->second.node_ip == pf.dst &&
+        it->second.appliance_ip == pf.src && it->second.appliance_eni == in.eni_id)
+      a = &it->second;
+  bool to_node = a != nullptr;
   Port* out = nullptr;
   std::vector<uint8_t> inner_frame;
   const double now = Now();
   model_.Read([&](const model::State& s) {
-    const model::Partition* p = s.Find(in.account, in.region);
-    if (!p) return;
-    const std::string dst = pf.dst.ToString(), src = pf.src.ToString();
-    const model::LoadBalancer* lb = nullptr;
-    for (const auto& [arn, l] : p->load_balancers)
-      if (l.type == "gateway")
-        for (const auto& n : l.nodes)
-          if (n.private_ip == dst) lb = &l;
-    if (!lb) return;
-    to_node = true;
-    // Only the load balancer's appliances may hand it packets.
-    bool appliance = false;
-    for (const model::Listener* l : model::ListenersOf(*p, lb->arn))
-      if (auto tg = p->target_groups.find(l->target_group_arn); tg != p->target_groups.end())
-        for (const auto& r : model::ResolveTargets(*p, tg->second, std::chrono::system_clock::now()))
-          if (r.network_interface_id == in.eni_id && r.ip == src) appliance = true;
-    if (!appliance) return;
-    const size_t end = std::min(frame.size(), 14 + size_t{pf.ip_total_length});
-    if (pf.l4 + 8 >= end) return;
-    const auto g = ParseGeneve(frame.subspan(pf.l4 + 8, end - pf.l4 - 8));
-    if (!g || !g->has_cookie) return;
-    auto it = appliance_flows_.find(g->aws.flow_cookie);
-    if (it == appliance_flows_.end() || it->second.endpoint_id != g->aws.endpoint_id) return;
-    ApplianceFlow& a = it->second;
-    a.last_seen = now;
-    const model::Partition* ep = s.Find(a.account, a.region);
-    auto endpoint = ep ? ep->network_interfaces.find(a.endpoint_eni) : p->network_interfaces.end();
-    if (!ep || endpoint == ep->network_interfaces.end()) return;
+    if (!a) {  // none of ours: a Gateway Load Balancer's node takes nothing else (dropped), others pass
+      const model::Partition* p = s.Find(in.account, in.region);
+      const std::string dst = pf.dst.ToString();
+      if (p)
+        for (const auto& [arn, l] : p->load_balancers)
+          if (l.type == "gateway")
+            for (const auto& n : l.nodes) to_node = to_node || n.private_ip == dst;
+      return;
+    }
+    a->last_seen = now;
+    const model::Partition* ep = s.Find(a->account, a->region);
+    if (!ep) return;
+    auto endpoint = ep->network_interfaces.find(a->endpoint_eni);
+    if (endpoint == ep->network_interfaces.end()) return;
     const auto inner = frame.subspan(pf.l4 + 8 + g->header_length, end - pf.l4 - 8 - g->header_length);
     inner_frame.assign(14, 0);
     memcpy(inner_frame.data() + 6, kRouterMac.data(), 6);

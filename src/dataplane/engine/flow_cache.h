@@ -50,6 +50,7 @@ struct FlowKeyHash {
 // (by its cookie) where what the appliance returns goes on from.
 struct ApplianceFlow {
   std::string endpoint_eni, account, region;
+  std::string appliance_eni;  // the appliance's interface: only it returns the flow's packets
   uint64_t endpoint_id = 0;  // as the Geneve option carries it
   net::Ipv4 node_ip, appliance_ip;
   uint16_t sport = 0;

@@ -53,24 +53,17 @@ bool Forward(const HopInput& in, TraceResult& t) {
     if (auto it = p.vpc_endpoint_services.find(e->second.service_id); it != p.vpc_endpoint_services.end())
       svc = &it->second, owner = &p;
   const std::string& zone = eni->second.availability_zone;
-  const model::LoadBalancer* lb = nullptr;
-  const model::LoadBalancerNode* node = nullptr;
-  if (svc)
-    for (const auto& arn : svc->gateway_load_balancer_arns)
-      if (auto it = owner->load_balancers.find(arn); it != owner->load_balancers.end() && !node)
-        for (const auto& n : it->second.nodes)
-          if (n.availability_zone == zone) lb = &it->second, node = &n;
-  const auto listeners = lb ? model::ListenersOf(*owner, lb->arn) : std::vector<const model::Listener*>{};
-  const model::TargetGroup* tg = nullptr;
-  if (!listeners.empty())
-    if (auto it = owner->target_groups.find(listeners.front()->target_group_arn); it != owner->target_groups.end())
-      tg = &it->second;
-  if (!tg) {
+  const model::GatewayLoadBalancerPath path =
+      svc ? model::GatewayLoadBalancerIn(*owner, *svc, zone) : model::GatewayLoadBalancerPath{};
+  if (!path.target_group) {
     g.component = svc ? svc->id : e->second.service_id;
     g.explanation_code = "NO_ROUTE_TO_DESTINATION";
     g.note = "the service has no Gateway Load Balancer with a listener in " + zone;
     return Append(t, std::move(g));
   }
+  const model::LoadBalancer* lb = path.lb;
+  const model::LoadBalancerNode* node = path.node;
+  const model::TargetGroup* tg = path.target_group;
   g.component = lb->arn;
   const auto targets = model::RoutableTargets(*owner, *lb, *tg, zone, std::chrono::system_clock::now());
   const uint64_t hash = model::ApplianceFlowHash(*tg, f.protocol, f.SrcText(), f.src_port, f.DstText(), f.dst_port);

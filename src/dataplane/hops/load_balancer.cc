@@ -16,17 +16,6 @@
 
 namespace openvpc::dataplane {
 
-namespace {
-
-bool ListenerCarries(const model::Listener& l, int protocol) {
-  if (l.protocol == "TCP" || l.protocol == "TLS") return protocol == 6;
-  if (l.protocol == "UDP") return protocol == 17;
-  if (l.protocol == "TCP_UDP") return protocol == 6 || protocol == 17;
-  return false;
-}
-
-}  // namespace
-
 bool ToLoadBalancer(const model::Partition& p, const model::NetworkInterface& d, const model::Flow& f, TraceResult& t,
                     Tracking ct) {
   const model::LoadBalancer* lb = model::LoadBalancerOfInterface(p, d.id);
@@ -57,9 +46,7 @@ bool ToLoadBalancer(const model::Partition& p, const model::NetworkInterface& d,
     Append(t, std::move(r));
     return true;
   }
-  const model::Listener* listener = nullptr;
-  for (const model::Listener* l : model::ListenersOf(p, lb->arn))
-    if (l->port == f.dst_port && ListenerCarries(*l, f.protocol)) listener = l;
+  const model::Listener* listener = model::ListenerFor(p, lb->arn, f.protocol, f.dst_port);
   if (!listener) {
     r.explanation_code = "NO_LISTENER";  // openvpc's name: no listener on the port
     r.note = "no listener for " + std::string(f.protocol == 17 ? "UDP" : "TCP") + " port " + std::to_string(f.dst_port);
