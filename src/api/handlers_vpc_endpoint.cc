@@ -1,10 +1,11 @@
-// VPC endpoint services and endpoints (EC2 API): what model/vpc_endpoint.h serves so far,
-// Gateway Load Balancer endpoint services and endpoints.
+// VPC endpoint services, endpoints and connection notifications (EC2 API): the views of
+// model/vpc_endpoint.h.
 #include <functional>
 
 #include "api/describe.h"
 #include "api/handlers.h"
 #include "model/error.h"
+#include "model/regions.h"
 #include "model/vpc_endpoint.h"
 
 namespace openvpc::api {
@@ -43,42 +44,123 @@ const DescribeSpec kDescribeConnections = {
     },
     .taggable = false};
 
-json ServiceView(const model::Partition& p, const model::VpcEndpointService& s) {
-  json zones = json::array();
-  for (const auto& arn : s.gateway_load_balancer_arns)
-    if (auto lb = p.load_balancers.find(arn); lb != p.load_balancers.end())
-      for (const auto& n : lb->second.nodes)
-        if (std::find(zones.begin(), zones.end(), n.availability_zone) == zones.end()) zones.push_back(n.availability_zone);
-  return {{"ServiceType", json::array({{{"ServiceType", s.service_type}}})},
-          {"ServiceId", s.id},
-          {"ServiceName", s.service_name},
-          {"ServiceState", "Available"},
-          {"AvailabilityZones", zones},
-          {"AcceptanceRequired", s.acceptance_required},
-          {"ManagesVpcEndpoints", false},
-          {"GatewayLoadBalancerArns", s.gateway_load_balancer_arns},
-          {"SupportedIpAddressTypes", s.supported_ip_address_types},
-          {"PayerResponsibility", "ServiceOwner"},
-          {"Tags", TagsView(s.tags)}};
+const DescribeSpec kDescribeServiceDetails = {
+    .ids_member = "ServiceNames", .id_path = "ServiceName", .list_member = "ServiceDetails",
+    .not_found_code = "InvalidServiceName", .not_found_noun = "Vpc Endpoint Service",
+    .filters = {
+        {"owner", {"Owner"}},
+        {"service-name", {"ServiceName"}},
+        {"service-type", {"ServiceType.ServiceType"}},
+        {"supported-ip-address-types", {"SupportedIpAddressTypes"}},
+    }};
+
+const DescribeSpec kDescribeNotifications = {
+    .ids_member = "ConnectionNotificationId", .id_path = "ConnectionNotificationId",
+    .list_member = "ConnectionNotificationSet", .not_found_code = "InvalidConnectionNotification",
+    .not_found_noun = "connection notification",
+    .filters = {
+        {"connection-notification-arn", {"ConnectionNotificationArn"}},
+        {"connection-notification-id", {"ConnectionNotificationId"}},
+        {"connection-notification-state", {"ConnectionNotificationState"}},
+        {"connection-notification-type", {"ConnectionNotificationType"}},
+        {"service-id", {"ServiceId"}},
+        {"vpc-endpoint-id", {"VpcEndpointId"}},
+    },
+    .taggable = false};
+
+json ZoneIds(const model::Partition& p, const std::vector<std::string>& zones) {
+  json out = json::array();
+  if (const model::RegionInfo* r = model::FindRegion(p.region))
+    for (const auto& name : zones)
+      for (const auto& z : r->zones)
+        if (z.name == name) out.push_back(z.id);
+  return out;
 }
 
-json EndpointView(const model::VpcEndpoint& e) {
-  return {{"VpcEndpointId", e.id},
-          {"VpcEndpointType", e.type},
-          {"VpcId", e.vpc_id},
-          {"ServiceName", e.service_name},
-          {"State", e.state},
-          {"RouteTableIds", json::array()},
-          {"SubnetIds", e.subnet_ids},
-          {"Groups", json::array()},
-          {"IpAddressType", e.ip_address_type},
-          {"PrivateDnsEnabled", false},
-          {"RequesterManaged", false},
-          {"NetworkInterfaceIds", e.network_interface_ids},
-          {"DnsEntries", json::array()},
-          {"CreationTimestamp", e.creation_timestamp},
-          {"Tags", TagsView(e.tags)},
-          {"OwnerId", e.owner_id}};
+json ServiceView(const model::Partition& p, const model::VpcEndpointService& s) {
+  const auto zones = model::ServiceAvailabilityZones(p, s);
+  json out = {{"ServiceType", json::array({{{"ServiceType", s.service_type}}})},
+              {"ServiceId", s.id},
+              {"ServiceName", s.service_name},
+              {"ServiceState", "Available"},
+              {"AvailabilityZones", zones},
+              {"AvailabilityZoneIds", ZoneIds(p, zones)},
+              {"AcceptanceRequired", s.acceptance_required},
+              {"ManagesVpcEndpoints", false},
+              {"SupportedIpAddressTypes", s.supported_ip_address_types},
+              {"PayerResponsibility", "ServiceOwner"},
+              {"Tags", TagsView(s.tags)}};
+  if (s.service_type == "Interface") {
+    out["NetworkLoadBalancerArns"] = s.network_load_balancer_arns;
+    out["BaseEndpointDnsNames"] = json::array({model::BaseEndpointDnsName(s, p.region)});  // DNS-04
+  } else {
+    out["GatewayLoadBalancerArns"] = s.gateway_load_balancer_arns;
+  }
+  return out;
+}
+
+// DescribeVpcEndpointServices' view of a service (in its owner's partition OWNER).
+json ServiceDetailView(const model::Partition& owner, const model::VpcEndpointService& s) {
+  const auto zones = model::ServiceAvailabilityZones(owner, s);  // IF-14: the same zone ids in every account
+  json out = {{"ServiceName", s.service_name},
+              {"ServiceId", s.id},
+              {"ServiceType", json::array({{{"ServiceType", s.service_type}}})},
+              {"AvailabilityZones", zones},
+              {"AvailabilityZoneIds", ZoneIds(owner, zones)},
+              {"Owner", s.owner_id},
+              {"VpcEndpointPolicySupported", false},  // POL-06: a customer's service allows everything
+              {"AcceptanceRequired", s.acceptance_required},
+              {"ManagesVpcEndpoints", false},
+              {"SupportedIpAddressTypes", s.supported_ip_address_types},
+              {"Tags", TagsView(s.tags)}};
+  if (s.service_type == "Interface")
+    out["BaseEndpointDnsNames"] = json::array({model::BaseEndpointDnsName(s, owner.region)});
+  return out;
+}
+
+json EndpointView(const model::Partition& p, const model::VpcEndpoint& e) {
+  json groups = json::array();
+  for (const auto& id : e.security_group_ids)
+    if (auto g = p.security_groups.find(id); g != p.security_groups.end())
+      groups.push_back({{"GroupId", id}, {"GroupName", g->second.group_name}});
+  json dns = json::array();
+  for (const auto& d : model::DnsEntriesOf(p, e)) dns.push_back({{"DnsName", d.dns_name}, {"HostedZoneId", d.hosted_zone_id}});
+  json out = {{"VpcEndpointId", e.id},
+              {"VpcEndpointType", e.type},
+              {"VpcId", e.vpc_id},
+              {"ServiceName", e.service_name},
+              {"State", e.state},
+              {"RouteTableIds", json::array()},
+              {"SubnetIds", e.subnet_ids},
+              {"Groups", groups},
+              {"IpAddressType", e.ip_address_type},
+              {"PrivateDnsEnabled", e.private_dns_enabled},
+              {"RequesterManaged", false},
+              {"NetworkInterfaceIds", e.network_interface_ids},
+              {"DnsEntries", dns},
+              {"CreationTimestamp", e.creation_timestamp},
+              {"Tags", TagsView(e.tags)},
+              {"OwnerId", e.owner_id}};
+  if (e.type == "Interface") out["DnsOptions"] = {{"DnsRecordIpType", e.dns_record_ip_type}};
+  return out;
+}
+
+json NotificationView(const model::ConnectionNotification& n) {
+  json out = {{"ConnectionNotificationId", n.id},
+              {"ConnectionNotificationType", "Topic"},
+              {"ConnectionNotificationArn", n.topic_arn},
+              {"ConnectionEvents", n.events},
+              {"ConnectionNotificationState", "Enabled"}};
+  if (!n.service_id.empty()) out["ServiceId"] = n.service_id;
+  if (!n.vpc_endpoint_id.empty()) out["VpcEndpointId"] = n.vpc_endpoint_id;
+  return out;
+}
+
+std::vector<model::SubnetConfiguration> SubnetConfigurationsOf(const json& in) {
+  std::vector<model::SubnetConfiguration> out;
+  for (const auto& c : in.value("SubnetConfigurations", json::array()))
+    out.push_back({.subnet_id = c.value("SubnetId", ""), .ipv4 = c.value("Ipv4", ""), .ipv6 = c.value("Ipv6", "")});
+  return out;
 }
 
 // FN for each of IDS; the ones it refuses are the answer's Unsuccessful items (the others are done).
@@ -100,8 +182,11 @@ json CreateVpcEndpointServiceConfiguration(Call& c) {
   a.network_load_balancer_arns = StrList(c.in, "NetworkLoadBalancerArns");
   a.gateway_load_balancer_arns = StrList(c.in, "GatewayLoadBalancerArns");
   a.supported_ip_address_types = StrList(c.in, "SupportedIpAddressTypes");
-  if (c.in.contains("PrivateDnsName"))  // GLB-10
-    model::Fail("InvalidParameter", "Private DNS names are not supported for Gateway Load Balancer endpoint services");
+  if (c.in.contains("PrivateDnsName")) {
+    if (!a.gateway_load_balancer_arns.empty())  // GLB-10
+      model::Fail("InvalidParameter", "Private DNS names are not supported for Gateway Load Balancer endpoint services");
+    model::Fail("InvalidParameter", "openvpc does not verify private DNS names of endpoint services yet");
+  }
   a.tags = CreateTagsFor(c, "vpc-endpoint-service");
   const auto& s = model::CreateVpcEndpointServiceConfiguration(c.tx, a);
   json out = {{"ServiceConfiguration", ServiceView(c.p(), s)}};
@@ -113,6 +198,40 @@ json DescribeVpcEndpointServiceConfigurations(Call& c) {
   std::vector<json> items;
   for (const auto& [id, s] : c.p().vpc_endpoint_services) items.push_back(ServiceView(c.p(), s));
   return Describe(kDescribeServices, c.in, std::move(items));
+}
+
+json ModifyVpcEndpointServiceConfiguration(Call& c) {
+  if (c.in.contains("PrivateDnsName") || c.in.contains("RemovePrivateDnsName"))
+    model::Fail("InvalidParameter", "openvpc does not verify private DNS names of endpoint services yet");
+  if (c.in.contains("AddSupportedRegions") || c.in.contains("RemoveSupportedRegions"))
+    model::Fail("InvalidParameter", "openvpc serves endpoint services in their own Region only (SVC-02)");
+  model::ModifyVpcEndpointServiceArgs a;
+  if (c.in.contains("AcceptanceRequired")) a.acceptance_required = Bool(c.in, "AcceptanceRequired");
+  a.add_network_load_balancer_arns = StrList(c.in, "AddNetworkLoadBalancerArns");
+  a.remove_network_load_balancer_arns = StrList(c.in, "RemoveNetworkLoadBalancerArns");
+  a.add_gateway_load_balancer_arns = StrList(c.in, "AddGatewayLoadBalancerArns");
+  a.remove_gateway_load_balancer_arns = StrList(c.in, "RemoveGatewayLoadBalancerArns");
+  a.add_supported_ip_address_types = StrList(c.in, "AddSupportedIpAddressTypes");
+  a.remove_supported_ip_address_types = StrList(c.in, "RemoveSupportedIpAddressTypes");
+  model::ModifyVpcEndpointServiceConfiguration(c.tx, Str(c.in, "ServiceId"), a);
+  return {{"Return", true}};
+}
+
+json DescribeVpcEndpointServices(Call& c) {
+  if (c.in.contains("ServiceRegions"))
+    model::Fail("InvalidParameter", "openvpc serves endpoint services in their own Region only (SVC-02)");
+  std::vector<json> items;
+  if (c.tx.state) {
+    for (auto [owner, svc] : model::VisibleServices(*c.tx.state, c.p().region, c.p().account_id))
+      items.push_back(ServiceDetailView(*owner, *svc));
+  } else {
+    for (const auto& [id, svc] : c.p().vpc_endpoint_services) items.push_back(ServiceDetailView(c.p(), svc));
+  }
+  json out = Describe(kDescribeServiceDetails, c.in, std::move(items));
+  json names = json::array();
+  for (const auto& d : out["ServiceDetails"]) names.push_back(d["ServiceName"]);
+  out["ServiceNames"] = names;
+  return out;
 }
 
 json DeleteVpcEndpointServiceConfigurations(Call& c) {
@@ -153,7 +272,9 @@ json DescribeVpcEndpointConnections(Call& c) {
                        {"VpcEndpointOwner", e->owner_id},
                        {"VpcEndpointState", e->state},
                        {"CreationTimestamp", e->creation_timestamp},
+                       {"NetworkLoadBalancerArns", s.network_load_balancer_arns},
                        {"GatewayLoadBalancerArns", s.gateway_load_balancer_arns},
+                       {"DnsEntries", json::array()},
                        {"IpAddressType", e->ip_address_type}});
   return Describe(kDescribeConnections, c.in, std::move(items));
 }
@@ -166,21 +287,76 @@ json CreateVpcEndpoint(Call& c) {
                                  .subnet_ids = StrList(c.in, "SubnetIds"),
                                  .security_group_ids = StrList(c.in, "SecurityGroupIds"),
                                  .route_table_ids = StrList(c.in, "RouteTableIds"),
+                                 .subnet_configurations = SubnetConfigurationsOf(c.in),
                                  .tags = CreateTagsFor(c, "vpc-endpoint")};
-  if (c.in.contains("PolicyDocument"))  // GLB-09
-    model::Fail("InvalidParameter", "Endpoint policies are not supported for Gateway Load Balancer endpoints");
-  if (c.in.value("PrivateDnsEnabled", false))  // GLB-10
-    model::Fail("InvalidParameter", "Private DNS is not supported for Gateway Load Balancer endpoints");
+  if (c.in.contains("DnsOptions")) a.dns_record_ip_type = c.in["DnsOptions"].value("DnsRecordIpType", "");
+  if (c.in.contains("PrivateDnsEnabled")) a.private_dns_enabled = Bool(c.in, "PrivateDnsEnabled");
+  if (c.in.contains("PolicyDocument")) a.policy_document = Str(c.in, "PolicyDocument");
+  if (c.in.contains("ServiceNetworkArn") || c.in.contains("ResourceConfigurationArn") || c.in.contains("ServiceRegion"))
+    model::Fail("InvalidParameter", "openvpc serves endpoints to endpoint services of its own Region only");
   const auto& e = model::CreateVpcEndpoint(c.tx, a);
-  json out = {{"VpcEndpoint", EndpointView(e)}};
+  json out = {{"VpcEndpoint", EndpointView(c.p(), e)}};
   if (c.in.contains("ClientToken")) out["ClientToken"] = c.in["ClientToken"];
   return out;
 }
 
+json ModifyVpcEndpoint(Call& c) {
+  model::ModifyVpcEndpointArgs a{.add_subnet_ids = StrList(c.in, "AddSubnetIds"),
+                                 .remove_subnet_ids = StrList(c.in, "RemoveSubnetIds"),
+                                 .add_security_group_ids = StrList(c.in, "AddSecurityGroupIds"),
+                                 .remove_security_group_ids = StrList(c.in, "RemoveSecurityGroupIds"),
+                                 .add_route_table_ids = StrList(c.in, "AddRouteTableIds"),
+                                 .remove_route_table_ids = StrList(c.in, "RemoveRouteTableIds"),
+                                 .subnet_configurations = SubnetConfigurationsOf(c.in),
+                                 .reset_policy = Bool(c.in, "ResetPolicy")};
+  if (c.in.contains("PrivateDnsEnabled")) a.private_dns_enabled = Bool(c.in, "PrivateDnsEnabled");
+  if (c.in.contains("PolicyDocument")) a.policy_document = Str(c.in, "PolicyDocument");
+  const std::string id = Str(c.in, "VpcEndpointId");
+  const model::VpcEndpoint& e = model::GetVpcEndpoint(c.p(), id);
+  if (c.in.contains("IpAddressType") && Str(c.in, "IpAddressType") != e.ip_address_type)
+    model::Fail("InvalidParameter", "openvpc forwards IPv4 through endpoints so far: use the IP address type ipv4");
+  if (c.in.contains("DnsOptions") && c.in["DnsOptions"].value("DnsRecordIpType", e.dns_record_ip_type) != e.dns_record_ip_type)
+    model::Fail("InvalidParameter", "The DNS record IP type is not compatible with the IP address type " +
+                                        e.ip_address_type + ".");
+  model::ModifyVpcEndpoint(c.tx, id, a);
+  return {{"Return", true}};
+}
+
 json DescribeVpcEndpoints(Call& c) {
   std::vector<json> items;
-  for (const auto& [id, e] : c.p().vpc_endpoints) items.push_back(EndpointView(e));
+  for (const auto& [id, e] : c.p().vpc_endpoints) items.push_back(EndpointView(c.p(), e));
   return Describe(kDescribeEndpoints, c.in, std::move(items));
+}
+
+json CreateVpcEndpointConnectionNotification(Call& c) {
+  const auto& n = model::CreateVpcEndpointConnectionNotification(
+      c.tx, {.service_id = Str(c.in, "ServiceId"),
+             .vpc_endpoint_id = Str(c.in, "VpcEndpointId"),
+             .topic_arn = Str(c.in, "ConnectionNotificationArn"),
+             .events = StrList(c.in, "ConnectionEvents")});
+  json out = {{"ConnectionNotification", NotificationView(n)}};
+  if (c.in.contains("ClientToken")) out["ClientToken"] = c.in["ClientToken"];
+  return out;
+}
+
+json ModifyVpcEndpointConnectionNotification(Call& c) {
+  model::ModifyVpcEndpointConnectionNotification(c.tx, Str(c.in, "ConnectionNotificationId"),
+                                                 Str(c.in, "ConnectionNotificationArn"),
+                                                 StrList(c.in, "ConnectionEvents"));
+  return {{"ReturnValue", true}};
+}
+
+json DescribeVpcEndpointConnectionNotifications(Call& c) {
+  std::vector<json> items;
+  for (const auto& [id, n] : c.p().connection_notifications) items.push_back(NotificationView(n));
+  json in = c.in;  // one id, not a list
+  if (in.contains("ConnectionNotificationId")) in["ConnectionNotificationId"] = json::array({in["ConnectionNotificationId"]});
+  return Describe(kDescribeNotifications, in, std::move(items));
+}
+
+json DeleteVpcEndpointConnectionNotifications(Call& c) {
+  return ForEach(StrList(c.in, "ConnectionNotificationIds"),
+                 [&](const std::string& id) { model::DeleteVpcEndpointConnectionNotification(c.tx, id); });
 }
 
 json DeleteVpcEndpoints(Call& c) {
@@ -201,6 +377,13 @@ void RegisterVpcEndpointHandlers() {
   Register("CreateVpcEndpoint", CreateVpcEndpoint, true);
   Register("DescribeVpcEndpoints", DescribeVpcEndpoints, false);
   Register("DeleteVpcEndpoints", DeleteVpcEndpoints, true);
+  Register("ModifyVpcEndpoint", ModifyVpcEndpoint, true);
+  Register("ModifyVpcEndpointServiceConfiguration", ModifyVpcEndpointServiceConfiguration, true);
+  Register("DescribeVpcEndpointServices", DescribeVpcEndpointServices, false);
+  Register("CreateVpcEndpointConnectionNotification", CreateVpcEndpointConnectionNotification, true);
+  Register("ModifyVpcEndpointConnectionNotification", ModifyVpcEndpointConnectionNotification, true);
+  Register("DescribeVpcEndpointConnectionNotifications", DescribeVpcEndpointConnectionNotifications, false);
+  Register("DeleteVpcEndpointConnectionNotifications", DeleteVpcEndpointConnectionNotifications, true);
 }
 
 }  // namespace openvpc::api

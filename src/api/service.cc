@@ -212,6 +212,13 @@ HttpResponse Service::Handle(const HttpRequestView& req) {
     }
     if (req.path == "/_openvpc/health") return {200, "application/json", "{\"status\":\"ok\"}", {}};
     if (req.path == "/_openvpc/status" && req.method == "GET") return Status(req.raw_query);
+    if (req.path == "/_openvpc/connection-notifications" && req.method == "GET") {
+      if (!options_.allow_reset)
+        return {403, "application/json",
+                "{\"status\":\"forbidden\",\"message\":\"the notifications are shown only while openvpc listens on a "
+                "loopback address, or when it was started with --allow-reset\"}", {}};
+      return ConnectionNotifications();
+    }
     if (const ShapeModel* scoped = ShapeModel::ForService(ScopeService(req))) wire = scoped;
     Params params;
     ParseForm(req.raw_query, params);
@@ -459,6 +466,23 @@ HttpResponse Service::Status(const std::string& raw_query) {
   }
   json body = {{"revision", PublishedRevision()}, {"version", Version()}, {"reached", reached}};
   return {reached ? 200 : 504, "application/json", body.dump(), {}};
+}
+
+HttpResponse Service::ConnectionNotifications() const {
+  json out = json::array();
+  Read([&](const model::State& s) {
+    for (const auto& [key, p] : s.partitions)
+      for (const auto& [id, n] : p.connection_notifications) {
+        json deliveries = json::array();
+        for (const auto& d : n.deliveries)
+          deliveries.push_back({{"Time", d.time}, {"Event", d.event}, {"VpcEndpointId", d.vpc_endpoint_id},
+                                {"VpcEndpointState", d.vpc_endpoint_state}, {"Message", d.message}});
+        out.push_back({{"ConnectionNotificationId", id}, {"AccountId", p.account_id}, {"Region", p.region},
+                       {"ConnectionNotificationArn", n.topic_arn}, {"ServiceId", n.service_id},
+                       {"VpcEndpointId", n.vpc_endpoint_id}, {"Deliveries", deliveries}});
+      }
+  });
+  return {200, "application/json", json{{"ConnectionNotifications", out}}.dump(), {}};
 }
 
 bool Service::CatchUp() { return CatchUp(shared_->Head()); }

@@ -148,6 +148,9 @@ class Service {
   std::condition_variable revision_cv_;  // a new revision was published
   void SetPublishedRevision(uint64_t revision);
   HttpResponse Status(const std::string& raw_query);
+  // GET /_openvpc/connection-notifications: what the endpoints' connection notifications would
+  // have published (openvpc runs no SNS), every account's; for the local operator, as reset is.
+  HttpResponse ConnectionNotifications() const;
   std::function<void()> on_commit_;
   std::function<std::string(const std::string&)> console_;
 };

@@ -64,6 +64,9 @@ struct TraceResult {
     uint16_t sport = 0;  // the outer UDP source port: the flow's, so that a flow keeps one path
   };
   std::optional<ApplianceLeg> appliance;
+  // Through an interface endpoint (hops/interface_endpoint.cc): the consumer's side of the
+  // connection, which goes on from the node (lb_node) as the node's own, to the target chosen.
+  std::optional<PrivateLinkLeg> private_link;
 };
 
 // Stage 2: a packet for one of the router's own services (LocalServiceOf: DHCP, the Amazon DNS
@@ -125,6 +128,14 @@ TraceResult TraceNatReply(const model::Partition& p, const std::string& nat_id, 
 // A client on the internet (B.client_eni empty) gets it through the internet gateway.
 TraceResult TraceLoadBalancerReply(const model::Partition& p, const LbBinding& b, const model::NetworkInterface& target,
                                    const model::Flow& f, Tracking ct = {});
+
+// A reply of load balancer target TARGET (in P) to a connection B that came through an interface
+// endpoint (B.private_link), F as the consumer sees it (from the endpoint's address and
+// listener port): the target subnet's ACL outbound where it differs from the node's, then, in
+// the consumer's partition (CT.state), the endpoint subnet's ACL outbound and the client's
+// arrival (its subnet's ACL inbound, its groups) where they differ.
+TraceResult TracePrivateLinkReply(const model::Partition& p, const LbBinding& b, const model::NetworkInterface& target,
+                                  const model::Flow& f, Tracking ct);
 
 // Traffic from the internet to a public IPv4 address F.dst of P (or, for IPv6, to an
 // interface's IPv6 address, which passes the internet gateway unchanged (I4), and an

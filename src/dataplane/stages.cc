@@ -167,6 +167,7 @@ bool ArriveAt(const Partition& p, const std::string& src_subnet_id, const Networ
   if (ToLoadBalancer(p, d, f, t, ct)) return t.allowed;  // a load balancer's node: on to a target
   if (!Append(t, SecurityGroupsIngress(p, d, f, ct))) return false;
   OpenConnection(p, d, f, false, t.stages.back(), ct);
+  if (ToInterfaceEndpoint(p, d, f, t, ct)) return t.allowed;  // an endpoint's interface: on to its service
   return true;
 }
 

@@ -35,4 +35,10 @@ bool ArriveAt(const model::Partition& p, const std::string& src_subnet_id, const
 bool ToLoadBalancer(const model::Partition& p, const model::NetworkInterface& d, const model::Flow& f, TraceResult& t,
                     Tracking ct);
 
+// Arrival at D when D is an interface endpoint's interface (hops/interface_endpoint.cc), past
+// its groups: the endpoint, the service's load balancer in D's zone, and on through its node to
+// a target, appended to T. False when D is no endpoint's.
+bool ToInterfaceEndpoint(const model::Partition& p, const model::NetworkInterface& d, const model::Flow& f,
+                         TraceResult& t, Tracking ct);
+
 }  // namespace openvpc::dataplane

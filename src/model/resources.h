@@ -412,6 +412,22 @@ struct VpcEndpointService {
   std::vector<std::string> supported_ip_address_types = {"ipv4"};
   std::string create_time;
   TagList tags;
+  // The private DNS name consumers' endpoints may use (PDN-01), once verified by the TXT record
+  // NAME.domain = VALUE in public DNS (PDN-06): pendingVerification | verified | failed.
+  std::string private_dns_name, private_dns_state, private_dns_txt_name, private_dns_txt_value;
+};
+
+// A connection notification (NTF-01): events of one endpoint or of one service to an SNS topic.
+struct ConnectionNotification {
+  std::string id, owner_id;     // vpce-nfn-…
+  std::string service_id, vpc_endpoint_id;  // one of the two
+  std::string topic_arn;
+  std::vector<std::string> events;  // Connect | Accept | Reject | Delete
+  // openvpc runs no SNS: the messages it would have published, the latest kept (newest last).
+  struct Delivery {
+    std::string time, event, vpc_endpoint_id, vpc_endpoint_state, message;
+  };
+  std::vector<Delivery> deliveries;
 };
 
 struct VpcEndpoint {
@@ -423,6 +439,13 @@ struct VpcEndpoint {
   std::string ip_address_type = "ipv4";
   std::string creation_timestamp;
   TagList tags;
+  // Interface endpoints: the groups of its interfaces (IF-08), the suffix of its DNS names
+  // (DNS-02: vpce-…-SUFFIX.…), private DNS (DNS-10, DNS-20) and the record types (DNS-13).
+  std::vector<std::string> security_group_ids;
+  std::string dns_suffix;
+  bool private_dns_enabled = false;
+  std::string dns_record_ip_type = "ipv4";
+  std::string policy_document;  // interface and gateway endpoints of AWS services (POL-01)
 };
 
 }  // namespace openvpc::model

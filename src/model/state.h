@@ -41,6 +41,7 @@ struct Partition {
   std::map<std::string, Listener> listeners;
   std::map<std::string, VpcEndpointService> vpc_endpoint_services;  // by id (vpce-svc-…)
   std::map<std::string, VpcEndpoint> vpc_endpoints;                  // by id (vpce-…)
+  std::map<std::string, ConnectionNotification> connection_notifications;  // by id (vpce-nfn-…)
 };
 
 class State;

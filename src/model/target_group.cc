@@ -610,6 +610,9 @@ std::vector<ResolvedTarget> RoutableTargets(const Partition& p, const LoadBalanc
   // The node's own zone first; a zone without a healthy target leaves DNS and what still comes
   // to its node goes to the healthy targets of the others; with none healthy anywhere, the
   // load balancer fails open.
+  // A zone without any target of its own sends nowhere, whatever the others have: that is why
+  // endpoint services whose zones lack targets need cross-zone load balancing (SVC-14).
+  if (candidates.empty()) return {};
   if (!healthy.empty()) return healthy;
   if (!healthy_elsewhere.empty()) return healthy_elsewhere;
   return candidates;

@@ -1,19 +1,23 @@
-// Endpoint services and Gateway Load Balancer endpoints: model/vpc_endpoint.h.
+// Endpoint services, interface and Gateway Load Balancer endpoints: model/vpc_endpoint.h.
 #include "model/vpc_endpoint.h"
 
 #include <algorithm>
+#include <random>
 #include <set>
 
 #include "model/internal.h"
 #include "model/load_balancer.h"
 #include "model/network_interface.h"
 #include "model/route_target.h"
+#include "model/security_group.h"
+#include "model/target_group.h"
 
 namespace openvpc::model {
 
 namespace {
 
 const std::string kGatewayLoadBalancer = "GatewayLoadBalancer";
+const std::string kInterface = "Interface";
 
 [[noreturn]] void ServiceNameNotFound(const std::string& name) {
   Fail("InvalidServiceName", "The Vpc Endpoint Service '" + name + "' does not exist");
@@ -54,6 +58,153 @@ bool RouteTargetUsable(const Partition& p, const RouteTable& rt, const std::stri
   return it != p.vpc_endpoints.end() && it->second.vpc_id == rt.vpc_id && it->second.state == "available";
 }
 
+// Every load balancer of the service, whatever its type.
+std::vector<std::string> LoadBalancersOf(const VpcEndpointService& svc) {
+  std::vector<std::string> out = svc.network_load_balancer_arns;
+  out.insert(out.end(), svc.gateway_load_balancer_arns.begin(), svc.gateway_load_balancer_arns.end());
+  return out;
+}
+
+// The load balancers ARNS exist in P, are of TYPE (network | gateway) and front no other service
+// than SELF (SVC-01).
+void CheckLoadBalancers(const Partition& p, const std::vector<std::string>& arns, const std::string& type,
+                        const std::string& self) {
+  for (const auto& arn : arns) {
+    auto it = p.load_balancers.find(arn);
+    if (it == p.load_balancers.end() || it->second.type != type)
+      Fail("InvalidParameterValue", "The " + std::string(type == "network" ? "Network" : "Gateway") +
+                                        " Load Balancer '" + arn + "' does not exist");
+    for (const auto& [id, other] : p.vpc_endpoint_services) {
+      if (id == self) continue;
+      const auto lbs = LoadBalancersOf(other);
+      if (std::count(lbs.begin(), lbs.end(), arn))
+        Fail("InvalidParameterValue", "The load balancer '" + arn + "' is already associated with service " + id);
+    }
+  }
+}
+
+// SVC-12, SVC-13, ERR-26: ipv4 and/or ipv6; IPv6 needs every load balancer dualstack.
+void CheckSupportedIpAddressTypes(const Partition& p, const VpcEndpointService& svc) {
+  if (svc.supported_ip_address_types.empty())
+    Fail("InvalidParameter", "The service must support at least one IP address type");
+  for (const auto& t : svc.supported_ip_address_types)
+    if (t != "ipv4" && t != "ipv6") Fail("InvalidParameterValue", "The IP address type '" + t + "' is not supported");
+  if (!std::count(svc.supported_ip_address_types.begin(), svc.supported_ip_address_types.end(), "ipv6")) return;
+  for (const auto& arn : LoadBalancersOf(svc))
+    if (auto it = p.load_balancers.find(arn); it != p.load_balancers.end() && it->second.ip_address_type != "dualstack")
+      Fail("InvalidParameter", "To support IPv6, every load balancer of the service must be dualstack: " + arn);
+}
+
+std::string DnsSuffix() {  // DNS-02: 8 characters after the endpoint id
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  static const char* kChars = "abcdefghijklmnopqrstuvwxyz0123456789";
+  std::string out;
+  for (int i = 0; i < 8; ++i) out += kChars[rng() % 36];
+  return out;
+}
+
+// NTF-02: EVENT of endpoint E (of partition EP) to the notifications of its service (in OWNER)
+// and of the endpoint itself. openvpc runs no SNS: each notification keeps what it would have
+// published.
+void Notify(Tx& tx, Partition& ep, const VpcEndpoint& e, Partition* owner, const std::string& event) {
+  auto deliver = [&](Partition& part, ConnectionNotification& n) {
+    if (!std::count(n.events.begin(), n.events.end(), event)) return;
+    n.deliveries.push_back(
+        {.time = NowIso8601(), .event = event, .vpc_endpoint_id = e.id, .vpc_endpoint_state = e.state,
+         .message = "{\"awsAccountId\":\"" + e.owner_id + "\",\"endpointServiceId\":\"" + e.service_id +
+                    "\",\"vpcEndpointId\":\"" + e.id + "\",\"vpcEndpointState\":\"" + e.state +
+                    "\",\"notificationType\":\"" + event + "\",\"topicArn\":\"" + n.topic_arn + "\"}"});
+    if (n.deliveries.size() > kNotificationDeliveriesKept) n.deliveries.erase(n.deliveries.begin());
+    if (&part == &tx.p) tx.Touch(n.id);
+    else tx.TouchIn(part, n.id);
+  };
+  for (auto& [id, n] : ep.connection_notifications)
+    if (n.vpc_endpoint_id == e.id) deliver(ep, n);
+  if (owner)
+    for (auto& [id, n] : owner->connection_notifications)
+      if (n.service_id == e.service_id) deliver(*owner, n);
+}
+
+// The partition that owns service SERVICE_ID of endpoint E's Region (nullptr when gone).
+Partition* OwnerOf(Tx& tx, const VpcEndpoint& e) {
+  if (!tx.state) return e.service_owner_id == tx.p.account_id ? &tx.p : nullptr;
+  return tx.state->Find(e.service_owner_id, tx.p.region);
+}
+
+// The default security group of VPC_ID, or the groups given, which must be of that VPC (IF-08).
+std::vector<std::string> EndpointGroups(Partition& p, const std::string& vpc_id, const std::vector<std::string>& ids) {
+  if (ids.empty()) return {GetSecurityGroupByName(p, "default", vpc_id).id};
+  for (const auto& id : ids)
+    if (GetSecurityGroup(p, id).vpc_id != vpc_id)
+      Fail("InvalidParameter", "The security group " + id + " does not belong to the VPC " + vpc_id);
+  return ids;
+}
+
+// A subnet of the endpoint's VPC in a zone of the service (IF-15).
+const Subnet& EndpointSubnet(Partition& p, const VpcEndpoint& e, const std::vector<std::string>& zones,
+                             const std::string& subnet_id) {
+  const Subnet& subnet = GetSubnet(p, subnet_id);
+  if (subnet.vpc_id != e.vpc_id)
+    Fail("InvalidParameter", "The subnet " + subnet.id + " does not belong to the VPC " + e.vpc_id);
+  if (!std::count(zones.begin(), zones.end(), subnet.availability_zone))
+    Fail("InvalidParameter", "The VPC endpoint service " + e.service_name +
+                                 " does not support the Availability Zone of the subnet: " + subnet.id + ".");
+  return subnet;
+}
+
+// The interface of endpoint E in SUBNET (designated IPV4 when given: IF-05).
+void AddEndpointInterface(Tx& tx, VpcEndpoint& e, const Subnet& subnet, const std::string& ipv4) {
+  const bool gwlb = e.type == kGatewayLoadBalancer;
+  NetworkInterface& eni = CreateNetworkInterface(
+      tx, {.subnet_id = subnet.id,
+           .description = "VPC Endpoint Interface " + e.id,
+           .private_ip_address = ipv4,
+           .group_ids = gwlb ? std::vector<std::string>{} : e.security_group_ids,
+           .interface_type = gwlb ? "gateway_load_balancer_endpoint" : "vpc_endpoint",
+           .requester_managed = true,
+           .requester_id = "AWS"});
+  if (gwlb) {
+    eni.group_ids.clear();          // GLB-09
+    eni.source_dest_check = false;  // it forwards others' packets
+  }
+  e.subnet_ids.push_back(subnet.id);
+  e.network_interface_ids.push_back(eni.id);
+}
+
+void RemoveEndpointInterface(Tx& tx, VpcEndpoint& e, const std::string& subnet_id) {
+  for (size_t i = 0; i < e.subnet_ids.size(); ++i) {
+    if (e.subnet_ids[i] != subnet_id) continue;
+    if (i < e.network_interface_ids.size()) {
+      if (tx.p.network_interfaces.count(e.network_interface_ids[i]))
+        DeleteNetworkInterface(tx, e.network_interface_ids[i], /*by_requester=*/true);
+      e.network_interface_ids.erase(e.network_interface_ids.begin() + static_cast<long>(i));
+    }
+    e.subnet_ids.erase(e.subnet_ids.begin() + static_cast<long>(i));
+    return;
+  }
+  Fail("InvalidParameter", "The subnet " + subnet_id + " is not one of the endpoint " + e.id + "'s");
+}
+
+// IF-02: one subnet per zone.
+void CheckOneSubnetPerZone(const Partition& p, const VpcEndpoint& e) {
+  std::set<std::string> zones;
+  for (const auto& sid : e.subnet_ids)
+    if (auto s = p.subnets.find(sid); s != p.subnets.end() && !zones.insert(s->second.availability_zone).second)
+      Fail("DuplicateSubnetsInSameZone",
+           "Found another subnet in the Availability Zone " + s->second.availability_zone +
+               ": an endpoint takes only one subnet per Availability Zone");
+}
+
+// POL-06, DNS-20: what an endpoint to a customer's service may not ask for.
+void CheckCustomerServiceOptions(const VpcEndpoint& e, const std::optional<bool>& private_dns,
+                                 const std::optional<std::string>& policy) {
+  if (policy)
+    Fail("InvalidParameter", "The VPC endpoint service " + e.service_name + " does not support endpoint policies");
+  if (private_dns.value_or(false))
+    Fail("InvalidParameter", "Private DNS can't be enabled because the service " + e.service_name +
+                                 " does not provide a private DNS name.");
+}
+
 }  // namespace
 
 VpcEndpointService& GetVpcEndpointService(Partition& p, const std::string& id) {
@@ -74,29 +225,18 @@ VpcEndpointService& CreateVpcEndpointServiceConfiguration(Tx& tx, const CreateVp
   const bool nlb = !a.network_load_balancer_arns.empty(), gwlb = !a.gateway_load_balancer_arns.empty();
   if (nlb == gwlb)  // SVC-01: Network Load Balancers or Gateway Load Balancers
     Fail("InvalidParameter", "Specify either NetworkLoadBalancerArns or GatewayLoadBalancerArns.");
-  if (nlb)
-    Fail("InvalidParameter",
-         "openvpc serves endpoint services of Gateway Load Balancers so far; Network Load Balancer services come "
-         "with interface endpoints");
-  for (const auto& arn : a.gateway_load_balancer_arns) {
-    auto it = p.load_balancers.find(arn);
-    if (it == p.load_balancers.end() || it->second.type != "gateway")
-      Fail("InvalidParameterValue", "The Gateway Load Balancer '" + arn + "' does not exist");
-    for (const auto& [id, other] : p.vpc_endpoint_services)
-      if (std::count(other.gateway_load_balancer_arns.begin(), other.gateway_load_balancer_arns.end(), arn))
-        Fail("InvalidParameterValue", "The load balancer '" + arn + "' is already associated with service " + id);
-  }
-  for (const auto& t : a.supported_ip_address_types)
-    if (t != "ipv4" && t != "ipv6")
-      Fail("InvalidParameterValue", "The IP address type '" + t + "' is not supported");
+  CheckLoadBalancers(p, a.network_load_balancer_arns, "network", "");
+  CheckLoadBalancers(p, a.gateway_load_balancer_arns, "gateway", "");
   VpcEndpointService svc;
   svc.id = NewId("vpce-svc");
   svc.owner_id = p.account_id;
   svc.service_name = "com.amazonaws.vpce." + p.region + "." + svc.id;
-  svc.service_type = kGatewayLoadBalancer;
+  svc.service_type = nlb ? kInterface : kGatewayLoadBalancer;
   svc.acceptance_required = a.acceptance_required.value_or(true);
+  svc.network_load_balancer_arns = a.network_load_balancer_arns;
   svc.gateway_load_balancer_arns = a.gateway_load_balancer_arns;
   if (!a.supported_ip_address_types.empty()) svc.supported_ip_address_types = a.supported_ip_address_types;
+  CheckSupportedIpAddressTypes(p, svc);
   svc.create_time = NowIso8601();
   svc.tags = a.tags;
   const std::string id = svc.id;
@@ -119,6 +259,45 @@ std::vector<std::pair<Partition*, VpcEndpoint*>> EndpointsOfService(Tx& tx, cons
   return out;
 }
 
+void ModifyVpcEndpointServiceConfiguration(Tx& tx, const std::string& id, const ModifyVpcEndpointServiceArgs& a) {
+  Partition& p = tx.p;
+  VpcEndpointService svc = GetVpcEndpointService(p, id);  // changed as a copy: nothing changes when refused
+  const bool removing = !a.remove_network_load_balancer_arns.empty() || !a.remove_gateway_load_balancer_arns.empty();
+  if (removing)
+    for (auto [part, e] : EndpointsOfService(tx, id))
+      if (Live(*e))  // SVC-10
+        Fail("InvalidParameter", "Load balancers can't be removed from service " + id +
+                                     " while it has connected endpoints: " + e->id);
+  auto edit = [](std::vector<std::string>& list, const std::vector<std::string>& add,
+                 const std::vector<std::string>& remove, const char* what) {
+    for (const auto& x : remove) {
+      if (!std::count(list.begin(), list.end(), x))
+        Fail("InvalidParameter", std::string(what) + " " + x + " is not associated with the service");
+      std::erase(list, x);
+    }
+    for (const auto& x : add)
+      if (!std::count(list.begin(), list.end(), x)) list.push_back(x);
+  };
+  if (!a.add_network_load_balancer_arns.empty() && svc.service_type != kInterface)
+    Fail("InvalidParameter", "Network Load Balancers can't be added to a Gateway Load Balancer endpoint service");
+  if (!a.add_gateway_load_balancer_arns.empty() && svc.service_type != kGatewayLoadBalancer)
+    Fail("InvalidParameter", "Gateway Load Balancers can't be added to an interface endpoint service");
+  CheckLoadBalancers(p, a.add_network_load_balancer_arns, "network", id);
+  CheckLoadBalancers(p, a.add_gateway_load_balancer_arns, "gateway", id);
+  edit(svc.network_load_balancer_arns, a.add_network_load_balancer_arns, a.remove_network_load_balancer_arns,
+       "Load balancer");
+  edit(svc.gateway_load_balancer_arns, a.add_gateway_load_balancer_arns, a.remove_gateway_load_balancer_arns,
+       "Load balancer");
+  if (LoadBalancersOf(svc).empty())  // SVC-01
+    Fail("InvalidParameter", "An endpoint service needs at least one load balancer");
+  edit(svc.supported_ip_address_types, a.add_supported_ip_address_types, a.remove_supported_ip_address_types,
+       "IP address type");
+  CheckSupportedIpAddressTypes(p, svc);
+  if (a.acceptance_required) svc.acceptance_required = *a.acceptance_required;
+  p.vpc_endpoint_services[id] = std::move(svc);
+  tx.Touch(id);
+}
+
 void DeleteVpcEndpointServiceConfiguration(Tx& tx, const std::string& id) {
   GetVpcEndpointService(tx.p, id);
   for (auto [part, e] : EndpointsOfService(tx, id))
@@ -126,6 +305,13 @@ void DeleteVpcEndpointServiceConfiguration(Tx& tx, const std::string& id) {
       Fail("ExistingVpcEndpointConnections", "Service " + id + " has existing active VPC Endpoint connections");
   tx.p.vpc_endpoint_services.erase(id);
   tx.Touch(id);
+  for (auto it = tx.p.connection_notifications.begin(); it != tx.p.connection_notifications.end();)
+    if (it->second.service_id == id) {
+      tx.Touch(it->first);
+      it = tx.p.connection_notifications.erase(it);
+    } else {
+      ++it;
+    }
 }
 
 void ModifyVpcEndpointServicePermissions(Tx& tx, const std::string& id, const std::vector<std::string>& add,
@@ -151,18 +337,40 @@ void DecideVpcEndpointConnection(Tx& tx, const std::string& service_id, const st
     e->state = accept ? "available" : "rejected";
     if (part == &tx.p) tx.Touch(endpoint_id);
     else tx.TouchIn(*part, endpoint_id);
+    Notify(tx, *part, *e, &tx.p, accept ? "Accept" : "Reject");  // NTF-02
     return;
   }
   Fail("InvalidVpcEndpointId.NotFound", "The Vpc Endpoint Id '" + endpoint_id + "' does not exist");
 }
 
+std::vector<std::string> ServiceAvailabilityZones(const Partition& owner, const VpcEndpointService& svc) {
+  std::set<std::string> zones;
+  for (const auto& arn : LoadBalancersOf(svc))
+    if (auto lb = owner.load_balancers.find(arn); lb != owner.load_balancers.end())
+      for (const auto& n : lb->second.nodes) zones.insert(n.availability_zone);
+  return {zones.begin(), zones.end()};
+}
+
+std::string BaseEndpointDnsName(const VpcEndpointService& svc, const std::string& region) {
+  return svc.id + "." + region + ".vpce.amazonaws.com";
+}
+
+std::vector<std::pair<const Partition*, const VpcEndpointService*>> VisibleServices(const State& s,
+                                                                                 const std::string& region,
+                                                                                 const std::string& caller) {
+  std::vector<std::pair<const Partition*, const VpcEndpointService*>> out;
+  for (const auto& [key, part] : s.partitions) {
+    if (key.second != region) continue;
+    for (const auto& [id, svc] : part.vpc_endpoint_services)
+      if (svc.owner_id == caller || Allowed(svc, caller)) out.push_back({&part, &svc});
+  }
+  return out;
+}
+
 VpcEndpoint& CreateVpcEndpoint(Tx& tx, const CreateVpcEndpointArgs& a) {
   Partition& p = tx.p;
   const Vpc& vpc = GetVpc(p, a.vpc_id);
-  const std::string type = a.type.empty() ? "Gateway" : a.type;
-  if (type != kGatewayLoadBalancer)
-    Fail("InvalidParameter", "openvpc serves Gateway Load Balancer endpoints so far; " + type +
-                                 " endpoints come with issue 14 of its road map");
+  const std::string type = a.type.empty() ? "Gateway" : a.type;  // the API's default
   if (a.service_name.empty()) Fail("MissingParameter", "The request must contain the parameter ServiceName");
   Partition* owner = nullptr;
   VpcEndpointService* svc = tx.state ? FindServiceByName(*tx.state, p.region, a.service_name, &owner) : nullptr;
@@ -174,35 +382,9 @@ VpcEndpoint& CreateVpcEndpoint(Tx& tx, const CreateVpcEndpointArgs& a) {
   if (svc->service_type != type)
     Fail("InvalidParameter", "The VPC endpoint service " + a.service_name + " does not support the VPC endpoint type " +
                                  type + ".");
-  if (!a.security_group_ids.empty())  // GLB-09
-    Fail("InvalidParameter", "Security groups are not supported for Gateway Load Balancer endpoints");
+  const bool gwlb = type == kGatewayLoadBalancer;
   if (!a.route_table_ids.empty())
-    Fail("InvalidParameter", "Route tables cannot be specified for Gateway Load Balancer endpoints");
-  if (a.subnet_ids.size() != 1)  // GLB-02
-    Fail("InvalidParameter", "A Gateway Load Balancer endpoint must be created in exactly one subnet");
-  const Subnet& subnet = GetSubnet(p, a.subnet_ids.front());
-  if (subnet.vpc_id != vpc.id)
-    Fail("InvalidParameter", "The subnet " + subnet.id + " does not belong to the VPC " + vpc.id);
-  // GLB-03: only in a zone of the load balancer, one per zone of the service in a VPC.
-  std::set<std::string> zones;
-  for (const auto& arn : svc->gateway_load_balancer_arns)
-    if (auto lb = owner->load_balancers.find(arn); lb != owner->load_balancers.end())
-      for (const auto& n : lb->second.nodes) zones.insert(n.availability_zone);
-  if (!zones.count(subnet.availability_zone))
-    Fail("InvalidParameter", "The VPC endpoint service " + a.service_name + " does not support the Availability Zone of "
-                                 "the subnet: " + subnet.availability_zone);
-  int in_vpc = 0;
-  for (const auto& [id, e] : p.vpc_endpoints) {
-    if (e.vpc_id != vpc.id || !Live(e)) continue;
-    ++in_vpc;
-    if (e.service_id == svc->id)
-      for (const auto& sid : e.subnet_ids)
-        if (auto s = p.subnets.find(sid); s != p.subnets.end() && s->second.availability_zone == subnet.availability_zone)
-          Fail("InvalidParameter", "An endpoint of service " + a.service_name + " exists in " +
-                                       subnet.availability_zone + " of " + vpc.id + " already: " + id);
-  }
-  if (in_vpc >= 50)  // ERR-21: interface and GWLB endpoints per VPC
-    Fail("VpcEndpointLimitExceeded", "The maximum number of VPC endpoints per VPC has been reached");
+    Fail("InvalidParameter", "Route tables can be specified for Gateway endpoints only");
   VpcEndpoint e;
   e.id = NewId("vpce");
   e.owner_id = p.account_id;
@@ -211,24 +393,136 @@ VpcEndpoint& CreateVpcEndpoint(Tx& tx, const CreateVpcEndpointArgs& a) {
   e.service_name = svc->service_name;
   e.service_id = svc->id;
   e.service_owner_id = svc->owner_id;
-  e.state = svc->acceptance_required ? "pendingAcceptance" : "available";  // GLB-04, SVC-05
-  e.subnet_ids = {subnet.id};
+  e.state = svc->acceptance_required ? "pendingAcceptance" : "available";  // ST-01, SVC-05 (no "pending" here)
+  // IP-01: the service must support the endpoint's type; the data plane forwards IPv4 so far.
   e.ip_address_type = a.ip_address_type.empty() ? "ipv4" : a.ip_address_type;
+  const auto& types = svc->supported_ip_address_types;
+  const bool v4 = std::count(types.begin(), types.end(), "ipv4"), v6 = std::count(types.begin(), types.end(), "ipv6");
+  if (e.ip_address_type != "ipv4" && e.ip_address_type != "ipv6" && e.ip_address_type != "dualstack")
+    Fail("InvalidParameterValue", "The IP address type '" + e.ip_address_type + "' is not valid");
+  if ((e.ip_address_type != "ipv6" && !v4) || (e.ip_address_type != "ipv4" && !v6))
+    Fail("InvalidParameter", "The VPC endpoint service " + svc->service_name + " does not support the IP address type " +
+                                 e.ip_address_type + ".");
   if (e.ip_address_type != "ipv4")
-    Fail("InvalidParameter", "openvpc serves IPv4 Gateway Load Balancer endpoints so far");
+    Fail("InvalidParameter", "openvpc forwards IPv4 through endpoints so far: use the IP address type ipv4");
+  e.dns_record_ip_type = a.dns_record_ip_type.empty() ? e.ip_address_type : a.dns_record_ip_type;
+  if (e.dns_record_ip_type != "ipv4")  // DNS-13, ERR-07: an ipv4 endpoint has A records only
+    Fail("InvalidParameter", "The DNS record IP type " + e.dns_record_ip_type +
+                                 " is not compatible with the IP address type " + e.ip_address_type + ".");
   e.creation_timestamp = NowIso8601();
   e.tags = a.tags;
-  NetworkInterface& eni = CreateNetworkInterface(tx, {.subnet_id = subnet.id,
-                                                      .description = "VPC Endpoint Interface " + e.id,
-                                                      .interface_type = "gateway_load_balancer_endpoint",
-                                                      .requester_managed = true,
-                                                      .requester_id = "AWS"});
-  eni.group_ids.clear();  // GLB-09
-  eni.source_dest_check = false;  // it forwards others' packets
-  e.network_interface_ids = {eni.id};
+  if (gwlb) {
+    if (!a.security_group_ids.empty())  // GLB-09
+      Fail("InvalidParameter", "Security groups are not supported for Gateway Load Balancer endpoints");
+    if (a.policy_document)
+      Fail("InvalidParameter", "Endpoint policies are not supported for Gateway Load Balancer endpoints");
+    if (a.private_dns_enabled.value_or(false))  // GLB-10
+      Fail("InvalidParameter", "Private DNS is not supported for Gateway Load Balancer endpoints");
+    if (a.subnet_ids.size() + a.subnet_configurations.size() != 1)  // GLB-02
+      Fail("InvalidParameter", "A Gateway Load Balancer endpoint must be created in exactly one subnet");
+  } else {
+    CheckCustomerServiceOptions(e, a.private_dns_enabled, a.policy_document);
+    e.security_group_ids = EndpointGroups(p, vpc.id, a.security_group_ids);
+    e.dns_suffix = DnsSuffix();
+  }
+  // The subnets, with their designated addresses (IF-05).
+  std::vector<SubnetConfiguration> subnets = a.subnet_configurations;
+  for (const auto& sid : a.subnet_ids)
+    if (std::none_of(subnets.begin(), subnets.end(), [&](const SubnetConfiguration& c) { return c.subnet_id == sid; }))
+      subnets.push_back({.subnet_id = sid});
+  const std::vector<std::string> zones = ServiceAvailabilityZones(*owner, *svc);
+  for (const auto& c : subnets) {
+    if (!c.ipv6.empty()) Fail("InvalidParameter", "openvpc forwards IPv4 through endpoints so far: no Ipv6 address");
+    const Subnet& subnet = EndpointSubnet(p, e, zones, c.subnet_id);
+    e.subnet_ids.push_back(subnet.id);
+  }
+  CheckOneSubnetPerZone(p, e);
+  int in_vpc = 0;
+  for (const auto& [id, other] : p.vpc_endpoints) {
+    if (other.vpc_id != vpc.id || !Live(other) || other.type == "Gateway") continue;
+    ++in_vpc;
+    if (gwlb && other.service_id == svc->id)  // GLB-03
+      for (const auto& sid : other.subnet_ids)
+        if (auto s = p.subnets.find(sid); s != p.subnets.end() && !e.subnet_ids.empty() &&
+                                          s->second.availability_zone == p.subnets.at(e.subnet_ids[0]).availability_zone)
+          Fail("InvalidParameter", "An endpoint of service " + a.service_name + " exists in " +
+                                       s->second.availability_zone + " of " + vpc.id + " already: " + id);
+  }
+  if (in_vpc >= 50)  // Q-01, ERR-21: interface and GWLB endpoints per VPC
+    Fail("VpcEndpointLimitExceeded", "The maximum number of VPC endpoints per VPC has been reached");
+  e.subnet_ids.clear();
+  for (const auto& c : subnets) AddEndpointInterface(tx, e, p.subnets.at(c.subnet_id), c.ipv4);
   const std::string id = e.id;
   tx.Touch(id);
-  return p.vpc_endpoints[id] = std::move(e);
+  VpcEndpoint& stored = p.vpc_endpoints[id] = std::move(e);
+  Notify(tx, p, stored, owner, "Connect");  // NTF-02
+  return stored;
+}
+
+void ModifyVpcEndpoint(Tx& tx, const std::string& id, const ModifyVpcEndpointArgs& a) {
+  Partition& p = tx.p;
+  VpcEndpoint& e = GetVpcEndpoint(p, id);
+  const bool gwlb = e.type == kGatewayLoadBalancer;
+  if (gwlb && (!a.add_subnet_ids.empty() || !a.remove_subnet_ids.empty() || !a.subnet_configurations.empty()))
+    Fail("InvalidParameter", "The subnet of a Gateway Load Balancer endpoint can't be changed");  // GLB-02
+  if (gwlb && (!a.add_security_group_ids.empty() || !a.remove_security_group_ids.empty()))
+    Fail("InvalidParameter", "Security groups are not supported for Gateway Load Balancer endpoints");  // GLB-09
+  if (!a.add_route_table_ids.empty() || !a.remove_route_table_ids.empty())
+    Fail("InvalidParameter", "Route tables can be specified for Gateway endpoints only");
+  if (gwlb && (a.policy_document || a.private_dns_enabled.value_or(false)))
+    Fail("InvalidParameter", "Endpoint policies and private DNS are not supported for Gateway Load Balancer endpoints");
+  if (!gwlb) CheckCustomerServiceOptions(e, a.private_dns_enabled, a.policy_document);
+  // Checked on a copy first: a refused change changes nothing.
+  const Partition* owner_part = OwnerOf(tx, e);
+  const VpcEndpointService* svc = nullptr;
+  if (owner_part)
+    if (auto it = owner_part->vpc_endpoint_services.find(e.service_id); it != owner_part->vpc_endpoint_services.end())
+      svc = &it->second;
+  std::vector<std::string> zones = svc ? ServiceAvailabilityZones(*owner_part, *svc) : std::vector<std::string>{};
+  VpcEndpoint check = e;
+  for (const auto& sid : a.remove_subnet_ids)
+    if (!std::count(check.subnet_ids.begin(), check.subnet_ids.end(), sid))
+      Fail("InvalidParameter", "The subnet " + sid + " is not one of the endpoint " + id + "'s");
+  std::erase_if(check.subnet_ids, [&](const std::string& s) { return std::count(a.remove_subnet_ids.begin(), a.remove_subnet_ids.end(), s) > 0; });
+  std::vector<SubnetConfiguration> added;
+  for (const auto& sid : a.add_subnet_ids) added.push_back({.subnet_id = sid});
+  std::vector<SubnetConfiguration> replaced;  // IF-06: a new address for a subnet it has
+  for (const auto& c : a.subnet_configurations) {
+    if (!c.ipv6.empty()) Fail("InvalidParameter", "openvpc forwards IPv4 through endpoints so far: no Ipv6 address");
+    if (std::count(check.subnet_ids.begin(), check.subnet_ids.end(), c.subnet_id)) replaced.push_back(c);
+    else added.push_back(c);
+  }
+  for (const auto& c : added) {
+    if (std::count(check.subnet_ids.begin(), check.subnet_ids.end(), c.subnet_id)) continue;
+    check.subnet_ids.push_back(EndpointSubnet(p, e, zones, c.subnet_id).id);
+  }
+  CheckOneSubnetPerZone(p, check);
+  std::vector<std::string> groups = e.security_group_ids;
+  for (const auto& g : a.remove_security_group_ids) std::erase(groups, g);
+  if (!a.add_security_group_ids.empty())
+    for (const auto& g : EndpointGroups(p, e.vpc_id, a.add_security_group_ids))
+      if (!std::count(groups.begin(), groups.end(), g)) groups.push_back(g);
+  if (!gwlb && groups.empty())
+    Fail("InvalidParameter", "An interface endpoint needs at least one security group");
+  // Then changed.
+  for (const auto& sid : a.remove_subnet_ids) RemoveEndpointInterface(tx, e, sid);
+  if (!gwlb && groups != e.security_group_ids) {
+    e.security_group_ids = groups;
+    for (const auto& eni : e.network_interface_ids) SetNetworkInterfaceGroups(tx, eni, groups);
+  }
+  for (const auto& c : replaced) {
+    const size_t i = static_cast<size_t>(
+        std::find(e.subnet_ids.begin(), e.subnet_ids.end(), c.subnet_id) - e.subnet_ids.begin());
+    const NetworkInterface& eni = p.network_interfaces.at(e.network_interface_ids.at(i));
+    if (c.ipv4.empty() || eni.PrimaryIp() == c.ipv4) continue;  // IF-04: otherwise it never changes
+    RemoveEndpointInterface(tx, e, c.subnet_id);
+    AddEndpointInterface(tx, e, p.subnets.at(c.subnet_id), c.ipv4);
+  }
+  for (const auto& c : added)
+    if (!std::count(e.subnet_ids.begin(), e.subnet_ids.end(), c.subnet_id))
+      AddEndpointInterface(tx, e, p.subnets.at(c.subnet_id), c.ipv4);
+  if (a.private_dns_enabled) e.private_dns_enabled = *a.private_dns_enabled;
+  tx.Touch(id);
 }
 
 void DeleteVpcEndpoint(Tx& tx, const std::string& id) {
@@ -238,8 +532,17 @@ void DeleteVpcEndpoint(Tx& tx, const std::string& id) {
     for (const auto& r : rt.routes)
       if (r.target_member == "VpcEndpointId" && r.target_id == id)  // GLB-11
         Fail("DependencyViolation", "The Gateway Load Balancer endpoint " + id + " is the target of a route in " + rid);
-  for (const auto& eni : e.network_interface_ids)  // GLB-12
+  for (const auto& eni : e.network_interface_ids)  // IF-20, GLB-12
     if (p.network_interfaces.count(eni)) DeleteNetworkInterface(tx, eni, /*by_requester=*/true);
+  e.state = "deleted";
+  Notify(tx, p, e, OwnerOf(tx, e), "Delete");  // NTF-02
+  for (auto it = p.connection_notifications.begin(); it != p.connection_notifications.end();)
+    if (it->second.vpc_endpoint_id == id) {
+      tx.Touch(it->first);
+      it = p.connection_notifications.erase(it);
+    } else {
+      ++it;
+    }
   p.vpc_endpoints.erase(id);
   tx.Touch(id);
 }
@@ -274,6 +577,116 @@ GatewayLoadBalancerPath GatewayLoadBalancerIn(const Partition& owner, const VpcE
     }
   }
   return {};
+}
+
+namespace {
+
+// DNS-06: the hosted zone of the Region's vpce names (the guides give these two).
+std::string VpceHostedZoneId(const std::string& region) {
+  if (region == "us-east-1") return "Z7HUB22UULQXV";
+  if (region == "us-east-2") return "ZC8PG0KIFKBRI";
+  return "";
+}
+
+// DNS-02, DNS-05: endpoint_id-suffix.service.region.vpce.amazonaws.com, with -ZONE for a zonal one.
+std::string EndpointDnsName(const Partition& p, const VpcEndpoint& e, const std::string& zone) {
+  return e.id + "-" + e.dns_suffix + (zone.empty() ? "" : "-" + zone) + "." + e.service_id + "." + p.region +
+         ".vpce.amazonaws.com";
+}
+
+}  // namespace
+
+std::vector<DnsEntry> DnsEntriesOf(const Partition& p, const VpcEndpoint& e) {
+  std::vector<DnsEntry> out;
+  if (e.type != kInterface || e.dns_suffix.empty()) return out;
+  const std::string zone_id = VpceHostedZoneId(p.region);
+  out.push_back({EndpointDnsName(p, e, ""), zone_id});
+  for (const auto& sid : e.subnet_ids)
+    if (auto s = p.subnets.find(sid); s != p.subnets.end())
+      out.push_back({EndpointDnsName(p, e, s->second.availability_zone), zone_id});
+  return out;
+}
+
+std::optional<std::vector<std::string>> VpcEndpointDnsAddresses(const Partition& p, const std::string& name,
+                                                                bool ipv6) {
+  if (!name.ends_with(".vpce.amazonaws.com")) return std::nullopt;
+  for (const auto& [id, e] : p.vpc_endpoints) {
+    if (e.type != kInterface || !name.starts_with(id)) continue;
+    const bool regional = AsciiLower(EndpointDnsName(p, e, "")) == name;
+    std::vector<std::string> out;
+    bool found = regional;
+    for (size_t i = 0; i < e.network_interface_ids.size() && i < e.subnet_ids.size(); ++i) {
+      auto s = p.subnets.find(e.subnet_ids[i]);
+      auto eni = p.network_interfaces.find(e.network_interface_ids[i]);
+      if (s == p.subnets.end() || eni == p.network_interfaces.end()) continue;
+      const bool zonal = AsciiLower(EndpointDnsName(p, e, s->second.availability_zone)) == name;
+      found = found || zonal;
+      if (!regional && !zonal) continue;
+      if (ipv6) out.insert(out.end(), eni->second.ipv6_addresses.begin(), eni->second.ipv6_addresses.end());
+      else out.push_back(eni->second.PrimaryIp());
+    }
+    if (found) return out;
+  }
+  return std::nullopt;
+}
+
+PrivateLinkPath NetworkLoadBalancerFor(const Partition& owner, const VpcEndpointService& svc,
+                                       const NetworkInterface& eni, const std::string& zone) {
+  // Zone names stand for the same zone ids in every account of openvpc, so the consumer's zone
+  // is the provider's (IF-13).
+  std::vector<PrivateLinkPath> in_zone;
+  for (const auto& arn : svc.network_load_balancer_arns) {
+    auto lb = owner.load_balancers.find(arn);
+    if (lb == owner.load_balancers.end()) continue;
+    for (const auto& n : lb->second.nodes)
+      if (n.availability_zone == zone) in_zone.push_back({.lb = &lb->second, .node = &n});
+  }
+  if (in_zone.empty()) return {};
+  // SVC-09: one of them for every connection of the interface (AWS picks at random on the first
+  // connection and keeps it; a hash of the interface is the same choice, remembered by nobody).
+  return in_zone[FlowHash(0, eni.id, 0, svc.id, 0) % in_zone.size()];
+}
+
+ConnectionNotification& CreateVpcEndpointConnectionNotification(Tx& tx, const CreateConnectionNotificationArgs& a) {
+  Partition& p = tx.p;
+  if (a.service_id.empty() == a.vpc_endpoint_id.empty())  // NTF-01
+    Fail("InvalidParameter", "Specify either ServiceId or VpcEndpointId.");
+  if (!a.service_id.empty()) GetVpcEndpointService(p, a.service_id);
+  if (!a.vpc_endpoint_id.empty()) GetVpcEndpoint(p, a.vpc_endpoint_id);
+  if (a.topic_arn.rfind("arn:aws:sns:", 0) != 0)
+    Fail("InvalidParameter", "The connection notification ARN '" + a.topic_arn + "' is not an SNS topic ARN");
+  for (const auto& ev : a.events)
+    if (ev != "Connect" && ev != "Accept" && ev != "Reject" && ev != "Delete")
+      Fail("InvalidParameter", "The connection event '" + ev + "' is not valid");
+  if (a.events.empty()) Fail("MissingParameter", "The request must contain the parameter ConnectionEvents");
+  ConnectionNotification n{.id = NewId("vpce-nfn"), .owner_id = p.account_id, .service_id = a.service_id,
+                           .vpc_endpoint_id = a.vpc_endpoint_id, .topic_arn = a.topic_arn, .events = a.events};
+  const std::string id = n.id;
+  tx.Touch(id);
+  return p.connection_notifications[id] = std::move(n);
+}
+
+void ModifyVpcEndpointConnectionNotification(Tx& tx, const std::string& id, const std::string& topic_arn,
+                                             const std::vector<std::string>& events) {
+  auto it = tx.p.connection_notifications.find(id);
+  if (it == tx.p.connection_notifications.end())
+    Fail("InvalidConnectionNotification", "The connection notification '" + id + "' does not exist");
+  for (const auto& ev : events)
+    if (ev != "Connect" && ev != "Accept" && ev != "Reject" && ev != "Delete")
+      Fail("InvalidParameter", "The connection event '" + ev + "' is not valid");
+  if (!topic_arn.empty()) {
+    if (topic_arn.rfind("arn:aws:sns:", 0) != 0)
+      Fail("InvalidParameter", "The connection notification ARN '" + topic_arn + "' is not an SNS topic ARN");
+    it->second.topic_arn = topic_arn;
+  }
+  if (!events.empty()) it->second.events = events;
+  tx.Touch(id);
+}
+
+void DeleteVpcEndpointConnectionNotification(Tx& tx, const std::string& id) {
+  if (!tx.p.connection_notifications.erase(id))
+    Fail("InvalidConnectionNotification", "The connection notification '" + id + "' does not exist");
+  tx.Touch(id);
 }
 
 void RegisterVpcEndpointRules() {

@@ -1,11 +1,14 @@
-// PrivateLink's endpoint services and VPC endpoints (inventory-privatelink.md: SVC-*, GLB-*).
-// This first part serves what steers traffic to a Gateway Load Balancer (issue 13): endpoint
-// services in front of Gateway Load Balancers, with their allowed principals (SVC-04: nobody
-// by default) and acceptance (SVC-05), and Gateway Load Balancer endpoints: one subnet (GLB-02),
-// one per zone of the service per VPC (GLB-03), only in the load balancer's zones, no security
-// groups (GLB-09), a requester-managed interface that is a route target (GLB-01, also more
-// specific than the local route: G11), not deletable while a route targets it (GLB-11), whose
-// interface goes with it (GLB-12). Interface and gateway endpoints come with issue 14.
+// PrivateLink's endpoint services and VPC endpoints (inventory-privatelink.md: SVC-*, IF-*, GLB-*,
+// DNS-*, NTF-*).
+//
+// Endpoint services front Network Load Balancers (interface endpoints) or Gateway Load Balancers
+// (GWLB endpoints) (SVC-01), with their allowed principals (SVC-04: nobody by default) and
+// acceptance (SVC-05). A consumer's endpoint is one requester-managed interface per subnet:
+// interface endpoints take one subnet per zone of the service (IF-02, IF-15), security groups
+// (IF-08) and designated addresses (IF-05, IF-06); GWLB endpoints one subnet (GLB-02), one per
+// zone of the service per VPC (GLB-03), no security groups (GLB-09), and are route targets
+// (GLB-01, also more specific than the local route: G11), not deletable while a route targets
+// them (GLB-11). Gateway endpoints come with the AWS services network (issue 14's rest).
 #pragma once
 
 #include <optional>
@@ -20,6 +23,8 @@ namespace openvpc::model {
 VpcEndpointService& GetVpcEndpointService(Partition& p, const std::string& id);
 VpcEndpoint& GetVpcEndpoint(Partition& p, const std::string& id);
 
+// ---- endpoint services (the provider's side) ----
+
 struct CreateVpcEndpointServiceArgs {
   std::optional<bool> acceptance_required;
   std::vector<std::string> network_load_balancer_arns, gateway_load_balancer_arns;
@@ -27,21 +32,59 @@ struct CreateVpcEndpointServiceArgs {
   TagList tags;
 };
 VpcEndpointService& CreateVpcEndpointServiceConfiguration(Tx& tx, const CreateVpcEndpointServiceArgs& a);
+
+struct ModifyVpcEndpointServiceArgs {
+  std::optional<bool> acceptance_required;
+  std::vector<std::string> add_network_load_balancer_arns, remove_network_load_balancer_arns;
+  std::vector<std::string> add_gateway_load_balancer_arns, remove_gateway_load_balancer_arns;
+  std::vector<std::string> add_supported_ip_address_types, remove_supported_ip_address_types;
+};
+// A load balancer leaves only while no endpoint is connected (SVC-10); one always stays (SVC-01).
+void ModifyVpcEndpointServiceConfiguration(Tx& tx, const std::string& id, const ModifyVpcEndpointServiceArgs& a);
 // Refused (ExistingVpcEndpointConnections) while an endpoint is available or pending (SVC-11).
 void DeleteVpcEndpointServiceConfiguration(Tx& tx, const std::string& id);
 void ModifyVpcEndpointServicePermissions(Tx& tx, const std::string& id, const std::vector<std::string>& add,
                                          const std::vector<std::string>& remove);
 // The endpoints of service ID in every partition of its Region, with their partitions.
 std::vector<std::pair<Partition*, VpcEndpoint*>> EndpointsOfService(Tx& tx, const std::string& service_id);
-// ACCEPT: available; else rejected. Only pending endpoints change (others answer an error).
+// ACCEPT: available; else rejected (also an available one: ACC-04). Others answer an error.
 void DecideVpcEndpointConnection(Tx& tx, const std::string& service_id, const std::string& endpoint_id, bool accept);
 
+// The zones of the service's load balancers (names as the Region's catalogue gives them).
+std::vector<std::string> ServiceAvailabilityZones(const Partition& owner, const VpcEndpointService& svc);
+// DNS-04: vpce-svc-….REGION.vpce.amazonaws.com
+std::string BaseEndpointDnsName(const VpcEndpointService& svc, const std::string& region);
+// The services CALLER_ACCOUNT may see in REGION (DescribeVpcEndpointServices): its own and those
+// that allow it (SVC-04), with their owners' partitions.
+std::vector<std::pair<const Partition*, const VpcEndpointService*>> VisibleServices(const State& s,
+                                                                                 const std::string& region,
+                                                                                 const std::string& caller_account);
+
+// ---- endpoints (the consumer's side) ----
+
+struct SubnetConfiguration {
+  std::string subnet_id, ipv4, ipv6;  // IF-05: the interface's addresses there ("" to pick one)
+};
 struct CreateVpcEndpointArgs {
-  std::string type, vpc_id, service_name, ip_address_type;
+  std::string type, vpc_id, service_name, ip_address_type, dns_record_ip_type;
   std::vector<std::string> subnet_ids, security_group_ids, route_table_ids;
+  std::vector<SubnetConfiguration> subnet_configurations;
+  std::optional<bool> private_dns_enabled;
+  std::optional<std::string> policy_document;
   TagList tags;
 };
 VpcEndpoint& CreateVpcEndpoint(Tx& tx, const CreateVpcEndpointArgs& a);
+
+struct ModifyVpcEndpointArgs {
+  std::vector<std::string> add_subnet_ids, remove_subnet_ids;
+  std::vector<std::string> add_security_group_ids, remove_security_group_ids;
+  std::vector<std::string> add_route_table_ids, remove_route_table_ids;
+  std::vector<SubnetConfiguration> subnet_configurations;  // IF-06: a new interface where an address changes
+  std::optional<bool> private_dns_enabled;
+  std::optional<std::string> policy_document;
+  bool reset_policy = false;
+};
+void ModifyVpcEndpoint(Tx& tx, const std::string& id, const ModifyVpcEndpointArgs& a);
 void DeleteVpcEndpoint(Tx& tx, const std::string& id);
 
 // The endpoint whose interface ENI_ID is, or nullptr.
@@ -49,6 +92,31 @@ const VpcEndpoint* VpcEndpointOfInterface(const Partition& p, const std::string&
 // The service an endpoint connects to, and its owner's partition (nullptr when gone).
 const VpcEndpointService* ServiceOf(const State& s, const Partition& p, const VpcEndpoint& e,
                                     const Partition** owner);
+
+// DNS-02, DNS-03, DNS-05, DNS-06: the endpoint's names, Regional first, then one per zone of its
+// interfaces; every one in the Region's vpce hosted zone.
+struct DnsEntry {
+  std::string dns_name, hosted_zone_id;
+};
+std::vector<DnsEntry> DnsEntriesOf(const Partition& p, const VpcEndpoint& e);
+// DNS-07: the addresses an endpoint's name stands for, in P (public: anyone may resolve them):
+// the Regional name, its interfaces' addresses; a zonal name, its zone's. nullopt when NAME
+// (lower case) is no endpoint's of P.
+std::optional<std::vector<std::string>> VpcEndpointDnsAddresses(const Partition& p, const std::string& name,
+                                                                bool ipv6);
+
+// ---- what the data plane follows ----
+
+// SVC-09: where an interface endpoint's interface ENI (in its consumer's zone ZONE) sends its
+// connections: a Network Load Balancer of SVC (in OWNER) with a node in the same zone (by zone
+// id, IF-13), the same one for every connection of that interface, and that node; both null
+// when the service has none there.
+struct PrivateLinkPath {
+  const LoadBalancer* lb = nullptr;
+  const LoadBalancerNode* node = nullptr;
+};
+PrivateLinkPath NetworkLoadBalancerFor(const Partition& owner, const VpcEndpointService& svc,
+                                       const NetworkInterface& eni, const std::string& zone);
 
 // GLB-06: where an endpoint in ZONE sends its traffic: the first Gateway Load Balancer of SVC
 // (in its owner's partition OWNER) with a node in ZONE, that node, and the target group its
@@ -60,6 +128,19 @@ struct GatewayLoadBalancerPath {
 };
 GatewayLoadBalancerPath GatewayLoadBalancerIn(const Partition& owner, const VpcEndpointService& svc,
                                               const std::string& zone);
+
+// ---- connection notifications (NTF-*) ----
+
+struct CreateConnectionNotificationArgs {
+  std::string service_id, vpc_endpoint_id, topic_arn;
+  std::vector<std::string> events;
+};
+ConnectionNotification& CreateVpcEndpointConnectionNotification(Tx& tx, const CreateConnectionNotificationArgs& a);
+void ModifyVpcEndpointConnectionNotification(Tx& tx, const std::string& id, const std::string& topic_arn,
+                                             const std::vector<std::string>& events);
+void DeleteVpcEndpointConnectionNotification(Tx& tx, const std::string& id);
+// How many deliveries a notification keeps (openvpc runs no SNS: they are shown, not sent).
+inline constexpr size_t kNotificationDeliveriesKept = 100;
 
 // Registers the VpcEndpointId route target (GWLB endpoints). Idempotent.
 void RegisterVpcEndpointRules();

@@ -102,10 +102,16 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Listener, arn, owner_id, load_ba
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(VpcEndpointService, id, owner_id, service_name, service_type,
                                                 acceptance_required, network_load_balancer_arns,
                                                 gateway_load_balancer_arns, allowed_principals,
-                                                supported_ip_address_types, create_time, tags)
+                                                supported_ip_address_types, create_time, tags, private_dns_name,
+                                                private_dns_state, private_dns_txt_name, private_dns_txt_value)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ConnectionNotification::Delivery, time, event, vpc_endpoint_id,
+                                                vpc_endpoint_state, message)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ConnectionNotification, id, owner_id, service_id, vpc_endpoint_id,
+                                                topic_arn, events, deliveries)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(VpcEndpoint, id, owner_id, type, vpc_id, service_name, service_id,
                                                 service_owner_id, state, subnet_ids, network_interface_ids,
-                                                ip_address_type, creation_timestamp, tags)
+                                                ip_address_type, creation_timestamp, tags, security_group_ids,
+                                                dns_suffix, private_dns_enabled, dns_record_ip_type, policy_document)
 }  // namespace openvpc::model
 
 namespace openvpc::store {
@@ -135,6 +141,7 @@ bool WithMap(Partition& p, const std::string& id, Fn&& fn) {
   if (is("pcx-")) return fn(p.vpc_peering_connections), true;
   if (is("nat-")) return fn(p.nat_gateways), true;
   if (is("vpce-svc-")) return fn(p.vpc_endpoint_services), true;  // before vpce-
+  if (is("vpce-nfn-")) return fn(p.connection_notifications), true;  // before vpce-
   if (is("vpce-")) return fn(p.vpc_endpoints), true;
   if (is("arn:")) {  // ELBv2 resources are kept by ARN: the resource type follows the Region and account
     if (id.find(":loadbalancer/") != std::string::npos) return fn(p.load_balancers), true;

@@ -105,10 +105,3 @@ def test_another_account_connects_when_allowed(ec2_factory, provider):
     assert [(c["VpcEndpointId"], c["VpcEndpointOwner"]) for c in conns] == [(e["VpcEndpointId"], OTHER_ACCOUNT_ID)]
     provider_ec2.reject_vpc_endpoint_connections(ServiceId=svc["ServiceId"], VpcEndpointIds=[e["VpcEndpointId"]])
     assert consumer.describe_vpc_endpoints()["VpcEndpoints"][0]["State"] == "rejected"
-
-
-def test_interface_endpoints_are_refused_for_now(ec2, provider):
-    vpc = provider["vpc"]
-    with pytest.raises(ClientError) as err:
-        ec2.create_vpc_endpoint(VpcEndpointType="Interface", VpcId=vpc, ServiceName="com.amazonaws.us-east-1.s3")
-    assert err.value.response["Error"]["Code"] == "InvalidParameter"

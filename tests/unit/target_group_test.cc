@@ -125,6 +125,23 @@ TEST_F(TargetGroupTest, CrossZoneFromTheLoadBalancerOrTheTargetGroup) {
   EXPECT_EQ(Routable("us-east-1a").size(), 2u);
 }
 
+TEST_F(TargetGroupTest, AZoneWithoutTargetsNeedsCrossZone) {
+  // SVC-14: a node whose zone has no targets sends nowhere, however healthy the other zone is,
+  // until cross-zone load balancing is on.
+  {
+    Tx tx = NewTx();
+    DeregisterTargets(tx, tg, {{.id = "10.0.2.10"}, {.id = "10.0.2.11"}});
+  }
+  Report("10.0.1.10", "healthy");
+  EXPECT_TRUE(Routable("us-east-1b").empty());
+  EXPECT_EQ(Routable("us-east-1a"), (std::vector<std::string>{"10.0.1.10"}));
+  {
+    Tx tx = NewTx();
+    ModifyLoadBalancerAttributes(tx, lb, {{"load_balancing.cross_zone.enabled", "true"}});
+  }
+  EXPECT_EQ(Routable("us-east-1b"), (std::vector<std::string>{"10.0.1.10"}));
+}
+
 TEST_F(TargetGroupTest, DrainingTargetsGetNoNewFlows) {
   Tx tx = NewTx();
   DeregisterTargets(tx, tg, {{.id = "10.0.1.10"}});

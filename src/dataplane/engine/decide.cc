@@ -26,7 +26,7 @@ Port* Engine::Decide(Port& in, const ParsedFrame& pf, FlowEntry& entry) {
     const model::Flow f = PacketFlow(pf);
     if (!f.ipv6 && (pf.protocol == 6 || pf.protocol == 17))  // a load balancer target's reply
       if (LbBinding* b = lb_.Reply(pf.protocol, pf.src, pf.src_port, pf.dst, pf.dst_port)) {
-        out = LoadBalancerReply(part, eni, *b, pf, entry);
+        out = LoadBalancerReply(s, part, eni, *b, pf, entry);
         return;
       }
     // NAT gateways run on the gateway host: a host without them passes no table (nothing is
@@ -166,13 +166,23 @@ Port* Engine::ToTarget(const TraceResult& t, const model::Flow& f, const std::st
   b.listener_port = static_cast<uint16_t>(f.dst_port);
   b.client = f.src;
   b.client_port = static_cast<uint16_t>(f.src_port);
+  if (t.private_link) {  // through an interface endpoint: the node's own connection, from a port of its
+    b.private_link = t.private_link;
+    b.private_link->client_eni = client_eni;
+    b.client_eni.clear();
+    b.node_ip = b.client = *t.translated_src;
+    b.client_port = t.private_link->node_port;
+  }
   b.target = *t.translated_dst;
   b.target_port = *t.translated_dport;
   b.seen_src = t.translated_src.value_or(f.src);
   b.seen_port = b.client_port;
   b.protocol = static_cast<uint8_t>(f.protocol);
   b.last_seen = Now();
-  if (t.proxy_protocol) b.proxy_header = ProxyProtocolV2Header(b.client, b.client_port, b.node_ip, b.listener_port);
+  if (t.proxy_protocol)  // the client as it connected; through an endpoint, the consumer's side and the endpoint (SVC-08)
+    b.proxy_header = b.private_link ? ProxyProtocolV2Header(f.src, static_cast<uint16_t>(f.src_port), f.dst,
+                                                            static_cast<uint16_t>(f.dst_port), b.private_link->endpoint_id)
+                                    : ProxyProtocolV2Header(b.client, b.client_port, b.node_ip, b.listener_port);
   // Decided again (the model moved): the connection it is keeps its state (the proxy header's
   // place in the stream).
   LbBinding* known = lb_.Find(b.protocol, b.client, b.client_port, b.node_ip, b.listener_port);
@@ -184,15 +194,18 @@ Port* Engine::ToTarget(const TraceResult& t, const model::Flow& f, const std::st
   entry.dnat = b.target;
   entry.dport = b.target_port;
   if (t.translated_src) entry.snat = t.translated_src;
+  if (b.private_link) entry.sport = b.seen_port;
   model::Flow arrived = f;
   arrived.src = b.seen_src;
+  arrived.src_port = b.seen_port;
   arrived.dst = b.target;
   arrived.dst_port = b.target_port;
   entry.ct_dst = conntrack_.Find(d->second->eni_id, arrived, false, Now());
   return d->second;
 }
 
-Port* Engine::LoadBalancerReply(const model::Partition& part, const model::NetworkInterface& target, LbBinding& b,
+Port* Engine::LoadBalancerReply(const model::State& s, const model::Partition& part,
+                                const model::NetworkInterface& target, LbBinding& b,
                                 const ParsedFrame& pf, FlowEntry& entry) {
   const double now = Now();
   b.last_seen = now;
@@ -203,6 +216,24 @@ Port* Engine::LoadBalancerReply(const model::Partition& part, const model::Netwo
   back.src_port = b.listener_port;
   back.dst = b.client;
   back.dst_port = b.client_port;
+  if (b.private_link) {  // to the consumer, from the endpoint's address and listener port
+    const PrivateLinkLeg& leg = *b.private_link;
+    back.src = leg.endpoint_ip;
+    back.src_port = leg.listener_port;
+    back.dst = leg.client;
+    back.dst_port = leg.client_port;
+    if (!TracePrivateLinkReply(part, b, target, back, {.table = &conntrack_, .now = now, .state = &s}).allowed)
+      return nullptr;
+    auto d = by_eni_.find(leg.client_eni);
+    if (d == by_eni_.end()) return nullptr;
+    entry.snat = leg.endpoint_ip;
+    entry.sport = leg.listener_port;
+    entry.dnat = leg.client;
+    entry.dport = leg.client_port;
+    LogAt(entry, leg.client_eni, false, back, true);
+    entry.ct_dst = conntrack_.Find(d->second->eni_id, back, false, now);
+    return d->second;
+  }
   TraceResult t = TraceLoadBalancerReply(part, b, target, back, {&conntrack_, now});
   if (!t.allowed) return nullptr;
   entry.snat = b.node_ip;

@@ -173,8 +173,10 @@ class Engine {
   // interface CLIENT_ENI, or from the internet when empty): the translation, and the connection
   // remembered so that its packets keep their target and its replies find their way back.
   Port* ToTarget(const TraceResult& t, const model::Flow& f, const std::string& client_eni, FlowEntry& entry);
-  // A packet of a load balancer's target that answers connection B: from the node's address.
-  Port* LoadBalancerReply(const model::Partition& part, const model::NetworkInterface& target, LbBinding& b,
+  // A packet of a load balancer's target that answers connection B: from the node's address
+  // (through an interface endpoint: from the endpoint's, to the consumer's client).
+  Port* LoadBalancerReply(const model::State& s, const model::Partition& part, const model::NetworkInterface& target,
+                          LbBinding& b,
                           const ParsedFrame& pf, FlowEntry& entry);
   // A frame of a flow through a Gateway Load Balancer endpoint, in Geneve to its appliance.
   // FRAGMENT_AT: the path MTU a packet that may be fragmented is too big for (0: it is not).

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -14,6 +15,17 @@
 #include "net/ip.h"
 
 namespace openvpc::dataplane {
+
+// A connection that came through an interface endpoint (PrivateLink): the consumer's side, which
+// the provider never sees (SVC-08): its client and the endpoint's address it connected to. The
+// provider's side is the node's address and a port of the node's that stands for it.
+struct PrivateLinkLeg {
+  std::string endpoint_id, endpoint_eni, client_eni, account, region;  // the consumer's partition
+  net::Ipv4 client, endpoint_ip;
+  uint16_t client_port = 0, listener_port = 0;
+  // The node's port that stands for the consumer's connection (PrivateLinkPort).
+  uint16_t node_port = 0;
+};
 
 struct LbBinding {
   std::string load_balancer, node_eni, client_eni;  // client_eni empty: a client on the internet
@@ -32,6 +44,7 @@ struct LbBinding {
   std::vector<uint8_t> proxy_header;
   uint32_t isn = 0;
   bool isn_known = false;
+  std::optional<PrivateLinkLeg> private_link;  // through an interface endpoint: client is the node itself
 };
 
 inline constexpr double kLbTcpIdleTimeout = 350, kLbUdpIdleTimeout = 120;
@@ -60,6 +73,28 @@ class LbTable {
     LbBinding& stored = forward_[fwd] = b;
     replies_[ReplyKey(stored)] = fwd;
     return stored;
+  }
+  // The port of node NODE that stands for connection LEG through an interface endpoint to
+  // LISTENER_PORT: the one its connection has, or a free one. The first choice is a hash of the
+  // connection, so that every host that decides the connection picks the same port; below the
+  // kernel's ephemeral ports, which the node's own health checks use.
+  uint16_t PrivateLinkPort(uint8_t protocol, net::Ipv4 node, uint16_t listener_port, const PrivateLinkLeg& leg) const {
+    uint64_t h = 0xcbf29ce484222325ULL;
+    auto mix = [&](uint64_t v) { h = (h ^ v) * 0x100000001b3ULL; };
+    for (char c : leg.endpoint_eni) mix(static_cast<unsigned char>(c));
+    mix(leg.client.value);
+    mix(leg.client_port);
+    constexpr uint32_t kFirst = 1024, kCount = 32768 - 1024;
+    for (uint32_t i = 0; i < kCount; ++i) {
+      const uint16_t port = static_cast<uint16_t>(kFirst + (h + i) % kCount);
+      auto it = forward_.find({protocol, node.value, port, node.value, listener_port});
+      if (it == forward_.end()) return port;
+      const auto& other = it->second.private_link;
+      if (other && other->endpoint_eni == leg.endpoint_eni && other->client == leg.client &&
+          other->client_port == leg.client_port)
+        return port;
+    }
+    return 0;  // every port is taken
   }
   size_t Expire(double now) {
     size_t n = 0;

@@ -34,7 +34,10 @@ bool ToLoadBalancer(const model::Partition& p, const model::NetworkInterface& d,
   t.load_balancer = lb->arn;
   t.lb_node = &d;
   t.allowed = false;
-  if (!lb->security_groups.empty() && !Append(t, SecurityGroupsIngress(p, d, f, ct))) return true;
+  // Through an interface endpoint, the endpoint's groups decided (IF-08); the node's groups do
+  // not see PrivateLink traffic (openvpc's choice: AWS's EnforceSecurityGroupInboundRulesOn-
+  // PrivateLinkTraffic, off, is not served yet).
+  if (!lb->security_groups.empty() && !t.private_link && !Append(t, SecurityGroupsIngress(p, d, f, ct))) return true;
   StageResult r{.stage = 7, .name = "load-balancer", .allowed = false, .component = lb->arn};
   const model::LoadBalancerNode* node = nullptr;
   for (const auto& n : lb->nodes)
@@ -90,7 +93,8 @@ bool ToLoadBalancer(const model::Partition& p, const model::NetworkInterface& d,
     Append(t, std::move(r));
     return true;
   }
-  const bool preserve = model::TargetGroupAttribute(tg, "preserve_client_ip.enabled") == "true";
+  // SVC-08: through an endpoint the target sees the node's address, whatever the group says.
+  const bool preserve = !t.private_link && model::TargetGroupAttribute(tg, "preserve_client_ip.enabled") == "true";
   model::Flow to = f;
   to.dst = net::ParseIpv4(chosen->ip).value();
   to.dst_port = chosen->target->port;

@@ -8,6 +8,7 @@
 #include "model/instance.h"
 #include "model/key_pair.h"
 #include "model/load_balancer.h"
+#include "model/vpc_endpoint.h"
 #include "model/network_interface.h"
 #include "dataplane/wire/packet6.h"
 
@@ -164,6 +165,16 @@ Dhcp6Lease Lease6For(const model::Partition& p, const model::NetworkInterface& e
 
 namespace {
 
+// TEXTS (addresses as the model keeps them) as the answer's records of QTYPE (1: A, 28: AAAA).
+void AddAddresses(DnsAnswer& a, const std::vector<std::string>& texts, uint16_t qtype) {
+  for (const auto& text : texts) {
+    if (qtype == 1)
+      if (auto v4 = net::ParseIpv4(text)) a.a.push_back(*v4);
+    if (qtype == 28)
+      if (auto v6 = net::ParseIpv6(text)) a.aaaa.push_back(*v6);
+  }
+}
+
 // The answer to NAME (lower case) of QTYPE, as the resolver knows it from the model.
 DnsAnswer Lookup(const model::Partition& p, const model::NetworkInterface& eni, const std::string& name, uint16_t qtype) {
   const model::Vpc& vpc = p.vpcs.at(eni.vpc_id);
@@ -176,11 +187,12 @@ DnsAnswer Lookup(const model::Partition& p, const model::NetworkInterface& eni, 
   // A load balancer's name is public DNS: its nodes' addresses, whatever the VPC's hostnames.
   if (const model::LoadBalancer* lb = model::LoadBalancerByDnsName(p, name)) {
     a.rcode = 0;
-    if (qtype == 1 || qtype == 28)
-      for (const auto& text : model::LoadBalancerDnsAddresses(p, *lb, qtype == 28)) {
-        if (qtype == 1) a.a.push_back(net::ParseIpv4(text).value());
-        else if (auto v6 = net::ParseIpv6(text)) a.aaaa.push_back(*v6);
-      }
+    if (qtype == 1 || qtype == 28) AddAddresses(a, model::LoadBalancerDnsAddresses(p, *lb, qtype == 28), qtype);
+    return a;
+  }
+  if (auto addresses = model::VpcEndpointDnsAddresses(p, name, qtype == 28)) {  // DNS-07: public names
+    a.rcode = 0;
+    if (qtype == 1 || qtype == 28) AddAddresses(a, *addresses, qtype);
     return a;
   }
   if (!hostnames) return a;
@@ -262,11 +274,12 @@ DnsAnswer ResolvePublic(const model::State& s, const DnsQuestion& q) {
   for (const auto& [key, p] : s.partitions) {
     if (const model::LoadBalancer* lb = model::LoadBalancerByDnsName(p, name)) {
       a.rcode = 0;
-      for (const auto& text : model::LoadBalancerDnsAddresses(p, *lb, q.qtype == 28)) {
-        if (q.qtype == 1) a.a.push_back(net::ParseIpv4(text).value());
-        if (q.qtype == 28)
-          if (auto v6 = net::ParseIpv6(text)) a.aaaa.push_back(*v6);
-      }
+      AddAddresses(a, model::LoadBalancerDnsAddresses(p, *lb, q.qtype == 28), q.qtype);
+      return a;
+    }
+    if (auto addresses = model::VpcEndpointDnsAddresses(p, name, q.qtype == 28)) {  // DNS-07
+      a.rcode = 0;
+      if (q.qtype == 1 || q.qtype == 28) AddAddresses(a, *addresses, q.qtype);
       return a;
     }
     for (const auto& [id, eni] : p.network_interfaces) {

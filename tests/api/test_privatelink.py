@@ -1,0 +1,286 @@
+"""PrivateLink's interface side (issue 14): endpoint services of Network Load Balancers, interface
+endpoints, their DNS names, and connection notifications, with the rules and acceptance scenarios
+of shared/spec/inventory-privatelink.md (SVC-*, IF-*, DNS-*, NTF-*, AT-03 … AT-06, AT-10, AT-19,
+AT-24). The data plane's side is tests/dataplane/test_privatelink.py.
+"""
+import json
+import urllib.request
+
+import pytest
+
+from conftest import make_client
+from helpers import ACCOUNT_ID, OTHER_ACCOUNT_ID, assert_error
+
+
+@pytest.fixture
+def provider(ec2, endpoint):
+    """An internal NLB in us-east-1a and us-east-1c (AT-10's provider zones) and its service."""
+    elb = make_client(endpoint, service="elbv2")
+    vpc = ec2.create_vpc(CidrBlock="10.80.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.80.{i}.0/24", AvailabilityZone=f"us-east-1{z}")["Subnet"][
+        "SubnetId"] for i, z in ((1, "a"), (3, "c"))]
+    nlb = elb.create_load_balancer(Name="nlb-vpce", Type="network", Scheme="internal", Subnets=subnets)[
+        "LoadBalancers"][0]
+    svc = ec2.create_vpc_endpoint_service_configuration(NetworkLoadBalancerArns=[nlb["LoadBalancerArn"]])[
+        "ServiceConfiguration"]
+    return dict(vpc=vpc, subnets=subnets, nlb=nlb, svc=svc, elb=elb)
+
+
+@pytest.fixture
+def consumer(ec2_factory):
+    """Another account's VPC with subnets in us-east-1a, us-east-1b and us-east-1c."""
+    ec2 = ec2_factory(account="other")
+    vpc = ec2.create_vpc(CidrBlock="10.90.0.0/16")["Vpc"]["VpcId"]
+    subnets = {z: ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.90.{i}.0/24", AvailabilityZone=f"us-east-1{z}")[
+        "Subnet"]["SubnetId"] for i, z in ((1, "a"), (2, "b"), (3, "c"))}
+    return dict(ec2=ec2, vpc=vpc, subnets=subnets)
+
+
+def allow(ec2, svc, account=OTHER_ACCOUNT_ID):
+    ec2.modify_vpc_endpoint_service_permissions(ServiceId=svc["ServiceId"],
+                                                AddAllowedPrincipals=[f"arn:aws:iam::{account}:root"])
+
+
+def test_network_load_balancer_service(ec2, provider):
+    """SVC-01, SVC-19, DNS-04: an endpoint service of an NLB is of type Interface."""
+    svc = provider["svc"]
+    assert svc["ServiceType"] == [{"ServiceType": "Interface"}]
+    assert svc["ServiceName"] == f"com.amazonaws.vpce.us-east-1.{svc['ServiceId']}"
+    assert svc["NetworkLoadBalancerArns"] == [provider["nlb"]["LoadBalancerArn"]]
+    assert "GatewayLoadBalancerArns" not in svc
+    assert svc["BaseEndpointDnsNames"] == [f"{svc['ServiceId']}.us-east-1.vpce.amazonaws.com"]
+    assert svc["AvailabilityZones"] == ["us-east-1a", "us-east-1c"]
+    assert svc["AcceptanceRequired"] is True and svc["SupportedIpAddressTypes"] == ["ipv4"]
+    # SVC-01: one service per load balancer; SVC-12, ERR-26: IPv6 needs a dualstack NLB.
+    assert_error("InvalidParameterValue", ec2.create_vpc_endpoint_service_configuration,
+                 NetworkLoadBalancerArns=[provider["nlb"]["LoadBalancerArn"]])
+    assert_error("InvalidParameter", ec2.modify_vpc_endpoint_service_configuration, ServiceId=svc["ServiceId"],
+                 AddSupportedIpAddressTypes=["ipv6"])
+    # SVC-05: acceptance can be changed.
+    assert ec2.modify_vpc_endpoint_service_configuration(ServiceId=svc["ServiceId"], AcceptanceRequired=False)["Return"]
+    described = ec2.describe_vpc_endpoint_service_configurations(
+        Filters=[{"Name": "service-type", "Values": ["Interface"]}])["ServiceConfigurations"]
+    assert [(s["ServiceId"], s["AcceptanceRequired"]) for s in described] == [(svc["ServiceId"], False)]
+
+
+def test_manual_acceptance_and_reject_while_live(ec2, provider, consumer):
+    """AT-03 and AT-05: permission first, then pendingAcceptance, accept, available, reject."""
+    svc, c = provider["svc"], consumer["ec2"]
+    create = dict(VpcEndpointType="Interface", VpcId=consumer["vpc"], ServiceName=svc["ServiceName"],
+                  SubnetIds=[consumer["subnets"]["a"], consumer["subnets"]["c"]])
+    assert_error("InvalidServiceName", c.create_vpc_endpoint, **create)  # PERM-04: no permission, no service
+    assert c.describe_vpc_endpoint_services()["ServiceDetails"] == []
+    allow(ec2, svc)
+    # IF-14, AT-10: the consumer sees the service and the zones it offers.
+    details = c.describe_vpc_endpoint_services(ServiceNames=[svc["ServiceName"]])
+    assert details["ServiceNames"] == [svc["ServiceName"]]
+    d = details["ServiceDetails"][0]
+    assert d["Owner"] == ACCOUNT_ID and d["ServiceType"] == [{"ServiceType": "Interface"}]
+    assert d["AvailabilityZones"] == ["us-east-1a", "us-east-1c"] and d["VpcEndpointPolicySupported"] is False
+    assert d["BaseEndpointDnsNames"] == svc["BaseEndpointDnsNames"]
+    e = c.create_vpc_endpoint(**create)["VpcEndpoint"]
+    assert e["State"] == "pendingAcceptance" and e["VpcEndpointType"] == "Interface"
+    assert len(e["NetworkInterfaceIds"]) == 2 and sorted(e["SubnetIds"]) == sorted(create["SubnetIds"])
+    # IF-08: the VPC's default group when none is given.
+    default_sg = c.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [consumer["vpc"]]},
+                                                     {"Name": "group-name", "Values": ["default"]}])[
+        "SecurityGroups"][0]["GroupId"]
+    assert e["Groups"] == [{"GroupId": default_sg, "GroupName": "default"}]
+    # IF-03: requester-managed interfaces, one per subnet.
+    enis = c.describe_network_interfaces(NetworkInterfaceIds=e["NetworkInterfaceIds"])["NetworkInterfaces"]
+    assert {n["InterfaceType"] for n in enis} == {"vpc_endpoint"}
+    assert all(n["RequesterManaged"] and n["Description"] == f"VPC Endpoint Interface {e['VpcEndpointId']}"
+               for n in enis)
+    assert all(n["Groups"][0]["GroupId"] == default_sg for n in enis)
+    assert_error("OperationNotPermitted", c.delete_network_interface, NetworkInterfaceId=enis[0]["NetworkInterfaceId"])
+    # DNS-05, DNS-06: the Regional name first, then one per zone, in one hosted zone.
+    names = [x["DnsName"] for x in e["DnsEntries"]]
+    eid, sid = e["VpcEndpointId"], svc["ServiceId"]
+    assert len(names) == 3 and names[0].startswith(eid + "-")
+    suffix = names[0][len(eid) + 1:].split(".")[0]
+    assert len(suffix) == 8
+    assert names[0] == f"{eid}-{suffix}.{sid}.us-east-1.vpce.amazonaws.com"
+    assert sorted(names[1:]) == [f"{eid}-{suffix}-us-east-1{z}.{sid}.us-east-1.vpce.amazonaws.com" for z in "ac"]
+    assert {x["HostedZoneId"] for x in e["DnsEntries"]} == {"Z7HUB22UULQXV"}
+    # ACC-01: the provider sees the request and who made it.
+    conns = ec2.describe_vpc_endpoint_connections(
+        Filters=[{"Name": "vpc-endpoint-state", "Values": ["pendingAcceptance"]}])["VpcEndpointConnections"]
+    assert [(x["VpcEndpointId"], x["VpcEndpointOwner"], x["NetworkLoadBalancerArns"]) for x in conns] == [
+        (eid, OTHER_ACCOUNT_ID, [provider["nlb"]["LoadBalancerArn"]])]
+    assert ec2.accept_vpc_endpoint_connections(ServiceId=sid, VpcEndpointIds=[eid])["Unsuccessful"] == []
+    assert c.describe_vpc_endpoints(VpcEndpointIds=[eid])["VpcEndpoints"][0]["State"] == "available"
+    # ERR-27: an endpoint not connected to the service is an Unsuccessful item.
+    failed = ec2.accept_vpc_endpoint_connections(ServiceId=sid, VpcEndpointIds=["vpce-0123456789abcdef0"])
+    assert failed["Unsuccessful"][0]["ResourceId"] == "vpce-0123456789abcdef0"
+    # ACC-04, AT-05: rejected while available.
+    assert ec2.reject_vpc_endpoint_connections(ServiceId=sid, VpcEndpointIds=[eid])["Unsuccessful"] == []
+    assert c.describe_vpc_endpoints(VpcEndpointIds=[eid])["VpcEndpoints"][0]["State"] == "rejected"
+    # IF-20: deleting it deletes its interfaces.
+    assert c.delete_vpc_endpoints(VpcEndpointIds=[eid])["Unsuccessful"] == []
+    assert_error("InvalidNetworkInterfaceID.NotFound", c.describe_network_interfaces,
+                 NetworkInterfaceIds=e["NetworkInterfaceIds"])
+
+
+def test_auto_accept_for_everyone(ec2, provider, consumer):
+    """AT-04, SVC-07: principal * with no acceptance: any account's endpoint is available at once."""
+    svc = provider["svc"]
+    ec2.modify_vpc_endpoint_service_configuration(ServiceId=svc["ServiceId"], AcceptanceRequired=False)
+    ec2.modify_vpc_endpoint_service_permissions(ServiceId=svc["ServiceId"], AddAllowedPrincipals=["*"])
+    assert ec2.describe_vpc_endpoint_service_permissions(ServiceId=svc["ServiceId"])["AllowedPrincipals"] == [
+        {"PrincipalType": "All", "Principal": "*"}]
+    e = consumer["ec2"].create_vpc_endpoint(VpcEndpointType="Interface", VpcId=consumer["vpc"],
+                                            ServiceName=svc["ServiceName"],
+                                            SubnetIds=[consumer["subnets"]["a"]])["VpcEndpoint"]
+    assert e["State"] == "available"
+
+
+def test_delete_guards(ec2, provider, consumer):
+    """AT-06, SVC-10, SVC-11: the service and its NLB stay while an endpoint is connected."""
+    svc, c, elb = provider["svc"], consumer["ec2"], provider["elb"]
+    arn = provider["nlb"]["LoadBalancerArn"]
+    allow(ec2, svc)
+    ec2.modify_vpc_endpoint_service_configuration(ServiceId=svc["ServiceId"], AcceptanceRequired=False)
+    e = c.create_vpc_endpoint(VpcEndpointType="Interface", VpcId=consumer["vpc"], ServiceName=svc["ServiceName"],
+                              SubnetIds=[consumer["subnets"]["a"]])["VpcEndpoint"]
+    failed = ec2.delete_vpc_endpoint_service_configurations(ServiceIds=[svc["ServiceId"]])["Unsuccessful"]
+    assert failed[0]["Error"]["Code"] == "ExistingVpcEndpointConnections"
+    assert_error("ResourceInUse", elb.delete_load_balancer, LoadBalancerArn=arn)
+    assert_error("InvalidParameter", ec2.modify_vpc_endpoint_service_configuration, ServiceId=svc["ServiceId"],
+                 RemoveNetworkLoadBalancerArns=[arn])
+    c.delete_vpc_endpoints(VpcEndpointIds=[e["VpcEndpointId"]])
+    assert ec2.delete_vpc_endpoint_service_configurations(ServiceIds=[svc["ServiceId"]])["Unsuccessful"] == []
+    assert elb.describe_load_balancers(LoadBalancerArns=[arn])["LoadBalancers"][0]["State"]["Code"] == "active"
+
+
+def test_endpoint_validation(ec2, provider, consumer):
+    """IF-02, IF-15 (AT-10), IP-01 (AT-18), DNS-20, POL-06, ERR-01 … ERR-07."""
+    svc, c, subnets = provider["svc"], consumer["ec2"], consumer["subnets"]
+    allow(ec2, svc)
+    create = dict(VpcEndpointType="Interface", VpcId=consumer["vpc"], ServiceName=svc["ServiceName"])
+    assert_error("InvalidServiceName", c.create_vpc_endpoint, **{**create, "ServiceName": "com.amazonaws.vpce.nothing"})
+    # AT-10: the service is not offered in us-east-1b.
+    assert_error("InvalidParameter", c.create_vpc_endpoint, **create, SubnetIds=[subnets["b"]])
+    second_a = c.create_subnet(VpcId=consumer["vpc"], CidrBlock="10.90.9.0/24", AvailabilityZone="us-east-1a")[
+        "Subnet"]["SubnetId"]
+    assert_error("DuplicateSubnetsInSameZone", c.create_vpc_endpoint, **create, SubnetIds=[subnets["a"], second_a])
+    assert_error("InvalidParameter", c.create_vpc_endpoint, **create, SubnetIds=[subnets["a"]],
+                 IpAddressType="ipv6")  # the service is IPv4-only
+    assert_error("InvalidParameter", c.create_vpc_endpoint, **create, SubnetIds=[subnets["a"]],
+                 DnsOptions={"DnsRecordIpType": "ipv6"})
+    assert_error("InvalidParameter", c.create_vpc_endpoint, **create, SubnetIds=[subnets["a"]],
+                 PrivateDnsEnabled=True)  # DNS-20: the service has no private DNS name
+    assert_error("InvalidParameter", c.create_vpc_endpoint, **create, SubnetIds=[subnets["a"]],
+                 PolicyDocument=json.dumps({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*",
+                                                           "Resource": "*"}]}))
+    other_vpc = c.create_vpc(CidrBlock="10.91.0.0/16")["Vpc"]["VpcId"]
+    foreign_sg = c.create_security_group(GroupName="x", Description="x", VpcId=other_vpc)["GroupId"]
+    assert_error("InvalidParameter", c.create_vpc_endpoint, **create, SubnetIds=[subnets["a"]],
+                 SecurityGroupIds=[foreign_sg])
+    rtb = c.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [consumer["vpc"]]}])["RouteTables"][0]
+    assert_error("InvalidParameter", c.create_vpc_endpoint, **create, SubnetIds=[subnets["a"]],
+                 RouteTableIds=[rtb["RouteTableId"]])
+    # Nothing of the refused requests is left.
+    assert c.describe_vpc_endpoints()["VpcEndpoints"] == []
+    assert c.describe_network_interfaces(Filters=[{"Name": "vpc-id", "Values": [consumer["vpc"]]}])[
+        "NetworkInterfaces"] == []
+
+
+def test_designated_addresses_subnets_and_groups(ec2, provider, consumer):
+    """AT-19 (IF-04 … IF-07): chosen addresses, a new interface when one changes, subnets and
+    groups added and removed."""
+    svc, c, subnets = provider["svc"], consumer["ec2"], consumer["subnets"]
+    allow(ec2, svc)
+    e = c.create_vpc_endpoint(VpcEndpointType="Interface", VpcId=consumer["vpc"], ServiceName=svc["ServiceName"],
+                              SubnetConfigurations=[{"SubnetId": subnets["a"], "Ipv4": "10.90.1.50"}])["VpcEndpoint"]
+    eid = e["VpcEndpointId"]
+    first = e["NetworkInterfaceIds"][0]
+    eni = c.describe_network_interfaces(NetworkInterfaceIds=[first])["NetworkInterfaces"][0]
+    assert eni["PrivateIpAddress"] == "10.90.1.50"
+    # The same address again changes nothing (IF-04); another replaces the interface (IF-06).
+    c.modify_vpc_endpoint(VpcEndpointId=eid, SubnetConfigurations=[{"SubnetId": subnets["a"], "Ipv4": "10.90.1.50"}])
+    assert c.describe_vpc_endpoints(VpcEndpointIds=[eid])["VpcEndpoints"][0]["NetworkInterfaceIds"] == [first]
+    assert c.modify_vpc_endpoint(VpcEndpointId=eid,
+                                 SubnetConfigurations=[{"SubnetId": subnets["a"], "Ipv4": "10.90.1.60"}])["Return"]
+    now = c.describe_vpc_endpoints(VpcEndpointIds=[eid])["VpcEndpoints"][0]
+    assert now["NetworkInterfaceIds"] != [first] and len(now["NetworkInterfaceIds"]) == 1
+    assert c.describe_network_interfaces(NetworkInterfaceIds=now["NetworkInterfaceIds"])["NetworkInterfaces"][0][
+        "PrivateIpAddress"] == "10.90.1.60"
+    assert_error("InvalidNetworkInterfaceID.NotFound", c.describe_network_interfaces, NetworkInterfaceIds=[first])
+    # IF-07: a subnet added gets an interface; one removed loses it. IF-02 still holds.
+    c.modify_vpc_endpoint(VpcEndpointId=eid, AddSubnetIds=[subnets["c"]])
+    now = c.describe_vpc_endpoints(VpcEndpointIds=[eid])["VpcEndpoints"][0]
+    assert sorted(now["SubnetIds"]) == sorted([subnets["a"], subnets["c"]]) and len(now["NetworkInterfaceIds"]) == 2
+    assert len(now["DnsEntries"]) == 3
+    assert_error("InvalidParameter", c.modify_vpc_endpoint, VpcEndpointId=eid, AddSubnetIds=[subnets["b"]])
+    c.modify_vpc_endpoint(VpcEndpointId=eid, RemoveSubnetIds=[subnets["a"]])
+    now = c.describe_vpc_endpoints(VpcEndpointIds=[eid])["VpcEndpoints"][0]
+    assert now["SubnetIds"] == [subnets["c"]] and len(now["NetworkInterfaceIds"]) == 1
+    # IF-08, IF-11: groups added and removed, on the interfaces too.
+    sg = c.create_security_group(GroupName="endpoint", Description="443 from the VPC", VpcId=consumer["vpc"])["GroupId"]
+    default_sg = now["Groups"][0]["GroupId"]
+    c.modify_vpc_endpoint(VpcEndpointId=eid, AddSecurityGroupIds=[sg], RemoveSecurityGroupIds=[default_sg])
+    now = c.describe_vpc_endpoints(VpcEndpointIds=[eid])["VpcEndpoints"][0]
+    assert now["Groups"] == [{"GroupId": sg, "GroupName": "endpoint"}]
+    eni = c.describe_network_interfaces(NetworkInterfaceIds=now["NetworkInterfaceIds"])["NetworkInterfaces"][0]
+    assert [g["GroupId"] for g in eni["Groups"]] == [sg]
+    assert_error("InvalidParameter", c.modify_vpc_endpoint, VpcEndpointId=eid, RemoveSecurityGroupIds=[sg])
+    assert_error("DependencyViolation", c.delete_security_group, GroupId=sg)
+
+
+def test_connection_notifications(ec2, endpoint, provider, consumer):
+    """AT-24, NTF-01 … NTF-04: Connect, Accept, Reject and Delete, recorded where openvpc shows
+    them (it runs no SNS)."""
+    svc, c = provider["svc"], consumer["ec2"]
+    topic = f"arn:aws:sns:us-east-1:{ACCOUNT_ID}:endpoint-events"
+    n = ec2.create_vpc_endpoint_connection_notification(
+        ServiceId=svc["ServiceId"], ConnectionNotificationArn=topic,
+        ConnectionEvents=["Connect", "Accept", "Delete", "Reject"])["ConnectionNotification"]
+    assert n["ConnectionNotificationId"].startswith("vpce-nfn-")
+    assert n["ConnectionNotificationState"] == "Enabled" and n["ConnectionNotificationType"] == "Topic"
+    assert n["ServiceId"] == svc["ServiceId"] and n["ConnectionNotificationArn"] == topic
+    assert_error("InvalidParameter", ec2.create_vpc_endpoint_connection_notification,
+                 ConnectionNotificationArn=topic, ConnectionEvents=["Connect"])  # NTF-01: a service or an endpoint
+    allow(ec2, svc)
+
+    def events():
+        with urllib.request.urlopen(endpoint + "/_openvpc/connection-notifications") as r:
+            notes = json.load(r)["ConnectionNotifications"]
+        return [(d["Event"], d["VpcEndpointState"]) for x in notes if x["ConnectionNotificationId"] ==
+                n["ConnectionNotificationId"] for d in x["Deliveries"]]
+
+    create = dict(VpcEndpointType="Interface", VpcId=consumer["vpc"], ServiceName=svc["ServiceName"],
+                  SubnetIds=[consumer["subnets"]["a"]])
+    first = c.create_vpc_endpoint(**create)["VpcEndpoint"]["VpcEndpointId"]
+    ec2.accept_vpc_endpoint_connections(ServiceId=svc["ServiceId"], VpcEndpointIds=[first])
+    ec2.reject_vpc_endpoint_connections(ServiceId=svc["ServiceId"], VpcEndpointIds=[first])
+    c.delete_vpc_endpoints(VpcEndpointIds=[first])
+    assert events() == [("Connect", "pendingAcceptance"), ("Accept", "available"), ("Reject", "rejected"),
+                        ("Delete", "deleted")]
+    # NTF-04: only accepts from now on.
+    assert ec2.modify_vpc_endpoint_connection_notification(
+        ConnectionNotificationId=n["ConnectionNotificationId"], ConnectionEvents=["Accept"])["ReturnValue"]
+    second = c.create_vpc_endpoint(**create)["VpcEndpoint"]["VpcEndpointId"]
+    ec2.accept_vpc_endpoint_connections(ServiceId=svc["ServiceId"], VpcEndpointIds=[second])
+    assert events()[4:] == [("Accept", "available")]
+    listed = ec2.describe_vpc_endpoint_connection_notifications()["ConnectionNotificationSet"]
+    assert [(x["ConnectionNotificationId"], x["ConnectionEvents"]) for x in listed] == [
+        (n["ConnectionNotificationId"], ["Accept"])]
+    assert ec2.delete_vpc_endpoint_connection_notifications(
+        ConnectionNotificationIds=[n["ConnectionNotificationId"]])["Unsuccessful"] == []
+    failed = ec2.delete_vpc_endpoint_connection_notifications(
+        ConnectionNotificationIds=[n["ConnectionNotificationId"]])["Unsuccessful"]
+    assert failed[0]["Error"]["Code"] == "InvalidConnectionNotification"
+
+
+def test_aws_cli(aws_cli, ec2, provider):
+    """The aws CLI's create-vpc-endpoint and describe-vpc-endpoint-services against the same state."""
+    svc = provider["svc"]
+    allow(ec2, svc, ACCOUNT_ID)
+    subnet = ec2.create_subnet(VpcId=provider["vpc"], CidrBlock="10.80.7.0/24", AvailabilityZone="us-east-1c")[
+        "Subnet"]["SubnetId"]
+    out = aws_cli("create-vpc-endpoint", "--vpc-endpoint-type", "Interface", "--vpc-id", provider["vpc"],
+                  "--service-name", svc["ServiceName"], "--subnet-ids", subnet)
+    e = out["VpcEndpoint"]
+    assert e["State"] == "pendingAcceptance" and len(e["DnsEntries"]) == 2
+    names = aws_cli("describe-vpc-endpoint-services", "--query", "ServiceNames")
+    assert names == [svc["ServiceName"]]
