@@ -1,0 +1,238 @@
+"""PrivateLink with real traffic (issue 14): a consumer account's instance reaches a provider
+account's Network Load Balancer through an interface endpoint, and nothing else crosses. The
+rules and acceptance scenarios are shared/spec/inventory-privatelink.md's (AT-03, AT-05, AT-07,
+AT-09, AT-19, AT-23; IF-01, IF-08, IF-12, SVC-08, SVC-14, DNS-05, DNS-07).
+"""
+import pytest
+
+from dplib import GUEST_PYTHON, Background, lines, stages, trace
+
+PROVIDER_TCP = [{"IpProtocol": "tcp", "FromPort": 7000, "ToPort": 7001, "IpRanges": [{"CidrIp": "10.70.0.0/16"}]}]
+ENDPOINT_80 = {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "IpRanges": [{"CidrIp": "10.71.0.0/16"}]}
+
+
+@pytest.fixture(scope="module")
+def net(lab):
+    import boto3
+    ec2 = lab.ec2
+    elb = boto3.client("elbv2", region_name="us-east-1", endpoint_url=ec2.meta.endpoint_url,
+                       aws_access_key_id="test", aws_secret_access_key="test")
+    consumer = lab.ec2_other
+    # The provider: an internal NLB in us-east-1a and us-east-1b, its one target in us-east-1a.
+    pvpc = lab.vpc("10.70.0.0/16")
+    p_a = lab.subnet(pvpc, "10.70.1.0/24", az="us-east-1a")
+    p_b = lab.subnet(pvpc, "10.70.2.0/24", az="us-east-1b")
+    target_sg = lab.group(pvpc, "service", ingress=PROVIDER_TCP)
+    target = lab.launch(p_a, SecurityGroupIds=[target_sg])
+    server = lab.serve(target["InstanceId"], "tcp", 7000)
+    lb = elb.create_load_balancer(Name="svc", Type="network", Scheme="internal", Subnets=[p_a, p_b])["LoadBalancers"][0]
+    nodes = {z["ZoneName"]: z["LoadBalancerAddresses"][0]["PrivateIPv4Address"] for z in lb["AvailabilityZones"]}
+    tg = elb.create_target_group(Name="svc", Protocol="TCP", Port=7000, VpcId=pvpc,
+                                 TargetType="instance")["TargetGroups"][0]["TargetGroupArn"]
+    elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": target["InstanceId"]}])
+    elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="TCP", Port=80,
+                        DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])
+    svc = ec2.create_vpc_endpoint_service_configuration(NetworkLoadBalancerArns=[lb["LoadBalancerArn"]])[
+        "ServiceConfiguration"]
+    ec2.modify_vpc_endpoint_service_permissions(ServiceId=svc["ServiceId"],
+                                                AddAllowedPrincipals=["arn:aws:iam::210987654321:root", "*"])
+    # The consumer: another account, its own addresses, an endpoint in both zones.
+    cvpc = lab.vpc("10.71.0.0/16", client=consumer)
+    c_a = lab.subnet(cvpc, "10.71.1.0/24", client=consumer, az="us-east-1a")
+    c_b = lab.subnet(cvpc, "10.71.2.0/24", client=consumer, az="us-east-1b")
+    client = lab.launch(c_a, client=consumer)
+    endpoint_sg = lab.group(cvpc, "endpoint", ingress=[ENDPOINT_80], client=consumer)
+    e = consumer.create_vpc_endpoint(VpcEndpointType="Interface", VpcId=cvpc, ServiceName=svc["ServiceName"],
+                                     SecurityGroupIds=[endpoint_sg],
+                                     SubnetConfigurations=[{"SubnetId": c_a, "Ipv4": "10.71.1.50"},
+                                                           {"SubnetId": c_b, "Ipv4": "10.71.2.50"}])["VpcEndpoint"]
+    return dict(elb=elb, consumer=consumer, lb=lb, nodes=nodes, tg=tg, target=target, server=server, svc=svc,
+                pvpc=pvpc, cvpc=cvpc, client=client, endpoint=e, endpoint_sg=endpoint_sg,
+                eni_a="10.71.1.50", eni_b="10.71.2.50", c_a=c_a)
+
+
+def accept(lab, net):
+    e = net["consumer"].describe_vpc_endpoints(VpcEndpointIds=[net["endpoint"]["VpcEndpointId"]])["VpcEndpoints"][0]
+    if e["State"] == "pendingAcceptance":
+        lab.ec2.accept_vpc_endpoint_connections(ServiceId=net["svc"]["ServiceId"],
+                                                VpcEndpointIds=[e["VpcEndpointId"]])
+
+
+def test_pending_then_accepted(lab, net):
+    """AT-03, ST-07: nothing passes while the endpoint waits for acceptance; once accepted, a
+    TCP connection to the endpoint's address reaches the NLB's target, which sees the node's
+    address (SVC-08), never the consumer's."""
+    client = net["client"]["InstanceId"]
+    assert net["endpoint"]["State"] == "pendingAcceptance"
+    assert not lab.tcp(client, net["eni_a"], 80, timeout=1)
+    accept(lab, net)
+    since = net["server"].mark()
+    for i in range(3):
+        assert lab.tcp(client, net["eni_a"], 80, timeout=2, msg=f"through-the-endpoint-{i}")
+    peers = [w[1] for w in lines(net["server"], since, "data")]
+    assert peers == [net["nodes"]["us-east-1a"]] * 3
+
+
+def test_endpoint_security_groups_apply(lab, net):
+    """IF-08, AT-01(d): the endpoint's groups decide what reaches it: without the port 80 rule
+    nothing does; restored, it works (the positive control on the same path)."""
+    accept(lab, net)
+    consumer, client = net["consumer"], net["client"]["InstanceId"]
+    consumer.revoke_security_group_ingress(GroupId=net["endpoint_sg"], IpPermissions=[ENDPOINT_80])
+    try:
+        assert not lab.tcp(client, net["eni_a"], 80, timeout=1)
+    finally:
+        consumer.authorize_security_group_ingress(GroupId=net["endpoint_sg"], IpPermissions=[ENDPOINT_80])
+    assert lab.tcp(client, net["eni_a"], 80, timeout=2)
+
+
+def test_tcp_only(lab, net):
+    """IF-01: an interface endpoint carries TCP only; UDP to the same port gets nowhere."""
+    accept(lab, net)
+    net["consumer"].authorize_security_group_ingress(GroupId=net["endpoint_sg"], IpPermissions=[
+        {"IpProtocol": "udp", "FromPort": 80, "ToPort": 80, "IpRanges": [{"CidrIp": "10.71.0.0/16"}]}])
+    assert lab.tcp(net["client"]["InstanceId"], net["eni_a"], 80, timeout=2)
+    assert not lab.udp(net["client"]["InstanceId"], net["eni_a"], 80, timeout=1)
+    result = trace(lab, net["client"]["InstanceId"], net["eni_a"] + ":80", "--protocol", "udp")
+    endpoint = stages(result, "interface-endpoint")
+    assert endpoint and endpoint[0]["allowed"] is False, result
+
+
+def test_zone_without_targets_needs_cross_zone(lab, net):
+    """AT-09, SVC-14: the endpoint's interface in us-east-1b sends to the node of us-east-1b,
+    whose zone has no target: nothing passes until cross-zone load balancing is on."""
+    accept(lab, net)
+    client = net["client"]["InstanceId"]
+    assert lab.tcp(client, net["eni_a"], 80, timeout=2)  # the other zone works
+    assert not lab.tcp(client, net["eni_b"], 80, timeout=1)
+    arn = net["lb"]["LoadBalancerArn"]
+    net["elb"].modify_load_balancer_attributes(LoadBalancerArn=arn, Attributes=[
+        {"Key": "load_balancing.cross_zone.enabled", "Value": "true"}])
+    try:
+        since = net["server"].mark()
+        assert lab.tcp(client, net["eni_b"], 80, timeout=2)
+        assert [w[1] for w in lines(net["server"], since, "data")] == [net["nodes"]["us-east-1b"]]
+    finally:
+        net["elb"].modify_load_balancer_attributes(LoadBalancerArn=arn, Attributes=[
+            {"Key": "load_balancing.cross_zone.enabled", "Value": "false"}])
+
+
+PROXY_SERVER = r'''
+import socket, struct
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 7001)); s.listen(16)
+print("ready", flush=True)
+while True:
+    c, peer = s.accept()
+    buf = b""
+    while len(buf) < 16:
+        d = c.recv(65536)
+        if not d: break
+        buf += d
+    if buf[:12] != b"\r\n\r\n\x00\r\nQUIT\n":
+        print("noproxy", peer[0], flush=True); c.close(); continue
+    length = struct.unpack("!H", buf[14:16])[0]
+    while len(buf) < 16 + length:
+        buf += c.recv(65536)
+    src, dst, sport, dport = struct.unpack("!4s4sHH", buf[16:28])
+    tlvs, i, vpce = buf[28:16 + length], 0, "-"
+    while i + 3 <= len(tlvs):
+        kind, n = tlvs[i], struct.unpack("!H", tlvs[i + 1:i + 3])[0]
+        if kind == 0xEA and tlvs[i + 3] == 0x01:
+            vpce = tlvs[i + 4:i + 3 + n].decode()
+        i += 3 + n
+    print("proxy", socket.inet_ntoa(src), sport, socket.inet_ntoa(dst), dport, vpce, peer[0], flush=True)
+    rest = buf[16 + length:]
+    while True:
+        if rest: c.sendall(rest)
+        rest = c.recv(65536)
+        if not rest: break
+    c.close()
+'''
+
+
+def test_proxy_protocol_carries_the_consumer_and_the_endpoint(lab, net):
+    """AT-07, SVC-08: with proxy protocol v2 the target learns the consumer's address and port,
+    the endpoint's address it connected to, and the endpoint's id (TLV 0xEA, subtype 0x01),
+    while the TCP connection itself still comes from the node. 20 KB are echoed whole."""
+    accept(lab, net)
+    elb, target = net["elb"], net["target"]
+    server = Background(lab.server, target["InstanceId"], [GUEST_PYTHON, "-c", PROXY_SERVER], ready="ready")
+    lab.background.append(server)
+    tg = elb.create_target_group(Name="proxy", Protocol="TCP", Port=7001, VpcId=net["pvpc"],
+                                 HealthCheckPort="7000")["TargetGroups"][0]["TargetGroupArn"]
+    elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": target["InstanceId"]}])
+    elb.modify_target_group_attributes(TargetGroupArn=tg, Attributes=[
+        {"Key": "proxy_protocol_v2.enabled", "Value": "true"}])
+    listener = elb.create_listener(LoadBalancerArn=net["lb"]["LoadBalancerArn"], Protocol="TCP", Port=8443,
+                                   DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])["Listeners"][0]
+    rule = {"IpProtocol": "tcp", "FromPort": 8443, "ToPort": 8443, "IpRanges": [{"CidrIp": "10.71.0.0/16"}]}
+    net["consumer"].authorize_security_group_ingress(GroupId=net["endpoint_sg"], IpPermissions=[rule])
+    try:
+        since = server.mark()
+        assert lab.tcp(net["client"]["InstanceId"], net["eni_a"], 8443, timeout=3, msg="q" * 20000 + "-end")
+        got = lines(server, since, "proxy")
+        assert len(got) == 1, server.lines[since:]
+        _, src, sport, dst, dport, vpce, peer = got[0]
+        assert src == net["client"]["PrivateIpAddress"] and int(sport) > 0
+        assert (dst, dport) == (net["eni_a"], "8443")
+        assert vpce == net["endpoint"]["VpcEndpointId"]
+        assert peer == net["nodes"]["us-east-1a"]
+    finally:
+        net["consumer"].revoke_security_group_ingress(GroupId=net["endpoint_sg"], IpPermissions=[rule])
+        elb.delete_listener(ListenerArn=listener["ListenerArn"])
+        server.stop()
+
+
+def test_provider_cannot_initiate(lab, net):
+    """AT-23, IF-12: the provider's backend reaches neither the consumer's instance nor the
+    endpoint's address; the consumer's connections through the endpoint work (positive control)."""
+    accept(lab, net)
+    consumer_server = lab.serve(net["client"]["InstanceId"], "tcp", 7002)
+    since = consumer_server.mark()
+    target = net["target"]["InstanceId"]
+    assert not lab.tcp(target, net["client"]["PrivateIpAddress"], 7002, timeout=1)
+    assert not lab.tcp(target, net["eni_a"], 80, timeout=1)
+    assert lines(consumer_server, since, "data") == []
+    assert lab.tcp(net["client"]["InstanceId"], net["eni_a"], 80, timeout=2)
+    consumer_server.stop()
+
+
+def test_dns_names_resolve_to_the_interfaces(lab, net):
+    """DNS-05, DNS-07: the Regional name stands for every interface of the endpoint, a zonal name
+    for its zone's."""
+    accept(lab, net)
+    entries = [d["DnsName"] for d in net["endpoint"]["DnsEntries"]]
+    regional = entries[0]
+    zonal_a = [n for n in entries if "-us-east-1a." in n][0]
+
+    def resolve(name):
+        rc, out, _ = lab.sh(net["client"]["InstanceId"], ["dig", "+short", "+time=1", "+tries=2", "@10.71.0.2", name, "A"])
+        assert rc == 0, out
+        return sorted(out.split())
+
+    assert resolve(regional) == sorted([net["eni_a"], net["eni_b"]])
+    assert resolve(zonal_a) == [net["eni_a"]]
+    assert resolve(zonal_a.upper()) == [net["eni_a"]]
+
+
+def test_trace_through_the_endpoint(lab, net):
+    """`openvpc trace` walks the same stages: the endpoint's groups, the endpoint, the load
+    balancer's listener and target, the target's groups."""
+    accept(lab, net)
+    result = trace(lab, net["client"]["InstanceId"], net["eni_a"] + ":80", "--protocol", "tcp")
+    assert result["allowed"] is True, result
+    endpoint = stages(result, "interface-endpoint")
+    assert endpoint and net["svc"]["ServiceId"] in endpoint[0]["rule"], result
+    lb = stages(result, "load-balancer")
+    assert lb and net["target"]["InstanceId"] in lb[0]["rule"], result
+
+
+def test_reject_stops_traffic(lab, net):
+    """AT-05, ACC-04: rejected while available, the endpoint carries nothing more."""
+    accept(lab, net)
+    client = net["client"]["InstanceId"]
+    assert lab.tcp(client, net["eni_a"], 80, timeout=2)
+    lab.ec2.reject_vpc_endpoint_connections(ServiceId=net["svc"]["ServiceId"],
+                                            VpcEndpointIds=[net["endpoint"]["VpcEndpointId"]])
+    assert not lab.tcp(client, net["eni_a"], 80, timeout=1)
