@@ -131,6 +131,13 @@ struct Lab {
                                                     .service_name = svc.service_name, .subnet_ids = {priv}}).id;
     CreateRoute(tx, {.route_table_id = pub_rt, .destination_cidr_block = "10.0.2.128/25",
                      .target_member = "VpcEndpointId", .target_id = vpce});
+    // An interface endpoint (10.0.1.50) to a service of the NLB above (PrivateLink).
+    const auto& nlb_svc = CreateVpcEndpointServiceConfiguration(tx, {.acceptance_required = false,
+                                                                     .network_load_balancer_arns = {lb}});
+    ModifyVpcEndpointServicePermissions(tx, nlb_svc.id, {"arn:aws:iam::123456789012:root"}, {});
+    CreateVpcEndpoint(tx, {.type = "Interface", .vpc_id = vpc, .service_name = nlb_svc.service_name,
+                           .security_group_ids = {open},
+                           .subnet_configurations = {{.subnet_id = pub, .ipv4 = "10.0.1.50"}}});
     for (const auto& id : enis) macs.push_back(*dataplane::ParseMac(p.network_interfaces.at(id).mac_address));
   }
 };

@@ -374,6 +374,12 @@ def data_plane_seeds():
           record(6, eth(0x0800, ipv4_packet(g, node, 6, tcp(g, node, 40001, 80, 0x18, b"GET / HTTP/1.0\r\n\r\n",
                                                              seq=5001, ack=1)))) +
           record(6, eth(0x0800, ipv4_packet(g, node, 17, udp(g, node, 40002, 53, b"q" * 20)))))
+    # Through an interface endpoint (10.0.1.50) to the same load balancer's service (PrivateLink).
+    vpce = "10.0.1.50"
+    write("engine", "interface-endpoint",
+          record(6, eth(0x0800, ipv4_packet(g, vpce, 6, tcp(g, vpce, 40004, 80, 0x02, seq=7000)))) +
+          record(6, eth(0x0800, ipv4_packet(g, vpce, 6, tcp(g, vpce, 40004, 80, 0x18, b"hello", seq=7001, ack=1)))) +
+          record(6, eth(0x0800, ipv4_packet(g, vpce, 17, udp(g, vpce, 40005, 80, b"not tcp")))))
     # Geneve from an appliance: AWS's options (class 0x0108: endpoint id, attachment id, flow
     # cookie) and the packet it returns.
     inner = ipv4_packet(g, "10.0.2.9", 6, tcp(g, "10.0.2.9", 40000, 80, 0x02))

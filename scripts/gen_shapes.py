@@ -52,6 +52,8 @@ RejectVpcEndpointConnections DescribeVpcEndpointConnections CreateVpcEndpoint De
 ModifyVpcEndpoint ModifyVpcEndpointServiceConfiguration DescribeVpcEndpointServices
 CreateVpcEndpointConnectionNotification ModifyVpcEndpointConnectionNotification
 DescribeVpcEndpointConnectionNotifications DeleteVpcEndpointConnectionNotifications
+CreateManagedPrefixList DescribeManagedPrefixLists ModifyManagedPrefixList DeleteManagedPrefixList
+GetManagedPrefixListEntries GetManagedPrefixListAssociations RestoreManagedPrefixListVersion
 """.split()
 
 # signing name (the credential scope's service): (botocore's directory, version, operations)

@@ -61,6 +61,7 @@ void RegisterStsHandlers();
 void RegisterSsmHandlers();
 void RegisterElbv2Handlers();
 void RegisterVpcEndpointHandlers();
+void RegisterPrefixListHandlers();
 void RegisterAllHandlers();
 
 // ---- input helpers ----

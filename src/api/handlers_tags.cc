@@ -61,6 +61,9 @@ json DescribeTags(Call& c) {
   AddTagItems(p.addresses, items);
   AddTagItems(p.vpc_peering_connections, items);
   AddTagItems(p.nat_gateways, items);
+  AddTagItems(p.vpc_endpoint_services, items);
+  AddTagItems(p.vpc_endpoints, items);
+  AddTagItems(p.managed_prefix_lists, items);
   auto add = [&](const std::string& id, const model::TagList& tags) {
     for (const auto& t : tags)
       items.push_back({{"ResourceId", id}, {"ResourceType", model::ResourceTypeOf(id)}, {"Key", t.key},

@@ -54,6 +54,7 @@ void RegisterAllHandlers() {
     RegisterSsmHandlers();
     RegisterElbv2Handlers();
     RegisterVpcEndpointHandlers();
+    RegisterPrefixListHandlers();
     return true;
   }();
   (void)done;

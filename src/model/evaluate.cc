@@ -1,7 +1,10 @@
 #include "model/evaluate.h"
 
+
 #include <algorithm>
 #include <cctype>
+
+#include "model/prefix_list.h"
 
 namespace openvpc::model {
 
@@ -123,7 +126,10 @@ bool SecurityGroupRuleMatches(const Partition& p, const SecurityGroupRule& rule,
   }
   if (!rule.cidr_ipv4.empty() || !rule.cidr_ipv6.empty()) return PeerIn(rule.cidr_ipv4, rule.cidr_ipv6, flow, egress);
   if (!rule.referenced_group_id.empty()) return AddressInGroup(p, flow, egress, rule, state);
-  return false;  // prefix lists are not built yet
+  if (!rule.prefix_list_id.empty())  // the peer in any entry of the list (of the flow's family)
+    return flow.ipv6 ? LongestPrefixListMatch(p, rule.prefix_list_id, egress ? flow.dst6 : flow.src6) >= 0
+                     : LongestPrefixListMatch(p, rule.prefix_list_id, egress ? flow.dst : flow.src) >= 0;
+  return false;
 }
 
 bool FlowIsTracked(const Partition& p, const NetworkInterface& eni, const Flow& flow, bool egress) {
@@ -165,30 +171,42 @@ const NetworkAclEntry* FirstMatchingEntry(const NetworkAcl& acl, const Flow& flo
   return best;
 }
 
-const Route* LongestPrefixMatch(const Partition&, const RouteTable& rt, net::Ipv4 dst) {
+namespace {
+
+// G2 with prefix lists: a route to a list is a route to each of its entries; of two routes as
+// specific, the one to a CIDR block wins over the one to a list (GW-09).
+template <class Addr, class Parse>
+const Route* Longest(const Partition& p, const RouteTable& rt, const Addr& dst, bool v6, Parse parse) {
   const Route* best = nullptr;
   int best_prefix = -1;
+  bool best_is_list = false;
   for (const auto& r : rt.routes) {
-    if (r.destination_cidr_block.empty()) continue;  // IPv6 and prefix-list routes (G3)
-    auto c = net::ParseCidr4(r.destination_cidr_block);
-    if (!c || !c->Contains(dst) || c->prefix <= best_prefix) continue;
+    int prefix = -1;
+    const bool list = !r.destination_prefix_list_id.empty();
+    if (list) {
+      prefix = LongestPrefixListMatch(p, r.destination_prefix_list_id, dst);
+    } else {
+      const std::string& block = v6 ? r.destination_ipv6_cidr_block : r.destination_cidr_block;
+      if (block.empty()) continue;  // the other family's (G3)
+      auto c = parse(block);
+      if (c && c->Contains(dst)) prefix = c->prefix;
+    }
+    if (prefix < 0 || prefix < best_prefix || (prefix == best_prefix && (list || !best_is_list))) continue;
     best = &r;
-    best_prefix = c->prefix;
+    best_prefix = prefix;
+    best_is_list = list;
   }
   return best;
 }
 
-const Route* LongestPrefixMatch(const Partition&, const RouteTable& rt, const net::Ipv6& dst) {
-  const Route* best = nullptr;
-  int best_prefix = -1;
-  for (const auto& r : rt.routes) {
-    if (r.destination_ipv6_cidr_block.empty()) continue;
-    auto c = net::ParseCidr6(r.destination_ipv6_cidr_block);
-    if (!c || !c->Contains(dst) || c->prefix <= best_prefix) continue;
-    best = &r;
-    best_prefix = c->prefix;
-  }
-  return best;
+}  // namespace
+
+const Route* LongestPrefixMatch(const Partition& p, const RouteTable& rt, net::Ipv4 dst) {
+  return Longest(p, rt, dst, false, [](const std::string& s) { return net::ParseCidr4(s); });
+}
+
+const Route* LongestPrefixMatch(const Partition& p, const RouteTable& rt, const net::Ipv6& dst) {
+  return Longest(p, rt, dst, true, [](const std::string& s) { return net::ParseCidr6(s); });
 }
 
 const Route* LongestPrefixMatch(const Partition& p, const RouteTable& rt, const Flow& flow) {

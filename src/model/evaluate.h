@@ -52,8 +52,8 @@ int ProtocolNumber(const std::string& protocol);
 // True when RULE (of the direction EGRESS) lets FLOW out (egress: the peer is the destination)
 // or in (ingress: the peer is the source). Protocol -1 matches all (M8); tcp/udp by destination
 // port only (M9); icmp and icmpv6 by type and code, -1 for all; a CIDR peer of the flow's
-// family by containment, never one of the other family (C8); a prefix list never matches (not
-// built yet); a referenced group matches when the peer address belongs to an interface in P
+// family by containment, never one of the other family (C8); a prefix list when an entry holds
+// the peer (prefix_list.h); a referenced group matches when the peer address belongs to an interface in P
 // that is a member of that group (M10), or, for a group of another account (a peer VPC's, T6
 // of the peering guide's rules), an interface of that account's partition in P's Region in
 // STATE (never without it).
@@ -72,7 +72,8 @@ bool FlowIsTracked(const Partition& p, const NetworkInterface& eni, const Flow& 
 const NetworkAclEntry* FirstMatchingEntry(const NetworkAcl& acl, const Flow& flow, bool egress);
 
 // The route of RT that carries traffic to DST: the IPv4 route with the longest prefix that
-// contains DST (G2; IPv6 routes never match, G3). Routes in state blackhole take part, so that
+// contains DST (G2; IPv6 routes never match, G3); a route to a prefix list is a route to each of
+// its entries, and loses to a route to a CIDR block as specific (GW-09). Routes in state blackhole take part, so that
 // a blackhole route that wins drops the traffic (G13). nullptr when no route matches.
 const Route* LongestPrefixMatch(const Partition& p, const RouteTable& rt, net::Ipv4 dst);
 // The same among the IPv6 routes (destination_ipv6_cidr_block).

@@ -30,6 +30,8 @@ struct Quotas {
       {"rules-per-security-group", 60},        // L11424, each direction, per address family
       {"security-groups-per-interface", 5},    // L11428
       {"network-interfaces-per-region", 5000}, // L11411
+      {"prefix-lists-per-region", 100},        // the VPC quotas page: customer-managed prefix lists
+      {"entries-per-prefix-list", 1000},
       // Elastic Load Balancing's defaults (its Quotas pages): issue 13.
       {"network-load-balancers-per-region", 50},
       {"gateway-load-balancers-per-region", 100},

@@ -417,6 +417,22 @@ struct VpcEndpointService {
   std::string private_dns_name, private_dns_state, private_dns_txt_name, private_dns_txt_value;
 };
 
+// A managed prefix list (pl-…): CIDR blocks of one address family, at most max_entries, that
+// security group rules and routes reference by id; every change of its entries is a new version.
+struct PrefixListEntry {
+  std::string cidr, description;
+};
+struct ManagedPrefixList {
+  std::string id, owner_id;
+  std::string name, address_family;  // IPv4 | IPv6
+  int max_entries = 0;
+  int64_t version = 1;
+  std::string state = "create-complete";
+  std::vector<PrefixListEntry> entries;
+  std::vector<std::vector<PrefixListEntry>> versions;  // versions[v - 1]: the entries of version v
+  TagList tags;
+};
+
 // A connection notification (NTF-01): events of one endpoint or of one service to an SNS topic.
 struct ConnectionNotification {
   std::string id, owner_id;     // vpce-nfn-…

@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "model/internal.h"
+#include "model/prefix_list.h"
 #include "model/rules.h"
 
 namespace openvpc::model {
@@ -99,12 +100,30 @@ void CheckNotMoreSpecificThanLocal(const Partition& p, const RouteTable& rt, con
                                       "route can target only an interface or an instance.");
 }
 
-void CheckRouteQuota(const Tx& tx, const RouteTable& rt, const Destination& d) {
-  int same_family = static_cast<int>(std::count_if(rt.routes.begin(), rt.routes.end(), [&](const Route& r) {
-    return !r.IsLocal() && (d.v6.empty() ? r.destination_ipv6_cidr_block.empty() : !r.destination_ipv6_cidr_block.empty());
-  }));
-  if (same_family >= tx.quotas.Get("routes-per-route-table"))  // G15
+// The family a route counts in: its block's, or its prefix list's.
+bool RouteIsIpv6(const Partition& p, const Route& r) {
+  if (!r.destination_prefix_list_id.empty()) {
+    const ManagedPrefixList* pl = FindPrefixList(p, r.destination_prefix_list_id);
+    return pl && pl->address_family == "IPv6";
+  }
+  return !r.destination_ipv6_cidr_block.empty();
+}
+
+// G15: routes per table, IPv4 and IPv6 apart; a route to a prefix list counts as its MaxEntries.
+void CheckRouteFamilyQuota(const Tx& tx, const RouteTable& rt, bool ipv6, int adding) {
+  int n = adding;
+  for (const auto& r : rt.routes)
+    if (!r.IsLocal() && RouteIsIpv6(tx.p, r) == ipv6)
+      n += r.destination_prefix_list_id.empty() ? 1 : PrefixListWeight(tx.p, r.destination_prefix_list_id);
+  if (n > tx.quotas.Get("routes-per-route-table"))
     Fail("RouteLimitExceeded", "The maximum number of routes has been reached.");
+}
+
+void CheckRouteQuota(const Tx& tx, const RouteTable& rt, const Destination& d) {
+  if (d.prefix_list.empty()) return CheckRouteFamilyQuota(tx, rt, !d.v6.empty(), 1);
+  const ManagedPrefixList* pl = FindPrefixList(tx.p, d.prefix_list);
+  if (!pl) Fail("InvalidPrefixListId.NotFound", "The prefix list ID '" + d.prefix_list + "' does not exist");
+  CheckRouteFamilyQuota(tx, rt, pl->address_family == "IPv6", pl->max_entries);
 }
 
 std::string OneTarget(const RouteArgs& a) {
@@ -115,6 +134,15 @@ std::string OneTarget(const RouteArgs& a) {
                                         "carrierGatewayId, vpcEndpointId or coreNetworkArn.");
   return a.target_member;
 }
+
+}  // namespace
+
+void CheckRouteTableQuota(const Tx& tx, const RouteTable& rt) {
+  CheckRouteFamilyQuota(tx, rt, false, 0);
+  CheckRouteFamilyQuota(tx, rt, true, 0);
+}
+
+namespace {
 
 RouteTableAssociation* FindAssociation(Partition& p, const std::string& association_id, RouteTable** owner) {
   for (auto& [id, rt] : p.route_tables)

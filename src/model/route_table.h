@@ -33,6 +33,8 @@ struct RouteArgs {
   bool local_target = false;             // ReplaceRoute's LocalTarget
 };
 void CreateRoute(Tx& tx, const RouteArgs& a);
+// G15 for every route of RT as it is (after a prefix list it routes to grew).
+void CheckRouteTableQuota(const Tx& tx, const RouteTable& rt);
 void ReplaceRoute(Tx& tx, const RouteArgs& a);
 void DeleteRoute(Tx& tx, const RouteArgs& a);
 

@@ -1,9 +1,11 @@
 #include "model/security_group.h"
 
+
 #include <algorithm>
 #include <cctype>
 
 #include "model/internal.h"
+#include "model/prefix_list.h"
 #include "model/vpc_peering.h"
 
 namespace openvpc::model {
@@ -73,8 +75,11 @@ SecurityGroupRule BuildRule(Tx& tx, const SecurityGroup& sg, bool egress, const 
     if (!c || !c->IsCanonical()) Fail("InvalidParameterValue", "CIDR block " + s.cidr_ipv6 + " is malformed");
     r.cidr_ipv6 = c->ToString();
   }
-  if (!s.prefix_list_id.empty())  // prefix lists come with a later issue
-    Fail("InvalidPrefixListId.NotFound", "The prefix list ID '" + s.prefix_list_id + "' does not exist");
+  if (!s.prefix_list_id.empty()) {  // GW-12: a list of the account's (customer-managed)
+    if (!FindPrefixList(p, s.prefix_list_id))
+      Fail("InvalidPrefixListId.NotFound", "The prefix list ID '" + s.prefix_list_id + "' does not exist");
+    r.prefix_list_id = s.prefix_list_id;
+  }
   if (!s.referenced_group_id.empty()) {
     // A group of the same VPC, or of a VPC peered with it (same Region, any account).
     std::string owner = s.referenced_user_id.empty() ? p.account_id : s.referenced_user_id;
@@ -114,14 +119,15 @@ std::string Describe(const SecurityGroupRule& r) {
          ", to port: " + std::to_string(r.to_port) + ", ALLOW";
 }
 
-// Rules per direction count per address family; references count in both (§3.1 L11424-11427).
+// Rules per direction count per address family; references count in both (§3.1 L11424-11427),
+// a prefix list's as many rules as its MaxEntries.
 void CheckRuleLimit(const Tx& tx, const SecurityGroup& sg, bool egress) {
   int v4 = 0, v6 = 0;
   for (const auto& r : sg.rules) {
     if (r.egress != egress) continue;
-    bool ref = !r.prefix_list_id.empty() || !r.referenced_group_id.empty();
-    v4 += ref || !r.cidr_ipv4.empty();
-    v6 += ref || !r.cidr_ipv6.empty();
+    const int ref = !r.prefix_list_id.empty() ? PrefixListWeight(tx.p, r.prefix_list_id) : !r.referenced_group_id.empty();
+    v4 += ref ? ref : !r.cidr_ipv4.empty();
+    v6 += ref ? ref : !r.cidr_ipv6.empty();
   }
   int limit = tx.quotas.Get("rules-per-security-group");
   if (v4 > limit || v6 > limit)
@@ -129,6 +135,11 @@ void CheckRuleLimit(const Tx& tx, const SecurityGroup& sg, bool egress) {
 }
 
 }  // namespace
+
+void CheckSecurityGroupRuleLimits(const Tx& tx, const SecurityGroup& sg) {
+  CheckRuleLimit(tx, sg, false);
+  CheckRuleLimit(tx, sg, true);
+}
 
 SecurityGroup& GetSecurityGroup(Partition& p, const std::string& id) {
   if (!WellFormedId(id, "sg-")) Fail("InvalidGroupId.Malformed", "Invalid id: \"" + id + "\" (expecting \"sg-...\")");

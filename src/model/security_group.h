@@ -20,6 +20,8 @@ struct CreateSecurityGroupArgs {
   TagList tags;
 };
 SecurityGroup& CreateSecurityGroup(Tx& tx, const CreateSecurityGroupArgs& a);
+// The rules quota of each direction (a prefix list counting as its MaxEntries rules).
+void CheckSecurityGroupRuleLimits(const Tx& tx, const SecurityGroup& sg);
 void DeleteSecurityGroup(Tx& tx, const std::string& group_id);
 
 // One requested rule, as it arrives: protocol by name or number, ports, exactly one peer.

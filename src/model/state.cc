@@ -194,6 +194,7 @@ std::string ResourceTypeOf(const std::string& id) {
       {"nat-", "natgateway"},    {"vol-", "volume"},
       {"scr-", "subnet-cidr-reservation"},
       {"vpce-svc-", "vpc-endpoint-service"}, {"vpce-", "vpc-endpoint"},
+      {"pl-", "prefix-list"},
   };
   for (auto [prefix, type] : kTypes)
     if (id.rfind(prefix, 0) == 0) return type;
@@ -262,6 +263,12 @@ TagList& TagsOf(Partition& p, const std::string& id) {
   if (type == "vpc-endpoint") {
     auto it = p.vpc_endpoints.find(id);
     if (it == p.vpc_endpoints.end()) Fail("InvalidVpcEndpointId.NotFound", "The Vpc Endpoint Id '" + id + "' does not exist");
+    return it->second.tags;
+  }
+  if (type == "prefix-list") {
+    auto it = p.managed_prefix_lists.find(id);
+    if (it == p.managed_prefix_lists.end())
+      Fail("InvalidPrefixListID.NotFound", "The prefix list ID '" + id + "' does not exist");
     return it->second.tags;
   }
   if (type == "placement-group") {

@@ -42,6 +42,7 @@ struct Partition {
   std::map<std::string, VpcEndpointService> vpc_endpoint_services;  // by id (vpce-svc-…)
   std::map<std::string, VpcEndpoint> vpc_endpoints;                  // by id (vpce-…)
   std::map<std::string, ConnectionNotification> connection_notifications;  // by id (vpce-nfn-…)
+  std::map<std::string, ManagedPrefixList> managed_prefix_lists;            // by id (pl-…)
 };
 
 class State;

@@ -597,9 +597,12 @@ std::vector<ResolvedTarget> RoutableTargets(const Partition& p, const LoadBalanc
   std::string tg_cross = TargetGroupAttribute(tg, "load_balancing.cross_zone.enabled");
   const bool cross = tg_cross == "use_load_balancer_configuration" ? CrossZoneEnabled(lb) : tg_cross == "true";
   std::vector<ResolvedTarget> candidates, healthy, healthy_elsewhere;
+  bool zone_has_targets = false;  // registered ones, also those draining
   for (auto& r : ResolveTargets(p, tg, now)) {
-    if (r.ip.empty() || r.state == "unused" || r.state == "draining") continue;
+    if (r.ip.empty() || r.state == "unused") continue;
     const bool here = cross || r.target->availability_zone == zone || r.target->availability_zone == "all";
+    zone_has_targets |= here;
+    if (r.state == "draining") continue;
     if (!here) {
       if (r.state == "healthy") healthy_elsewhere.push_back(std::move(r));
       continue;
@@ -610,9 +613,9 @@ std::vector<ResolvedTarget> RoutableTargets(const Partition& p, const LoadBalanc
   // The node's own zone first; a zone without a healthy target leaves DNS and what still comes
   // to its node goes to the healthy targets of the others; with none healthy anywhere, the
   // load balancer fails open.
-  // A zone without any target of its own sends nowhere, whatever the others have: that is why
+  // A zone with no target of its own sends nowhere, whatever the others have: that is why
   // endpoint services whose zones lack targets need cross-zone load balancing (SVC-14).
-  if (candidates.empty()) return {};
+  if (!zone_has_targets) return {};
   if (!healthy.empty()) return healthy;
   if (!healthy_elsewhere.empty()) return healthy_elsewhere;
   return candidates;

@@ -94,7 +94,7 @@ std::vector<ResolvedTarget> ResolveTargets(const Partition& p, const TargetGroup
 // every zone with cross-zone load balancing on); when its zone has none, the healthy ones of the
 // other zones (its node has left DNS); when none is healthy anywhere, every target of its zone
 // that is not draining or unused (Elastic Load Balancing fails open). A zone with no target
-// of its own (not counting draining and unused ones) gets none without cross-zone (SVC-14).
+// registered (draining ones count until they are gone) gets none without cross-zone (SVC-14).
 std::vector<ResolvedTarget> RoutableTargets(const Partition& p, const LoadBalancer& lb, const TargetGroup& tg,
                                             const std::string& zone, TimePoint now);
 

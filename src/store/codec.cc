@@ -104,6 +104,9 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(VpcEndpointService, id, owner_id
                                                 gateway_load_balancer_arns, allowed_principals,
                                                 supported_ip_address_types, create_time, tags, private_dns_name,
                                                 private_dns_state, private_dns_txt_name, private_dns_txt_value)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PrefixListEntry, cidr, description)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ManagedPrefixList, id, owner_id, name, address_family, max_entries,
+                                                version, state, entries, versions, tags)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ConnectionNotification::Delivery, time, event, vpc_endpoint_id,
                                                 vpc_endpoint_state, message)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ConnectionNotification, id, owner_id, service_id, vpc_endpoint_id,
@@ -140,6 +143,7 @@ bool WithMap(Partition& p, const std::string& id, Fn&& fn) {
   if (is("eipalloc-")) return fn(p.addresses), true;
   if (is("pcx-")) return fn(p.vpc_peering_connections), true;
   if (is("nat-")) return fn(p.nat_gateways), true;
+  if (is("pl-")) return fn(p.managed_prefix_lists), true;
   if (is("vpce-svc-")) return fn(p.vpc_endpoint_services), true;  // before vpce-
   if (is("vpce-nfn-")) return fn(p.connection_notifications), true;  // before vpce-
   if (is("vpce-")) return fn(p.vpc_endpoints), true;

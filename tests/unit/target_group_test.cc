@@ -128,18 +128,25 @@ TEST_F(TargetGroupTest, CrossZoneFromTheLoadBalancerOrTheTargetGroup) {
 TEST_F(TargetGroupTest, AZoneWithoutTargetsNeedsCrossZone) {
   // SVC-14: a node whose zone has no targets sends nowhere, however healthy the other zone is,
   // until cross-zone load balancing is on.
+  std::string only_a;
   {
     Tx tx = NewTx();
-    DeregisterTargets(tx, tg, {{.id = "10.0.2.10"}, {.id = "10.0.2.11"}});
+    only_a = CreateTargetGroup(tx, {.name = "only-a", .protocol = "TCP", .vpc_id = vpc, .target_type = "ip", .port = 80}).arn;
+    RegisterTargets(tx, only_a, {{.id = "10.0.1.20"}});
+    CreateListener(tx, {.load_balancer_arn = lb, .port = 81, .protocol = "TCP", .target_group_arn = only_a});
+    ReportTargetHealth(tx, only_a, "10.0.1.20", 80, "healthy", "");
   }
-  Report("10.0.1.10", "healthy");
-  EXPECT_TRUE(Routable("us-east-1b").empty());
-  EXPECT_EQ(Routable("us-east-1a"), (std::vector<std::string>{"10.0.1.10"}));
+  auto routable = [&](const std::string& zone) {
+    return RoutableTargets(Part(), Part().load_balancers.at(lb), Part().target_groups.at(only_a), zone,
+                           std::chrono::system_clock::now()).size();
+  };
+  EXPECT_EQ(routable("us-east-1a"), 1u);
+  EXPECT_EQ(routable("us-east-1b"), 0u);
   {
     Tx tx = NewTx();
     ModifyLoadBalancerAttributes(tx, lb, {{"load_balancing.cross_zone.enabled", "true"}});
   }
-  EXPECT_EQ(Routable("us-east-1b"), (std::vector<std::string>{"10.0.1.10"}));
+  EXPECT_EQ(routable("us-east-1b"), 1u);
 }
 
 TEST_F(TargetGroupTest, DrainingTargetsGetNoNewFlows) {

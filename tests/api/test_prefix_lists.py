@@ -1,0 +1,121 @@
+"""Customer-managed prefix lists (issue 14; the VPC guide's "Managed prefix lists"): versions,
+MaxEntries, references from security group rules and routes counted against their quotas as
+MaxEntries (M15, G15), and the errors AWS answers with.
+"""
+import pytest
+
+from helpers import ACCOUNT_ID, assert_error
+
+
+def create(ec2, name="office", family="IPv4", max_entries=5, entries=(("10.1.0.0/16", "hq"),)):
+    return ec2.create_managed_prefix_list(PrefixListName=name, AddressFamily=family, MaxEntries=max_entries,
+                                          Entries=[{"Cidr": c, "Description": d} for c, d in entries])["PrefixList"]
+
+
+def entries(ec2, pl, version=None):
+    kw = {"TargetVersion": version} if version else {}
+    return [(e["Cidr"], e.get("Description")) for e in
+            ec2.get_managed_prefix_list_entries(PrefixListId=pl, **kw)["Entries"]]
+
+
+def test_create_describe_modify_restore(ec2):
+    pl = create(ec2)
+    pid = pl["PrefixListId"]
+    assert pid.startswith("pl-") and pl["Version"] == 1 and pl["MaxEntries"] == 5
+    assert pl["AddressFamily"] == "IPv4" and pl["State"] == "create-complete" and pl["OwnerId"] == ACCOUNT_ID
+    assert pl["PrefixListArn"] == f"arn:aws:ec2:us-east-1:{ACCOUNT_ID}:prefix-list/{pid}"
+    assert entries(ec2, pid) == [("10.1.0.0/16", "hq")]
+    # Entries change: a new version; the version given must be the list's (optimistic locking).
+    assert_error("PrefixListVersionMismatch", ec2.modify_managed_prefix_list, PrefixListId=pid, CurrentVersion=7,
+                 AddEntries=[{"Cidr": "10.2.0.0/16"}])
+    out = ec2.modify_managed_prefix_list(PrefixListId=pid, CurrentVersion=1,
+                                         AddEntries=[{"Cidr": "10.2.0.0/16", "Description": "branch"}])["PrefixList"]
+    assert out["Version"] == 2 and out["State"] == "modify-complete"
+    ec2.modify_managed_prefix_list(PrefixListId=pid, CurrentVersion=2, RemoveEntries=[{"Cidr": "10.1.0.0/16"}])
+    assert entries(ec2, pid) == [("10.2.0.0/16", "branch")]
+    assert entries(ec2, pid, version=1) == [("10.1.0.0/16", "hq")]
+    assert_error("InvalidPrefixListModification", ec2.modify_managed_prefix_list, PrefixListId=pid,
+                 CurrentVersion=3, RemoveEntries=[{"Cidr": "10.9.0.0/16"}])
+    # A name change is no new version.
+    assert ec2.modify_managed_prefix_list(PrefixListId=pid, PrefixListName="offices")["PrefixList"]["Version"] == 3
+    restored = ec2.restore_managed_prefix_list_version(PrefixListId=pid, PreviousVersion=1, CurrentVersion=3)
+    assert restored["PrefixList"]["Version"] == 4 and restored["PrefixList"]["State"] == "restore-complete"
+    assert entries(ec2, pid) == [("10.1.0.0/16", "hq")]
+    described = ec2.describe_managed_prefix_lists(Filters=[{"Name": "prefix-list-name", "Values": ["offices"]}])
+    assert [p["PrefixListId"] for p in described["PrefixLists"]] == [pid]
+    assert_error("InvalidPrefixListID.NotFound", ec2.describe_managed_prefix_lists,
+                 PrefixListIds=["pl-0123456789abcdef0"])
+
+
+def test_validation(ec2):
+    assert_error("InvalidParameterValue", create, ec2, family="IPv5")
+    assert_error("InvalidParameterValue", create, ec2, max_entries=0)
+    assert_error("InvalidParameterValue", create, ec2, max_entries=1001)
+    assert_error("InvalidParameterValue", create, ec2, name="com.amazonaws.mine")
+    assert_error("InvalidParameterValue", create, ec2, entries=(("2001:db8::/32", ""),))  # the other family
+    assert_error("InvalidParameterValue", create, ec2, entries=(("10.1.0.1/16", ""),))  # not a network address
+    assert_error("PrefixListMaxEntriesExceeded", create, ec2, max_entries=1,
+                 entries=(("10.1.0.0/16", ""), ("10.2.0.0/16", "")))
+    v6 = create(ec2, name="v6", family="IPv6", entries=(("2001:db8::/32", "docs"),))
+    assert v6["AddressFamily"] == "IPv6"
+    pid = create(ec2)["PrefixListId"]
+    assert_error("PrefixListMaxEntriesExceeded", ec2.modify_managed_prefix_list, PrefixListId=pid, CurrentVersion=1,
+                 AddEntries=[{"Cidr": f"10.{i}.0.0/16"} for i in range(10, 20)])
+    assert_error("InvalidParameterCombination", ec2.modify_managed_prefix_list, PrefixListId=pid, CurrentVersion=1,
+                 AddEntries=[{"Cidr": "10.3.0.0/16"}], MaxEntries=10)
+    assert_error("InvalidParameterValue", ec2.modify_managed_prefix_list, PrefixListId=pid, MaxEntries=0)
+    assert ec2.describe_managed_prefix_lists(PrefixListIds=[pid])["PrefixLists"][0]["Version"] == 1  # nothing changed
+
+
+def test_references_count_as_max_entries(ec2):
+    """M15, G15: a rule or route to a list counts as MaxEntries rules or routes; the list grows
+    only while every reference still fits; it is not deleted while referenced."""
+    vpc = ec2.create_vpc(CidrBlock="10.50.0.0/16")["Vpc"]["VpcId"]
+    sg = ec2.create_security_group(GroupName="pl", Description="pl", VpcId=vpc)["GroupId"]
+    rtb = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    pid = create(ec2, max_entries=50)["PrefixListId"]
+    assert_error("InvalidPrefixListId.NotFound", ec2.authorize_security_group_ingress, GroupId=sg, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "PrefixListIds": [{"PrefixListId": "pl-0123456789abcdef0"}]}])
+    ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "PrefixListIds": [{"PrefixListId": pid, "Description": "ssh"}]}])
+    perm = ec2.describe_security_groups(GroupIds=[sg])["SecurityGroups"][0]["IpPermissions"][0]
+    assert perm["PrefixListIds"] == [{"PrefixListId": pid, "Description": "ssh"}]
+    # 50 of the 60 inbound rules: 11 more do not fit.
+    assert_error("RulesPerSecurityGroupLimitExceeded", ec2.authorize_security_group_ingress, GroupId=sg,
+                 IpPermissions=[{"IpProtocol": "tcp", "FromPort": p, "ToPort": p, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}
+                                for p in range(1000, 1011)])
+    ec2.create_route(RouteTableId=rtb, DestinationPrefixListId=pid, GatewayId=igw)
+    route = [r for r in ec2.describe_route_tables(RouteTableIds=[rtb])["RouteTables"][0]["Routes"]
+             if r.get("DestinationPrefixListId") == pid]
+    assert route and route[0]["GatewayId"] == igw and route[0]["State"] == "active"
+    assocs = ec2.get_managed_prefix_list_associations(PrefixListId=pid)["PrefixListAssociations"]
+    assert sorted(a["ResourceId"] for a in assocs) == sorted([sg, rtb])
+    assert {a["ResourceOwner"] for a in assocs} == {ACCOUNT_ID}
+    # Growing past what the references allow is refused (60 rules; 50 routes per table).
+    assert_error("RulesPerSecurityGroupLimitExceeded", ec2.modify_managed_prefix_list, PrefixListId=pid,
+                 MaxEntries=61)
+    assert_error("RouteLimitExceeded", ec2.modify_managed_prefix_list, PrefixListId=pid, MaxEntries=51)
+    assert ec2.describe_managed_prefix_lists(PrefixListIds=[pid])["PrefixLists"][0]["MaxEntries"] == 50
+    assert_error("DependencyViolation", ec2.delete_managed_prefix_list, PrefixListId=pid)
+    ec2.revoke_security_group_ingress(GroupId=sg, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "PrefixListIds": [{"PrefixListId": pid}]}])
+    ec2.delete_route(RouteTableId=rtb, DestinationPrefixListId=pid)
+    assert ec2.delete_managed_prefix_list(PrefixListId=pid)["PrefixList"]["State"] == "delete-complete"
+    assert_error("InvalidPrefixListID.NotFound", ec2.get_managed_prefix_list_entries, PrefixListId=pid)
+
+
+def test_tags_and_aws_cli(ec2, aws_cli):
+    pl = ec2.create_managed_prefix_list(PrefixListName="tagged", AddressFamily="IPv4", MaxEntries=2,
+                                        TagSpecifications=[{"ResourceType": "prefix-list",
+                                                            "Tags": [{"Key": "team", "Value": "net"}]}])["PrefixList"]
+    assert pl["Tags"] == [{"Key": "team", "Value": "net"}]
+    ec2.create_tags(Resources=[pl["PrefixListId"]], Tags=[{"Key": "env", "Value": "test"}])
+    tags = ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [pl["PrefixListId"]]}])["Tags"]
+    assert sorted((t["Key"], t["ResourceType"]) for t in tags) == [("env", "prefix-list"), ("team", "prefix-list")]
+    out = aws_cli("get-managed-prefix-list-entries", "--prefix-list-id", pl["PrefixListId"])
+    assert out["Entries"] == []
+    out = aws_cli("modify-managed-prefix-list", "--prefix-list-id", pl["PrefixListId"], "--current-version", "1",
+                  "--add-entries", "Cidr=192.168.0.0/24,Description=lab")
+    assert out["PrefixList"]["Version"] == 2
