@@ -5,6 +5,7 @@
 #include "api/describe.h"
 #include "api/handlers.h"
 #include "model/error.h"
+#include "model/aws_services.h"
 #include "model/regions.h"
 #include "model/vpc_endpoint.h"
 
@@ -142,6 +143,7 @@ json EndpointView(const model::Partition& p, const model::VpcEndpoint& e) {
               {"Tags", TagsView(e.tags)},
               {"OwnerId", e.owner_id}};
   if (e.type == "Interface") out["DnsOptions"] = {{"DnsRecordIpType", e.dns_record_ip_type}};
+  if (!e.policy_document.empty()) out["PolicyDocument"] = e.policy_document;
   return out;
 }
 
@@ -221,6 +223,28 @@ json DescribeVpcEndpointServices(Call& c) {
   if (c.in.contains("ServiceRegions"))
     model::Fail("InvalidParameter", "openvpc serves endpoint services in their own Region only (SVC-02)");
   std::vector<json> items;
+  const std::string& region = c.p().region;
+  for (const auto& aws : model::AwsServices()) {  // inventory §2.2: the AWS services openvpc serves
+    json zones = json::array(), zone_ids = json::array();
+    if (const model::RegionInfo* r = model::FindRegion(region))
+      for (const auto& z : r->zones) zones.push_back(z.name), zone_ids.push_back(z.id);
+    const std::string dns = model::AwsServiceDnsName(aws, region);
+    items.push_back({{"ServiceName", model::AwsServiceEndpointName(aws, region)},
+                     {"ServiceId", model::AwsServiceId(aws, region)},
+                     {"ServiceType", json::array({{{"ServiceType", "Interface"}}})},
+                     {"AvailabilityZones", zones},
+                     {"AvailabilityZoneIds", zone_ids},
+                     {"Owner", "amazon"},
+                     {"BaseEndpointDnsNames", json::array({aws.name + "." + region + ".vpce.amazonaws.com"})},
+                     {"PrivateDnsName", dns},
+                     {"PrivateDnsNames", json::array({{{"PrivateDnsName", dns}}})},
+                     {"VpcEndpointPolicySupported", true},
+                     {"AcceptanceRequired", false},
+                     {"ManagesVpcEndpoints", false},
+                     {"PrivateDnsNameVerificationState", "verified"},
+                     {"SupportedIpAddressTypes", json::array({"ipv4"})},
+                     {"Tags", json::array()}});
+  }
   if (c.tx.state) {
     for (auto [owner, svc] : model::VisibleServices(*c.tx.state, c.p().region, c.p().account_id))
       items.push_back(ServiceDetailView(*owner, *svc));

@@ -1,16 +1,22 @@
 #include "api/http_server.h"
 
+#include <unistd.h>
+
 #include <atomic>
 #include <cstdio>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <utility>
 #include <vector>
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include "api/service.h"
 #include "api/shape_model.h"
@@ -24,11 +30,13 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-// What every connection shares: the service, the limits and the count of open connections.
+// What every connection of a listener shares: the service, the limits, the count of open
+// connections, and what its requests carry (the HTTPS fronts' origin).
 struct Server {
   Service& service;
   HttpLimits limits;
   std::atomic<size_t> connections{0};
+  RequestOrigin origin;
 };
 
 // The service's answer, or an InternalError when it throws anyway: no request may end the
@@ -48,33 +56,65 @@ bool IsHttpParseError(const beast::error_code& ec) {
   return &ec.category() == &beast::http::make_error_code(http::error::bad_method).category();
 }
 
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
 // One keep-alive connection: head (under the header deadline), body (under the body deadline),
-// the service's answer, again. Its operations run one at a time on its strand.
-class Connection : public std::enable_shared_from_this<Connection> {
+// the service's answer, again. Its operations run one at a time on its strand. STREAM is a TCP
+// stream, or TLS over one (the services network's fronts: the handshake comes first).
+template <class Stream>
+class Connection : public std::enable_shared_from_this<Connection<Stream>> {
  public:
-  Connection(tcp::socket socket, Server& server) : stream_(std::move(socket)), server_(server) {}
+  Connection(tcp::socket socket, Server& server) : stream_(std::move(socket)), server_(server) { Init(); }
+  Connection(tcp::socket socket, Server& server, asio::ssl::context& tls)
+      : stream_(std::move(socket), tls), server_(server) {
+    Init();
+  }
   ~Connection() { server_.connections.fetch_sub(1, std::memory_order_relaxed); }
+
+  void Start() {
+    if constexpr (std::is_same_v<Stream, TlsStream>) {
+      Lowest().expires_after(server_.limits.header_timeout);
+      stream_.async_handshake(asio::ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                if (ec) return self->Close();
+                                self->ReadHead();
+                              });
+    } else {
+      ReadHead();
+    }
+  }
 
   void ReadHead() {
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(server_.limits.max_header_bytes));
     parser_->body_limit(server_.limits.max_body_bytes);
-    stream_.expires_after(server_.limits.header_timeout);
+    Lowest().expires_after(server_.limits.header_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
-                            beast::bind_front_handler(&Connection::OnHead, shared_from_this()));
+                            beast::bind_front_handler(&Connection::OnHead, this->shared_from_this()));
   }
 
  private:
+  beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
+
+  void Init() {
+    beast::error_code ec;
+    auto remote = Lowest().socket().remote_endpoint(ec);
+    if (!ec) peer_ = remote.address().to_string();
+  }
+
   void OnHead(beast::error_code ec, size_t) {
     if (ec) return Fail(ec);
-    stream_.expires_after(server_.limits.body_timeout);
-    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Connection::OnRequest, shared_from_this()));
+    Lowest().expires_after(server_.limits.body_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&Connection::OnRequest, this->shared_from_this()));
   }
 
   void OnRequest(beast::error_code ec, size_t) {
     if (ec) return Fail(ec);
     auto& req = parser_->get();
     HttpRequestView view;
+    view.origin = server_.origin;
+    view.origin.peer = peer_;
     view.method = std::string(req.method_string());
     std::string target(req.target());
     auto q = target.find('?');
@@ -95,10 +135,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void Write(std::shared_ptr<http::response<http::string_body>> res) {
-    stream_.expires_after(server_.limits.write_timeout);
+    Lowest().expires_after(server_.limits.write_timeout);
     bool keep_alive = res->keep_alive();
     http::async_write(stream_, *res,
-                      [self = shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
+                      [self = this->shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
                         if (ec || !keep_alive) return self->Close();
                         self->ReadHead();
                       });
@@ -125,12 +165,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void Close() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.close();
+    Lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    Lowest().close();
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   Server& server_;
+  std::string peer_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
 };
@@ -140,8 +181,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
 // failures, wait, and accept again.
 class Acceptor : public std::enable_shared_from_this<Acceptor> {
  public:
-  Acceptor(asio::io_context& ioc, tcp::acceptor& acceptor, Server& server)
-      : ioc_(ioc), acceptor_(acceptor), server_(server), retry_(ioc) {}
+  // TLS: with a context, every connection is TLS (the services network's fronts).
+  Acceptor(asio::io_context& ioc, tcp::acceptor& acceptor, Server& server, asio::ssl::context* tls = nullptr)
+      : ioc_(ioc), acceptor_(acceptor), server_(server), tls_(tls), retry_(ioc) {}
 
   void Accept() {
     acceptor_.async_accept(asio::make_strand(ioc_), beast::bind_front_handler(&Acceptor::OnAccept, shared_from_this()));
@@ -170,8 +212,10 @@ class Acceptor : public std::enable_shared_from_this<Acceptor> {
       socket.non_blocking(true, ignored);
       socket.write_some(asio::buffer(k503, sizeof k503 - 1), ignored);
       socket.close(ignored);
+    } else if (tls_) {
+      std::make_shared<Connection<TlsStream>>(std::move(socket), server_, *tls_)->Start();
     } else {
-      std::make_shared<Connection>(std::move(socket), server_)->ReadHead();
+      std::make_shared<Connection<beast::tcp_stream>>(std::move(socket), server_)->Start();
     }
     Accept();
   }
@@ -179,9 +223,25 @@ class Acceptor : public std::enable_shared_from_this<Acceptor> {
   asio::io_context& ioc_;
   tcp::acceptor& acceptor_;
   Server& server_;
+  asio::ssl::context* tls_;
   asio::steady_timer retry_;
   bool failing_ = false;
 };
+
+// The exception barrier of the worker threads: a handler that throws is logged and the thread
+// goes on running the others.
+void Run(asio::io_context& ioc) {
+  for (;;) {
+    try {
+      ioc.run();
+      return;
+    } catch (const std::exception& e) {
+      fprintf(stderr, "openvpc: internal error in the HTTP server: %s\n", e.what());
+    } catch (...) {
+      fprintf(stderr, "openvpc: internal error in the HTTP server\n");
+    }
+  }
+}
 
 }  // namespace
 
@@ -204,24 +264,90 @@ void ServeHttp(const std::string& host, int port, Service& service, void (*on_li
   std::make_shared<Acceptor>(ioc, acceptor, server)->Accept();
   on_listening(host + ":" + std::to_string(acceptor.local_endpoint().port()));
 
-  // The exception barrier of the worker threads: a handler that throws is logged and the
-  // thread goes on running the others.
-  auto run = [&ioc] {
-    for (;;) {
-      try {
-        ioc.run();
-        return;
-      } catch (const std::exception& e) {
-        fprintf(stderr, "openvpc: internal error in the HTTP server: %s\n", e.what());
-      } catch (...) {
-        fprintf(stderr, "openvpc: internal error in the HTTP server\n");
-      }
-    }
-  };
   std::vector<std::thread> workers;
-  for (size_t i = 1; i < std::max<size_t>(1, limits.worker_threads); ++i) workers.emplace_back(run);
-  run();
+  for (size_t i = 1; i < std::max<size_t>(1, limits.worker_threads); ++i) workers.emplace_back([&ioc] { Run(ioc); });
+  Run(ioc);
   for (auto& t : workers) t.join();
+}
+
+// ---- the AWS services network's fronts ----
+
+// One listener: its socket, and what its connections share.
+struct FrontListener {
+  FrontListener(asio::io_context& ioc, Service& service, const HttpLimits& limits, const RequestOrigin& origin)
+      : acceptor(ioc), server{service, limits, {}, origin} {}
+  tcp::acceptor acceptor;
+  Server server;
+};
+
+struct HttpsFront::Impl {
+  using Work = asio::executor_work_guard<asio::io_context::executor_type>;
+  Impl(Service& service, const HttpLimits& limits)
+      : service(service), limits(limits), tls(asio::ssl::context::tls_server), work(asio::make_work_guard(ioc)) {}
+  Service& service;
+  HttpLimits limits;
+  asio::io_context ioc;
+  asio::ssl::context tls;
+  std::optional<Work> work;
+  std::vector<std::thread> threads;
+  mutable std::mutex mu;
+  std::map<std::string, std::unique_ptr<FrontListener>> listeners;
+  std::vector<std::unique_ptr<FrontListener>> retired;  // closed; their connections may still run
+
+  void Retire(std::map<std::string, std::unique_ptr<FrontListener>>::iterator it) {
+    beast::error_code ignored;
+    it->second->acceptor.close(ignored);
+    retired.push_back(std::move(it->second));  // its open connections still refer to its Server
+    listeners.erase(it);
+  }
+};
+
+HttpsFront::HttpsFront(Service& service, const std::string& cert_path, const std::string& key_path,
+                       const HttpLimits& limits)
+    : impl_(std::make_unique<Impl>(service, limits)) {
+  impl_->tls.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                         asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                         asio::ssl::context::no_tlsv1_1);
+  impl_->tls.use_certificate_chain_file(cert_path);
+  impl_->tls.use_private_key_file(key_path, asio::ssl::context::pem);
+  for (size_t i = 0; i < std::max<size_t>(1, limits.worker_threads); ++i)
+    impl_->threads.emplace_back([impl = impl_.get()] { Run(impl->ioc); });
+}
+
+HttpsFront::~HttpsFront() {
+  {
+    std::lock_guard lock(impl_->mu);
+    while (!impl_->listeners.empty()) impl_->Retire(impl_->listeners.begin());
+  }
+  impl_->work.reset();
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads) t.join();
+}
+
+void HttpsFront::Listen(const std::string& key, int fd, const RequestOrigin& origin) {
+  std::lock_guard lock(impl_->mu);
+  auto l = std::make_unique<FrontListener>(impl_->ioc, impl_->service, impl_->limits, origin);
+  beast::error_code ec;
+  l->acceptor.assign(tcp::v4(), fd, ec);
+  if (ec) {
+    close(fd);
+    throw std::runtime_error("the services network's listener " + key + ": " + ec.message());
+  }
+  std::make_shared<Acceptor>(impl_->ioc, l->acceptor, l->server, &impl_->tls)->Accept();
+  if (auto old = impl_->listeners.find(key); old != impl_->listeners.end()) impl_->Retire(old);
+  impl_->listeners[key] = std::move(l);
+}
+
+void HttpsFront::Close(const std::string& key) {
+  std::lock_guard lock(impl_->mu);
+  if (auto it = impl_->listeners.find(key); it != impl_->listeners.end()) impl_->Retire(it);
+}
+
+std::vector<std::string> HttpsFront::Keys() const {
+  std::lock_guard lock(impl_->mu);
+  std::vector<std::string> out;
+  for (const auto& [key, l] : impl_->listeners) out.push_back(key);
+  return out;
 }
 
 }  // namespace openvpc::api

@@ -11,7 +11,11 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <string>
+#include <vector>
+
+#include "api/sigv4.h"
 
 namespace openvpc::api {
 
@@ -32,5 +36,28 @@ struct HttpLimits {
 // Binds HOST:PORT (throws on failure), calls on_listening(), serves until a signal.
 void ServeHttp(const std::string& host, int port, Service& service, void (*on_listening)(const std::string&),
                const HttpLimits& limits = {});
+
+// The HTTPS fronts of the AWS services network (issue 14): listening sockets made elsewhere (in
+// other network namespaces: the simulated internet's, an interface endpoint's), served with TLS
+// by threads of its own, each listener's requests carrying the origin it was given.
+class HttpsFront {
+ public:
+  // The certificate chain and key in PEM (services_certificate.h). Throws when they do not load.
+  HttpsFront(Service& service, const std::string& cert_path, const std::string& key_path,
+             const HttpLimits& limits = {.worker_threads = 2});
+  ~HttpsFront();  // closes every listener and waits for its threads
+  HttpsFront(const HttpsFront&) = delete;
+  HttpsFront& operator=(const HttpsFront&) = delete;
+
+  // Serves FD, a listening TCP socket over IPv4 that the front owns from now on, under KEY
+  // (replacing a listener of that key).
+  void Listen(const std::string& key, int fd, const RequestOrigin& origin);
+  void Close(const std::string& key);
+  std::vector<std::string> Keys() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace openvpc::api

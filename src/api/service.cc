@@ -13,6 +13,7 @@
 #include "model/error.h"
 #include "model/regions.h"
 #include "model/rules.h"
+#include "model/vpc_endpoint.h"
 #include "model/vpc_peering.h"
 #include "store/codec.h"
 
@@ -100,6 +101,7 @@ Service::Service(std::unique_ptr<store::Store> store, ServiceOptions options)
   model::AttachPeeringState(&state_);  // peering rules read both sides' partitions
   state_.quotas = options_.quotas;
   state_.public_ipv4_pool = options_.public_ipv4_pool;
+  state_.services_pool = options_.services_pool;
   shared_ = dynamic_cast<store::SharedStore*>(store_.get());
   for (const auto& row : store_->LoadAll()) LoadRow(row);
   PublishCopy();
@@ -264,6 +266,7 @@ HttpResponse Service::Handle(const HttpRequestView& req) {
         model::Fail("InvalidAction", "The action " + op + " is not valid for this web service.");
       input = wire->Decode(op, params);
     }
+    if (!req.origin.vpc_endpoint_id.empty()) CheckEndpointPolicy(req.origin, *wire, op, who);
     return Call(*wire, op, input, who, request_id);
   } catch (const CredentialsRefused& e) {
     return ErrorResponse(*wire, e.WordedFor(wire->protocol()), request_id);
@@ -278,6 +281,29 @@ HttpResponse Service::Handle(const HttpRequestView& req) {
     fprintf(stderr, "openvpc: internal error: %s\n", e.what());
     return ErrorResponse(*wire, model::Error("InternalError", "An internal error has occurred", 500), request_id);
   }
+}
+
+void Service::CheckEndpointPolicy(const RequestOrigin& origin, const ShapeModel& wire, const std::string& op,
+                                  const AuthResult& who) const {
+  const std::string action = wire.service() + ":" + op;
+  int decision = 0;
+  Read([&](const model::State& s) {
+    decision = model::EvaluateEndpointPolicy(s, {.account = origin.endpoint_account,
+                                                 .region = origin.endpoint_region,
+                                                 .vpc_endpoint_id = origin.vpc_endpoint_id,
+                                                 .principal_account = who.account_id,
+                                                 .action = action,
+                                                 .source_ip = origin.peer});
+  });
+  if (decision == 1) return;
+  const std::string code = wire.protocol() == Protocol::kEc2    ? "UnauthorizedOperation"
+                           : wire.protocol() == Protocol::kJson ? "AccessDeniedException"
+                                                                : "AccessDenied";
+  throw model::Error(code,
+                     "User: arn:aws:iam::" + who.account_id + ":root is not authorized to perform: " + action +
+                         (decision == 2 ? " with an explicit deny in a VPC endpoint policy"
+                                        : " because no VPC endpoint policy allows the " + action + " action"),
+                     403);
 }
 
 HttpResponse Service::Call(const ShapeModel& wire, const std::string& op, const json& input, const AuthResult& who,

@@ -37,6 +37,7 @@ struct ServiceOptions {
   std::map<std::string, Credential> credentials;
   model::Quotas quotas;
   std::string public_ipv4_pool = "198.51.100.0/24";
+  std::string services_pool = "192.0.2.0/24";  // the AWS services network (model/aws_services.h)
   bool strict_shapes = true;  // a response member outside its output shape is an InternalError
   // POST /_openvpc/reset (and moto's /moto-api/reset) wipe every account, unauthenticated: the
   // server allows them only when told (`serve` does while it listens on loopback, or with
@@ -148,6 +149,10 @@ class Service {
   std::condition_variable revision_cv_;  // a new revision was published
   void SetPublishedRevision(uint64_t revision);
   HttpResponse Status(const std::string& raw_query);
+  // POL-01, POL-08: a request that came through an interface endpoint must be allowed by its
+  // policy; throws UnauthorizedOperation (EC2), AccessDenied (Query), AccessDeniedException (JSON).
+  void CheckEndpointPolicy(const RequestOrigin& origin, const ShapeModel& wire, const std::string& op,
+                           const AuthResult& who) const;
   // GET /_openvpc/connection-notifications: what the endpoints' connection notifications would
   // have published (openvpc runs no SNS), every account's; for the local operator, as reset is.
   HttpResponse ConnectionNotifications() const;

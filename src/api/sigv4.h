@@ -28,7 +28,18 @@ struct Credential {
 // 2026-12-31T00:00:00Z), # comments. Throws std::runtime_error when malformed.
 std::map<std::string, Credential> LoadCredentials(const std::string& path);
 
+// Where a request came from, as the front that took it knows: the AWS services network's fronts
+// (http_server.h's HttpsFront) say whether it came from the internet or through an interface
+// endpoint, and which (the endpoint policy and the aws:SourceVpce, aws:SourceVpc and
+// aws:VpcSourceIp condition keys need it).
+struct RequestOrigin {
+  std::string peer;                  // the client's address as the front saw it
+  bool services_network = false;     // through the AWS services network (not the endpoint URL)
+  std::string vpc_endpoint_id, vpc_id, endpoint_account, endpoint_region;  // through an interface endpoint
+};
+
 struct HttpRequestView {
+  RequestOrigin origin;
   std::string method;
   std::string path;       // without the query string, as sent
   std::string raw_query;  // after '?', as sent

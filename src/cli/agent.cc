@@ -26,6 +26,7 @@ struct AgentFlags {
   bool gateway = false;
   int lease_ttl = 5;
   std::string public_ipv4_pool = "198.51.100.0/24";
+  std::string services_pool = "192.0.2.0/24";
 };
 
 int RunAgent(const AgentFlags& f) {
@@ -48,6 +49,7 @@ int RunAgent(const AgentFlags& f) {
   auto* shared = dynamic_cast<store::SharedStore*>(opened.get());
   api::ServiceOptions options;
   options.public_ipv4_pool = f.public_ipv4_pool;
+  options.services_pool = f.services_pool;
   api::Service service(std::move(opened), std::move(options));
   DataPlane data_plane;
   if (!data_plane.Start(service, data_dir,
@@ -100,6 +102,8 @@ std::function<int()> AddAgentCommand(CLI::App& app) {
                     "HOST:PORT to answer GET /_openvpc/status[?revision=R] on (the store revision this host's data "
                     "plane enforces; with revision=R, once it does)");
   agent->add_option("--public-ipv4-pool", f->public_ipv4_pool, "CIDR of public IPv4 addresses (as the API servers')")
+      ->capture_default_str();
+  agent->add_option("--services-pool", f->services_pool, "CIDR of the AWS services network (as the API servers')")
       ->capture_default_str();
   return [f] { return RunAgent(*f); };
 }

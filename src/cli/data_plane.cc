@@ -12,7 +12,10 @@
 
 #include "api/service.h"
 #include "dataplane/engine/engine.h"
+#include "api/http_server.h"
+#include "api/services_certificate.h"
 #include "host/health_checker.h"
+#include "host/services_network.h"
 #include "host/instance_host.h"
 #include "host/netns.h"
 #include "dataplane/wire/vxlan.h"
@@ -92,6 +95,20 @@ bool DataPlane::Start(api::Service& service, const std::string& data_dir, const 
           });
         });
     health_->Start();
+    // The AWS services network: openvpc's APIs over HTTPS in the simulated internet and at the
+    // interfaces of endpoints to them, with a certificate of its own CA (DATA_DIR/services-ca.pem).
+    const api::ServicesCertificate cert = api::EnsureServicesCertificate(data_dir);
+    front_ = std::make_unique<api::HttpsFront>(service, cert.cert_path, cert.key_path);
+    api::HttpsFront* front = front_.get();
+    services_ = std::make_unique<host::ServicesNetwork>(
+        *model_, instances->InternetNamespace(),
+        [instances](const std::string& eni_id) { return instances->NamespaceOf(eni_id); },
+        [front](const std::string& key, int fd, const host::ServiceListener& l) {
+          front->Listen(key, fd, {.services_network = true, .vpc_endpoint_id = l.vpc_endpoint_id, .vpc_id = l.vpc_id,
+                                  .endpoint_account = l.account, .endpoint_region = l.region});
+        },
+        [front](const std::string& key) { front->Close(key); });
+    services_->Start();
     service.SetCommitListener([instances] { instances->Notify(); });
     service.SetConsoleSource([instances](const std::string& id) { return instances->ConsoleOutput(id); });
     fprintf(stderr, "openvpc: data plane up: instances are namespaces %s<instance-id>\n",
@@ -102,6 +119,8 @@ bool DataPlane::Start(api::Service& service, const std::string& data_dir, const 
     service.SetCommitListener(nullptr);
     service.SetConsoleSource(nullptr);
     service.SetInstancesHosted(false);
+    services_.reset();
+    front_.reset();
     health_.reset();
     instances_.reset();
     engine_->Stop();
@@ -114,6 +133,9 @@ bool DataPlane::Start(api::Service& service, const std::string& data_dir, const 
 
 void DataPlane::Stop() {
   // The checks and instances first: their threads read the model, which the service's Quiesce() locks.
+  if (services_) services_->Stop();
+  services_.reset();
+  front_.reset();
   if (health_) health_->Stop();
   health_.reset();
   if (instances_) instances_->Stop();

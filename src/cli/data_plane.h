@@ -6,6 +6,7 @@
 #include <string>
 
 namespace openvpc::api {
+class HttpsFront;
 class Service;
 }
 namespace openvpc::dataplane {
@@ -14,6 +15,7 @@ class Engine;
 namespace openvpc::host {
 class HealthChecker;
 class InstanceHost;
+class ServicesNetwork;
 }
 
 namespace openvpc::cli {
@@ -42,6 +44,8 @@ class DataPlane {
   std::unique_ptr<dataplane::Engine> engine_;
   std::unique_ptr<host::InstanceHost> instances_;
   std::unique_ptr<host::HealthChecker> health_;  // the load balancers' checks from their nodes
+  std::unique_ptr<api::HttpsFront> front_;       // the AWS services network's HTTPS
+  std::unique_ptr<host::ServicesNetwork> services_;
   int underlay_fd_ = -1;
 };
 

@@ -3,6 +3,8 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -79,6 +81,13 @@ int Exec(int argc, char** argv) {
             ns.c_str());
     return 125;
   }
+  // The AWS services network's CA (issue 14): what the AWS CLI, SDKs and TLS clients inside trust
+  // for https://SERVICE.REGION.amazonaws.com, as AWS's instances trust Amazon's. The host's own
+  // trust settings mean nothing in the simulated world: they are replaced.
+  const std::string ca = std::filesystem::absolute(data_dir + "/services-ca.pem").string();
+  if (std::filesystem::exists(ca))
+    for (const char* var : {"AWS_CA_BUNDLE", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"})
+      setenv(var, ca.c_str(), 1);
   std::vector<char*> args = {const_cast<char*>("ip"), const_cast<char*>("netns"), const_cast<char*>("exec"), ns.data()};
   for (; i < argc; ++i) args.push_back(argv[i]);
   args.push_back(nullptr);

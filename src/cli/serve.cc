@@ -30,6 +30,7 @@ struct ServeFlags {
   std::vector<std::string> quotas;
   std::string sync = "normal";
   std::string public_ipv4_pool = "198.51.100.0/24";
+  std::string services_pool = "192.0.2.0/24";
   bool lenient_shapes = false;
   bool allow_reset = false;
   int http_timeout = 60;
@@ -72,6 +73,7 @@ int Serve(const ServeFlags& f) {
   options.credentials = api::LoadCredentials(cred_path);
   options.strict_shapes = !f.lenient_shapes;
   options.public_ipv4_pool = f.public_ipv4_pool;
+  options.services_pool = f.services_pool;
   // Quota increases: the data directory's `quotas` file, then --quota flags.
   if (std::ifstream qf{fs::path(f.data_dir) / "quotas"}) {
     std::string line;
@@ -136,6 +138,9 @@ std::function<int()> AddServeCommand(CLI::App& app) {
       ->capture_default_str();
   serve->add_option("--public-ipv4-pool", f->public_ipv4_pool,
                     "CIDR that public IPv4 addresses and Elastic IPs come from")
+      ->capture_default_str();
+  serve->add_option("--services-pool", f->services_pool,
+                    "CIDR (a /24 or larger) where instances reach the AWS services openvpc serves, over HTTPS")
       ->capture_default_str();
   serve->add_flag("--lenient-shapes", f->lenient_shapes,
                   "drop response members outside the output shape instead of failing the request");

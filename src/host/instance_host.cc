@@ -26,6 +26,7 @@
 #include "model/host.h"
 #include "model/instance.h"
 #include "model/key_pair.h"
+#include "model/vpc_endpoint.h"
 
 namespace openvpc::host {
 
@@ -86,6 +87,18 @@ constexpr dataplane::MacAddress kInternetMac{0x02, 0x00, 0x00, 0x00, 0x00, 0xfd}
 
 void Log(const std::string& line) { fprintf(stderr, "openvpc: data plane: %s\n", line.c_str()); }
 
+// The interfaces of P that openvpc itself runs a namespace for: load balancer nodes, and the
+// interfaces of endpoints to AWS services.
+std::vector<std::string> OwnInterfaces(const model::Partition& p) {
+  std::vector<std::string> out;
+  for (const auto& [arn, lb] : p.load_balancers)
+    for (const auto& node : lb.nodes) out.push_back(node.network_interface_id);
+  for (const auto& [id, e] : p.vpc_endpoints)
+    if (model::IsAwsServiceEndpoint(e) && e.state == "available")
+      out.insert(out.end(), e.network_interface_ids.begin(), e.network_interface_ids.end());
+  return out;
+}
+
 }  // namespace
 
 std::map<std::string, DesiredInstance> DesiredInstances(const model::State& state, const std::string& host) {
@@ -110,21 +123,21 @@ std::map<std::string, DesiredInstance> DesiredInstances(const model::State& stat
     }
   }
   // A load balancer's node is an interface of its own (its namespace makes the health checks):
-  // a desired "instance" named by the node's interface id, with that one interface.
+  // a desired "instance" named by the node's interface id, with that one interface. So is the
+  // interface of an endpoint to an AWS service openvpc serves (its namespace serves the API).
   if (model::RunsLoadBalancerNodes(state, host))
     for (const auto& [key, p] : state.partitions)
-      for (const auto& [arn, lb] : p.load_balancers)
-        for (const auto& node : lb.nodes) {
-          auto eni = p.network_interfaces.find(node.network_interface_id);
-          if (eni == p.network_interfaces.end()) continue;
-          DesiredInstance d{.id = eni->first, .account = key.first, .region = key.second};
-          DesiredInterface iface{.eni_id = eni->first, .mac = eni->second.mac_address};
-          if (auto s = p.subnets.find(eni->second.subnet_id); s != p.subnets.end())
-            if (auto c = net::ParseCidr4(s->second.cidr_block)) iface.prefix_length = c->prefix;
-          iface.ipv6_addresses = eni->second.ipv6_addresses;
-          d.interfaces.push_back(std::move(iface));
-          out[d.id] = std::move(d);
-        }
+      for (const std::string& eni_id : OwnInterfaces(p)) {
+        auto eni = p.network_interfaces.find(eni_id);
+        if (eni == p.network_interfaces.end()) continue;
+        DesiredInstance d{.id = eni->first, .account = key.first, .region = key.second};
+        DesiredInterface iface{.eni_id = eni->first, .mac = eni->second.mac_address};
+        if (auto s = p.subnets.find(eni->second.subnet_id); s != p.subnets.end())
+          if (auto c = net::ParseCidr4(s->second.cidr_block)) iface.prefix_length = c->prefix;
+        iface.ipv6_addresses = eni->second.ipv6_addresses;
+        d.interfaces.push_back(std::move(iface));
+        out[d.id] = std::move(d);
+      }
   for (auto& [id, d] : out)
     std::sort(d.interfaces.begin(), d.interfaces.end(),
               [](const DesiredInterface& a, const DesiredInterface& b) { return a.device_index < b.device_index; });
@@ -145,13 +158,12 @@ std::map<std::string, RemoteInterface> RemoteInterfaces(const model::State& stat
       if (auto underlay = net::ParseIpv4(h->second.underlay))
         out[id] = {.account = key.first, .region = key.second, .host = *underlay};
     }
-  // The load balancers' nodes run on the gateway host.
+  // The load balancers' nodes and the AWS services' endpoints run on the gateway host.
   const model::Host* g = model::GatewayHost(state);
   if (g && !model::RunsLoadBalancerNodes(state, host))
     if (auto underlay = net::ParseIpv4(g->underlay))
       for (const auto& [key, p] : state.partitions)
-        for (const auto& [arn, lb] : p.load_balancers)
-          for (const auto& node : lb.nodes) out[node.network_interface_id] = {key.first, key.second, *underlay};
+        for (const std::string& eni_id : OwnInterfaces(p)) out[eni_id] = {key.first, key.second, *underlay};
   return out;
 }
 
@@ -540,6 +552,13 @@ void InstanceHost::StartInternet() {
       Run({"ip", "-n", ns, "-6", "route", "add", "2001:db8::/32", "via", "fe80::ff:fe00:1", "dev", "eth0"}, &out,
           10) != 0)
     throw std::runtime_error("configuring the internet namespace: " + out);
+  // The AWS services network's public side: the pool's addresses are the internet's own, where
+  // openvpc's services listen (host/services_network.h); nothing else answers there.
+  std::string services_pool;
+  model_.Read([&](const model::State& s) { services_pool = s.services_pool; });
+  if (Run({"ip", "-n", ns, "addr", "add", services_pool, "dev", "lo"}, &out, 10) != 0 ||
+      Run({"ip", "-n", ns, "link", "set", "lo", "up"}, &out, 10) != 0)
+    throw std::runtime_error("the services network in the internet namespace: " + out);
   // The internet's public DNS (Amazon's public names: load balancers, instances' public names).
   if (Run({"ip", "-n", ns, "addr", "add", std::string(kInternetDns) + "/24", "dev", "eth0"}, &out, 10) != 0)
     throw std::runtime_error("configuring the internet's DNS: " + out);
@@ -603,7 +622,7 @@ void InstanceHost::StartMetadataService() {
         model_.Read([&](const model::State& s) {
           for (const auto& [key, p] : s.partitions)
             if (auto it = p.network_interfaces.find(*eni); it != p.network_interfaces.end())
-              if (auto answer = dataplane::Resolve(p, it->second, *q)) response = dataplane::BuildDnsResponse(*q, *answer);
+              if (auto answer = dataplane::Resolve(s, p, it->second, *q)) response = dataplane::BuildDnsResponse(*q, *answer);
         });
         return response;
       });

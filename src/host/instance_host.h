@@ -92,6 +92,8 @@ class InstanceHost {
   std::string ConsoleOutput(const std::string& instance_id) const;
   // The namespace of an instance ("openvpc-TAG-i-…"), whether or not it runs.
   std::string NamespaceOf(const std::string& instance_id) const { return prefix_ + instance_id; }
+  // The simulated internet's namespace when this host runs it (the gateway), else "".
+  std::string InternetNamespace() const { return gateway_ ? prefix_ + "internet" : ""; }
 
  private:
   struct LiveInterface {

@@ -74,6 +74,9 @@ class State {
   // Where public IPv4 addresses and Elastic IPs come from (a documentation range by default,
   // so nothing simulated is ever routable on a real network).
   std::string public_ipv4_pool = "198.51.100.0/24";
+  // Where the AWS services openvpc serves are reached (aws_services.h): AWS's public service
+  // addresses in this simulation, a documentation range too.
+  std::string services_pool = "192.0.2.0/24";
   // Next fit for launch-time public addresses: the search goes on after the last one handed
   // out, so a released address does not come back at once (IP-12, IP-13). Not stored.
   uint32_t public_ipv4_cursor = 0;

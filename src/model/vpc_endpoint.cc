@@ -5,9 +5,12 @@
 #include <random>
 #include <set>
 
+#include "model/aws_services.h"
 #include "model/internal.h"
 #include "model/load_balancer.h"
 #include "model/network_interface.h"
+#include "model/policy.h"
+#include "model/regions.h"
 #include "model/route_target.h"
 #include "model/security_group.h"
 #include "model/target_group.h"
@@ -205,7 +208,52 @@ void CheckCustomerServiceOptions(const VpcEndpoint& e, const std::optional<bool>
                                  " does not provide a private DNS name.");
 }
 
+// Every zone of REGION: AWS's services are in all of them.
+std::vector<std::string> RegionZones(const std::string& region) {
+  std::vector<std::string> out;
+  if (const RegionInfo* r = FindRegion(region))
+    for (const auto& z : r->zones) out.push_back(z.name);
+  return out;
+}
+
+// An endpoint to an AWS service: private DNS (DNS-09, DNS-10: one endpoint of a service per VPC
+// has it) and its policy (POL-01 … POL-05: a resource policy with a Principal, 20,480
+// characters at most, full access by default).
+void SetAwsServiceEndpointOptions(const Partition& p, VpcEndpoint& e, bool private_dns,
+                                  const std::optional<std::string>& policy) {
+  if (private_dns) {
+    const Vpc& vpc = p.vpcs.at(e.vpc_id);
+    if (!vpc.enable_dns_support || !vpc.enable_dns_hostnames)  // DNS-09, ERR-09
+      Fail("InvalidParameter", "Enabling private DNS requires both enableDnsSupport and enableDnsHostnames VPC "
+                               "attributes set to true for " + vpc.id);
+    for (const auto& [id, other] : p.vpc_endpoints)
+      if (id != e.id && other.vpc_id == e.vpc_id && other.service_name == e.service_name && other.private_dns_enabled)
+        Fail("InvalidParameter", "private-dns-enabled cannot be set because there is already a conflicting DNS "
+                                 "domain for " + e.service_name + " in the VPC " + e.vpc_id);
+  }
+  e.private_dns_enabled = private_dns;
+  if (policy) {
+    ParsePolicy(*policy, {.error_code = "InvalidPolicyDocument", .require_principal = true, .max_chars = 20480});
+    e.policy_document = *policy;
+  } else if (e.policy_document.empty()) {
+    e.policy_document = DefaultEndpointPolicy();
+  }
+}
+
 }  // namespace
+
+bool IsAwsServiceEndpoint(const VpcEndpoint& e) { return e.service_owner_id == "amazon"; }
+
+VpcEndpointService AwsServiceAsEndpointService(const AwsService& aws, const std::string& region) {
+  VpcEndpointService svc;
+  svc.id = AwsServiceId(aws, region);
+  svc.owner_id = "amazon";
+  svc.service_name = AwsServiceEndpointName(aws, region);
+  svc.service_type = kInterface;
+  svc.acceptance_required = false;
+  svc.allowed_principals = {"*"};
+  return svc;
+}
 
 VpcEndpointService& GetVpcEndpointService(Partition& p, const std::string& id) {
   auto it = p.vpc_endpoint_services.find(id);
@@ -377,8 +425,14 @@ VpcEndpoint& CreateVpcEndpoint(Tx& tx, const CreateVpcEndpointArgs& a) {
   if (!svc && !tx.state)
     for (auto& [id, s] : p.vpc_endpoint_services)
       if (s.service_name == a.service_name) svc = &s, owner = &p;
+  // An AWS service openvpc serves (aws_services.h): amazon's, open to everyone, accepted at once.
+  VpcEndpointService aws_service;
+  if (const AwsService* aws = AwsServiceByEndpointName(a.service_name, p.region)) {
+    aws_service = AwsServiceAsEndpointService(*aws, p.region);
+    svc = &aws_service;
+  }
   // SVC-04, SVC-06: a service the caller may not use is one it cannot see.
-  if (!svc || !Allowed(*svc, p.account_id)) ServiceNameNotFound(a.service_name);
+  if (!svc || (svc != &aws_service && !Allowed(*svc, p.account_id))) ServiceNameNotFound(a.service_name);
   if (svc->service_type != type)
     Fail("InvalidParameter", "The VPC endpoint service " + a.service_name + " does not support the VPC endpoint type " +
                                  type + ".");
@@ -421,7 +475,11 @@ VpcEndpoint& CreateVpcEndpoint(Tx& tx, const CreateVpcEndpointArgs& a) {
     if (a.subnet_ids.size() + a.subnet_configurations.size() != 1)  // GLB-02
       Fail("InvalidParameter", "A Gateway Load Balancer endpoint must be created in exactly one subnet");
   } else {
-    CheckCustomerServiceOptions(e, a.private_dns_enabled, a.policy_document);
+    if (svc == &aws_service) {
+      SetAwsServiceEndpointOptions(p, e, a.private_dns_enabled.value_or(true), a.policy_document);  // DNS-17
+    } else {
+      CheckCustomerServiceOptions(e, a.private_dns_enabled, a.policy_document);
+    }
     e.security_group_ids = EndpointGroups(p, vpc.id, a.security_group_ids);
     e.dns_suffix = DnsSuffix();
   }
@@ -430,7 +488,7 @@ VpcEndpoint& CreateVpcEndpoint(Tx& tx, const CreateVpcEndpointArgs& a) {
   for (const auto& sid : a.subnet_ids)
     if (std::none_of(subnets.begin(), subnets.end(), [&](const SubnetConfiguration& c) { return c.subnet_id == sid; }))
       subnets.push_back({.subnet_id = sid});
-  const std::vector<std::string> zones = ServiceAvailabilityZones(*owner, *svc);
+  const std::vector<std::string> zones = svc == &aws_service ? RegionZones(p.region) : ServiceAvailabilityZones(*owner, *svc);
   for (const auto& c : subnets) {
     if (!c.ipv6.empty()) Fail("InvalidParameter", "openvpc forwards IPv4 through endpoints so far: no Ipv6 address");
     const Subnet& subnet = EndpointSubnet(p, e, zones, c.subnet_id);
@@ -471,14 +529,17 @@ void ModifyVpcEndpoint(Tx& tx, const std::string& id, const ModifyVpcEndpointArg
     Fail("InvalidParameter", "Route tables can be specified for Gateway endpoints only");
   if (gwlb && (a.policy_document || a.private_dns_enabled.value_or(false)))
     Fail("InvalidParameter", "Endpoint policies and private DNS are not supported for Gateway Load Balancer endpoints");
-  if (!gwlb) CheckCustomerServiceOptions(e, a.private_dns_enabled, a.policy_document);
+  const bool aws = IsAwsServiceEndpoint(e);
+  if (!gwlb && !aws) CheckCustomerServiceOptions(e, a.private_dns_enabled, a.policy_document);
   // Checked on a copy first: a refused change changes nothing.
   const Partition* owner_part = OwnerOf(tx, e);
   const VpcEndpointService* svc = nullptr;
   if (owner_part)
     if (auto it = owner_part->vpc_endpoint_services.find(e.service_id); it != owner_part->vpc_endpoint_services.end())
       svc = &it->second;
-  std::vector<std::string> zones = svc ? ServiceAvailabilityZones(*owner_part, *svc) : std::vector<std::string>{};
+  std::vector<std::string> zones = aws   ? RegionZones(tx.p.region)
+                                   : svc ? ServiceAvailabilityZones(*owner_part, *svc)
+                                         : std::vector<std::string>{};
   VpcEndpoint check = e;
   for (const auto& sid : a.remove_subnet_ids)
     if (!std::count(check.subnet_ids.begin(), check.subnet_ids.end(), sid))
@@ -521,7 +582,13 @@ void ModifyVpcEndpoint(Tx& tx, const std::string& id, const ModifyVpcEndpointArg
   for (const auto& c : added)
     if (!std::count(e.subnet_ids.begin(), e.subnet_ids.end(), c.subnet_id))
       AddEndpointInterface(tx, e, p.subnets.at(c.subnet_id), c.ipv4);
-  if (a.private_dns_enabled) e.private_dns_enabled = *a.private_dns_enabled;
+  if (aws) {
+    std::optional<std::string> policy = a.policy_document;
+    if (a.reset_policy) policy = DefaultEndpointPolicy();  // POL-11
+    SetAwsServiceEndpointOptions(p, e, a.private_dns_enabled.value_or(e.private_dns_enabled), policy);
+  } else if (a.private_dns_enabled) {
+    e.private_dns_enabled = *a.private_dns_enabled;
+  }
   tx.Touch(id);
 }
 
@@ -588,9 +655,11 @@ std::string VpceHostedZoneId(const std::string& region) {
   return "";
 }
 
-// DNS-02, DNS-05: endpoint_id-suffix.service.region.vpce.amazonaws.com, with -ZONE for a zonal one.
+// DNS-02, DNS-05: endpoint_id-suffix.SERVICE.region.vpce.amazonaws.com, with -ZONE for a zonal
+// one; SERVICE is an AWS service's name (ec2) or a customer's service id.
 std::string EndpointDnsName(const Partition& p, const VpcEndpoint& e, const std::string& zone) {
-  return e.id + "-" + e.dns_suffix + (zone.empty() ? "" : "-" + zone) + "." + e.service_id + "." + p.region +
+  const std::string label = IsAwsServiceEndpoint(e) ? e.service_name.substr(e.service_name.rfind('.') + 1) : e.service_id;
+  return e.id + "-" + e.dns_suffix + (zone.empty() ? "" : "-" + zone) + "." + label + "." + p.region +
          ".vpce.amazonaws.com";
 }
 
@@ -604,7 +673,24 @@ std::vector<DnsEntry> DnsEntriesOf(const Partition& p, const VpcEndpoint& e) {
   for (const auto& sid : e.subnet_ids)
     if (auto s = p.subnets.find(sid); s != p.subnets.end())
       out.push_back({EndpointDnsName(p, e, s->second.availability_zone), zone_id});
+  if (e.private_dns_enabled)  // DNS-06: the private name last, in a zone of its own
+    if (const AwsService* aws = AwsServiceByEndpointName(e.service_name, p.region))
+      out.push_back({AwsServiceDnsName(*aws, p.region), ""});
   return out;
+}
+
+std::optional<std::vector<std::string>> PrivateDnsAddresses(const Partition& p, const std::string& vpc_id,
+                                                            const std::string& name) {
+  for (const auto& [id, e] : p.vpc_endpoints) {
+    if (e.vpc_id != vpc_id || !e.private_dns_enabled || e.state != "available") continue;
+    const AwsService* aws = AwsServiceByEndpointName(e.service_name, p.region);
+    if (!aws || AwsServiceDnsName(*aws, p.region) != name) continue;
+    std::vector<std::string> out;
+    for (const auto& eni : e.network_interface_ids)
+      if (auto it = p.network_interfaces.find(eni); it != p.network_interfaces.end()) out.push_back(it->second.PrimaryIp());
+    return out;
+  }
+  return std::nullopt;
 }
 
 std::optional<std::vector<std::string>> VpcEndpointDnsAddresses(const Partition& p, const std::string& name,
@@ -628,6 +714,31 @@ std::optional<std::vector<std::string>> VpcEndpointDnsAddresses(const Partition&
     if (found) return out;
   }
   return std::nullopt;
+}
+
+int EvaluateEndpointPolicy(const State& s, const EndpointRequest& r) {
+  const Partition* p = s.Find(r.account, r.region);
+  if (!p) return 0;
+  auto e = p->vpc_endpoints.find(r.vpc_endpoint_id);
+  if (e == p->vpc_endpoints.end() || e->second.state != "available") return 0;
+  if (e->second.policy_document.empty()) return 1;  // POL-06: a service without policies allows everything
+  const Policy policy = ParsePolicy(e->second.policy_document, {.error_code = "InvalidPolicyDocument"});
+  const std::string arn = "arn:aws:iam::" + r.principal_account + ":root";
+  PolicyRequest req{.principal = {.arn = arn, .account_id = r.principal_account}, .action = r.action,
+                    .resource = r.resource};
+  req.context["aws:SourceVpce"] = {e->second.id};
+  req.context["aws:SourceVpc"] = {e->second.vpc_id};
+  req.context["aws:PrincipalAccount"] = {r.principal_account};
+  req.context["aws:PrincipalArn"] = {arn};
+  if (!r.source_ip.empty()) req.context["aws:VpcSourceIp"] = {r.source_ip};
+  switch (Evaluate(policy, req)) {
+    case PolicyDecision::kAllow:
+      return 1;
+    case PolicyDecision::kExplicitDeny:
+      return 2;
+    default:
+      return 0;
+  }
 }
 
 PrivateLinkPath NetworkLoadBalancerFor(const Partition& owner, const VpcEndpointService& svc,

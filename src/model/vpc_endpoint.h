@@ -105,6 +105,29 @@ std::vector<DnsEntry> DnsEntriesOf(const Partition& p, const VpcEndpoint& e);
 std::optional<std::vector<std::string>> VpcEndpointDnsAddresses(const Partition& p, const std::string& name,
                                                                 bool ipv6);
 
+// ---- endpoints to AWS services (aws_services.h) ----
+
+// True for an endpoint to one of the AWS services openvpc serves (amazon's).
+bool IsAwsServiceEndpoint(const VpcEndpoint& e);
+// An AWS service as the endpoint service consumers see (amazon's, open to all, accepted at once).
+struct AwsService;
+VpcEndpointService AwsServiceAsEndpointService(const AwsService& aws, const std::string& region);
+// DNS-10, DNS-11: what an AWS service's public name (lower case) stands for inside VPC_ID when an
+// available endpoint of the VPC has private DNS on: its interfaces' addresses; else nullopt.
+std::optional<std::vector<std::string>> PrivateDnsAddresses(const Partition& p, const std::string& vpc_id,
+                                                            const std::string& name);
+
+// POL-01, POL-08: what the policy of endpoint VPC_ENDPOINT_ID (of ACCOUNT in REGION) says of a
+// request that came through it: PRINCIPAL_ACCOUNT's root calling ACTION (service:Operation) on
+// RESOURCE, with the condition keys such a request carries (aws:SourceVpce, aws:SourceVpc,
+// aws:VpcSourceIp, aws:PrincipalAccount, aws:PrincipalArn; never aws:SourceIp: GW-20). An
+// endpoint that is gone allows nothing. 0: implicit deny, 1: allow, 2: explicit deny.
+struct EndpointRequest {
+  std::string account, region, vpc_endpoint_id;
+  std::string principal_account, action, resource = "*", source_ip;
+};
+int EvaluateEndpointPolicy(const State& s, const EndpointRequest& r);
+
 // ---- what the data plane follows ----
 
 // SVC-09: where an interface endpoint's interface ENI (in its consumer's zone ZONE) sends its

@@ -478,7 +478,7 @@ void Engine::ProxyProtocol(LbBinding& b, const FlowEntry& e, std::span<uint8_t> 
 void Engine::PathTooSmall(Port& in, std::span<const uint8_t> frame, const ParsedFrame& pf, uint16_t mtu) {
   const bool v6 = pf.ether_type == kEtherTypeIpv6;
   std::optional<std::vector<uint8_t>> icmp;
-  WithInterface(in, [&](const model::Partition& part, const model::NetworkInterface& eni) {
+  WithInterface(in, [&](const model::State&, const model::Partition& part, const model::NetworkInterface& eni) {
     model::Flow f{.protocol = v6 ? 58 : 1, .ipv6 = v6, .icmp_type = v6 ? 2 : 3, .icmp_code = v6 ? 0 : 4};
     if (v6) {
       f.src6 = RouterLinkLocal();

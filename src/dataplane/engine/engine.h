@@ -196,8 +196,9 @@ class Engine {
   void SetSpecialPort(uint32_t id, const char* name, const ServicePortSpec& spec, Port*& slot);
   void RemoveSpecialPort(uint32_t id, Port*& slot);
   // Runs FN with IN's interface and its partition under the model's read lock (not when gone).
-  void WithInterface(const Port& in,
-                     const std::function<void(const model::Partition&, const model::NetworkInterface&)>& fn);
+  void WithInterface(
+      const Port& in,
+      const std::function<void(const model::State&, const model::Partition&, const model::NetworkInterface&)>& fn);
   void SendFrame(Port* out, std::span<const uint8_t> frame);  // a frame of the router's own, written at once
   // VXLAN (underlay.cc): BUF (vnet header + frame) to the host that runs OUT; a datagram that
   // came in on the underlay port, handled as a frame from the remote port it names.

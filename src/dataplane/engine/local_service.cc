@@ -24,13 +24,14 @@ uint16_t Get16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]
 
 }  // namespace
 
-void Engine::WithInterface(const Port& in,
-                           const std::function<void(const model::Partition&, const model::NetworkInterface&)>& fn) {
+void Engine::WithInterface(
+    const Port& in,
+    const std::function<void(const model::State&, const model::Partition&, const model::NetworkInterface&)>& fn) {
   model_.Read([&](const model::State& s) {
     const model::Partition* p = s.Find(in.account, in.region);
     if (!p) return;
     auto it = p->network_interfaces.find(in.eni_id);
-    if (it != p->network_interfaces.end()) fn(*p, it->second);
+    if (it != p->network_interfaces.end()) fn(s, *p, it->second);
   });
 }
 
@@ -40,7 +41,7 @@ Port* Engine::LocalService(Port& in, const VnetHeader& vh, std::span<uint8_t> fr
   if (pf.ether_type == kEtherTypeArp) {
     if (pf.arp_op != 1) return nullptr;  // replies and announcements end here
     std::optional<MacAddress> mac;
-    WithInterface(in, [&](const model::Partition& part, const model::NetworkInterface& eni) {
+    WithInterface(in, [&](const model::State&, const model::Partition& part, const model::NetworkInterface& eni) {
       mac = ArpAnswer(part, eni, pf.arp_target);
     });
     if (mac) SendFrame(&in, BuildArpReply(pf, *mac));
@@ -54,7 +55,7 @@ Port* Engine::LocalService(Port& in, const VnetHeader& vh, std::span<uint8_t> fr
   const size_t l4_len = 14 + size_t{pf.ip_total_length} - pf.l4;
   if (kind == LocalServiceKind::kDhcp) {  // DHCP (Q5)
     std::optional<std::vector<uint8_t>> reply;
-    WithInterface(in, [&](const model::Partition& part, const model::NetworkInterface& eni) {
+    WithInterface(in, [&](const model::State&, const model::Partition& part, const model::NetworkInterface& eni) {
       const std::optional<DhcpLease> lease = LeaseFor(part, eni);
       if (!lease) return;
       if (auto r = DhcpReply({l4 + 8, Get16(l4 + 4) >= 8 ? std::min<size_t>(Get16(l4 + 4), l4_len) - 8 : 0}, *lease))
@@ -72,8 +73,8 @@ Port* Engine::LocalService(Port& in, const VnetHeader& vh, std::span<uint8_t> fr
     auto q = ParseDnsQuery({l4 + 8, l4_len >= 8 ? l4_len - 8 : 0});
     if (!q) return nullptr;
     std::optional<std::vector<uint8_t>> reply;
-    WithInterface(in, [&](const model::Partition& part, const model::NetworkInterface& eni) {
-      if (auto answer = Resolve(part, eni, *q))
+    WithInterface(in, [&](const model::State& s, const model::Partition& part, const model::NetworkInterface& eni) {
+      if (auto answer = Resolve(s, part, eni, *q))
         reply = BuildUdpFrame(kRouterMac, pf.src_mac, pf.dst, pf.src, 53, pf.src_port, BuildDnsResponse(*q, *answer));
     });
     if (reply) SendFrame(&in, *reply);
@@ -82,7 +83,7 @@ Port* Engine::LocalService(Port& in, const VnetHeader& vh, std::span<uint8_t> fr
   if (pf.protocol == 6 && to_resolver) {  // over TCP, answered in the services namespace
     handled = true;
     bool enabled = false;
-    WithInterface(in, [&](const model::Partition& part, const model::NetworkInterface& eni) {
+    WithInterface(in, [&](const model::State&, const model::Partition& part, const model::NetworkInterface& eni) {
       enabled = part.vpcs.at(eni.vpc_id).enable_dns_support;
     });
     if (!enabled || !service_) return nullptr;  // R2: no answer at all
@@ -127,7 +128,7 @@ Port* Engine::LocalService6(Port& in, const VnetHeader& vh, std::span<uint8_t> f
     // [fd00:ec2::254]: to the services namespace from the interface's IPv6 alias, as IPv4
     // requests go from its IPv4 alias; only while the instance's HttpProtocolIpv6 is enabled.
     bool enabled = false;
-    WithInterface(in, [&](const model::Partition& part, const model::NetworkInterface& eni) {
+    WithInterface(in, [&](const model::State&, const model::Partition& part, const model::NetworkInterface& eni) {
       enabled = model::MetadataOverIpv6(part, eni);
     });
     if (!enabled || !service_) return nullptr;
@@ -144,8 +145,8 @@ Port* Engine::LocalService6(Port& in, const VnetHeader& vh, std::span<uint8_t> f
     if (!TakeDnsToken(in)) return nullptr;
     auto q = ParseDnsQuery({l4 + 8, l4_len >= 8 ? l4_len - 8 : 0});
     if (!q) return nullptr;
-    WithInterface(in, [&](const model::Partition& part, const model::NetworkInterface& eni) {
-      if (auto answer = Resolve(part, eni, *q))
+    WithInterface(in, [&](const model::State& s, const model::Partition& part, const model::NetworkInterface& eni) {
+      if (auto answer = Resolve(s, part, eni, *q))
         reply = BuildUdp6Frame(kRouterMac, pf.src_mac, kResolverIpv6, pf.src6, 53, pf.src_port,
                                BuildDnsResponse(*q, *answer));
     });
@@ -154,7 +155,7 @@ Port* Engine::LocalService6(Port& in, const VnetHeader& vh, std::span<uint8_t> f
     if (!m) return nullptr;
     const bool dad = IsUnspecified6(pf.src6);
     const MacAddress to_mac = m->source_link_layer ? *m->source_link_layer : pf.src_mac;
-    WithInterface(in, [&](const model::Partition& part, const model::NetworkInterface& eni) {
+    WithInterface(in, [&](const model::State&, const model::Partition& part, const model::NetworkInterface& eni) {
       if (m->type == kNdRouterSolicitation) {
         if (auto ra = RouterAdvertisementFor(part, eni)) reply = BuildRouterAdvertisement(*ra, MulticastMacFor(kAllNodes), kAllNodes);
         return;
@@ -166,7 +167,7 @@ Port* Engine::LocalService6(Port& in, const VnetHeader& vh, std::span<uint8_t> f
     });
   } else if (pf.protocol == 17 && pf.dst_port == kDhcp6ServerPort && pf.src_port == kDhcp6ClientPort &&
              l4_len >= 8) {  // DHCPv6 (C11)
-    WithInterface(in, [&](const model::Partition& part, const model::NetworkInterface& eni) {
+    WithInterface(in, [&](const model::State&, const model::Partition& part, const model::NetworkInterface& eni) {
       if (auto r = Dhcp6Reply({l4 + 8, l4_len - 8}, Lease6For(part, eni)))
         reply = BuildUdp6Frame(kRouterMac, pf.src_mac, RouterLinkLocal(), pf.src6, kDhcp6ServerPort, kDhcp6ClientPort, *r);
     });
@@ -179,7 +180,7 @@ void Engine::AdvertiseRouter() {
   for (auto& [id, port] : ports_) {
     if (port.get() == service_ || port.get() == internet_ || port->removing) continue;
     std::optional<std::vector<uint8_t>> ra;
-    WithInterface(*port, [&](const model::Partition& part, const model::NetworkInterface& eni) {
+    WithInterface(*port, [&](const model::State&, const model::Partition& part, const model::NetworkInterface& eni) {
       if (auto info = RouterAdvertisementFor(part, eni))
         ra = BuildRouterAdvertisement(*info, MulticastMacFor(kAllNodes), kAllNodes);
     });

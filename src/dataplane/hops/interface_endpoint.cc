@@ -7,7 +7,9 @@
 // the consumer's addresses; proxy protocol v2 carries them and the endpoint's id), and the
 // load balancer's stage chooses the target (hops/load_balancer.cc). Nothing comes the other way
 // but replies (IF-12, AT-23): the consumer's addresses are not the provider's to reach.
-// The way back is TracePrivateLinkReply (pipeline.h), also here.
+// The way back is TracePrivateLinkReply (pipeline.h), also here. An endpoint to an AWS service
+// that openvpc serves (aws_services.h) is the destination itself: its interface's namespace runs
+// the service's HTTPS front (host/services_network.h).
 #include "dataplane/hops/hop.h"
 #include "dataplane/stages.h"
 #include "model/load_balancer.h"
@@ -34,6 +36,15 @@ bool ToInterfaceEndpoint(const model::Partition& p, const model::NetworkInterfac
     return drop("UNSUPPORTED_PROTOCOL",  // openvpc's name
                 f.ipv6 ? "this data plane forwards IPv4 through endpoints so far"
                        : "an interface endpoint carries TCP only (IF-01)");
+  if (model::IsAwsServiceEndpoint(*e)) {  // openvpc's own service answers at the interface itself
+    r.allowed = true;
+    r.rule = e->service_name + " at " + d.PrimaryIp();
+    r.note = "the AWS services network: openvpc's API answers here over HTTPS";
+    Append(t, std::move(r));
+    t.destination = &d;
+    t.allowed = true;
+    return true;
+  }
   const model::Partition* owner = nullptr;
   const model::VpcEndpointService* svc = nullptr;
   if (ct.state) {

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "model/address.h"
+#include "model/aws_services.h"
 #include "model/evaluate.h"
 #include "model/instance.h"
 #include "model/key_pair.h"
@@ -175,8 +176,19 @@ void AddAddresses(DnsAnswer& a, const std::vector<std::string>& texts, uint16_t 
   }
 }
 
+// An AWS service's public name (DNS-01): its address in the services pool.
+bool AwsServiceAnswer(const model::State& s, const std::string& name, uint16_t qtype, DnsAnswer& a) {
+  const model::AwsService* svc = model::AwsServiceOfDnsName(name);
+  if (!svc) return false;
+  a.rcode = 0;
+  if (qtype == 1)
+    if (auto ip = model::AwsServiceAddress(s.services_pool, *svc)) a.a.push_back(*ip);
+  return true;
+}
+
 // The answer to NAME (lower case) of QTYPE, as the resolver knows it from the model.
-DnsAnswer Lookup(const model::Partition& p, const model::NetworkInterface& eni, const std::string& name, uint16_t qtype) {
+DnsAnswer Lookup(const model::State& s, const model::Partition& p, const model::NetworkInterface& eni,
+                 const std::string& name, uint16_t qtype) {
   const model::Vpc& vpc = p.vpcs.at(eni.vpc_id);
   DnsAnswer a;
   // R4: Amazon's private (and, from inside, public) hostnames resolve when both attributes are on.
@@ -195,6 +207,12 @@ DnsAnswer Lookup(const model::Partition& p, const model::NetworkInterface& eni, 
     if (qtype == 1 || qtype == 28) AddAddresses(a, *addresses, qtype);
     return a;
   }
+  if (auto addresses = model::PrivateDnsAddresses(p, eni.vpc_id, name)) {  // DNS-10: an endpoint's private DNS
+    a.rcode = 0;
+    if (qtype == 1) AddAddresses(a, *addresses, qtype);
+    return a;
+  }
+  if (AwsServiceAnswer(s, name, qtype, a)) return a;
   if (!hostnames) return a;
   if (qtype == 12) {
     if (auto ip = ParseReverseName(name)) {
@@ -254,15 +272,16 @@ net::Ipv6 Nat64Address(net::Ipv4 ip) {
 
 }  // namespace
 
-std::optional<DnsAnswer> Resolve(const model::Partition& p, const model::NetworkInterface& eni, const DnsQuestion& q) {
+std::optional<DnsAnswer> Resolve(const model::State& s, const model::Partition& p, const model::NetworkInterface& eni,
+                                 const DnsQuestion& q) {
   if (!p.vpcs.at(eni.vpc_id).enable_dns_support) return std::nullopt;  // R2: the resolver does not answer
   const std::string name = model::AsciiLower(q.name);
-  DnsAnswer a = Lookup(p, eni, name, q.qtype);
+  DnsAnswer a = Lookup(s, p, eni, name, q.qtype);
   // DNS64 (EnableDns64 on the asking interface's subnet): an AAAA question about a name that has
   // A records only is answered with their addresses inside 64:ff9b::/96.
   auto subnet = p.subnets.find(eni.subnet_id);
   if (q.qtype == 28 && a.rcode == 0 && a.aaaa.empty() && subnet != p.subnets.end() && subnet->second.enable_dns64)
-    for (net::Ipv4 ip : Lookup(p, eni, name, 1).a) a.aaaa.push_back(Nat64Address(ip));
+    for (net::Ipv4 ip : Lookup(s, p, eni, name, 1).a) a.aaaa.push_back(Nat64Address(ip));
   return a;
 }
 
@@ -271,6 +290,7 @@ DnsAnswer ResolvePublic(const model::State& s, const DnsQuestion& q) {
   DnsAnswer a;
   a.rcode = name.ends_with(".amazonaws.com") ? 3 : 2;  // NXDOMAIN for Amazon's names; no upstream for the rest
   a.authoritative = a.rcode == 3;
+  if (AwsServiceAnswer(s, name, q.qtype, a)) return a;
   for (const auto& [key, p] : s.partitions) {
     if (const model::LoadBalancer* lb = model::LoadBalancerByDnsName(p, name)) {
       a.rcode = 0;

@@ -85,9 +85,10 @@ Dhcp6Lease Lease6For(const model::Partition& p, const model::NetworkInterface& e
 // None for an interface without an IPv4 address (an IPv6-only subnet's).
 std::optional<DhcpLease> LeaseFor(const model::Partition& p, const model::NetworkInterface& eni);
 
-// The resolver's answer to a question from ENI, or nullopt when it does not answer at all
-// (enableDnsSupport off, R2).
-std::optional<DnsAnswer> Resolve(const model::Partition& p, const model::NetworkInterface& eni, const DnsQuestion& q);
+// The resolver's answer to a question from ENI (of P, in S), or nullopt when it does not answer
+// at all (enableDnsSupport off, R2).
+std::optional<DnsAnswer> Resolve(const model::State& s, const model::Partition& p, const model::NetworkInterface& eni,
+                                 const DnsQuestion& q);
 
 // The simulated internet's public DNS (host::kInternetDns): Amazon's public names, authoritatively
 // (a load balancer's name: its nodes' public addresses when internet-facing, private ones when
