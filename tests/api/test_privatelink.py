@@ -69,7 +69,7 @@ def test_manual_acceptance_and_reject_while_live(ec2, provider, consumer):
     create = dict(VpcEndpointType="Interface", VpcId=consumer["vpc"], ServiceName=svc["ServiceName"],
                   SubnetIds=[consumer["subnets"]["a"], consumer["subnets"]["c"]])
     assert_error("InvalidServiceName", c.create_vpc_endpoint, **create)  # PERM-04: no permission, no service
-    assert c.describe_vpc_endpoint_services()["ServiceDetails"] == []
+    assert svc["ServiceName"] not in c.describe_vpc_endpoint_services()["ServiceNames"]
     allow(ec2, svc)
     # IF-14, AT-10: the consumer sees the service and the zones it offers.
     details = c.describe_vpc_endpoint_services(ServiceNames=[svc["ServiceName"]])
@@ -282,5 +282,72 @@ def test_aws_cli(aws_cli, ec2, provider):
                   "--service-name", svc["ServiceName"], "--subnet-ids", subnet)
     e = out["VpcEndpoint"]
     assert e["State"] == "pendingAcceptance" and len(e["DnsEntries"]) == 2
-    names = aws_cli("describe-vpc-endpoint-services", "--query", "ServiceNames")
+    names = aws_cli("describe-vpc-endpoint-services", "--filters", f"Name=owner,Values={ACCOUNT_ID}", "--query",
+                    "ServiceNames")
     assert names == [svc["ServiceName"]]
+
+
+def test_aws_services_in_the_catalogue(ec2):
+    """Inventory §2.2: the AWS services openvpc serves are amazon's Interface services of every
+    zone, with private DNS names and policies."""
+    details = ec2.describe_vpc_endpoint_services(ServiceNames=["com.amazonaws.us-east-1.ec2"])["ServiceDetails"]
+    assert len(details) == 1
+    d = details[0]
+    assert d["Owner"] == "amazon" and d["ServiceType"] == [{"ServiceType": "Interface"}]
+    assert d["PrivateDnsName"] == "ec2.us-east-1.amazonaws.com" and d["PrivateDnsNameVerificationState"] == "verified"
+    assert d["BaseEndpointDnsNames"] == ["ec2.us-east-1.vpce.amazonaws.com"]
+    assert d["VpcEndpointPolicySupported"] is True and d["AcceptanceRequired"] is False
+    assert d["ServiceId"].startswith("vpce-svc-") and len(d["ServiceId"]) == len("vpce-svc-") + 17
+    assert "us-east-1a" in d["AvailabilityZones"]
+    names = ec2.describe_vpc_endpoint_services(Filters=[{"Name": "owner", "Values": ["amazon"]}])["ServiceNames"]
+    assert names == sorted(f"com.amazonaws.us-east-1.{s}" for s in ("ec2", "elasticloadbalancing", "ssm", "sts"))
+    other_region = make_client_for_region(ec2, "eu-west-1")
+    assert "com.amazonaws.eu-west-1.sts" in other_region.describe_vpc_endpoint_services()["ServiceNames"]
+
+
+def make_client_for_region(ec2, region):
+    import boto3
+    return boto3.client("ec2", region_name=region, endpoint_url=ec2.meta.endpoint_url,
+                        aws_access_key_id="test", aws_secret_access_key="test")
+
+
+def test_endpoint_to_an_aws_service(ec2):
+    """IF-24, DNS-06, DNS-09, DNS-17, POL-02, POL-03, POL-05, POL-11: an endpoint to EC2 is
+    available at once, private DNS is on by default and needs the VPC's DNS attributes, one per
+    VPC has it, and its policy is AWS's default until replaced or reset."""
+    import json
+    vpc = ec2.create_vpc(CidrBlock="10.60.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.60.1.0/24", AvailabilityZone="us-east-1b")["Subnet"]["SubnetId"]
+    create = dict(VpcEndpointType="Interface", VpcId=vpc, ServiceName="com.amazonaws.us-east-1.ec2", SubnetIds=[subnet])
+    assert_error("InvalidParameter", ec2.create_vpc_endpoint, **create)  # DNS-09: hostnames are off
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
+    e = ec2.create_vpc_endpoint(**create)["VpcEndpoint"]
+    assert e["State"] == "available" and e["PrivateDnsEnabled"] is True
+    eid = e["VpcEndpointId"]
+    names = [d["DnsName"] for d in e["DnsEntries"]]
+    assert names[0].startswith(eid + "-") and names[0].endswith(".ec2.us-east-1.vpce.amazonaws.com")
+    assert names[1].endswith("-us-east-1b.ec2.us-east-1.vpce.amazonaws.com")
+    assert names[2] == "ec2.us-east-1.amazonaws.com"
+    assert json.loads(e["PolicyDocument"]) == {"Statement": [{"Action": "*", "Effect": "Allow", "Principal": "*",
+                                                              "Resource": "*"}]}
+    # One endpoint of a service per VPC with private DNS; without it, another is fine.
+    assert_error("InvalidParameter", ec2.create_vpc_endpoint, **create)
+    second = ec2.create_vpc_endpoint(**create, PrivateDnsEnabled=False)["VpcEndpoint"]
+    assert second["PrivateDnsEnabled"] is False and len(second["DnsEntries"]) == 2
+    # POL-02, POL-03: a Principal, at most 20,480 characters, valid JSON.
+    no_principal = {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    assert_error("InvalidPolicyDocument", ec2.modify_vpc_endpoint, VpcEndpointId=eid,
+                 PolicyDocument=json.dumps(no_principal))
+    assert_error("InvalidPolicyDocument", ec2.modify_vpc_endpoint, VpcEndpointId=eid, PolicyDocument="{not json")
+    long_policy = {"Statement": [{"Sid": "x" * 21000, "Effect": "Allow", "Principal": "*", "Action": "*",
+                                  "Resource": "*"}]}
+    assert_error("InvalidPolicyDocument", ec2.modify_vpc_endpoint, VpcEndpointId=eid,
+                 PolicyDocument=json.dumps(long_policy))
+    narrow = {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "ec2:Describe*", "Resource": "*"}]}
+    ec2.modify_vpc_endpoint(VpcEndpointId=eid, PolicyDocument=json.dumps(narrow))
+    got = ec2.describe_vpc_endpoints(VpcEndpointIds=[eid])["VpcEndpoints"][0]
+    assert json.loads(got["PolicyDocument"]) == narrow
+    ec2.modify_vpc_endpoint(VpcEndpointId=eid, ResetPolicy=True)
+    got = ec2.describe_vpc_endpoints(VpcEndpointIds=[eid])["VpcEndpoints"][0]
+    assert json.loads(got["PolicyDocument"])["Statement"][0]["Action"] == "*"
+    ec2.delete_vpc_endpoints(VpcEndpointIds=[eid, second["VpcEndpointId"]])
