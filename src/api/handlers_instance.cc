@@ -28,6 +28,7 @@ DescribeSpec DescribeInstancesSpec() {
       {"availability-zone", "Placement.AvailabilityZone"},
       {"client-token", "ClientToken"},
       {"dns-name", "PublicDnsName"},
+      {"iam-instance-profile.arn", "IamInstanceProfile.Arn"},
       {"image-id", "ImageId"},
       {"instance-id", "InstanceId"},
       {"instance-state-code", "State.Code"},
@@ -140,6 +141,8 @@ json InstanceView(const model::Partition& p, const model::Instance& i) {
             {"PublicDnsName", ""},
             {"Tags", TagsView(i.tags)}};
   if (!i.key_name.empty()) v["KeyName"] = i.key_name;
+  if (!i.iam_instance_profile_arn.empty())
+    v["IamInstanceProfile"] = {{"Arn", i.iam_instance_profile_arn}, {"Id", i.iam_instance_profile_id}};
   v["PrivateDnsNameOptions"] = {{"HostnameType", i.hostname_type},
                                 {"EnableResourceNameDnsARecord", i.resource_name_dns_a},
                                 {"EnableResourceNameDnsAAAARecord", i.resource_name_dns_aaaa}};
@@ -245,6 +248,10 @@ json RunInstances(Call& c) {
   }
   if (c.in.contains("CreditSpecification")) a.cpu_credits = Str(c.in["CreditSpecification"], "CpuCredits");
   if (c.in.contains("MetadataOptions")) a.metadata_options = MetadataOptionsOf(c.in["MetadataOptions"]);
+  if (c.in.contains("IamInstanceProfile")) {
+    a.iam_instance_profile_arn = c.in["IamInstanceProfile"].value("Arn", "");
+    a.iam_instance_profile_name = c.in["IamInstanceProfile"].value("Name", "");
+  }
   for (const auto& m : c.in.value("BlockDeviceMappings", json::array())) {
     if (!m.contains("Ebs")) continue;  // instance store and NoDevice: no EBS volume
     const json& ebs = m["Ebs"];

@@ -100,6 +100,7 @@ Service::Service(std::unique_ptr<store::Store> store, ServiceOptions options)
   RegisterAllHandlers();
   model::AttachPeeringState(&state_);  // peering rules read both sides' partitions
   state_.quotas = options_.quotas;
+  if (!options_.credentials.empty()) sessions_ = std::make_unique<SessionIssuer>(options_.credentials);
   state_.public_ipv4_pool = options_.public_ipv4_pool;
   state_.services_pool = options_.services_pool;
   shared_ = dynamic_cast<store::SharedStore*>(store_.get());
@@ -230,7 +231,7 @@ HttpResponse Service::Handle(const HttpRequestView& req) {
     for (const auto& [k, v] : params)
       if (!IsText(k) || !IsText(v))
         model::Fail("InvalidParameterValue", "The request contains a parameter name or value that is not valid UTF-8 text.");
-    AuthResult who = VerifySigV4(req, options_.credentials, std::chrono::system_clock::now());
+    AuthResult who = VerifySigV4(req, options_.credentials, std::chrono::system_clock::now(), sessions_.get());
     if (!model::FindRegion(who.region))
       throw model::Error("AuthFailure", "Credential should be scoped to a valid region, not '" + who.region + "'.",
                          401);
@@ -283,6 +284,13 @@ HttpResponse Service::Handle(const HttpRequestView& req) {
   }
 }
 
+std::optional<SessionCredentials> Service::IssueInstanceCredentials(const std::string& account,
+                                                                    const std::string& role_arn,
+                                                                    const std::string& instance_id) const {
+  if (!sessions_) return std::nullopt;
+  return sessions_->Issue(account, role_arn, instance_id, std::chrono::system_clock::now());
+}
+
 void Service::CheckEndpointPolicy(const RequestOrigin& origin, const ShapeModel& wire, const std::string& op,
                                   const AuthResult& who) const {
   const std::string action = wire.service() + ":" + op;
@@ -293,14 +301,16 @@ void Service::CheckEndpointPolicy(const RequestOrigin& origin, const ShapeModel&
                                                  .vpc_endpoint_id = origin.vpc_endpoint_id,
                                                  .principal_account = who.account_id,
                                                  .action = action,
-                                                 .source_ip = origin.peer});
+                                                 .source_ip = origin.peer,
+                                                 .principal_arn = who.PrincipalArn(),
+                                                 .principal_role_arn = who.role_arn});
   });
   if (decision == 1) return;
   const std::string code = wire.protocol() == Protocol::kEc2    ? "UnauthorizedOperation"
                            : wire.protocol() == Protocol::kJson ? "AccessDeniedException"
                                                                 : "AccessDenied";
   throw model::Error(code,
-                     "User: arn:aws:iam::" + who.account_id + ":root is not authorized to perform: " + action +
+                     "User: " + who.PrincipalArn() + " is not authorized to perform: " + action +
                          (decision == 2 ? " with an explicit deny in a VPC endpoint policy"
                                         : " because no VPC endpoint policy allows the " + action + " action"),
                      403);

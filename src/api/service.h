@@ -20,6 +20,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "api/shape_model.h"
+#include "api/session_credentials.h"
 #include "api/sigv4.h"
 #include "model/state.h"
 #include "store/store.h"
@@ -48,6 +49,10 @@ struct ServiceOptions {
 class Service {
  public:
   Service(std::unique_ptr<store::Store> store, ServiceOptions options);
+  // The temporary credentials of an instance's role (its metadata's iam/security-credentials),
+  // which this service accepts; nullopt when it has no long-term credentials to key them with.
+  std::optional<SessionCredentials> IssueInstanceCredentials(const std::string& account, const std::string& role_arn,
+                                                             const std::string& instance_id) const;
   ~Service();
   HttpResponse Handle(const HttpRequestView& req);
   // Waits for the write in progress, if any, keeps further requests out and closes the store
@@ -137,6 +142,7 @@ class Service {
   std::vector<Change> spare_lacks_;                         // the changes since spare_ was published
   std::map<std::string, Token> tokens_;
   std::unique_ptr<store::Store> store_;
+  std::unique_ptr<SessionIssuer> sessions_;  // instance roles' credentials (none without long-term ones)
   store::SharedStore* shared_ = nullptr;  // store_ when several servers share it
   std::thread applier_;
   std::mutex applier_mu_;

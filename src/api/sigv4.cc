@@ -13,6 +13,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "api/session_credentials.h"
 #include "model/error.h"
 #include "model/state.h"
 
@@ -207,7 +208,7 @@ std::string ScopeService(const HttpRequestView& req) {
 }
 
 AuthResult VerifySigV4(const HttpRequestView& req, const std::map<std::string, Credential>& creds,
-                       std::chrono::system_clock::time_point now) {
+                       std::chrono::system_clock::time_point now, const SessionIssuer* sessions) {
   std::map<std::string, std::string> headers;  // lower-case name -> values joined by ','
   int authorization_headers = 0;
   for (const auto& [k, v] : req.headers) {
@@ -275,9 +276,14 @@ AuthResult VerifySigV4(const HttpRequestView& req, const std::map<std::string, C
   if (scope.size() != 5 || scope[4] != "aws4_request")
     Incomplete("Credential should be scoped to a valid region, not '" + credential + "'. ");
   const std::string& access_key = scope[0];
-  auto cred = creds.find(access_key);
-  if (cred == creds.end())
-    throw CredentialsRefused(CredentialsRefused::Reason::kUnknownKey);
+  // The request's session token (temporary credentials must carry theirs; long-term keys none).
+  std::string token = headers.count("x-amz-security-token") ? headers["x-amz-security-token"] : "";
+  if (presigned && query.count("X-Amz-Security-Token")) token = query.at("X-Amz-Security-Token");
+  const Credential* cred = nullptr;
+  std::optional<SessionCredentials> session;  // an instance role's (session_credentials.h)
+  if (auto it = creds.find(access_key); it != creds.end()) cred = &it->second;
+  else if (sessions && (session = sessions->Recover(access_key, token))) cred = &session->credential;
+  if (!cred) throw CredentialsRefused(CredentialsRefused::Reason::kUnknownKey);
   if (scope[3].empty())
     throw Error("SignatureDoesNotMatch", "Credential should be scoped to correct service. ", 403);
   auto when = ParseAmzDate(amz_date);
@@ -326,7 +332,7 @@ AuthResult VerifySigV4(const HttpRequestView& req, const std::map<std::string, C
     payload_hashes = {Sha256Hex(req.body), "UNSIGNED-PAYLOAD"};
   }
   const std::string scope_str = scope[1] + "/" + scope[2] + "/" + scope[3] + "/" + scope[4];
-  std::string key = HmacSha256("AWS4" + cred->second.secret, scope[1]);
+  std::string key = HmacSha256("AWS4" + cred->secret, scope[1]);
   key = HmacSha256(key, scope[2]);
   key = HmacSha256(key, scope[3]);
   key = HmacSha256(key, "aws4_request");
@@ -339,12 +345,15 @@ AuthResult VerifySigV4(const HttpRequestView& req, const std::map<std::string, C
     if (Hex(reinterpret_cast<const unsigned char*>(mac.data()), mac.size()) == signature)
     {
       // Temporary credentials need their own session token (and time); long-term keys none.
-      std::string token = headers.count("x-amz-security-token") ? headers["x-amz-security-token"] : "";
-      if (presigned && query.count("X-Amz-Security-Token")) token = query.at("X-Amz-Security-Token");
-      if (token != cred->second.session_token) throw CredentialsRefused(CredentialsRefused::Reason::kUnknownKey);
-      if (cred->second.expiration && now >= *cred->second.expiration)
-        throw CredentialsRefused(CredentialsRefused::Reason::kExpired);
-      return {cred->second.account_id, scope[2], access_key, scope[3]};
+      if (token != cred->session_token) throw CredentialsRefused(CredentialsRefused::Reason::kUnknownKey);
+      if (cred->expiration && now >= *cred->expiration) throw CredentialsRefused(CredentialsRefused::Reason::kExpired);
+      AuthResult who{cred->account_id, scope[2], access_key, scope[3]};
+      if (session) {
+        who.principal_arn = "arn:aws:sts::" + cred->account_id + ":assumed-role/" +
+                            session->role_arn.substr(session->role_arn.rfind('/') + 1) + "/" + session->session_name;
+        who.role_arn = session->role_arn;
+      }
+      return who;
     }
   }
   // EC2 answers a wrong signature as it answers an unknown key; other services do not.

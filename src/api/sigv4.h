@@ -50,6 +50,12 @@ struct HttpRequestView {
 struct AuthResult {
   std::string account_id, region, access_key;
   std::string service;  // the credential scope's: which AWS service the request is for
+  // An instance role's temporary credentials: the assumed role's session and the role; both
+  // empty for an account's own keys (its root user).
+  std::string principal_arn, role_arn;
+  std::string PrincipalArn() const {
+    return principal_arn.empty() ? "arn:aws:iam::" + account_id + ":root" : principal_arn;
+  }
 };
 
 // The service named by the request's credential scope (Authorization header or presigned
@@ -75,10 +81,12 @@ struct CredentialsRefused : model::Error {
   model::Error WordedFor(Protocol protocol) const;
 };
 
+class SessionIssuer;
 // Throws model::Error with AWS's codes: MissingAuthenticationToken, IncompleteSignature,
-// AuthFailure (CredentialsRefused), SignatureDoesNotMatch, RequestExpired.
+// AuthFailure (CredentialsRefused), SignatureDoesNotMatch, RequestExpired. SESSIONS, when given,
+// also accepts the temporary credentials it issued (session_credentials.h).
 AuthResult VerifySigV4(const HttpRequestView& req, const std::map<std::string, Credential>& creds,
-                       std::chrono::system_clock::time_point now);
+                       std::chrono::system_clock::time_point now, const SessionIssuer* sessions = nullptr);
 
 // Exposed for tests and for the benchmark's client.
 std::string Sha256Hex(const std::string& data);

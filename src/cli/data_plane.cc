@@ -83,6 +83,18 @@ bool DataPlane::Start(api::Service& service, const std::string& data_dir, const 
                                              const std::string& id, const std::string& text) {
         service.Write(account, region, [&](model::Tx& tx) { model::SetConsoleOutput(tx, id, text); });
       });
+    instances_->OnRoleCredentials([&service](const std::string& account, const std::string& role_arn,
+                                            const std::string& instance_id) {
+      std::optional<dataplane::InstanceMetadata::Iam> out;
+      if (auto c = service.IssueInstanceCredentials(account, role_arn, instance_id))
+        out = dataplane::InstanceMetadata::Iam{.access_key_id = c->credential.access_key,
+                                               .secret_access_key = c->credential.secret,
+                                               .token = c->credential.session_token,
+                                               .expiration = model::FormatIso8601(*c->credential.expiration),
+                                               .last_updated = model::FormatIso8601(*c->credential.expiration -
+                                                                                   std::chrono::hours(6))};
+      return out;
+    });
     service.SetInstancesHosted(true);
     instances_->Start();
     host::InstanceHost* instances = instances_.get();

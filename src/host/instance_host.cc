@@ -611,6 +611,16 @@ void InstanceHost::StartMetadataService() {
         if (!eni) return std::nullopt;
         std::optional<dataplane::InstanceMetadata> md;
         model_.Read([&](const model::State& s) { md = dataplane::MetadataFor(s, *eni); });
+        if (md && md->iam && on_role_credentials_) {
+          const std::string& arn = md->iam->profile_arn;
+          const std::string role = arn.substr(0, arn.find(":instance-profile/")) + ":role/" + md->iam->role_name;
+          if (auto creds = on_role_credentials_(md->account_id, role, md->instance_id)) {
+            creds->profile_arn = md->iam->profile_arn;
+            creds->profile_id = md->iam->profile_id;
+            creds->role_name = md->iam->role_name;
+            md->iam = *creds;
+          }
+        }
         return md;
       });
   dns_tcp_ = std::make_unique<dataplane::DnsTcpServer>(

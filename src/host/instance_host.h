@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "dataplane/engine/engine.h"
+#include "dataplane/services/imds.h"
 #include "model/state.h"
 
 namespace openvpc::dataplane {
@@ -88,6 +89,11 @@ class InstanceHost {
   using ConsoleFn = std::function<void(const std::string& account, const std::string& region, const std::string& id,
                                        const std::string& text)>;
   void OnConsoleOutput(ConsoleFn fn) { on_console_ = std::move(fn); }
+  // An instance role's temporary credentials for its metadata (role ARN, instance id); without
+  // it, or when it has none, iam/security-credentials lists no role.
+  using RoleCredentialsFn = std::function<std::optional<dataplane::InstanceMetadata::Iam>(
+      const std::string& account, const std::string& role_arn, const std::string& instance_id)>;
+  void OnRoleCredentials(RoleCredentialsFn fn) { on_role_credentials_ = std::move(fn); }
   // What the instance's user data printed, as GetConsoleOutput returns it.
   std::string ConsoleOutput(const std::string& instance_id) const;
   // The namespace of an instance ("openvpc-TAG-i-…"), whether or not it runs.
@@ -126,6 +132,7 @@ class InstanceHost {
   dataplane::ModelSource& model_;
   GoneFn on_gone_;
   ConsoleFn on_console_;
+  RoleCredentialsFn on_role_credentials_;
   std::map<std::string, uintmax_t> console_reported_;  // bytes of console.log last reported, by instance
   dataplane::Engine& engine_;
   std::string data_dir_, prefix_, dhcp_script_, host_;

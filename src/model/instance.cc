@@ -243,6 +243,24 @@ std::vector<Instance*> RunInstances(Tx& tx, const RunInstancesArgs& args) {
   const std::string root_device = image ? image->root_device_name : "/dev/xvda";
   const std::vector<EbsVolume> volumes = LaunchVolumes(a, image, root_device);
   if (!a.key_name.empty()) GetKeyPairByName(p, a.key_name);  // KP-8
+  // IamInstanceProfile: the caller's own profile, by ARN or by name (openvpc keeps no IAM, so any
+  // well-formed name is a profile).
+  std::string profile_arn;
+  if (!a.iam_instance_profile_arn.empty()) {
+    const std::string prefix = "arn:aws:iam::" + p.account_id + ":instance-profile/";
+    const std::string& arn = a.iam_instance_profile_arn;
+    if (arn.rfind(prefix, 0) != 0 || arn.size() == prefix.size() || arn.size() > prefix.size() + 128)
+      Fail("InvalidParameterValue", "Value (" + arn + ") for parameter iamInstanceProfile.arn is invalid. Invalid IAM "
+                                    "Instance Profile ARN");
+    profile_arn = arn;
+  } else if (!a.iam_instance_profile_name.empty()) {
+    const std::string& name = a.iam_instance_profile_name;
+    if (name.size() > 128 || name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                                                    "+=,.@-_/") != std::string::npos)
+      Fail("InvalidParameterValue", "Value (" + name + ") for parameter iamInstanceProfile.name is invalid. Invalid "
+                                    "IAM Instance Profile name");
+    profile_arn = "arn:aws:iam::" + p.account_id + ":instance-profile/" + name;
+  }
   if (!a.placement_group.empty()) CheckPlacement(p, a.placement_group, type.name);  // PG-3
 
   if (a.interfaces.empty()) {
@@ -310,6 +328,10 @@ std::vector<Instance*> RunInstances(Tx& tx, const RunInstancesArgs& args) {
     inst.ami_launch_index = n;
     inst.disable_api_termination = a.disable_api_termination;
     inst.shutdown_behavior = a.shutdown_behavior;
+    if (!profile_arn.empty()) {
+      inst.iam_instance_profile_arn = profile_arn;
+      inst.iam_instance_profile_id = StableId("AIPA", profile_arn);
+    }
     inst.architecture = architecture;
     inst.root_device_name = root_device;
     inst.cpu_credits = a.cpu_credits.empty() ? type.default_cpu_credits : a.cpu_credits;
@@ -642,6 +664,18 @@ void RegisterInstanceRules() {
     return true;
   }();
   (void)once;
+}
+
+}  // namespace openvpc::model
+
+namespace openvpc::model {
+
+std::string InstanceRoleArn(const Instance& i) {
+  const std::string& arn = i.iam_instance_profile_arn;
+  const auto slash = arn.find(":instance-profile/");
+  if (slash == std::string::npos) return "";
+  const std::string name = arn.substr(arn.rfind('/') + 1);  // a path's last part
+  return arn.substr(0, slash) + ":role/" + name;
 }
 
 }  // namespace openvpc::model

@@ -57,11 +57,14 @@ struct RunInstancesArgs {
   std::string shutdown_behavior = "stop";
   std::string cpu_credits;  // CreditSpecification; empty: the type's default
   MetadataOptionsChange metadata_options;
+  std::string iam_instance_profile_arn, iam_instance_profile_name;  // IamInstanceProfile: one or the other
   std::vector<BlockDeviceArgs> block_devices;
   TagList instance_tags, interface_tags, volume_tags;
 };
 // Returns the launched instances (MaxCount when the subnet has room, at least MinCount).
 std::vector<Instance*> RunInstances(Tx& tx, const RunInstancesArgs& a);
+// The role an instance's profile stands for (arn:aws:iam::ACCOUNT:role/NAME), or "" without one.
+std::string InstanceRoleArn(const Instance& i);
 
 // Each returns (previous state, current state) per instance, as the API reports them.
 struct StateChange {

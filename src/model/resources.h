@@ -295,6 +295,10 @@ struct Instance {
   std::string hostname_type = "ip-name";
   bool resource_name_dns_a = false, resource_name_dns_aaaa = false;
   InstanceMetadataOptions metadata_options;
+  // IamInstanceProfile at launch: arn:aws:iam::ACCOUNT:instance-profile/NAME and its id (AIPA…).
+  // openvpc has no IAM: the profile's role is named as the profile, and its temporary
+  // credentials (instance metadata, api/session_credentials.h) act as the account.
+  std::string iam_instance_profile_arn, iam_instance_profile_id;
   std::vector<EbsVolume> volumes;  // its EBS volumes, the root volume first (none: launched before openvpc kept them)
   // The openvpc host that runs it (model/host.h); empty on one machine, where the server's own
   // data plane runs every instance. Not AWS's Placement.HostId (Dedicated Hosts).

@@ -88,6 +88,15 @@ std::optional<int> ProtocolNumberOf(const std::string& p) {
   return std::stoi(p);
 }
 
+std::string StableId(const std::string& prefix, const std::string& seed) {
+  uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a of the seed, then a multiplicative sequence
+  for (unsigned char c : seed) h = (h ^ c) * 0x100000001b3ULL;
+  static const char* kChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  std::string id = prefix;
+  for (int i = 0; i < 17; ++i, h = h * 0x9e3779b97f4a7c15ULL + 1) id += kChars[h >> 59];
+  return id;
+}
+
 std::string NewId(const std::string& prefix) {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   static const char* kHex = "0123456789abcdef";

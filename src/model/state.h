@@ -115,6 +115,9 @@ std::optional<int> ProtocolNumberOf(const std::string& p);
 
 // A fresh id with AWS's 17 hex digits: NewId("vpc") -> "vpc-0a1b2c3d4e5f60718".
 std::string NewId(const std::string& prefix);
+// PREFIX and 17 characters of AWS's key-id alphabet (A-Z, 2-7) derived from SEED: the same id for
+// the same seed, for what openvpc does not store (a role's id, an instance profile's).
+std::string StableId(const std::string& prefix, const std::string& seed);
 
 // Another account's or Region's partition, brought to life as on first use when it is new
 // (for peering across accounts and Regions). Its changes are recorded in TX.

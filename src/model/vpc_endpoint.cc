@@ -723,13 +723,13 @@ int EvaluateEndpointPolicy(const State& s, const EndpointRequest& r) {
   if (e == p->vpc_endpoints.end() || e->second.state != "available") return 0;
   if (e->second.policy_document.empty()) return 1;  // POL-06: a service without policies allows everything
   const Policy policy = ParsePolicy(e->second.policy_document, {.error_code = "InvalidPolicyDocument"});
-  const std::string arn = "arn:aws:iam::" + r.principal_account + ":root";
+  const std::string arn = r.principal_arn.empty() ? "arn:aws:iam::" + r.principal_account + ":root" : r.principal_arn;
   PolicyRequest req{.principal = {.arn = arn, .account_id = r.principal_account}, .action = r.action,
                     .resource = r.resource};
   req.context["aws:SourceVpce"] = {e->second.id};
   req.context["aws:SourceVpc"] = {e->second.vpc_id};
   req.context["aws:PrincipalAccount"] = {r.principal_account};
-  req.context["aws:PrincipalArn"] = {arn};
+  req.context["aws:PrincipalArn"] = {r.principal_role_arn.empty() ? arn : r.principal_role_arn};
   if (!r.source_ip.empty()) req.context["aws:VpcSourceIp"] = {r.source_ip};
   switch (Evaluate(policy, req)) {
     case PolicyDecision::kAllow:

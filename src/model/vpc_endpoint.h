@@ -118,13 +118,15 @@ std::optional<std::vector<std::string>> PrivateDnsAddresses(const Partition& p, 
                                                             const std::string& name);
 
 // POL-01, POL-08: what the policy of endpoint VPC_ENDPOINT_ID (of ACCOUNT in REGION) says of a
-// request that came through it: PRINCIPAL_ACCOUNT's root calling ACTION (service:Operation) on
+// request that came through it: PRINCIPAL_ARN (of PRINCIPAL_ACCOUNT) calling ACTION (service:Operation) on
 // RESOURCE, with the condition keys such a request carries (aws:SourceVpce, aws:SourceVpc,
 // aws:VpcSourceIp, aws:PrincipalAccount, aws:PrincipalArn; never aws:SourceIp: GW-20). An
 // endpoint that is gone allows nothing. 0: implicit deny, 1: allow, 2: explicit deny.
 struct EndpointRequest {
   std::string account, region, vpc_endpoint_id;
   std::string principal_account, action, resource = "*", source_ip;
+  std::string principal_arn;       // "": the account's root user
+  std::string principal_role_arn;  // an assumed role's role (aws:PrincipalArn), "" for a root user
 };
 int EvaluateEndpointPolicy(const State& s, const EndpointRequest& r);
 

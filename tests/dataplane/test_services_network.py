@@ -116,3 +116,41 @@ def test_private_instance_through_an_interface_endpoint(lab, net):
         ec2.delete_vpc_endpoints(VpcEndpointIds=[e["VpcEndpointId"]])
     rc, out = aws(lab, net["priv"], "ec2", "describe-vpcs")  # (e) no way out again
     assert rc != 0, out
+
+
+def test_instance_role_credentials(lab, net):
+    """An instance launched with an instance profile finds its role's temporary credentials in
+    its metadata (iam/info, iam/security-credentials/ROLE), and the AWS CLI inside uses them
+    with no configuration at all: the caller is the assumed role's session."""
+    ec2 = lab.ec2
+    inst = lab.launch(net["public"], IamInstanceProfile={"Name": "app-role"})
+    iid = inst["InstanceId"]
+    described = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]
+    assert described["IamInstanceProfile"]["Arn"] == f"arn:aws:iam::{ACCOUNT}:instance-profile/app-role"
+    eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    ec2.associate_address(AllocationId=eip, InstanceId=iid)
+    base = "http://169.254.169.254/latest/meta-data/iam/"
+    rc, out, _ = lab.sh(iid, ["curl", "-s", "--max-time", "3", base + "info"])
+    info = json.loads(out)
+    assert info["Code"] == "Success" and info["InstanceProfileArn"] == described["IamInstanceProfile"]["Arn"], out
+    rc, out, _ = lab.sh(iid, ["curl", "-s", "--max-time", "3", base + "security-credentials/"])
+    assert out.strip() == "app-role", out
+    rc, out, _ = lab.sh(iid, ["curl", "-s", "--max-time", "3", base + "security-credentials/app-role"])
+    creds = json.loads(out)
+    assert creds["Type"] == "AWS-HMAC" and creds["AccessKeyId"].startswith("ASIA") and creds["Token"], out
+    # The CLI inside, with nothing but the Region: its credentials come from the metadata.
+    rc, out, err = lab.sh(iid, ["env", "AWS_DEFAULT_REGION=us-east-1", "AWS_MAX_ATTEMPTS=1", "aws", "--output",
+                                "json", "sts", "get-caller-identity"], timeout=30)
+    assert rc == 0, err
+    who = json.loads(out)
+    assert who["Account"] == ACCOUNT and who["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/app-role/{iid}", who
+    rc, out, err = lab.sh(iid, ["env", "AWS_DEFAULT_REGION=us-east-1", "AWS_MAX_ATTEMPTS=1", "aws", "--output",
+                                "json", "ec2", "describe-vpcs", "--vpc-ids", net["vpc"]], timeout=30)
+    assert rc == 0 and json.loads(out)["Vpcs"][0]["VpcId"] == net["vpc"], err
+    # The same keys with a forged token are refused (the positive control is the call above).
+    rc, out, err = lab.sh(iid, ["env", "AWS_DEFAULT_REGION=us-east-1", "AWS_MAX_ATTEMPTS=1",
+                                f"AWS_ACCESS_KEY_ID={creds['AccessKeyId']}",
+                                f"AWS_SECRET_ACCESS_KEY={creds['SecretAccessKey']}",
+                                "AWS_SESSION_TOKEN=" + creds["Token"][:-4] + "0000", "aws", "--output", "json", "sts",
+                                "get-caller-identity"], timeout=30)
+    assert rc != 0 and "InvalidClientTokenId" in err, err

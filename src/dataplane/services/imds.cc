@@ -162,6 +162,20 @@ Node MetaDataNode(const InstanceMetadata& m) {
   c.push_back(Leaf("ami-id", m.ami_id));
   c.push_back(Leaf("ami-launch-index", std::to_string(m.ami_launch_index)));
   c.push_back(Leaf("hostname", m.local_hostname));
+  if (m.iam) {  // EC2's documents, JSON as text
+    const auto& iam = *m.iam;
+    std::string info = "{\n  \"Code\" : \"Success\",\n  \"LastUpdated\" : \"" + iam.last_updated +
+                       "\",\n  \"InstanceProfileArn\" : \"" + iam.profile_arn + "\",\n  \"InstanceProfileId\" : \"" +
+                       iam.profile_id + "\"\n}";
+    std::vector<Node> roles;
+    if (!iam.access_key_id.empty())
+      roles.push_back(Leaf(iam.role_name, "{\n  \"Code\" : \"Success\",\n  \"LastUpdated\" : \"" + iam.last_updated +
+                                              "\",\n  \"Type\" : \"AWS-HMAC\",\n  \"AccessKeyId\" : \"" + iam.access_key_id +
+                                              "\",\n  \"SecretAccessKey\" : \"" + iam.secret_access_key +
+                                              "\",\n  \"Token\" : \"" + iam.token + "\",\n  \"Expiration\" : \"" +
+                                              iam.expiration + "\"\n}"));
+    c.push_back(Dir("iam", {Leaf("info", info), Dir("security-credentials", std::move(roles))}));
+  }
   c.push_back(Leaf("instance-id", m.instance_id));
   c.push_back(Leaf("instance-type", m.instance_type));
   c.push_back(Leaf("local-hostname", m.local_hostname));

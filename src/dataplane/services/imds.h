@@ -56,6 +56,13 @@ struct InstanceMetadata {
   int http_put_response_hop_limit = 1;    // the IP TTL of a token's reply
   // With InstanceMetadataTags enabled, its tags, listed under meta-data/tags/instance.
   std::optional<std::vector<std::pair<std::string, std::string>>> tags;
+  // Launched with an instance profile: meta-data/iam/info, and iam/security-credentials/ROLE with
+  // the role's temporary credentials (the host fills them in: api/session_credentials.h).
+  struct Iam {
+    std::string profile_arn, profile_id, role_name;
+    std::string access_key_id, secret_access_key, token, expiration, last_updated;  // ISO 8601 times
+  };
+  std::optional<Iam> iam;
 };
 
 struct MetadataResponse {

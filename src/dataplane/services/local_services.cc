@@ -327,6 +327,12 @@ std::optional<InstanceMetadata> MetadataFor(const model::State& s, const std::st
     if (!inst.user_data.empty())
       if (auto raw = model::DecodeBase64(inst.user_data)) md.user_data = *raw;
     md.architecture = inst.architecture;
+    if (!inst.iam_instance_profile_arn.empty()) {  // the credentials are the host's to add
+      const std::string role = model::InstanceRoleArn(inst);
+      md.iam = InstanceMetadata::Iam{.profile_arn = inst.iam_instance_profile_arn,
+                                     .profile_id = inst.iam_instance_profile_id,
+                                     .role_name = role.substr(role.rfind('/') + 1)};
+    }
     md.http_tokens = inst.metadata_options.http_tokens;
     md.http_endpoint = inst.metadata_options.http_endpoint == "enabled";
     md.http_put_response_hop_limit = inst.metadata_options.http_put_response_hop_limit;
