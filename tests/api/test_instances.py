@@ -1275,3 +1275,24 @@ def test_route_to_unknown_instance_refused(ec2, vpc):
     rtb = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
     assert_error("InvalidInstanceID.NotFound", ec2.create_route, RouteTableId=rtb, DestinationCidrBlock="0.0.0.0/0",
                  InstanceId="i-0123456789abcdef0")
+
+
+def test_instance_profile(ec2):
+    """IamInstanceProfile at launch, by name or by ARN (the caller's own), shown by
+    DescribeInstances and its iam-instance-profile.arn filter."""
+    vpc = ec2.create_vpc(CidrBlock="10.61.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.61.1.0/24")["Subnet"]["SubnetId"]
+    arn = f"arn:aws:iam::{ACCOUNT_ID}:instance-profile/web"
+    by_name = ec2.run_instances(ImageId="ami-12345678", MinCount=1, MaxCount=1, SubnetId=subnet,
+                                IamInstanceProfile={"Name": "web"})["Instances"][0]
+    assert by_name["IamInstanceProfile"]["Arn"] == arn and by_name["IamInstanceProfile"]["Id"].startswith("AIPA")
+    by_arn = ec2.run_instances(ImageId="ami-12345678", MinCount=1, MaxCount=1, SubnetId=subnet,
+                               IamInstanceProfile={"Arn": arn})["Instances"][0]
+    assert by_arn["IamInstanceProfile"] == by_name["IamInstanceProfile"]
+    found = ec2.describe_instances(Filters=[{"Name": "iam-instance-profile.arn", "Values": [arn]}])
+    ids = sorted(i["InstanceId"] for r in found["Reservations"] for i in r["Instances"])
+    assert ids == sorted([by_name["InstanceId"], by_arn["InstanceId"]])
+    assert_error("InvalidParameterValue", ec2.run_instances, ImageId="ami-12345678", MinCount=1, MaxCount=1,
+                 SubnetId=subnet, IamInstanceProfile={"Arn": "arn:aws:iam::999999999999:instance-profile/web"})
+    assert_error("InvalidParameterValue", ec2.run_instances, ImageId="ami-12345678", MinCount=1, MaxCount=1,
+                 SubnetId=subnet, IamInstanceProfile={"Name": "no spaces"})
