@@ -7,6 +7,7 @@
 #include "model/address.h"
 #include "model/network_acl.h"
 #include "model/internet_gateway.h"
+#include "model/route_table.h"
 
 namespace openvpc::dataplane {
 
@@ -119,6 +120,26 @@ TraceResult TraceFromInternet(const Partition& p, const Flow& flow, Tracking ct)
   Flow f = flow;
   f.dst = net::ParseIpv4(holder->private_ip).value();
   t.translated_dst = f.dst;
+  // H1, H4, S17: the gateway's own route table routes what enters through it: a route to a
+  // middlebox's interface or a Gateway Load Balancer endpoint takes the packet there first.
+  if (const model::RouteTable* edge = model::GatewayRouteTable(p, igw->id))
+    if (const model::Route* route = model::LongestPrefixMatch(p, *edge, f); route && !route->IsLocal()) {
+      StageResult r{.stage = 6, .name = "route-table", .component = edge->id,
+                    .rule = route->Destination() + " -> " + route->target_id, .note = "the gateway's route table (H1)"};
+      const Hop* hop = HopOf(*route);
+      if (!hop) {
+        r.allowed = false;
+        r.explanation_code = "NO_ROUTE_TO_DESTINATION";
+        Append(t, std::move(r));
+        return t;
+      }
+      Append(t, std::move(r));
+      NetworkInterface outside;  // the gateway: no subnet, no groups of its own
+      outside.vpc_id = holder->eni->vpc_id;
+      t.destination = nullptr;
+      t.allowed = hop->forward({p, outside, *route, f, ct}, t);
+      return t;
+    }
   t.allowed = ArriveAt(p, "", *holder->eni, f, t, ct);  // a NAT gateway's address: a reply to it, or nothing
   return t;
 }

@@ -137,6 +137,13 @@ std::string OneTarget(const RouteArgs& a) {
 
 }  // namespace
 
+const RouteTable* GatewayRouteTable(const Partition& p, const std::string& gateway_id) {
+  for (const auto& [id, rt] : p.route_tables)
+    for (const auto& a : rt.associations)
+      if (a.gateway_id == gateway_id) return &rt;
+  return nullptr;
+}
+
 void CheckRouteTableQuota(const Tx& tx, const RouteTable& rt) {
   CheckRouteFamilyQuota(tx, rt, false, 0);
   CheckRouteFamilyQuota(tx, rt, true, 0);

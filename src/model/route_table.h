@@ -33,6 +33,9 @@ struct RouteArgs {
   bool local_target = false;             // ReplaceRoute's LocalTarget
 };
 void CreateRoute(Tx& tx, const RouteArgs& a);
+// H1, H4: the route table associated with gateway GATEWAY_ID (an edge association), which
+// routes the traffic entering the VPC through it; nullptr when none is.
+const RouteTable* GatewayRouteTable(const Partition& p, const std::string& gateway_id);
 // G15 for every route of RT as it is (after a prefix list it routes to grew).
 void CheckRouteTableQuota(const Tx& tx, const RouteTable& rt);
 void ReplaceRoute(Tx& tx, const RouteArgs& a);

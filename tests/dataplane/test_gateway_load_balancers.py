@@ -9,7 +9,7 @@ import time
 import boto3
 import pytest
 
-from dplib import GUEST_PYTHON, Background, lines, stages, trace
+from dplib import GUEST_PYTHON, PROBE, Background, lines, stages, trace
 
 APPLIANCE = r'''
 import socket
@@ -93,3 +93,50 @@ def test_trace_through_the_endpoint(lab, net):
     gw = stages(result, "gateway-load-balancer")[0]
     assert gw["component"] == net["gwlb"]["LoadBalancerArn"]
     assert net["appliance"]["InstanceId"] in gw["rule"]
+
+
+def test_internet_traffic_through_the_appliance(lab, net):
+    """AT-15, GLB-14, GLB-15, S17: the internet gateway's own route table sends what comes in for
+    the server's subnet to the endpoint, the server's subnet sends everything else to it, and the
+    endpoint's subnet goes on to the internet gateway: a connection from the internet to the
+    server's Elastic IP and one from the server to the internet both cross the appliance both
+    ways, and keep their addresses (the server sees the internet host, the internet host sees the
+    Elastic IP). Without the appliance neither passes (the positive controls come first)."""
+    ec2 = net["ec2"]
+    vpc, vpce = net["vpc"], net["vpce"]["VpcEndpointId"]
+    server = net["server"]["InstanceId"]
+    igw = lab.internet_gateway(vpc)
+    eip = ec2.allocate_address(Domain="vpc")
+    ec2.associate_address(AllocationId=eip["AllocationId"], InstanceId=server)
+    public = eip["PublicIp"]
+    tables = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["RouteTables"]
+    server_subnet = net["server"]["SubnetId"]
+    server_rt = [t for t in tables if any(a.get("SubnetId") == server_subnet for a in t["Associations"])][0]
+    ec2.create_route(RouteTableId=server_rt["RouteTableId"], DestinationCidrBlock="0.0.0.0/0", VpcEndpointId=vpce)
+    endpoint_subnet = net["vpce"]["SubnetIds"][0]
+    lab.route_table(vpc, endpoint_subnet, {"0.0.0.0/0": igw})
+    edge = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=edge, DestinationCidrBlock="10.70.2.0/24", VpcEndpointId=vpce)
+    ec2.associate_route_table(RouteTableId=edge, GatewayId=igw)
+    server_sg = net["server"]["SecurityGroups"][0]["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=server_sg, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 7000, "ToPort": 7000, "IpRanges": [{"CidrIp": "203.0.113.0/24"}]}])
+    internet = Background(lab.server, "internet", [GUEST_PYTHON, PROBE, "serve", "tcp", "80"], ready="ready")
+    lab.background.append(internet)
+    box = Background(lab.server, net["appliance"]["InstanceId"], [GUEST_PYTHON, "-c", APPLIANCE], ready="ready")
+    lab.background.append(box)
+    try:
+        since, echo_since = box.mark(), net["echo"].mark()
+        assert lab.tcp("internet", public, 7000, timeout=3, msg="from-the-internet")
+        assert len(lines(box, since, "geneve")) >= 4, box.lines[since:]  # both directions
+        assert [w[1] for w in lines(net["echo"], echo_since, "conn")] == ["203.0.113.10"]
+        result = trace(lab, "internet", f"{public}:7000", "--protocol", "tcp")
+        assert stages(result, "gateway-load-balancer-endpoint"), result
+        since, seen_since = box.mark(), internet.mark()
+        assert lab.tcp(server, "203.0.113.10", 80, timeout=3, msg="to-the-internet")
+        assert len(lines(box, since, "geneve")) >= 4, box.lines[since:]
+        assert [w[1] for w in lines(internet, seen_since, "conn")] == [public]
+    finally:
+        box.stop()
+    assert not lab.tcp("internet", public, 7000, timeout=1)
+    assert not lab.tcp(server, "203.0.113.10", 80, timeout=1)

@@ -52,19 +52,7 @@ Port* Engine::Decide(Port& in, const ParsedFrame& pf, FlowEntry& entry) {
     }
     entry.ct_src = conntrack_.Find(in.eni_id, f, true, now);
     if (t.appliance && t.destination) {  // through a Gateway Load Balancer endpoint: in Geneve to the appliance
-      auto d = by_eni_.find(t.destination->id);
-      if (d == by_eni_.end()) return;
-      const uint32_t cookie = static_cast<uint32_t>(
-          model::FlowHash(f.protocol, f.SrcText(), f.src_port, f.DstText(), f.dst_port) ^ GeneveEndpointId(t.appliance->endpoint_id));
-      ApplianceFlow& a = appliance_flows_[cookie];
-      a = {.endpoint_eni = t.appliance->endpoint_eni, .account = t.appliance->account, .region = t.appliance->region,
-           .appliance_eni = t.destination->id,
-           .endpoint_id = GeneveEndpointId(t.appliance->endpoint_id), .node_ip = t.appliance->node_ip,
-           .appliance_ip = t.appliance->appliance_ip, .sport = t.appliance->sport, .cookie = cookie,
-           .last_seen = now};
-      entry.appliance = &a;
-      entry.mtu = kGatewayLoadBalancerMtu;
-      out = d->second;
+      out = ToApplianceFlow(t, f, entry);
       return;
     }
     if (!t.load_balancer.empty()) {  // through a load balancer's node to a target
@@ -136,6 +124,15 @@ Port* Engine::DecideFromInternet(const ParsedFrame& pf, FlowEntry& entry) {
         out = NatReply(part, t.nat_gateway, pf, f, entry);
         return;
       }
+      if (t.allowed && t.appliance && t.destination && t.translated_dst) {
+        // The gateway's route table sent it to a Gateway Load Balancer endpoint (S17, GLB-15):
+        // translated to the private address first, then in Geneve to the appliance.
+        model::Flow inside = f;
+        inside.dst = *t.translated_dst;
+        entry.dnat = t.translated_dst;
+        out = ToApplianceFlow(t, inside, entry);
+        return;
+      }
       if (t.destination && t.translated_dst) {
         model::Flow seen = f;
         seen.dst = *t.translated_dst;
@@ -152,6 +149,22 @@ Port* Engine::DecideFromInternet(const ParsedFrame& pf, FlowEntry& entry) {
     }
   });
   return out;
+}
+
+Port* Engine::ToApplianceFlow(const TraceResult& t, const model::Flow& f, FlowEntry& entry) {
+  auto d = by_eni_.find(t.destination->id);
+  if (d == by_eni_.end()) return nullptr;
+  const uint32_t cookie = static_cast<uint32_t>(model::FlowHash(f.protocol, f.SrcText(), f.src_port, f.DstText(),
+                                                                f.dst_port) ^
+                                                GeneveEndpointId(t.appliance->endpoint_id));
+  ApplianceFlow& a = appliance_flows_[cookie];
+  a = {.endpoint_eni = t.appliance->endpoint_eni, .account = t.appliance->account, .region = t.appliance->region,
+       .appliance_eni = t.destination->id,
+       .endpoint_id = GeneveEndpointId(t.appliance->endpoint_id), .node_ip = t.appliance->node_ip,
+       .appliance_ip = t.appliance->appliance_ip, .sport = t.appliance->sport, .cookie = cookie, .last_seen = Now()};
+  entry.appliance = &a;
+  entry.mtu = kGatewayLoadBalancerMtu;
+  return d->second;
 }
 
 Port* Engine::ToTarget(const TraceResult& t, const model::Flow& f, const std::string& client_eni, FlowEntry& entry) {

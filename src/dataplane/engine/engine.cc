@@ -341,15 +341,16 @@ Port* Engine::HandleFrame(Port& in, uint8_t* buf, size_t len) {
     ++counters_.dropped;
     return nullptr;
   }
-  if (e.appliance) {  // through a Gateway Load Balancer endpoint: in Geneve to the appliance
-    ToAppliance(e, frame, pf, vh, too_big ? mtu : 0);
-    return nullptr;
-  }
-  // The gateways' address translation, then stage 10: the router hands the frame on.
+  // The gateways' address translation (also before a Gateway Load Balancer's tunnel: what the
+  // internet gateway translated travels to the appliance translated), then stage 10.
   if (e.snat) RewriteIpv4Address(frame, pf, true, *e.snat, vh);
   if (e.dnat) RewriteIpv4Address(frame, pf, false, *e.dnat, vh);
   if (e.sport) RewritePort(frame, pf, true, *e.sport, vh);
   if (e.dport) RewritePort(frame, pf, false, *e.dport, vh);
+  if (e.appliance) {  // through a Gateway Load Balancer endpoint: in Geneve to the appliance
+    ToAppliance(e, frame, pf, vh, too_big ? mtu : 0);
+    return nullptr;
+  }
   memcpy(frame.data(), e.out->mac.data(), 6);
   memcpy(frame.data() + 6, kRouterMac.data(), 6);
   if (e.lb && !e.lb->proxy_header.empty() && pf.protocol == 6 && !pf.fragment) ProxyProtocol(*e.lb, e, frame, pf, vh);

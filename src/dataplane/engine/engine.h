@@ -178,6 +178,9 @@ class Engine {
   Port* LoadBalancerReply(const model::State& s, const model::Partition& part, const model::NetworkInterface& target,
                           LbBinding& b,
                           const ParsedFrame& pf, FlowEntry& entry);
+  // A new flow through a Gateway Load Balancer endpoint (T.appliance, F as it goes in): the
+  // appliance's port, with the flow (its cookie) that what the appliance returns is matched to.
+  Port* ToApplianceFlow(const TraceResult& t, const model::Flow& f, FlowEntry& entry);
   // A frame of a flow through a Gateway Load Balancer endpoint, in Geneve to its appliance.
   // FRAGMENT_AT: the path MTU a packet that may be fragmented is too big for (0: it is not).
   void ToAppliance(const FlowEntry& e, std::span<uint8_t> frame, const ParsedFrame& pf, VnetHeader& vh,
