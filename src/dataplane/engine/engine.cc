@@ -305,7 +305,10 @@ Port* Engine::HandleFrame(Port& in, uint8_t* buf, size_t len) {
   FlowEntry& e = *entry;
   if (pf.protocol == 6 && (pf.tcp_flags & (kTcpFin | kTcpRst))) {  // the connection is closing
     if (e.nat) e.nat->closing = true;
-    if (e.lb) e.lb->closing = true;
+    if (e.lb) {
+      e.lb->closing = true;
+      e.lb->reset = e.lb->reset || (pf.tcp_flags & kTcpRst);
+    }
     for (Connection* c : {e.ct_src, e.ct_dst})
       if (c) (pf.tcp_flags & kTcpRst ? c->rst : c->fin) = true;
   }

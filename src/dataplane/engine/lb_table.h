@@ -38,6 +38,7 @@ struct LbBinding {
   uint8_t protocol = 0;
   double last_seen = 0;
   bool closing = false;  // a FIN or a reset went by: forgotten soon after its last packet
+  bool reset = false;    // a reset went by: nothing more of it will come (no retransmissions)
   // With proxy protocol v2: the header the target gets before the client's first byte, and the
   // client's initial sequence number (the header's bytes follow it; every later number of the
   // client's side moves by the header's length, and the target's acknowledgements back).
@@ -49,8 +50,9 @@ struct LbBinding {
 
 inline constexpr double kLbTcpIdleTimeout = 350, kLbUdpIdleTimeout = 120;
 // A closed connection is kept this long after its last packet (its last segments and their
-// retransmissions), then forgotten, so that the same 5-tuple can be used anew.
-inline constexpr double kLbClosedLinger = 10;
+// retransmissions), then forgotten, so that the same 5-tuple can be used anew; one reset, which
+// nothing follows, a second (what may still be on its way).
+inline constexpr double kLbClosedLinger = 10, kLbResetLinger = 1;
 
 class LbTable {
  public:
@@ -99,7 +101,8 @@ class LbTable {
   size_t Expire(double now) {
     size_t n = 0;
     for (auto it = forward_.begin(); it != forward_.end();) {
-      const double idle = it->second.closing           ? kLbClosedLinger
+      const double idle = it->second.reset             ? kLbResetLinger
+                          : it->second.closing         ? kLbClosedLinger
                           : it->second.protocol == 17 ? kLbUdpIdleTimeout
                                                       : kLbTcpIdleTimeout;
       if (now - it->second.last_seen <= idle) {
