@@ -191,7 +191,7 @@ class Acceptor : public std::enable_shared_from_this<Acceptor> {
 
  private:
   void OnAccept(beast::error_code ec, tcp::socket socket) {
-    if (!acceptor_.is_open()) return;  // shutting down
+    if (!acceptor_.is_open() || ec == asio::error::operation_aborted) return;  // shutting down, or closed
     if (ec) {
       if (!failing_) fprintf(stderr, "openvpc: accept failed (%s); retrying\n", ec.message().c_str());
       failing_ = true;

@@ -27,6 +27,7 @@ struct AgentFlags {
   int lease_ttl = 5;
   std::string public_ipv4_pool = "198.51.100.0/24";
   std::string services_pool = "192.0.2.0/24";
+  std::string credentials, services_certificate_dir;
 };
 
 int RunAgent(const AgentFlags& f) {
@@ -50,10 +51,15 @@ int RunAgent(const AgentFlags& f) {
   api::ServiceOptions options;
   options.public_ipv4_pool = f.public_ipv4_pool;
   options.services_pool = f.services_pool;
+  // The API servers' credentials: the instance roles' temporary credentials this host's metadata
+  // service hands out are keyed by them (api/session_credentials.h).
+  if (!f.credentials.empty()) options.credentials = api::LoadCredentials(f.credentials);
   api::Service service(std::move(opened), std::move(options));
   DataPlane data_plane;
   if (!data_plane.Start(service, data_dir,
-                        {.host = f.host, .underlay = f.underlay, .underlay_netns = f.underlay_netns, .gateway = f.gateway})) throw std::runtime_error("the data plane cannot run here");
+                        {.host = f.host, .underlay = f.underlay, .underlay_netns = f.underlay_netns, .gateway = f.gateway,
+                         .services_certificate_dir = f.services_certificate_dir}))
+    throw std::runtime_error("the data plane cannot run here");
   // Registered once it can run what is placed on it.
   model::Host self{.name = f.host, .underlay = f.underlay, .gateway = f.gateway,
                    .namespace_prefix = host::NamespacePrefix(data_dir)};
@@ -105,6 +111,13 @@ std::function<int()> AddAgentCommand(CLI::App& app) {
       ->capture_default_str();
   agent->add_option("--services-pool", f->services_pool, "CIDR of the AWS services network (as the API servers')")
       ->capture_default_str();
+  agent->add_option("--credentials", f->credentials,
+                    "the API servers' credentials file: instances launched with an instance profile get their role's "
+                    "temporary credentials from this host's metadata service (none without it)");
+  agent->add_option("--services-certificate-dir", f->services_certificate_dir,
+                    "where the AWS services network's CA and certificate are (services-ca.pem, …; made there when "
+                    "absent): one directory for every host, so that instances anywhere trust the services (default: "
+                    "the data directory)");
   return [f] { return RunAgent(*f); };
 }
 

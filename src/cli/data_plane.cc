@@ -109,7 +109,8 @@ bool DataPlane::Start(api::Service& service, const std::string& data_dir, const 
     health_->Start();
     // The AWS services network: openvpc's APIs over HTTPS in the simulated internet and at the
     // interfaces of endpoints to them, with a certificate of its own CA (DATA_DIR/services-ca.pem).
-    const api::ServicesCertificate cert = api::EnsureServicesCertificate(data_dir);
+    const api::ServicesCertificate cert =
+        api::EnsureServicesCertificate(o.services_certificate_dir.empty() ? data_dir : o.services_certificate_dir);
     front_ = std::make_unique<api::HttpsFront>(service, cert.cert_path, cert.key_path);
     api::HttpsFront* front = front_.get();
     services_ = std::make_unique<host::ServicesNetwork>(

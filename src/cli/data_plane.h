@@ -26,6 +26,8 @@ struct DataPlaneOptions {
   std::string underlay;  // an IPv4 address of this host for the VXLAN underlay ("": none)
   std::string underlay_netns;  // the network namespace that address is in ("": this process's)
   bool gateway = true;   // runs the simulated internet and NAT gateways (see host::InstanceHost)
+  // Where the AWS services network's certificate is (api/services_certificate.h); "": the data dir.
+  std::string services_certificate_dir;
 };
 
 class DataPlane {

@@ -38,9 +38,10 @@ std::optional<std::string> NamespacePrefixOf(const std::string& store_spec, cons
 
 }  // namespace
 
-// `openvpc exec [--data-dir DIR | --store etcd://…] INSTANCE-ID|internet -- CMD…`: CMD inside the instance's
-// namespace (or the simulated internet's, whose host is 203.0.113.10), with its resolv.conf,
-// exiting with CMD's status (125 when the instance is not running here).
+// `openvpc exec [--data-dir DIR] [--store etcd://…] INSTANCE-ID|internet -- CMD…`: CMD inside the
+// instance's namespace (or the simulated internet's, whose host is 203.0.113.10), with its
+// resolv.conf and DIR's services CA as the TLS clients' trust, exiting with CMD's status (125
+// when the instance is not running here).
 int Exec(int argc, char** argv) {
   std::string data_dir = ".openvpc", store, target;
   int i = 2;

@@ -164,6 +164,9 @@ class Cluster:
     def add_agent(self, name, gateway, number):
         ns, address = self.underlay.add_host(number)
         a = Agent(self.binary, self.store, self.base_dir, name, address, gateway, underlay_netns=ns)
+        # The API servers' credentials (instance roles) and one services CA for every host, where
+        # `openvpc exec --data-dir BASE` finds it (AWS_CA_BUNDLE).
+        a.extra += ["--credentials", self.api[0].creds, "--services-certificate-dir", self.base_dir]
         self.agents[name] = a
         a.start()
         dplib.wait_for(lambda: name in self.hosts(), timeout=10, what=f"host {name} registered")
@@ -202,7 +205,8 @@ class Cluster:
         return dplib.make_client(self.api[server].endpoint, account)
 
     def exec_args(self, instance_id, *cmd):
-        return [self.binary, "exec", "--store", self.store, instance_id, "--", *cmd]
+        # --data-dir: where the hosts' services CA is (AWS_CA_BUNDLE inside the instance)
+        return [self.binary, "exec", "--store", self.store, "--data-dir", self.base_dir, instance_id, "--", *cmd]
 
     def sh(self, instance_id, cmd, timeout=10.0):
         return dplib.DataPlaneServer.sh(self, instance_id, cmd, timeout)
