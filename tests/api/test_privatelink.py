@@ -351,3 +351,33 @@ def test_endpoint_to_an_aws_service(ec2):
     got = ec2.describe_vpc_endpoints(VpcEndpointIds=[eid])["VpcEndpoints"][0]
     assert json.loads(got["PolicyDocument"])["Statement"][0]["Action"] == "*"
     ec2.delete_vpc_endpoints(VpcEndpointIds=[eid, second["VpcEndpointId"]])
+
+
+def test_endpoints_per_vpc_quota(ec2):
+    """AT-21, Q-01, ERR-21: 50 interface and Gateway Load Balancer endpoints per VPC."""
+    vpc = ec2.create_vpc(CidrBlock="10.62.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.62.0.0/20", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
+    create = dict(VpcEndpointType="Interface", VpcId=vpc, ServiceName="com.amazonaws.us-east-1.sts", SubnetIds=[subnet],
+                  PrivateDnsEnabled=False)
+    for _ in range(50):
+        ec2.create_vpc_endpoint(**create)
+    assert_error("VpcEndpointLimitExceeded", ec2.create_vpc_endpoint, **create)
+
+
+def test_gateway_load_balancer_endpoint_subnet_is_fixed(ec2, endpoint):
+    """AT-16, GLB-02: a Gateway Load Balancer endpoint's subnet never changes."""
+    elb = make_client(endpoint, service="elbv2")
+    vpc = ec2.create_vpc(CidrBlock="10.63.0.0/16")["Vpc"]["VpcId"]
+    a = ec2.create_subnet(VpcId=vpc, CidrBlock="10.63.1.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
+    b = ec2.create_subnet(VpcId=vpc, CidrBlock="10.63.2.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
+    gwlb = elb.create_load_balancer(Name="gw", Type="gateway", Subnets=[a])["LoadBalancers"][0]
+    svc = ec2.create_vpc_endpoint_service_configuration(GatewayLoadBalancerArns=[gwlb["LoadBalancerArn"]],
+                                                        AcceptanceRequired=False)["ServiceConfiguration"]
+    allow(ec2, svc, ACCOUNT_ID)
+    e = ec2.create_vpc_endpoint(VpcEndpointType="GatewayLoadBalancer", VpcId=vpc, ServiceName=svc["ServiceName"],
+                                SubnetIds=[a])["VpcEndpoint"]
+    assert_error("InvalidParameter", ec2.modify_vpc_endpoint, VpcEndpointId=e["VpcEndpointId"], AddSubnetIds=[b])
+    assert_error("InvalidParameter", ec2.modify_vpc_endpoint, VpcEndpointId=e["VpcEndpointId"], RemoveSubnetIds=[a])
+    # GLB-10: no private DNS name on a Gateway Load Balancer's service.
+    assert_error("InvalidParameter", ec2.create_vpc_endpoint_service_configuration,
+                 GatewayLoadBalancerArns=[gwlb["LoadBalancerArn"]], PrivateDnsName="svc.example.com")
