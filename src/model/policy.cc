@@ -23,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "model/error.h"
+#include "model/key_pair.h"  // DecodeBase64
 #include "net/ip.h"
 
 namespace openvpc::model {
@@ -250,28 +251,12 @@ std::optional<double> ParseDate(std::string_view s) {
   return static_cast<double>(DaysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset) + frac;
 }
 
-// Standard alphabet; padding optional.
+// Standard alphabet, padding optional (the key pair's decoder wants it whole).
 std::optional<std::string> Base64Decode(std::string_view s) {
-  while (!s.empty() && s.back() == '=' && s.size() % 4 != 1) s.remove_suffix(1);
-  if (s.size() % 4 == 1) return std::nullopt;
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : s) {
-    int v = c >= 'A' && c <= 'Z' ? c - 'A'
-            : c >= 'a' && c <= 'z' ? c - 'a' + 26
-            : c >= '0' && c <= '9' ? c - '0' + 52
-            : c == '+' ? 62
-            : c == '/' ? 63
-                        : -1;
-    if (v < 0) return std::nullopt;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    if ((bits += 6) >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xff);
-    }
-  }
-  return out;
+  if (s.empty()) return std::string();
+  std::string padded(s);
+  while (padded.size() % 4) padded += '=';
+  return DecodeBase64(padded);
 }
 
 // An address is its own /32 or /128 block ("IpAddress: the specified IP address or range").
