@@ -17,6 +17,15 @@ const DescribeSpec kDescribeLists = {
     },
     .max_results = {1, 100}};
 
+const DescribeSpec kDescribeAwsLists = {
+    .ids_member = "PrefixListIds", .id_path = "PrefixListId", .list_member = "PrefixLists",
+    .not_found_code = "InvalidPrefixListID.NotFound", .not_found_noun = "prefix list",
+    .filters = {
+        {"prefix-list-id", {"PrefixListId"}},
+        {"prefix-list-name", {"PrefixListName"}},
+    },
+    .taggable = false};
+
 const DescribeSpec kEntries = {
     .id_path = "Cidr", .list_member = "Entries", .taggable = false, .max_results = {1, 100}};
 
@@ -60,7 +69,25 @@ json CreateManagedPrefixList(Call& c) {
 json DescribeManagedPrefixLists(Call& c) {
   std::vector<json> items;
   for (const auto& [id, pl] : c.p().managed_prefix_lists) items.push_back(ListView(c.p(), pl));
+  for (const auto* pl : model::AwsManagedPrefixLists(c.p().region)) items.push_back(ListView(c.p(), *pl));
   return Describe(kDescribeLists, c.in, std::move(items));
+}
+
+// GW-26: AWS's lists as the older API shows them, with their blocks.
+json DescribePrefixLists(Call& c) {
+  std::vector<json> items;
+  for (const auto* pl : model::AwsManagedPrefixLists(c.p().region)) {
+    json cidrs = json::array();
+    for (const auto& e : pl->entries) cidrs.push_back(e.cidr);
+    items.push_back({{"PrefixListId", pl->id}, {"PrefixListName", pl->name}, {"Cidrs", cidrs}});
+  }
+  return Describe(kDescribeAwsLists, c.in, std::move(items));
+}
+
+// The list as a read sees it: the account's or AWS's.
+const model::ManagedPrefixList& ReadList(Call& c, const std::string& id) {
+  if (const model::ManagedPrefixList* pl = model::FindPrefixList(c.p(), id)) return *pl;
+  return model::GetManagedPrefixList(c.p(), id);  // throws AWS's error
 }
 
 json ModifyManagedPrefixList(Call& c) {
@@ -85,7 +112,7 @@ json DeleteManagedPrefixList(Call& c) {
 }
 
 json GetManagedPrefixListEntries(Call& c) {
-  const auto& pl = model::GetManagedPrefixList(c.p(), Str(c.in, "PrefixListId"));
+  const auto& pl = ReadList(c, Str(c.in, "PrefixListId"));
   std::vector<json> items;
   for (const auto& e : model::PrefixListEntriesAt(pl, Long(c.in, "TargetVersion"))) {
     json item = {{"Cidr", e.cidr}};
@@ -97,7 +124,7 @@ json GetManagedPrefixListEntries(Call& c) {
 
 json GetManagedPrefixListAssociations(Call& c) {
   const std::string id = Str(c.in, "PrefixListId");
-  model::GetManagedPrefixList(c.p(), id);
+  ReadList(c, id);
   std::vector<json> items;
   for (const auto& ref : model::PrefixListReferences(c.p(), id))
     items.push_back({{"ResourceId", ref}, {"ResourceOwner", c.p().account_id}});
@@ -120,6 +147,7 @@ void RegisterPrefixListHandlers() {
   Register("GetManagedPrefixListEntries", GetManagedPrefixListEntries, false);
   Register("GetManagedPrefixListAssociations", GetManagedPrefixListAssociations, false);
   Register("RestoreManagedPrefixListVersion", RestoreManagedPrefixListVersion, true);
+  Register("DescribePrefixLists", DescribePrefixLists, false);
 }
 
 }  // namespace openvpc::api

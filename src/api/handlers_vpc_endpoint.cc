@@ -131,7 +131,7 @@ json EndpointView(const model::Partition& p, const model::VpcEndpoint& e) {
               {"VpcId", e.vpc_id},
               {"ServiceName", e.service_name},
               {"State", e.state},
-              {"RouteTableIds", json::array()},
+              {"RouteTableIds", e.route_table_ids},
               {"SubnetIds", e.subnet_ids},
               {"Groups", groups},
               {"IpAddressType", e.ip_address_type},
@@ -242,6 +242,24 @@ json DescribeVpcEndpointServices(Call& c) {
                      {"AcceptanceRequired", false},
                      {"ManagesVpcEndpoints", false},
                      {"PrivateDnsNameVerificationState", "verified"},
+                     {"SupportedIpAddressTypes", json::array({"ipv4"})},
+                     {"Tags", json::array()}});
+  }
+  for (const auto& name : model::GatewayServiceNames()) {  // GW-01: S3 and DynamoDB, gateway endpoints
+    json zones = json::array(), zone_ids = json::array();
+    if (const model::RegionInfo* r = model::FindRegion(region))
+      for (const auto& z : r->zones) zones.push_back(z.name), zone_ids.push_back(z.id);
+    const std::string service_name = "com.amazonaws." + region + "." + name;
+    items.push_back({{"ServiceName", service_name},
+                     {"ServiceId", model::AwsServiceIdOfName(service_name)},
+                     {"ServiceType", json::array({{{"ServiceType", "Gateway"}}})},
+                     {"AvailabilityZones", zones},
+                     {"AvailabilityZoneIds", zone_ids},
+                     {"Owner", "amazon"},
+                     {"BaseEndpointDnsNames", json::array({name + "." + region + ".amazonaws.com"})},
+                     {"VpcEndpointPolicySupported", true},
+                     {"AcceptanceRequired", false},
+                     {"ManagesVpcEndpoints", false},
                      {"SupportedIpAddressTypes", json::array({"ipv4"})},
                      {"Tags", json::array()}});
   }

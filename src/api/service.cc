@@ -11,6 +11,7 @@
 #include "api/handlers.h"
 #include "api/shape_model.h"
 #include "model/error.h"
+#include "model/prefix_list.h"
 #include "model/regions.h"
 #include "model/rules.h"
 #include "model/vpc_endpoint.h"
@@ -103,6 +104,7 @@ Service::Service(std::unique_ptr<store::Store> store, ServiceOptions options)
   if (!options_.credentials.empty()) sessions_ = std::make_unique<SessionIssuer>(options_.credentials);
   state_.public_ipv4_pool = options_.public_ipv4_pool;
   state_.services_pool = options_.services_pool;
+  model::ConfigureAwsManagedPrefixLists(state_.services_pool);
   shared_ = dynamic_cast<store::SharedStore*>(store_.get());
   for (const auto& row : store_->LoadAll()) LoadRow(row);
   PublishCopy();

@@ -172,7 +172,10 @@ json SubnetView(const model::Partition& p, const model::Subnet& s) {
 json RouteTableView(const model::Partition& p, const model::RouteTable& rt) {
   json routes = json::array(), assocs = json::array();
   for (const auto& r : rt.routes) {
-    json v = {{"Origin", r.origin}, {"State", model::RouteState(p, rt, r)}};
+    // A gateway endpoint's route is shown as one made by CreateRoute (the API's RouteOrigin has
+    // no value of its own for it).
+    json v = {{"Origin", r.origin == "CreateVpcEndpoint" ? "CreateRoute" : r.origin},
+              {"State", model::RouteState(p, rt, r)}};
     for (const auto& [member, value] : model::RouteTargetMembers(p, rt, r)) v[member] = value;
     if (!r.destination_cidr_block.empty()) v["DestinationCidrBlock"] = r.destination_cidr_block;
     if (!r.destination_ipv6_cidr_block.empty()) v["DestinationIpv6CidrBlock"] = r.destination_ipv6_cidr_block;

@@ -86,6 +86,12 @@ StageResult GatewayInbound6(const Partition& p, const NetworkInterface& d, const
 
 }  // namespace
 
+TraceResult TraceFromServicesNetwork(const Partition& p, const NetworkInterface& d, const Flow& f, Tracking ct) {
+  TraceResult t;
+  t.allowed = ArriveAt(p, "", d, f, t, ct);
+  return t;
+}
+
 TraceResult TraceFromInternet(const Partition& p, const Flow& flow, Tracking ct) {
   TraceResult t;
   if (flow.ipv6) {

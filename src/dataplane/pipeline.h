@@ -67,6 +67,9 @@ struct TraceResult {
   // Through an interface endpoint (hops/interface_endpoint.cc): the consumer's side of the
   // connection, which goes on from the node (lb_node) as the node's own, to the target chosen.
   std::optional<PrivateLinkLeg> private_link;
+  // Through a gateway endpoint (hops/gateway_endpoint.cc): to the AWS services network, from the
+  // source interface's alias (the engine's: what the services' fronts map back to it).
+  bool services_network = false;
 };
 
 // Stage 2: a packet for one of the router's own services (LocalServiceOf: DHCP, the Amazon DNS
@@ -136,6 +139,12 @@ TraceResult TraceLoadBalancerReply(const model::Partition& p, const LbBinding& b
 // arrival (its subnet's ACL inbound, its groups) where they differ.
 TraceResult TracePrivateLinkReply(const model::Partition& p, const LbBinding& b, const model::NetworkInterface& target,
                                   const model::Flow& f, Tracking ct);
+
+// A packet from the AWS services network back to interface D (F as D sees it: to its private
+// address): the ACL of D's subnet inbound and D's groups (a reply to what D sent through a
+// gateway endpoint passes them as tracked).
+TraceResult TraceFromServicesNetwork(const model::Partition& p, const model::NetworkInterface& d, const model::Flow& f,
+                                     Tracking ct = {});
 
 // Traffic from the internet to a public IPv4 address F.dst of P (or, for IPv6, to an
 // interface's IPv6 address, which passes the internet gateway unchanged (I4), and an

@@ -556,8 +556,10 @@ void InstanceHost::StartInternet() {
   // openvpc's services listen (host/services_network.h); nothing else answers there.
   std::string services_pool;
   model_.Read([&](const model::State& s) { services_pool = s.services_pool; });
+  // What comes through gateway endpoints comes from the interfaces' aliases: back by the router.
   if (Run({"ip", "-n", ns, "addr", "add", services_pool, "dev", "lo"}, &out, 10) != 0 ||
-      Run({"ip", "-n", ns, "link", "set", "lo", "up"}, &out, 10) != 0)
+      Run({"ip", "-n", ns, "link", "set", "lo", "up"}, &out, 10) != 0 ||
+      Run({"ip", "-n", ns, "route", "add", "100.64.0.0/10", "via", "203.0.113.1", "dev", "eth0"}, &out, 10) != 0)
     throw std::runtime_error("the services network in the internet namespace: " + out);
   // The internet's public DNS (Amazon's public names: load balancers, instances' public names).
   if (Run({"ip", "-n", ns, "addr", "add", std::string(kInternetDns) + "/24", "dev", "eth0"}, &out, 10) != 0)

@@ -2,9 +2,12 @@
 #include "model/prefix_list.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
+#include "model/aws_services.h"
 #include "model/internal.h"
+#include "model/regions.h"
 #include "model/route_table.h"
 #include "model/security_group.h"
 
@@ -82,18 +85,59 @@ int Longest(const Partition& p, const std::string& id, const Addr& addr, Parse p
   return best;
 }
 
+// AWS's lists by id, built from the services pool.
+std::map<std::string, ManagedPrefixList>& AwsLists() {
+  static std::map<std::string, ManagedPrefixList> lists;
+  return lists;
+}
+
+void BuildAwsLists(const std::string& pool) {
+  auto& lists = AwsLists();
+  lists.clear();
+  for (const auto& region : Regions())
+    for (const auto& name : GatewayServiceNames()) {
+      auto ip = GatewayServiceAddress(pool, name, region.name);
+      if (!ip) continue;
+      ManagedPrefixList pl{.id = AwsManagedPrefixListId(name, region.name), .owner_id = "AWS",
+                           .name = "com.amazonaws." + region.name + "." + name, .address_family = "IPv4",
+                           .max_entries = 1, .entries = {{ip->ToString() + "/32", ""}}};
+      pl.versions = {pl.entries};
+      lists[pl.id] = std::move(pl);
+    }
+}
+
+bool InRegion(const ManagedPrefixList& pl, const std::string& region) {
+  return pl.name.rfind("com.amazonaws." + region + ".", 0) == 0;
+}
+
 }  // namespace
 
+void ConfigureAwsManagedPrefixLists(const std::string& services_pool) { BuildAwsLists(services_pool); }
+
+std::vector<const ManagedPrefixList*> AwsManagedPrefixLists(const std::string& region) {
+  if (AwsLists().empty()) BuildAwsLists(State().services_pool);
+  std::vector<const ManagedPrefixList*> out;
+  for (const auto& [id, pl] : AwsLists())
+    if (InRegion(pl, region)) out.push_back(&pl);
+  return out;
+}
+
 ManagedPrefixList& GetManagedPrefixList(Partition& p, const std::string& id) {
-  if (!WellFormedId(id, "pl-")) Fail("InvalidPrefixListId.Malformed", "The prefix list ID '" + id + "' is malformed");
+  if (!WellFormedId(id, "pl-"))
+    Fail("InvalidPrefixListId.Malformed", "The prefix list ID '" + id + "' is malformed");
   auto it = p.managed_prefix_lists.find(id);
-  if (it == p.managed_prefix_lists.end()) NotFound(id);
-  return it->second;
+  if (it != p.managed_prefix_lists.end()) return it->second;
+  if (FindPrefixList(p, id))
+    Fail("InvalidPrefixListModification", "The prefix list " + id + " is AWS-managed and cannot be changed.");
+  NotFound(id);
 }
 
 const ManagedPrefixList* FindPrefixList(const Partition& p, const std::string& id) {
   auto it = p.managed_prefix_lists.find(id);
-  return it == p.managed_prefix_lists.end() ? nullptr : &it->second;
+  if (it != p.managed_prefix_lists.end()) return &it->second;
+  if (AwsLists().empty()) BuildAwsLists(State().services_pool);
+  auto aws = AwsLists().find(id);
+  return aws != AwsLists().end() && InRegion(aws->second, p.region) ? &aws->second : nullptr;
 }
 
 ManagedPrefixList& CreateManagedPrefixList(Tx& tx, const CreateManagedPrefixListArgs& a) {

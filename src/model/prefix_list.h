@@ -17,9 +17,16 @@
 
 namespace openvpc::model {
 
+// A customer-managed list of P, to change (an AWS-managed one is refused).
 ManagedPrefixList& GetManagedPrefixList(Partition& p, const std::string& id);
-// The list ID of P, or nullptr.
+// The list ID as P sees it: its own, or one of AWS's of P's Region; nullptr when neither.
 const ManagedPrefixList* FindPrefixList(const Partition& p, const std::string& id);
+
+// AWS's own lists (GW-26): com.amazonaws.REGION.s3 and com.amazonaws.REGION.dynamodb of every
+// Region, each its service's address in the services pool (aws_services.h), owned by "AWS",
+// not stored: what CONFIGURE (the service, at start) says the pool is.
+void ConfigureAwsManagedPrefixLists(const std::string& services_pool);
+std::vector<const ManagedPrefixList*> AwsManagedPrefixLists(const std::string& region);
 
 struct CreateManagedPrefixListArgs {
   std::string name, address_family;

@@ -466,6 +466,7 @@ struct VpcEndpoint {
   bool private_dns_enabled = false;
   std::string dns_record_ip_type = "ipv4";
   std::string policy_document;  // interface and gateway endpoints of AWS services (POL-01)
+  std::vector<std::string> route_table_ids;  // gateway endpoints: the tables with its route (GW-04)
 };
 
 }  // namespace openvpc::model

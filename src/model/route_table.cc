@@ -126,6 +126,12 @@ void CheckRouteQuota(const Tx& tx, const RouteTable& rt, const Destination& d) {
   CheckRouteFamilyQuota(tx, rt, pl->address_family == "IPv6", pl->max_entries);
 }
 
+// GW-05: a gateway endpoint's route changes only with the endpoint (ModifyVpcEndpoint).
+[[noreturn]] void VpcEndpointRoute(const RouteTable& rt, const Destination& d) {
+  Fail("InvalidParameterValue", "The route " + d.text + " in route table " + rt.id + " belongs to a VPC endpoint: "
+                                "change it with ModifyVpcEndpoint.");
+}
+
 std::string OneTarget(const RouteArgs& a) {
   if (a.target_member.empty())
     Fail("InvalidParameterCombination", "The request must contain exactly one of gatewayId, natGatewayId, "
@@ -247,7 +253,9 @@ RouteTable& CreateRouteTable(Tx& tx, const std::string& vpc_id, TagList tags) {
 
 void DeleteRouteTable(Tx& tx, const std::string& route_table_id) {
   RouteTable& rt = GetRouteTable(tx.p, route_table_id);
-  if (!rt.associations.empty())  // G10, AA8: the main table and tables with associations stay
+  const bool endpoint_routes = std::any_of(rt.routes.begin(), rt.routes.end(),
+                                           [](const Route& r) { return r.origin == "CreateVpcEndpoint"; });
+  if (!rt.associations.empty() || endpoint_routes)  // G10, AA8: the main table and tables in use stay
     Fail("DependencyViolation",
          "The routeTable '" + route_table_id + "' has dependencies and cannot be deleted.");
   tx.p.route_tables.erase(route_table_id);
@@ -323,6 +331,10 @@ void CreateRoute(Tx& tx, const RouteArgs& a) {
                                   "LocalTarget to restore a local route.");
   if (FindRoute(rt, d))
     Fail("RouteAlreadyExists", "The route identified by " + d.text + " already exists.");
+  if (const ManagedPrefixList* pl = d.prefix_list.empty() ? nullptr : FindPrefixList(tx.p, d.prefix_list);
+      pl && pl->owner_id == "AWS")  // GW-05: only a gateway endpoint puts a route to its service's list
+    Fail("InvalidParameterValue", "The prefix list " + d.prefix_list + " is AWS-managed: its routes are made by "
+                                  "associating the route table with a gateway endpoint (ModifyVpcEndpoint).");
   ValidateTarget(tx.p, rt, a.target_member, a.target_id);
   CheckNotMoreSpecificThanLocal(tx.p, rt, d, a);
   CheckRouteQuota(tx, rt, d);
@@ -337,6 +349,7 @@ void ReplaceRoute(Tx& tx, const RouteArgs& a) {
   if (!r)
     Fail("InvalidParameterValue",
          "There is no route defined for '" + d.text + "' in the route table. Use CreateRoute instead.");
+  if (r->origin == "CreateVpcEndpoint") VpcEndpointRoute(rt, d);  // GW-05
   if (a.local_target) {
     if (r->origin != "CreateRouteTable")
       Fail("InvalidParameterValue", "LocalTarget can only restore the local route of a VPC CIDR block.");
@@ -368,6 +381,7 @@ void DeleteRoute(Tx& tx, const RouteArgs& a) {
          std::string("no route with ") + param + " " + d.text + " in route table " + rt.id);
   if (r->origin == "CreateRouteTable")  // G1
     Fail("InvalidParameterValue", "cannot remove local route " + d.text + " in route table " + rt.id);
+  if (r->origin == "CreateVpcEndpoint") VpcEndpointRoute(rt, d);  // GW-05
   rt.routes.erase(rt.routes.begin() + (r - rt.routes.data()));
   tx.Touch(rt.id);
 }

@@ -10,6 +10,7 @@
 #include "model/load_balancer.h"
 #include "model/network_interface.h"
 #include "model/policy.h"
+#include "model/prefix_list.h"
 #include "model/regions.h"
 #include "model/route_target.h"
 #include "model/security_group.h"
@@ -240,6 +241,67 @@ void SetAwsServiceEndpointOptions(const Partition& p, VpcEndpoint& e, bool priva
   }
 }
 
+// GW-04, GW-07: the endpoint's route in RT_ID: its service's prefix list to the endpoint, one per
+// service in a table.
+void AddGatewayRoute(Tx& tx, VpcEndpoint& e, const std::string& rt_id, const std::string& prefix_list) {
+  RouteTable& rt = GetRouteTable(tx.p, rt_id);
+  if (rt.vpc_id != e.vpc_id)
+    Fail("InvalidParameter", "The route table " + rt_id + " does not belong to the VPC " + e.vpc_id);
+  for (const auto& r : rt.routes)
+    if (r.destination_prefix_list_id == prefix_list)
+      Fail("RouteAlreadyExists", "route table " + rt_id + " already has a route with destination-prefix-list-id " +
+                                     prefix_list);
+  CheckRouteTableQuota(tx, rt);
+  rt.routes.push_back({.destination_prefix_list_id = prefix_list, .target_member = "VpcEndpointId",
+                       .target_id = e.id, .origin = "CreateVpcEndpoint"});
+  e.route_table_ids.push_back(rt_id);
+  tx.Touch(rt_id);
+}
+
+void RemoveGatewayRoute(Tx& tx, VpcEndpoint& e, const std::string rt_id) {  // a copy: it may be one of E's
+  if (!std::count(e.route_table_ids.begin(), e.route_table_ids.end(), rt_id))
+    Fail("InvalidParameter", "The route table " + rt_id + " is not associated with the endpoint " + e.id);
+  std::erase(e.route_table_ids, rt_id);
+  auto rt = tx.p.route_tables.find(rt_id);
+  if (rt == tx.p.route_tables.end()) return;
+  std::erase_if(rt->second.routes, [&](const Route& r) { return r.target_id == e.id; });  // GW-06
+  tx.Touch(rt_id);
+}
+
+VpcEndpoint& CreateGatewayEndpoint(Tx& tx, const CreateVpcEndpointArgs& a, const Vpc& vpc, const std::string& name) {
+  Partition& p = tx.p;
+  if (!a.subnet_ids.empty() || !a.subnet_configurations.empty() || !a.security_group_ids.empty())  // GW-03
+    Fail("InvalidParameter", "Subnets and security groups are not supported for Gateway endpoints");
+  if (a.private_dns_enabled.value_or(false))
+    Fail("InvalidParameter", "Private DNS is not supported for Gateway endpoints");
+  if (!a.ip_address_type.empty() && a.ip_address_type != "ipv4")  // GW-15
+    Fail("InvalidParameter", "Gateway endpoints support the IP address type ipv4 only");
+  int in_region = 0, in_vpc = 0;
+  for (const auto& [id, e] : p.vpc_endpoints)
+    if (e.type == "Gateway") ++in_region, in_vpc += e.vpc_id == vpc.id;
+  if (in_region >= 20 || in_vpc >= 255)  // ERR-21
+    Fail("VpcEndpointLimitExceeded", "The maximum number of VPC endpoints has been reached");
+  VpcEndpoint e;
+  e.id = NewId("vpce");
+  e.owner_id = p.account_id;
+  e.type = "Gateway";
+  e.vpc_id = vpc.id;
+  e.service_name = a.service_name;
+  e.service_id = AwsServiceIdOfName(a.service_name);
+  e.service_owner_id = "amazon";
+  e.state = "available";
+  e.creation_timestamp = NowIso8601();
+  e.tags = a.tags;
+  if (a.policy_document)
+    ParsePolicy(*a.policy_document, {.error_code = "InvalidPolicyDocument", .require_principal = true, .max_chars = 20480});
+  e.policy_document = a.policy_document.value_or(DefaultEndpointPolicy());  // GW-23, POL-05
+  const std::string pl = AwsManagedPrefixListId(name, p.region);
+  for (const auto& rt : a.route_table_ids) AddGatewayRoute(tx, e, rt, pl);
+  const std::string id = e.id;
+  tx.Touch(id);
+  return p.vpc_endpoints[id] = std::move(e);
+}
+
 }  // namespace
 
 bool IsAwsServiceEndpoint(const VpcEndpoint& e) { return e.service_owner_id == "amazon"; }
@@ -420,6 +482,11 @@ VpcEndpoint& CreateVpcEndpoint(Tx& tx, const CreateVpcEndpointArgs& a) {
   const Vpc& vpc = GetVpc(p, a.vpc_id);
   const std::string type = a.type.empty() ? "Gateway" : a.type;  // the API's default
   if (a.service_name.empty()) Fail("MissingParameter", "The request must contain the parameter ServiceName");
+  if (const std::string gateway = GatewayServiceOf(a.service_name, p.region); !gateway.empty()) {
+    if (type != "Gateway")  // GW-01: S3's and DynamoDB's interface endpoints are not served yet
+      Fail("InvalidParameter", "openvpc serves " + a.service_name + " through gateway endpoints only so far");
+    return CreateGatewayEndpoint(tx, a, vpc, gateway);
+  }
   Partition* owner = nullptr;
   VpcEndpointService* svc = tx.state ? FindServiceByName(*tx.state, p.region, a.service_name, &owner) : nullptr;
   if (!svc && !tx.state)
@@ -520,6 +587,23 @@ VpcEndpoint& CreateVpcEndpoint(Tx& tx, const CreateVpcEndpointArgs& a) {
 void ModifyVpcEndpoint(Tx& tx, const std::string& id, const ModifyVpcEndpointArgs& a) {
   Partition& p = tx.p;
   VpcEndpoint& e = GetVpcEndpoint(p, id);
+  if (e.type == "Gateway") {  // GW-04, GW-06: its route tables and its policy
+    if (!a.add_subnet_ids.empty() || !a.remove_subnet_ids.empty() || !a.subnet_configurations.empty() ||
+        !a.add_security_group_ids.empty() || !a.remove_security_group_ids.empty() || a.private_dns_enabled.value_or(false))
+      Fail("InvalidParameter", "Subnets, security groups and private DNS are not supported for Gateway endpoints");
+    if (a.policy_document)
+      ParsePolicy(*a.policy_document,
+                  {.error_code = "InvalidPolicyDocument", .require_principal = true, .max_chars = 20480});
+    tx.Touch(id);
+    for (const auto& rt : a.remove_route_table_ids) RemoveGatewayRoute(tx, e, rt);
+    const std::string name = GatewayServiceOf(e.service_name, p.region);
+    for (const auto& rt : a.add_route_table_ids)
+      if (!std::count(e.route_table_ids.begin(), e.route_table_ids.end(), rt))
+        AddGatewayRoute(tx, e, rt, AwsManagedPrefixListId(name, p.region));
+    if (a.reset_policy) e.policy_document = DefaultEndpointPolicy();  // POL-11
+    else if (a.policy_document) e.policy_document = *a.policy_document;
+    return;
+  }
   const bool gwlb = e.type == kGatewayLoadBalancer;
   if (gwlb && (!a.add_subnet_ids.empty() || !a.remove_subnet_ids.empty() || !a.subnet_configurations.empty()))
     Fail("InvalidParameter", "The subnet of a Gateway Load Balancer endpoint can't be changed");  // GLB-02
@@ -595,6 +679,8 @@ void ModifyVpcEndpoint(Tx& tx, const std::string& id, const ModifyVpcEndpointArg
 void DeleteVpcEndpoint(Tx& tx, const std::string& id) {
   Partition& p = tx.p;
   VpcEndpoint& e = GetVpcEndpoint(p, id);
+  if (e.type == "Gateway")  // GW-06: its routes go with it
+    while (!e.route_table_ids.empty()) RemoveGatewayRoute(tx, e, e.route_table_ids.front());
   for (const auto& [rid, rt] : p.route_tables)
     for (const auto& r : rt.routes)
       if (r.target_member == "VpcEndpointId" && r.target_id == id)  // GLB-11

@@ -114,7 +114,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ConnectionNotification, id, owne
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(VpcEndpoint, id, owner_id, type, vpc_id, service_name, service_id,
                                                 service_owner_id, state, subnet_ids, network_interface_ids,
                                                 ip_address_type, creation_timestamp, tags, security_group_ids,
-                                                dns_suffix, private_dns_enabled, dns_record_ip_type, policy_document)
+                                                dns_suffix, private_dns_enabled, dns_record_ip_type, policy_document,
+                                                route_table_ids)
 }  // namespace openvpc::model
 
 namespace openvpc::store {

@@ -119,3 +119,73 @@ def test_tags_and_aws_cli(ec2, aws_cli):
     out = aws_cli("modify-managed-prefix-list", "--prefix-list-id", pl["PrefixListId"], "--current-version", "1",
                   "--add-entries", "Cidr=192.168.0.0/24,Description=lab")
     assert out["PrefixList"]["Version"] == 2
+
+
+def test_aws_managed_lists_and_gateway_endpoints(ec2):
+    """GW-03 … GW-07, GW-19, GW-26, AT-11: S3's and DynamoDB's AWS-managed prefix lists; a gateway
+    endpoint puts `pl-… -> vpce-…` in each route table it is given, routes nobody else may make,
+    change or delete; one route per service in a table; the routes go with the table's
+    association and with the endpoint."""
+    lists = {p["PrefixListName"]: p for p in ec2.describe_prefix_lists()["PrefixLists"]}
+    s3 = lists["com.amazonaws.us-east-1.s3"]
+    assert s3["PrefixListId"].startswith("pl-") and len(s3["PrefixListId"]) == 11 and s3["Cidrs"]
+    assert "com.amazonaws.us-east-1.dynamodb" in lists
+    managed = ec2.describe_managed_prefix_lists(PrefixListIds=[s3["PrefixListId"]])["PrefixLists"][0]
+    assert managed["OwnerId"] == "AWS" and managed["PrefixListName"] == "com.amazonaws.us-east-1.s3"
+    assert [e["Cidr"] for e in ec2.get_managed_prefix_list_entries(PrefixListId=s3["PrefixListId"])["Entries"]] == \
+        s3["Cidrs"]
+    assert_error("InvalidPrefixListModification", ec2.modify_managed_prefix_list, PrefixListId=s3["PrefixListId"],
+                 CurrentVersion=1, AddEntries=[{"Cidr": "10.0.0.0/8"}])
+    services = ec2.describe_vpc_endpoint_services(Filters=[{"Name": "service-type", "Values": ["Gateway"]}])
+    assert services["ServiceNames"] == ["com.amazonaws.us-east-1.dynamodb", "com.amazonaws.us-east-1.s3"]
+
+    vpc = ec2.create_vpc(CidrBlock="10.64.0.0/16")["Vpc"]["VpcId"]
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    rtb = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=rtb, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    e = ec2.create_vpc_endpoint(VpcId=vpc, ServiceName="com.amazonaws.us-east-1.s3", RouteTableIds=[rtb])["VpcEndpoint"]
+    assert e["VpcEndpointType"] == "Gateway" and e["State"] == "available" and e["RouteTableIds"] == [rtb]
+    assert e["NetworkInterfaceIds"] == [] and e["SubnetIds"] == [] and "Statement" in e["PolicyDocument"]
+    routes = ec2.describe_route_tables(RouteTableIds=[rtb])["RouteTables"][0]["Routes"]
+    route = [r for r in routes if r.get("DestinationPrefixListId") == s3["PrefixListId"]][0]
+    assert route["GatewayId"] == e["VpcEndpointId"] and route["State"] == "active" and \
+        route["Origin"] == "CreateRoute"
+    # GW-05: the route is the endpoint's.
+    assert_error("InvalidParameterValue", ec2.delete_route, RouteTableId=rtb, DestinationPrefixListId=s3["PrefixListId"])
+    assert_error("InvalidParameterValue", ec2.replace_route, RouteTableId=rtb,
+                 DestinationPrefixListId=s3["PrefixListId"], GatewayId=igw)
+    other = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    assert_error("InvalidParameterValue", ec2.create_route, RouteTableId=other,
+                 DestinationPrefixListId=s3["PrefixListId"], GatewayId=igw)
+    # GW-07: a second S3 endpoint on the same table is refused; DynamoDB's is fine.
+    assert_error("RouteAlreadyExists", ec2.create_vpc_endpoint, VpcId=vpc, ServiceName="com.amazonaws.us-east-1.s3",
+                 RouteTableIds=[rtb])
+    ddb = ec2.create_vpc_endpoint(VpcId=vpc, ServiceName="com.amazonaws.us-east-1.dynamodb",
+                                  RouteTableIds=[rtb])["VpcEndpoint"]
+    assert_error("DependencyViolation", ec2.delete_route_table, RouteTableId=rtb)
+    # GW-06: removing the table from the endpoint removes the route.
+    ec2.modify_vpc_endpoint(VpcEndpointId=e["VpcEndpointId"], AddRouteTableIds=[other], RemoveRouteTableIds=[rtb])
+    routes = ec2.describe_route_tables(RouteTableIds=[rtb])["RouteTables"][0]["Routes"]
+    assert not [r for r in routes if r.get("DestinationPrefixListId") == s3["PrefixListId"]]
+    assert ec2.describe_vpc_endpoints(VpcEndpointIds=[e["VpcEndpointId"]])["VpcEndpoints"][0]["RouteTableIds"] == [other]
+    # GW-03: no subnets, groups or private DNS.
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.64.1.0/24")["Subnet"]["SubnetId"]
+    assert_error("InvalidParameter", ec2.create_vpc_endpoint, VpcId=vpc, ServiceName="com.amazonaws.us-east-1.s3",
+                 SubnetIds=[subnet])
+    ec2.delete_vpc_endpoints(VpcEndpointIds=[e["VpcEndpointId"], ddb["VpcEndpointId"]])
+    for table in (rtb, other):
+        routes = ec2.describe_route_tables(RouteTableIds=[table])["RouteTables"][0]["Routes"]
+        assert not [r for r in routes if r.get("DestinationPrefixListId")]
+    ec2.delete_route_table(RouteTableId=other)
+
+
+def test_gateway_endpoints_per_region_quota(ec2):
+    """Q-02, ERR-21: 20 gateway endpoints per Region."""
+    made = 0
+    for i in range(20):
+        vpc = ec2.create_vpc(CidrBlock=f"10.{100 + i}.0.0/16")["Vpc"]["VpcId"] if i % 5 == 0 else vpc
+        ec2.create_vpc_endpoint(VpcId=vpc, ServiceName="com.amazonaws.us-east-1.s3")
+        made += 1
+    assert_error("VpcEndpointLimitExceeded", ec2.create_vpc_endpoint, VpcId=vpc,
+                 ServiceName="com.amazonaws.us-east-1.s3")

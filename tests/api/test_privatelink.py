@@ -300,7 +300,8 @@ def test_aws_services_in_the_catalogue(ec2):
     assert d["ServiceId"].startswith("vpce-svc-") and len(d["ServiceId"]) == len("vpce-svc-") + 17
     assert "us-east-1a" in d["AvailabilityZones"]
     names = ec2.describe_vpc_endpoint_services(Filters=[{"Name": "owner", "Values": ["amazon"]}])["ServiceNames"]
-    assert names == sorted(f"com.amazonaws.us-east-1.{s}" for s in ("ec2", "elasticloadbalancing", "ssm", "sts"))
+    assert names == sorted(f"com.amazonaws.us-east-1.{s}" for s in ("dynamodb", "ec2", "elasticloadbalancing", "s3",
+                                                                    "ssm", "sts"))
     other_region = make_client_for_region(ec2, "eu-west-1")
     assert "com.amazonaws.eu-west-1.sts" in other_region.describe_vpc_endpoint_services()["ServiceNames"]
 

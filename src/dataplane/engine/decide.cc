@@ -77,6 +77,13 @@ Port* Engine::Decide(Port& in, const ParsedFrame& pf, FlowEntry& entry) {
       out = internet_;
       return;
     }
+    if (t.services_network) {  // through a gateway endpoint: from the interface's alias (on the gateway host)
+      out = internet_;
+      if (!nat) return;  // as it came: the gateway host decides it again with its alias
+      entry.snat = net::Ipv4{kAliasBase + in.id};
+      entry.translated_here = true;
+      return;
+    }
     if (!t.nat_gateway.empty()) {  // to a NAT gateway's own address: only a reply to a translation goes on (K12)
       out = NatReply(t.partition ? *t.partition : part, t.nat_gateway, pf, f, entry);
       return;
@@ -102,6 +109,10 @@ Port* Engine::DecideFromInternet(const ParsedFrame& pf, FlowEntry& entry) {
   const bool v6 = pf.ether_type == kEtherTypeIpv6;
   model_.Read([&](const model::State& s) {
     model::Flow f = PacketFlow(pf);
+    if (!v6 && pf.dst.value >= kAliasBase && pf.dst.value < kAliasBase + (1u << 22)) {
+      out = FromServicesNetwork(s, pf, f, entry);  // to an interface's alias: a gateway endpoint's reply
+      return;
+    }
     const std::string dst = pf.dst.ToString();
     for (const auto& [key, part] : s.partitions) {  // public addresses are unique across partitions
       if (v6) {  // IPv6 addresses are public themselves (I4)
@@ -149,6 +160,26 @@ Port* Engine::DecideFromInternet(const ParsedFrame& pf, FlowEntry& entry) {
     }
   });
   return out;
+}
+
+Port* Engine::FromServicesNetwork(const model::State& s, const ParsedFrame& pf, model::Flow f, FlowEntry& entry) {
+  auto port = ports_.find(pf.dst.value - kAliasBase);
+  if (port == ports_.end() || port->second->eni_id.empty() || port->second->removing) return nullptr;
+  Port* d = port->second.get();
+  const model::Partition* p = s.Find(d->account, d->region);
+  if (!p) return nullptr;
+  auto eni = p->network_interfaces.find(d->eni_id);
+  if (eni == p->network_interfaces.end()) return nullptr;
+  auto ip = net::ParseIpv4(eni->second.PrimaryIp());
+  if (!ip) return nullptr;
+  f.dst = *ip;
+  const TraceResult t = TraceFromServicesNetwork(*p, eni->second, f, {.table = &conntrack_, .now = Now(), .state = &s});
+  LogAt(entry, d->eni_id, false, f, t.allowed);
+  if (!t.allowed) return nullptr;
+  entry.dnat = *ip;
+  entry.translated_here = true;
+  entry.ct_dst = conntrack_.Find(d->eni_id, f, false, Now());
+  return d;
 }
 
 Port* Engine::ToApplianceFlow(const TraceResult& t, const model::Flow& f, FlowEntry& entry) {

@@ -332,7 +332,7 @@ Port* Engine::HandleFrame(Port& in, uint8_t* buf, size_t len) {
   // A load balancer target's reply is translated on the target's host, likewise. A flow to an
   // appliance on another host goes there as it came: that host sends it in Geneve and keeps
   // its cookie for what the appliance returns.
-  decided_ = e.out->remote_host && (e.nat || e.lb_direction < 0);
+  decided_ = e.out->remote_host && (e.nat || e.lb_direction < 0 || e.translated_here);
   if (e.out->remote_host && !decided_) return e.out;
   // Toward the internet and into another Region, paths are 1,500 bytes (MTU-2, MTU-3), through
   // a Gateway Load Balancer 8,500: a larger packet that may not be fragmented goes back as ICMP

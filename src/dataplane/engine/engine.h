@@ -178,6 +178,9 @@ class Engine {
   Port* LoadBalancerReply(const model::State& s, const model::Partition& part, const model::NetworkInterface& target,
                           LbBinding& b,
                           const ParsedFrame& pf, FlowEntry& entry);
+  // A packet from the AWS services network to an interface's alias (a gateway endpoint's reply):
+  // to that interface's private address, through its ACL and groups.
+  Port* FromServicesNetwork(const model::State& s, const ParsedFrame& pf, model::Flow f, FlowEntry& entry);
   // A new flow through a Gateway Load Balancer endpoint (T.appliance, F as it goes in): the
   // appliance's port, with the flow (its cookie) that what the appliance returns is matched to.
   Port* ToApplianceFlow(const TraceResult& t, const model::Flow& f, FlowEntry& entry);

@@ -70,6 +70,7 @@ struct FlowEntry {
   int8_t lb_direction = 0;               // 1: client to target; -1: the target's reply
   struct ApplianceFlow* appliance = nullptr;  // through a Gateway Load Balancer: sent in Geneve
   bool reset = false;                    // answered with a TCP reset (K9: a NAT binding gone idle)
+  bool translated_here = false;          // to or from an interface's alias (the services network): this host's
   bool allowance_exceeded = false;       // allowed, but a connection it needed could not be tracked
   uint16_t mtu = 0;                      // the path's, where smaller than the interfaces' (another Region)
   Connection* ct_src = nullptr;

@@ -7,7 +7,8 @@
 // directions of a flow to one appliance, by the group's stickiness). The packet then travels in
 // Geneve from the node to the appliance's port 6081 (UDP): the node subnet's ACL outbound, the
 // appliance's ACL inbound and groups. What the appliance sends back goes on from the endpoint
-// (the engine's GeneveFromAppliance, through the endpoint subnet's route table).
+// (the engine's GeneveFromAppliance, through the endpoint subnet's route table). A route to a
+// gateway endpoint (the same route target, VpcEndpointId) goes to hops/gateway_endpoint.cc.
 #include "dataplane/hops/hop.h"
 #include "dataplane/stages.h"
 #include "dataplane/wire/geneve.h"
@@ -24,6 +25,7 @@ bool Forward(const HopInput& in, TraceResult& t) {
   const model::Flow& f = in.f;
   StageResult r{.stage = 7, .name = "gateway-load-balancer-endpoint", .allowed = false, .component = in.route.target_id};
   auto e = p.vpc_endpoints.find(in.route.target_id);
+  if (e != p.vpc_endpoints.end() && e->second.type == "Gateway") return ToGatewayEndpoint(in, e->second, t);
   if (e == p.vpc_endpoints.end() || e->second.state != "available" || e->second.network_interface_ids.empty()) {
     r.explanation_code = "BAD_STATE";
     r.note = "the endpoint is not available (accepted by its service's owner: GLB-04)";

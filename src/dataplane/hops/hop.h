@@ -49,5 +49,7 @@ Hop NatGatewayHop();
 Hop VpcPeeringHop();
 Hop NetworkInterfaceHop();
 Hop GatewayLoadBalancerEndpointHop();
+// The VpcEndpointId hop's for a gateway endpoint E (hops/gateway_endpoint.cc).
+bool ToGatewayEndpoint(const HopInput& in, const model::VpcEndpoint& e, TraceResult& t);
 
 }  // namespace openvpc::dataplane
