@@ -119,6 +119,28 @@ json ServiceDetailView(const model::Partition& owner, const model::VpcEndpointSe
   return out;
 }
 
+// One of amazon's services in REGION (com.amazonaws.REGION.NAME) as DescribeVpcEndpointServices
+// shows it: in every zone, open to all, accepted at once, with policies.
+json AmazonServiceDetail(const std::string& region, const std::string& name, const std::string& type,
+                         const std::string& base_dns_name) {
+  json zones = json::array(), zone_ids = json::array();
+  if (const model::RegionInfo* r = model::FindRegion(region))
+    for (const auto& z : r->zones) zones.push_back(z.name), zone_ids.push_back(z.id);
+  const std::string service_name = "com.amazonaws." + region + "." + name;
+  return {{"ServiceName", service_name},
+          {"ServiceId", model::AwsServiceIdOfName(service_name)},
+          {"ServiceType", json::array({{{"ServiceType", type}}})},
+          {"AvailabilityZones", zones},
+          {"AvailabilityZoneIds", zone_ids},
+          {"Owner", "amazon"},
+          {"BaseEndpointDnsNames", json::array({base_dns_name})},
+          {"VpcEndpointPolicySupported", true},
+          {"AcceptanceRequired", false},
+          {"ManagesVpcEndpoints", false},
+          {"SupportedIpAddressTypes", json::array({"ipv4"})},
+          {"Tags", json::array()}};
+}
+
 json EndpointView(const model::Partition& p, const model::VpcEndpoint& e) {
   json groups = json::array();
   for (const auto& id : e.security_group_ids)
@@ -225,44 +247,15 @@ json DescribeVpcEndpointServices(Call& c) {
   std::vector<json> items;
   const std::string& region = c.p().region;
   for (const auto& aws : model::AwsServices()) {  // inventory §2.2: the AWS services openvpc serves
-    json zones = json::array(), zone_ids = json::array();
-    if (const model::RegionInfo* r = model::FindRegion(region))
-      for (const auto& z : r->zones) zones.push_back(z.name), zone_ids.push_back(z.id);
+    json d = AmazonServiceDetail(region, aws.name, "Interface", aws.name + "." + region + ".vpce.amazonaws.com");
     const std::string dns = model::AwsServiceDnsName(aws, region);
-    items.push_back({{"ServiceName", model::AwsServiceEndpointName(aws, region)},
-                     {"ServiceId", model::AwsServiceId(aws, region)},
-                     {"ServiceType", json::array({{{"ServiceType", "Interface"}}})},
-                     {"AvailabilityZones", zones},
-                     {"AvailabilityZoneIds", zone_ids},
-                     {"Owner", "amazon"},
-                     {"BaseEndpointDnsNames", json::array({aws.name + "." + region + ".vpce.amazonaws.com"})},
-                     {"PrivateDnsName", dns},
-                     {"PrivateDnsNames", json::array({{{"PrivateDnsName", dns}}})},
-                     {"VpcEndpointPolicySupported", true},
-                     {"AcceptanceRequired", false},
-                     {"ManagesVpcEndpoints", false},
-                     {"PrivateDnsNameVerificationState", "verified"},
-                     {"SupportedIpAddressTypes", json::array({"ipv4"})},
-                     {"Tags", json::array()}});
+    d["PrivateDnsName"] = dns;
+    d["PrivateDnsNames"] = json::array({{{"PrivateDnsName", dns}}});
+    d["PrivateDnsNameVerificationState"] = "verified";
+    items.push_back(std::move(d));
   }
-  for (const auto& name : model::GatewayServiceNames()) {  // GW-01: S3 and DynamoDB, gateway endpoints
-    json zones = json::array(), zone_ids = json::array();
-    if (const model::RegionInfo* r = model::FindRegion(region))
-      for (const auto& z : r->zones) zones.push_back(z.name), zone_ids.push_back(z.id);
-    const std::string service_name = "com.amazonaws." + region + "." + name;
-    items.push_back({{"ServiceName", service_name},
-                     {"ServiceId", model::AwsServiceIdOfName(service_name)},
-                     {"ServiceType", json::array({{{"ServiceType", "Gateway"}}})},
-                     {"AvailabilityZones", zones},
-                     {"AvailabilityZoneIds", zone_ids},
-                     {"Owner", "amazon"},
-                     {"BaseEndpointDnsNames", json::array({name + "." + region + ".amazonaws.com"})},
-                     {"VpcEndpointPolicySupported", true},
-                     {"AcceptanceRequired", false},
-                     {"ManagesVpcEndpoints", false},
-                     {"SupportedIpAddressTypes", json::array({"ipv4"})},
-                     {"Tags", json::array()}});
-  }
+  for (const auto& name : model::GatewayServiceNames())  // GW-01: S3 and DynamoDB, gateway endpoints
+    items.push_back(AmazonServiceDetail(region, name, "Gateway", name + "." + region + ".amazonaws.com"));
   if (c.tx.state) {
     for (auto [owner, svc] : model::VisibleServices(*c.tx.state, c.p().region, c.p().account_id))
       items.push_back(ServiceDetailView(*owner, *svc));
