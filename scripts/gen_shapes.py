@@ -54,6 +54,8 @@ CreateVpcEndpointConnectionNotification ModifyVpcEndpointConnectionNotification
 DescribeVpcEndpointConnectionNotifications DeleteVpcEndpointConnectionNotifications
 CreateManagedPrefixList DescribeManagedPrefixLists ModifyManagedPrefixList DeleteManagedPrefixList
 GetManagedPrefixListEntries GetManagedPrefixListAssociations RestoreManagedPrefixListVersion DescribePrefixLists
+AssociateIamInstanceProfile ReplaceIamInstanceProfileAssociation DisassociateIamInstanceProfile
+DescribeIamInstanceProfileAssociations
 """.split()
 
 # signing name (the credential scope's service): (botocore's directory, version, operations)

@@ -78,9 +78,62 @@ json ModifyInstanceMetadataOptions(Call& c) {
   return {{"InstanceId", id}, {"InstanceMetadataOptions", MetadataOptionsView(o, "pending")}};
 }
 
+// ---- instance profile associations ----
+
+const DescribeSpec kDescribeProfileAssociations = {
+    .ids_member = "AssociationIds", .id_path = "AssociationId", .list_member = "IamInstanceProfileAssociations",
+    .not_found_code = "InvalidAssociationID.NotFound", .not_found_noun = "association",
+    .filters = {{"instance-id", {"InstanceId"}}, {"state", {"State"}}},
+    .taggable = false};
+
+json ProfileAssociationView(const model::Instance& i, const std::string& state) {
+  return {{"AssociationId", i.iam_instance_profile_association_id},
+          {"InstanceId", i.id},
+          {"IamInstanceProfile", {{"Arn", i.iam_instance_profile_arn}, {"Id", i.iam_instance_profile_id}}},
+          {"State", state},
+          {"Timestamp", i.iam_instance_profile_associated_at}};
+}
+
+std::pair<std::string, std::string> ProfileOf(const json& in) {
+  const json spec = in.value("IamInstanceProfile", json::object());
+  return {spec.value("Arn", ""), spec.value("Name", "")};
+}
+
+json AssociateIamInstanceProfile(Call& c) {
+  auto [arn, name] = ProfileOf(c.in);
+  const auto& i = model::AssociateIamInstanceProfile(c.tx, Str(c.in, "InstanceId"), arn, name);
+  return {{"IamInstanceProfileAssociation", ProfileAssociationView(i, "associating")}};
+}
+
+json ReplaceIamInstanceProfileAssociation(Call& c) {
+  auto [arn, name] = ProfileOf(c.in);
+  const auto& i = model::ReplaceIamInstanceProfileAssociation(c.tx, Str(c.in, "AssociationId"), arn, name);
+  return {{"IamInstanceProfileAssociation", ProfileAssociationView(i, "associating")}};
+}
+
+json DisassociateIamInstanceProfile(Call& c) {
+  const std::string id = Str(c.in, "AssociationId");
+  json view;
+  for (const auto& [iid, i] : c.p().instances)  // as it was, before it goes
+    if (!id.empty() && i.iam_instance_profile_association_id == id) view = ProfileAssociationView(i, "disassociating");
+  model::DisassociateIamInstanceProfile(c.tx, id);
+  return {{"IamInstanceProfileAssociation", view}};
+}
+
+json DescribeIamInstanceProfileAssociations(Call& c) {
+  std::vector<json> items;
+  for (const auto& [id, i] : c.p().instances)
+    if (!i.iam_instance_profile_association_id.empty()) items.push_back(ProfileAssociationView(i, "associated"));
+  return Describe(kDescribeProfileAssociations, c.in, std::move(items));
+}
+
 }  // namespace
 
 void RegisterInstanceOptionHandlers() {
+  Register("AssociateIamInstanceProfile", AssociateIamInstanceProfile, true);
+  Register("ReplaceIamInstanceProfileAssociation", ReplaceIamInstanceProfileAssociation, true);
+  Register("DisassociateIamInstanceProfile", DisassociateIamInstanceProfile, true);
+  Register("DescribeIamInstanceProfileAssociations", DescribeIamInstanceProfileAssociations, false);
   Register("DescribeInstanceCreditSpecifications", DescribeInstanceCreditSpecifications, false);
   Register("ModifyInstanceCreditSpecification", ModifyInstanceCreditSpecification, true);
   Register("ModifyInstanceMetadataOptions", ModifyInstanceMetadataOptions, true);

@@ -211,6 +211,41 @@ std::vector<const NetworkInterface*> InterfacesOf(const Partition& p, const std:
   return out;
 }
 
+namespace {
+
+// IamInstanceProfile: the caller's own profile, by ARN or by name (openvpc keeps no IAM, so any
+// well-formed name is a profile); "" for neither.
+std::string InstanceProfileArn(const Partition& p, const std::string& arn, const std::string& name) {
+  if (!arn.empty()) {
+    const std::string prefix = "arn:aws:iam::" + p.account_id + ":instance-profile/";
+    if (arn.rfind(prefix, 0) != 0 || arn.size() == prefix.size() || arn.size() > prefix.size() + 128)
+      Fail("InvalidParameterValue", "Value (" + arn + ") for parameter iamInstanceProfile.arn is invalid. Invalid IAM "
+                                    "Instance Profile ARN");
+    return arn;
+  }
+  if (name.empty()) return "";
+  if (name.size() > 128 || name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                                                  "+=,.@-_/") != std::string::npos)
+    Fail("InvalidParameterValue", "Value (" + name + ") for parameter iamInstanceProfile.name is invalid. Invalid IAM "
+                                  "Instance Profile name");
+  return "arn:aws:iam::" + p.account_id + ":instance-profile/" + name;
+}
+
+void SetInstanceProfile(Instance& inst, const std::string& arn) {
+  inst.iam_instance_profile_arn = arn;
+  inst.iam_instance_profile_id = StableId("AIPA", arn);
+  inst.iam_instance_profile_association_id = NewId("iip-assoc");
+  inst.iam_instance_profile_associated_at = NowIso8601();
+}
+
+Instance& InstanceOfProfileAssociation(Partition& p, const std::string& association_id) {
+  for (auto& [id, inst] : p.instances)
+    if (!association_id.empty() && inst.iam_instance_profile_association_id == association_id) return inst;
+  Fail("InvalidAssociationID.NotFound", "An association ID '" + association_id + "' does not exist");
+}
+
+}  // namespace
+
 std::vector<Instance*> RunInstances(Tx& tx, const RunInstancesArgs& args) {
   Partition& p = tx.p;
   RunInstancesArgs a = args;
@@ -243,24 +278,7 @@ std::vector<Instance*> RunInstances(Tx& tx, const RunInstancesArgs& args) {
   const std::string root_device = image ? image->root_device_name : "/dev/xvda";
   const std::vector<EbsVolume> volumes = LaunchVolumes(a, image, root_device);
   if (!a.key_name.empty()) GetKeyPairByName(p, a.key_name);  // KP-8
-  // IamInstanceProfile: the caller's own profile, by ARN or by name (openvpc keeps no IAM, so any
-  // well-formed name is a profile).
-  std::string profile_arn;
-  if (!a.iam_instance_profile_arn.empty()) {
-    const std::string prefix = "arn:aws:iam::" + p.account_id + ":instance-profile/";
-    const std::string& arn = a.iam_instance_profile_arn;
-    if (arn.rfind(prefix, 0) != 0 || arn.size() == prefix.size() || arn.size() > prefix.size() + 128)
-      Fail("InvalidParameterValue", "Value (" + arn + ") for parameter iamInstanceProfile.arn is invalid. Invalid IAM "
-                                    "Instance Profile ARN");
-    profile_arn = arn;
-  } else if (!a.iam_instance_profile_name.empty()) {
-    const std::string& name = a.iam_instance_profile_name;
-    if (name.size() > 128 || name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-                                                    "+=,.@-_/") != std::string::npos)
-      Fail("InvalidParameterValue", "Value (" + name + ") for parameter iamInstanceProfile.name is invalid. Invalid "
-                                    "IAM Instance Profile name");
-    profile_arn = "arn:aws:iam::" + p.account_id + ":instance-profile/" + name;
-  }
+  const std::string profile_arn = InstanceProfileArn(p, a.iam_instance_profile_arn, a.iam_instance_profile_name);
   if (!a.placement_group.empty()) CheckPlacement(p, a.placement_group, type.name);  // PG-3
 
   if (a.interfaces.empty()) {
@@ -328,10 +346,7 @@ std::vector<Instance*> RunInstances(Tx& tx, const RunInstancesArgs& args) {
     inst.ami_launch_index = n;
     inst.disable_api_termination = a.disable_api_termination;
     inst.shutdown_behavior = a.shutdown_behavior;
-    if (!profile_arn.empty()) {
-      inst.iam_instance_profile_arn = profile_arn;
-      inst.iam_instance_profile_id = StableId("AIPA", profile_arn);
-    }
+    if (!profile_arn.empty()) SetInstanceProfile(inst, profile_arn);
     inst.architecture = architecture;
     inst.root_device_name = root_device;
     inst.cpu_credits = a.cpu_credits.empty() ? type.default_cpu_credits : a.cpu_credits;
@@ -669,6 +684,39 @@ void RegisterInstanceRules() {
 }  // namespace openvpc::model
 
 namespace openvpc::model {
+
+Instance& AssociateIamInstanceProfile(Tx& tx, const std::string& instance_id, const std::string& arn,
+                                      const std::string& name) {
+  Instance& inst = GetInstance(tx.p, instance_id);
+  if (!inst.iam_instance_profile_arn.empty())
+    Fail("IncorrectState", "There is an existing association for instance " + instance_id);
+  if (inst.state == "terminated" || inst.state == "shutting-down")
+    Fail("IncorrectInstanceState", "The instance '" + instance_id + "' is not in a valid state for this operation.");
+  const std::string profile = InstanceProfileArn(tx.p, arn, name);
+  if (profile.empty()) Fail("MissingParameter", "The request must contain the parameter IamInstanceProfile");
+  SetInstanceProfile(inst, profile);
+  tx.Touch(instance_id);
+  return inst;
+}
+
+Instance& ReplaceIamInstanceProfileAssociation(Tx& tx, const std::string& association_id, const std::string& arn,
+                                               const std::string& name) {
+  Instance& inst = InstanceOfProfileAssociation(tx.p, association_id);
+  const std::string profile = InstanceProfileArn(tx.p, arn, name);
+  if (profile.empty()) Fail("MissingParameter", "The request must contain the parameter IamInstanceProfile");
+  SetInstanceProfile(inst, profile);
+  tx.Touch(inst.id);
+  return inst;
+}
+
+Instance& DisassociateIamInstanceProfile(Tx& tx, const std::string& association_id) {
+  Instance& inst = InstanceOfProfileAssociation(tx.p, association_id);
+  inst.iam_instance_profile_arn.clear();
+  inst.iam_instance_profile_id.clear();
+  inst.iam_instance_profile_association_id.clear();
+  tx.Touch(inst.id);
+  return inst;
+}
 
 std::string InstanceRoleArn(const Instance& i) {
   const std::string& arn = i.iam_instance_profile_arn;

@@ -65,6 +65,13 @@ struct RunInstancesArgs {
 std::vector<Instance*> RunInstances(Tx& tx, const RunInstancesArgs& a);
 // The role an instance's profile stands for (arn:aws:iam::ACCOUNT:role/NAME), or "" without one.
 std::string InstanceRoleArn(const Instance& i);
+// An instance's profile association (AssociateIamInstanceProfile, …): one at most per instance;
+// a profile is given by ARN (the caller's own) or by name. Each returns the instance.
+Instance& AssociateIamInstanceProfile(Tx& tx, const std::string& instance_id, const std::string& arn,
+                                      const std::string& name);
+Instance& ReplaceIamInstanceProfileAssociation(Tx& tx, const std::string& association_id, const std::string& arn,
+                                               const std::string& name);
+Instance& DisassociateIamInstanceProfile(Tx& tx, const std::string& association_id);
 
 // Each returns (previous state, current state) per instance, as the API reports them.
 struct StateChange {

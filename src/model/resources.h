@@ -299,6 +299,7 @@ struct Instance {
   // openvpc has no IAM: the profile's role is named as the profile, and its temporary
   // credentials (instance metadata, api/session_credentials.h) act as the account.
   std::string iam_instance_profile_arn, iam_instance_profile_id;
+  std::string iam_instance_profile_association_id, iam_instance_profile_associated_at;  // iip-assoc-…, ISO 8601
   std::vector<EbsVolume> volumes;  // its EBS volumes, the root volume first (none: launched before openvpc kept them)
   // The openvpc host that runs it (model/host.h); empty on one machine, where the server's own
   // data plane runs every instance. Not AWS's Placement.HostId (Dedicated Hosts).

@@ -83,7 +83,9 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Instance, id, owner_id, reservat
                                                 shutdown_behavior, architecture, root_device_name, cpu_credits,
                                                 hostname_type, resource_name_dns_a, resource_name_dns_aaaa,
                                                 metadata_options, volumes, tags, host, partition_number,
-                                                console_output, iam_instance_profile_arn, iam_instance_profile_id)
+                                                console_output, iam_instance_profile_arn, iam_instance_profile_id,
+                                                iam_instance_profile_association_id,
+                                                iam_instance_profile_associated_at)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(LoadBalancerNode, subnet_id, availability_zone, network_interface_id,
                                                 private_ip, ipv6_address, allocation_id, public_ip)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(LoadBalancer, arn, owner_id, name, id, type, scheme, vpc_id,

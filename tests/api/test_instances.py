@@ -1296,3 +1296,30 @@ def test_instance_profile(ec2):
                  SubnetId=subnet, IamInstanceProfile={"Arn": "arn:aws:iam::999999999999:instance-profile/web"})
     assert_error("InvalidParameterValue", ec2.run_instances, ImageId="ami-12345678", MinCount=1, MaxCount=1,
                  SubnetId=subnet, IamInstanceProfile={"Name": "no spaces"})
+
+
+def test_instance_profile_associations(ec2):
+    """AssociateIamInstanceProfile, DescribeIamInstanceProfileAssociations, Replace…, Disassociate…:
+    one association per instance, what Terraform's aws_instance changes iam_instance_profile with."""
+    vpc = ec2.create_vpc(CidrBlock="10.65.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.65.1.0/24")["Subnet"]["SubnetId"]
+    iid = ec2.run_instances(ImageId="ami-12345678", MinCount=1, MaxCount=1, SubnetId=subnet)["Instances"][0]["InstanceId"]
+    a = ec2.associate_iam_instance_profile(InstanceId=iid, IamInstanceProfile={"Name": "app"})[
+        "IamInstanceProfileAssociation"]
+    assert a["AssociationId"].startswith("iip-assoc-") and a["InstanceId"] == iid
+    assert a["IamInstanceProfile"]["Arn"] == f"arn:aws:iam::{ACCOUNT_ID}:instance-profile/app"
+    assert_error("IncorrectState", ec2.associate_iam_instance_profile, InstanceId=iid,
+                 IamInstanceProfile={"Name": "other"})
+    listed = ec2.describe_iam_instance_profile_associations(
+        Filters=[{"Name": "instance-id", "Values": [iid]}])["IamInstanceProfileAssociations"]
+    assert [(x["AssociationId"], x["State"]) for x in listed] == [(a["AssociationId"], "associated")]
+    r = ec2.replace_iam_instance_profile_association(AssociationId=a["AssociationId"],
+                                                     IamInstanceProfile={"Name": "other"})[
+        "IamInstanceProfileAssociation"]
+    assert r["IamInstanceProfile"]["Arn"].endswith(":instance-profile/other") and r["AssociationId"] != a["AssociationId"]
+    inst = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]
+    assert inst["IamInstanceProfile"]["Arn"] == r["IamInstanceProfile"]["Arn"]
+    d = ec2.disassociate_iam_instance_profile(AssociationId=r["AssociationId"])["IamInstanceProfileAssociation"]
+    assert d["State"] == "disassociating"
+    assert "IamInstanceProfile" not in ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]
+    assert_error("InvalidAssociationID.NotFound", ec2.disassociate_iam_instance_profile, AssociationId=r["AssociationId"])
