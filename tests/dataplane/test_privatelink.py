@@ -200,7 +200,7 @@ def test_provider_cannot_initiate(lab, net):
 
 def test_dns_names_resolve_to_the_interfaces(lab, net):
     """DNS-05, DNS-07: the Regional name stands for every interface of the endpoint, a zonal name
-    for its zone's."""
+    for its zone's, at the VPC resolver and at the internet's public DNS alike."""
     accept(lab, net)
     entries = [d["DnsName"] for d in net["endpoint"]["DnsEntries"]]
     regional = entries[0]
@@ -214,6 +214,9 @@ def test_dns_names_resolve_to_the_interfaces(lab, net):
     assert resolve(regional) == sorted([net["eni_a"], net["eni_b"]])
     assert resolve(zonal_a) == [net["eni_a"]]
     assert resolve(zonal_a.upper()) == [net["eni_a"]]
+    # Public DNS: anyone resolves them, also from the internet (to private addresses there).
+    rc, out, _ = lab.sh("internet", ["dig", "+short", "+time=1", "+tries=2", "@203.0.113.53", zonal_a, "A"])
+    assert rc == 0 and out.split() == [net["eni_a"]], out
 
 
 def test_trace_through_the_endpoint(lab, net):
