@@ -231,6 +231,31 @@ def test_trace_through_the_endpoint(lab, net):
     assert lb and net["target"]["InstanceId"] in lb[0]["rule"], result
 
 
+def test_one_load_balancer_per_interface(lab, net):
+    """AT-08, SVC-09: with two NLBs of the service in the zone, every connection of an endpoint's
+    interface goes to the same one (the second NLB's own target answers on the same port, so a
+    choice per connection would show both nodes)."""
+    accept(lab, net)
+    elb, ec2 = net["elb"], lab.ec2
+    subnets = [z["SubnetId"] for z in net["lb"]["AvailabilityZones"]]
+    lb2 = elb.create_load_balancer(Name="svc2", Type="network", Scheme="internal", Subnets=subnets)["LoadBalancers"][0]
+    tg2 = elb.create_target_group(Name="svc2", Protocol="TCP", Port=7000, VpcId=net["pvpc"],
+                                  TargetType="instance")["TargetGroups"][0]["TargetGroupArn"]
+    elb.register_targets(TargetGroupArn=tg2, Targets=[{"Id": net["target"]["InstanceId"]}])
+    elb.create_listener(LoadBalancerArn=lb2["LoadBalancerArn"], Protocol="TCP", Port=80,
+                        DefaultActions=[{"Type": "forward", "TargetGroupArn": tg2}])
+    ec2.modify_vpc_endpoint_service_configuration(ServiceId=net["svc"]["ServiceId"],
+                                                  AddNetworkLoadBalancerArns=[lb2["LoadBalancerArn"]])
+    nodes = {net["nodes"]["us-east-1a"],
+             [z for z in lb2["AvailabilityZones"] if z["ZoneName"] == "us-east-1a"][0]["LoadBalancerAddresses"][0][
+                 "PrivateIPv4Address"]}
+    since = net["server"].mark()
+    for i in range(8):
+        assert lab.tcp(net["client"]["InstanceId"], net["eni_a"], 80, timeout=2, msg=f"sticky-{i}")
+    peers = [w[1] for w in lines(net["server"], since, "data")]
+    assert len(peers) == 8 and len(set(peers)) == 1 and peers[0] in nodes, peers
+
+
 def test_reject_stops_traffic(lab, net):
     """AT-05, ACC-04: rejected while available, the endpoint carries nothing more."""
     accept(lab, net)
