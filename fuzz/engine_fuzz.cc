@@ -138,6 +138,9 @@ struct Lab {
     CreateVpcEndpoint(tx, {.type = "Interface", .vpc_id = vpc, .service_name = nlb_svc.service_name,
                            .security_group_ids = {open},
                            .subnet_configurations = {{.subnet_id = pub, .ipv4 = "10.0.1.50"}}});
+    // A gateway endpoint to S3 on the public subnet's table: S3's address (192.0.2.64 in us-east-1)
+    // goes to the services network from the interface's alias, whose replies come back by it.
+    CreateVpcEndpoint(tx, {.vpc_id = vpc, .service_name = "com.amazonaws.us-east-1.s3", .route_table_ids = {pub_rt}});
     for (const auto& id : enis) macs.push_back(*dataplane::ParseMac(p.network_interfaces.at(id).mac_address));
   }
 };

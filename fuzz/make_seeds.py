@@ -380,6 +380,13 @@ def data_plane_seeds():
           record(6, eth(0x0800, ipv4_packet(g, vpce, 6, tcp(g, vpce, 40004, 80, 0x02, seq=7000)))) +
           record(6, eth(0x0800, ipv4_packet(g, vpce, 6, tcp(g, vpce, 40004, 80, 0x18, b"hello", seq=7001, ack=1)))) +
           record(6, eth(0x0800, ipv4_packet(g, vpce, 17, udp(g, vpce, 40005, 80, b"not tcp")))))
+    # Through the S3 gateway endpoint (the public subnet's table): to S3's address from the server
+    # (port 0), and S3's answer to the alias of port 0 (100.64.0.1) from the internet.
+    s3 = "192.0.2.64"
+    server = "10.0.1.4"
+    write("engine", "gateway-endpoint",
+          record(5, eth(0x0800, ipv4_packet(server, s3, 6, tcp(server, s3, 40006, 443, 0x02)))) +
+          record(4, eth(0x0800, ipv4_packet(s3, "100.64.0.1", 6, tcp(s3, "100.64.0.1", 443, 40006, 0x12)))))
     # Geneve from an appliance: AWS's options (class 0x0108: endpoint id, attachment id, flow
     # cookie) and the packet it returns.
     inner = ipv4_packet(g, "10.0.2.9", 6, tcp(g, "10.0.2.9", 40000, 80, 0x02))

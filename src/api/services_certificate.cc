@@ -1,7 +1,10 @@
 // The AWS services network's certificates: api/services_certificate.h.
 #include "api/services_certificate.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <memory>
@@ -100,6 +103,15 @@ ServicesCertificate EnsureServicesCertificate(const std::string& data_dir) {
   namespace fs = std::filesystem;
   const std::string dir = fs::absolute(data_dir).string();
   ServicesCertificate out{dir + "/services-ca.pem", dir + "/services-cert.pem", dir + "/services-key.pem"};
+  if (fs::exists(out.ca_path) && fs::exists(out.cert_path) && fs::exists(out.key_path)) return out;
+  // Hosts that share the directory make one set between them: the first to take the lock.
+  fs::create_directories(dir);
+  const int lock = open((dir + "/services-ca.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  Check(lock >= 0 && flock(lock, LOCK_EX) == 0, "locking the certificate directory");
+  struct Unlock {
+    int fd;
+    ~Unlock() { close(fd); }
+  } unlock{lock};
   if (fs::exists(out.ca_path) && fs::exists(out.cert_path) && fs::exists(out.key_path)) return out;
   Key ca_key(EVP_EC_gen("P-256")), key(EVP_EC_gen("P-256"));
   Check(ca_key && key, "a key");
