@@ -274,18 +274,39 @@ json DeleteVpcEndpointServiceConfigurations(Call& c) {
                  [&](const std::string& id) { model::DeleteVpcEndpointServiceConfiguration(c.tx, id); });
 }
 
+// PERM-01, PERM-03: an allowed principal as the API shows it, with a permission id of its own
+// (the same for the same service and principal).
+json PrincipalView(const std::string& service_id, const std::string& principal) {
+  const std::string type = principal == "*"                                 ? "All"
+                           : principal.find(":role/") != std::string::npos ? "Role"
+                           : principal.find(":user/") != std::string::npos ? "User"
+                                                                            : "Account";
+  return {{"PrincipalType", type}, {"Principal", principal}, {"ServiceId", service_id},
+          // vpce-svc-perm- and 17 hex digits: the same hash as an AWS service's id, of the pair
+          {"ServicePermissionId",
+           "vpce-svc-perm-" + model::AwsServiceIdOfName(service_id + " " + principal).substr(9)}};
+}
+
+const DescribeSpec kDescribePermissions = {
+    .id_path = "ServicePermissionId", .list_member = "AllowedPrincipals",
+    .filters = {{"principal", {"Principal"}}, {"principal-type", {"PrincipalType"}}},
+    .taggable = false,
+    .sort_paths = {"Principal"}};
+
 json ModifyVpcEndpointServicePermissions(Call& c) {
-  model::ModifyVpcEndpointServicePermissions(c.tx, Str(c.in, "ServiceId"), StrList(c.in, "AddAllowedPrincipals"),
-                                             StrList(c.in, "RemoveAllowedPrincipals"));
-  return {{"ReturnValue", true}};
+  const std::string id = Str(c.in, "ServiceId");
+  const std::vector<std::string> add = StrList(c.in, "AddAllowedPrincipals");
+  model::ModifyVpcEndpointServicePermissions(c.tx, id, add, StrList(c.in, "RemoveAllowedPrincipals"));
+  json added = json::array();
+  for (const auto& principal : add) added.push_back(PrincipalView(id, principal));
+  return {{"AddedPrincipals", added}, {"ReturnValue", true}};
 }
 
 json DescribeVpcEndpointServicePermissions(Call& c) {
   const auto& s = model::GetVpcEndpointService(c.p(), Str(c.in, "ServiceId"));
-  json out = json::array();
-  for (const auto& principal : s.allowed_principals)
-    out.push_back({{"PrincipalType", principal == "*" ? "All" : "Account"}, {"Principal", principal}});
-  return {{"AllowedPrincipals", out}};
+  std::vector<json> items;
+  for (const auto& principal : s.allowed_principals) items.push_back(PrincipalView(s.id, principal));
+  return Describe(kDescribePermissions, c.in, std::move(items));
 }
 
 json DecideConnections(Call& c, bool accept) {

@@ -125,9 +125,17 @@ def test_auto_accept_for_everyone(ec2, provider, consumer):
     """AT-04, SVC-07: principal * with no acceptance: any account's endpoint is available at once."""
     svc = provider["svc"]
     ec2.modify_vpc_endpoint_service_configuration(ServiceId=svc["ServiceId"], AcceptanceRequired=False)
-    ec2.modify_vpc_endpoint_service_permissions(ServiceId=svc["ServiceId"], AddAllowedPrincipals=["*"])
-    assert ec2.describe_vpc_endpoint_service_permissions(ServiceId=svc["ServiceId"])["AllowedPrincipals"] == [
-        {"PrincipalType": "All", "Principal": "*"}]
+    added = ec2.modify_vpc_endpoint_service_permissions(ServiceId=svc["ServiceId"], AddAllowedPrincipals=["*"])
+    assert [(p["PrincipalType"], p["Principal"]) for p in added["AddedPrincipals"]] == [("All", "*")]
+    listed = ec2.describe_vpc_endpoint_service_permissions(ServiceId=svc["ServiceId"])["AllowedPrincipals"]
+    assert [(p["PrincipalType"], p["Principal"], p["ServiceId"]) for p in listed] == [("All", "*", svc["ServiceId"])]
+    assert listed[0]["ServicePermissionId"] == added["AddedPrincipals"][0]["ServicePermissionId"]
+    # PERM-01: accounts, roles and users are principals too.
+    role = f"arn:aws:iam::{OTHER_ACCOUNT_ID}:role/consumer"
+    ec2.modify_vpc_endpoint_service_permissions(ServiceId=svc["ServiceId"], AddAllowedPrincipals=[role])
+    roles = ec2.describe_vpc_endpoint_service_permissions(
+        ServiceId=svc["ServiceId"], Filters=[{"Name": "principal-type", "Values": ["Role"]}])["AllowedPrincipals"]
+    assert [p["Principal"] for p in roles] == [role]
     e = consumer["ec2"].create_vpc_endpoint(VpcEndpointType="Interface", VpcId=consumer["vpc"],
                                             ServiceName=svc["ServiceName"],
                                             SubnetIds=[consumer["subnets"]["a"]])["VpcEndpoint"]
