@@ -256,6 +256,27 @@ def test_one_load_balancer_per_interface(lab, net):
     assert len(peers) == 8 and len(set(peers)) == 1 and peers[0] in nodes, peers
 
 
+def test_overlapping_address_ranges(lab, net):
+    """SVC-08: the provider never sees the consumer's addresses, so a consumer VPC with the
+    provider's own range (10.70.0.0/16, the same address as the target even) reaches the service."""
+    accept(lab, net)
+    consumer = net["consumer"]
+    vpc = lab.vpc("10.70.0.0/16", client=consumer)
+    subnet = lab.subnet(vpc, "10.70.1.0/24", client=consumer, az="us-east-1a")
+    sg = lab.group(vpc, "endpoint", ingress=[{"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80,
+                                               "IpRanges": [{"CidrIp": "10.70.0.0/16"}]}], client=consumer)
+    client = lab.launch(subnet, client=consumer,
+                        PrivateIpAddress=net["target"]["PrivateIpAddress"])  # the target's own address
+    e = consumer.create_vpc_endpoint(VpcEndpointType="Interface", VpcId=vpc, ServiceName=net["svc"]["ServiceName"],
+                                     SecurityGroupIds=[sg],
+                                     SubnetConfigurations=[{"SubnetId": subnet, "Ipv4": "10.70.1.60"}])["VpcEndpoint"]
+    lab.ec2.accept_vpc_endpoint_connections(ServiceId=net["svc"]["ServiceId"], VpcEndpointIds=[e["VpcEndpointId"]])
+    since = net["server"].mark()
+    assert lab.tcp(client["InstanceId"], "10.70.1.60", 80, timeout=2, msg="same-range")
+    peers = [w[1] for w in lines(net["server"], since, "data")]
+    assert len(peers) == 1 and peers[0] != client["PrivateIpAddress"], peers
+
+
 def test_reject_stops_traffic(lab, net):
     """AT-05, ACC-04: rejected while available, the endpoint carries nothing more."""
     accept(lab, net)
