@@ -367,13 +367,9 @@ json ModifyVpcEndpoint(Call& c) {
                                  .reset_policy = Bool(c.in, "ResetPolicy")};
   if (c.in.contains("PrivateDnsEnabled")) a.private_dns_enabled = Bool(c.in, "PrivateDnsEnabled");
   if (c.in.contains("PolicyDocument")) a.policy_document = Str(c.in, "PolicyDocument");
+  if (c.in.contains("IpAddressType")) a.ip_address_type = Str(c.in, "IpAddressType");
+  if (c.in.contains("DnsOptions")) a.dns_record_ip_type = c.in["DnsOptions"].value("DnsRecordIpType", "");
   const std::string id = Str(c.in, "VpcEndpointId");
-  const model::VpcEndpoint& e = model::GetVpcEndpoint(c.p(), id);
-  if (c.in.contains("IpAddressType") && Str(c.in, "IpAddressType") != e.ip_address_type)
-    model::Fail("InvalidParameter", "openvpc forwards IPv4 through endpoints so far: use the IP address type ipv4");
-  if (c.in.contains("DnsOptions") && c.in["DnsOptions"].value("DnsRecordIpType", e.dns_record_ip_type) != e.dns_record_ip_type)
-    model::Fail("InvalidParameter", "The DNS record IP type is not compatible with the IP address type " +
-                                        e.ip_address_type + ".");
   model::ModifyVpcEndpoint(c.tx, id, a);
   return {{"Return", true}};
 }

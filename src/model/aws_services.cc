@@ -64,12 +64,6 @@ const AwsService* AwsServiceOfDnsName(const std::string& dns_name, std::string* 
   return nullptr;
 }
 
-const AwsService* AwsServiceAt(const std::string& pool, net::Ipv4 addr) {
-  for (const auto& s : AwsServices())
-    if (auto a = AwsServiceAddress(pool, s); a && *a == addr) return &s;
-  return nullptr;
-}
-
 const std::vector<std::string>& GatewayServiceNames() {
   static const std::vector<std::string> names = {"s3", "dynamodb"};
   return names;

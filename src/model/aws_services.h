@@ -36,8 +36,6 @@ std::optional<net::Ipv4> AwsServiceAddress(const std::string& pool, const AwsSer
 // The service a public name (lower case) stands for, with its Region: NAME.REGION.amazonaws.com
 // of a known Region, and STS's global sts.amazonaws.com (us-east-1); nullptr otherwise.
 const AwsService* AwsServiceOfDnsName(const std::string& dns_name, std::string* region = nullptr);
-// The service whose address in POOL is ADDR, or nullptr.
-const AwsService* AwsServiceAt(const std::string& pool, net::Ipv4 addr);
 
 // ---- the services of gateway endpoints (GW-01: S3 and DynamoDB) ----
 // Each Region's service has its own address in the pool (GW-08: another Region's is not the

@@ -302,6 +302,26 @@ VpcEndpoint& CreateGatewayEndpoint(Tx& tx, const CreateVpcEndpointArgs& a, const
   return p.vpc_endpoints[id] = std::move(e);
 }
 
+// IP-01, DNS-13: the endpoint's IP address type (the service must support it; the data plane
+// forwards IPv4 so far) and its DNS records' ("" keeps what it has, ipv4 for a new endpoint).
+void SetIpAddressTypes(VpcEndpoint& e, const std::vector<std::string>& service_types, const std::string& ip_type,
+                       const std::string& dns_type) {
+  const std::string ip = !ip_type.empty() ? ip_type : !e.ip_address_type.empty() ? e.ip_address_type : "ipv4";
+  const bool v4 = std::count(service_types.begin(), service_types.end(), "ipv4"),
+             v6 = std::count(service_types.begin(), service_types.end(), "ipv6");
+  if (ip != "ipv4" && ip != "ipv6" && ip != "dualstack")
+    Fail("InvalidParameterValue", "The IP address type '" + ip + "' is not valid");
+  if ((ip != "ipv6" && !v4) || (ip != "ipv4" && !v6))
+    Fail("InvalidParameter", "The VPC endpoint service " + e.service_name + " does not support the IP address type " +
+                                 ip + ".");
+  if (ip != "ipv4") Fail("InvalidParameter", "openvpc forwards IPv4 through endpoints so far: use the IP address type ipv4");
+  const std::string dns = !dns_type.empty() ? dns_type : ip;
+  if (dns != "ipv4")  // ERR-07: an ipv4 endpoint has A records only
+    Fail("InvalidParameter", "The DNS record IP type " + dns + " is not compatible with the IP address type " + ip + ".");
+  e.ip_address_type = ip;
+  e.dns_record_ip_type = dns;
+}
+
 }  // namespace
 
 bool IsAwsServiceEndpoint(const VpcEndpoint& e) { return e.service_owner_id == "amazon"; }
@@ -515,21 +535,7 @@ VpcEndpoint& CreateVpcEndpoint(Tx& tx, const CreateVpcEndpointArgs& a) {
   e.service_id = svc->id;
   e.service_owner_id = svc->owner_id;
   e.state = svc->acceptance_required ? "pendingAcceptance" : "available";  // ST-01, SVC-05 (no "pending" here)
-  // IP-01: the service must support the endpoint's type; the data plane forwards IPv4 so far.
-  e.ip_address_type = a.ip_address_type.empty() ? "ipv4" : a.ip_address_type;
-  const auto& types = svc->supported_ip_address_types;
-  const bool v4 = std::count(types.begin(), types.end(), "ipv4"), v6 = std::count(types.begin(), types.end(), "ipv6");
-  if (e.ip_address_type != "ipv4" && e.ip_address_type != "ipv6" && e.ip_address_type != "dualstack")
-    Fail("InvalidParameterValue", "The IP address type '" + e.ip_address_type + "' is not valid");
-  if ((e.ip_address_type != "ipv6" && !v4) || (e.ip_address_type != "ipv4" && !v6))
-    Fail("InvalidParameter", "The VPC endpoint service " + svc->service_name + " does not support the IP address type " +
-                                 e.ip_address_type + ".");
-  if (e.ip_address_type != "ipv4")
-    Fail("InvalidParameter", "openvpc forwards IPv4 through endpoints so far: use the IP address type ipv4");
-  e.dns_record_ip_type = a.dns_record_ip_type.empty() ? e.ip_address_type : a.dns_record_ip_type;
-  if (e.dns_record_ip_type != "ipv4")  // DNS-13, ERR-07: an ipv4 endpoint has A records only
-    Fail("InvalidParameter", "The DNS record IP type " + e.dns_record_ip_type +
-                                 " is not compatible with the IP address type " + e.ip_address_type + ".");
+  SetIpAddressTypes(e, svc->supported_ip_address_types, a.ip_address_type, a.dns_record_ip_type);
   e.creation_timestamp = NowIso8601();
   e.tags = a.tags;
   if (gwlb) {
@@ -649,7 +655,11 @@ void ModifyVpcEndpoint(Tx& tx, const std::string& id, const ModifyVpcEndpointArg
       if (!std::count(groups.begin(), groups.end(), g)) groups.push_back(g);
   if (!gwlb && groups.empty())
     Fail("InvalidParameter", "An interface endpoint needs at least one security group");
-  // Then changed.
+  if ((a.ip_address_type || a.dns_record_ip_type) && !gwlb)
+    SetIpAddressTypes(check, svc ? svc->supported_ip_address_types : std::vector<std::string>{"ipv4"},
+                      a.ip_address_type.value_or(""), a.dns_record_ip_type.value_or(""));
+  // Then changed (touched first: a refusal below puts back what the store holds).
+  tx.Touch(id);
   for (const auto& sid : a.remove_subnet_ids) RemoveEndpointInterface(tx, e, sid);
   if (!gwlb && groups != e.security_group_ids) {
     e.security_group_ids = groups;
@@ -666,6 +676,8 @@ void ModifyVpcEndpoint(Tx& tx, const std::string& id, const ModifyVpcEndpointArg
   for (const auto& c : added)
     if (!std::count(e.subnet_ids.begin(), e.subnet_ids.end(), c.subnet_id))
       AddEndpointInterface(tx, e, p.subnets.at(c.subnet_id), c.ipv4);
+  e.ip_address_type = check.ip_address_type;
+  e.dns_record_ip_type = check.dns_record_ip_type;
   if (aws) {
     std::optional<std::string> policy = a.policy_document;
     if (a.reset_policy) policy = DefaultEndpointPolicy();  // POL-11
@@ -673,7 +685,6 @@ void ModifyVpcEndpoint(Tx& tx, const std::string& id, const ModifyVpcEndpointArg
   } else if (a.private_dns_enabled) {
     e.private_dns_enabled = *a.private_dns_enabled;
   }
-  tx.Touch(id);
 }
 
 void DeleteVpcEndpoint(Tx& tx, const std::string& id) {

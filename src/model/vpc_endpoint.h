@@ -83,6 +83,7 @@ struct ModifyVpcEndpointArgs {
   std::optional<bool> private_dns_enabled;
   std::optional<std::string> policy_document;
   bool reset_policy = false;
+  std::optional<std::string> ip_address_type, dns_record_ip_type;
 };
 void ModifyVpcEndpoint(Tx& tx, const std::string& id, const ModifyVpcEndpointArgs& a);
 void DeleteVpcEndpoint(Tx& tx, const std::string& id);

@@ -233,6 +233,14 @@ def test_designated_addresses_subnets_and_groups(ec2, provider, consumer):
     assert [g["GroupId"] for g in eni["Groups"]] == [sg]
     assert_error("InvalidParameter", c.modify_vpc_endpoint, VpcEndpointId=eid, RemoveSecurityGroupIds=[sg])
     assert_error("DependencyViolation", c.delete_security_group, GroupId=sg)
+    # IP-01, ERR-06, ERR-07: the IPv4-only service takes no other address type, nor AAAA records;
+    # a refused change changes nothing (the subnet added in the same request stays out).
+    assert_error("InvalidParameter", c.modify_vpc_endpoint, VpcEndpointId=eid, IpAddressType="dualstack",
+                 AddSubnetIds=[subnets["a"]])
+    assert_error("InvalidParameter", c.modify_vpc_endpoint, VpcEndpointId=eid, DnsOptions={"DnsRecordIpType": "ipv6"})
+    now = c.describe_vpc_endpoints(VpcEndpointIds=[eid])["VpcEndpoints"][0]
+    assert now["IpAddressType"] == "ipv4" and now["DnsOptions"]["DnsRecordIpType"] == "ipv4"
+    assert now["SubnetIds"] == [subnets["c"]]
 
 
 def test_connection_notifications(ec2, endpoint, provider, consumer):

@@ -46,6 +46,10 @@ def test_s3_through_the_gateway_endpoint(lab, net):
     100.64.0.0/10); a /32 route to the internet gateway wins over the list (GW-09); with the
     endpoint gone, the internet gateway again."""
     ec2 = net["ec2"]
+    # GW-14: clients use S3's public name, which is its address of the Region's list.
+    for name in ("s3.us-east-1.amazonaws.com", "bucket.s3.us-east-1.amazonaws.com"):
+        rc, out, _ = lab.sh(net["a"], ["dig", "+short", "+time=1", "+tries=2", "@10.74.0.2", name, "A"])
+        assert rc == 0 and out.split() == [net["s3_ip"]], out
     since = net["server"].mark()
     assert lab.tcp(net["a"], net["s3_ip"], 80, timeout=2)
     assert seen(net, since) == [net["eip"]]

@@ -176,13 +176,18 @@ void AddAddresses(DnsAnswer& a, const std::vector<std::string>& texts, uint16_t 
   }
 }
 
-// An AWS service's public name (DNS-01): its address in the services pool.
+// An AWS service's public name (DNS-01), S3's and DynamoDB's of each Region too (GW-14: clients
+// of gateway endpoints use the public names): its address in the services pool.
 bool AwsServiceAnswer(const model::State& s, const std::string& name, uint16_t qtype, DnsAnswer& a) {
-  const model::AwsService* svc = model::AwsServiceOfDnsName(name);
-  if (!svc) return false;
+  std::optional<net::Ipv4> ip;
+  std::string region;
+  if (const model::AwsService* svc = model::AwsServiceOfDnsName(name)) ip = model::AwsServiceAddress(s.services_pool, *svc);
+  else if (std::string gw = model::GatewayServiceOfDnsName(name, &region); !gw.empty())
+    ip = model::GatewayServiceAddress(s.services_pool, gw, region);
+  else
+    return false;
   a.rcode = 0;
-  if (qtype == 1)
-    if (auto ip = model::AwsServiceAddress(s.services_pool, *svc)) a.a.push_back(*ip);
+  if (qtype == 1 && ip) a.a.push_back(*ip);
   return true;
 }
 
