@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-need_pkgs=(build-essential cmake ninja-build pkg-config libssl-dev libsqlite3-dev sqlite3 libboost-dev
+need_pkgs=(build-essential cmake ninja-build pkg-config libssl-dev libsqlite3-dev sqlite3 zlib1g-dev libboost-dev
            nlohmann-json3-dev libcli11-dev libgtest-dev libbenchmark-dev liburing-dev python3 python3-pytest wrk
            iproute2 busybox isc-dhcp-client iputils-ping dnsutils curl iperf3 netcat-openbsd nftables
            clang-16 libclang-rt-16-dev etcd-server haproxy openssl)

@@ -1,9 +1,11 @@
 #include "api/http_server.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -18,6 +20,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "api/s3_service.h"
 #include "api/service.h"
 #include "api/shape_model.h"
 
@@ -37,6 +40,7 @@ struct Server {
   HttpLimits limits;
   std::atomic<size_t> connections{0};
   RequestOrigin origin;
+  std::function<void(RequestOrigin&)> resolve;  // completes a connection's origin from its peer
 };
 
 // The service's answer, or an InternalError when it throws anyway: no request may end the
@@ -57,6 +61,55 @@ bool IsHttpParseError(const beast::error_code& ec) {
 }
 
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+// S3's uploads may be large (5 GiB in one PutObject): their bodies go to a file as they arrive,
+// never into memory, beyond this size (and with chunked transfer encoding).
+constexpr uint64_t kSpoolAbove = 1 << 20;
+constexpr uint64_t kMaxSpooledBody = (5ull << 30) + (64ull << 20);  // 5 GiB and aws-chunked framing
+
+// LENGTH bytes of an open file from OFFSET, read as they are sent (S3's GetObject).
+struct FileRangeBody {
+  struct value_type {
+    value_type() = default;
+    value_type(value_type&& o) noexcept : fd(std::exchange(o.fd, -1)), offset(o.offset), length(o.length) {}
+    value_type& operator=(value_type&& o) noexcept {
+      std::swap(fd, o.fd);
+      offset = o.offset;
+      length = o.length;
+      return *this;
+    }
+    ~value_type() {
+      if (fd >= 0) close(fd);
+    }
+    int fd = -1;
+    uint64_t offset = 0, length = 0;
+  };
+  static uint64_t size(const value_type& v) { return v.length; }
+  class writer {
+   public:
+    using const_buffers_type = asio::const_buffer;
+    template <bool isRequest, class Fields>
+    writer(http::header<isRequest, Fields>&, const value_type& body) : body_(body) {}
+    void init(beast::error_code& ec) { ec = {}; }
+    boost::optional<std::pair<const_buffers_type, bool>> get(beast::error_code& ec) {
+      ec = {};
+      if (sent_ >= body_.length) return boost::none;
+      const size_t want = static_cast<size_t>(std::min<uint64_t>(sizeof buf_, body_.length - sent_));
+      const ssize_t n = pread(body_.fd, buf_, want, static_cast<off_t>(body_.offset + sent_));
+      if (n <= 0) {
+        ec = beast::errc::make_error_code(beast::errc::io_error);
+        return boost::none;
+      }
+      sent_ += static_cast<uint64_t>(n);
+      return std::make_pair(asio::const_buffer(buf_, static_cast<size_t>(n)), sent_ < body_.length);
+    }
+
+   private:
+    const value_type& body_;
+    uint64_t sent_ = 0;
+    char buf_[1 << 16];
+  };
+};
 
 // One keep-alive connection: head (under the header deadline), body (under the body deadline),
 // the service's answer, again. Its operations run one at a time on its strand. STREAM is a TCP
@@ -85,6 +138,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   }
 
   void ReadHead() {
+    file_parser_.reset();
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(server_.limits.max_header_bytes));
     parser_->body_limit(server_.limits.max_body_bytes);
@@ -100,41 +154,123 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     beast::error_code ec;
     auto remote = Lowest().socket().remote_endpoint(ec);
     if (!ec) peer_ = remote.address().to_string();
+    origin_ = server_.origin;
+    origin_.peer = peer_;
+    if (server_.resolve) server_.resolve(origin_);
   }
 
   void OnHead(beast::error_code ec, size_t) {
     if (ec) return Fail(ec);
+    // "Expect: 100-continue" (the SDKs' uploads): the client waits for this before its body.
+    if (beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
+      auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+      Lowest().expires_after(server_.limits.write_timeout);
+      return http::async_write(stream_, *cont, [self = this->shared_from_this(), cont](beast::error_code ec, size_t) {
+        if (ec) return self->Close();
+        self->ReadBody();
+      });
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    beast::error_code ec;
     Lowest().expires_after(server_.limits.body_timeout);
+    if (SpoolsBody()) {
+      spool_path_ = server_.service.s3()->SpoolPath();
+      file_parser_.emplace(std::move(*parser_));
+      parser_.reset();
+      file_parser_->body_limit(kMaxSpooledBody);
+      file_parser_->get().body().open(spool_path_.c_str(), beast::file_mode::write, ec);
+      if (ec) return Fail(ec);
+      return http::async_read(stream_, buffer_, *file_parser_,
+                              beast::bind_front_handler(&Connection::OnSpooledRequest, this->shared_from_this()));
+    }
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&Connection::OnRequest, this->shared_from_this()));
   }
 
-  void OnRequest(beast::error_code ec, size_t) {
-    if (ec) return Fail(ec);
-    auto& req = parser_->get();
+  // An S3 upload with a large body (or one of unknown length).
+  bool SpoolsBody() {
+    const auto& head = parser_->get();
+    if (!server_.service.s3() || (head.method() != http::verb::put && head.method() != http::verb::post)) return false;
+    const auto length = parser_->content_length();
+    if (!parser_->chunked() && (!length || *length <= kSpoolAbove)) return false;
     HttpRequestView view;
     view.origin = server_.origin;
-    view.origin.peer = peer_;
+    std::string target(head.target());
+    view.path = target.substr(0, target.find('?'));
+    view.raw_query = target.find('?') == std::string::npos ? "" : target.substr(target.find('?') + 1);
+    for (const auto& f : head) view.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+    return S3Service::Claims(view);
+  }
+
+  void OnSpooledRequest(beast::error_code ec, size_t) {
+    file_parser_->get().body().close();
+    if (ec) {
+      std::error_code ignored;
+      std::filesystem::remove(spool_path_, ignored);
+      return Fail(ec);
+    }
+    auto& req = file_parser_->get();
+    HttpRequestView view = ViewOf(req);
+    view.body_path = spool_path_;  // the service removes it
+    Answer(view, req.version(), req.keep_alive());
+  }
+
+  template <class Request>
+  HttpRequestView ViewOf(const Request& req) {
+    HttpRequestView view;
+    view.origin = origin_;
     view.method = std::string(req.method_string());
     std::string target(req.target());
     auto q = target.find('?');
     view.path = target.substr(0, q);
     view.raw_query = q == std::string::npos ? "" : target.substr(q + 1);
     for (const auto& f : req) view.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
-    view.body = std::move(req.body());
+    return view;
+  }
 
+  void OnRequest(beast::error_code ec, size_t) {
+    if (ec) return Fail(ec);
+    auto& req = parser_->get();
+    HttpRequestView view = ViewOf(req);
+    view.body = std::move(req.body());
+    Answer(view, req.version(), req.keep_alive());
+  }
+
+  void Answer(const HttpRequestView& view, unsigned version, bool keep_alive) {
     HttpResponse r = HandleGuarded(server_, view);
-    auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(r.status), req.version());
-    res->set(http::field::server, "openvpc");
-    res->set(http::field::content_type, r.content_type);
-    for (const auto& [name, value] : r.headers) res->set(name, value);
-    res->keep_alive(req.keep_alive());
+    if (r.body_file) {  // S3's objects: read from the file as they are sent
+      auto res = std::make_shared<http::response<FileRangeBody>>(static_cast<http::status>(r.status), version);
+      Head(*res, r, keep_alive);
+      res->body().fd = open(r.body_file->path.c_str(), O_RDONLY | O_CLOEXEC);
+      res->body().offset = r.body_file->offset;
+      res->body().length = r.body_file->length;
+      if (res->body().fd >= 0) {
+        res->prepare_payload();
+        return Write(std::move(res));
+      }
+      r = {500, "application/xml", ErrorXml("InternalError", "An internal error has occurred", ""), {}};
+    }
+    auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(r.status), version);
+    Head(*res, r, keep_alive);
     res->body() = std::move(r.body);
-    res->prepare_payload();
+    if (r.head_length) res->content_length(*r.head_length);  // HEAD: the GET's length, no body
+    else res->prepare_payload();
     Write(std::move(res));
   }
 
-  void Write(std::shared_ptr<http::response<http::string_body>> res) {
+  template <class Response>
+  static void Head(Response& res, const HttpResponse& r, bool keep_alive) {
+    res.set(http::field::server, "openvpc");
+    res.set(http::field::content_type, r.content_type);
+    for (const auto& [name, value] : r.headers) res.set(name, value);
+    res.keep_alive(keep_alive);
+  }
+
+  template <class Response>
+  void Write(std::shared_ptr<Response> res) {
     Lowest().expires_after(server_.limits.write_timeout);
     bool keep_alive = res->keep_alive();
     http::async_write(stream_, *res,
@@ -172,8 +308,11 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   Stream stream_;
   Server& server_;
   std::string peer_;
+  RequestOrigin origin_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::request_parser<http::file_body>> file_parser_;  // a spooled S3 upload
+  std::string spool_path_;
 };
 
 // Accepts for as long as the acceptor is open. A failed accept (EMFILE when descriptors ran
@@ -274,8 +413,9 @@ void ServeHttp(const std::string& host, int port, Service& service, void (*on_li
 
 // One listener: its socket, and what its connections share.
 struct FrontListener {
-  FrontListener(asio::io_context& ioc, Service& service, const HttpLimits& limits, const RequestOrigin& origin)
-      : acceptor(ioc), server{service, limits, {}, origin} {}
+  FrontListener(asio::io_context& ioc, Service& service, const HttpLimits& limits, const RequestOrigin& origin,
+                std::function<void(RequestOrigin&)> resolve)
+      : acceptor(ioc), server{service, limits, {}, origin, std::move(resolve)} {}
   tcp::acceptor acceptor;
   Server server;
 };
@@ -293,6 +433,7 @@ struct HttpsFront::Impl {
   mutable std::mutex mu;
   std::map<std::string, std::unique_ptr<FrontListener>> listeners;
   std::vector<std::unique_ptr<FrontListener>> retired;  // closed; their connections may still run
+  std::function<void(RequestOrigin&)> resolve;
 
   void Retire(std::map<std::string, std::unique_ptr<FrontListener>>::iterator it) {
     beast::error_code ignored;
@@ -326,7 +467,7 @@ HttpsFront::~HttpsFront() {
 
 void HttpsFront::Listen(const std::string& key, int fd, const RequestOrigin& origin) {
   std::lock_guard lock(impl_->mu);
-  auto l = std::make_unique<FrontListener>(impl_->ioc, impl_->service, impl_->limits, origin);
+  auto l = std::make_unique<FrontListener>(impl_->ioc, impl_->service, impl_->limits, origin, impl_->resolve);
   beast::error_code ec;
   l->acceptor.assign(tcp::v4(), fd, ec);
   if (ec) {
@@ -336,6 +477,11 @@ void HttpsFront::Listen(const std::string& key, int fd, const RequestOrigin& ori
   std::make_shared<Acceptor>(impl_->ioc, l->acceptor, l->server, &impl_->tls)->Accept();
   if (auto old = impl_->listeners.find(key); old != impl_->listeners.end()) impl_->Retire(old);
   impl_->listeners[key] = std::move(l);
+}
+
+void HttpsFront::SetOriginResolver(std::function<void(RequestOrigin&)> resolve) {
+  std::lock_guard lock(impl_->mu);
+  impl_->resolve = std::move(resolve);
 }
 
 void HttpsFront::Close(const std::string& key) {

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -52,6 +53,9 @@ class HttpsFront {
   // Serves FD, a listening TCP socket over IPv4 that the front owns from now on, under KEY
   // (replacing a listener of that key).
   void Listen(const std::string& key, int fd, const RequestOrigin& origin);
+  // Completes a connection's origin from its peer (set before the first Listen): a connection
+  // from an interface's alias came through a gateway endpoint, which only the model can name.
+  void SetOriginResolver(std::function<void(RequestOrigin&)> resolve);
   void Close(const std::string& key);
   std::vector<std::string> Keys() const;
 

@@ -1,5 +1,7 @@
 #include "api/service.h"
 
+#include "api/s3_service.h"
+
 #include <chrono>
 #include <mutex>
 #include <thread>
@@ -106,6 +108,29 @@ Service::Service(std::unique_ptr<store::Store> store, ServiceOptions options)
   state_.services_pool = options_.services_pool;
   model::ConfigureAwsManagedPrefixLists(state_.services_pool);
   shared_ = dynamic_cast<store::SharedStore*>(store_.get());
+  if (!options_.s3_dir.empty())
+    s3_ = std::make_unique<S3Service>(
+        options_.s3_dir,
+        S3Service::Hooks{
+            .verify = [this](const HttpRequestView& req) {
+              return VerifySigV4(req, options_.credentials, std::chrono::system_clock::now(), sessions_.get());
+            },
+            .endpoint_policy = [this](const RequestOrigin& origin, const AuthResult& who, const std::string& action,
+                                      const std::string& resource) {
+              int decision = 0;
+              Read([&](const model::State& s) {
+                decision = model::EvaluateEndpointPolicy(s, {.account = origin.endpoint_account,
+                                                             .region = origin.endpoint_region,
+                                                             .vpc_endpoint_id = origin.vpc_endpoint_id,
+                                                             .principal_account = who.account_id,
+                                                             .action = action,
+                                                             .resource = resource,
+                                                             .source_ip = origin.peer,
+                                                             .principal_arn = who.PrincipalArn(),
+                                                             .principal_role_arn = who.role_arn});
+              });
+              return decision;
+            }});
   for (const auto& row : store_->LoadAll()) LoadRow(row);
   PublishCopy();
   if (shared_) published_revision_ = shared_->Applied();
@@ -216,6 +241,7 @@ HttpResponse Service::Handle(const HttpRequestView& req) {
       return Reset();
     }
     if (req.path == "/_openvpc/health") return {200, "application/json", "{\"status\":\"ok\"}", {}};
+    if (s3_ && S3Service::Claims(req)) return s3_->Handle(req);
     if (req.path == "/_openvpc/status" && req.method == "GET") return Status(req.raw_query);
     if (req.path == "/_openvpc/connection-notifications" && req.method == "GET") {
       if (!options_.allow_reset)
@@ -654,6 +680,7 @@ void Service::SetInstancesHosted(bool hosted) {
 HttpResponse Service::Reset() {
   std::unique_lock lock(mu_);
   store_->Wipe();
+  if (s3_) s3_->Wipe();
   state_.partitions.clear();
   tokens_.clear();
   version_.fetch_add(1, std::memory_order_release);

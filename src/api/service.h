@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <utility>
@@ -32,6 +33,14 @@ struct HttpResponse {
   std::string content_type = "text/xml;charset=UTF-8";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // beside Content-Type
+  // A body too large to hold (S3's objects): LENGTH bytes of a file from OFFSET, sent from there.
+  struct File {
+    std::string path;
+    uint64_t offset = 0, length = 0;
+  };
+  std::optional<File> body_file;
+  // The answer to HEAD: the Content-Length the same GET would have, and no body.
+  std::optional<uint64_t> head_length;
 };
 
 struct ServiceOptions {
@@ -44,7 +53,11 @@ struct ServiceOptions {
   // server allows them only when told (`serve` does while it listens on loopback, or with
   // --allow-reset); otherwise they are refused with 403.
   bool allow_reset = false;
+  // Where S3's buckets and objects live (store/object_store.h); "" serves no S3.
+  std::string s3_dir;
 };
+
+class S3Service;
 
 class Service {
  public:
@@ -55,6 +68,8 @@ class Service {
                                                              const std::string& instance_id) const;
   ~Service();
   HttpResponse Handle(const HttpRequestView& req);
+  // openvpc's S3 (s3_service.h), or null when this service has none.
+  S3Service* s3() const { return s3_.get(); }
   // Waits for the write in progress, if any, keeps further requests out and closes the store
   // (for shutdown).
   void Quiesce();
@@ -162,6 +177,7 @@ class Service {
   // GET /_openvpc/connection-notifications: what the endpoints' connection notifications would
   // have published (openvpc runs no SNS), every account's; for the local operator, as reset is.
   HttpResponse ConnectionNotifications() const;
+  std::unique_ptr<S3Service> s3_;
   std::function<void()> on_commit_;
   std::function<std::string(const std::string&)> console_;
 };

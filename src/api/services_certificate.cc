@@ -37,11 +37,13 @@ void Check(bool ok, const char* what) {
 }
 
 // The names the services answer to: every Region's SERVICE.REGION.amazonaws.com (one wildcard
-// per Region), the global names, and the endpoints' DNS names (DNS-02, DNS-03).
+// per Region), the global names, S3's virtual-hosted buckets (BUCKET.s3.REGION.amazonaws.com),
+// and the endpoints' DNS names (DNS-02, DNS-03).
 std::string SubjectAltNames() {
-  std::string out = "DNS:*.amazonaws.com";
+  std::string out = "DNS:*.amazonaws.com,DNS:*.s3.amazonaws.com";
   for (const auto& r : model::Regions()) {
     out += ",DNS:*." + r.name + ".amazonaws.com";
+    out += ",DNS:*.s3." + r.name + ".amazonaws.com";
     for (const auto& s : model::AwsServices()) out += ",DNS:*." + s.name + "." + r.name + ".vpce.amazonaws.com";
   }
   return out;
@@ -102,7 +104,9 @@ void WriteCertificates(const std::string& path, const std::vector<X509*>& certs)
 ServicesCertificate EnsureServicesCertificate(const std::string& data_dir) {
   namespace fs = std::filesystem;
   const std::string dir = fs::absolute(data_dir).string();
-  ServicesCertificate out{dir + "/services-ca.pem", dir + "/services-cert.pem", dir + "/services-key.pem"};
+  // The certificate's files are named by the set of names it covers (2: with S3's buckets), so a
+  // directory with an older set makes a new one.
+  ServicesCertificate out{dir + "/services-ca.pem", dir + "/services-cert-2.pem", dir + "/services-key-2.pem"};
   if (fs::exists(out.ca_path) && fs::exists(out.cert_path) && fs::exists(out.key_path)) return out;
   // Hosts that share the directory make one set between them: the first to take the lock.
   fs::create_directories(dir);

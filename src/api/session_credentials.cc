@@ -13,13 +13,6 @@ namespace {
 
 constexpr auto kLifetime = std::chrono::hours(6);
 
-std::string HexOf(const std::string& bytes) {
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) out += kHex[c >> 4], out += kHex[c & 15];
-  return out;
-}
-
 // "ASIA" and 16 characters of AWS's access key alphabet, from a MAC.
 std::string AccessKeyOf(const std::string& mac) {
   static const char* kChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";

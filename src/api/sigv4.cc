@@ -77,6 +77,10 @@ std::map<std::string, std::string> SplitQuery(const std::string& raw) {
 
 }  // namespace
 
+std::string HexOf(const std::string& bytes) {
+  return Hex(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+}
+
 std::string Sha256Hex(const std::string& data) {
   unsigned char d[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), d);
@@ -324,10 +328,15 @@ AuthResult VerifySigV4(const HttpRequestView& req, const std::map<std::string, C
     Incomplete("The security token must be signed.");
 
   std::vector<std::string> payload_hashes;
+  std::string unchecked;  // a hash the handler checks (a spooled body, a streaming one)
   if (headers.count("x-amz-content-sha256") && headers["x-amz-content-sha256"] != "UNSIGNED-PAYLOAD") {
     payload_hashes.push_back(headers["x-amz-content-sha256"]);
-    if (payload_hashes[0] != Sha256Hex(req.body))
+    if (payload_hashes[0].rfind("STREAMING-", 0) == 0 || !req.body_path.empty())
+      unchecked = payload_hashes[0];
+    else if (payload_hashes[0] != Sha256Hex(req.body))
       throw Error("SignatureDoesNotMatch", "The provided 'x-amz-content-sha256' header does not match what was computed.", 403);
+  } else if (!req.body_path.empty()) {
+    payload_hashes = {"UNSIGNED-PAYLOAD"};
   } else {
     payload_hashes = {Sha256Hex(req.body), "UNSIGNED-PAYLOAD"};
   }
@@ -348,6 +357,11 @@ AuthResult VerifySigV4(const HttpRequestView& req, const std::map<std::string, C
       if (token != cred->session_token) throw CredentialsRefused(CredentialsRefused::Reason::kUnknownKey);
       if (cred->expiration && now >= *cred->expiration) throw CredentialsRefused(CredentialsRefused::Reason::kExpired);
       AuthResult who{cred->account_id, scope[2], access_key, scope[3]};
+      who.signing_key = key;
+      who.scope = scope_str;
+      who.amz_date = amz_date;
+      who.signature = signature;
+      who.unchecked_payload_hash = unchecked;
       if (session) {
         who.principal_arn = "arn:aws:sts::" + cred->account_id + ":assumed-role/" +
                             session->role_arn.substr(session->role_arn.rfind('/') + 1) + "/" + session->session_name;

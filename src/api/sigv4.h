@@ -35,6 +35,8 @@ std::map<std::string, Credential> LoadCredentials(const std::string& path);
 struct RequestOrigin {
   std::string peer;                  // the client's address as the front saw it
   bool services_network = false;     // through the AWS services network (not the endpoint URL)
+  std::string service;               // the AWS service whose address the listener has ("s3"), "" for any
+  std::string address;               // the listener's own address
   std::string vpc_endpoint_id, vpc_id, endpoint_account, endpoint_region;  // through an interface endpoint
 };
 
@@ -45,6 +47,9 @@ struct HttpRequestView {
   std::string raw_query;  // after '?', as sent
   std::vector<std::pair<std::string, std::string>> headers;  // names as sent
   std::string body;
+  // A large S3 upload's body is spooled to this file by the front instead (body stays empty);
+  // the handler owns the file from then on.
+  std::string body_path;
 };
 
 struct AuthResult {
@@ -53,6 +58,12 @@ struct AuthResult {
   // An instance role's temporary credentials: the assumed role's session and the role; both
   // empty for an account's own keys (its root user).
   std::string principal_arn, role_arn;
+  // What signed the request (S3's aws-chunked bodies sign their chunks with the same key, chained
+  // from this signature): the signing key, DATE/REGION/SERVICE/aws4_request, X-Amz-Date.
+  std::string signing_key, scope, amz_date, signature;
+  // The payload hash the signature covers (x-amz-content-sha256), still to be checked by the
+  // handler: for a body in a file, and for STREAMING-… bodies. "" when it was checked here.
+  std::string unchecked_payload_hash;
   std::string PrincipalArn() const {
     return principal_arn.empty() ? "arn:aws:iam::" + account_id + ":root" : principal_arn;
   }
@@ -90,6 +101,7 @@ AuthResult VerifySigV4(const HttpRequestView& req, const std::map<std::string, C
 
 // Exposed for tests and for the benchmark's client.
 std::string Sha256Hex(const std::string& data);
+std::string HexOf(const std::string& bytes);  // lower case
 std::string HmacSha256(const std::string& key, const std::string& data);
 std::string UriEncode(const std::string& s, bool encode_slash = true);
 std::string UriDecode(const std::string& s);  // '+' becomes a space, as in forms

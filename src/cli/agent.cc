@@ -27,7 +27,7 @@ struct AgentFlags {
   int lease_ttl = 5;
   std::string public_ipv4_pool = "198.51.100.0/24";
   std::string services_pool = "192.0.2.0/24";
-  std::string credentials, services_certificate_dir;
+  std::string credentials, services_certificate_dir, s3_dir;
 };
 
 int RunAgent(const AgentFlags& f) {
@@ -54,6 +54,8 @@ int RunAgent(const AgentFlags& f) {
   // The API servers' credentials: the instance roles' temporary credentials this host's metadata
   // service hands out are keyed by them (api/session_credentials.h).
   if (!f.credentials.empty()) options.credentials = api::LoadCredentials(f.credentials);
+  // S3 at its addresses in the gateway host's simulated internet: the API servers' directory.
+  options.s3_dir = f.s3_dir;
   api::Service service(std::move(opened), std::move(options));
   DataPlane data_plane;
   if (!data_plane.Start(service, data_dir,
@@ -114,6 +116,8 @@ std::function<int()> AddAgentCommand(CLI::App& app) {
   agent->add_option("--credentials", f->credentials,
                     "the API servers' credentials file: instances launched with an instance profile get their role's "
                     "temporary credentials from this host's metadata service (none without it)");
+  agent->add_option("--s3-dir", f->s3_dir,
+                    "the API servers' S3 directory (--s3-dir of serve): a gateway host serves S3 to instances");
   agent->add_option("--services-certificate-dir", f->services_certificate_dir,
                     "where the AWS services network's CA and certificate are (services-ca.pem, …; made there when "
                     "absent): one directory for every host, so that instances anywhere trust the services (default: "

@@ -21,6 +21,7 @@
 #include "dataplane/wire/vxlan.h"
 #include "model/instance.h"
 #include "model/target_group.h"
+#include "model/vpc_endpoint.h"
 #include "net/ip.h"
 
 namespace openvpc::cli {
@@ -113,11 +114,32 @@ bool DataPlane::Start(api::Service& service, const std::string& data_dir, const 
         api::EnsureServicesCertificate(o.services_certificate_dir.empty() ? data_dir : o.services_certificate_dir);
     front_ = std::make_unique<api::HttpsFront>(service, cert.cert_path, cert.key_path);
     api::HttpsFront* front = front_.get();
+    // A connection from an interface's alias came through a gateway endpoint (GW-16): the S3
+    // front names the endpoint, its VPC and the interface's own address (aws:VpcSourceIp).
+    dataplane::Engine* engine = engine_.get();
+    front->SetOriginResolver([engine, &service](api::RequestOrigin& o) {
+      if (!o.vpc_endpoint_id.empty() || o.service != "s3") return;
+      auto peer = net::ParseIpv4(o.peer);
+      auto local = net::ParseIpv4(o.address);
+      if (!peer || !local) return;
+      auto eni_id = engine->InterfaceOfAlias(*peer);
+      if (!eni_id) return;
+      service.Read([&](const model::State& s) {
+        const model::GatewayEndpointPath path = model::GatewayEndpointOf(s, *eni_id, *local);
+        if (!path.endpoint) return;
+        o.vpc_endpoint_id = path.endpoint->id;
+        o.vpc_id = path.endpoint->vpc_id;
+        o.endpoint_account = path.endpoint->owner_id;
+        o.endpoint_region = path.partition->region;
+        o.peer = path.eni->PrimaryIp();
+      });
+    });
     services_ = std::make_unique<host::ServicesNetwork>(
         *model_, instances->InternetNamespace(),
-        [instances](const std::string& eni_id) { return instances->NamespaceOf(eni_id); },
+        [instances](const std::string& eni_id) { return instances->NamespaceOf(eni_id); }, service.s3() != nullptr,
         [front](const std::string& key, int fd, const host::ServiceListener& l) {
-          front->Listen(key, fd, {.services_network = true, .vpc_endpoint_id = l.vpc_endpoint_id, .vpc_id = l.vpc_id,
+          front->Listen(key, fd, {.services_network = true, .service = l.service, .address = l.address,
+                                  .vpc_endpoint_id = l.vpc_endpoint_id, .vpc_id = l.vpc_id,
                                   .endpoint_account = l.account, .endpoint_region = l.region});
         },
         [front](const std::string& key) { front->Close(key); });

@@ -31,6 +31,7 @@ struct ServeFlags {
   std::string sync = "normal";
   std::string public_ipv4_pool = "198.51.100.0/24";
   std::string services_pool = "192.0.2.0/24";
+  std::string s3_dir;  // "" : DATA_DIR/s3
   bool lenient_shapes = false;
   bool allow_reset = false;
   int http_timeout = 60;
@@ -74,6 +75,7 @@ int Serve(const ServeFlags& f) {
   options.strict_shapes = !f.lenient_shapes;
   options.public_ipv4_pool = f.public_ipv4_pool;
   options.services_pool = f.services_pool;
+  options.s3_dir = f.s3_dir.empty() ? (fs::path(f.data_dir) / "s3").string() : f.s3_dir;
   // Quota increases: the data directory's `quotas` file, then --quota flags.
   if (std::ifstream qf{fs::path(f.data_dir) / "quotas"}) {
     std::string line;
@@ -142,6 +144,9 @@ std::function<int()> AddServeCommand(CLI::App& app) {
   serve->add_option("--services-pool", f->services_pool,
                     "CIDR (a /24 or larger) where instances reach the AWS services openvpc serves, over HTTPS")
       ->capture_default_str();
+  serve->add_option("--s3-dir", f->s3_dir,
+                    "where S3's buckets and objects live (default DATA_DIR/s3); every server and gateway agent of "
+                    "one installation uses the same directory");
   serve->add_flag("--lenient-shapes", f->lenient_shapes,
                   "drop response members outside the output shape instead of failing the request");
   serve->add_option("--http-timeout", f->http_timeout,

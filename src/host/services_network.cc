@@ -12,6 +12,7 @@
 #include "host/netns.h"
 #include "model/aws_services.h"
 #include "model/host.h"
+#include "model/regions.h"
 #include "model/vpc_endpoint.h"
 
 namespace openvpc::host {
@@ -43,12 +44,17 @@ int ListenIn(const std::string& netns, const std::string& address) {
 
 std::map<std::string, ServiceListener> DesiredServiceListeners(
     const model::State& state, const std::string& internet_ns,
-    const std::function<std::string(const std::string& eni_id)>& namespace_of) {
+    const std::function<std::string(const std::string& eni_id)>& namespace_of, bool s3) {
   std::map<std::string, ServiceListener> out;
-  if (!internet_ns.empty())
+  if (!internet_ns.empty()) {
     for (const auto& svc : model::AwsServices())
       if (auto ip = model::AwsServiceAddress(state.services_pool, svc))
         out["internet/" + ip->ToString()] = {.netns = internet_ns, .address = ip->ToString()};
+    if (s3)  // DynamoDB's addresses have no listener: connections to them are refused
+      for (const auto& region : model::Regions())
+        if (auto ip = model::GatewayServiceAddress(state.services_pool, "s3", region.name))
+          out["internet/" + ip->ToString()] = {.netns = internet_ns, .address = ip->ToString(), .service = "s3"};
+  }
   for (const auto& [key, p] : state.partitions)
     for (const auto& [id, e] : p.vpc_endpoints) {
       if (!model::IsAwsServiceEndpoint(e)) continue;
@@ -64,9 +70,9 @@ std::map<std::string, ServiceListener> DesiredServiceListeners(
 }
 
 ServicesNetwork::ServicesNetwork(dataplane::ModelSource& model, std::string internet_ns,
-                                 std::function<std::string(const std::string& eni_id)> namespace_of, ListenFn listen,
-                                 CloseFn close)
-    : model_(model), internet_ns_(std::move(internet_ns)), namespace_of_(std::move(namespace_of)),
+                                 std::function<std::string(const std::string& eni_id)> namespace_of, bool s3,
+                                 ListenFn listen, CloseFn close)
+    : model_(model), internet_ns_(std::move(internet_ns)), namespace_of_(std::move(namespace_of)), s3_(s3),
       listen_(std::move(listen)), close_(std::move(close)) {}
 
 ServicesNetwork::~ServicesNetwork() { Stop(); }
@@ -100,7 +106,7 @@ void ServicesNetwork::Loop() {
 
 void ServicesNetwork::Reconcile() {
   std::map<std::string, ServiceListener> desired;
-  model_.Read([&](const model::State& s) { desired = DesiredServiceListeners(s, internet_ns_, namespace_of_); });
+  model_.Read([&](const model::State& s) { desired = DesiredServiceListeners(s, internet_ns_, namespace_of_, s3_); });
   for (auto it = live_.begin(); it != live_.end();) {
     auto want = desired.find(it->first);
     if (want != desired.end() && want->second == it->second) {

@@ -6,12 +6,14 @@
 #include <set>
 
 #include "model/aws_services.h"
+#include "model/evaluate.h"
 #include "model/internal.h"
 #include "model/load_balancer.h"
 #include "model/network_interface.h"
 #include "model/policy.h"
 #include "model/prefix_list.h"
 #include "model/regions.h"
+#include "model/route_table.h"
 #include "model/route_target.h"
 #include "model/security_group.h"
 #include "model/target_group.h"
@@ -836,6 +838,21 @@ int EvaluateEndpointPolicy(const State& s, const EndpointRequest& r) {
     default:
       return 0;
   }
+}
+
+GatewayEndpointPath GatewayEndpointOf(const State& s, const std::string& eni_id, net::Ipv4 dst) {
+  for (const auto& [key, p] : s.partitions) {
+    auto eni = p.network_interfaces.find(eni_id);
+    if (eni == p.network_interfaces.end()) continue;
+    auto subnet = p.subnets.find(eni->second.subnet_id);
+    if (subnet == p.subnets.end()) return {};
+    const Route* route = LongestPrefixMatch(p, RouteTableOfSubnet(p, subnet->second), dst);
+    if (!route || route->target_member != "VpcEndpointId") return {};
+    auto e = p.vpc_endpoints.find(route->target_id);
+    if (e == p.vpc_endpoints.end() || e->second.type != "Gateway") return {};
+    return {.partition = &p, .endpoint = &e->second, .eni = &eni->second};
+  }
+  return {};
 }
 
 PrivateLinkPath NetworkLoadBalancerFor(const Partition& owner, const VpcEndpointService& svc,

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "model/state.h"
+#include "net/ip.h"
 
 namespace openvpc::model {
 
@@ -130,6 +131,17 @@ struct EndpointRequest {
   std::string principal_role_arn;  // an assumed role's role (aws:PrincipalArn), "" for a root user
 };
 int EvaluateEndpointPolicy(const State& s, const EndpointRequest& r);
+
+// GW-16: the gateway endpoint a connection from interface ENI_ID to DST (a gateway service's
+// address) left its VPC by: the route its subnet's table has for DST, when that route is a
+// gateway endpoint's (what S3 needs for the endpoint policy and aws:SourceVpce). With the
+// partition the endpoint is in; both null otherwise.
+struct GatewayEndpointPath {
+  const Partition* partition = nullptr;
+  const VpcEndpoint* endpoint = nullptr;
+  const NetworkInterface* eni = nullptr;
+};
+GatewayEndpointPath GatewayEndpointOf(const State& s, const std::string& eni_id, net::Ipv4 dst);
 
 // ---- what the data plane follows ----
 

@@ -175,3 +175,25 @@ def aws_cli(endpoint):
         return json.loads(p.stdout) if p.stdout.strip() else {}
 
     return run
+
+
+@pytest.fixture
+def s3_factory(endpoint):
+    """make(region=..., account='default'|'other') -> boto3 S3 client: SigV4 (also for presigned
+    URLs) and path-style addressing (http://host:port/BUCKET/KEY), on a freshly reset server."""
+    def make(region="us-east-1", account="default"):
+        ak, sk, _ = ACCOUNTS[account]
+        return boto3.client(
+            "s3", region_name=region, endpoint_url=endpoint,
+            aws_access_key_id=ak, aws_secret_access_key=sk,
+            config=botocore.config.Config(signature_version="s3v4", s3={"addressing_style": "path"},
+                                          retries={"total_max_attempts": 1, "mode": "standard"}),
+        )
+
+    return make
+
+
+@pytest.fixture
+def s3(s3_factory):
+    """boto3 S3 client for account 123456789012 in us-east-1, on a freshly reset server."""
+    return s3_factory()
