@@ -145,7 +145,8 @@ class Cluster:
 
     def _start_api(self, s):
         args = [self.binary, "serve", "--listen", f"127.0.0.1:{s.port}", "--data-dir", s.data_dir, "--credentials",
-                s.creds, "--store", self.store, "--dataplane", "off", "--quota", "vpcs-per-region=20"]
+                s.creds, "--store", self.store, "--dataplane", "off", "--quota", "vpcs-per-region=20",
+                "--s3-dir", os.path.join(self.base_dir, "s3")]
         with open(s.log_path, "ab") as log:
             s.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
         dplib.wait_for(lambda: self._listening(s), timeout=20, what=f"API server {s.endpoint}")
@@ -166,7 +167,9 @@ class Cluster:
         a = Agent(self.binary, self.store, self.base_dir, name, address, gateway, underlay_netns=ns)
         # The API servers' credentials (instance roles) and one services CA for every host, where
         # `openvpc exec --data-dir BASE` finds it (AWS_CA_BUNDLE).
-        a.extra += ["--credentials", self.api[0].creds, "--services-certificate-dir", self.base_dir]
+        # S3's one directory, which the gateway host serves in its simulated internet.
+        a.extra += ["--credentials", self.api[0].creds, "--services-certificate-dir", self.base_dir,
+                    "--s3-dir", os.path.join(self.base_dir, "s3")]
         self.agents[name] = a
         a.start()
         dplib.wait_for(lambda: name in self.hosts(), timeout=10, what=f"host {name} registered")
