@@ -109,6 +109,12 @@ std::string GatewayServiceOfDnsName(const std::string& dns_name, std::string* re
   const std::string tail = ".amazonaws.com";
   if (!dns_name.ends_with(tail)) return "";
   const std::string head = dns_name.substr(0, dns_name.size() - tail.size());  // [bucket.]NAME.REGION
+  // S3's global name, s3.amazonaws.com (and BUCKET.s3.amazonaws.com), is us-east-1's (GW-18:
+  // "US Standard"); the SDKs use it there by default.
+  if (head == "s3" || head.ends_with(".s3")) {
+    if (region) *region = "us-east-1";
+    return "s3";
+  }
   const auto dot = head.rfind('.');
   if (dot == std::string::npos) return "";
   const std::string r = head.substr(dot + 1), rest = head.substr(0, dot);

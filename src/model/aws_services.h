@@ -49,7 +49,8 @@ std::optional<net::Ipv4> GatewayServiceAddress(const std::string& pool, const st
 // Its AWS-managed prefix list's id: pl- and 8 hex digits, the same every time.
 std::string AwsManagedPrefixListId(const std::string& name, const std::string& region);
 // The gateway service a public name stands for (NAME.REGION.amazonaws.com, for S3 also
-// BUCKET.s3.REGION.amazonaws.com), with its Region; "" otherwise.
+// BUCKET.s3.REGION.amazonaws.com, and its global name [BUCKET.]s3.amazonaws.com, us-east-1's), with
+// its Region; "" otherwise.
 std::string GatewayServiceOfDnsName(const std::string& dns_name, std::string* region = nullptr);
 
 }  // namespace openvpc::model
