@@ -1,9 +1,11 @@
 #include "api/http_server.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -41,6 +43,7 @@ struct Server {
   std::atomic<size_t> connections{0};
   RequestOrigin origin;
   std::function<void(RequestOrigin&)> resolve;  // completes a connection's origin from its peer
+  std::atomic<size_t> reading_here{0};  // spooled bodies read by a worker itself (ReadSpooledHere)
 };
 
 // The service's answer, or an InternalError when it throws anyway: no request may end the
@@ -141,7 +144,8 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     file_parser_.reset();
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(server_.limits.max_header_bytes));
-    parser_->body_limit(server_.limits.max_body_bytes);
+    // The body's limit is decided once the head is in (ReadBody): S3's uploads may be larger.
+    parser_->body_limit(server_.service.s3() ? kMaxSpooledBody : server_.limits.max_body_bytes);
     Lowest().expires_after(server_.limits.header_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
                             beast::bind_front_handler(&Connection::OnHead, this->shared_from_this()));
@@ -183,9 +187,26 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
       file_parser_->body_limit(kMaxSpooledBody);
       file_parser_->get().body().open(spool_path_.c_str(), beast::file_mode::write, ec);
       if (ec) return Fail(ec);
+      if constexpr (!std::is_same_v<Stream, TlsStream>) {
+        // Read here, in this worker thread, while few uploads do: a client writes its body 8 KiB
+        // at a time, and the asynchronous reads would cost a wakeup of another worker for each
+        // (half of a large PutObject's time on two cores). Half the workers at most, so that
+        // the other requests always have threads.
+        const size_t allowed = std::max<size_t>(1, server_.limits.worker_threads / 2);
+        if (server_.reading_here.fetch_add(1) < allowed) {
+          const beast::error_code read = ReadSpooledHere();
+          server_.reading_here.fetch_sub(1);
+          return OnSpooledRequest(read, 0);
+        }
+        server_.reading_here.fetch_sub(1);
+      }
       return http::async_read(stream_, buffer_, *file_parser_,
                               beast::bind_front_handler(&Connection::OnSpooledRequest, this->shared_from_this()));
     }
+    // Held in memory: the server's limit (413 beyond).
+    if (const auto length = parser_->content_length(); length && *length > server_.limits.max_body_bytes)
+      return Fail(http::error::body_limit);
+    parser_->body_limit(server_.limits.max_body_bytes);
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&Connection::OnRequest, this->shared_from_this()));
   }
@@ -203,6 +224,26 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     view.raw_query = target.find('?') == std::string::npos ? "" : target.substr(target.find('?') + 1);
     for (const auto& f : head) view.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
     return S3Service::Claims(view);
+  }
+
+  // The spooled body with blocking reads, under the same deadline as an asynchronous read.
+  beast::error_code ReadSpooledHere() {
+    auto& socket = Lowest().socket();
+    const auto deadline = std::chrono::steady_clock::now() + server_.limits.body_timeout;
+    beast::error_code ec;
+    while (!file_parser_->is_done()) {
+      if (buffer_.size() == 0) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        pollfd p{.fd = socket.native_handle(), .events = POLLIN, .revents = 0};
+        const int ready = left.count() > 0 ? poll(&p, 1, static_cast<int>(left.count())) : 0;
+        if (ready == 0) return beast::error::timeout;
+        if (ready < 0 && errno != EINTR) return beast::errc::make_error_code(static_cast<beast::errc::errc_t>(errno));
+        if (ready < 0) continue;
+      }
+      http::read_some(socket, buffer_, *file_parser_, ec);
+      if (ec) return ec;
+    }
+    return {};
   }
 
   void OnSpooledRequest(beast::error_code ec, size_t) {
