@@ -495,6 +495,45 @@ def data_plane_seeds():
     write("ndp", "rs-bare", nd("fe80::14a4:8e99:8a23:c37b", "ff02::2", h("85 00 8c 5a 00 00 00 00")))
 
 
+# ---- S3 (s3_fuzz.cc: "METHOD TARGET", header lines, an empty line, the body) ----------------
+
+def s3_seeds():
+    import base64
+    import zlib
+
+    def req(method, target, headers=(), body=b""):
+        head = f"{method} {target}\n" + "".join(f"{k}: {v}\n" for k, v in headers)
+        return head.encode() + b"\n" + body
+
+    crc = base64.b64encode((zlib.crc32(b"hello world") & 0xffffffff).to_bytes(4, "big")).decode()
+    chunked = b"6\r\nhello \r\n5\r\nworld\r\n0\r\nx-amz-checksum-crc32:" + crc.encode() + b"\r\n\r\n"
+    md5 = base64.b64encode(hashlib.md5(b"<Delete><Object><Key>k</Key></Object></Delete>").digest()).decode()
+    write("s3", "create-bucket", req("PUT", "/b1"))
+    write("s3", "create-bucket-eu", req("PUT", "/b2", body=b"<CreateBucketConfiguration><LocationConstraint>"
+                                                           b"eu-west-1</LocationConstraint></CreateBucketConfiguration>"))
+    write("s3", "put-object", req("PUT", "/b1/dir/k%20x", [("Content-Type", "text/plain"), ("x-amz-meta-a", "1"),
+                                                            ("x-amz-content-sha256", "UNSIGNED-PAYLOAD")], b"hello"))
+    write("s3", "put-chunked", req("PUT", "/b1/c", [("x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"),
+                                                    ("Content-Encoding", "aws-chunked"),
+                                                    ("x-amz-decoded-content-length", "11"),
+                                                    ("x-amz-trailer", "x-amz-checksum-crc32")], chunked))
+    write("s3", "get-range", req("GET", "/b1/dir/k%20x", [("Range", "bytes=1-3"), ("x-amz-checksum-mode", "ENABLED")]))
+    write("s3", "get-suffix", req("GET", "/b1/dir/k%20x", [("Range", "bytes=-2"), ("If-None-Match", '"x"')]))
+    write("s3", "list-v2", req("GET", "/b1?list-type=2&prefix=dir%2F&delimiter=%2F&max-keys=1&encoding-type=url"))
+    write("s3", "list-v1", req("GET", "/b1?marker=a&delimiter=/"))
+    write("s3", "delete-objects", req("POST", "/b1?delete", [("Content-MD5", md5)],
+                                      b"<Delete><Object><Key>k</Key></Object></Delete>"))
+    write("s3", "mpu-create", req("POST", "/b1/big?uploads", [("x-amz-checksum-algorithm", "CRC32")]))
+    write("s3", "mpu-complete", req("POST", "/b1/big?uploadId=x", body=b"<CompleteMultipartUpload><Part><PartNumber>1"
+                                    b"</PartNumber><ETag>&quot;e&quot;</ETag></Part></CompleteMultipartUpload>"))
+    write("s3", "copy", req("PUT", "/b1/copy", [("x-amz-copy-source", "/b1/dir/k%20x"),
+                                               ("x-amz-metadata-directive", "REPLACE")]))
+    write("s3", "policy", req("PUT", "/b1?policy", body=json.dumps({"Statement": [{
+        "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b1/*",
+        "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}]}).encode()))
+    write("s3", "virtual-host", req("GET", "/k?x-id=GetObject", [("Host", "b1.s3.us-east-1.amazonaws.com")]))
+
+
 def main():
     if os.path.isdir(OUT):
         shutil.rmtree(OUT)
@@ -506,6 +545,7 @@ def main():
     sigv4_and_http_seeds()
     imds_seeds()
     data_plane_seeds()
+    s3_seeds()
     n = sum(len(files) for _, _, files in os.walk(OUT))
     print(f"{n} seed files in {os.path.relpath(OUT, ROOT)}")
 

@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 secs=${1:-60}
 shift || true
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(decode sigv4 http_request frame engine dhcp dhcp6 dns ndp imds geneve)
+[ ${#names[@]} -gt 0 ] || names=(decode sigv4 http_request frame engine dhcp dhcp6 dns ndp imds geneve s3)
 
 cxx=${FUZZ_CXX:-}
 if [ -z "$cxx" ]; then

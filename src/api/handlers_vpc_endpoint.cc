@@ -91,6 +91,13 @@ json ServiceView(const model::Partition& p, const model::VpcEndpointService& s) 
               {"SupportedIpAddressTypes", s.supported_ip_address_types},
               {"PayerResponsibility", "ServiceOwner"},
               {"Tags", TagsView(s.tags)}};
+  if (!s.private_dns_name.empty()) {  // PDN-06, PDN-16: what the provider publishes, and how far it got
+    out["PrivateDnsName"] = s.private_dns_name;
+    out["PrivateDnsNameConfiguration"] = {{"State", s.private_dns_state},
+                                          {"Type", "TXT"},
+                                          {"Value", s.private_dns_txt_value},
+                                          {"Name", s.private_dns_txt_name}};
+  }
   if (s.service_type == "Interface") {
     out["NetworkLoadBalancerArns"] = s.network_load_balancer_arns;
     out["BaseEndpointDnsNames"] = json::array({model::BaseEndpointDnsName(s, p.region)});  // DNS-04
@@ -116,6 +123,11 @@ json ServiceDetailView(const model::Partition& owner, const model::VpcEndpointSe
               {"Tags", TagsView(s.tags)}};
   if (s.service_type == "Interface")
     out["BaseEndpointDnsNames"] = json::array({model::BaseEndpointDnsName(s, owner.region)});
+  if (!s.private_dns_name.empty()) {
+    out["PrivateDnsName"] = s.private_dns_name;
+    out["PrivateDnsNames"] = json::array({{{"PrivateDnsName", s.private_dns_name}}});
+    out["PrivateDnsNameVerificationState"] = s.private_dns_state;
+  }
   return out;
 }
 
@@ -206,11 +218,7 @@ json CreateVpcEndpointServiceConfiguration(Call& c) {
   a.network_load_balancer_arns = StrList(c.in, "NetworkLoadBalancerArns");
   a.gateway_load_balancer_arns = StrList(c.in, "GatewayLoadBalancerArns");
   a.supported_ip_address_types = StrList(c.in, "SupportedIpAddressTypes");
-  if (c.in.contains("PrivateDnsName")) {
-    if (!a.gateway_load_balancer_arns.empty())  // GLB-10
-      model::Fail("InvalidParameter", "Private DNS names are not supported for Gateway Load Balancer endpoint services");
-    model::Fail("InvalidParameter", "openvpc does not verify private DNS names of endpoint services yet");
-  }
+  a.private_dns_name = Str(c.in, "PrivateDnsName");
   a.tags = CreateTagsFor(c, "vpc-endpoint-service");
   const auto& s = model::CreateVpcEndpointServiceConfiguration(c.tx, a);
   json out = {{"ServiceConfiguration", ServiceView(c.p(), s)}};
@@ -225,8 +233,6 @@ json DescribeVpcEndpointServiceConfigurations(Call& c) {
 }
 
 json ModifyVpcEndpointServiceConfiguration(Call& c) {
-  if (c.in.contains("PrivateDnsName") || c.in.contains("RemovePrivateDnsName"))
-    model::Fail("InvalidParameter", "openvpc does not verify private DNS names of endpoint services yet");
   if (c.in.contains("AddSupportedRegions") || c.in.contains("RemoveSupportedRegions"))
     model::Fail("InvalidParameter", "openvpc serves endpoint services in their own Region only (SVC-02)");
   model::ModifyVpcEndpointServiceArgs a;
@@ -237,8 +243,15 @@ json ModifyVpcEndpointServiceConfiguration(Call& c) {
   a.remove_gateway_load_balancer_arns = StrList(c.in, "RemoveGatewayLoadBalancerArns");
   a.add_supported_ip_address_types = StrList(c.in, "AddSupportedIpAddressTypes");
   a.remove_supported_ip_address_types = StrList(c.in, "RemoveSupportedIpAddressTypes");
+  if (c.in.contains("PrivateDnsName")) a.private_dns_name = Str(c.in, "PrivateDnsName");
+  if (c.in.contains("RemovePrivateDnsName")) a.remove_private_dns_name = Bool(c.in, "RemovePrivateDnsName");
   model::ModifyVpcEndpointServiceConfiguration(c.tx, Str(c.in, "ServiceId"), a);
   return {{"Return", true}};
+}
+
+json StartVpcEndpointServicePrivateDnsVerification(Call& c) {
+  model::StartVpcEndpointServicePrivateDnsVerification(c.tx, Str(c.in, "ServiceId"));
+  return {{"ReturnValue", true}};
 }
 
 json DescribeVpcEndpointServices(Call& c) {
@@ -432,6 +445,7 @@ void RegisterVpcEndpointHandlers() {
   Register("ModifyVpcEndpoint", ModifyVpcEndpoint, true);
   Register("ModifyVpcEndpointServiceConfiguration", ModifyVpcEndpointServiceConfiguration, true);
   Register("DescribeVpcEndpointServices", DescribeVpcEndpointServices, false);
+  Register("StartVpcEndpointServicePrivateDnsVerification", StartVpcEndpointServicePrivateDnsVerification, true);
   Register("CreateVpcEndpointConnectionNotification", CreateVpcEndpointConnectionNotification, true);
   Register("ModifyVpcEndpointConnectionNotification", ModifyVpcEndpointConnectionNotification, true);
   Register("DescribeVpcEndpointConnectionNotifications", DescribeVpcEndpointConnectionNotifications, false);

@@ -14,7 +14,9 @@
 #include <random>
 #include <set>
 
+#include "api/route53_service.h"
 #include "api/s3_body.h"
+#include "api/xml_reader.h"
 #include "model/aws_services.h"
 #include "model/key_pair.h"
 #include "model/regions.h"
@@ -103,91 +105,6 @@ std::string CanonicalUserId(const std::string& account) { return Sha256Hex("open
 
 std::string OwnerXml(const std::string& tag, const std::string& account) {
   return "<" + tag + ">" + Xml("ID", CanonicalUserId(account)) + Xml("DisplayName", account) + "</" + tag + ">";
-}
-
-std::string XmlUnescape(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '&') {
-      out += s[i];
-      continue;
-    }
-    const size_t semi = s.find(';', i);
-    if (semi == std::string::npos) MalformedXml();
-    const std::string ent = s.substr(i + 1, semi - i - 1);
-    if (ent == "amp") out += '&';
-    else if (ent == "lt") out += '<';
-    else if (ent == "gt") out += '>';
-    else if (ent == "quot") out += '"';
-    else if (ent == "apos") out += '\'';
-    else if (ent.size() > 1 && ent[0] == '#') {
-      unsigned long cp = 0;
-      try {
-        cp = ent[1] == 'x' ? std::stoul(ent.substr(2), nullptr, 16) : std::stoul(ent.substr(1));
-      } catch (...) {
-        MalformedXml();
-      }
-      if (cp < 0x80) out += static_cast<char>(cp);
-      else if (cp < 0x800) out += static_cast<char>(0xc0 | (cp >> 6)), out += static_cast<char>(0x80 | (cp & 0x3f));
-      else if (cp < 0x10000)
-        out += static_cast<char>(0xe0 | (cp >> 12)), out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f)),
-            out += static_cast<char>(0x80 | (cp & 0x3f));
-      else
-        out += static_cast<char>(0xf0 | (cp >> 18)), out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f)),
-            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f)), out += static_cast<char>(0x80 | (cp & 0x3f));
-    } else {
-      MalformedXml();
-    }
-    i = semi;
-  }
-  return out;
-}
-
-// The texts of every <TAG>…</TAG> in XML (elements of one name never nest in S3's request bodies).
-std::vector<std::string> XmlElements(const std::string& xml, const std::string& tag) {
-  std::vector<std::string> out;
-  const std::string open = "<" + tag, close = "</" + tag + ">";
-  size_t at = 0;
-  while ((at = xml.find(open, at)) != std::string::npos) {
-    const size_t gt = xml.find('>', at);
-    if (gt == std::string::npos) MalformedXml();
-    const char after = xml[at + open.size()];
-    if (after != '>' && after != ' ' && after != '/') {  // a longer name with this prefix
-      at = gt;
-      continue;
-    }
-    if (xml[gt - 1] == '/') {  // <Tag/>
-      out.emplace_back();
-      at = gt;
-      continue;
-    }
-    const size_t end = xml.find(close, gt);
-    if (end == std::string::npos) MalformedXml();
-    out.push_back(xml.substr(gt + 1, end - gt - 1));
-    at = end + close.size();
-  }
-  return out;
-}
-
-std::string FirstElement(const std::string& xml, const std::string& tag) {
-  auto all = XmlElements(xml, tag);
-  return all.empty() ? "" : XmlUnescape(all.front());
-}
-
-// The root element's name of an XML body ("" when it has none).
-std::string RootOf(const std::string& xml) {
-  size_t at = 0;
-  for (;;) {
-    at = xml.find('<', at);
-    if (at == std::string::npos) return "";
-    if (xml.compare(at, 2, "<?") == 0 || xml.compare(at, 2, "<!") == 0) {
-      at = xml.find('>', at);
-      if (at == std::string::npos) return "";
-      continue;
-    }
-    size_t end = xml.find_first_of(" >/\t\r\n", at + 1);
-    return end == std::string::npos ? "" : xml.substr(at + 1, end - at - 1);
-  }
 }
 
 // The stored headers of an object that GetObject and HeadObject answer with.
@@ -321,7 +238,9 @@ bool IsS3Host(const std::string& host) {
 bool S3Service::Claims(const HttpRequestView& req) {
   if (req.origin.service == "s3") return true;
   if (ScopeService(req) == "s3") return true;
-  // Every other service's requests go to "/"; a path names a bucket (path-style, even unsigned).
+  // Every other service's requests but Route 53's go to "/"; a path names a bucket (path-style,
+  // even unsigned).
+  if (Route53Service::Claims(req)) return false;
   if (req.path.size() > 1 && req.path.rfind("/_openvpc/", 0) != 0 && req.path.rfind("/moto-api/", 0) != 0) return true;
   for (const auto& [name, value] : req.headers)
     if (Lower(name) == "host") return IsS3Host(value);
@@ -506,7 +425,7 @@ HttpResponse CreateBucket(Ctx& c, const Request& r) {
   model::ValidateBucketName(r.bucket);
   std::string location;
   if (!r.http.body.empty()) {
-    if (RootOf(r.http.body) != "CreateBucketConfiguration") MalformedXml();
+    if (XmlRoot(r.http.body) != "CreateBucketConfiguration") MalformedXml();
     location = FirstElement(r.http.body, "LocationConstraint");
   }
   // "CreateBucket": us-east-1 takes no location constraint; every other
@@ -919,7 +838,7 @@ HttpResponse DeleteObject(Ctx& c, const Request& r) {
 HttpResponse DeleteObjects(Ctx& c, const Request& r) {
   auto b = RequireBucket(c, r);
   const std::string& body = r.http.body;
-  if (RootOf(body) != "Delete") MalformedXml();
+  if (XmlRoot(body) != "Delete") MalformedXml();
   if (!r.Header("content-md5")) {
     bool any = false;
     for (const auto& [name, value] : r.headers) any = any || name.rfind("x-amz-checksum-", 0) == 0;
@@ -1089,7 +1008,7 @@ HttpResponse CompleteMultipartUpload(Ctx& c, const Request& r) {
   Authorize(c, r, "s3:PutObject", model::S3ObjectArn(r.bucket, r.key), &b);
   const store::UploadRow u = RequireUpload(c, r);
   const std::string& body = r.http.body;
-  if (RootOf(body) != "CompleteMultipartUpload") MalformedXml();
+  if (XmlRoot(body) != "CompleteMultipartUpload") MalformedXml();
   const auto requested = XmlElements(body, "Part");
   if (requested.empty()) MalformedXml();
   std::map<int, store::PartRow> stored;

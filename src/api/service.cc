@@ -1,5 +1,6 @@
 #include "api/service.h"
 
+#include "api/route53_service.h"
 #include "api/s3_service.h"
 
 #include <chrono>
@@ -131,6 +132,16 @@ Service::Service(std::unique_ptr<store::Store> store, ServiceOptions options)
               });
               return decision;
             }});
+  route53_ = std::make_unique<Route53Service>(Route53Service::Hooks{
+      .verify = [this](const HttpRequestView& req) {
+        return VerifySigV4(req, options_.credentials, std::chrono::system_clock::now(), sessions_.get());
+      },
+      .write = [this](const std::string& account, const std::function<void(model::Tx&)>& fn) {
+        Transact(account, "us-east-1", fn);
+      },
+      .read = [this](const std::string& account, const std::function<void(const model::Partition*)>& fn) {
+        Read([&](const model::State& s) { fn(s.Find(account, "us-east-1")); });
+      }});
   for (const auto& row : store_->LoadAll()) LoadRow(row);
   PublishCopy();
   if (shared_) published_revision_ = shared_->Applied();
@@ -241,6 +252,7 @@ HttpResponse Service::Handle(const HttpRequestView& req) {
       return Reset();
     }
     if (req.path == "/_openvpc/health") return {200, "application/json", "{\"status\":\"ok\"}", {}};
+    if (Route53Service::Claims(req)) return route53_->Handle(req);
     if (s3_ && S3Service::Claims(req)) return s3_->Handle(req);
     if (req.path == "/_openvpc/status" && req.method == "GET") return Status(req.raw_query);
     if (req.path == "/_openvpc/connection-notifications" && req.method == "GET") {
@@ -670,6 +682,24 @@ void Service::Write(const std::string& account, const std::string& region,
     return true;
   });
   if (wrote) NotifyCommitted();
+}
+
+void Service::Transact(const std::string& account, const std::string& region,
+                       const std::function<void(model::Tx&)>& fn) {
+  Retrying([&] {
+    std::unique_lock lock(mu_);
+    if (shared_) CatchUp();
+    model::Tx tx(EnsurePartition(account, region), state_.quotas, &state_);
+    try {
+      fn(tx);
+    } catch (...) {
+      Rollback(tx);
+      throw;
+    }
+    Commit(tx, {});
+    return true;
+  });
+  NotifyCommitted();
 }
 
 void Service::SetInstancesHosted(bool hosted) {

@@ -58,6 +58,7 @@ struct ServiceOptions {
 };
 
 class S3Service;
+class Route53Service;
 
 class Service {
  public:
@@ -88,6 +89,9 @@ class Service {
   // that is gone): FN runs as one transaction in ACCOUNT/REGION and is committed and published
   // like a request's write. Nothing happens when the partition does not exist (after a reset).
   void Write(const std::string& account, const std::string& region, const std::function<void(model::Tx&)>& fn);
+  // A client's write for a service whose wire is its own (Route 53): the same, with the partition
+  // made on first use as for any request; a model::Error thrown by FN is the answer, nothing written.
+  void Transact(const std::string& account, const std::string& region, const std::function<void(model::Tx&)>& fn);
   // The store revision the published state is at (a shared store; 0 on SQLite): a write's
   // response names its revision (x-openvpc-revision), so a client can ask any server or agent
   // whether that write reached its data plane (GET /_openvpc/status?revision=R waits up to 10 s
@@ -178,6 +182,7 @@ class Service {
   // have published (openvpc runs no SNS), every account's; for the local operator, as reset is.
   HttpResponse ConnectionNotifications() const;
   std::unique_ptr<S3Service> s3_;
+  std::unique_ptr<Route53Service> route53_;
   std::function<void()> on_commit_;
   std::function<std::string(const std::string&)> console_;
 };

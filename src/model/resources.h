@@ -422,6 +422,24 @@ struct VpcEndpointService {
   std::string private_dns_name, private_dns_state, private_dns_txt_name, private_dns_txt_value;
 };
 
+// A Route 53 public hosted zone (Z…): the records the simulated internet's DNS answers for a
+// domain (model/hosted_zone.h). Global in AWS; kept in the partition of its account's requests
+// (us-east-1, where Route 53's endpoint signs).
+struct ResourceRecordSet {
+  std::string name;  // lower case, with the trailing dot
+  std::string type;  // A | AAAA | CNAME | TXT | MX | NS | SOA | SRV | CAA | PTR | SPF | NAPTR | DS
+  int64_t ttl = 300;
+  std::vector<std::string> values;
+};
+struct HostedZone {
+  std::string id;    // Z and 20 characters of [A-Z0-9]
+  std::string name;  // lower case, with the trailing dot
+  std::string caller_reference, comment, created;
+  std::vector<ResourceRecordSet> record_sets;  // the apex SOA and NS first
+  // The changes made to it (C…, submitted at), the latest 100: GetChange finds them.
+  std::vector<std::pair<std::string, std::string>> changes;
+};
+
 // A managed prefix list (pl-…): CIDR blocks of one address family, at most max_entries, that
 // security group rules and routes reference by id; every change of its entries is a new version.
 struct PrefixListEntry {
@@ -465,6 +483,9 @@ struct VpcEndpoint {
   std::vector<std::string> security_group_ids;
   std::string dns_suffix;
   bool private_dns_enabled = false;
+  // An endpoint to a customer's service with private DNS: the service's verified private DNS name
+  // it answers inside its VPC (PDN-05: kept when the service's verification fails later).
+  std::string private_dns_name;
   std::string dns_record_ip_type = "ipv4";
   std::string policy_document;  // interface and gateway endpoints of AWS services (POL-01)
   std::vector<std::string> route_table_ids;  // gateway endpoints: the tables with its route (GW-04)

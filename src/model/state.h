@@ -43,6 +43,7 @@ struct Partition {
   std::map<std::string, VpcEndpoint> vpc_endpoints;                  // by id (vpce-…)
   std::map<std::string, ConnectionNotification> connection_notifications;  // by id (vpce-nfn-…)
   std::map<std::string, ManagedPrefixList> managed_prefix_lists;            // by id (pl-…)
+  std::map<std::string, HostedZone> hosted_zones;                           // by id (Z…)
 };
 
 class State;

@@ -7,6 +7,7 @@
 
 #include "model/aws_services.h"
 #include "model/evaluate.h"
+#include "model/hosted_zone.h"
 #include "model/internal.h"
 #include "model/load_balancer.h"
 #include "model/network_interface.h"
@@ -201,14 +202,64 @@ void CheckOneSubnetPerZone(const Partition& p, const VpcEndpoint& e) {
                ": an endpoint takes only one subnet per Availability Zone");
 }
 
-// POL-06, DNS-20: what an endpoint to a customer's service may not ask for.
-void CheckCustomerServiceOptions(const VpcEndpoint& e, const std::optional<bool>& private_dns,
-                                 const std::optional<std::string>& policy) {
+// DNS-09: private DNS needs both DNS attributes of the VPC.
+void CheckPrivateDnsAttributes(const Vpc& vpc) {
+  if (!vpc.enable_dns_support || !vpc.enable_dns_hostnames)  // DNS-09, ERR-09
+    Fail("InvalidParameter", "Enabling private DNS requires both enableDnsSupport and enableDnsHostnames VPC "
+                             "attributes set to true for " + vpc.id);
+}
+
+// POL-06, DNS-20: what an endpoint to a customer's service SVC may not ask for; PDN-05: private DNS
+// only with the service's verified name, which the endpoint then keeps.
+void SetCustomerServiceOptions(const Partition& p, VpcEndpoint& e, const VpcEndpointService* svc,
+                               const std::optional<bool>& private_dns, const std::optional<std::string>& policy) {
   if (policy)
     Fail("InvalidParameter", "The VPC endpoint service " + e.service_name + " does not support endpoint policies");
-  if (private_dns.value_or(false))
+  if (!private_dns) return;
+  if (!*private_dns) {
+    e.private_dns_enabled = false;
+    e.private_dns_name.clear();
+    return;
+  }
+  if (!svc || svc->private_dns_name.empty())
     Fail("InvalidParameter", "Private DNS can't be enabled because the service " + e.service_name +
                                  " does not provide a private DNS name.");
+  if (svc->private_dns_state != "verified")  // PDN-05
+    Fail("InvalidParameter", "Private DNS can't be enabled because the private DNS name " + svc->private_dns_name +
+                                 " of the service " + e.service_name + " is not verified.");
+  CheckPrivateDnsAttributes(p.vpcs.at(e.vpc_id));
+  for (const auto& [id, other] : p.vpc_endpoints)
+    if (id != e.id && other.vpc_id == e.vpc_id && other.private_dns_enabled &&
+        other.private_dns_name == svc->private_dns_name)
+      Fail("InvalidParameter", "private-dns-enabled cannot be set because there is already a conflicting DNS domain "
+                               "for " + svc->private_dns_name + " in the VPC " + e.vpc_id);
+  e.private_dns_enabled = true;
+  e.private_dns_name = svc->private_dns_name;
+}
+
+// PDN-03, PDN-07: a private DNS name, and the TXT record that proves its domain's owner wants it.
+void SetServicePrivateDnsName(VpcEndpointService& svc, const std::string& name) {
+  if (svc.service_type == kGatewayLoadBalancer)  // PDN-04, GLB-10
+    Fail("InvalidParameter", "Private DNS names are not supported for Gateway Load Balancer endpoint services");
+  auto invalid = [&] { Fail("InvalidParameter", "The private DNS name " + name + " is not valid."); };
+  if (name.empty() || name.size() > 255) invalid();
+  for (char c : name)
+    if (c >= 'A' && c <= 'Z') invalid();  // lower case only
+  try {
+    if (CanonicalDomainName(name) != name + ".") invalid();
+  } catch (const Error&) {
+    invalid();
+  }
+  if (name.find('.') == std::string::npos) invalid();
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  static const char* kLower = "abcdefghijklmnopqrstuvwxyz0123456789";
+  static const char* kMixed = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  std::string label = "_", value = "vpce:";
+  for (int i = 0; i < 20; ++i) label += kLower[rng() % 36], value += kMixed[rng() % 62];
+  svc.private_dns_name = name;
+  svc.private_dns_state = "pendingVerification";
+  svc.private_dns_txt_name = label;
+  svc.private_dns_txt_value = value;
 }
 
 // Every zone of REGION: AWS's services are in all of them.
@@ -225,10 +276,7 @@ std::vector<std::string> RegionZones(const std::string& region) {
 void SetAwsServiceEndpointOptions(const Partition& p, VpcEndpoint& e, bool private_dns,
                                   const std::optional<std::string>& policy) {
   if (private_dns) {
-    const Vpc& vpc = p.vpcs.at(e.vpc_id);
-    if (!vpc.enable_dns_support || !vpc.enable_dns_hostnames)  // DNS-09, ERR-09
-      Fail("InvalidParameter", "Enabling private DNS requires both enableDnsSupport and enableDnsHostnames VPC "
-                               "attributes set to true for " + vpc.id);
+    CheckPrivateDnsAttributes(p.vpcs.at(e.vpc_id));
     for (const auto& [id, other] : p.vpc_endpoints)
       if (id != e.id && other.vpc_id == e.vpc_id && other.service_name == e.service_name && other.private_dns_enabled)
         Fail("InvalidParameter", "private-dns-enabled cannot be set because there is already a conflicting DNS "
@@ -357,6 +405,8 @@ VpcEndpointService& CreateVpcEndpointServiceConfiguration(Tx& tx, const CreateVp
   const bool nlb = !a.network_load_balancer_arns.empty(), gwlb = !a.gateway_load_balancer_arns.empty();
   if (nlb == gwlb)  // SVC-01: Network Load Balancers or Gateway Load Balancers
     Fail("InvalidParameter", "Specify either NetworkLoadBalancerArns or GatewayLoadBalancerArns.");
+  if (gwlb && !a.private_dns_name.empty())  // PDN-04, GLB-10
+    Fail("InvalidParameter", "Private DNS names are not supported for Gateway Load Balancer endpoint services");
   CheckLoadBalancers(p, a.network_load_balancer_arns, "network", "");
   CheckLoadBalancers(p, a.gateway_load_balancer_arns, "gateway", "");
   VpcEndpointService svc;
@@ -369,6 +419,7 @@ VpcEndpointService& CreateVpcEndpointServiceConfiguration(Tx& tx, const CreateVp
   svc.gateway_load_balancer_arns = a.gateway_load_balancer_arns;
   if (!a.supported_ip_address_types.empty()) svc.supported_ip_address_types = a.supported_ip_address_types;
   CheckSupportedIpAddressTypes(p, svc);
+  if (!a.private_dns_name.empty()) SetServicePrivateDnsName(svc, a.private_dns_name);
   svc.create_time = NowIso8601();
   svc.tags = a.tags;
   const std::string id = svc.id;
@@ -426,7 +477,39 @@ void ModifyVpcEndpointServiceConfiguration(Tx& tx, const std::string& id, const 
        "IP address type");
   CheckSupportedIpAddressTypes(p, svc);
   if (a.acceptance_required) svc.acceptance_required = *a.acceptance_required;
+  if (a.private_dns_name && a.remove_private_dns_name)
+    Fail("InvalidParameter", "Specify either PrivateDnsName or RemovePrivateDnsName, not both.");
+  if (a.private_dns_name && *a.private_dns_name != svc.private_dns_name)  // PDN-02: a new name is verified anew
+    SetServicePrivateDnsName(svc, *a.private_dns_name);
+  if (a.remove_private_dns_name) {
+    svc.private_dns_name.clear();
+    svc.private_dns_state.clear();
+    svc.private_dns_txt_name.clear();
+    svc.private_dns_txt_value.clear();
+  }
   p.vpc_endpoint_services[id] = std::move(svc);
+  tx.Touch(id);
+}
+
+void StartVpcEndpointServicePrivateDnsVerification(Tx& tx, const std::string& id) {
+  VpcEndpointService& svc = GetVpcEndpointService(tx.p, id);
+  if (svc.private_dns_name.empty())
+    Fail("InvalidParameter", "The service " + id + " does not have a private DNS name to verify.");
+  if (!tx.state) Fail("InvalidParameter", "Public DNS cannot be reached to verify " + svc.private_dns_name);
+  // The domain: the name without a wildcard label; a parent domain's record covers it (PDN-10).
+  std::string domain = svc.private_dns_name.starts_with("*.") ? svc.private_dns_name.substr(2) : svc.private_dns_name;
+  bool found = false;
+  while (!found && domain.find('.') != std::string::npos) {
+    for (const std::string& owner : {svc.private_dns_txt_name + "." + domain, domain}) {  // PDN-08: or the bare domain
+      const PublicRecordLookup r = LookupPublicRecord(*tx.state, owner, "TXT");
+      if (!r.set) continue;
+      for (const auto& value : r.set->values)
+        for (const auto& text : TxtStrings(value))
+          found = found || text == svc.private_dns_txt_value;  // PDN-09: exactly, case and all
+    }
+    domain = domain.substr(domain.find('.') + 1);
+  }
+  svc.private_dns_state = found ? "verified" : "failed";
   tx.Touch(id);
 }
 
@@ -553,7 +636,7 @@ VpcEndpoint& CreateVpcEndpoint(Tx& tx, const CreateVpcEndpointArgs& a) {
     if (svc == &aws_service) {
       SetAwsServiceEndpointOptions(p, e, a.private_dns_enabled.value_or(true), a.policy_document);  // DNS-17
     } else {
-      CheckCustomerServiceOptions(e, a.private_dns_enabled, a.policy_document);
+      SetCustomerServiceOptions(p, e, svc, a.private_dns_enabled, a.policy_document);
     }
     e.security_group_ids = EndpointGroups(p, vpc.id, a.security_group_ids);
     e.dns_suffix = DnsSuffix();
@@ -622,7 +705,15 @@ void ModifyVpcEndpoint(Tx& tx, const std::string& id, const ModifyVpcEndpointArg
   if (gwlb && (a.policy_document || a.private_dns_enabled.value_or(false)))
     Fail("InvalidParameter", "Endpoint policies and private DNS are not supported for Gateway Load Balancer endpoints");
   const bool aws = IsAwsServiceEndpoint(e);
-  if (!gwlb && !aws) CheckCustomerServiceOptions(e, a.private_dns_enabled, a.policy_document);
+  if (!gwlb && !aws) {
+    const Partition* owner = OwnerOf(tx, e);
+    const VpcEndpointService* service = nullptr;
+    if (owner)
+      if (auto it = owner->vpc_endpoint_services.find(e.service_id); it != owner->vpc_endpoint_services.end())
+        service = &it->second;
+    VpcEndpoint check = e;  // the endpoint changes below, once every check has passed
+    SetCustomerServiceOptions(p, check, service, a.private_dns_enabled, a.policy_document);
+  }
   // Checked on a copy first: a refused change changes nothing.
   const Partition* owner_part = OwnerOf(tx, e);
   const VpcEndpointService* svc = nullptr;
@@ -684,8 +775,13 @@ void ModifyVpcEndpoint(Tx& tx, const std::string& id, const ModifyVpcEndpointArg
     std::optional<std::string> policy = a.policy_document;
     if (a.reset_policy) policy = DefaultEndpointPolicy();  // POL-11
     SetAwsServiceEndpointOptions(p, e, a.private_dns_enabled.value_or(e.private_dns_enabled), policy);
-  } else if (a.private_dns_enabled) {
-    e.private_dns_enabled = *a.private_dns_enabled;
+  } else if (a.private_dns_enabled && !gwlb) {
+    const Partition* owner = OwnerOf(tx, e);
+    const VpcEndpointService* service = nullptr;
+    if (owner)
+      if (auto it = owner->vpc_endpoint_services.find(e.service_id); it != owner->vpc_endpoint_services.end())
+        service = &it->second;
+    SetCustomerServiceOptions(p, e, service, a.private_dns_enabled, std::nullopt);
   }
 }
 
@@ -772,9 +868,12 @@ std::vector<DnsEntry> DnsEntriesOf(const Partition& p, const VpcEndpoint& e) {
   for (const auto& sid : e.subnet_ids)
     if (auto s = p.subnets.find(sid); s != p.subnets.end())
       out.push_back({EndpointDnsName(p, e, s->second.availability_zone), zone_id});
-  if (e.private_dns_enabled)  // DNS-06: the private name last, in a zone of its own
+  if (e.private_dns_enabled) {  // DNS-06: the private name last, in a zone of its own
     if (const AwsService* aws = AwsServiceByEndpointName(e.service_name, p.region))
       out.push_back({AwsServiceDnsName(*aws, p.region), ""});
+    else if (!e.private_dns_name.empty())
+      out.push_back({e.private_dns_name, ""});
+  }
   return out;
 }
 
@@ -783,7 +882,11 @@ std::optional<std::vector<std::string>> PrivateDnsAddresses(const Partition& p, 
   for (const auto& [id, e] : p.vpc_endpoints) {
     if (e.vpc_id != vpc_id || !e.private_dns_enabled || e.state != "available") continue;
     const AwsService* aws = AwsServiceByEndpointName(e.service_name, p.region);
-    if (!aws || AwsServiceDnsName(*aws, p.region) != name) continue;
+    // A customer's service: its private DNS name, or with a wildcard any name below it (PDN-03).
+    const std::string& own = aws ? AwsServiceDnsName(*aws, p.region) : e.private_dns_name;
+    const bool match = own == name || (own.starts_with("*.") && name.size() > own.size() - 1 &&
+                                       name.ends_with(own.substr(1)));
+    if (own.empty() || !match) continue;
     std::vector<std::string> out;
     for (const auto& eni : e.network_interface_ids)
       if (auto it = p.network_interfaces.find(eni); it != p.network_interfaces.end()) out.push_back(it->second.PrimaryIp());

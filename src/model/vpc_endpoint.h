@@ -30,6 +30,7 @@ struct CreateVpcEndpointServiceArgs {
   std::optional<bool> acceptance_required;
   std::vector<std::string> network_load_balancer_arns, gateway_load_balancer_arns;
   std::vector<std::string> supported_ip_address_types;
+  std::string private_dns_name;  // "": none
   TagList tags;
 };
 VpcEndpointService& CreateVpcEndpointServiceConfiguration(Tx& tx, const CreateVpcEndpointServiceArgs& a);
@@ -39,9 +40,18 @@ struct ModifyVpcEndpointServiceArgs {
   std::vector<std::string> add_network_load_balancer_arns, remove_network_load_balancer_arns;
   std::vector<std::string> add_gateway_load_balancer_arns, remove_gateway_load_balancer_arns;
   std::vector<std::string> add_supported_ip_address_types, remove_supported_ip_address_types;
+  std::optional<std::string> private_dns_name;  // a new name: verification starts again (PDN-02)
+  bool remove_private_dns_name = false;
 };
 // A load balancer leaves only while no endpoint is connected (SVC-10); one always stays (SVC-01).
+// A private DNS name (PDN-01 … PDN-04: one, lower case, wildcards allowed, not for Gateway Load
+// Balancer services) is pendingVerification, with the TXT record's name and value to publish.
 void ModifyVpcEndpointServiceConfiguration(Tx& tx, const std::string& id, const ModifyVpcEndpointServiceArgs& a);
+// PDN-06, PDN-08 … PDN-10: looks for the service's TXT record in public DNS, the public hosted
+// zones of every account (model/hosted_zone.h: what the simulated internet's DNS answers), at
+// NAME.D and at D for the private DNS name's domain D and each parent domain of it; the value
+// must match exactly, case and all. verified when found, failed otherwise.
+void StartVpcEndpointServicePrivateDnsVerification(Tx& tx, const std::string& id);
 // Refused (ExistingVpcEndpointConnections) while an endpoint is available or pending (SVC-11).
 void DeleteVpcEndpointServiceConfiguration(Tx& tx, const std::string& id);
 void ModifyVpcEndpointServicePermissions(Tx& tx, const std::string& id, const std::vector<std::string>& add,

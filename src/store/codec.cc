@@ -109,6 +109,9 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(VpcEndpointService, id, owner_id
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PrefixListEntry, cidr, description)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ManagedPrefixList, id, owner_id, name, address_family, max_entries,
                                                 version, state, entries, versions, tags)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ResourceRecordSet, name, type, ttl, values)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(HostedZone, id, name, caller_reference, comment, created, record_sets,
+                                                changes)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ConnectionNotification::Delivery, time, event, vpc_endpoint_id,
                                                 vpc_endpoint_state, message)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ConnectionNotification, id, owner_id, service_id, vpc_endpoint_id,
@@ -117,7 +120,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(VpcEndpoint, id, owner_id, type,
                                                 service_owner_id, state, subnet_ids, network_interface_ids,
                                                 ip_address_type, creation_timestamp, tags, security_group_ids,
                                                 dns_suffix, private_dns_enabled, dns_record_ip_type, policy_document,
-                                                route_table_ids)
+                                                route_table_ids, private_dns_name)
 }  // namespace openvpc::model
 
 namespace openvpc::store {
@@ -150,6 +153,7 @@ bool WithMap(Partition& p, const std::string& id, Fn&& fn) {
   if (is("vpce-svc-")) return fn(p.vpc_endpoint_services), true;  // before vpce-
   if (is("vpce-nfn-")) return fn(p.connection_notifications), true;  // before vpce-
   if (is("vpce-")) return fn(p.vpc_endpoints), true;
+  if (is("Z")) return fn(p.hosted_zones), true;  // Route 53's ids: upper case, no dash
   if (is("arn:")) {  // ELBv2 resources are kept by ARN: the resource type follows the Region and account
     if (id.find(":loadbalancer/") != std::string::npos) return fn(p.load_balancers), true;
     if (id.find(":targetgroup/") != std::string::npos) return fn(p.target_groups), true;

@@ -398,3 +398,100 @@ def test_gateway_load_balancer_endpoint_subnet_is_fixed(ec2, endpoint):
     # GLB-10: no private DNS name on a Gateway Load Balancer's service.
     assert_error("InvalidParameter", ec2.create_vpc_endpoint_service_configuration,
                  GatewayLoadBalancerArns=[gwlb["LoadBalancerArn"]], PrivateDnsName="svc.example.com")
+
+
+def publish_txt(endpoint, domain, name, value):
+    """The provider publishes NAME.DOMAIN TXT VALUE in a public hosted zone of DOMAIN (Route 53)."""
+    r53 = make_client(endpoint, service="route53")
+    zones = [z["Id"] for z in r53.list_hosted_zones()["HostedZones"] if z["Name"] == domain + "."]
+    zone = zones[0] if zones else r53.create_hosted_zone(Name=domain, CallerReference=domain)["HostedZone"]["Id"]
+    r53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [{
+        "Action": "UPSERT", "ResourceRecordSet": {"Name": f"{name}.{domain}", "Type": "TXT", "TTL": 1800,
+                                                  "ResourceRecords": [{"Value": f'"{value}"'}]}}]})
+    return r53, zone
+
+
+def test_private_dns_name_verification(ec2, endpoint, provider, consumer):
+    """AT-17: a service's private DNS name is pendingVerification with a TXT record to publish
+    (PDN-06, PDN-07, PDN-16); consumers cannot use it until it is verified (PDN-05). The record
+    published with its value lowercased never verifies (PDN-09); published exactly, it does; a
+    consumer's endpoint with private DNS then has the name among its DNS entries. The record
+    removed, verification fails: the existing endpoint keeps its name, a new one cannot have it."""
+    svc_id = provider["svc"]["ServiceId"]
+    ec2.modify_vpc_endpoint_service_configuration(ServiceId=svc_id, PrivateDnsName="svc.example.com",
+                                                  AcceptanceRequired=False)
+    allow(ec2, provider["svc"])
+    conf = ec2.describe_vpc_endpoint_service_configurations(ServiceIds=[svc_id])["ServiceConfigurations"][0]
+    assert conf["PrivateDnsName"] == "svc.example.com"
+    txt = conf["PrivateDnsNameConfiguration"]
+    assert txt["State"] == "pendingVerification" and txt["Type"] == "TXT"
+    assert txt["Name"].startswith("_") and len(txt["Name"]) == 21 and txt["Name"][1:].isalnum()
+    assert txt["Value"].startswith("vpce:") and len(txt["Value"]) == 25
+    c = consumer["ec2"]
+    c.modify_vpc_attribute(VpcId=consumer["vpc"], EnableDnsHostnames={"Value": True})
+    detail = c.describe_vpc_endpoint_services(ServiceNames=[provider["svc"]["ServiceName"]])["ServiceDetails"][0]
+    assert detail["PrivateDnsName"] == "svc.example.com"
+    assert detail["PrivateDnsNameVerificationState"] == "pendingVerification"
+    create = dict(VpcEndpointType="Interface", VpcId=consumer["vpc"], ServiceName=provider["svc"]["ServiceName"],
+                  SubnetIds=[consumer["subnets"]["a"]])
+    assert_error("InvalidParameter", c.create_vpc_endpoint, PrivateDnsEnabled=True, **create)  # PDN-05
+    # Nothing published: failed.
+    ec2.start_vpc_endpoint_service_private_dns_verification(ServiceId=svc_id)
+    state = lambda: ec2.describe_vpc_endpoint_service_configurations(ServiceIds=[svc_id])[  # noqa: E731
+        "ServiceConfigurations"][0]["PrivateDnsNameConfiguration"]["State"]
+    assert state() == "failed"
+    # PDN-09: the value lowercased does not match.
+    r53, zone = publish_txt(endpoint, "example.com", txt["Name"], txt["Value"].lower())
+    ec2.start_vpc_endpoint_service_private_dns_verification(ServiceId=svc_id)
+    assert state() == "failed"
+    publish_txt(endpoint, "example.com", txt["Name"], txt["Value"])
+    assert ec2.start_vpc_endpoint_service_private_dns_verification(ServiceId=svc_id)["ReturnValue"] is True
+    assert state() == "verified"
+    detail = c.describe_vpc_endpoint_services(ServiceNames=[provider["svc"]["ServiceName"]])["ServiceDetails"][0]
+    assert detail["PrivateDnsNameVerificationState"] == "verified"
+    assert detail["PrivateDnsNames"] == [{"PrivateDnsName": "svc.example.com"}]
+    e = c.create_vpc_endpoint(PrivateDnsEnabled=True, **create)["VpcEndpoint"]
+    assert e["PrivateDnsEnabled"] is True
+    assert e["DnsEntries"][-1]["DnsName"] == "svc.example.com"  # DNS-06: the private name last
+    # One endpoint of the VPC has the name.
+    assert_error("InvalidParameter", c.create_vpc_endpoint, PrivateDnsEnabled=True,
+                 **dict(create, SubnetIds=[consumer["subnets"]["b"]]))
+    # The record removed and verified again: failed; the existing endpoint keeps its name, a new
+    # one in another VPC cannot have it.
+    r53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [{
+        "Action": "DELETE", "ResourceRecordSet": {"Name": f"{txt['Name']}.example.com", "Type": "TXT", "TTL": 1800,
+                                                  "ResourceRecords": [{"Value": f'"{txt["Value"]}"'}]}}]})
+    ec2.start_vpc_endpoint_service_private_dns_verification(ServiceId=svc_id)
+    assert state() == "failed"
+    kept = c.describe_vpc_endpoints(VpcEndpointIds=[e["VpcEndpointId"]])["VpcEndpoints"][0]
+    assert kept["PrivateDnsEnabled"] is True and kept["DnsEntries"][-1]["DnsName"] == "svc.example.com"
+    vpc2 = c.create_vpc(CidrBlock="10.91.0.0/16")["Vpc"]["VpcId"]
+    c.modify_vpc_attribute(VpcId=vpc2, EnableDnsHostnames={"Value": True})
+    sub2 = c.create_subnet(VpcId=vpc2, CidrBlock="10.91.1.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
+    assert_error("InvalidParameter", c.create_vpc_endpoint, PrivateDnsEnabled=True,
+                 **dict(create, VpcId=vpc2, SubnetIds=[sub2]))
+
+
+def test_private_dns_name_rules(ec2, provider):
+    """PDN-03: lower case, wildcards allowed; PDN-02: a new name starts verification again;
+    RemovePrivateDnsName removes it."""
+    svc_id = provider["svc"]["ServiceId"]
+    for bad in ("Svc.Example.com", "bad..example.com", "nodot", "a" * 64 + ".example.com"):
+        assert_error("InvalidParameter", ec2.modify_vpc_endpoint_service_configuration, ServiceId=svc_id,
+                     PrivateDnsName=bad)
+    ec2.modify_vpc_endpoint_service_configuration(ServiceId=svc_id, PrivateDnsName="*.example.com")
+    first = ec2.describe_vpc_endpoint_service_configurations(ServiceIds=[svc_id])["ServiceConfigurations"][0]
+    assert first["PrivateDnsName"] == "*.example.com"
+    ec2.modify_vpc_endpoint_service_configuration(ServiceId=svc_id, PrivateDnsName="api.example.net")
+    second = ec2.describe_vpc_endpoint_service_configurations(ServiceIds=[svc_id])["ServiceConfigurations"][0]
+    assert second["PrivateDnsNameConfiguration"]["State"] == "pendingVerification"
+    assert second["PrivateDnsNameConfiguration"]["Value"] != first["PrivateDnsNameConfiguration"]["Value"]
+    ec2.modify_vpc_endpoint_service_configuration(ServiceId=svc_id, RemovePrivateDnsName=True)
+    third = ec2.describe_vpc_endpoint_service_configurations(ServiceIds=[svc_id])["ServiceConfigurations"][0]
+    assert "PrivateDnsName" not in third and "PrivateDnsNameConfiguration" not in third
+    assert_error("InvalidParameter", ec2.start_vpc_endpoint_service_private_dns_verification, ServiceId=svc_id)
+    # At creation too.
+    ec2.delete_vpc_endpoint_service_configurations(ServiceIds=[svc_id])
+    svc = ec2.create_vpc_endpoint_service_configuration(NetworkLoadBalancerArns=[provider["nlb"]["LoadBalancerArn"]],
+                                                        PrivateDnsName="svc2.example.com")["ServiceConfiguration"]
+    assert svc["PrivateDnsNameConfiguration"]["State"] == "pendingVerification"

@@ -200,6 +200,21 @@ std::vector<uint8_t> BuildDnsResponse(const DnsQuestion& q, const DnsAnswer& a) 
         out.insert(out.end(), ip.bytes.begin(), ip.bytes.end());
         if (!commit(before)) break;
       }
+    } else if (q.qtype == kDnsTypeTxt) {
+      for (const auto& strings : a.txt) {
+        size_t before = out.size();
+        begin_record(kDnsTypeTxt);
+        size_t rdlength_at = out.size();
+        Append16(out, 0);
+        for (const auto& text : strings) {
+          const size_t n = std::min<size_t>(text.size(), 255);
+          out.push_back(static_cast<uint8_t>(n));
+          out.insert(out.end(), text.begin(), text.begin() + static_cast<std::ptrdiff_t>(n));
+        }
+        if (strings.empty()) out.push_back(0);  // one empty string: RDATA is never empty
+        Put16(out, rdlength_at, uint16_t(out.size() - rdlength_at - 2));
+        if (!commit(before)) break;
+      }
     } else if (q.qtype == kDnsTypePtr && !a.ptr.empty()) {
       size_t before = out.size();
       begin_record(kDnsTypePtr);

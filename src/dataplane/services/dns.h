@@ -27,6 +27,7 @@ namespace openvpc::dataplane {
 // Resource record types (RFC 1035 section 3.2.2, RFC 3596).
 inline constexpr uint16_t kDnsTypeA = 1;
 inline constexpr uint16_t kDnsTypePtr = 12;
+inline constexpr uint16_t kDnsTypeTxt = 16;
 inline constexpr uint16_t kDnsTypeAaaa = 28;
 inline constexpr uint16_t kDnsClassIn = 1;
 
@@ -59,13 +60,14 @@ struct DnsAnswer {
   std::vector<net::Ipv4> a;  // A records for the question's name
   std::vector<net::Ipv6> aaaa;
   std::string ptr;  // PTR target (no trailing dot) when non-empty
+  std::vector<std::vector<std::string>> txt;  // TXT records, each its character-strings (255 bytes at most)
   uint32_t ttl = 60;
   bool authoritative = false;
 };
 
 // The response: Q's id, QR=1, RD copied, RA=1, AA as told, the question echoed (in lower
 // case), then for NOERROR and class IN the answers of A's matching Q's type: A for 1, AAAA
-// for 28, PTR for 12, nothing for any other type. The answers point back at the question's
+// for 28, PTR for 12, TXT for 16, nothing for any other type. The answers point back at the question's
 // name (compression). A PTR target that is not a valid name turns the answer into SERVFAIL;
 // a question name that is not one gives a header-only FORMERR.
 std::vector<uint8_t> BuildDnsResponse(const DnsQuestion& q, const DnsAnswer& a);

@@ -6,6 +6,7 @@
 #include "model/address.h"
 #include "model/aws_services.h"
 #include "model/evaluate.h"
+#include "model/hosted_zone.h"
 #include "model/instance.h"
 #include "model/key_pair.h"
 #include "model/load_balancer.h"
@@ -191,6 +192,29 @@ bool AwsServiceAnswer(const model::State& s, const std::string& name, uint16_t q
   return true;
 }
 
+// A name of a public hosted zone (model/hosted_zone.h), the internet's DNS for every domain that is
+// not Amazon's: its A, AAAA or TXT records, NOERROR without records for a name with none of
+// the type, NXDOMAIN (authoritative) for a name the zone does not have. False when no zone holds it.
+bool PublicZoneAnswer(const model::State& s, const std::string& name, uint16_t qtype, DnsAnswer& a) {
+  const char* type = qtype == 1 ? "A" : qtype == 28 ? "AAAA" : qtype == 16 ? "TXT" : "";
+  const model::PublicRecordLookup r = model::LookupPublicRecord(s, name, type);
+  if (!r.zone) return false;
+  a.authoritative = true;
+  a.rcode = r.exists ? 0 : 3;
+  if (!r.set) return true;
+  a.ttl = static_cast<uint32_t>(std::clamp<int64_t>(r.set->ttl, 0, 86400));
+  for (const auto& v : r.set->values) {
+    if (qtype == 1) {
+      if (auto ip = net::ParseIpv4(v)) a.a.push_back(*ip);
+    } else if (qtype == 28) {
+      if (auto ip = net::ParseIpv6(v)) a.aaaa.push_back(*ip);
+    } else if (qtype == 16) {
+      a.txt.push_back(model::TxtStrings(v));
+    }
+  }
+  return true;
+}
+
 // The answer to NAME (lower case) of QTYPE, as the resolver knows it from the model.
 DnsAnswer Lookup(const model::State& s, const model::Partition& p, const model::NetworkInterface& eni,
                  const std::string& name, uint16_t qtype) {
@@ -218,6 +242,7 @@ DnsAnswer Lookup(const model::State& s, const model::Partition& p, const model::
     return a;
   }
   if (AwsServiceAnswer(s, name, qtype, a)) return a;
+  if (!ours && PublicZoneAnswer(s, name, qtype, a)) return a;  // the internet's names, through the resolver
   if (!hostnames) return a;
   if (qtype == 12) {
     if (auto ip = ParseReverseName(name)) {
@@ -315,6 +340,7 @@ DnsAnswer ResolvePublic(const model::State& s, const DnsQuestion& q) {
       return a;
     }
   }
+  if (!name.ends_with(".amazonaws.com")) PublicZoneAnswer(s, name, q.qtype, a);
   return a;
 }
 

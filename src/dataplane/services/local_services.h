@@ -92,7 +92,9 @@ std::optional<DnsAnswer> Resolve(const model::State& s, const model::Partition& 
 
 // The simulated internet's public DNS (host::kInternetDns): Amazon's public names, authoritatively
 // (a load balancer's name: its nodes' public addresses when internet-facing, private ones when
-// internal; an instance's public name: its public address), SERVFAIL for any other name.
+// internal; an instance's public name: its public address), the public hosted zones' names (Route
+// 53: A, AAAA and TXT records), SERVFAIL for any other name. The VPC resolver answers the
+// hosted zones' names the same way.
 DnsAnswer ResolvePublic(const model::State& s, const DnsQuestion& q);
 
 // What the instance metadata service tells the instance that ENI_ID is attached to, or nullopt
