@@ -277,6 +277,51 @@ def test_overlapping_address_ranges(lab, net):
     assert len(peers) == 1 and peers[0] != client["PrivateIpAddress"], peers
 
 
+def test_private_dns_name_in_the_consumer_vpc(lab, net):
+    """AT-17 with traffic: the provider publishes its TXT record in a public hosted zone (Route
+    53), which the internet's DNS answers; verified, the consumer's endpoint with private DNS makes
+    svc.example.com its interfaces inside the consumer's VPC, and a connection by that address
+    reaches the service; the provider's own VPC gets the public answer (no such name: PDN-12)."""
+    import boto3
+    accept(lab, net)
+    ec2, consumer = lab.ec2, net["consumer"]
+    svc_id = net["svc"]["ServiceId"]
+    r53 = boto3.client("route53", region_name="us-east-1", endpoint_url=ec2.meta.endpoint_url,
+                       aws_access_key_id="test", aws_secret_access_key="test")
+    ec2.modify_vpc_endpoint_service_configuration(ServiceId=svc_id, PrivateDnsName="svc.example.com")
+    txt = ec2.describe_vpc_endpoint_service_configurations(ServiceIds=[svc_id])["ServiceConfigurations"][0][
+        "PrivateDnsNameConfiguration"]
+    zone = r53.create_hosted_zone(Name="example.com", CallerReference="at17")["HostedZone"]["Id"]
+    record = {"Name": f"{txt['Name']}.example.com", "Type": "TXT", "TTL": 1800,
+              "ResourceRecords": [{"Value": f'"{txt["Value"]}"'}]}
+    r53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [{"Action": "CREATE",
+                                                                                "ResourceRecordSet": record}]})
+    e = net["endpoint"]["VpcEndpointId"]
+    try:
+        # The internet's DNS answers the record as published.
+        rc, out, _ = lab.sh("internet", ["dig", "+short", "+time=1", "+tries=2", "@203.0.113.53",
+                                         f"{txt['Name']}.example.com", "TXT"])
+        assert rc == 0 and out.strip() == f'"{txt["Value"]}"', out
+        ec2.start_vpc_endpoint_service_private_dns_verification(ServiceId=svc_id)
+        consumer.modify_vpc_attribute(VpcId=net["cvpc"], EnableDnsHostnames={"Value": True})
+        consumer.modify_vpc_endpoint(VpcEndpointId=e, PrivateDnsEnabled=True)
+        client = net["client"]["InstanceId"]
+        rc, out, _ = lab.sh(client, ["dig", "+short", "+time=1", "+tries=2", "@10.71.0.2", "svc.example.com", "A"])
+        assert rc == 0 and sorted(out.split()) == sorted([net["eni_a"], net["eni_b"]]), out
+        # Zone a's interface (zone b's NLB node has no target there: SVC-14).
+        assert lab.tcp(client, net["eni_a"], 80, timeout=2)
+        # The provider's VPC asks the public zone, which has no such name.
+        rc, out, _ = lab.sh(net["target"]["InstanceId"], ["dig", "+time=1", "+tries=2", "@10.70.0.2",
+                                                          "svc.example.com", "A"])
+        assert rc == 0 and "NXDOMAIN" in out, out
+    finally:
+        consumer.modify_vpc_endpoint(VpcEndpointId=e, PrivateDnsEnabled=False)
+        ec2.modify_vpc_endpoint_service_configuration(ServiceId=svc_id, RemovePrivateDnsName=True)
+        r53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [{"Action": "DELETE",
+                                                                                    "ResourceRecordSet": record}]})
+        r53.delete_hosted_zone(Id=zone)
+
+
 def test_reject_stops_traffic(lab, net):
     """AT-05, ACC-04: rejected while available, the endpoint carries nothing more."""
     accept(lab, net)
