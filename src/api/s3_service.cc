@@ -60,19 +60,7 @@ std::string Upper(std::string s) {
 }
 
 // %XX decoding of a path: '+' stays '+' (only forms make it a space).
-std::string PathDecode(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
-        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
-      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
+std::string PathDecode(const std::string& s) { return UriDecode(s, /*plus_is_space=*/false); }
 
 std::string Xml(const std::string& tag, const std::string& text) { return "<" + tag + ">" + XmlEscape(text) + "</" + tag + ">"; }
 

@@ -280,6 +280,7 @@ HttpResponse Service::Handle(const HttpRequestView& req) {
       wire = &ShapeModel::Builtin();
       std::string served;
       for (const auto& name : ShapeModel::Services()) served += (served.empty() ? "" : ", ") + name;
+      served += std::string(s3_ ? ", s3" : "") + ", route53";
       throw model::Error("NotImplemented",
                          "openvpc does not implement the AWS service '" + who.service +
                              "' (the service of the request's credential scope); it serves: " + served + ".",
@@ -666,10 +667,20 @@ void Service::NotifyCommitted() {
 
 void Service::Write(const std::string& account, const std::string& region,
                     const std::function<void(model::Tx&)>& fn) {
+  WriteIn(account, region, fn, /*make_partition=*/false);
+}
+
+void Service::Transact(const std::string& account, const std::string& region,
+                       const std::function<void(model::Tx&)>& fn) {
+  WriteIn(account, region, fn, /*make_partition=*/true);
+}
+
+void Service::WriteIn(const std::string& account, const std::string& region,
+                      const std::function<void(model::Tx&)>& fn, bool make_partition) {
   const bool wrote = Retrying([&] {
     std::unique_lock lock(mu_);
     if (shared_) CatchUp();
-    model::Partition* p = state_.Find(account, region);
+    model::Partition* p = make_partition ? &EnsurePartition(account, region) : state_.Find(account, region);
     if (!p) return false;
     model::Tx tx(*p, state_.quotas, &state_);
     try {
@@ -682,24 +693,6 @@ void Service::Write(const std::string& account, const std::string& region,
     return true;
   });
   if (wrote) NotifyCommitted();
-}
-
-void Service::Transact(const std::string& account, const std::string& region,
-                       const std::function<void(model::Tx&)>& fn) {
-  Retrying([&] {
-    std::unique_lock lock(mu_);
-    if (shared_) CatchUp();
-    model::Tx tx(EnsurePartition(account, region), state_.quotas, &state_);
-    try {
-      fn(tx);
-    } catch (...) {
-      Rollback(tx);
-      throw;
-    }
-    Commit(tx, {});
-    return true;
-  });
-  NotifyCommitted();
 }
 
 void Service::SetInstancesHosted(bool hosted) {

@@ -124,6 +124,9 @@ class Service {
   // data plane sees other servers' writes without waiting for a request here.
   void ApplyFollowed();
   void StopFollowing();
+  // Write and Transact: with MAKE_PARTITION, the partition is made on first use (a client's write).
+  void WriteIn(const std::string& account, const std::string& region, const std::function<void(model::Tx&)>& fn,
+               bool make_partition);
   // Runs FN (a write) until its commit is not refused for a conflicting write of another
   // server's: FN runs again on the caught-up state each time.
   template <class Fn>

@@ -110,10 +110,10 @@ std::string UriEncode(const std::string& s, bool encode_slash) {
   return out;
 }
 
-std::string UriDecode(const std::string& s) {
+std::string UriDecode(const std::string& s, bool plus_is_space) {
   std::string out;
   for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
+    if (s[i] == '+' && plus_is_space) {
       out += ' ';
     } else if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
                std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {

@@ -104,7 +104,8 @@ std::string Sha256Hex(const std::string& data);
 std::string HexOf(const std::string& bytes);  // lower case
 std::string HmacSha256(const std::string& key, const std::string& data);
 std::string UriEncode(const std::string& s, bool encode_slash = true);
-std::string UriDecode(const std::string& s);  // '+' becomes a space, as in forms
+// %XX decoding; '+' becomes a space, as in forms, unless PLUS_IS_SPACE is false (a path's).
+std::string UriDecode(const std::string& s, bool plus_is_space = true);
 std::string CanonicalQueryString(const std::string& raw_query, bool drop_signature);
 
 }  // namespace openvpc::api

@@ -924,7 +924,10 @@ int EvaluateEndpointPolicy(const State& s, const EndpointRequest& r) {
   auto e = p->vpc_endpoints.find(r.vpc_endpoint_id);
   if (e == p->vpc_endpoints.end() || e->second.state != "available") return 0;
   if (e->second.policy_document.empty()) return 1;  // POL-06: a service without policies allows everything
-  const Policy policy = ParsePolicy(e->second.policy_document, {.error_code = "InvalidPolicyDocument"});
+  // POL-09: on a gateway endpoint, an account as Principal stands for its root user alone.
+  const Policy policy = ParsePolicy(e->second.policy_document,
+                                    {.error_code = "InvalidPolicyDocument",
+                                     .account_principal_is_root_only = e->second.type == "Gateway"});
   const std::string arn = r.principal_arn.empty() ? "arn:aws:iam::" + r.principal_account + ":root" : r.principal_arn;
   PolicyRequest req{.principal = {.arn = arn, .account_id = r.principal_account}, .action = r.action,
                     .resource = r.resource};

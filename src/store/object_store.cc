@@ -105,6 +105,32 @@ ObjectRow ReadObject(const Stmt& s) {
           .etag = s.Text(4), .modified_ms = s.Int(5), .headers = s.Text(6), .checksum = s.Text(7)};
 }
 
+// Inside a transaction: puts O, adding the body it replaced (if any) to GONE.
+void InsertObject(sqlite3* db, const ObjectRow& o, std::vector<std::string>& gone) {
+  {
+    Stmt old(db, "SELECT blob FROM objects WHERE bucket = ?1 AND key = ?2");
+    if (old.Bind(1, o.bucket).Bind(2, o.key).Step() && old.Text(0) != o.blob) gone.push_back(old.Text(0));
+  }
+  Stmt(db, "INSERT OR REPLACE INTO objects(bucket, key, blob, size, etag, modified_ms, headers, checksum) "
+           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+      .Bind(1, o.bucket).Bind(2, o.key).Bind(3, o.blob).Bind(4, static_cast<int64_t>(o.size)).Bind(5, o.etag)
+      .Bind(6, o.modified_ms).Bind(7, o.headers).Bind(8, o.checksum).Step();
+}
+
+// Inside a transaction: ends upload ID, adding its parts' bodies to GONE. False when there is none.
+bool EndUpload(sqlite3* db, const std::string& id, std::vector<std::string>& gone) {
+  {
+    Stmt exists(db, "SELECT 1 FROM uploads WHERE id = ?1");
+    if (!exists.Bind(1, id).Step()) return false;
+    Stmt parts(db, "SELECT blob FROM parts WHERE upload = ?1");
+    parts.Bind(1, id);
+    while (parts.Step()) gone.push_back(parts.Text(0));
+  }
+  Stmt(db, "DELETE FROM parts WHERE upload = ?1").Bind(1, id).Step();
+  Stmt(db, "DELETE FROM uploads WHERE id = ?1").Bind(1, id).Step();
+  return true;
+}
+
 UploadRow ReadUpload(const Stmt& s) {
   return {.id = s.Text(0), .bucket = s.Text(1), .key = s.Text(2), .account = s.Text(3), .initiated_ms = s.Int(4),
           .headers = s.Text(5), .checksum_algorithm = s.Text(6)};
@@ -261,21 +287,14 @@ std::optional<ObjectRow> ObjectStore::Object(const std::string& bucket, const st
 }
 
 void ObjectStore::PutObject(const ObjectRow& o) {
-  std::string replaced;
+  std::vector<std::string> gone;
   {
     std::lock_guard lock(mu_);
     Transaction tx(db_);
-    {
-      Stmt old(db_, "SELECT blob FROM objects WHERE bucket = ?1 AND key = ?2");
-      if (old.Bind(1, o.bucket).Bind(2, o.key).Step()) replaced = old.Text(0);
-    }
-    Stmt(db_, "INSERT OR REPLACE INTO objects(bucket, key, blob, size, etag, modified_ms, headers, checksum) "
-              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
-        .Bind(1, o.bucket).Bind(2, o.key).Bind(3, o.blob).Bind(4, static_cast<int64_t>(o.size)).Bind(5, o.etag)
-        .Bind(6, o.modified_ms).Bind(7, o.headers).Bind(8, o.checksum).Step();
+    InsertObject(db_, o, gone);
     tx.Commit();
   }
-  if (replaced != o.blob) Discard({replaced});
+  Discard(gone);
 }
 
 bool ObjectStore::DeleteObject(const std::string& bucket, const std::string& key) {
@@ -381,15 +400,7 @@ bool ObjectStore::DeleteUpload(const std::string& upload_id) {
   {
     std::lock_guard lock(mu_);
     Transaction tx(db_);
-    {
-      Stmt exists(db_, "SELECT 1 FROM uploads WHERE id = ?1");
-      if (!exists.Bind(1, upload_id).Step()) return false;
-      Stmt parts(db_, "SELECT blob FROM parts WHERE upload = ?1");
-      parts.Bind(1, upload_id);
-      while (parts.Step()) gone.push_back(parts.Text(0));
-    }
-    Stmt(db_, "DELETE FROM parts WHERE upload = ?1").Bind(1, upload_id).Step();
-    Stmt(db_, "DELETE FROM uploads WHERE id = ?1").Bind(1, upload_id).Step();
+    if (!EndUpload(db_, upload_id, gone)) return false;
     tx.Commit();
   }
   Discard(gone);
@@ -401,21 +412,8 @@ bool ObjectStore::CompleteUpload(const std::string& upload_id, const ObjectRow& 
   {
     std::lock_guard lock(mu_);
     Transaction tx(db_);
-    {
-      Stmt exists(db_, "SELECT 1 FROM uploads WHERE id = ?1");
-      if (!exists.Bind(1, upload_id).Step()) return false;
-      Stmt parts(db_, "SELECT blob FROM parts WHERE upload = ?1");
-      parts.Bind(1, upload_id);
-      while (parts.Step()) gone.push_back(parts.Text(0));
-      Stmt old(db_, "SELECT blob FROM objects WHERE bucket = ?1 AND key = ?2");
-      if (old.Bind(1, o.bucket).Bind(2, o.key).Step()) gone.push_back(old.Text(0));
-    }
-    Stmt(db_, "DELETE FROM parts WHERE upload = ?1").Bind(1, upload_id).Step();
-    Stmt(db_, "DELETE FROM uploads WHERE id = ?1").Bind(1, upload_id).Step();
-    Stmt(db_, "INSERT OR REPLACE INTO objects(bucket, key, blob, size, etag, modified_ms, headers, checksum) "
-              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
-        .Bind(1, o.bucket).Bind(2, o.key).Bind(3, o.blob).Bind(4, static_cast<int64_t>(o.size)).Bind(5, o.etag)
-        .Bind(6, o.modified_ms).Bind(7, o.headers).Bind(8, o.checksum).Step();
+    if (!EndUpload(db_, upload_id, gone)) return false;
+    InsertObject(db_, o, gone);
     tx.Commit();
   }
   Discard(gone);

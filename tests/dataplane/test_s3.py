@@ -192,3 +192,39 @@ def test_gateway_endpoint_and_its_policy(lab, net):
     finally:
         empty(net, x)
         empty(net, y)
+
+
+def test_gateway_endpoint_account_principal_is_root_only(lab, net):
+    """AT-14, POL-09: a gateway endpoint's policy naming the account as its Principal admits the
+    account's root user (the CLI with the account's keys) and not an instance role's session of
+    the same account (the CLI with the instance's credentials from its metadata); Principal "*"
+    admits both (the positive control on the same path)."""
+    ec2, s3 = net["ec2"], net["s3"]
+    b = bucket(net, "openvpc-dp-pol09")
+    inst = lab.launch(ec2.describe_instances(InstanceIds=[net["priv"]])["Reservations"][0]["Instances"][0][
+        "SubnetId"], IamInstanceProfile={"Name": "app-role"})["InstanceId"]
+    e = ec2.create_vpc_endpoint(VpcId=net["vpc"], ServiceName="com.amazonaws.us-east-1.s3",
+                                RouteTableIds=[net["private_rtb"]])["VpcEndpoint"]["VpcEndpointId"]
+
+    def as_role(*args):
+        rc, out, err = lab.sh(inst, ["env", "AWS_DEFAULT_REGION=us-east-1", "AWS_MAX_ATTEMPTS=1", "aws",
+                                     "--cli-connect-timeout", "3", "--cli-read-timeout", "20", *args], timeout=40)
+        return rc, out if rc == 0 else err
+
+    try:
+        s3.put_object(Bucket=b, Key="k", Body=b"pol09")
+        rc, out = as_role("s3", "cp", f"s3://{b}/k", "-")
+        assert rc == 0 and out == "pol09", out  # the role, with the default policy
+        only_account = {"Statement": [{"Effect": "Allow", "Principal": {"AWS": ACCOUNT}, "Action": "s3:*",
+                                       "Resource": "*"}]}
+        ec2.modify_vpc_endpoint(VpcEndpointId=e, PolicyDocument=json.dumps(only_account))
+        rc, out = aws(lab, inst, "s3", "cp", f"s3://{b}/k", "-")
+        assert rc == 0 and out == "pol09", out  # the root user
+        rc, out = as_role("s3", "cp", f"s3://{b}/k", "-")
+        assert rc != 0 and ("AccessDenied" in out or "403" in out), out
+        ec2.modify_vpc_endpoint(VpcEndpointId=e, ResetPolicy=True)
+        rc, out = as_role("s3", "cp", f"s3://{b}/k", "-")
+        assert rc == 0 and out == "pol09", out
+    finally:
+        ec2.delete_vpc_endpoints(VpcEndpointIds=[e])
+        empty(net, b)
