@@ -100,6 +100,35 @@ void CheckNotMoreSpecificThanLocal(const Partition& p, const RouteTable& rt, con
                                       "route can target only an interface or an instance.");
 }
 
+bool AssociatedWithGateway(const RouteTable& rt) {
+  for (const auto& a : rt.associations)
+    if (!a.gateway_id.empty()) return true;
+  return false;
+}
+
+// H2: a route of a table associated with a gateway goes to a whole CIDR block of the VPC or of
+// one of its subnets, at an interface, an instance or a Gateway Load Balancer endpoint (or local).
+void CheckGatewayTableRoute(const Partition& p, const RouteTable& rt, const Route& r) {
+  const bool local = r.target_member == "GatewayId" && r.target_id == "local";
+  if (!local && !MayBeMoreSpecificThanLocal(r.target_member, r.target_id))
+    Fail("InvalidParameterValue",
+         "Route target is not supported. This route only supports interface and instance targets.");
+  bool whole = false;
+  auto same = [](const std::string& block, const std::string& dest) { return !dest.empty() && block == dest; };
+  const Vpc& v = p.vpcs.at(rt.vpc_id);
+  for (const auto& b : v.cidr_blocks) whole |= same(b.cidr, r.destination_cidr_block);
+  for (const auto& b : v.ipv6_cidr_blocks) whole |= same(b.cidr, r.destination_ipv6_cidr_block);
+  for (const auto& [id, sub] : p.subnets) {
+    if (sub.vpc_id != rt.vpc_id) continue;
+    whole |= same(sub.cidr_block, r.destination_cidr_block);
+    for (const auto& b : sub.ipv6_cidr_blocks) whole |= same(b.cidr, r.destination_ipv6_cidr_block);
+  }
+  if (!whole)
+    Fail("InvalidParameterValue", "Route destination " + r.Destination() + " is not supported. A route table "
+                                  "associated with a gateway routes only to a CIDR block of its VPC or of one of "
+                                  "its subnets.");
+}
+
 // The family a route counts in: its block's, or its prefix list's.
 bool RouteIsIpv6(const Partition& p, const Route& r) {
   if (!r.destination_prefix_list_id.empty()) {
@@ -280,7 +309,8 @@ std::string AssociateRouteTable(Tx& tx, const std::string& route_table_id, const
           Fail("Resource.AlreadyAssociated", "the specified association for route table " + id +
                                                  " conflicts with an existing association");
   } else {
-    // An edge association (H): the gateway must be attached to the table's VPC.
+    // An edge association (H): the gateway must be attached to the table's VPC, and the table's
+    // routes must be a gateway table's (H3).
     auto igw = p.internet_gateways.find(gateway_id);
     if (igw == p.internet_gateways.end()) TargetNotFound("GatewayId", gateway_id);
     if (AttachedInternetGateway(p, rt.vpc_id) != &igw->second)
@@ -291,6 +321,7 @@ std::string AssociateRouteTable(Tx& tx, const std::string& route_table_id, const
         if (o.gateway_id == gateway_id)
           Fail("Resource.AlreadyAssociated", "the specified association for route table " + id +
                                                  " conflicts with an existing association");
+    for (const auto& r : rt.routes) CheckGatewayTableRoute(p, rt, r);
   }
   rt.associations.push_back(a);
   tx.Touch(route_table_id);
@@ -336,9 +367,11 @@ void CreateRoute(Tx& tx, const RouteArgs& a) {
     Fail("InvalidParameterValue", "The prefix list " + d.prefix_list + " is AWS-managed: its routes are made by "
                                   "associating the route table with a gateway endpoint (ModifyVpcEndpoint).");
   ValidateTarget(tx.p, rt, a.target_member, a.target_id);
+  const Route route{d.v4, d.v6, d.prefix_list, a.target_member, a.target_id, "CreateRoute"};
+  if (AssociatedWithGateway(rt)) CheckGatewayTableRoute(tx.p, rt, route);  // H2
   CheckNotMoreSpecificThanLocal(tx.p, rt, d, a);
   CheckRouteQuota(tx, rt, d);
-  rt.routes.push_back({d.v4, d.v6, d.prefix_list, a.target_member, a.target_id, "CreateRoute"});
+  rt.routes.push_back(route);
   tx.Touch(rt.id);
 }
 
@@ -363,6 +396,12 @@ void ReplaceRoute(Tx& tx, const RouteArgs& a) {
     Fail("InvalidParameterValue", "The local route " + d.text + " in route table " + rt.id +
                                       " can only be replaced with a network interface target.");
   ValidateTarget(tx.p, rt, a.target_member, a.target_id);
+  if (AssociatedWithGateway(rt)) {  // H2
+    Route replaced = *r;
+    replaced.target_member = a.target_member;
+    replaced.target_id = a.target_id;
+    CheckGatewayTableRoute(tx.p, rt, replaced);
+  }
   if (r->origin != "CreateRouteTable") CheckNotMoreSpecificThanLocal(tx.p, rt, d, a);
   r->target_member = a.target_member;
   r->target_id = a.target_id;

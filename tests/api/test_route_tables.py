@@ -413,3 +413,33 @@ def test_filter_tags(ec2, vpc):
     assert rtbs(ec2, ("tag:Name", ["pub"])) == {a["RouteTableId"]}
     assert len(rtbs(ec2, ("tag:Name", ["p*"]))) == 2
     assert len(rtbs(ec2, ("tag-key", ["Name"]))) == 2
+
+
+# ---------------------------------------------------------------- gateway route tables (H1 … H3)
+
+def test_gateway_route_table_routes(ec2, vpc, igw, rtb):
+    """H1-H3: a route table associated with an internet gateway routes only a whole CIDR block of
+    the VPC or of one of its subnets, to an interface or an instance (or local); associating one
+    whose routes are otherwise is refused, and so are such routes once it is associated."""
+    subnet = create_subnet(ec2, vpc, "10.0.1.0/24")["SubnetId"]
+    eni = ec2.create_network_interface(SubnetId=subnet)["NetworkInterface"]["NetworkInterfaceId"]
+    ec2.create_route(RouteTableId=rtb, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    assert_error("InvalidParameterValue", ec2.associate_route_table, RouteTableId=rtb, GatewayId=igw)  # H3
+    ec2.delete_route(RouteTableId=rtb, DestinationCidrBlock="0.0.0.0/0")
+    ec2.create_route(RouteTableId=rtb, DestinationCidrBlock="10.0.1.0/24", NetworkInterfaceId=eni)
+    assoc = ec2.associate_route_table(RouteTableId=rtb, GatewayId=igw)["AssociationId"]
+    # H2: another target, a destination outside the VPC, part of a subnet: refused.
+    assert_error("InvalidParameterValue", ec2.create_route, RouteTableId=rtb, DestinationCidrBlock="0.0.0.0/0",
+                 GatewayId=igw)
+    assert_error("InvalidParameterValue", ec2.create_route, RouteTableId=rtb, DestinationCidrBlock="192.168.0.0/24",
+                 NetworkInterfaceId=eni)
+    assert_error("InvalidParameterValue", ec2.create_route, RouteTableId=rtb, DestinationCidrBlock="10.0.1.0/25",
+                 NetworkInterfaceId=eni)
+    assert_error("InvalidParameterValue", ec2.replace_route, RouteTableId=rtb, DestinationCidrBlock="10.0.1.0/24",
+                 GatewayId=igw)
+    # The VPC's whole block to an interface: the local route replaced (H5).
+    ec2.replace_route(RouteTableId=rtb, DestinationCidrBlock="10.0.0.0/16", NetworkInterfaceId=eni)
+    ec2.replace_route(RouteTableId=rtb, DestinationCidrBlock="10.0.0.0/16", LocalTarget=True)
+    # Disassociated, it is an ordinary table again.
+    ec2.disassociate_route_table(AssociationId=assoc)
+    ec2.create_route(RouteTableId=rtb, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
