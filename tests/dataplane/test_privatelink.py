@@ -322,6 +322,79 @@ def test_private_dns_name_in_the_consumer_vpc(lab, net):
         r53.delete_hosted_zone(Id=zone)
 
 
+# A TCP SYN of SIZE bytes (IP header included), with data, from the instance to DST:PORT over a raw
+# socket; prints "synack" when the SYN-ACK comes back, "icmp" when an ICMP Fragmentation Needed
+# does, "nothing" after 1.5 s.
+RAW_SYN = r"""
+import os, random, select, socket, struct, sys, time
+dst, port, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+probe.connect((dst, port))
+src = probe.getsockname()[0]
+sport = random.randint(20000, 60000)
+payload = os.urandom(size - 40)
+def csum(b):
+    if len(b) % 2: b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16: s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+hdr = struct.pack("!HHIIBBHHH", sport, port, 1000, 0, 5 << 4, 0x02, 65535, 0, 0)
+pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!BBH", 0, 6, len(hdr) + len(payload))
+hdr = hdr[:16] + struct.pack("!H", csum(pseudo + hdr + payload)) + hdr[18:]
+tcp = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+icmp = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+tcp.sendto(hdr + payload, (dst, 0))
+end = time.time() + 1.5
+while time.time() < end:
+    ready, _, _ = select.select([tcp, icmp], [], [], max(0, end - time.time()))
+    for r in ready:
+        data, addr = r.recvfrom(65535)
+        ihl = (data[0] & 15) * 4
+        if r is icmp and data[ihl] == 3 and data[ihl + 1] == 4:
+            print("icmp"); sys.exit(0)
+        if r is tcp and addr[0] == dst:
+            sp, dp = struct.unpack("!HH", data[ihl:ihl + 4])
+            if sp == port and dp == sport and data[ihl + 13] & 0x12 == 0x12:
+                print("synack"); sys.exit(0)
+print("nothing")
+"""
+
+# The MSS a new connection from the instance to DST:PORT settles on (TCP_MAXSEG).
+MSS_OF = r"""
+import socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3)
+print(s.getsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG))
+"""
+
+
+def test_endpoint_mtu_and_mss(lab, net):
+    """AT-20, Q-07 … Q-09: through an interface endpoint a packet of 8,500 bytes passes and one of
+    8,501 is dropped, with no ICMP Fragmentation Needed; a connection's MSS is clamped to fit
+    8,500 bytes, where a connection inside the VPC keeps the instances' (MTU 9,001)."""
+    accept(lab, net)
+    client = net["client"]["InstanceId"]
+
+    def syn(size):
+        rc, out, err = lab.sh(client, [GUEST_PYTHON, "-c", RAW_SYN, net["eni_a"], "80", str(size)], timeout=10)
+        assert rc == 0, err
+        return out.strip()
+
+    assert syn(8500) == "synack"
+    assert syn(8501) == "nothing"  # dropped, and no ICMP 3/4 (no PMTUD)
+    assert syn(1000) == "synack"   # the positive control after the drop
+    rc, out, err = lab.sh(client, [GUEST_PYTHON, "-c", MSS_OF, net["eni_a"], "80"], timeout=10)
+    assert rc == 0, err
+    assert int(out) <= 8460, out  # 8,500 less the IPv4 and TCP headers, less TCP options
+    # Inside the consumer's VPC, instance to instance: the instances' own MTU decides.
+    peer = lab.launch(net["c_a"], client=net["consumer"])["InstanceId"]
+    lab.serve(peer, "tcp", 7100)
+    peer_ip = net["consumer"].describe_instances(InstanceIds=[peer])["Reservations"][0]["Instances"][0][
+        "PrivateIpAddress"]
+    rc, out, err = lab.sh(client, [GUEST_PYTHON, "-c", MSS_OF, peer_ip, "7100"], timeout=10)
+    assert rc == 0, err
+    assert int(out) > 8500, out
+
+
 def test_reject_stops_traffic(lab, net):
     """AT-05, ACC-04: rejected while available, the endpoint carries nothing more."""
     accept(lab, net)

@@ -72,3 +72,64 @@ TEST(SegmentTest, RefusesWhatItCannotSegment) {
 }
 
 }  // namespace
+
+// MSS clamping (wire/packet.h ClampTcpMss; an interface endpoint's Q-09): a SYN's MSS option
+// lowered, at an even or an odd offset of the header, with a checksum still right.
+namespace {
+
+std::vector<uint8_t> SynWithMss(uint16_t mss, bool odd, uint8_t flags = kTcpSyn) {
+  // Options: [NOP] MSS(4) then NOPs to a multiple of 4 bytes.
+  std::vector<uint8_t> options;
+  if (odd) options.push_back(1);
+  options.insert(options.end(), {2, 4, static_cast<uint8_t>(mss >> 8), static_cast<uint8_t>(mss)});
+  while (options.size() % 4) options.push_back(1);
+  std::vector<uint8_t> f(14 + 20 + 20 + options.size() + 3);  // and 3 bytes of data
+  f[12] = 0x08;
+  uint8_t* ip = f.data() + 14;
+  ip[0] = 0x45, ip[8] = 64, ip[9] = 6, ip[12] = 10, ip[15] = 5, ip[16] = 10, ip[19] = 9;
+  const size_t total = f.size() - 14;
+  ip[2] = static_cast<uint8_t>(total >> 8), ip[3] = static_cast<uint8_t>(total);
+  uint8_t* tcp = f.data() + 34;
+  tcp[1] = 80, tcp[3] = 81;
+  tcp[12] = static_cast<uint8_t>(((20 + options.size()) / 4) << 4);
+  tcp[13] = flags;
+  std::copy(options.begin(), options.end(), tcp + 20);
+  f[f.size() - 3] = 0xab, f[f.size() - 2] = 0xcd, f[f.size() - 1] = 0xef;
+  ParsedFrame pf;
+  EXPECT_TRUE(ParseFrame(f, pf));
+  SetIpv4Checksum(f, 14);
+  SetL4Checksum(f, pf);
+  return f;
+}
+
+uint16_t MssOf(const std::vector<uint8_t>& f, bool odd) {
+  const size_t at = 34 + 20 + (odd ? 1 : 0) + 2;
+  return static_cast<uint16_t>(f[at] << 8 | f[at + 1]);
+}
+
+}  // namespace
+
+TEST(ClampTcpMss, LowersALargerMssWithTheChecksumRight) {
+  for (bool odd : {false, true}) {
+    auto f = SynWithMss(8961, odd);
+    ParsedFrame pf;
+    ASSERT_TRUE(ParseFrame(f, pf));
+    EXPECT_TRUE(ClampTcpMss(f, pf, 8460, VnetHeader{}));
+    EXPECT_EQ(MssOf(f, odd), 8460) << odd;
+    EXPECT_TRUE(ChecksumsValid(f)) << odd;
+  }
+}
+
+TEST(ClampTcpMss, LeavesSmallerMssAndOtherSegmentsAlone) {
+  auto small = SynWithMss(1460, false);
+  auto copy = small;
+  ParsedFrame pf;
+  ASSERT_TRUE(ParseFrame(small, pf));
+  EXPECT_FALSE(ClampTcpMss(small, pf, 8460, VnetHeader{}));
+  EXPECT_EQ(small, copy);
+  auto ack = SynWithMss(8961, false, kTcpAck);  // not a SYN: its options are not an MSS to agree on
+  copy = ack;
+  ASSERT_TRUE(ParseFrame(ack, pf));
+  EXPECT_FALSE(ClampTcpMss(ack, pf, 8460, VnetHeader{}));
+  EXPECT_EQ(ack, copy);
+}

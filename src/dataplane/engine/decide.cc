@@ -238,7 +238,11 @@ Port* Engine::ToTarget(const TraceResult& t, const model::Flow& f, const std::st
   entry.dnat = b.target;
   entry.dport = b.target_port;
   if (t.translated_src) entry.snat = t.translated_src;
-  if (b.private_link) entry.sport = b.seen_port;
+  if (b.private_link) {
+    entry.sport = b.seen_port;
+    entry.mtu = kInterfaceEndpointMtu;  // Q-07 … Q-09
+    entry.through_endpoint = true;
+  }
   model::Flow arrived = f;
   arrived.src = b.seen_src;
   arrived.src_port = b.seen_port;
@@ -274,6 +278,8 @@ Port* Engine::LoadBalancerReply(const model::State& s, const model::Partition& p
     entry.sport = leg.listener_port;
     entry.dnat = leg.client;
     entry.dport = leg.client_port;
+    entry.mtu = kInterfaceEndpointMtu;  // Q-07 … Q-09, both ways
+    entry.through_endpoint = true;
     LogAt(entry, leg.client_eni, false, back, true);
     entry.ct_dst = conntrack_.Find(d->second->eni_id, back, false, now);
     return d->second;

@@ -20,6 +20,9 @@ inline constexpr uint16_t kInterRegionPeeringMtu = 1500;
 // Through a Gateway Load Balancer: its MTU is 8,500 bytes (the inner packet; Geneve's 68 bytes
 // around it stay within the appliances' 9,001).
 inline constexpr uint16_t kGatewayLoadBalancerMtu = 8500;
+// Through an interface endpoint: 8,500 bytes, and a larger packet is dropped without any ICMP
+// message (Q-07, Q-08: no path MTU discovery); TCP's MSS is clamped to fit instead.
+inline constexpr uint16_t kInterfaceEndpointMtu = 8500;
 
 // True when the IPv4 packet of the frame has Don't Fragment set.
 bool DontFragment(std::span<const uint8_t> frame, const ParsedFrame& pf);

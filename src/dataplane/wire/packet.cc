@@ -279,6 +279,41 @@ void RewritePort(std::span<uint8_t> f, const ParsedFrame& pf, bool source, uint1
   Put16(l4 + sum_off, c);
 }
 
+bool ClampTcpMss(std::span<uint8_t> f, const ParsedFrame& pf, uint16_t max_mss, const VnetHeader& vh) {
+  if (pf.protocol != 6 || pf.fragment || !(pf.tcp_flags & kTcpSyn) || pf.l4 + 20 > f.size()) return false;
+  uint8_t* tcp = f.data() + pf.l4;
+  const size_t header = static_cast<size_t>(tcp[12] >> 4) * 4;
+  if (header < 20 || pf.l4 + header > f.size()) return false;
+  for (size_t i = 20; i < header;) {
+    const uint8_t kind = tcp[i];
+    if (kind == 0) break;  // end of options
+    if (kind == 1) {       // no-operation
+      ++i;
+      continue;
+    }
+    if (i + 1 >= header || tcp[i + 1] < 2 || i + tcp[i + 1] > header) break;  // malformed: leave it
+    if (kind == 2 && tcp[i + 1] == 4) {
+      const size_t at = i + 2;
+      if (Get16(tcp + at) <= max_mss) return false;
+      // The checksum's 16-bit words the value touches (it may start at an odd offset), before and after.
+      const size_t first = at & ~size_t{1}, last = (at + 2 + 1) & ~size_t{1};  // [first, last) even-aligned
+      uint8_t before[4] = {}, after[4] = {};  // a byte past the segment's end counts as 0, as its padding
+      const size_t span = std::min(last - first, f.size() - pf.l4 - first);
+      memcpy(before, tcp + first, span);
+      Put16(tcp + at, max_mss);
+      memcpy(after, tcp + first, span);
+      if (vh.flags & kVnetNeedsCsum) return true;
+      uint32_t s = static_cast<uint16_t>(~Get16(tcp + 16));
+      for (size_t w = 0; w < last - first; w += 2)
+        s += static_cast<uint16_t>(~Get16(before + w)) + uint32_t{Get16(after + w)};
+      Put16(tcp + 16, static_cast<uint16_t>(~ChecksumFold(s)));
+      return true;
+    }
+    i += tcp[i + 1];
+  }
+  return false;
+}
+
 std::vector<uint8_t> BuildTcpReset(std::span<const uint8_t> frame, const ParsedFrame& pf) {
   std::vector<uint8_t> out(14 + 20 + 20);
   uint8_t* d = out.data();

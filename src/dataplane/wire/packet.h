@@ -83,6 +83,10 @@ void RewriteIpv6Address(std::span<uint8_t> frame, const ParsedFrame& pf, bool so
 // of the IPv4 packet, updating the L4 checksum incrementally. A NEEDS_CSUM packet's field holds
 // only the pseudo-header sum, which has no ports in it: left alone. A later fragment: nothing.
 void RewritePort(std::span<uint8_t> frame, const ParsedFrame& pf, bool source, uint16_t to, const VnetHeader& vh);
+// A TCP SYN's Maximum Segment Size option lowered to MAX_MSS when it is larger (MSS clamping,
+// RFC 879), the TCP checksum updated incrementally (a NEEDS_CSUM packet's needs nothing). Other
+// packets, and SYNs without the option, are left alone. True when it changed the packet.
+bool ClampTcpMss(std::span<uint8_t> frame, const ParsedFrame& pf, uint16_t max_mss, const VnetHeader& vh);
 
 // The reset a router sends for the TCP segment in FRAME (RFC 9293 §3.10.7.1): from its
 // destination back to its source, seq = the segment's ack (or ack = its seq + length when it had
