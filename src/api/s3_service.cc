@@ -1088,6 +1088,72 @@ HttpResponse CompleteMultipartUpload(Ctx& c, const Request& r) {
                                                      Xml("Bucket", r.bucket) + Xml("Key", r.key) + Xml("ETag", o.etag));
 }
 
+// The configurations openvpc's S3 does not keep, read as S3 answers them for a bucket that has none
+// (what the Terraform AWS provider reads of every aws_s3_bucket): an empty document, or the
+// configuration's "not found" error. Setting them is NotImplemented.
+struct UnkeptConfiguration {
+  const char* subresource;
+  const char* action;
+  const char* document;  // the empty document's root, or null
+  const char* code;      // the "not found" error, or null
+  const char* message;
+};
+constexpr UnkeptConfiguration kUnkept[] = {
+    {"cors", "s3:GetBucketCORS", nullptr, "NoSuchCORSConfiguration", "The CORS configuration does not exist"},
+    {"website", "s3:GetBucketWebsite", nullptr, "NoSuchWebsiteConfiguration",
+     "The specified bucket does not have a website configuration"},
+    {"versioning", "s3:GetBucketVersioning", "VersioningConfiguration", nullptr, nullptr},
+    {"accelerate", "s3:GetAccelerateConfiguration", "AccelerateConfiguration", nullptr, nullptr},
+    {"logging", "s3:GetBucketLogging", "BucketLoggingStatus", nullptr, nullptr},
+    {"lifecycle", "s3:GetLifecycleConfiguration", nullptr, "NoSuchLifecycleConfiguration",
+     "The lifecycle configuration does not exist"},
+    {"replication", "s3:GetReplicationConfiguration", nullptr, "ReplicationConfigurationNotFoundError",
+     "The replication configuration was not found"},
+    {"encryption", "s3:GetEncryptionConfiguration", nullptr, "ServerSideEncryptionConfigurationNotFoundError",
+     "The server side encryption configuration was not found"},
+    {"object-lock", "s3:GetBucketObjectLockConfiguration", nullptr, "ObjectLockConfigurationNotFoundError",
+     "Object Lock configuration does not exist for this bucket"},
+    {"tagging", "s3:GetBucketTagging", nullptr, "NoSuchTagSet", "The TagSet does not exist"},
+    {"ownershipControls", "s3:GetBucketOwnershipControls", nullptr, "OwnershipControlsNotFoundError",
+     "The bucket ownership controls were not found"},
+    {"publicAccessBlock", "s3:GetBucketPublicAccessBlock", nullptr, "NoSuchPublicAccessBlockConfiguration",
+     "The public access block configuration was not found"},
+};
+
+const UnkeptConfiguration* UnkeptOf(const Request& r) {
+  for (const auto& u : kUnkept)
+    if (r.Has(u.subresource)) return &u;
+  return nullptr;
+}
+
+HttpResponse GetUnkeptConfiguration(Ctx& c, const Request& r, const UnkeptConfiguration& u) {
+  auto b = RequireBucket(c, r);
+  Authorize(c, r, u.action, model::S3BucketArn(r.bucket), &b);
+  if (u.code) throw S3Error(u.code, u.message, 404, {{"BucketName", r.bucket}});
+  return Xml200(u.document, "");
+}
+
+// GetBucketAcl, GetObjectAcl, GetBucketRequestPayment: the owner's full control, the owner pays.
+HttpResponse GetAcl(Ctx& c, const Request& r) {
+  auto b = RequireBucket(c, r);
+  const bool object = !r.key.empty();
+  Authorize(c, r, object ? "s3:GetObjectAcl" : "s3:GetBucketAcl",
+            object ? model::S3ObjectArn(r.bucket, r.key) : model::S3BucketArn(r.bucket), &b);
+  if (object) RequireObject(c, r.bucket, r.key);
+  const std::string id = CanonicalUserId(b.account);
+  return Xml200("AccessControlPolicy",
+                OwnerXml("Owner", b.account) +
+                    "<AccessControlList><Grant><Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
+                    "xsi:type=\"CanonicalUser\">" + Xml("ID", id) + Xml("DisplayName", b.account) + "</Grantee>" +
+                    Xml("Permission", "FULL_CONTROL") + "</Grant></AccessControlList>");
+}
+
+HttpResponse GetBucketRequestPayment(Ctx& c, const Request& r) {
+  auto b = RequireBucket(c, r);
+  Authorize(c, r, "s3:GetBucketRequestPayment", model::S3BucketArn(r.bucket), &b);
+  return Xml200("RequestPaymentConfiguration", Xml("Payer", "BucketOwner"));
+}
+
 HttpResponse ListMultipartUploads(Ctx& c, const Request& r) {
   auto b = RequireBucket(c, r);
   Authorize(c, r, "s3:ListBucketMultipartUploads", model::S3BucketArn(r.bucket), &b);
@@ -1132,14 +1198,25 @@ HttpResponse S3Service::Dispatch(Request& r) {
     throw S3Error("MethodNotAllowed", "The specified method is not allowed against this resource.", 405,
                   {{"Method", m}, {"ResourceType", "SERVICE"}});
   }
-  // Subresources openvpc's S3 does not serve (versioning, ACLs, tagging, lifecycle, …).
+  // Subresources openvpc's S3 does not serve (S3 Select, inventory, analytics, …) are NotImplemented.
   static const std::set<std::string> kServed = {"policy", "location", "uploads", "uploadId", "partNumber", "delete",
                                                 "list-type", "prefix", "delimiter", "max-keys", "encoding-type",
                                                 "continuation-token", "start-after", "fetch-owner", "marker",
                                                 "max-parts", "part-number-marker", "max-uploads", "key-marker",
-                                                "upload-id-marker", "versionId", "x-id"};
-  for (const auto& [name, value] : r.query)
-    if (!kServed.count(name) && name.rfind("X-Amz-", 0) != 0 && name.rfind("response-", 0) != 0) NotImplemented();
+                                                "upload-id-marker", "versionId", "x-id", "acl", "requestPayment"};
+  for (const auto& [name, value] : r.query) {
+    bool unkept = false;
+    for (const auto& u : kUnkept) unkept = unkept || name == u.subresource;
+    if (!kServed.count(name) && !unkept && name.rfind("X-Amz-", 0) != 0 && name.rfind("response-", 0) != 0)
+      NotImplemented();
+  }
+  // Only reading the bucket's (or an object's) ACL and the configurations it has none of.
+  if ((r.Has("acl") || r.Has("requestPayment") || UnkeptOf(r)) && m != "GET") NotImplemented();
+  if (!r.key.empty() && UnkeptOf(r)) NotImplemented();  // an object's tagging, retention, …
+  if (m == "GET" && r.Has("acl")) return GetAcl(c, r);
+  if (m == "GET" && r.key.empty() && r.Has("requestPayment")) return GetBucketRequestPayment(c, r);
+  if (m == "GET" && r.key.empty())
+    if (const UnkeptConfiguration* u = UnkeptOf(r)) return GetUnkeptConfiguration(c, r, *u);
   if (r.key.empty()) {
     if (m == "PUT") return r.Has("policy") ? PutBucketPolicy(c, r) : CreateBucket(c, r);
     if (m == "DELETE") return r.Has("policy") ? DeleteBucketPolicy(c, r) : DeleteBucket(c, r);

@@ -1259,3 +1259,53 @@ def test_tampered_chunk_is_signature_does_not_match(s3, bucket, endpoint, size):
     with pytest.raises(ClientError) as e:
         s3.head_object(Bucket=bucket, Key="tampered")
     assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+
+
+# ---- an aws_s3_bucket through the Terraform AWS provider ----
+# The calls its read makes of every bucket (internal/service/s3/bucket.go, resourceBucketRead),
+# replayed with boto3: each configuration openvpc's S3 does not keep reads as S3 answers a bucket
+# without it (an empty document, or the configuration's "not found" error, which the provider
+# takes as "none"); setting one is NotImplemented.
+
+@openvpc_only
+def test_terraform_bucket_read_calls(s3, bucket):
+    s3.head_bucket(Bucket=bucket)
+    acl = s3.get_bucket_acl(Bucket=bucket)
+    assert acl["Grants"] == [{"Grantee": {"ID": acl["Owner"]["ID"], "DisplayName": acl["Owner"]["DisplayName"],
+                                          "Type": "CanonicalUser"}, "Permission": "FULL_CONTROL"}]
+    assert "Status" not in s3.get_bucket_versioning(Bucket=bucket)  # never enabled
+    assert "Status" not in s3.get_bucket_accelerate_configuration(Bucket=bucket)
+    assert s3.get_bucket_request_payment(Bucket=bucket)["Payer"] == "BucketOwner"
+    assert "LoggingEnabled" not in s3.get_bucket_logging(Bucket=bucket)
+    for call, code in ((s3.get_bucket_cors, "NoSuchCORSConfiguration"),
+                       (s3.get_bucket_website, "NoSuchWebsiteConfiguration"),
+                       (s3.get_bucket_lifecycle_configuration, "NoSuchLifecycleConfiguration"),
+                       (s3.get_bucket_replication, "ReplicationConfigurationNotFoundError"),
+                       (s3.get_bucket_encryption, "ServerSideEncryptionConfigurationNotFoundError"),
+                       (s3.get_object_lock_configuration, "ObjectLockConfigurationNotFoundError"),
+                       (s3.get_bucket_tagging, "NoSuchTagSet"),
+                       (s3.get_bucket_ownership_controls, "OwnershipControlsNotFoundError"),
+                       (s3.get_public_access_block, "NoSuchPublicAccessBlockConfiguration"),
+                       (s3.get_bucket_policy, "NoSuchBucketPolicy")):
+        with pytest.raises(ClientError) as e:
+            call(Bucket=bucket)
+        assert e.value.response["Error"]["Code"] == code, call
+        assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    assert s3.get_object_acl(Bucket=bucket, Key="k")["Grants"][0]["Permission"] == "FULL_CONTROL"
+    # Setting what it does not keep, and an object's tagging, are NotImplemented (501), never
+    # answered as if done.
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    assert e.value.response["Error"]["Code"] == "NotImplemented"
+    with pytest.raises(ClientError) as e:
+        s3.get_object_tagging(Bucket=bucket, Key="k")
+    assert e.value.response["Error"]["Code"] == "NotImplemented"
+
+
+@openvpc_only
+def test_bucket_configuration_reads_need_permission(bucket, other_s3):
+    # Another account reads none of it without the bucket policy's leave.
+    with pytest.raises(ClientError) as e:
+        other_s3.get_bucket_versioning(Bucket=bucket)
+    assert e.value.response["Error"]["Code"] == "AccessDenied"
