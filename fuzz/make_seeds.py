@@ -503,7 +503,7 @@ def s3_seeds():
 
     def req(method, target, headers=(), body=b""):
         head = f"{method} {target}\n" + "".join(f"{k}: {v}\n" for k, v in headers)
-        return head.encode() + b"\n" + body
+        return head.encode("latin-1") + b"\n" + body
 
     crc = base64.b64encode((zlib.crc32(b"hello world") & 0xffffffff).to_bytes(4, "big")).decode()
     chunked = b"6\r\nhello \r\n5\r\nworld\r\n0\r\nx-amz-checksum-crc32:" + crc.encode() + b"\r\n\r\n"
@@ -532,6 +532,7 @@ def s3_seeds():
         "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b1/*",
         "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}]}).encode()))
     write("s3", "virtual-host", req("GET", "/k?x-id=GetObject", [("Host", "b1.s3.us-east-1.amazonaws.com")]))
+    write("s3", "metadata-not-ascii", req("PUT", "/b1/k", [("Content-Type", "text/pl\x89in")]))
 
 
 def main():

@@ -226,21 +226,34 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     return S3Service::Claims(view);
   }
 
-  // The spooled body with blocking reads, under the same deadline as an asynchronous read.
+  // The spooled body with blocking reads, under the same deadline as an asynchronous read: what is
+  // buffered is parsed first, and the socket is read only once poll says it has something, so a
+  // client that stops sending holds the worker no longer than the deadline.
   beast::error_code ReadSpooledHere() {
     auto& socket = Lowest().socket();
     const auto deadline = std::chrono::steady_clock::now() + server_.limits.body_timeout;
     beast::error_code ec;
     while (!file_parser_->is_done()) {
-      if (buffer_.size() == 0) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-        pollfd p{.fd = socket.native_handle(), .events = POLLIN, .revents = 0};
-        const int ready = left.count() > 0 ? poll(&p, 1, static_cast<int>(left.count())) : 0;
-        if (ready == 0) return beast::error::timeout;
-        if (ready < 0 && errno != EINTR) return beast::errc::make_error_code(static_cast<beast::errc::errc_t>(errno));
-        if (ready < 0) continue;
+      if (buffer_.size() > 0) {
+        const size_t used = file_parser_->put(buffer_.data(), ec);
+        buffer_.consume(used);
+        if (ec && ec != http::error::need_more) return ec;
+        ec = {};
+        if (used > 0) continue;  // progress: parse what is left first
       }
-      http::read_some(socket, buffer_, *file_parser_, ec);
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      pollfd p{.fd = socket.native_handle(), .events = POLLIN, .revents = 0};
+      const int ready = left.count() > 0 ? poll(&p, 1, static_cast<int>(left.count())) : 0;
+      if (ready == 0) return beast::error::timeout;
+      if (ready < 0) {
+        if (errno == EINTR) continue;
+        return beast::errc::make_error_code(static_cast<beast::errc::errc_t>(errno));
+      }
+      const size_t n = socket.read_some(buffer_.prepare(1 << 16), ec);  // readable: does not block
+      buffer_.commit(n);
+      if (ec == asio::error::eof) return http::error::partial_message;  // the body ended early
+      if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
       if (ec) return ec;
     }
     return {};

@@ -21,6 +21,7 @@
 #include "model/key_pair.h"
 #include "model/regions.h"
 #include "model/s3.h"
+#include "model/text.h"
 #include "store/object_store.h"
 
 namespace openvpc::api {
@@ -611,8 +612,14 @@ HttpResponse ListObjects(Ctx& c, const Request& r, bool v2) {
 // The headers an upload asks to store with its object.
 json StoredHeaders(const Request& r) {
   json h = json::object();
-  for (const auto& [name, value] : r.headers)
-    if (IsStoredHeader(name)) h[name] = value;
+  for (const auto& [name, value] : r.headers) {
+    if (!IsStoredHeader(name)) continue;
+    // User-defined metadata over REST is US-ASCII ("Working with object metadata").
+    if (!model::IsPrintableAscii(value))
+      throw S3Error("InvalidArgument", "The value of header " + name + " must be printable US-ASCII.", 400,
+                    {{"ArgumentName", name}});
+    h[name] = value;
+  }
   if (!h.contains("content-type")) h["content-type"] = "binary/octet-stream";
   // aws-chunked is the transfer's encoding, not the object's.
   if (h.contains("content-encoding")) {
@@ -840,6 +847,7 @@ HttpResponse DeleteObjects(Ctx& c, const Request& r) {
   std::string inner;
   for (const auto& obj : objects) {
     const std::string key = FirstElement(obj, "Key");
+    if (!model::IsXmlText(key)) MalformedXml();  // it is answered in XML
     try {
       if (key.empty()) MalformedXml();
       Authorize(c, r, "s3:DeleteObject", model::S3ObjectArn(r.bucket, key), &b);

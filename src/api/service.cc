@@ -14,6 +14,7 @@
 #include "api/handlers.h"
 #include "api/shape_model.h"
 #include "model/error.h"
+#include "model/text.h"
 #include "model/prefix_list.h"
 #include "model/regions.h"
 #include "model/rules.h"
@@ -26,6 +27,25 @@ namespace openvpc::api {
 using nlohmann::json;
 
 namespace {
+
+// POL-01, POL-08: what the policy of the endpoint a request came through (ORIGIN) says of WHO
+// calling ACTION on RESOURCE: 1 allow, 0 implicit deny, 2 explicit deny.
+int EndpointPolicyDecision(const Service& service, const RequestOrigin& origin, const AuthResult& who,
+                           const std::string& action, const std::string& resource) {
+  int decision = 0;
+  service.Read([&](const model::State& s) {
+    decision = model::EvaluateEndpointPolicy(s, {.account = origin.endpoint_account,
+                                                 .region = origin.endpoint_region,
+                                                 .vpc_endpoint_id = origin.vpc_endpoint_id,
+                                                 .principal_account = who.account_id,
+                                                 .action = action,
+                                                 .resource = resource,
+                                                 .source_ip = origin.peer,
+                                                 .principal_arn = who.PrincipalArn(),
+                                                 .principal_role_arn = who.role_arn});
+  });
+  return decision;
+}
 
 std::string NewRequestId() {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -68,19 +88,8 @@ void ParseForm(const std::string& text, Params& out) {
   }
 }
 
-// UTF-8 without the control characters XML 1.0 cannot carry (all below 0x20 but tab, line
-// feed and carriage return).
-bool IsText(const std::string& s) {
-  for (unsigned char c : s)
-    if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') return false;
-  // nlohmann's strict serializer is the UTF-8 validator already linked in.
-  try {
-    (void)json(s).dump();
-    return true;
-  } catch (const json::type_error&) {
-    return false;
-  }
-}
+// UTF-8 without the control characters XML 1.0 cannot carry (model/text.h).
+bool IsText(const std::string& s) { return model::IsXmlText(s); }
 
 // The request's members that make it what it is: all but the token and DryRun.
 std::string InputHash(const json& input) {
@@ -109,33 +118,20 @@ Service::Service(std::unique_ptr<store::Store> store, ServiceOptions options)
   state_.services_pool = options_.services_pool;
   model::ConfigureAwsManagedPrefixLists(state_.services_pool);
   shared_ = dynamic_cast<store::SharedStore*>(store_.get());
+  // The services whose wire is their own verify as every other does.
+  auto verify = [this](const HttpRequestView& req) {
+    return VerifySigV4(req, options_.credentials, std::chrono::system_clock::now(), sessions_.get());
+  };
   if (!options_.s3_dir.empty())
     s3_ = std::make_unique<S3Service>(
         options_.s3_dir,
-        S3Service::Hooks{
-            .verify = [this](const HttpRequestView& req) {
-              return VerifySigV4(req, options_.credentials, std::chrono::system_clock::now(), sessions_.get());
-            },
-            .endpoint_policy = [this](const RequestOrigin& origin, const AuthResult& who, const std::string& action,
-                                      const std::string& resource) {
-              int decision = 0;
-              Read([&](const model::State& s) {
-                decision = model::EvaluateEndpointPolicy(s, {.account = origin.endpoint_account,
-                                                             .region = origin.endpoint_region,
-                                                             .vpc_endpoint_id = origin.vpc_endpoint_id,
-                                                             .principal_account = who.account_id,
-                                                             .action = action,
-                                                             .resource = resource,
-                                                             .source_ip = origin.peer,
-                                                             .principal_arn = who.PrincipalArn(),
-                                                             .principal_role_arn = who.role_arn});
-              });
-              return decision;
-            }});
+        S3Service::Hooks{.verify = verify,
+                         .endpoint_policy = [this](const RequestOrigin& origin, const AuthResult& who,
+                                                   const std::string& action, const std::string& resource) {
+                           return EndpointPolicyDecision(*this, origin, who, action, resource);
+                         }});
   route53_ = std::make_unique<Route53Service>(Route53Service::Hooks{
-      .verify = [this](const HttpRequestView& req) {
-        return VerifySigV4(req, options_.credentials, std::chrono::system_clock::now(), sessions_.get());
-      },
+      .verify = verify,
       .write = [this](const std::string& account, const std::function<void(model::Tx&)>& fn) {
         Transact(account, "us-east-1", fn);
       },
@@ -335,17 +331,7 @@ std::optional<SessionCredentials> Service::IssueInstanceCredentials(const std::s
 void Service::CheckEndpointPolicy(const RequestOrigin& origin, const ShapeModel& wire, const std::string& op,
                                   const AuthResult& who) const {
   const std::string action = wire.service() + ":" + op;
-  int decision = 0;
-  Read([&](const model::State& s) {
-    decision = model::EvaluateEndpointPolicy(s, {.account = origin.endpoint_account,
-                                                 .region = origin.endpoint_region,
-                                                 .vpc_endpoint_id = origin.vpc_endpoint_id,
-                                                 .principal_account = who.account_id,
-                                                 .action = action,
-                                                 .source_ip = origin.peer,
-                                                 .principal_arn = who.PrincipalArn(),
-                                                 .principal_role_arn = who.role_arn});
-  });
+  const int decision = EndpointPolicyDecision(*this, origin, who, action, "*");
   if (decision == 1) return;
   const std::string code = wire.protocol() == Protocol::kEc2    ? "UnauthorizedOperation"
                            : wire.protocol() == Protocol::kJson ? "AccessDeniedException"

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "model/error.h"
+#include "model/text.h"
 #include "net/ip.h"
 
 namespace openvpc::model {
@@ -47,6 +48,9 @@ void CheckValues(const ResourceRecordSet& r) {
   if ((r.type == "CNAME" || r.type == "SOA") && r.values.size() != 1)
     InvalidBatch("RRSet of type " + r.type + " with DNS name " + r.name + " has more than one value.");
   for (const auto& v : r.values) {
+    if (!IsPrintableAscii(v) || v.size() > 4000)  // other characters are written as \DDD
+      InvalidBatch("Invalid Resource Record: 'FATAL problem: InvalidCharacterString (Value should be enclosed in "
+                   "quotation marks) encountered with '" + std::to_string(v.size()) + " bytes''");
     if (r.type == "A" && !net::ParseIpv4(v))
       InvalidBatch("Invalid Resource Record: 'FATAL problem: ARRDATAIllegalIPv4Address (Value is not a valid IPv4 "
                    "address) encountered with '" + v + "''");
@@ -119,6 +123,10 @@ HostedZone& CreateHostedZone(Tx& tx, const CreateHostedZoneArgs& a) {
     throw Error("InvalidDomainName", a.name + " is not a valid domain name.", 400);
   if (a.caller_reference.empty())
     throw Error("InvalidInput", "Invalid request: CallerReference is required", 400);
+  if (!IsXmlText(a.caller_reference) || !IsXmlText(a.comment) || a.caller_reference.size() > 128 ||
+      a.comment.size() > 256)
+    throw Error("InvalidInput", "Invalid request: CallerReference (128 characters at most) and Comment (256) must "
+                                "be text", 400);
   for (const auto& [id, z] : p.hosted_zones)
     if (z.caller_reference == a.caller_reference)
       throw Error("HostedZoneAlreadyExists",
@@ -169,7 +177,7 @@ std::string ChangeResourceRecordSets(Tx& tx, const std::string& zone_id, const s
     } catch (const Error&) {
       InvalidBatch("Invalid domain name: '" + c.set.name + "'");
     }
-    if (!Types().count(r.type)) InvalidBatch("Invalid type " + r.type + " for " + Describe(r));
+    if (!Types().count(r.type)) InvalidBatch("Invalid record type for the record set named " + r.name);
     if (!InZone(r.name, z.name))
       InvalidBatch("RRSet with DNS name " + r.name + " is not permitted in zone " + z.name);
     auto existing = find(r.name, r.type);

@@ -1309,3 +1309,23 @@ def test_bucket_configuration_reads_need_permission(bucket, other_s3):
     with pytest.raises(ClientError) as e:
         other_s3.get_bucket_versioning(Bucket=bucket)
     assert e.value.response["Error"]["Code"] == "AccessDenied"
+
+
+@openvpc_only
+def test_metadata_that_is_not_ascii_is_refused(s3, bucket, endpoint):
+    # Found by the s3 fuzz harness (fuzz/crashes/README.md): a header value that is not text
+    # reached the store's JSON encoder and answered 500. User-defined metadata over REST is
+    # US-ASCII ("Working with object metadata"): InvalidArgument, nothing stored.
+    ak, sk, _ = ACCOUNTS["default"]
+    host = f"{bucket}.s3.us-east-1.amazonaws.com"
+    req = AWSRequest(method="PUT", url=f"http://{host}/latin1", data=b"x",
+                     headers={"Host": host, "x-amz-content-sha256": hashlib.sha256(b"x").hexdigest()})
+    botocore.auth.SigV4Auth(botocore.credentials.Credentials(ak, sk), "s3", "us-east-1").add_auth(req)
+    headers = dict(req.headers.items())
+    headers["x-amz-meta-name"] = "caf\xe9"  # not signed: sent as the byte 0xE9 (ISO-8859-1)
+    r = requests.put(endpoint + "/latin1", data=b"x", headers=headers, timeout=10)
+    assert r.status_code == 400 and xml_error_code(r.content) == "InvalidArgument", r.text
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
+    r = _signed_virtual_hosted(endpoint, "PUT", bucket, "/ascii", b"x", {"x-amz-meta-name": "cafe"})
+    assert r.status_code == 200, r.text
+    assert s3.head_object(Bucket=bucket, Key="ascii")["Metadata"] == {"name": "cafe"}

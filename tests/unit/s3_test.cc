@@ -11,6 +11,7 @@
 #include "model/error.h"
 #include "model/key_pair.h"
 #include "model/s3.h"
+#include "model/text.h"
 #include "store/object_store.h"
 
 namespace openvpc {
@@ -228,6 +229,25 @@ TEST_F(S3BodyFiles, ObjectStoreUploadsAndTheirParts) {
   const std::string late = s.Adopt(tmp);
   EXPECT_FALSE(s.PutPart("u1", {.number = 3, .blob = late, .size = 4, .etag = "\"p\""}));  // gone meanwhile
   EXPECT_FALSE(fs::exists(s.BlobPath(late)));
+}
+
+}  // namespace
+}  // namespace openvpc
+
+namespace openvpc {
+namespace {
+
+// model/text.h: the UTF-8 the store's JSON encoder takes (RFC 3629), and nothing else.
+TEST(Text, Utf8AsRfc3629) {
+  for (const char* ok : {"", "plain", "caf\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xf4\x8f\xbf\xbf"})
+    EXPECT_TRUE(model::IsUtf8(ok)) << ok;
+  for (const char* bad : {"\x80", "\xc0\x80", "\xc1\xbf", "\xe0\x80\x80", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+                          "\xf5\x80\x80\x80", "\xc3", "\xe2\x82"})
+    EXPECT_FALSE(model::IsUtf8(bad)) << bad;
+  EXPECT_FALSE(model::IsXmlText("a\x01"));
+  EXPECT_TRUE(model::IsXmlText("a\tb\nc"));
+  EXPECT_FALSE(model::IsPrintableAscii("caf\xc3\xa9"));
+  EXPECT_TRUE(model::IsPrintableAscii("text/plain; charset=utf-8"));
 }
 
 }  // namespace
