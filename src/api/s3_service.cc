@@ -615,6 +615,8 @@ json StoredHeaders(const Request& r) {
   for (const auto& [name, value] : r.headers) {
     if (!IsStoredHeader(name)) continue;
     // User-defined metadata over REST is US-ASCII ("Working with object metadata").
+    if (!model::IsPrintableAscii(name) || name.find_first_of(" \t") != std::string::npos)
+      throw S3Error("InvalidArgument", "A metadata header's name must be printable US-ASCII.", 400);
     if (!model::IsPrintableAscii(value))
       throw S3Error("InvalidArgument", "The value of header " + name + " must be printable US-ASCII.", 400,
                     {{"ArgumentName", name}});
