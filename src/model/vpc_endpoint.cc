@@ -705,21 +705,16 @@ void ModifyVpcEndpoint(Tx& tx, const std::string& id, const ModifyVpcEndpointArg
   if (gwlb && (a.policy_document || a.private_dns_enabled.value_or(false)))
     Fail("InvalidParameter", "Endpoint policies and private DNS are not supported for Gateway Load Balancer endpoints");
   const bool aws = IsAwsServiceEndpoint(e);
-  if (!gwlb && !aws) {
-    const Partition* owner = OwnerOf(tx, e);
-    const VpcEndpointService* service = nullptr;
-    if (owner)
-      if (auto it = owner->vpc_endpoint_services.find(e.service_id); it != owner->vpc_endpoint_services.end())
-        service = &it->second;
-    VpcEndpoint check = e;  // the endpoint changes below, once every check has passed
-    SetCustomerServiceOptions(p, check, service, a.private_dns_enabled, a.policy_document);
-  }
   // Checked on a copy first: a refused change changes nothing.
   const Partition* owner_part = OwnerOf(tx, e);
   const VpcEndpointService* svc = nullptr;
   if (owner_part)
     if (auto it = owner_part->vpc_endpoint_services.find(e.service_id); it != owner_part->vpc_endpoint_services.end())
       svc = &it->second;
+  if (!gwlb && !aws) {
+    VpcEndpoint options = e;  // the endpoint changes below, once every check has passed
+    SetCustomerServiceOptions(p, options, svc, a.private_dns_enabled, a.policy_document);
+  }
   std::vector<std::string> zones = aws   ? RegionZones(tx.p.region)
                                    : svc ? ServiceAvailabilityZones(*owner_part, *svc)
                                          : std::vector<std::string>{};
@@ -776,12 +771,7 @@ void ModifyVpcEndpoint(Tx& tx, const std::string& id, const ModifyVpcEndpointArg
     if (a.reset_policy) policy = DefaultEndpointPolicy();  // POL-11
     SetAwsServiceEndpointOptions(p, e, a.private_dns_enabled.value_or(e.private_dns_enabled), policy);
   } else if (a.private_dns_enabled && !gwlb) {
-    const Partition* owner = OwnerOf(tx, e);
-    const VpcEndpointService* service = nullptr;
-    if (owner)
-      if (auto it = owner->vpc_endpoint_services.find(e.service_id); it != owner->vpc_endpoint_services.end())
-        service = &it->second;
-    SetCustomerServiceOptions(p, e, service, a.private_dns_enabled, std::nullopt);
+    SetCustomerServiceOptions(p, e, svc, a.private_dns_enabled, std::nullopt);
   }
 }
 
