@@ -84,6 +84,15 @@ std::string HttpDate(int64_t ms) {
   return buf;
 }
 
+// An IMF-fixdate (If-Modified-Since, If-Unmodified-Since) in seconds; nullopt when it is not one
+// (HTTP: such a condition is ignored).
+std::optional<int64_t> ParseHttpDate(const std::string& text) {
+  std::tm tm{};
+  const char* end = strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  if (!end || *end != '\0') return std::nullopt;
+  return static_cast<int64_t>(timegm(&tm));
+}
+
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
@@ -761,17 +770,41 @@ HttpResponse GetObject(Ctx& c, const Request& r, bool head) {
   auto b = RequireBucket(c, r);
   Authorize(c, r, "s3:GetObject", model::S3ObjectArn(r.bucket, r.key), &b);
   const store::ObjectRow o = RequireObject(c, r.bucket, r.key);
-  // Conditions ("GetObject": If-Match first, then If-None-Match).
-  if (auto* m = r.Header("if-match"); m && !EtagMatches(*m, o.etag))
+  // Conditions ("GetObject"): If-Match, else If-Unmodified-Since, may fail it (412); If-None-Match,
+  // else If-Modified-Since, may make it 304. Times compare in whole seconds.
+  const int64_t modified = o.modified_ms / 1000;
+  auto since = [&](const char* header) { return r.Header(header) ? ParseHttpDate(*r.Header(header)) : std::nullopt; };
+  const char* failed = nullptr;
+  if (auto* m = r.Header("if-match")) failed = EtagMatches(*m, o.etag) ? nullptr : "If-Match";
+  else if (auto t = since("if-unmodified-since"); t && modified > *t) failed = "If-Unmodified-Since";
+  if (failed)
     throw S3Error("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", 412,
-                  {{"Condition", "If-Match"}});
-  if (auto* m = r.Header("if-none-match"); m && EtagMatches(*m, o.etag))
+                  {{"Condition", failed}});
+  bool not_modified = false;
+  if (auto* m = r.Header("if-none-match")) not_modified = EtagMatches(*m, o.etag);
+  else if (auto t = since("if-modified-since"); t && modified <= *t) not_modified = true;
+  if (not_modified)
     return {304, "application/xml", "", {{"ETag", o.etag}, {"Last-Modified", HttpDate(o.modified_ms)}}};
   HttpResponse ok{200, "binary/octet-stream", "", {}};
   const json stored = json::parse(o.headers.empty() ? "{}" : o.headers);
-  for (const auto& [name, value] : stored.items()) {
-    if (name == "content-type") ok.content_type = value.get<std::string>();
-    else ok.headers.emplace_back(name, value.get<std::string>());
+  std::map<std::string, std::string> headers;
+  for (const auto& [name, value] : stored.items()) headers[name] = value.get<std::string>();
+  // response-content-type and its kin override what is stored, for signed requests only.
+  for (const char* name : {"content-type", "content-language", "expires", "cache-control", "content-disposition",
+                           "content-encoding"}) {
+    const std::string param = std::string("response-") + name;
+    if (!r.Has(param)) continue;
+    if (!r.who)
+      throw S3Error("InvalidRequest", "Request specific response headers cannot be used for anonymous GET requests.",
+                    400);
+    if (!model::IsPrintableAscii(r.Q(param)))
+      throw S3Error("InvalidArgument", "The value of " + param + " must be printable US-ASCII.", 400,
+                    {{"ArgumentName", param}});
+    headers[name] = r.Q(param);
+  }
+  for (const auto& [name, value] : headers) {
+    if (name == "content-type") ok.content_type = value;
+    else ok.headers.emplace_back(name, value);
   }
   ok.headers.emplace_back("ETag", o.etag);
   ok.headers.emplace_back("Last-Modified", HttpDate(o.modified_ms));

@@ -1329,3 +1329,27 @@ def test_metadata_that_is_not_ascii_is_refused(s3, bucket, endpoint):
     r = _signed_virtual_hosted(endpoint, "PUT", bucket, "/ascii", b"x", {"x-amz-meta-name": "cafe"})
     assert r.status_code == 200, r.text
     assert s3.head_object(Bucket=bucket, Key="ascii")["Metadata"] == {"name": "cafe"}
+
+
+def test_conditions_by_date_and_response_overrides(s3, bucket):
+    # GetObject: If-Modified-Since after the object's time is 304 (If-None-Match, when given,
+    # decides instead); If-Unmodified-Since before it is 412 (If-Match, when given, decides
+    # instead); response-content-type and response-content-disposition override what is stored.
+    import datetime
+    s3.put_object(Bucket=bucket, Key="dated", Body=b"x", ContentType="text/plain")
+    modified = s3.head_object(Bucket=bucket, Key="dated")["LastModified"]
+    later, earlier = modified + datetime.timedelta(hours=1), modified - datetime.timedelta(hours=1)
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=bucket, Key="dated", IfModifiedSince=later)
+    assert e.value.response["Error"]["Code"] == "304"
+    assert s3.get_object(Bucket=bucket, Key="dated", IfModifiedSince=earlier)["Body"].read() == b"x"
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=bucket, Key="dated", IfUnmodifiedSince=earlier)
+    assert e.value.response["Error"]["Code"] == "PreconditionFailed"
+    etag = s3.head_object(Bucket=bucket, Key="dated")["ETag"]
+    assert s3.get_object(Bucket=bucket, Key="dated", IfMatch=etag, IfUnmodifiedSince=earlier)["Body"].read() == b"x"
+    got = s3.get_object(Bucket=bucket, Key="dated", ResponseContentType="application/json",
+                        ResponseContentDisposition='attachment; filename="x.json"')
+    assert got["ContentType"] == "application/json"
+    assert got["ContentDisposition"] == 'attachment; filename="x.json"'
+    assert s3.head_object(Bucket=bucket, Key="dated")["ContentType"] == "text/plain"  # stored as it was
