@@ -269,6 +269,11 @@ json DescribeVpcEndpointServices(Call& c) {
   }
   for (const auto& name : model::GatewayServiceNames())  // GW-01: S3 and DynamoDB, gateway endpoints
     items.push_back(AmazonServiceDetail(region, name, "Gateway", name + "." + region + ".amazonaws.com"));
+  {  // S3 also takes interface endpoints (its own service id)
+    json s3 = AmazonServiceDetail(region, "s3", "Interface", "s3." + region + ".vpce.amazonaws.com");
+    s3["ServiceId"] = model::S3InterfaceService(region).id;
+    items.push_back(std::move(s3));
+  }
   if (c.tx.state) {
     for (auto [owner, svc] : model::VisibleServices(*c.tx.state, c.p().region, c.p().account_id))
       items.push_back(ServiceDetailView(*owner, *svc));

@@ -211,6 +211,11 @@ std::string VirtualHostBucket(std::string host) {
   if (auto colon = host.rfind(':'); colon != std::string::npos && host.find(']') == std::string::npos)
     host = host.substr(0, colon);
   if (host.size() > 10 && host.compare(host.size() - 10, 10, ".localhost") == 0) return host.substr(0, host.size() - 10);
+  // An interface endpoint's: BUCKET.vpce-….s3.REGION.vpce.amazonaws.com (the endpoint's own name: none).
+  if (host.ends_with(".vpce.amazonaws.com")) {
+    const size_t at = host.find(".vpce-");
+    return at == std::string::npos ? "" : host.substr(0, at);
+  }
   const std::string suffix = ".amazonaws.com";
   if (host.size() <= suffix.size() || host.compare(host.size() - suffix.size(), suffix.size(), suffix) != 0) return "";
   const std::string name = host.substr(0, host.size() - suffix.size());  // BUCKET.s3[.REGION] or s3[.REGION]

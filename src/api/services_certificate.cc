@@ -45,6 +45,7 @@ std::string SubjectAltNames() {
     out += ",DNS:*." + r.name + ".amazonaws.com";
     out += ",DNS:*.s3." + r.name + ".amazonaws.com";
     for (const auto& s : model::AwsServices()) out += ",DNS:*." + s.name + "." + r.name + ".vpce.amazonaws.com";
+    out += ",DNS:*.s3." + r.name + ".vpce.amazonaws.com";  // S3's interface endpoints
   }
   return out;
 }
@@ -104,9 +105,10 @@ void WriteCertificates(const std::string& path, const std::vector<X509*>& certs)
 ServicesCertificate EnsureServicesCertificate(const std::string& data_dir) {
   namespace fs = std::filesystem;
   const std::string dir = fs::absolute(data_dir).string();
-  // The certificate's files are named by the set of names it covers (2: with S3's buckets), so a
+  // The certificate's files are named by the set of names it covers (3: with S3's buckets and its
+  // interface endpoints), so a
   // directory with an older set makes a new one.
-  ServicesCertificate out{dir + "/services-ca.pem", dir + "/services-cert-2.pem", dir + "/services-key-2.pem"};
+  ServicesCertificate out{dir + "/services-ca.pem", dir + "/services-cert-3.pem", dir + "/services-key-3.pem"};
   if (fs::exists(out.ca_path) && fs::exists(out.cert_path) && fs::exists(out.key_path)) return out;
   // Hosts that share the directory make one set between them: the first to take the lock.
   fs::create_directories(dir);

@@ -11,8 +11,8 @@ namespace openvpc::api {
 
 struct ServicesCertificate {
   std::string ca_path;    // DATA_DIR/services-ca.pem
-  std::string cert_path;  // DATA_DIR/services-cert-2.pem (with the CA after it)
-  std::string key_path;   // DATA_DIR/services-key-2.pem (mode 0600)
+  std::string cert_path;  // DATA_DIR/services-cert-3.pem (with the CA after it)
+  std::string key_path;   // DATA_DIR/services-key-3.pem (mode 0600)
 };
 
 // The files under DATA_DIR, made now when any is missing. Throws when OpenSSL or the disk fail.

@@ -63,7 +63,8 @@ std::map<std::string, ServiceListener> DesiredServiceListeners(
         const std::string ns = namespace_of(eni_id);
         if (eni == p.network_interfaces.end() || ns.empty() || eni->second.PrimaryIp().empty()) continue;
         out[eni_id] = {.netns = ns, .address = eni->second.PrimaryIp(), .vpc_endpoint_id = e.id, .vpc_id = e.vpc_id,
-                       .account = key.first, .region = key.second};
+                       .account = key.first, .region = key.second,
+                       .service = model::GatewayServiceOf(e.service_name, key.second)};  // "s3" for S3's
       }
     }
   return out;

@@ -376,6 +376,16 @@ void SetIpAddressTypes(VpcEndpoint& e, const std::vector<std::string>& service_t
 
 bool IsAwsServiceEndpoint(const VpcEndpoint& e) { return e.service_owner_id == "amazon"; }
 
+VpcEndpointService S3InterfaceService(const std::string& region) {
+  VpcEndpointService s;
+  s.service_name = "com.amazonaws." + region + ".s3";
+  s.id = AwsServiceIdOfName(s.service_name + "/Interface");  // not the gateway service's id
+  s.owner_id = "amazon";
+  s.service_type = kInterface;
+  s.acceptance_required = false;
+  return s;
+}
+
 VpcEndpointService AwsServiceAsEndpointService(const AwsService& aws, const std::string& region) {
   VpcEndpointService svc;
   svc.id = AwsServiceId(aws, region);
@@ -587,10 +597,16 @@ VpcEndpoint& CreateVpcEndpoint(Tx& tx, const CreateVpcEndpointArgs& a) {
   const Vpc& vpc = GetVpc(p, a.vpc_id);
   const std::string type = a.type.empty() ? "Gateway" : a.type;  // the API's default
   if (a.service_name.empty()) Fail("MissingParameter", "The request must contain the parameter ServiceName");
-  if (const std::string gateway = GatewayServiceOf(a.service_name, p.region); !gateway.empty()) {
-    if (type != "Gateway")  // GW-01: S3's and DynamoDB's interface endpoints are not served yet
-      Fail("InvalidParameter", "openvpc serves " + a.service_name + " through gateway endpoints only so far");
-    return CreateGatewayEndpoint(tx, a, vpc, gateway);
+  VpcEndpointService aws_service;  // an AWS service openvpc serves: amazon's, open to all, accepted at once
+  const std::string gateway = GatewayServiceOf(a.service_name, p.region);
+  if (!gateway.empty() && type == "Gateway") return CreateGatewayEndpoint(tx, a, vpc, gateway);
+  if (!gateway.empty()) {  // GW-01: S3 also takes interface endpoints; DynamoDB is not served
+    if (gateway != "s3" || type != kInterface)
+      Fail("InvalidParameter", "openvpc serves " + a.service_name + " through gateway endpoints only");
+    if (a.private_dns_enabled.value_or(false))  // DNS-18, GW-S3-1: the inbound Resolver endpoint's option
+      Fail("InvalidParameter", "openvpc does not serve private DNS for S3 interface endpoints: use the endpoint's "
+                               "own DNS names");
+    aws_service = S3InterfaceService(p.region);
   }
   Partition* owner = nullptr;
   VpcEndpointService* svc = tx.state ? FindServiceByName(*tx.state, p.region, a.service_name, &owner) : nullptr;
@@ -598,11 +614,9 @@ VpcEndpoint& CreateVpcEndpoint(Tx& tx, const CreateVpcEndpointArgs& a) {
     for (auto& [id, s] : p.vpc_endpoint_services)
       if (s.service_name == a.service_name) svc = &s, owner = &p;
   // An AWS service openvpc serves (aws_services.h): amazon's, open to everyone, accepted at once.
-  VpcEndpointService aws_service;
-  if (const AwsService* aws = AwsServiceByEndpointName(a.service_name, p.region)) {
+  if (const AwsService* aws = AwsServiceByEndpointName(a.service_name, p.region))
     aws_service = AwsServiceAsEndpointService(*aws, p.region);
-    svc = &aws_service;
-  }
+  if (!aws_service.id.empty()) svc = &aws_service;
   // SVC-04, SVC-06: a service the caller may not use is one it cannot see.
   if (!svc || (svc != &aws_service && !Allowed(*svc, p.account_id))) ServiceNameNotFound(a.service_name);
   if (svc->service_type != type)
@@ -633,8 +647,8 @@ VpcEndpoint& CreateVpcEndpoint(Tx& tx, const CreateVpcEndpointArgs& a) {
     if (a.subnet_ids.size() + a.subnet_configurations.size() != 1)  // GLB-02
       Fail("InvalidParameter", "A Gateway Load Balancer endpoint must be created in exactly one subnet");
   } else {
-    if (svc == &aws_service) {
-      SetAwsServiceEndpointOptions(p, e, a.private_dns_enabled.value_or(true), a.policy_document);  // DNS-17
+    if (svc == &aws_service) {  // DNS-17: private DNS on by default, but for S3 (no private name here)
+      SetAwsServiceEndpointOptions(p, e, a.private_dns_enabled.value_or(gateway.empty()), a.policy_document);
     } else {
       SetCustomerServiceOptions(p, e, svc, a.private_dns_enabled, a.policy_document);
     }
@@ -854,10 +868,12 @@ std::vector<DnsEntry> DnsEntriesOf(const Partition& p, const VpcEndpoint& e) {
   std::vector<DnsEntry> out;
   if (e.type != kInterface || e.dns_suffix.empty()) return out;
   const std::string zone_id = VpceHostedZoneId(p.region);
-  out.push_back({EndpointDnsName(p, e, ""), zone_id});
+  // S3's names take a bucket (or anything) in front: *.vpce-….s3.REGION.vpce.amazonaws.com.
+  const std::string any = GatewayServiceOf(e.service_name, p.region) == "s3" ? "*." : "";
+  out.push_back({any + EndpointDnsName(p, e, ""), zone_id});
   for (const auto& sid : e.subnet_ids)
     if (auto s = p.subnets.find(sid); s != p.subnets.end())
-      out.push_back({EndpointDnsName(p, e, s->second.availability_zone), zone_id});
+      out.push_back({any + EndpointDnsName(p, e, s->second.availability_zone), zone_id});
   if (e.private_dns_enabled) {  // DNS-06: the private name last, in a zone of its own
     if (const AwsService* aws = AwsServiceByEndpointName(e.service_name, p.region))
       out.push_back({AwsServiceDnsName(*aws, p.region), ""});
@@ -885,9 +901,13 @@ std::optional<std::vector<std::string>> PrivateDnsAddresses(const Partition& p, 
   return std::nullopt;
 }
 
-std::optional<std::vector<std::string>> VpcEndpointDnsAddresses(const Partition& p, const std::string& name,
+std::optional<std::vector<std::string>> VpcEndpointDnsAddresses(const Partition& p, const std::string& given,
                                                                 bool ipv6) {
-  if (!name.ends_with(".vpce.amazonaws.com")) return std::nullopt;
+  if (!given.ends_with(".vpce.amazonaws.com")) return std::nullopt;
+  // An S3 endpoint's names stand for any name below them (BUCKET.vpce-….s3.…).
+  std::string name = given;
+  if (const size_t at = given.find(".vpce-"); at != std::string::npos && given.find(".s3.") != std::string::npos)
+    name = given.substr(at + 1);
   for (const auto& [id, e] : p.vpc_endpoints) {
     if (e.type != kInterface || !name.starts_with(id)) continue;
     const bool regional = AsciiLower(EndpointDnsName(p, e, "")) == name;

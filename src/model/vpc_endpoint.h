@@ -124,6 +124,9 @@ bool IsAwsServiceEndpoint(const VpcEndpoint& e);
 // An AWS service as the endpoint service consumers see (amazon's, open to all, accepted at once).
 struct AwsService;
 VpcEndpointService AwsServiceAsEndpointService(const AwsService& aws, const std::string& region);
+// S3 as an interface endpoint's service (com.amazonaws.REGION.s3 of type Interface, GW-01): its
+// interfaces serve openvpc's S3, with the endpoint's policy; no private DNS name here.
+VpcEndpointService S3InterfaceService(const std::string& region);
 // DNS-10, DNS-11: what an AWS service's public name (lower case) stands for inside VPC_ID when an
 // available endpoint of the VPC has private DNS on: its interfaces' addresses; else nullopt.
 std::optional<std::vector<std::string>> PrivateDnsAddresses(const Partition& p, const std::string& vpc_id,

@@ -316,8 +316,9 @@ def test_aws_services_in_the_catalogue(ec2):
     assert d["ServiceId"].startswith("vpce-svc-") and len(d["ServiceId"]) == len("vpce-svc-") + 17
     assert "us-east-1a" in d["AvailabilityZones"]
     names = ec2.describe_vpc_endpoint_services(Filters=[{"Name": "owner", "Values": ["amazon"]}])["ServiceNames"]
-    assert names == sorted(f"com.amazonaws.us-east-1.{s}" for s in ("dynamodb", "ec2", "elasticloadbalancing", "s3",
-                                                                    "ssm", "sts"))
+    # S3 twice: its gateway service and its interface service (GW-01).
+    assert sorted(names) == sorted(f"com.amazonaws.us-east-1.{s}" for s in ("dynamodb", "ec2", "elasticloadbalancing",
+                                                                            "s3", "s3", "ssm", "sts"))
     other_region = make_client_for_region(ec2, "eu-west-1")
     assert "com.amazonaws.eu-west-1.sts" in other_region.describe_vpc_endpoint_services()["ServiceNames"]
 
@@ -495,3 +496,30 @@ def test_private_dns_name_rules(ec2, provider):
     svc = ec2.create_vpc_endpoint_service_configuration(NetworkLoadBalancerArns=[provider["nlb"]["LoadBalancerArn"]],
                                                         PrivateDnsName="svc2.example.com")["ServiceConfiguration"]
     assert svc["PrivateDnsNameConfiguration"]["State"] == "pendingVerification"
+
+
+def test_s3_interface_endpoint(ec2):
+    """GW-01: S3 takes interface endpoints too (its own service, beside the gateway one): amazon's,
+    available at once, with a policy, DNS names that take a bucket in front
+    (*.vpce-….s3.REGION.vpce.amazonaws.com), and no private DNS here (DNS-18); DynamoDB's interface
+    endpoints are not served."""
+    details = [d for d in ec2.describe_vpc_endpoint_services(ServiceNames=["com.amazonaws.us-east-1.s3"])[
+        "ServiceDetails"]]
+    types = sorted(d["ServiceType"][0]["ServiceType"] for d in details)
+    assert types == ["Gateway", "Interface"] and details[0]["ServiceId"] != details[1]["ServiceId"]
+    vpc = ec2.create_vpc(CidrBlock="10.64.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.64.1.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
+    e = ec2.create_vpc_endpoint(VpcEndpointType="Interface", VpcId=vpc, ServiceName="com.amazonaws.us-east-1.s3",
+                                SubnetIds=[subnet])["VpcEndpoint"]
+    assert e["State"] == "available" and e["PrivateDnsEnabled"] is False
+    assert json.loads(e["PolicyDocument"])["Statement"][0]["Effect"] == "Allow"
+    regional = e["DnsEntries"][0]["DnsName"]
+    assert regional.startswith("*." + e["VpcEndpointId"]) and regional.endswith(".s3.us-east-1.vpce.amazonaws.com")
+    assert_error("InvalidParameter", ec2.create_vpc_endpoint, VpcEndpointType="Interface", VpcId=vpc,
+                 ServiceName="com.amazonaws.us-east-1.s3", SubnetIds=[subnet], PrivateDnsEnabled=True)
+    assert_error("InvalidParameter", ec2.create_vpc_endpoint, VpcEndpointType="Interface", VpcId=vpc,
+                 ServiceName="com.amazonaws.us-east-1.dynamodb", SubnetIds=[subnet])
+    # The gateway endpoint to S3 stays what it was.
+    rtb = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    g = ec2.create_vpc_endpoint(VpcId=vpc, ServiceName="com.amazonaws.us-east-1.s3", RouteTableIds=[rtb])["VpcEndpoint"]
+    assert g["VpcEndpointType"] == "Gateway"

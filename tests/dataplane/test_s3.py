@@ -228,3 +228,52 @@ def test_gateway_endpoint_account_principal_is_root_only(lab, net):
     finally:
         ec2.delete_vpc_endpoints(VpcEndpointIds=[e])
         empty(net, b)
+
+
+def test_s3_through_an_interface_endpoint(lab, net, tmp_path):
+    """GW-01: the private instance, with no path to S3's addresses, reaches S3 through an interface
+    endpoint by the endpoint's own name (path-style, as for a name without a bucket in front);
+    the endpoint's policy applies (POL-08, POL-12)."""
+    ec2, s3 = net["ec2"], net["s3"]
+    b = bucket(net, "openvpc-dp-s3-interface")
+    subnet = ec2.describe_instances(InstanceIds=[net["priv"]])["Reservations"][0]["Instances"][0]["SubnetId"]
+    sg = lab.group(net["vpc"], "s3-interface-443", ingress=[
+        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "10.76.0.0/16"}]}])
+    e = ec2.create_vpc_endpoint(VpcEndpointType="Interface", VpcId=net["vpc"],
+                                ServiceName="com.amazonaws.us-east-1.s3", SubnetIds=[subnet],
+                                SecurityGroupIds=[sg])["VpcEndpoint"]
+    name = e["DnsEntries"][0]["DnsName"][2:]  # *.vpce-….s3.us-east-1.vpce.amazonaws.com
+    config = tmp_path / "aws-config"
+    config.write_text("[default]\ns3 =\n    addressing_style = path\n")
+
+    def through(*args):
+        rc, out, err = lab.sh(net["priv"], [
+            "env", f"AWS_ACCESS_KEY_ID={AK}", f"AWS_SECRET_ACCESS_KEY={SK}", "AWS_DEFAULT_REGION=us-east-1",
+            f"AWS_CONFIG_FILE={config}", "AWS_EC2_METADATA_DISABLED=true", "AWS_MAX_ATTEMPTS=1", "aws",
+            "--endpoint-url", f"https://{name}", "--cli-connect-timeout", "3", "--cli-read-timeout", "20", *args],
+            timeout=40)
+        return rc, out if rc == 0 else err
+
+    try:
+        s3.put_object(Bucket=b, Key="hello", Body=b"through the interface")
+        deadline = time.monotonic() + 20  # the endpoint's interface comes up with its namespace
+        while True:
+            rc, out = through("s3", "cp", f"s3://{b}/hello", "-")
+            if rc == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        assert rc == 0 and out == "through the interface", out
+        path, digest = random_file(net, "six", 6 << 20)
+        rc, out = through("s3", "cp", path, f"s3://{b}/six")
+        assert rc == 0, out
+        assert hashlib.sha256(s3.get_object(Bucket=b, Key="six")["Body"].read()).hexdigest() == digest
+        only_get = {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                                   "Resource": f"arn:aws:s3:::{b}/*"}]}
+        ec2.modify_vpc_endpoint(VpcEndpointId=e["VpcEndpointId"], PolicyDocument=json.dumps(only_get))
+        rc, out = through("s3", "cp", f"s3://{b}/hello", "-")
+        assert rc == 0 and out == "through the interface", out
+        rc, out = through("s3", "cp", path, f"s3://{b}/denied")
+        assert rc != 0 and "AccessDenied" in out, out
+    finally:
+        ec2.delete_vpc_endpoints(VpcEndpointIds=[e["VpcEndpointId"]])
+        empty(net, b)
