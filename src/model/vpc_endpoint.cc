@@ -719,6 +719,9 @@ void ModifyVpcEndpoint(Tx& tx, const std::string& id, const ModifyVpcEndpointArg
   if (gwlb && (a.policy_document || a.private_dns_enabled.value_or(false)))
     Fail("InvalidParameter", "Endpoint policies and private DNS are not supported for Gateway Load Balancer endpoints");
   const bool aws = IsAwsServiceEndpoint(e);
+  if (aws && a.private_dns_enabled.value_or(false) && GatewayServiceOf(e.service_name, p.region) == "s3")
+    Fail("InvalidParameter", "openvpc does not serve private DNS for S3 interface endpoints: use the endpoint's "
+                             "own DNS names");  // DNS-18, GW-S3-1
   // Checked on a copy first: a refused change changes nothing.
   const Partition* owner_part = OwnerOf(tx, e);
   const VpcEndpointService* svc = nullptr;

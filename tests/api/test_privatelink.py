@@ -517,6 +517,7 @@ def test_s3_interface_endpoint(ec2):
     assert regional.startswith("*." + e["VpcEndpointId"]) and regional.endswith(".s3.us-east-1.vpce.amazonaws.com")
     assert_error("InvalidParameter", ec2.create_vpc_endpoint, VpcEndpointType="Interface", VpcId=vpc,
                  ServiceName="com.amazonaws.us-east-1.s3", SubnetIds=[subnet], PrivateDnsEnabled=True)
+    assert_error("InvalidParameter", ec2.modify_vpc_endpoint, VpcEndpointId=e["VpcEndpointId"], PrivateDnsEnabled=True)
     assert_error("InvalidParameter", ec2.create_vpc_endpoint, VpcEndpointType="Interface", VpcId=vpc,
                  ServiceName="com.amazonaws.us-east-1.dynamodb", SubnetIds=[subnet])
     # The gateway endpoint to S3 stays what it was.
