@@ -150,6 +150,16 @@ def lines(bg, since, word):
     return [line.split() for line in bg.lines[since:] if line.startswith(word + " ")]
 
 
+def aws_cli(lab, instance, *args, timeout=40, read_timeout=20, env=()):
+    """The AWS CLI inside INSTANCE with the default account's keys, us-east-1 and no endpoint URL
+    (its services by their own names): (rc, stdout, stderr). ENV adds NAME=VALUE settings."""
+    ak, sk, _ = ACCOUNTS["default"]
+    cmd = ["env", f"AWS_ACCESS_KEY_ID={ak}", f"AWS_SECRET_ACCESS_KEY={sk}", "AWS_DEFAULT_REGION=us-east-1",
+           "AWS_EC2_METADATA_DISABLED=true", "AWS_MAX_ATTEMPTS=1", "AWS_RETRY_MODE=standard", *env, "aws",
+           "--cli-connect-timeout", "3", "--cli-read-timeout", str(read_timeout), *args]
+    return lab.sh(instance, cmd, timeout=timeout)
+
+
 def make_client(endpoint, account="default", region="us-east-1"):
     import boto3  # here, so that a machine that skips this directory needs no boto3 to say so
     import botocore.config

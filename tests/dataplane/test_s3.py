@@ -18,7 +18,7 @@ import boto3
 import botocore.config
 import pytest
 
-from dplib import ACCOUNTS
+from dplib import ACCOUNTS, aws_cli
 
 AK, SK, ACCOUNT = ACCOUNTS["default"]
 
@@ -45,12 +45,9 @@ def net(lab, tmp_path_factory):
                 priv=priv["InstanceId"], files=str(files))
 
 
-def aws(lab, instance, *args, timeout=40):
+def aws(lab, instance, *args, timeout=40, env=()):
     """The AWS CLI inside INSTANCE with the account's keys and no endpoint URL: (rc, stdout or stderr)."""
-    cmd = ["env", f"AWS_ACCESS_KEY_ID={AK}", f"AWS_SECRET_ACCESS_KEY={SK}", "AWS_DEFAULT_REGION=us-east-1",
-           "AWS_EC2_METADATA_DISABLED=true", "AWS_MAX_ATTEMPTS=1", "AWS_RETRY_MODE=standard", "aws",
-           "--cli-connect-timeout", "3", "--cli-read-timeout", "20", *args]
-    rc, out, err = lab.sh(instance, cmd, timeout=timeout)
+    rc, out, err = aws_cli(lab, instance, *args, timeout=timeout, env=env)
     return rc, out if rc == 0 else err
 
 
@@ -247,12 +244,7 @@ def test_s3_through_an_interface_endpoint(lab, net, tmp_path):
     config.write_text("[default]\ns3 =\n    addressing_style = path\n")
 
     def through(*args):
-        rc, out, err = lab.sh(net["priv"], [
-            "env", f"AWS_ACCESS_KEY_ID={AK}", f"AWS_SECRET_ACCESS_KEY={SK}", "AWS_DEFAULT_REGION=us-east-1",
-            f"AWS_CONFIG_FILE={config}", "AWS_EC2_METADATA_DISABLED=true", "AWS_MAX_ATTEMPTS=1", "aws",
-            "--endpoint-url", f"https://{name}", "--cli-connect-timeout", "3", "--cli-read-timeout", "20", *args],
-            timeout=40)
-        return rc, out if rc == 0 else err
+        return aws(lab, net["priv"], "--endpoint-url", f"https://{name}", *args, env=[f"AWS_CONFIG_FILE={config}"])
 
     try:
         s3.put_object(Bucket=b, Key="hello", Body=b"through the interface")

@@ -14,9 +14,9 @@ import time
 
 import pytest
 
-from dplib import ACCOUNTS
+from dplib import ACCOUNTS, aws_cli
 
-AK, SK, ACCOUNT = ACCOUNTS["default"]
+ACCOUNT = ACCOUNTS["default"][2]
 ALLOW_443 = {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "10.73.0.0/16"}]}
 
 
@@ -39,10 +39,7 @@ def net(lab):
 
 def aws(lab, instance, *args, timeout=20):
     """The AWS CLI inside INSTANCE with the account's keys and no endpoint URL: (rc, parsed output or stderr)."""
-    cmd = ["env", f"AWS_ACCESS_KEY_ID={AK}", f"AWS_SECRET_ACCESS_KEY={SK}", "AWS_DEFAULT_REGION=us-east-1",
-           "AWS_EC2_METADATA_DISABLED=true", "AWS_MAX_ATTEMPTS=1", "AWS_RETRY_MODE=standard", "aws", "--cli-connect-timeout", "3", "--cli-read-timeout", "5",
-           "--output", "json", *args]
-    rc, out, err = lab.sh(instance, cmd, timeout=timeout)
+    rc, out, err = aws_cli(lab, instance, "--output", "json", *args, timeout=timeout, read_timeout=5)
     return rc, (json.loads(out) if rc == 0 and out.strip() else err)
 
 
