@@ -223,7 +223,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     view.path = target.substr(0, target.find('?'));
     view.raw_query = target.find('?') == std::string::npos ? "" : target.substr(target.find('?') + 1);
     for (const auto& f : head) view.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
-    return S3Service::Claims(view);
+    return S3Service::Claims(view, ScopeService(view));
   }
 
   // The spooled body with blocking reads, under the same deadline as an asynchronous read: what is

@@ -2,8 +2,6 @@
 // Route 53 API Reference (2013-04-01), routed by method and path.
 #include "api/route53_service.h"
 
-#include <random>
-
 #include "api/shape_model.h"
 #include "api/xml_reader.h"
 #include "model/error.h"
@@ -27,15 +25,6 @@ HttpResponse Document(int status, const std::string& root, const std::string& in
           std::string("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<") + root + " xmlns=\"" + kXmlns + "\">" + inner +
               "</" + root + ">",
           {}};
-}
-
-std::string RequestId() {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  char buf[40];
-  auto part = [&](uint64_t mask) { return static_cast<unsigned long long>(rng() & mask); };
-  snprintf(buf, sizeof buf, "%08llx-%04llx-%04llx-%04llx-%012llx", part(0xffffffffull), part(0xffff), part(0xffff),
-           part(0xffff), part(0xffffffffffffull));
-  return buf;
 }
 
 std::string ChangeInfo(const std::string& id, const std::string& submitted) {
@@ -66,20 +55,6 @@ std::string RecordXml(const model::ResourceRecordSet& r) {
   return out + "</ResourceRecords></ResourceRecordSet>";
 }
 
-std::map<std::string, std::string> Query(const std::string& raw) {
-  std::map<std::string, std::string> out;
-  size_t pos = 0;
-  while (pos < raw.size()) {
-    size_t amp = raw.find('&', pos);
-    std::string part = raw.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
-    size_t eq = part.find('=');
-    if (!part.empty()) out[UriDecode(part.substr(0, eq))] = eq == std::string::npos ? "" : UriDecode(part.substr(eq + 1));
-    if (amp == std::string::npos) break;
-    pos = amp + 1;
-  }
-  return out;
-}
-
 int MaxItems(const std::map<std::string, std::string>& q, int fallback) {
   auto it = q.find("maxitems");
   if (it == q.end()) return fallback;
@@ -94,17 +69,17 @@ int MaxItems(const std::map<std::string, std::string>& q, int fallback) {
 
 }  // namespace
 
-bool Route53Service::Claims(const HttpRequestView& req) {
-  return ScopeService(req) == "route53" || req.path.rfind(kVersion, 0) == 0;
+bool Route53Service::Claims(const HttpRequestView& req, const std::string& scope) {
+  return scope == "route53" || req.path.rfind(kVersion, 0) == 0;
 }
 
 HttpResponse Route53Service::Handle(const HttpRequestView& req) {
-  const std::string request_id = RequestId();
+  const std::string request_id = NewRequestId();
   HttpResponse out;
   try {
     const AuthResult who = hooks_.verify(req);
     const std::string& account = who.account_id;
-    const auto q = Query(req.raw_query);
+    const auto q = SplitQuery(req.raw_query);
     if (req.path.rfind(kVersion, 0) != 0) throw Error("InvalidInput", "Unknown path " + req.path, 404);
     std::vector<std::string> parts;  // hostedzone / ID / rrset …
     {
@@ -168,20 +143,28 @@ HttpResponse Route53Service::Handle(const HttpRequestView& req) {
     } else if (parts.size() == 1 && parts[0] == "hostedzonesbyname" && m == "GET") {  // ListHostedZonesByName
       const int max = MaxItems(q, 100);
       const std::string dns = q.count("dnsname") ? model::CanonicalDomainName(q.at("dnsname")) : "";
-      std::vector<const model::HostedZone*> sorted;
-      std::string zones;
+      std::string zones, next_name, next_id;
       hooks_.read(account, [&](const model::Partition* p) {
         if (!p) return;
+        std::vector<const model::HostedZone*> sorted;
         for (const auto& [id, z] : p->hosted_zones) sorted.push_back(&z);
         std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->name < b->name; });
         int n = 0;
-        for (const auto* z : sorted)
-          if ((dns.empty() || z->name >= dns) && n++ < max) zones += ZoneXml(*z);
+        for (const auto* z : sorted) {
+          if (!dns.empty() && z->name < dns) continue;
+          if (n++ == max) {  // the next page starts here
+            next_name = z->name;
+            next_id = z->id;
+            break;
+          }
+          zones += ZoneXml(*z);
+        }
       });
       std::string inner = "<HostedZones>" + zones + "</HostedZones>";
       if (!dns.empty()) inner += Xml("DNSName", dns);
-      out = Document(200, "ListHostedZonesByNameResponse",
-                     inner + Xml("IsTruncated", "false") + Xml("MaxItems", std::to_string(max)));
+      inner += Xml("IsTruncated", next_name.empty() ? "false" : "true");
+      if (!next_name.empty()) inner += Xml("NextDNSName", next_name) + Xml("NextHostedZoneId", next_id);
+      out = Document(200, "ListHostedZonesByNameResponse", inner + Xml("MaxItems", std::to_string(max)));
     } else if (parts.size() == 1 && parts[0] == "hostedzonecount" && m == "GET") {  // GetHostedZoneCount
       size_t count = 0;
       hooks_.read(account, [&](const model::Partition* p) { count = p ? p->hosted_zones.size() : 0; });
@@ -196,8 +179,7 @@ HttpResponse Route53Service::Handle(const HttpRequestView& req) {
     } else if (parts.size() == 2 && parts[0] == "hostedzone" && m == "DELETE") {  // DeleteHostedZone
       std::string body;
       hooks_.write(account, [&](model::Tx& tx) {
-        model::DeleteHostedZone(tx, parts[1]);
-        body = ChangeInfo("C" + request_id.substr(0, 8), model::NowIso8601());
+        body = ChangeInfo(model::DeleteHostedZone(tx, parts[1]), model::NowIso8601());
       });
       out = Document(200, "DeleteHostedZoneResponse", body);
     } else if (parts.size() == 3 && parts[0] == "hostedzone" && parts[2] == "rrset" && m == "POST") {

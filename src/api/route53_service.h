@@ -26,8 +26,8 @@ class Route53Service {
     std::function<void(const std::string& account, const std::function<void(const model::Partition*)>&)> read;
   };
   explicit Route53Service(Hooks hooks) : hooks_(std::move(hooks)) {}
-  // True for a request meant for Route 53: its scope's service, or its path.
-  static bool Claims(const HttpRequestView& req);
+  // True for a request meant for Route 53: its scope's service (SCOPE, ScopeService's), or its path.
+  static bool Claims(const HttpRequestView& req, const std::string& scope);
   HttpResponse Handle(const HttpRequestView& req);
 
  private:

@@ -3,7 +3,6 @@
 #include "api/s3_service.h"
 
 #include <fcntl.h>
-#include <sys/sendfile.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,7 +16,6 @@
 #include "api/route53_service.h"
 #include "api/s3_body.h"
 #include "api/xml_reader.h"
-#include "model/aws_services.h"
 #include "model/key_pair.h"
 #include "model/regions.h"
 #include "model/s3.h"
@@ -51,10 +49,6 @@ struct S3Error : Error {
                 "The XML you provided was not well-formed or did not validate against our published schema", 400);
 }
 
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 std::string Upper(std::string s) {
   for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return s;
@@ -111,6 +105,29 @@ bool IsStoredHeader(const std::string& lower) {
                                                 "content-language", "cache-control",    "expires",
                                                 "x-amz-website-redirect-location"};
   return kStored.count(lower) || lower.rfind("x-amz-meta-", 0) == 0;
+}
+
+// The members of a comma-separated header value (Content-Encoding, If-Match), trimmed, empty ones left out.
+std::vector<std::string> CommaList(const std::string& value) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos <= value.size()) {
+    const size_t comma = value.find(',', pos);
+    std::string one = value.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    while (!one.empty() && one.front() == ' ') one.erase(0, 1);
+    while (!one.empty() && one.back() == ' ') one.pop_back();
+    if (!one.empty()) out.push_back(std::move(one));
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  return out;
+}
+
+[[noreturn]] void NoSuchUpload(const std::string& id) {
+  throw S3Error("NoSuchUpload",
+                "The specified upload does not exist. The upload ID may be invalid, or the upload may have been "
+                "aborted or completed.",
+                404, {{"UploadId", id}});
 }
 
 std::string ETagOf(const std::string& md5) { return "\"" + HexOf(md5) + "\""; }
@@ -207,14 +224,14 @@ namespace {
 // The bucket a virtual-hosted-style Host names: BUCKET.s3.amazonaws.com,
 // BUCKET.s3.REGION.amazonaws.com, BUCKET.s3-REGION.amazonaws.com, BUCKET.localhost; "" otherwise.
 std::string VirtualHostBucket(std::string host) {
-  host = Lower(host);
+  host = model::AsciiLower(host);
   if (auto colon = host.rfind(':'); colon != std::string::npos && host.find(']') == std::string::npos)
     host = host.substr(0, colon);
   if (host.size() > 10 && host.compare(host.size() - 10, 10, ".localhost") == 0) return host.substr(0, host.size() - 10);
   // An interface endpoint's: BUCKET.vpce-….s3.REGION.vpce.amazonaws.com (the endpoint's own name: none).
   if (host.ends_with(".vpce.amazonaws.com")) {
     const size_t at = host.find(".vpce-");
-    return at == std::string::npos ? "" : host.substr(0, at);
+    return at == std::string::npos || host.find(".s3.", at) == std::string::npos ? "" : host.substr(0, at);
   }
   const std::string suffix = ".amazonaws.com";
   if (host.size() <= suffix.size() || host.compare(host.size() - suffix.size(), suffix.size(), suffix) != 0) return "";
@@ -229,7 +246,7 @@ std::string VirtualHostBucket(std::string host) {
 
 // S3's own names: a virtual-hosted bucket's, s3.amazonaws.com, s3.REGION.amazonaws.com.
 bool IsS3Host(const std::string& host) {
-  std::string h = Lower(host);
+  std::string h = model::AsciiLower(host);
   if (auto colon = h.rfind(':'); colon != std::string::npos) h = h.substr(0, colon);
   if (!VirtualHostBucket(h).empty()) return true;
   const bool amazonaws = h.size() > 14 && h.compare(h.size() - 14, 14, ".amazonaws.com") == 0;
@@ -238,15 +255,14 @@ bool IsS3Host(const std::string& host) {
 
 }  // namespace
 
-bool S3Service::Claims(const HttpRequestView& req) {
-  if (req.origin.service == "s3") return true;
-  if (ScopeService(req) == "s3") return true;
+bool S3Service::Claims(const HttpRequestView& req, const std::string& scope) {
+  if (req.origin.service == "s3" || scope == "s3") return true;
   // Every other service's requests but Route 53's go to "/"; a path names a bucket (path-style,
   // even unsigned).
-  if (Route53Service::Claims(req)) return false;
+  if (Route53Service::Claims(req, scope)) return false;
   if (req.path.size() > 1 && req.path.rfind("/_openvpc/", 0) != 0 && req.path.rfind("/moto-api/", 0) != 0) return true;
   for (const auto& [name, value] : req.headers)
-    if (Lower(name) == "host") return IsS3Host(value);
+    if (model::AsciiLower(name) == "host") return IsS3Host(value);
   return false;
 }
 
@@ -256,22 +272,10 @@ HttpResponse S3Service::Handle(const HttpRequestView& http) {
   HttpResponse out;
   try {
     for (const auto& [name, value] : http.headers) {
-      auto& slot = r.headers[Lower(name)];
+      auto& slot = r.headers[model::AsciiLower(name)];
       slot = slot.empty() ? value : slot + "," + value;
     }
-    // Subresources and parameters: ?uploads, ?policy, ?list-type=2&prefix=…
-    size_t pos = 0;
-    const std::string& q = http.raw_query;
-    while (pos <= q.size() && !q.empty()) {
-      size_t amp = q.find('&', pos);
-      std::string part = q.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
-      if (!part.empty()) {
-        size_t eq = part.find('=');
-        r.query[UriDecode(part.substr(0, eq))] = eq == std::string::npos ? "" : UriDecode(part.substr(eq + 1));
-      }
-      if (amp == std::string::npos) break;
-      pos = amp + 1;
-    }
+    r.query = SplitQuery(http.raw_query);  // subresources and parameters: ?uploads, ?list-type=2&prefix=…
     std::string path = http.path.empty() ? "/" : http.path;
     const std::string host_bucket = r.Header("host") ? VirtualHostBucket(*r.Header("host")) : "";
     if (!host_bucket.empty()) {
@@ -380,14 +384,10 @@ void Authorize(Ctx& c, const Request& r, const std::string& action, const std::s
   }
   a.context = std::move(extra);
   const RequestOrigin& o = r.http.origin;
-  if (!o.vpc_endpoint_id.empty()) {
-    a.context["aws:SourceVpce"] = {o.vpc_endpoint_id};
-    a.context["aws:SourceVpc"] = {o.vpc_id};
-    if (!o.peer.empty()) a.context["aws:VpcSourceIp"] = {o.peer};
-  } else if (!o.peer.empty()) {
-    a.context["aws:SourceIp"] = {o.peer};
-  }
-  a.context["aws:SecureTransport"] = {o.services_network ? "true" : "false"};
+  a.vpc_endpoint_id = o.vpc_endpoint_id;
+  a.vpc_id = o.vpc_id;
+  a.source_ip = o.peer;
+  a.secure_transport = o.services_network;
   if (!o.vpc_endpoint_id.empty()) {
     AuthResult who = r.who ? *r.who : AuthResult{};
     if (c.hooks.endpoint_policy(o, who, action, resource) != 1) AccessDenied();
@@ -431,24 +431,8 @@ HttpResponse CreateBucket(Ctx& c, const Request& r) {
     if (XmlRoot(r.http.body) != "CreateBucketConfiguration") MalformedXml();
     location = FirstElement(r.http.body, "LocationConstraint");
   }
-  // "CreateBucket": us-east-1 takes no location constraint; every other
-  // Region's endpoint needs its own name there.
-  if (location.empty() && r.region != "us-east-1")
-    throw S3Error("IllegalLocationConstraintException",
-                  "The unspecified location constraint is incompatible for the region specific endpoint this "
-                  "request was sent to.",
-                  400);
-  // us-east-1 is the absent constraint; naming it is refused ("CreateBucket").
-  if (!location.empty() && (!model::FindRegion(location) || location == "us-east-1"))
-    throw S3Error("InvalidLocationConstraint", "The specified location-constraint is not valid", 400,
-                  {{"LocationConstraint", location}});
-  if (!location.empty() && location != r.region)
-    throw S3Error("IllegalLocationConstraintException",
-                  "The " + location + " location constraint is incompatible for the region specific endpoint this "
-                  "request was sent to.",
-                  400);
+  const std::string region = model::BucketRegion(location, r.region);
   Authorize(c, r, "s3:CreateBucket", model::S3BucketArn(r.bucket), nullptr);
-  const std::string region = location.empty() ? "us-east-1" : location;
   if (!c.store.CreateBucket({.name = r.bucket, .account = r.who->account_id, .region = region, .created_ms = NowMs()})) {
     auto existing = c.store.Bucket(r.bucket);
     // us-east-1 answers its owner's repeated create with success (legacy); other Regions refuse.
@@ -565,10 +549,8 @@ Listing List(Ctx& c, const std::string& bucket, const std::string& prefix, const
         ++count;
         l.last = common;
         // On past every key under it: the first key that does not start with it.
-        std::string end = common;
-        while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff) end.pop_back();
+        const std::string end = store::ObjectStore::PrefixEnd(common);
         if (end.empty()) return l;
-        end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
         from = l.resume = end;
         inclusive = l.resume_inclusive = true;
         jumped = true;
@@ -639,16 +621,9 @@ json StoredHeaders(const Request& r) {
   if (!h.contains("content-type")) h["content-type"] = "binary/octet-stream";
   // aws-chunked is the transfer's encoding, not the object's.
   if (h.contains("content-encoding")) {
-    std::string enc = h["content-encoding"], kept;
-    size_t pos = 0;
-    while (pos <= enc.size()) {
-      size_t comma = enc.find(',', pos);
-      std::string part = enc.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-      while (!part.empty() && part.front() == ' ') part.erase(0, 1);
-      if (!part.empty() && part != "aws-chunked") kept += (kept.empty() ? "" : ",") + part;
-      if (comma == std::string::npos) break;
-      pos = comma + 1;
-    }
+    std::string kept;
+    for (const auto& part : CommaList(h["content-encoding"].get<std::string>()))
+      if (part != "aws-chunked") kept += (kept.empty() ? "" : ",") + part;
     if (kept.empty()) h.erase("content-encoding");
     else h["content-encoding"] = kept;
   }
@@ -688,9 +663,9 @@ Upload Receive(Ctx& c, const Request& r, const std::string& algorithm_of_upload 
   // Which checksum: the SDK's algorithm header, a checksum header, the trailer it announces, the
   // multipart upload's.
   std::string algorithm = algorithm_of_upload;
-  if (auto* a = r.Header("x-amz-sdk-checksum-algorithm")) algorithm = Lower(*a);
-  if (auto* t = r.Header("x-amz-trailer"); t && Lower(*t).rfind("x-amz-checksum-", 0) == 0)
-    algorithm = Lower(*t).substr(15);
+  if (auto* a = r.Header("x-amz-sdk-checksum-algorithm")) algorithm = model::AsciiLower(*a);
+  if (auto* t = r.Header("x-amz-trailer"); t && model::AsciiLower(*t).rfind("x-amz-checksum-", 0) == 0)
+    algorithm = model::AsciiLower(*t).substr(15);
   for (const auto& [name, value] : r.headers)
     if (name.rfind("x-amz-checksum-", 0) == 0 && IsChecksumAlgorithm(name.substr(15))) algorithm = name.substr(15);
   if (!algorithm.empty() && !IsChecksumAlgorithm(algorithm))
@@ -735,11 +710,12 @@ HttpResponse PutObject(Ctx& c, const Request& r) {
   auto b = RequireBucket(c, r);
   model::ValidateObjectKey(r.key);
   Authorize(c, r, "s3:PutObject", model::S3ObjectArn(r.bucket, r.key), &b);
+  const std::string headers = StoredHeaders(r).dump();  // refused before the body is kept
   Upload u = Receive(c, r);
   json checksum = json::object();
   if (!u.algorithm.empty()) checksum = {{u.algorithm, u.body.checksum}, {"type", "FULL_OBJECT"}};
   store::ObjectRow o{.bucket = r.bucket, .key = r.key, .blob = u.blob, .size = u.body.size, .etag = ETagOf(u.body.md5),
-                     .modified_ms = NowMs(), .headers = StoredHeaders(r).dump(), .checksum = checksum.dump()};
+                     .modified_ms = NowMs(), .headers = headers, .checksum = checksum.dump()};
   c.store.PutObject(o);
   HttpResponse ok{200, "application/xml", "", {{"ETag", o.etag}}};
   if (!u.algorithm.empty()) {
@@ -757,16 +733,9 @@ store::ObjectRow RequireObject(Ctx& c, const std::string& bucket, const std::str
 
 bool EtagMatches(const std::string& list, const std::string& etag) {
   if (list == "*") return true;
-  size_t pos = 0;
-  while (pos <= list.size()) {
-    size_t comma = list.find(',', pos);
-    std::string one = list.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-    while (!one.empty() && one.front() == ' ') one.erase(0, 1);
-    while (!one.empty() && one.back() == ' ') one.pop_back();
+  for (auto one : CommaList(list)) {
     if (one.size() >= 2 && one.front() != '"') one = "\"" + one + "\"";
     if (one == etag) return true;
-    if (comma == std::string::npos) break;
-    pos = comma + 1;
   }
   return false;
 }
@@ -850,13 +819,13 @@ HttpResponse GetObject(Ctx& c, const Request& r, bool head) {
     }
   }
   // "Checking object integrity": the stored checksum, for the whole object only.
-  if (auto* mode = r.Header("x-amz-checksum-mode"); mode && Lower(*mode) == "enabled" && !ranged) {
-    const json checksum = json::parse(o.checksum.empty() ? "{}" : o.checksum);
+  const json checksum = json::parse(o.checksum.empty() ? "{}" : o.checksum);
+  if (auto* mode = r.Header("x-amz-checksum-mode"); mode && model::AsciiLower(*mode) == "enabled" && !ranged) {
     for (const auto& [name, value] : checksum.items())
       if (name == "type") ok.headers.emplace_back("x-amz-checksum-type", value.get<std::string>());
       else if (IsChecksumAlgorithm(name)) ok.headers.emplace_back(ChecksumHeaderName(name), value.get<std::string>());
   }
-  if (auto parts = json::parse(o.checksum.empty() ? "{}" : o.checksum).value("parts", 0); parts > 0)
+  if (const int parts = checksum.value("parts", 0); parts > 0)
     ok.headers.emplace_back("x-amz-mp-parts-count", std::to_string(parts));
   if (head) ok.head_length = length;
   else ok.body_file = HttpResponse::File{c.store.BlobPath(o.blob), first, length};
@@ -887,9 +856,8 @@ HttpResponse DeleteObjects(Ctx& c, const Request& r) {
   std::string inner;
   for (const auto& obj : objects) {
     const std::string key = FirstElement(obj, "Key");
-    if (!model::IsXmlText(key)) MalformedXml();  // it is answered in XML
+    if (key.empty() || !model::IsXmlText(key)) MalformedXml();  // it is answered in XML
     try {
-      if (key.empty()) MalformedXml();
       Authorize(c, r, "s3:DeleteObject", model::S3ObjectArn(r.bucket, key), &b);
       c.store.DeleteObject(r.bucket, key);
       if (!quiet) inner += "<Deleted>" + Xml("Key", key) + "</Deleted>";
@@ -927,11 +895,11 @@ HttpResponse CopyObject(Ctx& c, const Request& r) {
                   "the object's metadata, storage class, website redirect location or encryption attributes.",
                   400);
   store::ObjectRow o = src;
+  if (directive == "REPLACE") o.headers = StoredHeaders(r).dump();  // refused before the body is shared
   o.bucket = r.bucket;
   o.key = r.key;
   o.blob = c.store.Share(src.blob);
   o.modified_ms = NowMs();
-  if (directive == "REPLACE") o.headers = StoredHeaders(r).dump();
   c.store.PutObject(o);
   return Xml200("CopyObjectResult", Xml("LastModified", Iso(o.modified_ms)) + Xml("ETag", o.etag));
 }
@@ -940,11 +908,7 @@ HttpResponse CopyObject(Ctx& c, const Request& r) {
 
 store::UploadRow RequireUpload(Ctx& c, const Request& r) {
   auto u = c.store.Upload(r.Q("uploadId"));
-  if (!u || u->bucket != r.bucket || u->key != r.key)
-    throw S3Error("NoSuchUpload",
-                  "The specified upload does not exist. The upload ID may be invalid, or the upload may have been "
-                  "aborted or completed.",
-                  404, {{"UploadId", r.Q("uploadId")}});
+  if (!u || u->bucket != r.bucket || u->key != r.key) NoSuchUpload(r.Q("uploadId"));
   return *u;
 }
 
@@ -953,14 +917,15 @@ HttpResponse CreateMultipartUpload(Ctx& c, const Request& r) {
   model::ValidateObjectKey(r.key);
   Authorize(c, r, "s3:PutObject", model::S3ObjectArn(r.bucket, r.key), &b);
   std::string algorithm;
-  if (auto* a = r.Header("x-amz-checksum-algorithm")) algorithm = Lower(*a);
+  if (auto* a = r.Header("x-amz-checksum-algorithm")) algorithm = model::AsciiLower(*a);
   if (!algorithm.empty() && !IsChecksumAlgorithm(algorithm))
     throw S3Error("InvalidRequest", "Checksum algorithm provided is unsupported.", 400);
-  json headers = StoredHeaders(r);
-  if (auto* t = r.Header("x-amz-checksum-type")) headers["x-openvpc-checksum-type"] = *t;
+  const std::string type = r.Header("x-amz-checksum-type") ? *r.Header("x-amz-checksum-type") : "";
+  if (!type.empty() && type != "FULL_OBJECT" && type != "COMPOSITE")
+    throw S3Error("InvalidRequest", "Value for x-amz-checksum-type header is invalid.", 400);
   const store::UploadRow u{.id = RandomToken(64), .bucket = r.bucket, .key = r.key,
                            .account = r.who ? r.who->account_id : "", .initiated_ms = NowMs(),
-                           .headers = headers.dump(), .checksum_algorithm = algorithm};
+                           .headers = StoredHeaders(r).dump(), .checksum_algorithm = algorithm, .checksum_type = type};
   c.store.CreateUpload(u);
   HttpResponse ok = Xml200("InitiateMultipartUploadResult", Xml("Bucket", r.bucket) + Xml("Key", r.key) +
                                                                  Xml("UploadId", u.id));
@@ -993,9 +958,7 @@ HttpResponse UploadPart(Ctx& c, const Request& r) {
   Upload body = Receive(c, r, u.checksum_algorithm);
   const store::PartRow part{.number = number, .blob = body.blob, .size = body.body.size, .etag = ETagOf(body.body.md5),
                             .modified_ms = NowMs(), .checksum = body.body.checksum};
-  if (!c.store.PutPart(u.id, part))
-    throw S3Error("NoSuchUpload", "The specified upload does not exist. The upload ID may be invalid, or the upload "
-                  "may have been aborted or completed.", 404, {{"UploadId", u.id}});
+  if (!c.store.PutPart(u.id, part)) NoSuchUpload(u.id);
   HttpResponse ok{200, "application/xml", "", {{"ETag", part.etag}}};
   if (!body.algorithm.empty()) ok.headers.emplace_back(ChecksumHeaderName(body.algorithm), body.body.checksum);
   return ok;
@@ -1106,16 +1069,13 @@ HttpResponse CompleteMultipartUpload(Ctx& c, const Request& r) {
     std::filesystem::remove(out, ec);
     throw;
   }
-  json headers = json::parse(u.headers.empty() ? "{}" : u.headers);
-  const std::string checksum_type = headers.value("x-openvpc-checksum-type", "");
-  headers.erase("x-openvpc-checksum-type");
   json checksum = json::object();
   const std::string n = std::to_string(chosen.size());
   checksum["parts"] = static_cast<int>(chosen.size());
   if (!u.checksum_algorithm.empty()) {
     // "Checking object integrity": a composite checksum (of the parts' checksums, and their
     // count), or the whole object's when the upload asked for FULL_OBJECT.
-    if (checksum_type == "FULL_OBJECT") {
+    if (u.checksum_type == "FULL_OBJECT") {
       checksum[u.checksum_algorithm] = ChecksumOfFile(c.store.BlobPath(blob), u.checksum_algorithm);
       checksum["type"] = "FULL_OBJECT";
     } else {
@@ -1125,11 +1085,10 @@ HttpResponse CompleteMultipartUpload(Ctx& c, const Request& r) {
   }
   store::ObjectRow o{.bucket = r.bucket, .key = r.key, .blob = blob, .size = size,
                      .etag = "\"" + HexOf(Md5(md5s)) + "-" + n + "\"", .modified_ms = NowMs(),
-                     .headers = headers.dump(), .checksum = checksum.dump()};
+                     .headers = u.headers, .checksum = checksum.dump()};
   if (!c.store.CompleteUpload(u.id, o)) {
     c.store.Discard({blob});
-    throw S3Error("NoSuchUpload", "The specified upload does not exist. The upload ID may be invalid, or the upload "
-                  "may have been aborted or completed.", 404, {{"UploadId", u.id}});
+    NoSuchUpload(u.id);
   }
   const std::string host = r.Header("host") ? *r.Header("host") : "localhost";
   return Xml200("CompleteMultipartUploadResult", Xml("Location", "http://" + host + "/" + r.bucket + "/" + r.key) +

@@ -42,10 +42,10 @@ class S3Service {
   S3Service(const std::string& dir, Hooks hooks);
   ~S3Service();
 
-  // True for a request meant for S3: its credential scope's service is s3, its Host is one of
-  // S3's names (s3.REGION.amazonaws.com, BUCKET.s3.REGION.amazonaws.com, BUCKET.localhost), or it
-  // came to S3's address in the services network.
-  static bool Claims(const HttpRequestView& req);
+  // True for a request meant for S3: its credential scope's service (SCOPE, ScopeService's) is
+  // s3, its Host is one of S3's names (s3.REGION.amazonaws.com, BUCKET.s3.REGION.amazonaws.com,
+  // BUCKET.localhost), its path names a bucket, or it came to S3's address in the services network.
+  static bool Claims(const HttpRequestView& req, const std::string& scope);
   HttpResponse Handle(const HttpRequestView& req);
   // Where the HTTP front spools a large upload's body (a fresh name each call).
   std::string SpoolPath() const;

@@ -47,16 +47,6 @@ int EndpointPolicyDecision(const Service& service, const RequestOrigin& origin, 
   return decision;
 }
 
-std::string NewRequestId() {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  uint64_t a = rng(), b = rng();
-  char buf[40];
-  snprintf(buf, sizeof buf, "%08x-%04x-4%03x-%04x-%012llx", static_cast<unsigned>(a >> 32),
-           static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xfff),
-           static_cast<unsigned>(0x8000 | ((b >> 48) & 0x3fff)), static_cast<unsigned long long>(b & 0xffffffffffffULL));
-  return buf;
-}
-
 bool IsText(const std::string& s);
 
 // A write refused by a shared store because another server committed first: it runs again.
@@ -106,6 +96,16 @@ const std::string* HeaderOf(const HttpRequestView& req, std::string_view name) {
 }
 
 }  // namespace
+
+std::string NewRequestId() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  uint64_t a = rng(), b = rng();
+  char buf[40];
+  snprintf(buf, sizeof buf, "%08x-%04x-4%03x-%04x-%012llx", static_cast<unsigned>(a >> 32),
+           static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xfff),
+           static_cast<unsigned>(0x8000 | ((b >> 48) & 0x3fff)), static_cast<unsigned long long>(b & 0xffffffffffffULL));
+  return buf;
+}
 
 Service::Service(std::unique_ptr<store::Store> store, ServiceOptions options)
     : store_(std::move(store)), options_(std::move(options)) {
@@ -248,8 +248,9 @@ HttpResponse Service::Handle(const HttpRequestView& req) {
       return Reset();
     }
     if (req.path == "/_openvpc/health") return {200, "application/json", "{\"status\":\"ok\"}", {}};
-    if (Route53Service::Claims(req)) return route53_->Handle(req);
-    if (s3_ && S3Service::Claims(req)) return s3_->Handle(req);
+    const std::string scope = ScopeService(req);
+    if (Route53Service::Claims(req, scope)) return route53_->Handle(req);
+    if (s3_ && S3Service::Claims(req, scope)) return s3_->Handle(req);
     if (req.path == "/_openvpc/status" && req.method == "GET") return Status(req.raw_query);
     if (req.path == "/_openvpc/connection-notifications" && req.method == "GET") {
       if (!options_.allow_reset)
@@ -258,7 +259,7 @@ HttpResponse Service::Handle(const HttpRequestView& req) {
                 "loopback address, or when it was started with --allow-reset\"}", {}};
       return ConnectionNotifications();
     }
-    if (const ShapeModel* scoped = ShapeModel::ForService(ScopeService(req))) wire = scoped;
+    if (const ShapeModel* scoped = ShapeModel::ForService(scope)) wire = scoped;
     Params params;
     ParseForm(req.raw_query, params);
     if (req.method == "POST" && wire->protocol() != Protocol::kJson) ParseForm(req.body, params);

@@ -57,6 +57,9 @@ struct ServiceOptions {
   std::string s3_dir;
 };
 
+// A request id in AWS's form (a UUID): x-amzn-RequestId, EC2's requestId.
+std::string NewRequestId();
+
 class S3Service;
 class Route53Service;
 

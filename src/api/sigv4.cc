@@ -59,6 +59,8 @@ std::optional<int64_t> ParseAmzDate(const std::string& s) {
   return static_cast<int64_t>(timegm(&tm));
 }
 
+}  // namespace
+
 std::map<std::string, std::string> SplitQuery(const std::string& raw) {
   std::map<std::string, std::string> out;
   size_t pos = 0;
@@ -74,8 +76,6 @@ std::map<std::string, std::string> SplitQuery(const std::string& raw) {
   }
   return out;
 }
-
-}  // namespace
 
 std::string HexOf(const std::string& bytes) {
   return Hex(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());

@@ -107,5 +107,7 @@ std::string UriEncode(const std::string& s, bool encode_slash = true);
 // %XX decoding; '+' becomes a space, as in forms, unless PLUS_IS_SPACE is false (a path's).
 std::string UriDecode(const std::string& s, bool plus_is_space = true);
 std::string CanonicalQueryString(const std::string& raw_query, bool drop_signature);
+// A query string's parameters, decoded (the last of a repeated name wins; "a" alone is "a"="").
+std::map<std::string, std::string> SplitQuery(const std::string& raw_query);
 
 }  // namespace openvpc::api

@@ -151,15 +151,17 @@ HostedZone& GetHostedZone(Partition& p, const std::string& given) {
   return it->second;
 }
 
-void DeleteHostedZone(Tx& tx, const std::string& id) {
+std::string DeleteHostedZone(Tx& tx, const std::string& id) {
   HostedZone& z = GetHostedZone(tx.p, id);
   for (const auto& r : z.record_sets)
     if (!(r.name == z.name && (r.type == "NS" || r.type == "SOA")))
       throw Error("HostedZoneNotEmpty",
                   "The specified hosted zone contains non-required resource record sets and so cannot be deleted.",
                   400);
-  tx.Touch(z.id);
-  tx.p.hosted_zones.erase(z.id);
+  const std::string zone_id = z.id;  // not a reference into the map it leaves
+  tx.Touch(zone_id);
+  tx.p.hosted_zones.erase(zone_id);
+  return RandomId('C');
 }
 
 std::string ChangeResourceRecordSets(Tx& tx, const std::string& zone_id, const std::vector<RecordChange>& changes) {

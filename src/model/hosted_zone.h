@@ -30,8 +30,9 @@ struct CreateHostedZoneArgs {
 HostedZone& CreateHostedZone(Tx& tx, const CreateHostedZoneArgs& a);
 // NoSuchHostedZone (404) when there is none. ID may be "Z…" or "/hostedzone/Z…".
 HostedZone& GetHostedZone(Partition& p, const std::string& id);
-// HostedZoneNotEmpty while it holds records other than the apex's SOA and NS.
-void DeleteHostedZone(Tx& tx, const std::string& id);
+// HostedZoneNotEmpty while it holds records other than the apex's SOA and NS. Returns the change's
+// id (C…).
+std::string DeleteHostedZone(Tx& tx, const std::string& id);
 
 struct RecordChange {
   std::string action;  // CREATE | DELETE | UPSERT

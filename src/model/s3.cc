@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "model/error.h"
+#include "model/regions.h"
 #include "model/text.h"
 #include "net/ip.h"
 
@@ -44,8 +45,32 @@ std::string S3ObjectArn(const std::string& bucket, const std::string& key) {
   return "arn:aws:s3:::" + bucket + "/" + key;
 }
 
+std::string BucketRegion(const std::string& location, const std::string& endpoint_region) {
+  if (location.empty() && endpoint_region != "us-east-1")
+    throw Error("IllegalLocationConstraintException",
+                "The unspecified location constraint is incompatible for the region specific endpoint this request "
+                "was sent to.",
+                400);
+  if (!location.empty() && (!FindRegion(location) || location == "us-east-1"))
+    throw Error("InvalidLocationConstraint", "The specified location-constraint is not valid", 400);
+  if (!location.empty() && location != endpoint_region)
+    throw Error("IllegalLocationConstraintException",
+                "The " + location + " location constraint is incompatible for the region specific endpoint this "
+                "request was sent to.",
+                400);
+  return location.empty() ? "us-east-1" : location;
+}
+
 PolicyDecision AuthorizeS3(const S3Access& a) {
   PolicyRequest req{.principal = a.principal, .action = a.action, .resource = a.resource, .context = a.context};
+  if (!a.vpc_endpoint_id.empty()) {
+    req.context["aws:SourceVpce"] = {a.vpc_endpoint_id};
+    req.context["aws:SourceVpc"] = {a.vpc_id};
+    if (!a.source_ip.empty()) req.context["aws:VpcSourceIp"] = {a.source_ip};
+  } else if (!a.source_ip.empty()) {
+    req.context["aws:SourceIp"] = {a.source_ip};
+  }
+  req.context["aws:SecureTransport"] = {a.secure_transport ? "true" : "false"};
   const std::string principal_account = a.principal.anonymous ? "" : a.principal.account_id;
   if (!principal_account.empty() && !req.context.count("aws:PrincipalAccount"))
     req.context["aws:PrincipalAccount"] = {principal_account};

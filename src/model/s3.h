@@ -19,6 +19,11 @@ namespace openvpc::model {
 // Throws Error{"InvalidBucketName", "The specified bucket is not valid.", 400}.
 void ValidateBucketName(const std::string& name);
 
+// "CreateBucket": the Region a new bucket is in, from its LocationConstraint ("" for none) as
+// sent to ENDPOINT_REGION's endpoint: us-east-1 takes none (naming it is InvalidLocationConstraint),
+// every other Region its own name (IllegalLocationConstraintException otherwise).
+std::string BucketRegion(const std::string& location_constraint, const std::string& endpoint_region);
+
 // An object key: 1 to 1,024 bytes of UTF-8. Throws KeyTooLongError (400) beyond, and
 // InvalidArgument for an empty key or bytes that are not UTF-8.
 void ValidateObjectKey(const std::string& key);
@@ -35,11 +40,17 @@ struct S3Access {
   std::string resource;           // S3BucketArn / S3ObjectArn; "*" for ListBuckets and CreateBucket
   std::string bucket_owner;       // the account that owns the bucket; "" for no bucket yet
   std::string bucket_policy;      // the bucket's policy document; "" for none
-  PolicyContext context;          // aws:SourceIp or aws:SourceVpce/SourceVpc/VpcSourceIp, …
+  // The path it came by: through a VPC endpoint (its id and VPC) or not, from SOURCE_IP (the
+  // interface's own address through an endpoint), over TLS or not.
+  std::string vpc_endpoint_id, vpc_id, source_ip;
+  bool secure_transport = false;
+  PolicyContext context;          // the operation's own keys (s3:prefix, …)
 };
 
 // "How Amazon S3 authorizes a request", without identity policies (openvpc has no IAM: every
-// principal of an account may do what its account may): an explicit Deny in the bucket policy
+// principal of an account may do what its account may), with the keys of the path: through an
+// endpoint aws:SourceVpce, aws:SourceVpc and aws:VpcSourceIp, else aws:SourceIp (GW-20), and
+// aws:SecureTransport, aws:PrincipalAccount, aws:PrincipalArn. An explicit Deny in the bucket policy
 // refuses anyone, the owner's principals included; the bucket owner's principals are allowed;
 // another account's principals and anonymous requests only when the bucket policy allows them.
 // The bucket policy's own actions (Get/Put/DeleteBucketPolicy) are the owner's alone.

@@ -85,19 +85,6 @@ class Transaction {
   bool done_ = false;
 };
 
-// The first key after every key that starts with PREFIX, or "" when there is none (all 0xff).
-std::string PrefixEnd(std::string prefix) {
-  while (!prefix.empty()) {
-    auto& last = reinterpret_cast<unsigned char&>(prefix.back());
-    if (last != 0xff) {
-      ++last;
-      return prefix;
-    }
-    prefix.pop_back();
-  }
-  return "";
-}
-
 constexpr const char* kObjectColumns = "bucket, key, blob, size, etag, modified_ms, headers, checksum";
 
 ObjectRow ReadObject(const Stmt& s) {
@@ -133,7 +120,7 @@ bool EndUpload(sqlite3* db, const std::string& id, std::vector<std::string>& gon
 
 UploadRow ReadUpload(const Stmt& s) {
   return {.id = s.Text(0), .bucket = s.Text(1), .key = s.Text(2), .account = s.Text(3), .initiated_ms = s.Int(4),
-          .headers = s.Text(5), .checksum_algorithm = s.Text(6)};
+          .headers = s.Text(5), .checksum_algorithm = s.Text(6), .checksum_type = s.Text(7)};
 }
 
 }  // namespace
@@ -159,7 +146,7 @@ ObjectStore::ObjectStore(const std::string& dir) : dir_(dir) {
          "checksum TEXT NOT NULL, PRIMARY KEY (bucket, key))");
     Exec("CREATE TABLE IF NOT EXISTS uploads (id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key TEXT NOT NULL, "
          "account TEXT NOT NULL, initiated_ms INTEGER NOT NULL, headers TEXT NOT NULL, checksum_algorithm TEXT NOT "
-         "NULL)");
+         "NULL, checksum_type TEXT NOT NULL)");
     Exec("CREATE TABLE IF NOT EXISTS parts (upload TEXT NOT NULL, number INTEGER NOT NULL, blob TEXT NOT NULL, "
          "size INTEGER NOT NULL, etag TEXT NOT NULL, modified_ms INTEGER NOT NULL, checksum TEXT NOT NULL, "
          "PRIMARY KEY (upload, number))");
@@ -197,6 +184,18 @@ void ObjectStore::Sweep() {
       const bool unnamed = std::string(sub) == "tmp" || !named.count(f.path().filename().string());
       if (unnamed && f.last_write_time(ec) < cutoff) fs::remove(f.path(), ec);
     }
+}
+
+std::string ObjectStore::PrefixEnd(std::string prefix) {
+  while (!prefix.empty()) {
+    auto& last = reinterpret_cast<unsigned char&>(prefix.back());
+    if (last != 0xff) {
+      ++last;
+      return prefix;
+    }
+    prefix.pop_back();
+  }
+  return "";
 }
 
 std::string ObjectStore::TempPath() const { return (fs::path(dir_) / "tmp" / RandomName()).string(); }
@@ -334,22 +333,22 @@ std::vector<ObjectRow> ObjectStore::ListObjects(const std::string& bucket, const
 
 void ObjectStore::CreateUpload(const UploadRow& u) {
   std::lock_guard lock(mu_);
-  Stmt(db_, "INSERT INTO uploads(id, bucket, key, account, initiated_ms, headers, checksum_algorithm) "
-            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+  Stmt(db_, "INSERT INTO uploads(id, bucket, key, account, initiated_ms, headers, checksum_algorithm, checksum_type) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
       .Bind(1, u.id).Bind(2, u.bucket).Bind(3, u.key).Bind(4, u.account).Bind(5, u.initiated_ms).Bind(6, u.headers)
-      .Bind(7, u.checksum_algorithm).Step();
+      .Bind(7, u.checksum_algorithm).Bind(8, u.checksum_type).Step();
 }
 
 std::optional<UploadRow> ObjectStore::Upload(const std::string& id) {
   std::lock_guard lock(mu_);
-  Stmt s(db_, "SELECT id, bucket, key, account, initiated_ms, headers, checksum_algorithm FROM uploads WHERE id = ?1");
+  Stmt s(db_, "SELECT id, bucket, key, account, initiated_ms, headers, checksum_algorithm, checksum_type FROM uploads WHERE id = ?1");
   if (!s.Bind(1, id).Step()) return std::nullopt;
   return ReadUpload(s);
 }
 
 std::vector<UploadRow> ObjectStore::Uploads(const std::string& bucket) {
   std::lock_guard lock(mu_);
-  Stmt s(db_, "SELECT id, bucket, key, account, initiated_ms, headers, checksum_algorithm FROM uploads "
+  Stmt s(db_, "SELECT id, bucket, key, account, initiated_ms, headers, checksum_algorithm, checksum_type FROM uploads "
               "WHERE bucket = ?1 ORDER BY key, initiated_ms, id");
   s.Bind(1, bucket);
   std::vector<UploadRow> out;

@@ -40,7 +40,8 @@ struct UploadRow {
   std::string id, bucket, key, account;
   int64_t initiated_ms = 0;
   std::string headers;             // as ObjectRow's, for the object it completes into
-  std::string checksum_algorithm;  // "" or CRC32, …
+  std::string checksum_algorithm;  // "" or crc32, …
+  std::string checksum_type;       // FULL_OBJECT, or COMPOSITE (and "": the parts' checksums combined)
 };
 
 struct PartRow {
@@ -70,6 +71,9 @@ class ObjectStore {
   std::string BlobPath(const std::string& blob) const;
   // Removes blobs no row names (after the row that named them is gone).
   void Discard(const std::vector<std::string>& blobs) const;
+  // The first key after every key that starts with PREFIX, or "" when there is none (all 0xff):
+  // where a listing goes on past a common prefix.
+  static std::string PrefixEnd(std::string prefix);
 
   std::optional<BucketRow> Bucket(const std::string& name);
   std::vector<BucketRow> Buckets(const std::string& account);

@@ -164,3 +164,18 @@ def test_aws_cli(r53, endpoint):
                         "--hosted-zone-id", zone], env=env, capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr
     assert [r["Type"] for r in json.loads(p.stdout)["ResourceRecordSets"]] == ["NS", "SOA"]
+
+
+def test_list_hosted_zones_by_name_pages(r53):
+    # ListHostedZonesByName: zones in the order of their names from DNSName on, MaxItems a page,
+    # NextDNSName and NextHostedZoneId where the next page starts.
+    ids = {name: r53.create_hosted_zone(Name=name, CallerReference=name)["HostedZone"]["Id"]
+           for name in ("c.example", "a.example", "b.example")}
+    page = r53.list_hosted_zones_by_name(MaxItems="2")
+    assert [z["Name"] for z in page["HostedZones"]] == ["a.example.", "b.example."]
+    assert page["IsTruncated"] is True and page["NextDNSName"] == "c.example."
+    assert ids["c.example"].endswith(page["NextHostedZoneId"])
+    rest = r53.list_hosted_zones_by_name(DNSName=page["NextDNSName"], MaxItems="2")
+    assert [z["Name"] for z in rest["HostedZones"]] == ["c.example."] and rest["IsTruncated"] is False
+    change = r53.delete_hosted_zone(Id=ids["a.example"])["ChangeInfo"]
+    assert change["Id"].startswith("/change/C") and change["Status"] == "INSYNC"

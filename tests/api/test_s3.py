@@ -1353,3 +1353,30 @@ def test_conditions_by_date_and_response_overrides(s3, bucket):
     assert got["ContentType"] == "application/json"
     assert got["ContentDisposition"] == 'attachment; filename="x.json"'
     assert s3.head_object(Bucket=bucket, Key="dated")["ContentType"] == "text/plain"  # stored as it was
+
+
+@openvpc_only
+def test_multipart_checksum_types(s3, bucket):
+    # "Checking object integrity": a multipart upload's checksum is COMPOSITE (of the parts'
+    # checksums, with their count) unless the upload asks for FULL_OBJECT (the whole object's
+    # CRC); any other x-amz-checksum-type is refused.
+    part1, part2 = os.urandom(5 << 20), os.urandom(1000)
+
+    def upload(key, **kw):
+        u = s3.create_multipart_upload(Bucket=bucket, Key=key, ChecksumAlgorithm="CRC32", **kw)["UploadId"]
+        parts = []
+        for n, data in ((1, part1), (2, part2)):
+            r = s3.upload_part(Bucket=bucket, Key=key, UploadId=u, PartNumber=n, Body=data, ChecksumAlgorithm="CRC32")
+            parts.append({"PartNumber": n, "ETag": r["ETag"], "ChecksumCRC32": r["ChecksumCRC32"]})
+        s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=u, MultipartUpload={"Parts": parts})
+        return s3.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
+
+    full = upload("full", ChecksumType="FULL_OBJECT")
+    assert full["ChecksumCRC32"] == base64.b64encode(
+        (zlib.crc32(part1 + part2) & 0xffffffff).to_bytes(4, "big")).decode()
+    assert full["ChecksumType"] == "FULL_OBJECT"
+    composite = upload("composite")
+    assert composite["ChecksumCRC32"].endswith("-2") and composite["ChecksumType"] == "COMPOSITE"
+    with pytest.raises(ClientError) as e:
+        s3.create_multipart_upload(Bucket=bucket, Key="bogus", ChecksumAlgorithm="CRC32", ChecksumType="BOGUS")
+    assert e.value.response["Error"]["Code"] == "InvalidRequest"

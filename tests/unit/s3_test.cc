@@ -89,11 +89,29 @@ TEST(S3Rules, ConditionKeysOfThePath) {
   const std::string only_vpce = R"({"Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*",
       "Resource":"*","Condition":{"StringNotEquals":{"aws:SourceVpce":"vpce-1"}}}]})";
   auto a = Access("111111111111", "s3:GetObject", only_vpce);
+  a.source_ip = "198.51.100.7";
   EXPECT_EQ(model::AuthorizeS3(a), model::PolicyDecision::kExplicitDeny);  // no endpoint on the path
-  a.context["aws:SourceVpce"] = {"vpce-1"};
+  a.vpc_endpoint_id = "vpce-1";
   EXPECT_EQ(model::AuthorizeS3(a), model::PolicyDecision::kAllow);
-  a.context["aws:SourceVpce"] = {"vpce-2"};
+  a.vpc_endpoint_id = "vpce-2";
   EXPECT_EQ(model::AuthorizeS3(a), model::PolicyDecision::kExplicitDeny);
+  // GW-20: through an endpoint the address is aws:VpcSourceIp, never aws:SourceIp.
+  const std::string from_the_internet = R"({"Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*",
+      "Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"198.51.100.0/24"}}}]})";
+  auto b = Access("111111111111", "s3:GetObject", from_the_internet);
+  b.source_ip = "198.51.100.7";
+  EXPECT_EQ(model::AuthorizeS3(b), model::PolicyDecision::kExplicitDeny);
+  b.vpc_endpoint_id = "vpce-1";
+  EXPECT_EQ(model::AuthorizeS3(b), model::PolicyDecision::kAllow);
+}
+
+TEST(S3Rules, BucketRegionFromTheLocationConstraint) {
+  EXPECT_EQ(model::BucketRegion("", "us-east-1"), "us-east-1");
+  EXPECT_EQ(model::BucketRegion("eu-west-1", "eu-west-1"), "eu-west-1");
+  EXPECT_EQ(CodeOf([] { model::BucketRegion("", "eu-west-1"); }), "IllegalLocationConstraintException");
+  EXPECT_EQ(CodeOf([] { model::BucketRegion("eu-west-1", "us-east-1"); }), "IllegalLocationConstraintException");
+  EXPECT_EQ(CodeOf([] { model::BucketRegion("us-east-1", "us-east-1"); }), "InvalidLocationConstraint");
+  EXPECT_EQ(CodeOf([] { model::BucketRegion("mars-1", "us-east-1"); }), "InvalidLocationConstraint");
 }
 
 // ---- checksums: the check values of their catalogues ("123456789") ----

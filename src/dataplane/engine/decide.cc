@@ -241,7 +241,6 @@ Port* Engine::ToTarget(const TraceResult& t, const model::Flow& f, const std::st
   if (b.private_link) {
     entry.sport = b.seen_port;
     entry.mtu = kInterfaceEndpointMtu;  // Q-07 … Q-09
-    entry.through_endpoint = true;
   }
   model::Flow arrived = f;
   arrived.src = b.seen_src;
@@ -279,7 +278,6 @@ Port* Engine::LoadBalancerReply(const model::State& s, const model::Partition& p
     entry.dnat = leg.client;
     entry.dport = leg.client_port;
     entry.mtu = kInterfaceEndpointMtu;  // Q-07 … Q-09, both ways
-    entry.through_endpoint = true;
     LogAt(entry, leg.client_eni, false, back, true);
     entry.ct_dst = conntrack_.Find(d->second->eni_id, back, false, now);
     return d->second;

@@ -339,13 +339,14 @@ Port* Engine::HandleFrame(Port& in, uint8_t* buf, size_t len) {
   // (MTU-4). GSO frames are segments of their gso_size already (or are segmented for a GWLB).
   const uint16_t mtu = e.out == internet_ ? kInternetMtu : e.mtu;
   const bool too_big = mtu && vh.gso_type == 0 && pf.ip_total_length > mtu;
-  if (too_big && (e.through_endpoint || pf.ether_type == kEtherTypeIpv6 || DontFragment(frame, pf))) {
-    if (!e.through_endpoint) PathTooSmall(in, frame, pf, mtu);  // an endpoint says nothing
+  const bool through_endpoint = e.lb && e.lb->private_link;  // an interface endpoint's connection
+  if (too_big && (through_endpoint || pf.ether_type == kEtherTypeIpv6 || DontFragment(frame, pf))) {
+    if (!through_endpoint) PathTooSmall(in, frame, pf, mtu);  // an endpoint says nothing
     ++counters_.dropped;
     return nullptr;
   }
   // a connection through an interface endpoint agrees on segments that fit its MTU.
-  if (e.through_endpoint && (pf.tcp_flags & kTcpSyn))
+  if (through_endpoint && (pf.tcp_flags & kTcpSyn))
     ClampTcpMss(frame, pf, static_cast<uint16_t>(mtu - (pf.ether_type == kEtherTypeIpv6 ? 60 : 40)), vh);
   // The gateways' address translation (also before a Gateway Load Balancer's tunnel: what the
   // internet gateway translated travels to the appliance translated), then stage 10.

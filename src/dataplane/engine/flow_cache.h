@@ -73,7 +73,6 @@ struct FlowEntry {
   bool translated_here = false;          // to or from an interface's alias (the services network): this host's
   bool allowance_exceeded = false;       // allowed, but a connection it needed could not be tracked
   uint16_t mtu = 0;                      // the path's, where smaller than the interfaces' (another Region)
-  bool through_endpoint = false;         // an interface endpoint's: larger packets dropped silently, MSS clamped
   Connection* ct_src = nullptr;
   Connection* ct_dst = nullptr;
 };
