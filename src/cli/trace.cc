@@ -185,6 +185,8 @@ int RunTrace(const TraceFlags& f) {
     if (!t.nat_gateway.empty()) j["nat_gateway"] = t.nat_gateway;
     if (t.translated_src) j["translated_source"] = t.translated_src->ToString();
     if (t.translated_dst) j["translated_destination"] = t.translated_dst->ToString();
+    if (t.lb_target) j["translated_destination"] = net::AddressText(*t.lb_target);  // the target a load balancer chose
+    if (t.lb_seen_src) j["translated_source"] = net::AddressText(*t.lb_seen_src);
     if (!t.allowed) {
       j["explanation_code"] = t.stages.back().explanation_code;
       j["component"] = t.stages.back().component;

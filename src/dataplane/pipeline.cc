@@ -7,6 +7,7 @@
 #include "model/address.h"
 #include "model/network_acl.h"
 #include "model/internet_gateway.h"
+#include "model/load_balancer.h"
 #include "model/route_table.h"
 
 namespace openvpc::dataplane {
@@ -60,8 +61,14 @@ namespace {
 StageResult GatewayInbound6(const Partition& p, const NetworkInterface& d, const Flow& f, Tracking ct) {
   StageResult r{.stage = 7, .name = "internet-gateway", .allowed = false, .rule = f.DstText()};
   if (const model::InternetGateway* igw = model::AttachedInternetGateway(p, d.vpc_id)) {
-    r.allowed = true;
     r.component = igw->id;
+    if (model::DeniesIgwTraffic(p, d)) {
+      r.allowed = false;
+      r.explanation_code = "NO_ROUTE_TO_DESTINATION";
+      r.note = d.id + " denies all traffic from the internet gateway (DenyAllIgwTraffic)";
+      return r;
+    }
+    r.allowed = true;
     r.note = "IPv6 passes unchanged";
     return r;
   }

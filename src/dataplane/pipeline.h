@@ -50,10 +50,12 @@ struct TraceResult {
   // Where destination and nat_gateway are, when not in the source's partition (a peer's).
   const model::Partition* partition = nullptr;
   // Through a load balancer's node (hops/load_balancer.cc): the load balancer, its node's
-  // interface, and the target it chose (destination, translated_dst and translated_dport; with
-  // translated_src when the target does not see the client's address).
+  // interface, and the target it chose (destination, lb_target and translated_dport; with
+  // lb_seen_src, the node's address, when the target does not see the client's). Addresses of
+  // either family, IPv4 mapped: the target's family may differ from the client's.
   std::string load_balancer;
   const model::NetworkInterface* lb_node = nullptr;
+  std::optional<net::Ipv6> lb_target, lb_seen_src;
   std::optional<uint16_t> translated_dport;
   bool proxy_protocol = false;  // the target group sends the PROXY protocol v2 header (TCP)
   // Through a Gateway Load Balancer endpoint (hops/gateway_load_balancer_endpoint.cc): the packet
@@ -129,8 +131,9 @@ TraceResult TraceNatReply(const model::Partition& p, const std::string& nat_id, 
 // from the node's address and listener port): the target subnet's ACL outbound and the client
 // subnet's inbound where they differ from the node's, then the client's security groups (9).
 // A client on the internet (B.client_eni empty) gets it through the internet gateway.
+// SENT is the reply as the target sent it (its subnet's ACL sees that one).
 TraceResult TraceLoadBalancerReply(const model::Partition& p, const LbBinding& b, const model::NetworkInterface& target,
-                                   const model::Flow& f, Tracking ct = {});
+                                   const model::Flow& sent, const model::Flow& f, Tracking ct = {});
 
 // A reply of load balancer target TARGET (in P) to a connection B that came through an interface
 // endpoint (B.private_link), F as the consumer sees it (from the endpoint's address and
@@ -138,7 +141,7 @@ TraceResult TraceLoadBalancerReply(const model::Partition& p, const LbBinding& b
 // the consumer's partition (CT.state), the endpoint subnet's ACL outbound and the client's
 // arrival (its subnet's ACL inbound, its groups) where they differ.
 TraceResult TracePrivateLinkReply(const model::Partition& p, const LbBinding& b, const model::NetworkInterface& target,
-                                  const model::Flow& f, Tracking ct);
+                                  const model::Flow& sent, const model::Flow& f, Tracking ct);
 
 // A packet from the AWS services network back to interface D (F as D sees it: to its private
 // address): the ACL of D's subnet inbound and D's groups (a reply to what D sent through a

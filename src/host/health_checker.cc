@@ -27,6 +27,11 @@ namespace openvpc::host {
 
 namespace {
 
+// The Host header's address: an IPv6 one in brackets (RFC 9110 section 7.2).
+std::string HostText(const net::Ipv6& ip) {
+  return net::IsIpv4Mapped(ip) ? net::MappedIpv4(ip).ToString() : "[" + ip.ToString() + "]";
+}
+
 double Seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
@@ -75,7 +80,7 @@ std::pair<bool, std::string> HttpsCheck(int fd, const std::string& request, cons
 struct HealthChecker::Check {
   // From the model (refreshed each pass).
   std::string account, region, tg_arn, target_id, node_ns;
-  net::Ipv4 target_ip;
+  net::Ipv6 target_ip;  // IPv4 mapped: an IPv6 target group's targets are checked over IPv6
   int target_port = 0;  // the registered target's port
   int port = 0;         // the port checked
   std::string protocol, path, matcher;
@@ -165,7 +170,7 @@ void HealthChecker::Run() {
             if (lb == p.load_balancers.end() || lb->second.nodes.empty()) continue;
             for (const auto& r : model::ResolveTargets(p, tg, wall)) {
               if (r.ip.empty() || r.state == "unused" || r.state == "draining") continue;
-              auto ip = net::ParseIpv4(r.ip);
+              auto ip = net::ParseAddress(r.ip);
               if (!ip) continue;
               const model::LoadBalancerNode* node = &lb->second.nodes.front();
               for (const auto& n : lb->second.nodes)
@@ -238,7 +243,8 @@ void HealthChecker::Run() {
       if (c.fd >= 0 || c.https.valid() || now < c.next) continue;
       c.started = now;
       try {
-        c.fd = InNamespace(c.node_ns, [] { return socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0); });
+        const int family = net::IsIpv4Mapped(c.target_ip) ? AF_INET : AF_INET6;
+        c.fd = InNamespace(c.node_ns, [&] { return socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0); });
       } catch (const std::exception&) {
         c.fd = -1;
       }
@@ -246,11 +252,22 @@ void HealthChecker::Run() {
         c.next = now + 1;
         continue;
       }
-      sockaddr_in a{};
-      a.sin_family = AF_INET;
-      a.sin_port = htons(static_cast<uint16_t>(c.port));
-      a.sin_addr.s_addr = htonl(c.target_ip.value);
-      if (connect(c.fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 && errno != EINPROGRESS)
+      sockaddr_storage a{};
+      socklen_t alen = 0;
+      if (net::IsIpv4Mapped(c.target_ip)) {
+        auto* in = reinterpret_cast<sockaddr_in*>(&a);
+        in->sin_family = AF_INET;
+        in->sin_port = htons(static_cast<uint16_t>(c.port));
+        in->sin_addr.s_addr = htonl(net::MappedIpv4(c.target_ip).value);
+        alen = sizeof *in;
+      } else {
+        auto* in6 = reinterpret_cast<sockaddr_in6*>(&a);
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons(static_cast<uint16_t>(c.port));
+        memcpy(&in6->sin6_addr, c.target_ip.bytes.data(), 16);
+        alen = sizeof *in6;
+      }
+      if (connect(c.fd, reinterpret_cast<sockaddr*>(&a), alen) != 0 && errno != EINPROGRESS)
         finish(c, false, "Target.FailedHealthChecks");
     }
 
@@ -295,7 +312,7 @@ void HealthChecker::Run() {
           finish(c, true, "");
           continue;
         }
-        const std::string request = "GET " + c.path + " HTTP/1.1\r\nHost: " + c.target_ip.ToString() + ":" +
+        const std::string request = "GET " + c.path + " HTTP/1.1\r\nHost: " + HostText(c.target_ip) + ":" +
                                     std::to_string(c.port) +
                                     "\r\nUser-Agent: ELB-HealthChecker/2.0\r\nAccept: */*\r\nConnection: close\r\n\r\n";
         if (c.protocol == "HTTPS") {  // TLS on a thread of its own; the fd goes with it

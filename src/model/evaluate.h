@@ -25,6 +25,21 @@ struct Flow {
 
   std::string SrcText() const { return ipv6 ? src6.ToString() : src.ToString(); }
   std::string DstText() const { return ipv6 ? dst6.ToString() : dst.ToString(); }
+  // Either address as the one type of both families (IPv4 mapped: net::Ipv4Mapped).
+  net::Ipv6 Src() const { return ipv6 ? src6 : net::Ipv4Mapped(src); }
+  net::Ipv6 Dst() const { return ipv6 ? dst6 : net::Ipv4Mapped(dst); }
+  // Both addresses at once, and the family with them (a load balancer may change it: an IPv6
+  // client's connection reaches an IPv4 target as IPv4). SRC and DST are of one family.
+  void SetAddresses(const net::Ipv6& s, const net::Ipv6& d) {
+    ipv6 = !net::IsIpv4Mapped(d);
+    if (ipv6) {
+      src6 = s;
+      dst6 = d;
+    } else {
+      src = net::MappedIpv4(s);
+      dst = net::MappedIpv4(d);
+    }
+  }
 };
 
 // True when ENI holds the address (a private IPv4 or an IPv6 address, by the flow's family).

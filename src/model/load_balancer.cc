@@ -333,8 +333,17 @@ void DeleteLoadBalancer(Tx& tx, const std::string& arn) {
 
 std::map<std::string, std::string> LoadBalancerAttributes(const LoadBalancer& lb) {
   std::map<std::string, std::string> out = DefaultAttributes(lb.type);
+  // Elastic Load Balancing: ipv6.deny_all_igw_traffic is false for internet-facing load
+  // balancers and true for internal ones.
+  if (lb.type == "network" && lb.scheme == "internal") out["ipv6.deny_all_igw_traffic"] = "true";
   for (const auto& [k, v] : lb.attributes) out[k] = v;
   return out;
+}
+
+bool DeniesIgwTraffic(const Partition& p, const NetworkInterface& eni) {
+  if (const LoadBalancer* lb = LoadBalancerOfInterface(p, eni.id))
+    return lb->type == "network" && LoadBalancerAttributes(*lb).at("ipv6.deny_all_igw_traffic") == "true";
+  return eni.interface_type == "vpc_endpoint";  // SG-04: an endpoint's IPv6 addresses are not the internet's
 }
 
 bool CrossZoneEnabled(const LoadBalancer& lb) {
@@ -422,6 +431,11 @@ void SetLoadBalancerIpAddressType(Tx& tx, const std::string& arn, const std::str
         Fail("InvalidSubnet", "Subnet '" + node.subnet_id + "' has no IPv6 CIDR block: a dualstack load balancer needs one in every subnet");
     for (auto& node : lb.nodes) node.ipv6_address = AssignIpv6Addresses(tx, node.network_interface_id, {}, 1).front();
   } else {
+    for (const Listener* l : ListenersOf(p, arn))
+      if (auto tg = p.target_groups.find(l->target_group_arn); tg != p.target_groups.end() &&
+                                                              tg->second.ip_address_type == "ipv6")
+        Fail("InvalidConfigurationRequest", "You cannot set the IP address type of a load balancer with IPv6 target "
+                                            "groups to 'ipv4': " + tg->first);
     for (auto& node : lb.nodes) {
       if (!node.ipv6_address.empty()) UnassignIpv6Addresses(tx, node.network_interface_id, {node.ipv6_address});
       node.ipv6_address.clear();
@@ -490,6 +504,9 @@ void CheckListener(Partition& p, const LoadBalancer& lb, ListenerArgs& a, const 
       if (other->arn != own_arn && other->port == *a.port)
         Fail("DuplicateListener", "A listener already exists on this port for this load balancer '" + lb.arn + "'");
   }
+  if (tg.ip_address_type == "ipv6" && lb.ip_address_type != "dualstack")  // IPv6 target groups: dualstack only
+    Fail("InvalidConfigurationRequest", "You cannot associate an IPv6 target group with a load balancer that has an '" +
+                                            lb.ip_address_type + "' IP address type");
   if (tg.vpc_id != lb.vpc_id)
     Fail("InvalidConfigurationRequest", "The target group '" + tg.arn + "' is in VPC '" + tg.vpc_id +
                                             "', not in the load balancer's VPC '" + lb.vpc_id + "'");

@@ -64,6 +64,10 @@ void DeleteLoadBalancer(Tx& tx, const std::string& arn);
 
 // Every attribute of the load balancer's type, with the value set or the default.
 std::map<std::string, std::string> LoadBalancerAttributes(const LoadBalancer& lb);
+// True when the internet gateway carries nothing in to ENI's IPv6 addresses (EC2's
+// DenyAllIgwTraffic): a node of a Network Load Balancer whose ipv6.deny_all_igw_traffic is true
+// (internal ones, by default), and an interface endpoint's interface (SG-04).
+bool DeniesIgwTraffic(const Partition& p, const NetworkInterface& eni);
 void ModifyLoadBalancerAttributes(Tx& tx, const std::string& arn,
                                   const std::vector<std::pair<std::string, std::string>>& changes);
 bool CrossZoneEnabled(const LoadBalancer& lb);

@@ -31,6 +31,11 @@ std::optional<Ipv4> ParseIpv4(std::string_view s) {
   return Ipv4{v};
 }
 
+std::optional<Ipv6> ParseAddress(std::string_view s) {
+  if (auto v4 = ParseIpv4(s)) return Ipv4Mapped(*v4);
+  return ParseIpv6(s);
+}
+
 std::optional<Ipv6> ParseIpv6(std::string_view s) {
   if (s.empty() || s.size() > 45 || s.find('%') != std::string_view::npos) return std::nullopt;
   std::string z(s);

@@ -32,6 +32,21 @@ inline Ipv6 Ipv4Mapped(Ipv4 v) {
            static_cast<uint8_t>(v.value >> 16), static_cast<uint8_t>(v.value >> 8), static_cast<uint8_t>(v.value)}};
 }
 
+// True for ::ffff:a.b.c.d, which such tables use for an IPv4 address.
+inline bool IsIpv4Mapped(const Ipv6& a) {
+  for (int i = 0; i < 10; ++i)
+    if (a.bytes[i]) return false;
+  return a.bytes[10] == 0xff && a.bytes[11] == 0xff;
+}
+// The IPv4 address of ::ffff:a.b.c.d (the last four bytes of anything else).
+inline Ipv4 MappedIpv4(const Ipv6& a) {
+  return {uint32_t{a.bytes[12]} << 24 | uint32_t{a.bytes[13]} << 16 | uint32_t{a.bytes[14]} << 8 | a.bytes[15]};
+}
+// An address of either family held as an Ipv6 (IPv4 mapped) in its usual text: a.b.c.d or RFC 5952.
+inline std::string AddressText(const Ipv6& a) { return IsIpv4Mapped(a) ? MappedIpv4(a).ToString() : a.ToString(); }
+// Either family's text to the one key type (IPv4 mapped); nullopt when it is neither.
+std::optional<Ipv6> ParseAddress(std::string_view s);
+
 std::optional<Ipv4> ParseIpv4(std::string_view s);
 std::optional<Ipv6> ParseIpv6(std::string_view s);
 

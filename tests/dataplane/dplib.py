@@ -462,10 +462,11 @@ class Lab:
         return igw
 
     def route_table(self, vpc_id, subnet_id, routes):
-        """A new route table associated with the subnet, with ROUTES {IPv4 CIDR: GatewayId}: its id."""
+        """A new route table associated with the subnet, with ROUTES {IPv4 or IPv6 CIDR: GatewayId}: its id."""
         rtb = self.ec2.create_route_table(VpcId=vpc_id)["RouteTable"]["RouteTableId"]
         for cidr, gateway in routes.items():
-            self.ec2.create_route(RouteTableId=rtb, DestinationCidrBlock=cidr, GatewayId=gateway)
+            key = "DestinationIpv6CidrBlock" if ":" in cidr else "DestinationCidrBlock"
+            self.ec2.create_route(RouteTableId=rtb, GatewayId=gateway, **{key: cidr})
         self.ec2.associate_route_table(RouteTableId=rtb, SubnetId=subnet_id)
         return rtb
 

@@ -64,7 +64,7 @@ bool ChecksumValid(const std::vector<uint8_t>& f) {
 }
 
 TEST(ProxyProtocolTest, HeaderAsAwsSendsIt) {
-  auto h = ProxyProtocolV2Header(*net::ParseIpv4("10.0.1.5"), 40000, *net::ParseIpv4("10.0.1.100"), 80);
+  auto h = ProxyProtocolV2Header(*net::ParseAddress("10.0.1.5"), 40000, *net::ParseAddress("10.0.1.100"), 80);
   const std::vector<uint8_t> sig = {0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a};
   ASSERT_EQ(h.size(), 28u);
   EXPECT_TRUE(std::equal(sig.begin(), sig.end(), h.begin()));
@@ -74,7 +74,7 @@ TEST(ProxyProtocolTest, HeaderAsAwsSendsIt) {
   EXPECT_EQ((std::vector<uint8_t>(h.begin() + 16, h.end())),
             (std::vector<uint8_t>{10, 0, 1, 5, 10, 0, 1, 100, 0x9c, 0x40, 0, 80}));
   // Through an endpoint: AWS's TLV 0xEA, subtype 0x01, the endpoint id.
-  auto v = ProxyProtocolV2Header(*net::ParseIpv4("10.0.1.5"), 40000, *net::ParseIpv4("10.0.1.100"), 80,
+  auto v = ProxyProtocolV2Header(*net::ParseAddress("10.0.1.5"), 40000, *net::ParseAddress("10.0.1.100"), 80,
                                  "vpce-0123456789abcdef0");
   ASSERT_EQ(v.size(), 28u + 3 + 1 + 22);
   EXPECT_EQ(v[14] << 8 | v[15], 12 + 3 + 1 + 22);
@@ -114,7 +114,7 @@ TEST(ProxyProtocolTest, HeaderSegmentAndMalformedOffsets) {
   ParsedFrame pf;
   ASSERT_TRUE(ParseFrame(f, pf));
   EXPECT_EQ(TcpPayloadLength(f, pf), 5u);
-  auto h = ProxyProtocolV2Header(*net::ParseIpv4("10.0.1.5"), 40000, *net::ParseIpv4("10.0.1.100"), 80);
+  auto h = ProxyProtocolV2Header(*net::ParseAddress("10.0.1.5"), 40000, *net::ParseAddress("10.0.1.100"), 80);
   auto seg = BuildTcpSegmentLike(f, pf, h);
   ASSERT_EQ(seg.size(), 14 + 20 + 32 + h.size());
   ParsedFrame spf;

@@ -13,6 +13,15 @@
 
 namespace openvpc::dataplane {
 
+namespace {
+
+std::optional<net::Ipv6> Mapped(const std::optional<net::Ipv4>& a) {
+  if (!a) return std::nullopt;
+  return net::Ipv4Mapped(*a);
+}
+
+}  // namespace
+
 Port* Engine::Decide(Port& in, const ParsedFrame& pf, FlowEntry& entry) {
   Port* out = nullptr;
   const double now = Now();
@@ -24,8 +33,8 @@ Port* Engine::Decide(Port& in, const ParsedFrame& pf, FlowEntry& entry) {
     const model::Partition& part = *p;
     const model::NetworkInterface& eni = it->second;
     const model::Flow f = PacketFlow(pf);
-    if (!f.ipv6 && (pf.protocol == 6 || pf.protocol == 17))  // a load balancer target's reply
-      if (LbBinding* b = lb_.Reply(pf.protocol, pf.src, pf.src_port, pf.dst, pf.dst_port)) {
+    if (pf.protocol == 6 || pf.protocol == 17)  // a load balancer target's reply
+      if (LbBinding* b = lb_.Reply(pf.protocol, f.Src(), pf.src_port, f.Dst(), pf.dst_port)) {
         out = LoadBalancerReply(s, part, eni, *b, pf, entry);
         return;
       }
@@ -60,7 +69,7 @@ Port* Engine::Decide(Port& in, const ParsedFrame& pf, FlowEntry& entry) {
       return;
     }
     if (t.nat_binding) {  // through a NAT gateway: its address and a port of its own (K6, K8)
-      entry.snat = t.translated_src;
+      entry.snat = Mapped(t.translated_src);
       entry.sport = t.nat_binding->nat_port;
       entry.nat = t.nat_binding;
       if (!t.destination) {  // to the internet
@@ -80,7 +89,7 @@ Port* Engine::Decide(Port& in, const ParsedFrame& pf, FlowEntry& entry) {
     if (t.services_network) {  // through a gateway endpoint: from the interface's alias (on the gateway host)
       out = internet_;
       if (!nat) return;  // as it came: the gateway host decides it again with its alias
-      entry.snat = net::Ipv4{kAliasBase + in.id};
+      entry.snat = net::Ipv4Mapped(net::Ipv4{kAliasBase + in.id});
       entry.translated_here = true;
       return;
     }
@@ -90,7 +99,7 @@ Port* Engine::Decide(Port& in, const ParsedFrame& pf, FlowEntry& entry) {
     }
     if (t.to_internet) {  // with the internet gateway's translation; an egress-only gateway remembers the flow (J2)
       out = internet_;
-      entry.snat = t.translated_src;
+      entry.snat = Mapped(t.translated_src);
       entry.ct_dst = conntrack_.Find(t.exit_target, f, true, now);
       return;
     }
@@ -116,7 +125,11 @@ Port* Engine::DecideFromInternet(const ParsedFrame& pf, FlowEntry& entry) {
     const std::string dst = pf.dst.ToString();
     for (const auto& [key, part] : s.partitions) {  // public addresses are unique across partitions
       if (v6) {  // IPv6 addresses are public themselves (I4)
-        TraceResult t = TraceFromInternet(part, f, {&conntrack_, now});
+        TraceResult t = TraceFromInternet(part, f, {.table = &conntrack_, .now = now, .lb = &lb_});
+        if (!t.load_balancer.empty()) {  // a dualstack internet-facing load balancer's node: on to a target
+          if (t.allowed) out = ToTarget(t, f, "", entry);
+          return;
+        }
         if (!t.destination) continue;
         LogAt(entry, t.destination->id, false, f, t.allowed);
         auto d = by_eni_.find(t.destination->id);
@@ -140,7 +153,7 @@ Port* Engine::DecideFromInternet(const ParsedFrame& pf, FlowEntry& entry) {
         // translated to the private address first, then in Geneve to the appliance.
         model::Flow inside = f;
         inside.dst = *t.translated_dst;
-        entry.dnat = t.translated_dst;
+        entry.dnat = Mapped(t.translated_dst);
         out = ToApplianceFlow(t, inside, entry);
         return;
       }
@@ -153,7 +166,7 @@ Port* Engine::DecideFromInternet(const ParsedFrame& pf, FlowEntry& entry) {
       auto d = by_eni_.find(t.destination->id);
       if (d == by_eni_.end()) return;  // its instance is not running
       out = d->second;
-      entry.dnat = t.translated_dst;
+      entry.dnat = Mapped(t.translated_dst);
       f.dst = *t.translated_dst;
       entry.ct_dst = conntrack_.Find(out->eni_id, f, false, now);
       return;
@@ -176,7 +189,7 @@ Port* Engine::FromServicesNetwork(const model::State& s, const ParsedFrame& pf, 
   const TraceResult t = TraceFromServicesNetwork(*p, eni->second, f, {.table = &conntrack_, .now = Now(), .state = &s});
   LogAt(entry, d->eni_id, false, f, t.allowed);
   if (!t.allowed) return nullptr;
-  entry.dnat = *ip;
+  entry.dnat = net::Ipv4Mapped(*ip);
   entry.translated_here = true;
   entry.ct_dst = conntrack_.Find(d->eni_id, f, false, Now());
   return d;
@@ -199,32 +212,32 @@ Port* Engine::ToApplianceFlow(const TraceResult& t, const model::Flow& f, FlowEn
 }
 
 Port* Engine::ToTarget(const TraceResult& t, const model::Flow& f, const std::string& client_eni, FlowEntry& entry) {
-  if (!t.destination || !t.translated_dst || !t.translated_dport || !t.lb_node) return nullptr;
+  if (!t.destination || !t.lb_target || !t.translated_dport || !t.lb_node) return nullptr;
   auto d = by_eni_.find(t.destination->id);
   if (d == by_eni_.end()) return nullptr;  // the target's instance is not running here
   LbBinding b;
   b.load_balancer = t.load_balancer;
   b.node_eni = t.lb_node->id;
   b.client_eni = client_eni;
-  b.node_ip = f.dst;  // as the client addressed it: a node's private address, or its public one
+  b.node_ip = f.Dst();  // as the client addressed it: a node's private address, its public one, or its IPv6 one
   b.listener_port = static_cast<uint16_t>(f.dst_port);
-  b.client = f.src;
+  b.client = f.Src();
   b.client_port = static_cast<uint16_t>(f.src_port);
   if (t.private_link) {  // through an interface endpoint: the node's own connection, from a port of its
     b.private_link = t.private_link;
     b.private_link->client_eni = client_eni;
     b.client_eni.clear();
-    b.node_ip = b.client = *t.translated_src;
+    b.node_ip = b.client = t.private_link->node;
     b.client_port = t.private_link->node_port;
   }
-  b.target = *t.translated_dst;
+  b.target = *t.lb_target;
   b.target_port = *t.translated_dport;
-  b.seen_src = t.translated_src.value_or(f.src);
+  b.seen_src = t.lb_seen_src.value_or(b.client);
   b.seen_port = b.client_port;
   b.protocol = static_cast<uint8_t>(f.protocol);
   b.last_seen = Now();
   if (t.proxy_protocol)  // the client as it connected; through an endpoint, the consumer's side and the endpoint (SVC-08)
-    b.proxy_header = b.private_link ? ProxyProtocolV2Header(f.src, static_cast<uint16_t>(f.src_port), f.dst,
+    b.proxy_header = b.private_link ? ProxyProtocolV2Header(f.Src(), static_cast<uint16_t>(f.src_port), f.Dst(),
                                                             static_cast<uint16_t>(f.dst_port), b.private_link->endpoint_id)
                                     : ProxyProtocolV2Header(b.client, b.client_port, b.node_ip, b.listener_port);
   // Decided again (the model moved): the connection it is keeps its state (the proxy header's
@@ -237,15 +250,15 @@ Port* Engine::ToTarget(const TraceResult& t, const model::Flow& f, const std::st
   entry.lb_direction = 1;
   entry.dnat = b.target;
   entry.dport = b.target_port;
-  if (t.translated_src) entry.snat = t.translated_src;
+  // The source changes with the node's address, and whenever the family does (both are set then).
+  if (t.lb_seen_src || net::IsIpv4Mapped(b.target) != !f.ipv6) entry.snat = b.seen_src;
   if (b.private_link) {
     entry.sport = b.seen_port;
     entry.mtu = kInterfaceEndpointMtu;  // Q-07 … Q-09
   }
   model::Flow arrived = f;
-  arrived.src = b.seen_src;
+  arrived.SetAddresses(b.seen_src, b.target);
   arrived.src_port = b.seen_port;
-  arrived.dst = b.target;
   arrived.dst_port = b.target_port;
   entry.ct_dst = conntrack_.Find(d->second->eni_id, arrived, false, Now());
   return d->second;
@@ -258,18 +271,17 @@ Port* Engine::LoadBalancerReply(const model::State& s, const model::Partition& p
   b.last_seen = now;
   entry.lb = &b;
   entry.lb_direction = -1;
-  model::Flow back = PacketFlow(pf);  // as the client sees it: from the node's address and listener port
-  back.src = b.node_ip;
+  const model::Flow sent = PacketFlow(pf);
+  model::Flow back = sent;  // as the client sees it: from the node's address and listener port
+  back.SetAddresses(b.node_ip, b.client);
   back.src_port = b.listener_port;
-  back.dst = b.client;
   back.dst_port = b.client_port;
   if (b.private_link) {  // to the consumer, from the endpoint's address and listener port
     const PrivateLinkLeg& leg = *b.private_link;
-    back.src = leg.endpoint_ip;
+    back.SetAddresses(leg.endpoint_ip, leg.client);
     back.src_port = leg.listener_port;
-    back.dst = leg.client;
     back.dst_port = leg.client_port;
-    if (!TracePrivateLinkReply(part, b, target, back, {.table = &conntrack_, .now = now, .state = &s}).allowed)
+    if (!TracePrivateLinkReply(part, b, target, sent, back, {.table = &conntrack_, .now = now, .state = &s}).allowed)
       return nullptr;
     auto d = by_eni_.find(leg.client_eni);
     if (d == by_eni_.end()) return nullptr;
@@ -282,11 +294,13 @@ Port* Engine::LoadBalancerReply(const model::State& s, const model::Partition& p
     entry.ct_dst = conntrack_.Find(d->second->eni_id, back, false, now);
     return d->second;
   }
-  TraceResult t = TraceLoadBalancerReply(part, b, target, back, {&conntrack_, now});
+  TraceResult t = TraceLoadBalancerReply(part, b, target, sent, back, {&conntrack_, now});
   if (!t.allowed) return nullptr;
   entry.snat = b.node_ip;
   entry.sport = b.listener_port;
-  if (!(b.seen_src == b.client)) entry.dnat = b.client;
+  // The destination changes back to the client where the target saw another address (the
+  // node's), and whenever the family does (both are set then).
+  if (!(b.seen_src == b.client) || sent.ipv6 != back.ipv6) entry.dnat = b.client;
   if (b.client_eni.empty()) return internet_;
   auto d = by_eni_.find(b.client_eni);
   if (d == by_eni_.end()) return nullptr;
@@ -312,7 +326,7 @@ Port* Engine::NatReply(const model::Partition& part, const std::string& nat_id,
   const bool allowed = TraceNatReply(part, nat_id, client->second, back, {&conntrack_, now}).allowed;
   LogAt(entry, b->eni_id, false, back, allowed);
   if (!allowed) return nullptr;
-  entry.dnat = b->client;
+  entry.dnat = net::Ipv4Mapped(b->client);
   entry.dport = b->client_port;
   entry.nat = b;
   entry.ct_dst = conntrack_.Find(d->second->eni_id, back, false, now);

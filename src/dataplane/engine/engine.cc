@@ -21,6 +21,7 @@
 #include "dataplane/wire/geneve.h"
 #include "dataplane/wire/proxy_protocol.h"
 #include "dataplane/wire/segment.h"
+#include "dataplane/wire/translate.h"
 #include "dataplane/wire/vxlan.h"
 
 namespace openvpc::dataplane {
@@ -239,9 +240,10 @@ void Engine::Capture(Port* out, const uint8_t* buf, size_t len) {
   capture_->emplace_back(out->eni_id, std::vector<uint8_t>(buf + kVnetHeaderSize, buf + len));
 }
 
-void Engine::SendFrame(Port* out, std::span<const uint8_t> frame) {
+void Engine::SendFrame(Port* out, std::span<const uint8_t> frame, const VnetHeader& vh) {
   if (!out) return;
   std::vector<uint8_t> buf(kVnetHeaderSize + frame.size());
+  memcpy(buf.data(), &vh, sizeof vh);
   if (!frame.empty()) memcpy(buf.data() + kVnetHeaderSize, frame.data(), frame.size());
   if (capture_) return Capture(out, buf.data(), buf.size());
   if (out->remote_host) return SendUnderlay(*out, buf.data(), buf.size(), true);  // the router's own: decided
@@ -348,10 +350,20 @@ Port* Engine::HandleFrame(Port& in, uint8_t* buf, size_t len) {
   // a connection through an interface endpoint agrees on segments that fit its MTU.
   if (through_endpoint && (pf.tcp_flags & kTcpSyn))
     ClampTcpMss(frame, pf, static_cast<uint16_t>(mtu - (pf.ether_type == kEtherTypeIpv6 ? 60 : 40)), vh);
+  // A dualstack load balancer's connection between families: the packet leaves with a header of
+  // the other family, written anew (it changes the frame's length), then stage 10.
+  if ((e.dnat && net::IsIpv4Mapped(*e.dnat) == v6) || (e.snat && net::IsIpv4Mapped(*e.snat) == v6)) {
+    TranslateFamily(e, frame, pf, vh);
+    return nullptr;
+  }
   // The gateways' address translation (also before a Gateway Load Balancer's tunnel: what the
   // internet gateway translated travels to the appliance translated), then stage 10.
-  if (e.snat) RewriteIpv4Address(frame, pf, true, *e.snat, vh);
-  if (e.dnat) RewriteIpv4Address(frame, pf, false, *e.dnat, vh);
+  auto rewrite = [&](bool source, const net::Ipv6& to) {
+    if (v6) RewriteIpv6Address(frame, pf, source, to, vh);
+    else RewriteIpv4Address(frame, pf, source, net::MappedIpv4(to), vh);
+  };
+  if (e.snat) rewrite(true, *e.snat);
+  if (e.dnat) rewrite(false, *e.dnat);
   if (e.sport) RewritePort(frame, pf, true, *e.sport, vh);
   if (e.dport) RewritePort(frame, pf, false, *e.dport, vh);
   if (e.appliance) {  // through a Gateway Load Balancer endpoint: in Geneve to the appliance
@@ -368,6 +380,22 @@ Port* Engine::HandleFrame(Port& in, uint8_t* buf, size_t len) {
     return nullptr;
   }
   return e.out;
+}
+
+void Engine::TranslateFamily(const FlowEntry& e, std::span<uint8_t> frame, const ParsedFrame& pf, VnetHeader vh) {
+  std::vector<uint8_t> out = e.snat && e.dnat ? TranslateIpFamily(frame, pf, *e.snat, *e.dnat, vh)
+                                              : std::vector<uint8_t>{};
+  ParsedFrame opf;
+  if (out.empty() || !ParseFrame(out, opf)) {  // not TCP or UDP, a fragment: nothing a load balancer carries
+    ++counters_.dropped;
+    return;
+  }
+  if (e.sport) RewritePort(out, opf, true, *e.sport, vh);
+  if (e.dport) RewritePort(out, opf, false, *e.dport, vh);
+  memcpy(out.data(), e.out->mac.data(), 6);
+  memcpy(out.data() + 6, kRouterMac.data(), 6);
+  if (e.lb && !e.lb->proxy_header.empty() && opf.protocol == 6) ProxyProtocol(*e.lb, e, out, opf, vh);
+  SendFrame(e.out, out, vh);
 }
 
 void Engine::ToAppliance(const FlowEntry& e, std::span<uint8_t> frame, const ParsedFrame& pf, VnetHeader& vh,
@@ -542,8 +570,8 @@ FlowEntry* Engine::FlowOf(Port& in, const ParsedFrame& pf) {
       // The connection this flow opened lets its replies through: forget a drop cached for them.
       // It is keyed by what the packets leave with, after any translation.
       const uint16_t sport = e.sport.value_or(key.sport), dport = e.dport.value_or(key.dport);
-      FlowKey reverse{.port = e.out->id, .src = e.dnat ? net::Ipv4Mapped(*e.dnat) : key.dst,
-                      .dst = e.snat ? net::Ipv4Mapped(*e.snat) : key.src, .sport = dport, .dport = sport,
+      FlowKey reverse{.port = e.out->id, .src = e.dnat.value_or(key.dst), .dst = e.snat.value_or(key.src),
+                      .sport = dport, .dport = sport,
                       .proto = key.proto};
       if (icmp) {  // echo -> echo reply; the identifier is one field, whichever side translated it
         reverse.sport = e.sport ? *e.sport : e.dport ? *e.dport : key.sport;

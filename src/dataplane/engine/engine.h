@@ -205,7 +205,12 @@ class Engine {
   void WithInterface(
       const Port& in,
       const std::function<void(const model::State&, const model::Partition&, const model::NetworkInterface&)>& fn);
-  void SendFrame(Port* out, std::span<const uint8_t> frame);  // a frame of the router's own, written at once
+  // A frame of the router's own (or one written anew), written at once, with VH (none by default).
+  void SendFrame(Port* out, std::span<const uint8_t> frame, const VnetHeader& vh = {});
+  // A frame of flow E whose addresses change family (a dualstack load balancer's connection):
+  // written anew with the other family's header (wire/translate.h), its ports and proxy protocol
+  // as any other, and sent.
+  void TranslateFamily(const FlowEntry& e, std::span<uint8_t> frame, const ParsedFrame& pf, VnetHeader vh);
   // VXLAN (underlay.cc): BUF (vnet header + frame) to the host that runs OUT; a datagram that
   // came in on the underlay port, handled as a frame from the remote port it names.
   void SendUnderlay(const Port& out, const uint8_t* buf, size_t len, bool decided);

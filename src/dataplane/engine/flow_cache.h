@@ -63,7 +63,10 @@ struct FlowEntry {
   uint64_t generation = 0;
   std::unique_ptr<FlowAccounting> log;  // only with a flow log sink
   Port* out = nullptr;  // nullptr: dropped
-  std::optional<net::Ipv4> snat, dnat;  // the source and destination it leaves with, when translated
+  // The source and destination it leaves with, when translated (IPv4 mapped). Of the other
+  // family than the packet's (a dualstack load balancer's), both are set and the packet leaves
+  // with a header of that family (wire/translate.h).
+  std::optional<net::Ipv6> snat, dnat;
   std::optional<uint16_t> sport, dport;  // the same for the ports (a NAT gateway's); ICMP: the echo id
   NatBinding* nat = nullptr;             // the NAT gateway's translation it renews
   LbBinding* lb = nullptr;               // the load balancer's connection it renews

@@ -58,33 +58,36 @@ bool ToInterfaceEndpoint(const model::Partition& p, const model::NetworkInterfac
   const model::PrivateLinkPath path = model::NetworkLoadBalancerFor(*owner, *svc, d, zone);
   auto node_eni = path.node ? owner->network_interfaces.find(path.node->network_interface_id)
                             : owner->network_interfaces.end();
-  auto node_ip = path.node ? net::ParseIpv4(path.node->private_ip) : std::nullopt;
+  // The node's address of the consumer's family (an IPv6 service's load balancers are dualstack:
+  // SVC-12); the load balancer's stage then reaches the target in the target group's family.
+  const std::string& node_text = path.node ? (f.ipv6 ? path.node->ipv6_address : path.node->private_ip) : "";
+  const std::optional<net::Ipv6> node_ip = net::ParseAddress(node_text);
   if (node_eni == owner->network_interfaces.end() || !node_ip)
-    return drop("NO_ROUTE_TO_DESTINATION", "service " + svc->id + " has no load balancer in " + zone);
+    return drop("NO_ROUTE_TO_DESTINATION", "service " + svc->id + " has no load balancer in " + zone +
+                                               (f.ipv6 && path.node ? " with an IPv6 address" : ""));
   PrivateLinkLeg leg{.endpoint_id = e->id, .endpoint_eni = d.id,  // client_eni: the engine knows where it came from
-                     .account = p.account_id, .region = p.region, .client = f.src, .endpoint_ip = f.dst,
+                     .account = p.account_id, .region = p.region, .client = f.Src(), .endpoint_ip = f.Dst(),
                      .client_port = static_cast<uint16_t>(f.src_port),
-                     .listener_port = static_cast<uint16_t>(f.dst_port)};
+                     .listener_port = static_cast<uint16_t>(f.dst_port), .node = *node_ip};
   // The node's port for this connection (the client's own in a trace, which keeps no table).
   leg.node_port = ct.lb ? ct.lb->PrivateLinkPort(6, *node_ip, leg.listener_port, leg) : leg.client_port;
   if (!leg.node_port) return drop("NO_ROUTE_TO_DESTINATION", "the node has no port left for a new connection");
   r.allowed = true;
-  r.rule = svc->id + " -> " + path.lb->name + " " + path.node->private_ip + ":" + std::to_string(f.dst_port);
-  r.note = "the load balancer sees the connection from " + path.node->private_ip + ":" +
-           std::to_string(leg.node_port) + " (SVC-08)";
+  r.rule = svc->id + " -> " + path.lb->name + " " + node_text + ":" + std::to_string(f.dst_port);
+  r.note = "the load balancer sees the connection from " + node_text + " port " + std::to_string(leg.node_port) +
+           " (SVC-08)";
   Append(t, std::move(r));
   t.private_link = leg;
   t.partition = owner;
   model::Flow g = f;  // the connection as the provider's side has it: the node's own
-  g.src = *node_ip;
+  g.SetAddresses(*node_ip, *node_ip);
   g.src_port = leg.node_port;
-  g.dst = *node_ip;
   ToLoadBalancer(*owner, node_eni->second, g, t, ct);
   return true;
 }
 
 TraceResult TracePrivateLinkReply(const model::Partition& p, const LbBinding& b, const model::NetworkInterface& target,
-                                  const model::Flow& f, Tracking ct) {
+                                  const model::Flow& sent, const model::Flow& f, Tracking ct) {
   TraceResult t;
   const PrivateLinkLeg& leg = *b.private_link;
   auto node = p.network_interfaces.find(b.node_eni);
@@ -94,7 +97,7 @@ TraceResult TracePrivateLinkReply(const model::Partition& p, const LbBinding& b,
                .explanation_code = "BAD_STATE"});
     return t;
   }
-  if (target.subnet_id != node->second.subnet_id && !Append(t, SubnetAclOutbound(p, target.subnet_id, f))) return t;
+  if (target.subnet_id != node->second.subnet_id && !Append(t, SubnetAclOutbound(p, target.subnet_id, sent))) return t;
   auto endpoint = consumer->network_interfaces.find(leg.endpoint_eni);
   auto client = consumer->network_interfaces.find(leg.client_eni);
   if (endpoint == consumer->network_interfaces.end() || client == consumer->network_interfaces.end()) {
@@ -103,8 +106,8 @@ TraceResult TracePrivateLinkReply(const model::Partition& p, const LbBinding& b,
     return t;
   }
   Append(t, {.stage = 7, .name = "interface-endpoint", .component = leg.endpoint_id,
-             .rule = "reply " + b.target.ToString() + ":" + std::to_string(b.target_port) + " -> " +
-                     leg.endpoint_ip.ToString() + ":" + std::to_string(leg.listener_port)});
+             .rule = "reply " + net::AddressText(b.target) + ":" + std::to_string(b.target_port) + " -> " +
+                     net::AddressText(leg.endpoint_ip) + ":" + std::to_string(leg.listener_port)});
   const std::string& subnet = endpoint->second.subnet_id;
   if (client->second.subnet_id != subnet && !Append(t, SubnetAclOutbound(*consumer, subnet, f))) return t;
   t.partition = consumer;

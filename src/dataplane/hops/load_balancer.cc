@@ -6,7 +6,10 @@
 // targets of the node's zone, or of every zone with cross-zone load balancing; a known
 // connection keeps its target), and on to the target: the node subnet's ACL outbound, the
 // target's ACL inbound and groups (8, 9), as the target sees the packet: from the client's
-// address when the target group preserves it, else from the node's.
+// address when the target group preserves it, else from the node's. A dualstack load
+// balancer's nodes take IPv6 too (at their IPv6 addresses, from the VPC or the internet); the
+// target group's IP address type decides the family the targets see, so an IPv6 client reaches
+// an IPv4 target from the node's IPv4 address, translated by the engine.
 // The way back is TraceLoadBalancerReply (pipeline.h), also here.
 #include "dataplane/hops/hop.h"
 #include "dataplane/stages.h"
@@ -42,10 +45,9 @@ bool ToLoadBalancer(const model::Partition& p, const model::NetworkInterface& d,
   const model::LoadBalancerNode* node = nullptr;
   for (const auto& n : lb->nodes)
     if (n.network_interface_id == d.id) node = &n;
-  if (lb->type != "network" || f.ipv6 || !node) {
+  if (lb->type != "network" || !node) {
     r.explanation_code = "NO_ROUTE_TO_DESTINATION";
-    r.note = lb->type != "network" ? "a Gateway Load Balancer takes traffic only from its endpoints"
-                                   : "this data plane forwards IPv4 through load balancers so far";
+    r.note = "a Gateway Load Balancer takes traffic only from its endpoints";
     Append(t, std::move(r));
     return true;
   }
@@ -69,13 +71,13 @@ bool ToLoadBalancer(const model::Partition& p, const model::NetworkInterface& d,
   // also while it drains (deregistration lets existing connections finish; it takes no new ones).
   const model::ResolvedTarget* chosen = nullptr;
   std::vector<model::ResolvedTarget> all;
-  LbBinding* known = ct.lb ? ct.lb->Find(static_cast<uint8_t>(f.protocol), f.src, static_cast<uint16_t>(f.src_port),
-                                         f.dst, static_cast<uint16_t>(f.dst_port))
+  LbBinding* known = ct.lb ? ct.lb->Find(static_cast<uint8_t>(f.protocol), f.Src(), static_cast<uint16_t>(f.src_port),
+                                         f.Dst(), static_cast<uint16_t>(f.dst_port))
                            : nullptr;
   if (known) {
     all = model::ResolveTargets(p, tg, now);
     for (const auto& rt : all)
-      if (rt.ip == known->target.ToString() && rt.target->port == known->target_port && rt.state != "unused")
+      if (net::ParseAddress(rt.ip) == known->target && rt.target->port == known->target_port && rt.state != "unused")
         chosen = &rt;
   }
   if (!chosen)
@@ -93,22 +95,36 @@ bool ToLoadBalancer(const model::Partition& p, const model::NetworkInterface& d,
     Append(t, std::move(r));
     return true;
   }
-  // SVC-08: through an endpoint the target sees the node's address, whatever the group says.
-  const bool preserve = !t.private_link && model::TargetGroupAttribute(tg, "preserve_client_ip.enabled") == "true";
+  // The target's family is its group's (IpAddressType): an IPv6 client reaches an IPv4 target
+  // translated, and the other way round, from the node's address of the target's family. The
+  // client's address is kept only within one family (preserve_client_ip), and never through an
+  // endpoint (SVC-08).
+  const std::optional<net::Ipv6> target_ip = net::ParseAddress(chosen->ip);
+  const bool v6_target = target_ip && !net::IsIpv4Mapped(*target_ip);
+  const std::string& node_ip = v6_target ? node->ipv6_address : node->private_ip;
+  const std::optional<net::Ipv6> node_address = net::ParseAddress(node_ip);
+  if (!target_ip || !node_address) {
+    r.explanation_code = "NO_ROUTE_TO_DESTINATION";
+    r.note = "the node in " + node->availability_zone + " has no " + (v6_target ? "IPv6" : "IPv4") + " address for " +
+             chosen->ip;
+    Append(t, std::move(r));
+    return true;
+  }
+  const bool preserve = !t.private_link && f.ipv6 == v6_target &&
+                        model::TargetGroupAttribute(tg, "preserve_client_ip.enabled") == "true";
   model::Flow to = f;
-  to.dst = net::ParseIpv4(chosen->ip).value();
+  to.SetAddresses(preserve ? f.Src() : *node_address, *target_ip);  // the client's port is kept
   to.dst_port = chosen->target->port;
-  if (!preserve) to.src = net::ParseIpv4(node->private_ip).value();  // the client's port is kept
   r.allowed = true;
   r.rule = listener->protocol + ":" + std::to_string(listener->port) + " -> " + chosen->target->id + " " +
            chosen->ip + ":" + std::to_string(chosen->target->port) + " (" + chosen->state + ")";
-  if (!preserve) r.note = "the target sees the node's address " + node->private_ip;
+  if (!preserve) r.note = "the target sees the node's address " + node_ip;
   Append(t, std::move(r));
   const model::NetworkInterface& target = target_eni->second;
   if (target.subnet_id != d.subnet_id && !Append(t, SubnetAclOutbound(p, d.subnet_id, to))) return true;
-  t.translated_dst = to.dst;
+  t.lb_target = target_ip;
   t.translated_dport = static_cast<uint16_t>(to.dst_port);
-  if (!preserve) t.translated_src = to.src;
+  if (!preserve) t.lb_seen_src = node_address;
   t.proxy_protocol = f.protocol == 6 && model::TargetGroupAttribute(tg, "proxy_protocol_v2.enabled") == "true";
   if (!ArriveAt(p, d.subnet_id, target, to, t, ct)) return true;
   t.allowed = true;
@@ -116,7 +132,7 @@ bool ToLoadBalancer(const model::Partition& p, const model::NetworkInterface& d,
 }
 
 TraceResult TraceLoadBalancerReply(const model::Partition& p, const LbBinding& b, const model::NetworkInterface& target,
-                                   const model::Flow& f, Tracking ct) {
+                                   const model::Flow& sent, const model::Flow& f, Tracking ct) {
   TraceResult t;
   auto node = p.network_interfaces.find(b.node_eni);
   if (node == p.network_interfaces.end()) {
@@ -125,10 +141,10 @@ TraceResult TraceLoadBalancerReply(const model::Partition& p, const LbBinding& b
     return t;
   }
   const std::string& node_subnet = node->second.subnet_id;
-  if (target.subnet_id != node_subnet && !Append(t, SubnetAclOutbound(p, target.subnet_id, f))) return t;
+  if (target.subnet_id != node_subnet && !Append(t, SubnetAclOutbound(p, target.subnet_id, sent))) return t;
   Append(t, {.stage = 7, .name = "load-balancer", .component = b.load_balancer,
-             .rule = "reply " + b.target.ToString() + ":" + std::to_string(b.target_port) + " -> " +
-                     b.node_ip.ToString() + ":" + std::to_string(b.listener_port)});
+             .rule = "reply " + net::AddressText(b.target) + ":" + std::to_string(b.target_port) + " -> " +
+                     net::AddressText(b.node_ip) + ":" + std::to_string(b.listener_port)});
   if (b.client_eni.empty()) {  // to the internet, from the node's public address, by its subnet's route
     if (!Append(t, SubnetAclOutbound(p, node_subnet, f))) return t;
     const model::Route* route = nullptr;

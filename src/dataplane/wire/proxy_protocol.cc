@@ -1,6 +1,8 @@
 // The PROXY protocol v2 and TCP stream insertion: wire/proxy_protocol.h.
 #include "dataplane/wire/proxy_protocol.h"
 
+#include "dataplane/wire/packet6.h"
+
 #include <algorithm>
 #include <cstring>
 
@@ -34,17 +36,25 @@ bool After(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b) > 0; }
 
 }  // namespace
 
-std::vector<uint8_t> ProxyProtocolV2Header(net::Ipv4 src, uint16_t sport, net::Ipv4 dst, uint16_t dport,
+std::vector<uint8_t> ProxyProtocolV2Header(const net::Ipv6& src, uint16_t sport, const net::Ipv6& dst, uint16_t dport,
                                            const std::string& vpce_id) {
   static const uint8_t kSignature[12] = {0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a};
   std::vector<uint8_t> h(kSignature, kSignature + 12);
   h.push_back(0x21);  // version 2, PROXY
-  h.push_back(0x11);  // AF_INET, STREAM
-  std::vector<uint8_t> body(12);
-  Put32(body.data(), src.value);
-  Put32(body.data() + 4, dst.value);
-  Put16(body.data() + 8, sport);
-  Put16(body.data() + 10, dport);
+  const bool v4 = net::IsIpv4Mapped(src) && net::IsIpv4Mapped(dst);
+  h.push_back(v4 ? 0x11 : 0x21);  // AF_INET or AF_INET6, STREAM
+  std::vector<uint8_t> body;
+  if (v4) {
+    body.resize(12);
+    Put32(body.data(), net::MappedIpv4(src).value);
+    Put32(body.data() + 4, net::MappedIpv4(dst).value);
+  } else {  // an IPv4 address beside an IPv6 one goes as mapped
+    body.resize(36);
+    memcpy(body.data(), src.bytes.data(), 16);
+    memcpy(body.data() + 16, dst.bytes.data(), 16);
+  }
+  Put16(body.data() + body.size() - 4, sport);
+  Put16(body.data() + body.size() - 2, dport);
   if (!vpce_id.empty()) {  // PP2_TYPE_AWS (0xEA), subtype PP2_SUBTYPE_AWS_VPCE_ID (0x01)
     body.push_back(0xea);
     const uint16_t len = static_cast<uint16_t>(1 + vpce_id.size());
@@ -116,8 +126,15 @@ std::vector<uint8_t> BuildTcpSegmentLike(std::span<const uint8_t> frame, const P
   std::vector<uint8_t> out(frame.begin(), frame.begin() + static_cast<std::ptrdiff_t>(pf.l4 + header));
   out.insert(out.end(), payload.begin(), payload.end());
   uint8_t* ip = out.data() + pf.l3;
+  out[pf.l4 + 13] = kTcpAck | 0x08;  // ACK | PSH
+  if (pf.ether_type == kEtherTypeIpv6) {
+    Put16(ip + 4, static_cast<uint16_t>(out.size() - pf.l3 - 40));  // payload length
+    Put16(out.data() + pf.l4 + 16, 0);
+    Put16(out.data() + pf.l4 + 16,
+          Ipv6L4Checksum(pf.src6, pf.dst6, 6, std::span<const uint8_t>(out).subspan(pf.l4)));
+    return out;
+  }
   Put16(ip + 2, static_cast<uint16_t>(out.size() - pf.l3));  // total length
-  out[pf.l4 + 13] = kTcpAck | 0x08;                            // ACK | PSH
   ParsedFrame copy = pf;
   copy.ip_total_length = static_cast<uint16_t>(out.size() - pf.l3);
   SetIpv4Checksum(out, pf.l3);

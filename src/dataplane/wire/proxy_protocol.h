@@ -16,9 +16,9 @@
 
 namespace openvpc::dataplane {
 
-// The header of a TCP connection over IPv4 from SRC:SPORT to DST:DPORT; VPCE_ID (vpce-…) adds
-// AWS's TLV.
-std::vector<uint8_t> ProxyProtocolV2Header(net::Ipv4 src, uint16_t sport, net::Ipv4 dst, uint16_t dport,
+// The header of a TCP connection from SRC:SPORT to DST:DPORT (IPv4 as net::Ipv4Mapped: AF_INET
+// when both are IPv4, else AF_INET6); VPCE_ID (vpce-…) adds AWS's TLV.
+std::vector<uint8_t> ProxyProtocolV2Header(const net::Ipv6& src, uint16_t sport, const net::Ipv6& dst, uint16_t dport,
                                            const std::string& vpce_id = "");
 
 // The TCP sequence number and acknowledgement number of FRAME's segment.
@@ -33,7 +33,7 @@ size_t TcpPayloadLength(std::span<const uint8_t> frame, const ParsedFrame& pf);
 void ShiftTcpNumbers(std::span<uint8_t> frame, const ParsedFrame& pf, uint32_t seq_delta, uint32_t ack_delta,
                      uint32_t ack_after, const VnetHeader& vh);
 
-// A segment with FRAME's Ethernet, IPv4 and TCP headers (options included) and PAYLOAD in place
+// A segment with FRAME's Ethernet, IP (either family) and TCP headers (options included) and PAYLOAD in place
 // of its own, flags ACK|PSH, checksums computed in full: the header's own segment. Empty when
 // FRAME's TCP header is malformed (its data offset).
 std::vector<uint8_t> BuildTcpSegmentLike(std::span<const uint8_t> frame, const ParsedFrame& pf,
