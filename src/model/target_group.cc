@@ -184,8 +184,9 @@ RegisteredTarget CheckedTarget(const Partition& p, const TargetGroup& tg, const 
   auto v4 = net::ParseIpv4(spec.id);
   auto v6 = v4 ? std::nullopt : net::ParseIpv6(spec.id);
   if (!v4 && !v6) Fail("ValidationError", "The IP address '" + spec.id + "' is not a valid IP address");
-  if ((v4 && tg.ip_address_type == "ipv6") || (v6 && tg.ip_address_type != "ipv6"))
-    Fail("InvalidTarget", "The IP address '" + spec.id + "' is not of the target group's IP address type");
+  if ((v4 && tg.ip_address_type == "ipv6") || (v6 && tg.ip_address_type != "ipv6"))  // AWS's words for it
+    Fail("ValidationError", "The IP address '" + spec.id + "' is not a valid " +
+                                (tg.ip_address_type == "ipv6" ? "IPv6" : "IPv4") + " address");
   const Subnet* s = SubnetHolding(p, tg.vpc_id, spec.id);
   if (s) {
     if (!spec.availability_zone.empty() && spec.availability_zone != "all" && spec.availability_zone != s->availability_zone)

@@ -348,6 +348,48 @@ def test_ip_targets(elbv2, net):
     assert zones == {"10.20.1.10": "us-east-1a", "192.168.5.5": "all"}
 
 
+def test_ipv6_target_groups_need_a_dualstack_load_balancer(ec2, elbv2, net):
+    """Elastic Load Balancing: "IPv6 target groups can only be associated with dualstack load
+    balancers" (AWS's message: "You cannot associate an IPv6 target group with a load balancer that
+    has an 'ipv4' IP address type"); they take ip targets of their family only; a load balancer that
+    forwards to one cannot go back to ipv4. ipv6.deny_all_igw_traffic is true for internal load
+    balancers and false for internet-facing ones."""
+    import ipaddress
+    block = ec2.associate_vpc_cidr_block(VpcId=net["vpc"], AmazonProvidedIpv6CidrBlock=True)[
+        "Ipv6CidrBlockAssociation"]["Ipv6CidrBlock"]
+    nets64 = list(ipaddress.ip_network(block).subnets(new_prefix=64))
+    for i, key in enumerate(("a", "b")):
+        ec2.associate_subnet_cidr_block(SubnetId=net[key], Ipv6CidrBlock=str(nets64[i]))
+    lb = nlb(elbv2, net, Scheme="internal")
+    group = tg(elbv2, net, TargetType="ip", IpAddressType="ipv6")
+    assert group["IpAddressType"] == "ipv6"
+    assert_error("ValidationError", elbv2.register_targets, TargetGroupArn=group["TargetGroupArn"],
+                 Targets=[{"Id": "10.20.1.10"}])
+    elbv2.register_targets(TargetGroupArn=group["TargetGroupArn"], Targets=[{"Id": str(nets64[0][10])}])
+    err = assert_error("InvalidConfigurationRequest", elbv2.create_listener, LoadBalancerArn=lb["LoadBalancerArn"],
+                       Protocol="TCP", Port=80, DefaultActions=[{"Type": "forward",
+                                                                 "TargetGroupArn": group["TargetGroupArn"]}])
+    assert "'ipv4' IP address type" in str(err)
+    elbv2.set_ip_address_type(LoadBalancerArn=lb["LoadBalancerArn"], IpAddressType="dualstack")
+    elbv2.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="TCP", Port=80,
+                          DefaultActions=[{"Type": "forward", "TargetGroupArn": group["TargetGroupArn"]}])
+    assert_error("InvalidConfigurationRequest", elbv2.set_ip_address_type, LoadBalancerArn=lb["LoadBalancerArn"],
+                 IpAddressType="ipv4")
+    described = elbv2.describe_load_balancers(LoadBalancerArns=[lb["LoadBalancerArn"]])["LoadBalancers"][0]
+    assert described["IpAddressType"] == "dualstack"
+    assert all(a.get("IPv6Address") for z in described["AvailabilityZones"] for a in z["LoadBalancerAddresses"])
+
+    def deny_igw(arn):
+        attrs = elbv2.describe_load_balancer_attributes(LoadBalancerArn=arn)["Attributes"]
+        return {a["Key"]: a["Value"] for a in attrs}["ipv6.deny_all_igw_traffic"]
+    assert deny_igw(lb["LoadBalancerArn"]) == "true"
+    public = nlb(elbv2, net, name="public", IpAddressType="dualstack")
+    assert deny_igw(public["LoadBalancerArn"]) == "false"
+    elbv2.modify_load_balancer_attributes(LoadBalancerArn=public["LoadBalancerArn"], Attributes=[
+        {"Key": "ipv6.deny_all_igw_traffic", "Value": "true"}])
+    assert deny_igw(public["LoadBalancerArn"]) == "true"
+
+
 # ---------------------------------------------------------------- listeners
 
 def test_listeners(ec2, elbv2, net):
