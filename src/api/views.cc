@@ -6,6 +6,7 @@
 #include "model/instance.h"
 #include "model/network_interface.h"
 #include "model/internet_gateway.h"
+#include "model/load_balancer.h"
 #include "model/route_target.h"
 #include "model/subnet.h"
 #include "model/tags.h"
@@ -300,6 +301,8 @@ json NetworkInterfaceView(const model::Partition& p, const model::NetworkInterfa
   if (eni.PrimaryIp().empty() && eni.attachment)  // the instance's resource name
     v["PrivateDnsName"] = model::ResourceDnsName(p.region, eni.attachment->instance_id);
   if (eni.requester_managed) v["RequesterId"] = eni.requester_id;
+  // SG-04: whether the internet gateway carries anything in to its IPv6 addresses.
+  if (!eni.ipv6_addresses.empty()) v["DenyAllIgwTraffic"] = model::DeniesIgwTraffic(p, eni);
   if (eni.attachment) v["Attachment"] = AttachmentView(*eni.attachment);
   if (auto a = AssociationView(p, eni, eni.PrimaryIp())) v["Association"] = *a;
   return v;

@@ -159,13 +159,18 @@ const Subnet& EndpointSubnet(Partition& p, const VpcEndpoint& e, const std::vect
   return subnet;
 }
 
-// The interface of endpoint E in SUBNET (designated IPV4 when given: IF-05).
-void AddEndpointInterface(Tx& tx, VpcEndpoint& e, const Subnet& subnet, const std::string& ipv4) {
+// The interface of endpoint E in SUBNET (designated IPV4 and IPV6 when given: IF-05), with an
+// IPv6 address when the endpoint's type has IPv6 (IP-02; an IPv6-only subnet's has no IPv4).
+void AddEndpointInterface(Tx& tx, VpcEndpoint& e, const Subnet& subnet, const std::string& ipv4,
+                          const std::string& ipv6 = "") {
   const bool gwlb = e.type == kGatewayLoadBalancer;
+  const bool v6 = e.ip_address_type == "ipv6" || e.ip_address_type == "dualstack";
   NetworkInterface& eni = CreateNetworkInterface(
       tx, {.subnet_id = subnet.id,
            .description = "VPC Endpoint Interface " + e.id,
            .private_ip_address = ipv4,
+           .ipv6_addresses = v6 && !ipv6.empty() ? std::vector<std::string>{ipv6} : std::vector<std::string>{},
+           .ipv6_address_count = v6 && ipv6.empty() ? 1 : 0,
            .group_ids = gwlb ? std::vector<std::string>{} : e.security_group_ids,
            .interface_type = gwlb ? "gateway_load_balancer_endpoint" : "vpc_endpoint",
            .requester_managed = true,
@@ -352,8 +357,8 @@ VpcEndpoint& CreateGatewayEndpoint(Tx& tx, const CreateVpcEndpointArgs& a, const
   return p.vpc_endpoints[id] = std::move(e);
 }
 
-// IP-01, DNS-13: the endpoint's IP address type (the service must support it; the data plane
-// forwards IPv4 so far) and its DNS records' ("" keeps what it has, ipv4 for a new endpoint).
+// IP-01, DNS-13, ERR-06, ERR-07: the endpoint's IP address type (the service must support it)
+// and its DNS records' ("" keeps what it has; a new endpoint is ipv4, its records of its own type).
 void SetIpAddressTypes(VpcEndpoint& e, const std::vector<std::string>& service_types, const std::string& ip_type,
                        const std::string& dns_type) {
   const std::string ip = !ip_type.empty() ? ip_type : !e.ip_address_type.empty() ? e.ip_address_type : "ipv4";
@@ -364,12 +369,41 @@ void SetIpAddressTypes(VpcEndpoint& e, const std::vector<std::string>& service_t
   if ((ip != "ipv6" && !v4) || (ip != "ipv4" && !v6))
     Fail("InvalidParameter", "The VPC endpoint service " + e.service_name + " does not support the IP address type " +
                                  ip + ".");
-  if (ip != "ipv4") Fail("InvalidParameter", "openvpc forwards IPv4 through endpoints so far: use the IP address type ipv4");
-  const std::string dns = !dns_type.empty() ? dns_type : ip;
-  if (dns != "ipv4")  // ERR-07: an ipv4 endpoint has A records only
+  if (ip != "ipv4" && e.type == kGatewayLoadBalancer)
+    Fail("InvalidParameter", "openvpc forwards IPv4 through Gateway Load Balancer endpoints so far: use the IP "
+                             "address type ipv4");
+  // A new type of address takes records of its own type; a type kept keeps its records.
+  const std::string dns = !dns_type.empty() ? dns_type : ip_type.empty() && !e.dns_record_ip_type.empty() ? e.dns_record_ip_type : ip;
+  if (dns != "ipv4" && dns != "ipv6" && dns != "dualstack" && dns != "service-defined")
+    Fail("InvalidParameterValue", "The DNS record IP type '" + dns + "' is not valid");
+  const bool fits = dns == "ipv4" ? ip != "ipv6" : dns == "ipv6" ? ip != "ipv4" : ip == "dualstack";
+  if (!fits)  // ERR-07: AAAA records need IPv6 addresses, A records IPv4 ones, both both
     Fail("InvalidParameter", "The DNS record IP type " + dns + " is not compatible with the IP address type " + ip + ".");
   e.ip_address_type = ip;
   e.dns_record_ip_type = dns;
+}
+
+// IF-05: a designated address of each family the endpoint has, and of no other.
+void CheckDesignatedAddresses(const VpcEndpoint& e, const SubnetConfiguration& c) {
+  if (!c.ipv6.empty() && e.ip_address_type == "ipv4")
+    Fail("InvalidParameter", "An IPv6 address can be designated only for an endpoint of IP address type ipv6 or dualstack");
+  if (!c.ipv4.empty() && e.ip_address_type == "ipv6")
+    Fail("InvalidParameter", "An IPv4 address can be designated only for an endpoint of IP address type ipv4 or dualstack");
+}
+
+// IP-01, ERR-06: ipv4 needs every subnet with an IPv4 block, ipv6 every subnet IPv6-only, and
+// dualstack every subnet with both.
+void CheckSubnetFamilies(const Partition& p, const VpcEndpoint& e) {
+  for (const auto& sid : e.subnet_ids) {
+    const Subnet& s = p.subnets.at(sid);
+    const bool has4 = !s.ipv6_native, has6 = !s.ipv6_cidr_blocks.empty();
+    const bool fits = e.ip_address_type == "ipv4" ? has4 : e.ip_address_type == "ipv6" ? !has4 && has6 : has4 && has6;
+    if (!fits)
+      Fail("InvalidParameter", "The subnet " + s.id + " does not support the IP address type " + e.ip_address_type +
+                                   ": " + (e.ip_address_type == "ipv6" ? "it must be IPv6-only"
+                                           : e.ip_address_type == "ipv4" ? "it has no IPv4 CIDR block"
+                                                                         : "it needs IPv4 and IPv6 CIDR blocks") + ".");
+  }
 }
 
 }  // namespace
@@ -662,11 +696,12 @@ VpcEndpoint& CreateVpcEndpoint(Tx& tx, const CreateVpcEndpointArgs& a) {
       subnets.push_back({.subnet_id = sid});
   const std::vector<std::string> zones = svc == &aws_service ? RegionZones(p.region) : ServiceAvailabilityZones(*owner, *svc);
   for (const auto& c : subnets) {
-    if (!c.ipv6.empty()) Fail("InvalidParameter", "openvpc forwards IPv4 through endpoints so far: no Ipv6 address");
+    CheckDesignatedAddresses(e, c);
     const Subnet& subnet = EndpointSubnet(p, e, zones, c.subnet_id);
     e.subnet_ids.push_back(subnet.id);
   }
   CheckOneSubnetPerZone(p, e);
+  CheckSubnetFamilies(p, e);
   int in_vpc = 0;
   for (const auto& [id, other] : p.vpc_endpoints) {
     if (other.vpc_id != vpc.id || !Live(other) || other.type == "Gateway") continue;
@@ -681,7 +716,7 @@ VpcEndpoint& CreateVpcEndpoint(Tx& tx, const CreateVpcEndpointArgs& a) {
   if (in_vpc >= 50)  // Q-01, ERR-21: interface and GWLB endpoints per VPC
     Fail("VpcEndpointLimitExceeded", "The maximum number of VPC endpoints per VPC has been reached");
   e.subnet_ids.clear();
-  for (const auto& c : subnets) AddEndpointInterface(tx, e, p.subnets.at(c.subnet_id), c.ipv4);
+  for (const auto& c : subnets) AddEndpointInterface(tx, e, p.subnets.at(c.subnet_id), c.ipv4, c.ipv6);
   const std::string id = e.id;
   tx.Touch(id);
   VpcEndpoint& stored = p.vpc_endpoints[id] = std::move(e);
@@ -742,9 +777,12 @@ void ModifyVpcEndpoint(Tx& tx, const std::string& id, const ModifyVpcEndpointArg
   std::erase_if(check.subnet_ids, [&](const std::string& s) { return std::count(a.remove_subnet_ids.begin(), a.remove_subnet_ids.end(), s) > 0; });
   std::vector<SubnetConfiguration> added;
   for (const auto& sid : a.add_subnet_ids) added.push_back({.subnet_id = sid});
+  if ((a.ip_address_type || a.dns_record_ip_type) && !gwlb)
+    SetIpAddressTypes(check, svc ? svc->supported_ip_address_types : std::vector<std::string>{"ipv4"},
+                      a.ip_address_type.value_or(""), a.dns_record_ip_type.value_or(""));
   std::vector<SubnetConfiguration> replaced;  // IF-06: a new address for a subnet it has
   for (const auto& c : a.subnet_configurations) {
-    if (!c.ipv6.empty()) Fail("InvalidParameter", "openvpc forwards IPv4 through endpoints so far: no Ipv6 address");
+    CheckDesignatedAddresses(check, c);
     if (std::count(check.subnet_ids.begin(), check.subnet_ids.end(), c.subnet_id)) replaced.push_back(c);
     else added.push_back(c);
   }
@@ -753,6 +791,7 @@ void ModifyVpcEndpoint(Tx& tx, const std::string& id, const ModifyVpcEndpointArg
     check.subnet_ids.push_back(EndpointSubnet(p, e, zones, c.subnet_id).id);
   }
   CheckOneSubnetPerZone(p, check);
+  CheckSubnetFamilies(p, check);
   std::vector<std::string> groups = e.security_group_ids;
   for (const auto& g : a.remove_security_group_ids) std::erase(groups, g);
   if (!a.add_security_group_ids.empty())
@@ -760,9 +799,6 @@ void ModifyVpcEndpoint(Tx& tx, const std::string& id, const ModifyVpcEndpointArg
       if (!std::count(groups.begin(), groups.end(), g)) groups.push_back(g);
   if (!gwlb && groups.empty())
     Fail("InvalidParameter", "An interface endpoint needs at least one security group");
-  if ((a.ip_address_type || a.dns_record_ip_type) && !gwlb)
-    SetIpAddressTypes(check, svc ? svc->supported_ip_address_types : std::vector<std::string>{"ipv4"},
-                      a.ip_address_type.value_or(""), a.dns_record_ip_type.value_or(""));
   // Then changed (touched first: a refusal below puts back what the store holds).
   tx.Touch(id);
   for (const auto& sid : a.remove_subnet_ids) RemoveEndpointInterface(tx, e, sid);
@@ -770,19 +806,30 @@ void ModifyVpcEndpoint(Tx& tx, const std::string& id, const ModifyVpcEndpointArg
     e.security_group_ids = groups;
     for (const auto& eni : e.network_interface_ids) SetNetworkInterfaceGroups(tx, eni, groups);
   }
+  // IP-02: the interfaces it keeps gain or lose their IPv6 address with the type (ipv4 <->
+  // dualstack; the subnets' families rule out the rest).
+  const bool had6 = e.ip_address_type != "ipv4", has6 = check.ip_address_type != "ipv4";
+  e.ip_address_type = check.ip_address_type;
+  e.dns_record_ip_type = check.dns_record_ip_type;
+  if (had6 != has6)
+    for (const auto& eni_id : e.network_interface_ids) {
+      const NetworkInterface& eni = p.network_interfaces.at(eni_id);
+      if (has6 && eni.ipv6_addresses.empty()) AssignIpv6Addresses(tx, eni_id, {}, 1);
+      if (!has6 && !eni.ipv6_addresses.empty()) UnassignIpv6Addresses(tx, eni_id, eni.ipv6_addresses);
+    }
   for (const auto& c : replaced) {
     const size_t i = static_cast<size_t>(
         std::find(e.subnet_ids.begin(), e.subnet_ids.end(), c.subnet_id) - e.subnet_ids.begin());
     const NetworkInterface& eni = p.network_interfaces.at(e.network_interface_ids.at(i));
-    if (c.ipv4.empty() || eni.PrimaryIp() == c.ipv4) continue;  // IF-04: otherwise it never changes
+    const bool same4 = c.ipv4.empty() || eni.PrimaryIp() == c.ipv4;
+    const bool same6 = c.ipv6.empty() || std::count(eni.ipv6_addresses.begin(), eni.ipv6_addresses.end(), c.ipv6);
+    if (same4 && same6) continue;  // IF-04: otherwise it never changes
     RemoveEndpointInterface(tx, e, c.subnet_id);
-    AddEndpointInterface(tx, e, p.subnets.at(c.subnet_id), c.ipv4);
+    AddEndpointInterface(tx, e, p.subnets.at(c.subnet_id), c.ipv4, c.ipv6);
   }
   for (const auto& c : added)
     if (!std::count(e.subnet_ids.begin(), e.subnet_ids.end(), c.subnet_id))
-      AddEndpointInterface(tx, e, p.subnets.at(c.subnet_id), c.ipv4);
-  e.ip_address_type = check.ip_address_type;
-  e.dns_record_ip_type = check.dns_record_ip_type;
+      AddEndpointInterface(tx, e, p.subnets.at(c.subnet_id), c.ipv4, c.ipv6);
   if (aws) {
     std::optional<std::string> policy = a.policy_document;
     if (a.reset_policy) policy = DefaultEndpointPolicy();  // POL-11
@@ -887,7 +934,7 @@ std::vector<DnsEntry> DnsEntriesOf(const Partition& p, const VpcEndpoint& e) {
 }
 
 std::optional<std::vector<std::string>> PrivateDnsAddresses(const Partition& p, const std::string& vpc_id,
-                                                            const std::string& name) {
+                                                            const std::string& name, bool ipv6) {
   for (const auto& [id, e] : p.vpc_endpoints) {
     if (e.vpc_id != vpc_id || !e.private_dns_enabled || e.state != "available") continue;
     const AwsService* aws = AwsServiceByEndpointName(e.service_name, p.region);
@@ -897,8 +944,13 @@ std::optional<std::vector<std::string>> PrivateDnsAddresses(const Partition& p, 
                                        name.ends_with(own.substr(1)));
     if (own.empty() || !match) continue;
     std::vector<std::string> out;
+    const std::string& records = e.dns_record_ip_type;
+    if (ipv6 ? records != "ipv6" && records != "dualstack" : records == "ipv6") return out;  // DNS-13
     for (const auto& eni : e.network_interface_ids)
-      if (auto it = p.network_interfaces.find(eni); it != p.network_interfaces.end()) out.push_back(it->second.PrimaryIp());
+      if (auto it = p.network_interfaces.find(eni); it != p.network_interfaces.end()) {
+        if (!ipv6 && !it->second.PrimaryIp().empty()) out.push_back(it->second.PrimaryIp());
+        if (ipv6) out.insert(out.end(), it->second.ipv6_addresses.begin(), it->second.ipv6_addresses.end());
+      }
     return out;
   }
   return std::nullopt;
@@ -916,15 +968,17 @@ std::optional<std::vector<std::string>> VpcEndpointDnsAddresses(const Partition&
     const bool regional = AsciiLower(EndpointDnsName(p, e, "")) == name;
     std::vector<std::string> out;
     bool found = regional;
+    // DNS-13: A records but for ipv6, AAAA records but for ipv4.
+    const bool has_records = ipv6 ? e.dns_record_ip_type != "ipv4" : e.dns_record_ip_type != "ipv6";
     for (size_t i = 0; i < e.network_interface_ids.size() && i < e.subnet_ids.size(); ++i) {
       auto s = p.subnets.find(e.subnet_ids[i]);
       auto eni = p.network_interfaces.find(e.network_interface_ids[i]);
       if (s == p.subnets.end() || eni == p.network_interfaces.end()) continue;
       const bool zonal = AsciiLower(EndpointDnsName(p, e, s->second.availability_zone)) == name;
       found = found || zonal;
-      if (!regional && !zonal) continue;
+      if ((!regional && !zonal) || !has_records) continue;
       if (ipv6) out.insert(out.end(), eni->second.ipv6_addresses.begin(), eni->second.ipv6_addresses.end());
-      else out.push_back(eni->second.PrimaryIp());
+      else if (!eni->second.PrimaryIp().empty()) out.push_back(eni->second.PrimaryIp());
     }
     if (found) return out;
   }

@@ -112,8 +112,10 @@ struct DnsEntry {
 };
 std::vector<DnsEntry> DnsEntriesOf(const Partition& p, const VpcEndpoint& e);
 // DNS-07: the addresses an endpoint's name stands for, in P (public: anyone may resolve them):
-// the Regional name, its interfaces' addresses; a zonal name, its zone's. nullopt when NAME
-// (lower case) is no endpoint's of P.
+// the Regional name, its interfaces' addresses; a zonal name, its zone's. IPV6 asks for AAAA
+// records, which the endpoint has when its DNS record IP type is ipv6, dualstack or
+// service-defined, as it has A records unless it is ipv6 (DNS-13). nullopt when NAME (lower
+// case) is no endpoint's of P.
 std::optional<std::vector<std::string>> VpcEndpointDnsAddresses(const Partition& p, const std::string& name,
                                                                 bool ipv6);
 
@@ -128,9 +130,11 @@ VpcEndpointService AwsServiceAsEndpointService(const AwsService& aws, const std:
 // interfaces serve openvpc's S3, with the endpoint's policy; no private DNS name here.
 VpcEndpointService S3InterfaceService(const std::string& region);
 // DNS-10, DNS-11: what an AWS service's public name (lower case) stands for inside VPC_ID when an
-// available endpoint of the VPC has private DNS on: its interfaces' addresses; else nullopt.
+// available endpoint of the VPC has private DNS on: its interfaces' addresses (IPV6: the AAAA
+// records, which a private name has for ipv6 and dualstack records, not service-defined ones:
+// DNS-13); else nullopt.
 std::optional<std::vector<std::string>> PrivateDnsAddresses(const Partition& p, const std::string& vpc_id,
-                                                            const std::string& name);
+                                                            const std::string& name, bool ipv6 = false);
 
 // POL-01, POL-08: what the policy of endpoint VPC_ENDPOINT_ID (of ACCOUNT in REGION) says of a
 // request that came through it: PRINCIPAL_ARN (of PRINCIPAL_ACCOUNT) calling ACTION (service:Operation) on

@@ -243,6 +243,82 @@ def test_designated_addresses_subnets_and_groups(ec2, provider, consumer):
     assert now["SubnetIds"] == [subnets["c"]]
 
 
+def ipv6_blocks(ec2, vpc):
+    """The /64s of the VPC's new Amazon /56."""
+    import ipaddress
+    block = ec2.associate_vpc_cidr_block(VpcId=vpc, AmazonProvidedIpv6CidrBlock=True)[
+        "Ipv6CidrBlockAssociation"]["Ipv6CidrBlock"]
+    return list(ipaddress.ip_network(block).subnets(new_prefix=64))
+
+
+def test_ipv6_matrix(ec2, endpoint, consumer):
+    """AT-18 (IP-01, IP-02, IF-05, DNS-13, SG-04, SVC-12, ERR-06, ERR-07): a dualstack NLB's service
+    supporting ipv4 and ipv6 takes dualstack endpoints on dual-stack subnets (interfaces with both
+    families, DenyAllIgwTraffic), ipv6 endpoints on IPv6-only subnets only (no IPv4 address at all),
+    DNS record types that fit the address type, and a change of type that adds or drops the
+    interfaces' IPv6 addresses."""
+    elb = make_client(endpoint, service="elbv2")
+    c = consumer["ec2"]
+    pvpc = ec2.create_vpc(CidrBlock="10.81.0.0/16")["Vpc"]["VpcId"]
+    p64 = ipv6_blocks(ec2, pvpc)
+    psub = ec2.create_subnet(VpcId=pvpc, CidrBlock="10.81.1.0/24", Ipv6CidrBlock=str(p64[1]),
+                             AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
+    nlb = elb.create_load_balancer(Name="nlb-dual", Type="network", Scheme="internal", IpAddressType="dualstack",
+                                   Subnets=[psub])["LoadBalancers"][0]
+    svc = ec2.create_vpc_endpoint_service_configuration(NetworkLoadBalancerArns=[nlb["LoadBalancerArn"]],
+                                                        AcceptanceRequired=False,
+                                                        SupportedIpAddressTypes=["ipv4", "ipv6"])["ServiceConfiguration"]
+    assert sorted(svc["SupportedIpAddressTypes"]) == ["ipv4", "ipv6"]
+    allow(ec2, svc)
+    c64 = ipv6_blocks(c, consumer["vpc"])
+    dual = consumer["subnets"]["a"]
+    c.associate_subnet_cidr_block(SubnetId=dual, Ipv6CidrBlock=str(c64[1]))
+    v6only = c.create_subnet(VpcId=consumer["vpc"], Ipv6Native=True, Ipv6CidrBlock=str(c64[2]),
+                             AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
+    create = dict(VpcEndpointType="Interface", VpcId=consumer["vpc"], ServiceName=svc["ServiceName"])
+    # IP-01, ERR-06: the subnets' families must fit the address type.
+    assert_error("InvalidParameter", c.create_vpc_endpoint, **create, SubnetIds=[v6only], IpAddressType="dualstack")
+    assert_error("InvalidParameter", c.create_vpc_endpoint, **create, SubnetIds=[dual], IpAddressType="ipv6")
+    assert_error("InvalidParameter", c.create_vpc_endpoint, **create, SubnetIds=[v6only])  # ipv4 by default
+    # ERR-07: the records must fit the addresses.
+    for ip_type, dns in (("ipv4", "ipv6"), ("ipv4", "dualstack"), ("ipv4", "service-defined"),
+                         ("dualstack", "nonsense")):
+        assert_error("InvalidParameter" if dns != "nonsense" else "InvalidParameterValue", c.create_vpc_endpoint,
+                     **create, SubnetIds=[dual], IpAddressType=ip_type, DnsOptions={"DnsRecordIpType": dns})
+    # IF-05: a designated IPv6 address needs an endpoint with IPv6.
+    assert_error("InvalidParameter", c.create_vpc_endpoint, **create,
+                 SubnetConfigurations=[{"SubnetId": dual, "Ipv6": str(c64[1][0x50])}])
+    # A dualstack endpoint: both families on its interface (IP-02), the chosen IPv6 address, and
+    # records of both types by default.
+    e = c.create_vpc_endpoint(**create, IpAddressType="dualstack",
+                              SubnetConfigurations=[{"SubnetId": dual, "Ipv6": str(c64[1][0x50])}])["VpcEndpoint"]
+    assert e["IpAddressType"] == "dualstack" and e["DnsOptions"]["DnsRecordIpType"] == "dualstack"
+    eni = c.describe_network_interfaces(NetworkInterfaceIds=e["NetworkInterfaceIds"])["NetworkInterfaces"][0]
+    assert eni["PrivateIpAddress"].startswith("10.90.1.")
+    assert [a["Ipv6Address"] for a in eni["Ipv6Addresses"]] == [str(c64[1][0x50])]
+    assert eni["DenyAllIgwTraffic"] is True  # SG-04
+    # service-defined records need dualstack; back to ipv4, the interface loses its IPv6 address.
+    c.modify_vpc_endpoint(VpcEndpointId=e["VpcEndpointId"], DnsOptions={"DnsRecordIpType": "service-defined"})
+    assert c.describe_vpc_endpoints(VpcEndpointIds=[e["VpcEndpointId"]])["VpcEndpoints"][0]["DnsOptions"][
+        "DnsRecordIpType"] == "service-defined"
+    c.modify_vpc_endpoint(VpcEndpointId=e["VpcEndpointId"], IpAddressType="ipv4")  # its records follow: ipv4
+    now = c.describe_vpc_endpoints(VpcEndpointIds=[e["VpcEndpointId"]])["VpcEndpoints"][0]
+    assert now["IpAddressType"] == "ipv4" and now["DnsOptions"]["DnsRecordIpType"] == "ipv4"
+    assert c.describe_network_interfaces(NetworkInterfaceIds=e["NetworkInterfaceIds"])["NetworkInterfaces"][0][
+        "Ipv6Addresses"] == []
+    c.modify_vpc_endpoint(VpcEndpointId=e["VpcEndpointId"], IpAddressType="dualstack")
+    eni = c.describe_network_interfaces(NetworkInterfaceIds=e["NetworkInterfaceIds"])["NetworkInterfaces"][0]
+    assert len(eni["Ipv6Addresses"]) == 1
+    c.delete_vpc_endpoints(VpcEndpointIds=[e["VpcEndpointId"]])
+    # An ipv6 endpoint on the IPv6-only subnet: no IPv4 address at all, AAAA records only.
+    e6 = c.create_vpc_endpoint(**create, SubnetIds=[v6only], IpAddressType="ipv6")["VpcEndpoint"]
+    assert e6["DnsOptions"]["DnsRecordIpType"] == "ipv6"
+    eni = c.describe_network_interfaces(NetworkInterfaceIds=e6["NetworkInterfaceIds"])["NetworkInterfaces"][0]
+    assert "PrivateIpAddress" not in eni and len(eni["Ipv6Addresses"]) == 1
+    assert_error("InvalidParameter", c.modify_vpc_endpoint, VpcEndpointId=e6["VpcEndpointId"],
+                 IpAddressType="dualstack")  # the subnet has no IPv4
+
+
 def test_connection_notifications(ec2, endpoint, provider, consumer):
     """AT-24, NTF-01 … NTF-04: Connect, Accept, Reject and Delete, recorded where openvpc shows
     them (it runs no SNS)."""

@@ -32,10 +32,8 @@ bool ToInterfaceEndpoint(const model::Partition& p, const model::NetworkInterfac
   if (!e) return drop("NO_DESTINATION_INTERFACE", "no endpoint holds " + d.id);
   if (e->state != "available")  // ST-07: traffic flows only while available
     return drop("VPC_ENDPOINT_NOT_AVAILABLE", "the endpoint is " + e->state);  // openvpc's name
-  if (f.protocol != 6 || f.ipv6)  // IF-01, SVC-03
-    return drop("UNSUPPORTED_PROTOCOL",  // openvpc's name
-                f.ipv6 ? "this data plane forwards IPv4 through endpoints so far"
-                       : "an interface endpoint carries TCP only (IF-01)");
+  if (f.protocol != 6)  // IF-01, SVC-03
+    return drop("UNSUPPORTED_PROTOCOL", "an interface endpoint carries TCP only (IF-01)");  // openvpc's name
   if (model::IsAwsServiceEndpoint(*e)) {  // openvpc's own service answers at the interface itself
     r.allowed = true;
     r.rule = e->service_name + " at " + d.PrimaryIp();

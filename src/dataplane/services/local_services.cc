@@ -236,9 +236,9 @@ DnsAnswer Lookup(const model::State& s, const model::Partition& p, const model::
     if (qtype == 1 || qtype == 28) AddAddresses(a, *addresses, qtype);
     return a;
   }
-  if (auto addresses = model::PrivateDnsAddresses(p, eni.vpc_id, name)) {  // DNS-10: an endpoint's private DNS
+  if (auto addresses = model::PrivateDnsAddresses(p, eni.vpc_id, name, qtype == 28)) {  // DNS-10: an endpoint's private DNS
     a.rcode = 0;
-    if (qtype == 1) AddAddresses(a, *addresses, qtype);
+    if (qtype == 1 || qtype == 28) AddAddresses(a, *addresses, qtype);
     return a;
   }
   if (AwsServiceAnswer(s, name, qtype, a)) return a;
