@@ -91,6 +91,32 @@ StageResult GatewayInbound6(const Partition& p, const NetworkInterface& d, const
   return r;
 }
 
+// H1, H4, S17: the gateway's own route table routes what enters through it: a route to a
+// middlebox's interface or a Gateway Load Balancer endpoint takes the packet there first. True
+// when one did (T holds the verdict); false when the packet goes on to the interface that holds
+// its destination.
+bool ThroughGatewayRouteTable(const Partition& p, const model::InternetGateway& igw, const std::string& vpc_id,
+                              const Flow& f, TraceResult& t, Tracking ct) {
+  const model::RouteTable* edge = model::GatewayRouteTable(p, igw.id);
+  const model::Route* route = edge ? model::LongestPrefixMatch(p, *edge, f) : nullptr;
+  if (!route || route->IsLocal()) return false;
+  StageResult r{.stage = 6, .name = "route-table", .component = edge->id,
+                .rule = route->Destination() + " -> " + route->target_id, .note = "the gateway's route table (H1)"};
+  const Hop* hop = HopOf(*route);
+  if (!hop) {
+    r.allowed = false;
+    r.explanation_code = "NO_ROUTE_TO_DESTINATION";
+    Append(t, std::move(r));
+    return true;
+  }
+  Append(t, std::move(r));
+  NetworkInterface outside;  // the gateway: no subnet, no groups of its own
+  outside.vpc_id = vpc_id;
+  t.destination = nullptr;
+  t.allowed = hop->forward({p, outside, *route, f, ct}, t);
+  return true;
+}
+
 }  // namespace
 
 TraceResult TraceFromServicesNetwork(const Partition& p, const NetworkInterface& d, const Flow& f, Tracking ct) {
@@ -111,6 +137,8 @@ TraceResult TraceFromInternet(const Partition& p, const Flow& flow, Tracking ct)
       return t;
     }
     if (!Append(t, GatewayInbound6(p, *d, flow, ct))) return t;
+    if (const model::InternetGateway* igw = model::AttachedInternetGateway(p, d->vpc_id))
+      if (ThroughGatewayRouteTable(p, *igw, d->vpc_id, flow, t, ct)) return t;
     t.allowed = ArriveAt(p, "", *d, flow, t, ct);
     return t;
   }
@@ -133,26 +161,7 @@ TraceResult TraceFromInternet(const Partition& p, const Flow& flow, Tracking ct)
   Flow f = flow;
   f.dst = net::ParseIpv4(holder->private_ip).value();
   t.translated_dst = f.dst;
-  // H1, H4, S17: the gateway's own route table routes what enters through it: a route to a
-  // middlebox's interface or a Gateway Load Balancer endpoint takes the packet there first.
-  if (const model::RouteTable* edge = model::GatewayRouteTable(p, igw->id))
-    if (const model::Route* route = model::LongestPrefixMatch(p, *edge, f); route && !route->IsLocal()) {
-      StageResult r{.stage = 6, .name = "route-table", .component = edge->id,
-                    .rule = route->Destination() + " -> " + route->target_id, .note = "the gateway's route table (H1)"};
-      const Hop* hop = HopOf(*route);
-      if (!hop) {
-        r.allowed = false;
-        r.explanation_code = "NO_ROUTE_TO_DESTINATION";
-        Append(t, std::move(r));
-        return t;
-      }
-      Append(t, std::move(r));
-      NetworkInterface outside;  // the gateway: no subnet, no groups of its own
-      outside.vpc_id = holder->eni->vpc_id;
-      t.destination = nullptr;
-      t.allowed = hop->forward({p, outside, *route, f, ct}, t);
-      return t;
-    }
+  if (ThroughGatewayRouteTable(p, *igw, holder->eni->vpc_id, f, t, ct)) return t;
   t.allowed = ArriveAt(p, "", *holder->eni, f, t, ct);  // a NAT gateway's address: a reply to it, or nothing
   return t;
 }

@@ -369,9 +369,6 @@ void SetIpAddressTypes(VpcEndpoint& e, const std::vector<std::string>& service_t
   if ((ip != "ipv6" && !v4) || (ip != "ipv4" && !v6))
     Fail("InvalidParameter", "The VPC endpoint service " + e.service_name + " does not support the IP address type " +
                                  ip + ".");
-  if (ip != "ipv4" && e.type == kGatewayLoadBalancer)
-    Fail("InvalidParameter", "openvpc forwards IPv4 through Gateway Load Balancer endpoints so far: use the IP "
-                             "address type ipv4");
   // A new type of address takes records of its own type; a type kept keeps its records.
   const std::string dns = !dns_type.empty() ? dns_type : ip_type.empty() && !e.dns_record_ip_type.empty() ? e.dns_record_ip_type : ip;
   if (dns != "ipv4" && dns != "ipv6" && dns != "dualstack" && dns != "service-defined")

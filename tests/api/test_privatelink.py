@@ -477,6 +477,31 @@ def test_gateway_load_balancer_endpoint_subnet_is_fixed(ec2, endpoint):
                  GatewayLoadBalancerArns=[gwlb["LoadBalancerArn"]], PrivateDnsName="svc.example.com")
 
 
+def test_gateway_load_balancer_endpoints_over_ipv6(ec2, endpoint):
+    """GLB-13, IP-05, SVC-12, ERR-26: IPv6 on a Gateway Load Balancer's service needs the load balancer
+    dualstack; its endpoints then take dualstack (on dual-stack subnets), with an IPv6 address on
+    their interface, and an IPv4-only service's refuse it."""
+    elb = make_client(endpoint, service="elbv2")
+    vpc = ec2.create_vpc(CidrBlock="10.64.0.0/16")["Vpc"]["VpcId"]
+    n64 = ipv6_blocks(ec2, vpc)
+    a = ec2.create_subnet(VpcId=vpc, CidrBlock="10.64.1.0/24", Ipv6CidrBlock=str(n64[1]),
+                          AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
+    gwlb = elb.create_load_balancer(Name="gw6", Type="gateway", Subnets=[a])["LoadBalancers"][0]
+    create_svc = dict(GatewayLoadBalancerArns=[gwlb["LoadBalancerArn"]], AcceptanceRequired=False)
+    assert_error("InvalidParameter", ec2.create_vpc_endpoint_service_configuration, **create_svc,
+                 SupportedIpAddressTypes=["ipv4", "ipv6"])
+    svc = ec2.create_vpc_endpoint_service_configuration(**create_svc)["ServiceConfiguration"]
+    allow(ec2, svc, ACCOUNT_ID)
+    create = dict(VpcEndpointType="GatewayLoadBalancer", VpcId=vpc, ServiceName=svc["ServiceName"], SubnetIds=[a])
+    assert_error("InvalidParameter", ec2.create_vpc_endpoint, **create, IpAddressType="dualstack")
+    elb.set_ip_address_type(LoadBalancerArn=gwlb["LoadBalancerArn"], IpAddressType="dualstack")
+    ec2.modify_vpc_endpoint_service_configuration(ServiceId=svc["ServiceId"], AddSupportedIpAddressTypes=["ipv6"])
+    e = ec2.create_vpc_endpoint(**create, IpAddressType="dualstack")["VpcEndpoint"]
+    assert e["IpAddressType"] == "dualstack"
+    eni = ec2.describe_network_interfaces(NetworkInterfaceIds=e["NetworkInterfaceIds"])["NetworkInterfaces"][0]
+    assert eni["PrivateIpAddress"].startswith("10.64.1.") and len(eni["Ipv6Addresses"]) == 1
+
+
 def publish_txt(endpoint, domain, name, value):
     """The provider publishes NAME.DOMAIN TXT VALUE in a public hosted zone of DOMAIN (Route 53)."""
     r53 = make_client(endpoint, service="route53")

@@ -130,6 +130,10 @@ Port* Engine::DecideFromInternet(const ParsedFrame& pf, FlowEntry& entry) {
           if (t.allowed) out = ToTarget(t, f, "", entry);
           return;
         }
+        if (t.allowed && t.appliance && t.destination) {  // the gateway's route table: a GWLB endpoint (S17)
+          out = ToApplianceFlow(t, f, entry);
+          return;
+        }
         if (!t.destination) continue;
         LogAt(entry, t.destination->id, false, f, t.allowed);
         auto d = by_eni_.find(t.destination->id);

@@ -409,13 +409,13 @@ void Engine::ToAppliance(const FlowEntry& e, std::span<uint8_t> frame, const Par
                                       {.endpoint_id = a.endpoint_id, .flow_cookie = a.cookie}, f.subspan(14, end - 14)));
   };
   std::vector<std::vector<uint8_t>> pieces;
-  if (vh.gso_type == kGsoTcpv4) {
+  if ((vh.gso_type & 0x7f) == kGsoTcpv4 || (vh.gso_type & 0x7f) == kGsoTcpv6) {
     // The tunnel carries one inner packet per datagram: segmented here, within the GWLB's MTU.
     const size_t headers = pf.l4 - pf.l3 + (pf.l4 + 13 < frame.size() ? static_cast<size_t>(frame[pf.l4 + 12] >> 4) * 4 : 20);
     const size_t room = kGatewayLoadBalancerMtu > headers ? kGatewayLoadBalancerMtu - headers : 0;
     pieces = SegmentTcp(frame, pf, static_cast<uint16_t>(std::min<size_t>(vh.gso_size, room)));
   } else if (vh.gso_type != 0) {
-    ++counters_.dropped;  // UDP and IPv6 GSO: not yet
+    ++counters_.dropped;  // UDP GSO: not yet (TAP devices here take no USO)
     return;
   } else {
     CompleteChecksum(vh, frame);  // the inner packet travels with its checksum complete
@@ -470,7 +470,7 @@ bool Engine::GeneveFromAppliance(Port& in, std::span<const uint8_t> frame, const
     inner_frame[13] = static_cast<uint8_t>(g->protocol_type);
     inner_frame.insert(inner_frame.end(), inner.begin(), inner.end());
     ParsedFrame ipf;
-    if (!ParseFrame(inner_frame, ipf) || ipf.ether_type != kEtherTypeIpv4) return;
+    if (!ParseFrame(inner_frame, ipf) || (ipf.ether_type != kEtherTypeIpv4 && ipf.ether_type != kEtherTypeIpv6)) return;
     // On from the endpoint, by its subnet's route table (GLB-14, GLB-15).
     TraceResult t = Trace(*ep, endpoint->second, PacketFlow(ipf), {.table = &conntrack_, .now = now, .state = &s});
     if (!t.allowed || t.appliance || !t.load_balancer.empty() || !t.nat_gateway.empty()) return;  // no loops

@@ -9,6 +9,8 @@
 // appliance's ACL inbound and groups. What the appliance sends back goes on from the endpoint
 // (the engine's GeneveFromAppliance, through the endpoint subnet's route table). A route to a
 // gateway endpoint (the same route target, VpcEndpointId) goes to hops/gateway_endpoint.cc.
+// IPv6 goes the same way (GLB-13): the inner packet is IPv6, the tunnel IPv4 (appliances may
+// stay IPv4-only).
 #include "dataplane/hops/hop.h"
 #include "dataplane/stages.h"
 #include "dataplane/wire/geneve.h"
@@ -34,11 +36,6 @@ bool Forward(const HopInput& in, TraceResult& t) {
   auto eni = p.network_interfaces.find(e->second.network_interface_ids.front());
   if (eni == p.network_interfaces.end()) {
     r.explanation_code = "BAD_STATE";
-    return Append(t, std::move(r));
-  }
-  if (f.ipv6) {
-    r.explanation_code = "NO_ROUTE_TO_DESTINATION";
-    r.note = "this data plane steers IPv4 through Gateway Load Balancer endpoints so far";
     return Append(t, std::move(r));
   }
   if (eni->second.subnet_id != in.src.subnet_id && !Append(t, SubnetAclInbound(p, eni->second.subnet_id, f))) return false;

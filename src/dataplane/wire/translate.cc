@@ -5,7 +5,6 @@
 #include <cstring>
 
 #include "dataplane/wire/packet6.h"
-#include "dataplane/wire/segment.h"
 
 namespace openvpc::dataplane {
 

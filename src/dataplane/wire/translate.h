@@ -12,11 +12,10 @@
 #include <vector>
 
 #include "dataplane/wire/packet.h"
+#include "dataplane/wire/segment.h"
 #include "net/ip.h"
 
 namespace openvpc::dataplane {
-
-inline constexpr uint8_t kGsoTcpv6 = 4;  // VIRTIO_NET_HDR_GSO_TCPV6
 
 // FRAME's packet (Ethernet + IPv4 or IPv6, parsed as PF) with an IP header of the other family,
 // from SRC to DST (IPv4 as net::Ipv4Mapped; both of the family translated to): the traffic
