@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "dataplane/wire/packet6.h"
 #include "dataplane/wire/segment.h"
 
 using namespace openvpc::dataplane;
@@ -69,6 +70,40 @@ TEST(SegmentTest, RefusesWhatItCannotSegment) {
   f[46] = 15 << 4;  // a data offset (60 bytes) past the packet's 30 TCP bytes
   EXPECT_TRUE(SegmentTcp(f, pf, 1000).empty());
   EXPECT_EQ(SegmentTcp(BigSegment(0, kTcpAck), pf, 1000).size(), 1u);  // a bare ACK stays one
+}
+
+TEST(SegmentTest, Ipv6SegmentsCarryTheirPayloadLengthAndAValidChecksum) {
+  // The IPv6 twin of BigSegment: 2001:db8::5 -> 2001:db8::9, 2500 bytes, FIN|PSH|ACK.
+  const size_t payload = 2500;
+  std::vector<uint8_t> f(14 + 40 + 20 + payload);
+  f[12] = 0x86, f[13] = 0xdd;
+  uint8_t* ip = f.data() + 14;
+  ip[0] = 0x60, ip[4] = static_cast<uint8_t>((20 + payload) >> 8), ip[5] = static_cast<uint8_t>(20 + payload);
+  ip[6] = 6, ip[7] = 64;
+  ip[8] = 0x20, ip[9] = 0x01, ip[10] = 0x0d, ip[11] = 0xb8, ip[23] = 5;
+  ip[24] = 0x20, ip[25] = 0x01, ip[26] = 0x0d, ip[27] = 0xb8, ip[39] = 9;
+  uint8_t* tcp = f.data() + 54;
+  tcp[1] = 80, tcp[3] = 81, tcp[6] = 0x10, tcp[12] = 5 << 4, tcp[13] = kTcpAck | kTcpFin | 0x08;
+  for (size_t i = 0; i < payload; ++i) f[74 + i] = static_cast<uint8_t>(i);
+  ParsedFrame pf;
+  ASSERT_TRUE(ParseFrame(f, pf));
+  auto pieces = SegmentTcp(f, pf, 1000);
+  ASSERT_EQ(pieces.size(), 3u);
+  size_t seen = 0;
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    const auto& s = pieces[i];
+    ParsedFrame spf;
+    ASSERT_TRUE(ParseFrame(s, spf));
+    const size_t len = s.size() - 74;
+    EXPECT_EQ(size_t{s[18]} << 8 | s[19], 20 + len);  // the payload length
+    EXPECT_EQ(Ipv6L4Checksum(spf.src6, spf.dst6, 6, std::span<const uint8_t>(s).subspan(54)), 0);
+    const uint32_t seq = uint32_t{s[58]} << 24 | uint32_t{s[59]} << 16 | uint32_t{s[60]} << 8 | s[61];
+    EXPECT_EQ(seq, 4096u + seen);
+    EXPECT_EQ((s[67] & kTcpFin) != 0, i + 1 == pieces.size());  // FIN on the last one only
+    for (size_t b = 0; b < len; ++b) ASSERT_EQ(s[74 + b], static_cast<uint8_t>(seen + b));
+    seen += len;
+  }
+  EXPECT_EQ(seen, payload);
 }
 
 }  // namespace
