@@ -176,7 +176,11 @@ json EndpointView(const model::Partition& p, const model::VpcEndpoint& e) {
               {"CreationTimestamp", e.creation_timestamp},
               {"Tags", TagsView(e.tags)},
               {"OwnerId", e.owner_id}};
-  if (e.type == "Interface") out["DnsOptions"] = {{"DnsRecordIpType", e.dns_record_ip_type}};
+  if (e.type == "Interface") {
+    out["DnsOptions"] = {{"DnsRecordIpType", e.dns_record_ip_type}};
+    if (model::IsAwsServiceEndpoint(e) && e.private_dns_enabled)  // S3's option (GW-S3-1), shown where it applies
+      out["DnsOptions"]["PrivateDnsOnlyForInboundResolverEndpoint"] = e.private_dns_only_for_inbound_resolver_endpoint;
+  }
   if (!e.policy_document.empty()) out["PolicyDocument"] = e.policy_document;
   return out;
 }
@@ -364,6 +368,8 @@ json CreateVpcEndpoint(Call& c) {
                                  .subnet_configurations = SubnetConfigurationsOf(c.in),
                                  .tags = CreateTagsFor(c, "vpc-endpoint")};
   if (c.in.contains("DnsOptions")) a.dns_record_ip_type = c.in["DnsOptions"].value("DnsRecordIpType", "");
+  if (c.in.contains("DnsOptions") && c.in["DnsOptions"].contains("PrivateDnsOnlyForInboundResolverEndpoint"))
+    a.private_dns_only_for_inbound_resolver_endpoint = Bool(c.in["DnsOptions"], "PrivateDnsOnlyForInboundResolverEndpoint");
   if (c.in.contains("PrivateDnsEnabled")) a.private_dns_enabled = Bool(c.in, "PrivateDnsEnabled");
   if (c.in.contains("PolicyDocument")) a.policy_document = Str(c.in, "PolicyDocument");
   if (c.in.contains("ServiceNetworkArn") || c.in.contains("ResourceConfigurationArn") || c.in.contains("ServiceRegion"))
@@ -387,6 +393,8 @@ json ModifyVpcEndpoint(Call& c) {
   if (c.in.contains("PolicyDocument")) a.policy_document = Str(c.in, "PolicyDocument");
   if (c.in.contains("IpAddressType")) a.ip_address_type = Str(c.in, "IpAddressType");
   if (c.in.contains("DnsOptions")) a.dns_record_ip_type = c.in["DnsOptions"].value("DnsRecordIpType", "");
+  if (c.in.contains("DnsOptions") && c.in["DnsOptions"].contains("PrivateDnsOnlyForInboundResolverEndpoint"))
+    a.private_dns_only_for_inbound_resolver_endpoint = Bool(c.in["DnsOptions"], "PrivateDnsOnlyForInboundResolverEndpoint");
   const std::string id = Str(c.in, "VpcEndpointId");
   model::ModifyVpcEndpoint(c.tx, id, a);
   return {{"Return", true}};

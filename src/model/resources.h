@@ -487,6 +487,9 @@ struct VpcEndpoint {
   // it answers inside its VPC (PDN-05: kept when the service's verification fails later).
   std::string private_dns_name;
   std::string dns_record_ip_type = "ipv4";
+  // An S3 interface endpoint's private DNS only for the inbound Resolver endpoint (GW-S3-1): the
+  // VPC's own queries get S3's public addresses (and its gateway endpoint) instead.
+  bool private_dns_only_for_inbound_resolver_endpoint = false;
   std::string policy_document;  // interface and gateway endpoints of AWS services (POL-01)
   std::vector<std::string> route_table_ids;  // gateway endpoints: the tables with its route (GW-04)
 };

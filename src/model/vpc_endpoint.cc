@@ -380,6 +380,27 @@ void SetIpAddressTypes(VpcEndpoint& e, const std::vector<std::string>& service_t
   e.dns_record_ip_type = dns;
 }
 
+// DNS-18, GW-S3-1, GW-S3-2, ERR-08: private DNS only for the inbound Resolver endpoint is S3's
+// (a service with gateway and interface endpoints), on an interface endpoint with private DNS,
+// beside a gateway endpoint of the service in the VPC. Private DNS turned off takes it along.
+void SetInboundResolverOnly(const Partition& p, VpcEndpoint& e, std::optional<bool> value) {
+  const bool on = value.value_or(e.private_dns_only_for_inbound_resolver_endpoint) && e.private_dns_enabled;
+  if (value.value_or(false)) {
+    if (e.type != kInterface || GatewayServiceOf(e.service_name, p.region).empty())
+      Fail("InvalidParameter", "PrivateDnsOnlyForInboundResolverEndpoint is supported only for services that "
+                               "support both gateway and interface endpoints");
+    if (!e.private_dns_enabled)
+      Fail("InvalidParameter", "PrivateDnsOnlyForInboundResolverEndpoint requires private DNS to be enabled");
+    const bool gateway = std::any_of(p.vpc_endpoints.begin(), p.vpc_endpoints.end(), [&](const auto& kv) {
+      return kv.second.vpc_id == e.vpc_id && kv.second.type == "Gateway" && kv.second.service_name == e.service_name;
+    });
+    if (!gateway)
+      Fail("InvalidParameter", "To set PrivateDnsOnlyForInboundResolverEndpoint to true, the VPC " + e.vpc_id +
+                                   " must have a Gateway endpoint for the service.");
+  }
+  e.private_dns_only_for_inbound_resolver_endpoint = on;
+}
+
 // IF-05: a designated address of each family the endpoint has, and of no other.
 void CheckDesignatedAddresses(const VpcEndpoint& e, const SubnetConfiguration& c) {
   if (!c.ipv6.empty() && e.ip_address_type == "ipv4")
@@ -406,6 +427,8 @@ void CheckSubnetFamilies(const Partition& p, const VpcEndpoint& e) {
 }  // namespace
 
 bool IsAwsServiceEndpoint(const VpcEndpoint& e) { return e.service_owner_id == "amazon"; }
+
+std::string S3PrivateDnsName(const std::string& region) { return "s3." + region + ".amazonaws.com"; }
 
 VpcEndpointService S3InterfaceService(const std::string& region) {
   VpcEndpointService s;
@@ -634,9 +657,6 @@ VpcEndpoint& CreateVpcEndpoint(Tx& tx, const CreateVpcEndpointArgs& a) {
   if (!gateway.empty()) {  // GW-01: S3 also takes interface endpoints; DynamoDB is not served
     if (gateway != "s3" || type != kInterface)
       Fail("InvalidParameter", "openvpc serves " + a.service_name + " through gateway endpoints only");
-    if (a.private_dns_enabled.value_or(false))  // DNS-18, GW-S3-1: the inbound Resolver endpoint's option
-      Fail("InvalidParameter", "openvpc does not serve private DNS for S3 interface endpoints: use the endpoint's "
-                               "own DNS names");
     aws_service = S3InterfaceService(p.region);
   }
   Partition* owner = nullptr;
@@ -683,6 +703,7 @@ VpcEndpoint& CreateVpcEndpoint(Tx& tx, const CreateVpcEndpointArgs& a) {
     } else {
       SetCustomerServiceOptions(p, e, svc, a.private_dns_enabled, a.policy_document);
     }
+    SetInboundResolverOnly(p, e, a.private_dns_only_for_inbound_resolver_endpoint);
     e.security_group_ids = EndpointGroups(p, vpc.id, a.security_group_ids);
     e.dns_suffix = DnsSuffix();
   }
@@ -751,9 +772,6 @@ void ModifyVpcEndpoint(Tx& tx, const std::string& id, const ModifyVpcEndpointArg
   if (gwlb && (a.policy_document || a.private_dns_enabled.value_or(false)))
     Fail("InvalidParameter", "Endpoint policies and private DNS are not supported for Gateway Load Balancer endpoints");
   const bool aws = IsAwsServiceEndpoint(e);
-  if (aws && a.private_dns_enabled.value_or(false) && GatewayServiceOf(e.service_name, p.region) == "s3")
-    Fail("InvalidParameter", "openvpc does not serve private DNS for S3 interface endpoints: use the endpoint's "
-                             "own DNS names");  // DNS-18, GW-S3-1
   // Checked on a copy first: a refused change changes nothing.
   const Partition* owner_part = OwnerOf(tx, e);
   const VpcEndpointService* svc = nullptr;
@@ -834,11 +852,18 @@ void ModifyVpcEndpoint(Tx& tx, const std::string& id, const ModifyVpcEndpointArg
   } else if (a.private_dns_enabled && !gwlb) {
     SetCustomerServiceOptions(p, e, svc, a.private_dns_enabled, std::nullopt);
   }
+  if (!gwlb) SetInboundResolverOnly(p, e, a.private_dns_only_for_inbound_resolver_endpoint);
 }
 
 void DeleteVpcEndpoint(Tx& tx, const std::string& id) {
   Partition& p = tx.p;
   VpcEndpoint& e = GetVpcEndpoint(p, id);
+  if (e.type == "Gateway")  // GW-S3-4: an interface endpoint's private DNS for the inbound Resolver relies on it
+    for (const auto& [oid, other] : p.vpc_endpoints)
+      if (other.vpc_id == e.vpc_id && other.service_name == e.service_name &&
+          other.private_dns_only_for_inbound_resolver_endpoint)
+        Fail("InvalidParameter", "You can't delete a gateway endpoint if private DNS is enabled: " + oid +
+                                     " has private DNS only for the inbound Resolver endpoint");
   if (e.type == "Gateway")  // GW-06: its routes go with it
     while (!e.route_table_ids.empty()) RemoveGatewayRoute(tx, e, e.route_table_ids.front());
   for (const auto& [rid, rt] : p.route_tables)
@@ -922,10 +947,14 @@ std::vector<DnsEntry> DnsEntriesOf(const Partition& p, const VpcEndpoint& e) {
     if (auto s = p.subnets.find(sid); s != p.subnets.end())
       out.push_back({any + EndpointDnsName(p, e, s->second.availability_zone), zone_id});
   if (e.private_dns_enabled) {  // DNS-06: the private name last, in a zone of its own
-    if (const AwsService* aws = AwsServiceByEndpointName(e.service_name, p.region))
+    if (const AwsService* aws = AwsServiceByEndpointName(e.service_name, p.region)) {
       out.push_back({AwsServiceDnsName(*aws, p.region), ""});
-    else if (!e.private_dns_name.empty())
+    } else if (!any.empty()) {  // S3's, with anything in front
+      out.push_back({S3PrivateDnsName(p.region), ""});
+      out.push_back({"*." + S3PrivateDnsName(p.region), ""});
+    } else if (!e.private_dns_name.empty()) {
       out.push_back({e.private_dns_name, ""});
+    }
   }
   return out;
 }
@@ -936,9 +965,14 @@ std::optional<std::vector<std::string>> PrivateDnsAddresses(const Partition& p, 
     if (e.vpc_id != vpc_id || !e.private_dns_enabled || e.state != "available") continue;
     const AwsService* aws = AwsServiceByEndpointName(e.service_name, p.region);
     // A customer's service: its private DNS name, or with a wildcard any name below it (PDN-03).
-    const std::string& own = aws ? AwsServiceDnsName(*aws, p.region) : e.private_dns_name;
+    // S3's: the Region's name and any name below it, unless the VPC's queries are to get S3's
+    // public addresses (GW-S3-1: private DNS only for the inbound Resolver endpoint).
+    const bool s3 = GatewayServiceOf(e.service_name, p.region) == "s3";
+    if (s3 && e.private_dns_only_for_inbound_resolver_endpoint) continue;
+    const std::string own = aws ? AwsServiceDnsName(*aws, p.region) : s3 ? "*." + S3PrivateDnsName(p.region)
+                                                                        : e.private_dns_name;
     const bool match = own == name || (own.starts_with("*.") && name.size() > own.size() - 1 &&
-                                       name.ends_with(own.substr(1)));
+                                       name.ends_with(own.substr(1))) || (s3 && name == own.substr(2));
     if (own.empty() || !match) continue;
     std::vector<std::string> out;
     const std::string& records = e.dns_record_ip_type;

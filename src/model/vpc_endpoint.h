@@ -80,7 +80,7 @@ struct CreateVpcEndpointArgs {
   std::string type, vpc_id, service_name, ip_address_type, dns_record_ip_type;
   std::vector<std::string> subnet_ids, security_group_ids, route_table_ids;
   std::vector<SubnetConfiguration> subnet_configurations;
-  std::optional<bool> private_dns_enabled;
+  std::optional<bool> private_dns_enabled, private_dns_only_for_inbound_resolver_endpoint;
   std::optional<std::string> policy_document;
   TagList tags;
 };
@@ -95,6 +95,7 @@ struct ModifyVpcEndpointArgs {
   std::optional<std::string> policy_document;
   bool reset_policy = false;
   std::optional<std::string> ip_address_type, dns_record_ip_type;
+  std::optional<bool> private_dns_only_for_inbound_resolver_endpoint;
 };
 void ModifyVpcEndpoint(Tx& tx, const std::string& id, const ModifyVpcEndpointArgs& a);
 void DeleteVpcEndpoint(Tx& tx, const std::string& id);
@@ -129,6 +130,10 @@ VpcEndpointService AwsServiceAsEndpointService(const AwsService& aws, const std:
 // S3 as an interface endpoint's service (com.amazonaws.REGION.s3 of type Interface, GW-01): its
 // interfaces serve openvpc's S3, with the endpoint's policy; no private DNS name here.
 VpcEndpointService S3InterfaceService(const std::string& region);
+// DNS-18: the name an S3 interface endpoint's private DNS answers inside its VPC (and every name
+// below it: BUCKET.s3.REGION.amazonaws.com), the Region's own (us-east-1's global
+// s3.amazonaws.com stays public, as on AWS).
+std::string S3PrivateDnsName(const std::string& region);
 // DNS-10, DNS-11: what an AWS service's public name (lower case) stands for inside VPC_ID when an
 // available endpoint of the VPC has private DNS on: its interfaces' addresses (IPV6: the AAAA
 // records, which a private name has for ipv6 and dualstack records, not service-defined ones:

@@ -120,7 +120,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(VpcEndpoint, id, owner_id, type,
                                                 service_owner_id, state, subnet_ids, network_interface_ids,
                                                 ip_address_type, creation_timestamp, tags, security_group_ids,
                                                 dns_suffix, private_dns_enabled, dns_record_ip_type, policy_document,
-                                                route_table_ids, private_dns_name)
+                                                route_table_ids, private_dns_name,
+                                                private_dns_only_for_inbound_resolver_endpoint)
 }  // namespace openvpc::model
 
 namespace openvpc::store {

@@ -502,6 +502,49 @@ def test_gateway_load_balancer_endpoints_over_ipv6(ec2, endpoint):
     assert eni["PrivateIpAddress"].startswith("10.64.1.") and len(eni["Ipv6Addresses"]) == 1
 
 
+def test_s3_interface_endpoint_private_dns(ec2):
+    """DNS-18, GW-S3-1 … GW-S3-4, ERR-08 (AT-25's API side): an S3 interface endpoint takes private
+    DNS (the VPC's DNS attributes on), with PrivateDnsOnlyForInboundResolverEndpoint only beside an
+    S3 gateway endpoint in the VPC; that gateway endpoint cannot be deleted while it is so; the
+    option is S3's (a service with both kinds of endpoint) and needs private DNS."""
+    vpc = ec2.create_vpc(CidrBlock="10.65.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.65.1.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
+    s3 = dict(VpcEndpointType="Interface", VpcId=vpc, ServiceName="com.amazonaws.us-east-1.s3", SubnetIds=[subnet])
+    assert_error("InvalidParameter", ec2.create_vpc_endpoint, **s3, PrivateDnsEnabled=True)  # DNS-09: hostnames off
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
+    assert_error("InvalidParameter", ec2.create_vpc_endpoint, **s3, PrivateDnsEnabled=True,
+                 DnsOptions={"PrivateDnsOnlyForInboundResolverEndpoint": True})  # ERR-08: no gateway endpoint
+    assert_error("InvalidParameter", ec2.create_vpc_endpoint, **s3, PrivateDnsEnabled=False,
+                 DnsOptions={"PrivateDnsOnlyForInboundResolverEndpoint": True})  # it needs private DNS
+    e = ec2.create_vpc_endpoint(**s3, PrivateDnsEnabled=True)["VpcEndpoint"]
+    eid = e["VpcEndpointId"]
+    assert e["PrivateDnsEnabled"] is True
+    assert e["DnsOptions"]["PrivateDnsOnlyForInboundResolverEndpoint"] is False  # GW-S3-3: the VPC uses it too
+    names = [d["DnsName"] for d in e["DnsEntries"]]
+    assert names[-2:] == ["s3.us-east-1.amazonaws.com", "*.s3.us-east-1.amazonaws.com"]
+    assert_error("InvalidParameter", ec2.modify_vpc_endpoint, VpcEndpointId=eid,
+                 DnsOptions={"PrivateDnsOnlyForInboundResolverEndpoint": True})  # ERR-08 at modify
+    rtb = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    g = ec2.create_vpc_endpoint(VpcId=vpc, ServiceName="com.amazonaws.us-east-1.s3", RouteTableIds=[rtb])[
+        "VpcEndpoint"]["VpcEndpointId"]
+    ec2.modify_vpc_endpoint(VpcEndpointId=eid, DnsOptions={"PrivateDnsOnlyForInboundResolverEndpoint": True})
+    now = ec2.describe_vpc_endpoints(VpcEndpointIds=[eid])["VpcEndpoints"][0]
+    assert now["DnsOptions"]["PrivateDnsOnlyForInboundResolverEndpoint"] is True
+    # GW-S3-4: the gateway endpoint stays while the interface endpoint relies on it.
+    failed = ec2.delete_vpc_endpoints(VpcEndpointIds=[g])["Unsuccessful"]
+    assert [f["ResourceId"] for f in failed] == [g] and failed[0]["Error"]["Code"] == "InvalidParameter"
+    ec2.modify_vpc_endpoint(VpcEndpointId=eid, DnsOptions={"PrivateDnsOnlyForInboundResolverEndpoint": False})
+    assert ec2.delete_vpc_endpoints(VpcEndpointIds=[g])["Unsuccessful"] == []
+    # One private DNS name per VPC (DNS-11's conflict), and the option is S3's alone.
+    assert_error("InvalidParameter", ec2.create_vpc_endpoint, **s3, PrivateDnsEnabled=True)
+    ec2.modify_vpc_endpoint(VpcEndpointId=eid, PrivateDnsEnabled=False)
+    assert ec2.describe_vpc_endpoints(VpcEndpointIds=[eid])["VpcEndpoints"][0]["DnsEntries"][-1]["DnsName"] != \
+        "*.s3.us-east-1.amazonaws.com"
+    assert_error("InvalidParameter", ec2.create_vpc_endpoint, VpcEndpointType="Interface", VpcId=vpc,
+                 ServiceName="com.amazonaws.us-east-1.sts", SubnetIds=[subnet],
+                 DnsOptions={"PrivateDnsOnlyForInboundResolverEndpoint": True})
+
+
 def publish_txt(endpoint, domain, name, value):
     """The provider publishes NAME.DOMAIN TXT VALUE in a public hosted zone of DOMAIN (Route 53)."""
     r53 = make_client(endpoint, service="route53")
@@ -602,8 +645,8 @@ def test_private_dns_name_rules(ec2, provider):
 def test_s3_interface_endpoint(ec2):
     """GW-01: S3 takes interface endpoints too (its own service, beside the gateway one): amazon's,
     available at once, with a policy, DNS names that take a bucket in front
-    (*.vpce-….s3.REGION.vpce.amazonaws.com), and no private DNS here (DNS-18); DynamoDB's interface
-    endpoints are not served."""
+    (*.vpce-….s3.REGION.vpce.amazonaws.com), private DNS off by default (DNS-17's exception);
+    DynamoDB's interface endpoints are not served."""
     details = [d for d in ec2.describe_vpc_endpoint_services(ServiceNames=["com.amazonaws.us-east-1.s3"])[
         "ServiceDetails"]]
     types = sorted(d["ServiceType"][0]["ServiceType"] for d in details)
@@ -616,9 +659,6 @@ def test_s3_interface_endpoint(ec2):
     assert json.loads(e["PolicyDocument"])["Statement"][0]["Effect"] == "Allow"
     regional = e["DnsEntries"][0]["DnsName"]
     assert regional.startswith("*." + e["VpcEndpointId"]) and regional.endswith(".s3.us-east-1.vpce.amazonaws.com")
-    assert_error("InvalidParameter", ec2.create_vpc_endpoint, VpcEndpointType="Interface", VpcId=vpc,
-                 ServiceName="com.amazonaws.us-east-1.s3", SubnetIds=[subnet], PrivateDnsEnabled=True)
-    assert_error("InvalidParameter", ec2.modify_vpc_endpoint, VpcEndpointId=e["VpcEndpointId"], PrivateDnsEnabled=True)
     assert_error("InvalidParameter", ec2.create_vpc_endpoint, VpcEndpointType="Interface", VpcId=vpc,
                  ServiceName="com.amazonaws.us-east-1.dynamodb", SubnetIds=[subnet])
     # The gateway endpoint to S3 stays what it was.

@@ -269,3 +269,60 @@ def test_s3_through_an_interface_endpoint(lab, net, tmp_path):
     finally:
         ec2.delete_vpc_endpoints(VpcEndpointIds=[e["VpcEndpointId"]])
         empty(net, b)
+
+
+def test_s3_interface_endpoint_private_dns(lab, net):
+    """DNS-18, GW-S3-1, GW-S3-3 (AT-25's VPC side): with private DNS on an S3 interface endpoint,
+    the private instance's CLI reaches S3 by S3's own names (BUCKET.s3.us-east-1.amazonaws.com,
+    virtual-hosted, over TLS) at the endpoint's interface: its policy applies. With "private DNS
+    only for the inbound Resolver endpoint" (beside a gateway endpoint) the VPC's queries get S3's
+    public address again and go by the gateway endpoint: the interface endpoint's policy no longer
+    applies (its deny is the control that the path changed). As on AWS, the private names are the
+    Region's (s3.us-east-1.amazonaws.com): the CLI is told to use them rather than us-east-1's
+    global s3.amazonaws.com (AWS_S3_US_EAST_1_REGIONAL_ENDPOINT=regional)."""
+    regional = ["AWS_S3_US_EAST_1_REGIONAL_ENDPOINT=regional"]
+    ec2, s3 = net["ec2"], net["s3"]
+    b = bucket(net, "openvpc-dp-s3-private-dns")
+    subnet = ec2.describe_instances(InstanceIds=[net["priv"]])["Reservations"][0]["Instances"][0]["SubnetId"]
+    sg = lab.group(net["vpc"], "s3-private-dns-443", ingress=[
+        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "10.76.0.0/16"}]}])
+    only_get = {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                               "Resource": f"arn:aws:s3:::{b}/*"}]}
+    e = ec2.create_vpc_endpoint(VpcEndpointType="Interface", VpcId=net["vpc"],
+                                ServiceName="com.amazonaws.us-east-1.s3", SubnetIds=[subnet], SecurityGroupIds=[sg],
+                                PrivateDnsEnabled=True, PolicyDocument=json.dumps(only_get))["VpcEndpoint"]
+    eni = ec2.describe_network_interfaces(NetworkInterfaceIds=e["NetworkInterfaceIds"])["NetworkInterfaces"][0]
+    gateway = None
+
+    def resolves(name):
+        rc, out, _ = lab.sh(net["priv"], ["dig", "+short", "+time=1", "+tries=2", name, "A"], timeout=10)
+        return out.split() if rc == 0 else None
+
+    try:
+        s3.put_object(Bucket=b, Key="hello", Body=b"by s3's own name")
+        assert resolves(f"{b}.s3.us-east-1.amazonaws.com") == [eni["PrivateIpAddress"]]
+        assert resolves("s3.us-east-1.amazonaws.com") == [eni["PrivateIpAddress"]]
+        deadline = time.monotonic() + 20  # the endpoint's interface comes up with its namespace
+        while True:
+            rc, out = aws(lab, net["priv"], "s3", "cp", f"s3://{b}/hello", "-", env=regional)
+            if rc == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        assert rc == 0 and out == "by s3's own name", out
+        path, _ = random_file(net, "pd", 1 << 20)
+        rc, out = aws(lab, net["priv"], "s3", "cp", path, f"s3://{b}/pd", env=regional)
+        assert rc != 0 and "AccessDenied" in out, out  # the interface endpoint's policy
+        gateway = ec2.create_vpc_endpoint(VpcId=net["vpc"], ServiceName="com.amazonaws.us-east-1.s3",
+                                          RouteTableIds=[net["private_rtb"]])["VpcEndpoint"]["VpcEndpointId"]
+        ec2.modify_vpc_endpoint(VpcEndpointId=e["VpcEndpointId"],
+                                DnsOptions={"PrivateDnsOnlyForInboundResolverEndpoint": True})
+        public = resolves(f"{b}.s3.us-east-1.amazonaws.com")
+        assert public and public != [eni["PrivateIpAddress"]] and public[0].startswith("192.0.2."), public
+        rc, out = aws(lab, net["priv"], "s3", "cp", path, f"s3://{b}/pd", env=regional)
+        assert rc == 0, out  # by the gateway endpoint, whose default policy allows it
+        assert s3.head_object(Bucket=b, Key="pd")["ContentLength"] == 1 << 20
+    finally:
+        ec2.modify_vpc_endpoint(VpcEndpointId=e["VpcEndpointId"],
+                                DnsOptions={"PrivateDnsOnlyForInboundResolverEndpoint": False})
+        ec2.delete_vpc_endpoints(VpcEndpointIds=[e["VpcEndpointId"]] + ([gateway] if gateway else []))
+        empty(net, b)
