@@ -474,14 +474,62 @@ struct FrontListener {
   Server server;
 };
 
+namespace {
+
+// The wildcard of an S3 interface endpoint's name that a bucket name below it needs:
+// BUCKET.vpce-ID-SUFFIX[-ZONE].s3.REGION.vpce.amazonaws.com -> *.vpce-….s3.REGION.vpce.amazonaws.com;
+// "" for any other name (the services certificate covers those it answers to).
+std::string S3EndpointWildcard(std::string name) {
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const size_t at = name.find(".vpce-");
+  if (at == std::string::npos || at == 0 || !name.ends_with(".vpce.amazonaws.com")) return "";
+  const std::string endpoint = name.substr(at + 1);
+  if (endpoint.find(".s3.") == std::string::npos || endpoint.size() > 200) return "";
+  for (char c : endpoint)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.') return "";
+  return "*." + endpoint;
+}
+
+void SetTlsOptions(asio::ssl::context& tls) {
+  tls.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                  asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+}
+
+}  // namespace
+
 struct HttpsFront::Impl {
   using Work = asio::executor_work_guard<asio::io_context::executor_type>;
-  Impl(Service& service, const HttpLimits& limits)
-      : service(service), limits(limits), tls(asio::ssl::context::tls_server), work(asio::make_work_guard(ioc)) {}
+  Impl(Service& service, const ServicesCertificate& files, const HttpLimits& limits)
+      : service(service), limits(limits), files(files), tls(asio::ssl::context::tls_server),
+        work(asio::make_work_guard(ioc)) {}
   Service& service;
   HttpLimits limits;
+  ServicesCertificate files;
   asio::io_context ioc;
   asio::ssl::context tls;
+  // The contexts of the wildcards issued so far (S3EndpointWildcard), at most kMaxIssued: a
+  // handshake that switched to one holds its own reference.
+  static constexpr size_t kMaxIssued = 256;
+  std::mutex issued_mu;
+  std::map<std::string, std::unique_ptr<asio::ssl::context>> issued;
+
+  SSL_CTX* ContextFor(const std::string& wildcard) {
+    std::lock_guard lock(issued_mu);
+    auto it = issued.find(wildcard);
+    if (it != issued.end()) return it->second->native_handle();
+    try {
+      auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+      SetTlsOptions(*ctx);
+      const std::string chain = IssueCertificate(files, wildcard);
+      ctx->use_certificate_chain(asio::buffer(chain));
+      ctx->use_private_key_file(files.key_path, asio::ssl::context::pem);
+      if (issued.size() >= kMaxIssued) issued.clear();
+      return (issued[wildcard] = std::move(ctx))->native_handle();
+    } catch (const std::exception& e) {
+      fprintf(stderr, "openvpc: no certificate for %s: %s\n", wildcard.c_str(), e.what());
+      return nullptr;  // the services certificate, which the client will not take for that name
+    }
+  }
   std::optional<Work> work;
   std::vector<std::thread> threads;
   mutable std::mutex mu;
@@ -497,14 +545,21 @@ struct HttpsFront::Impl {
   }
 };
 
-HttpsFront::HttpsFront(Service& service, const std::string& cert_path, const std::string& key_path,
-                       const HttpLimits& limits)
-    : impl_(std::make_unique<Impl>(service, limits)) {
-  impl_->tls.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                         asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                         asio::ssl::context::no_tlsv1_1);
-  impl_->tls.use_certificate_chain_file(cert_path);
-  impl_->tls.use_private_key_file(key_path, asio::ssl::context::pem);
+HttpsFront::HttpsFront(Service& service, const ServicesCertificate& certificate, const HttpLimits& limits)
+    : impl_(std::make_unique<Impl>(service, certificate, limits)) {
+  SetTlsOptions(impl_->tls);
+  impl_->tls.use_certificate_chain_file(certificate.cert_path);
+  impl_->tls.use_private_key_file(certificate.key_path, asio::ssl::context::pem);
+  // SNI: a name the services certificate does not cover gets its own (S3EndpointWildcard).
+  SSL_CTX* ctx = impl_->tls.native_handle();
+  SSL_CTX_set_tlsext_servername_callback(ctx, +[](SSL* ssl, int*, void* arg) -> int {
+    const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+    const std::string wildcard = name ? S3EndpointWildcard(name) : "";
+    if (!wildcard.empty())
+      if (SSL_CTX* issued = static_cast<Impl*>(arg)->ContextFor(wildcard)) SSL_set_SSL_CTX(ssl, issued);
+    return SSL_TLSEXT_ERR_OK;
+  });
+  SSL_CTX_set_tlsext_servername_arg(ctx, impl_.get());
   for (size_t i = 0; i < std::max<size_t>(1, limits.worker_threads); ++i)
     impl_->threads.emplace_back([impl = impl_.get()] { Run(impl->ioc); });
 }

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "api/services_certificate.h"
 #include "api/sigv4.h"
 
 namespace openvpc::api {
@@ -43,9 +44,10 @@ void ServeHttp(const std::string& host, int port, Service& service, void (*on_li
 // by threads of its own, each listener's requests carrying the origin it was given.
 class HttpsFront {
  public:
-  // The certificate chain and key in PEM (services_certificate.h). Throws when they do not load.
-  HttpsFront(Service& service, const std::string& cert_path, const std::string& key_path,
-             const HttpLimits& limits = {.worker_threads = 2});
+  // With the services network's certificate (services_certificate.h): the names it covers, and
+  // by SNI an S3 interface endpoint's bucket names, one label deeper, with a certificate of
+  // their endpoint's wildcard issued when first asked for. Throws when the files do not load.
+  HttpsFront(Service& service, const ServicesCertificate& certificate, const HttpLimits& limits = {.worker_threads = 2});
   ~HttpsFront();  // closes every listener and waits for its threads
   HttpsFront(const HttpsFront&) = delete;
   HttpsFront& operator=(const HttpsFront&) = delete;

@@ -60,7 +60,8 @@ void AddExtension(X509* cert, X509* issuer, int nid, const std::string& value) {
   X509_EXTENSION_free(ext);
 }
 
-Cert NewCertificate(EVP_PKEY* key, const std::string& common_name, X509* issuer, EVP_PKEY* issuer_key, bool ca) {
+Cert NewCertificate(EVP_PKEY* key, const std::string& common_name, X509* issuer, EVP_PKEY* issuer_key, bool ca,
+                    const std::string& alt_names = SubjectAltNames()) {
   Cert cert(X509_new());
   Check(cert != nullptr, "X509_new");
   X509_set_version(cert.get(), 2);
@@ -88,7 +89,7 @@ Cert NewCertificate(EVP_PKEY* key, const std::string& common_name, X509* issuer,
     AddExtension(cert.get(), signer, NID_basic_constraints, "critical,CA:FALSE");
     AddExtension(cert.get(), signer, NID_key_usage, "critical,digitalSignature");
     AddExtension(cert.get(), signer, NID_ext_key_usage, "serverAuth");
-    AddExtension(cert.get(), signer, NID_subject_alt_name, SubjectAltNames());
+    AddExtension(cert.get(), signer, NID_subject_alt_name, alt_names);
   }
   Check(X509_sign(cert.get(), issuer_key ? issuer_key : key, EVP_sha256()) > 0, "signing");
   return cert;
@@ -100,16 +101,54 @@ void WriteCertificates(const std::string& path, const std::vector<X509*>& certs)
   for (X509* c : certs) Check(PEM_write_X509(f.get(), c) == 1, path.c_str());
 }
 
+void WritePrivateKey(const std::string& path, EVP_PKEY* key) {
+  std::unique_ptr<FILE, Free> f(fopen(path.c_str(), "w"));
+  Check(f != nullptr, path.c_str());
+  chmod(path.c_str(), 0600);
+  Check(PEM_write_PrivateKey(f.get(), key, nullptr, nullptr, 0, nullptr, nullptr) == 1, "the key");
+}
+
+Key ReadPrivateKey(const std::string& path) {
+  std::unique_ptr<FILE, Free> f(fopen(path.c_str(), "r"));
+  Check(f != nullptr, path.c_str());
+  Key key(PEM_read_PrivateKey(f.get(), nullptr, nullptr, nullptr));
+  Check(key != nullptr, path.c_str());
+  return key;
+}
+
+std::string PemOf(const std::vector<X509*>& certs) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+  Check(bio != nullptr, "a buffer");
+  for (X509* c : certs) Check(PEM_write_bio_X509(bio.get(), c) == 1, "PEM");
+  char* data = nullptr;
+  const long n = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<size_t>(n));
+}
+
 }  // namespace
+
+std::string IssueCertificate(const ServicesCertificate& files, const std::string& dns_name) {
+  Key ca_key = ReadPrivateKey(files.ca_key_path), key = ReadPrivateKey(files.key_path);
+  std::unique_ptr<FILE, Free> f(fopen(files.ca_path.c_str(), "r"));
+  Check(f != nullptr, files.ca_path.c_str());
+  Cert ca(PEM_read_X509(f.get(), nullptr, nullptr, nullptr));
+  Check(ca != nullptr, files.ca_path.c_str());
+  Cert leaf = NewCertificate(key.get(), dns_name, ca.get(), ca_key.get(), false, "DNS:" + dns_name);
+  return PemOf({leaf.get(), ca.get()});
+}
 
 ServicesCertificate EnsureServicesCertificate(const std::string& data_dir) {
   namespace fs = std::filesystem;
   const std::string dir = fs::absolute(data_dir).string();
-  // The certificate's files are named by the set of names it covers (3: with S3's buckets and its
-  // interface endpoints), so a
-  // directory with an older set makes a new one.
-  ServicesCertificate out{dir + "/services-ca.pem", dir + "/services-cert-3.pem", dir + "/services-key-3.pem"};
-  if (fs::exists(out.ca_path) && fs::exists(out.cert_path) && fs::exists(out.key_path)) return out;
+  // The certificate's files are named by the set of names it covers (4: with S3's buckets and its
+  // interface endpoints, and the CA's key beside), so a directory with an older set makes a new one.
+  ServicesCertificate out{dir + "/services-ca.pem", dir + "/services-ca-key.pem", dir + "/services-cert-4.pem",
+                          dir + "/services-key-4.pem"};
+  auto whole = [&] {
+    return fs::exists(out.ca_path) && fs::exists(out.ca_key_path) && fs::exists(out.cert_path) &&
+           fs::exists(out.key_path);
+  };
+  if (whole()) return out;
   // Hosts that share the directory make one set between them: the first to take the lock.
   fs::create_directories(dir);
   const int lock = open((dir + "/services-ca.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -118,22 +157,18 @@ ServicesCertificate EnsureServicesCertificate(const std::string& data_dir) {
     int fd;
     ~Unlock() { close(fd); }
   } unlock{lock};
-  if (fs::exists(out.ca_path) && fs::exists(out.cert_path) && fs::exists(out.key_path)) return out;
+  if (whole()) return out;
   Key ca_key(EVP_EC_gen("P-256")), key(EVP_EC_gen("P-256"));
   Check(ca_key && key, "a key");
   Cert ca = NewCertificate(ca_key.get(), "openvpc AWS services network CA", nullptr, nullptr, true);
   Cert leaf = NewCertificate(key.get(), "*.amazonaws.com", ca.get(), ca_key.get(), false);
-  const std::string key_tmp = out.key_path + ".tmp";
-  {
-    std::unique_ptr<FILE, Free> f(fopen(key_tmp.c_str(), "w"));
-    Check(f != nullptr, key_tmp.c_str());
-    chmod(key_tmp.c_str(), 0600);
-    Check(PEM_write_PrivateKey(f.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) == 1, "the key");
-  }
+  WritePrivateKey(out.key_path + ".tmp", key.get());
+  WritePrivateKey(out.ca_key_path + ".tmp", ca_key.get());
   WriteCertificates(out.cert_path + ".tmp", {leaf.get(), ca.get()});
   WriteCertificates(out.ca_path + ".tmp", {ca.get()});
   // The CA last: its presence says the set is whole.
-  fs::rename(key_tmp, out.key_path);
+  fs::rename(out.key_path + ".tmp", out.key_path);
+  fs::rename(out.ca_key_path + ".tmp", out.ca_key_path);
   fs::rename(out.cert_path + ".tmp", out.cert_path);
   fs::rename(out.ca_path + ".tmp", out.ca_path);
   return out;

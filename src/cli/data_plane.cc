@@ -112,7 +112,7 @@ bool DataPlane::Start(api::Service& service, const std::string& data_dir, const 
     // interfaces of endpoints to them, with a certificate of its own CA (DATA_DIR/services-ca.pem).
     const api::ServicesCertificate cert =
         api::EnsureServicesCertificate(o.services_certificate_dir.empty() ? data_dir : o.services_certificate_dir);
-    front_ = std::make_unique<api::HttpsFront>(service, cert.cert_path, cert.key_path);
+    front_ = std::make_unique<api::HttpsFront>(service, cert);
     api::HttpsFront* front = front_.get();
     // A connection from an interface's alias came through a gateway endpoint (GW-16): the S3
     // front names the endpoint, its VPC and the interface's own address (aws:VpcSourceIp).

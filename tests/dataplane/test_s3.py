@@ -229,8 +229,8 @@ def test_gateway_endpoint_account_principal_is_root_only(lab, net):
 
 def test_s3_through_an_interface_endpoint(lab, net, tmp_path):
     """GW-01: the private instance, with no path to S3's addresses, reaches S3 through an interface
-    endpoint by the endpoint's own name (path-style, as for a name without a bucket in front);
-    the endpoint's policy applies (POL-08, POL-12)."""
+    endpoint by the endpoint's own name, path-style and virtual-hosted (the bucket's name in front
+    of the endpoint's); the endpoint's policy applies (POL-08, POL-12)."""
     ec2, s3 = net["ec2"], net["s3"]
     b = bucket(net, "openvpc-dp-s3-interface")
     subnet = ec2.describe_instances(InstanceIds=[net["priv"]])["Reservations"][0]["Instances"][0]["SubnetId"]
@@ -255,6 +255,16 @@ def test_s3_through_an_interface_endpoint(lab, net, tmp_path):
                 break
             time.sleep(0.5)
         assert rc == 0 and out == "through the interface", out
+        # Virtual-hosted, the CLI's default: BUCKET.vpce-….s3.us-east-1.vpce.amazonaws.com, one label
+        # below the endpoint's name, over TLS with a certificate of the endpoint's own wildcard.
+        rc, out = aws(lab, net["priv"], "--endpoint-url", f"https://{name}", "s3", "cp", f"s3://{b}/hello", "-")
+        assert rc == 0 and out == "through the interface", out
+        check = ("import os, socket, ssl; host = '%s.%s'; "
+                 "ctx = ssl.create_default_context(cafile=os.environ['AWS_CA_BUNDLE']); "
+                 "s = ctx.wrap_socket(socket.create_connection((host, 443), timeout=5), server_hostname=host); "
+                 "print(s.getpeercert()['subjectAltName'])") % (b, name)
+        rc, out, err = lab.sh(net["priv"], ["python3", "-c", check], timeout=15)
+        assert rc == 0 and out.strip() == str((("DNS", "*." + name),)), (out, err)  # its own wildcard, verified
         path, digest = random_file(net, "six", 6 << 20)
         rc, out = through("s3", "cp", path, f"s3://{b}/six")
         assert rc == 0, out
