@@ -792,7 +792,7 @@ void ModifyVpcEndpoint(Tx& tx, const std::string& id, const ModifyVpcEndpointArg
   std::erase_if(check.subnet_ids, [&](const std::string& s) { return std::count(a.remove_subnet_ids.begin(), a.remove_subnet_ids.end(), s) > 0; });
   std::vector<SubnetConfiguration> added;
   for (const auto& sid : a.add_subnet_ids) added.push_back({.subnet_id = sid});
-  if ((a.ip_address_type || a.dns_record_ip_type) && !gwlb)
+  if (a.ip_address_type || a.dns_record_ip_type)
     SetIpAddressTypes(check, svc ? svc->supported_ip_address_types : std::vector<std::string>{"ipv4"},
                       a.ip_address_type.value_or(""), a.dns_record_ip_type.value_or(""));
   std::vector<SubnetConfiguration> replaced;  // IF-06: a new address for a subnet it has

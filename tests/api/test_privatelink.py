@@ -500,6 +500,9 @@ def test_gateway_load_balancer_endpoints_over_ipv6(ec2, endpoint):
     assert e["IpAddressType"] == "dualstack"
     eni = ec2.describe_network_interfaces(NetworkInterfaceIds=e["NetworkInterfaceIds"])["NetworkInterfaces"][0]
     assert eni["PrivateIpAddress"].startswith("10.64.1.") and len(eni["Ipv6Addresses"]) == 1
+    ec2.modify_vpc_endpoint(VpcEndpointId=e["VpcEndpointId"], IpAddressType="ipv4")
+    assert ec2.describe_network_interfaces(NetworkInterfaceIds=e["NetworkInterfaceIds"])["NetworkInterfaces"][0][
+        "Ipv6Addresses"] == []
 
 
 def test_s3_interface_endpoint_private_dns(ec2):
