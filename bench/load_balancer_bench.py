@@ -18,7 +18,11 @@ figures as JSON to --json. Needs root, iperf3, nft and haproxy.
   load balancing path; `numgen inc` refuses most connections of this load), and HAProxy 2.6 in TCP mode (10.98.0.1:6201
   -> t1, :6300 -> t1 and t2 round robin: a user-space proxy, two threads). The routed path
   client -> t1 without either is the kernel reference.
-- TCP throughput: iperf3 -t SECONDS, one stream; the receiver's Gbit/s.
+- TCP throughput: iperf3 -t SECONDS, one stream; the receiver's Gbit/s. The load balancer is
+  dualstack: the same client over IPv6 to the node's IPv6 address reaches T1 (an IPv4 target group)
+  translated to IPv4 (wire/translate.h, in place), both ways (iperf3 -R: T1 sends), and to an IPv6
+  target group (T1's IPv6 address, port 5202) as IPv6; all against the IPv4 figure through the load
+  balancer.
 - New connections per second: bench/dataplane_probe.py flows-client, 64 in flight, each from a
   source port not used before, handshake counted, closed with RST; flows-server on both targets.
   The instances' group allows all traffic from and to 0.0.0.0/0, so their connections are not
@@ -50,12 +54,12 @@ SYS_PY = "/usr/bin/python3"
 IMAGE = "ami-0abcdef1234567890"
 
 
-def iperf(client, server, ip, port, seconds, server_port=None):
+def iperf(client, server, ip, port, seconds, server_port=None, reverse=False):
     srv = server.start("iperf3", "-s", "-p", server_port or port)
     try:
         db.wait_listening(server, "tcp", server_port or port)
-        r = client.run("iperf3", "-c", ip, "-p", port, "-t", max(1, round(seconds)), "-J", timeout=seconds + 60,
-                       check=False)
+        r = client.run("iperf3", "-c", ip, "-p", port, "-t", max(1, round(seconds)), "-J", *(["-R"] if reverse else []),
+                       timeout=seconds + 60, check=False)
         d = json.loads(r.stdout)
         if "error" in d:
             raise RuntimeError(f"iperf3 {client.name} -> {ip}:{port}: {d['error']}")
@@ -141,6 +145,18 @@ class Kernel:
             time.sleep(0.05)
 
 
+def wait_address6(binary, data_dir, iid, ip, timeout=60):
+    """Until IID's eth0 has IP (its DHCPv6 lease), as db.wait_address does for IPv4."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        r = subprocess.run([binary, "exec", "--data-dir", data_dir, iid, "--", "ip", "-6", "-o", "addr", "show", "eth0"],
+                           capture_output=True, text=True, timeout=30)
+        if r.returncode == 0 and f" {ip}/" in r.stdout:
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"{iid} did not get {ip} on eth0 within {timeout} s")
+
+
 def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
@@ -165,25 +181,31 @@ def main():
     kw = dict(region_name="us-east-1", endpoint_url=endpoint, aws_access_key_id="test", aws_secret_access_key="test")
     ec2, elb = boto3.client("ec2", **kw), boto3.client("elbv2", **kw)
 
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16", AmazonProvidedIpv6CidrBlock=True)["Vpc"]["VpcId"]
+    block = ec2.describe_vpcs(VpcIds=[vpc])["Vpcs"][0]["Ipv6CidrBlockAssociationSet"][0]["Ipv6CidrBlock"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24", Ipv6CidrBlock=block.replace("/56", "/64"),
+                               AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
     sg = ec2.create_security_group(VpcId=vpc, GroupName="bench", Description="bench")["GroupId"]
     # All traffic from and to 0.0.0.0/0: untracked (CT-3), so that tens of thousands of connections
     # a second do not run into an interface's allowance of tracked connections (32,768).
     ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[
-        {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+        {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}], "Ipv6Ranges": [{"CidrIpv6": "::/0"}]}])
     insts = [ec2.run_instances(ImageId=IMAGE, InstanceType="t3.micro", MinCount=1, MaxCount=1, SubnetId=subnet,
-                               SecurityGroupIds=[sg])["Instances"][0] for _ in range(3)]
+                               SecurityGroupIds=[sg], Ipv6AddressCount=1)["Instances"][0] for _ in range(3)]
     for i in insts:
         db.wait_address(binary, data_dir, i["InstanceId"], i["PrivateIpAddress"])
+    for i in insts[:2]:  # the client's and T1's IPv6 addresses, by DHCPv6
+        wait_address6(binary, data_dir, i["InstanceId"], i["NetworkInterfaces"][0]["Ipv6Addresses"][0]["Ipv6Address"])
     for n in db.list_netns():
         if n.endswith("-" + insts[0]["InstanceId"]):
             db.CLEANUP.instance_ns_prefix = n[: -len(insts[0]["InstanceId"])]
     side = lambda i, name: db.Side(f"openvpc {name}", i["PrivateIpAddress"],
                                    [binary, "exec", "--data-dir", data_dir, i["InstanceId"], "--"], "eth0")
     A, T1, T2 = side(insts[0], "A"), side(insts[1], "T1"), side(insts[2], "T2")
-    lb = elb.create_load_balancer(Name="bench", Type="network", Scheme="internal", Subnets=[subnet])["LoadBalancers"][0]
+    lb = elb.create_load_balancer(Name="bench", Type="network", Scheme="internal", IpAddressType="dualstack",
+                                  Subnets=[subnet])["LoadBalancers"][0]
     node = lb["AvailabilityZones"][0]["LoadBalancerAddresses"][0]["PrivateIPv4Address"]
+    node6 = lb["AvailabilityZones"][0]["LoadBalancerAddresses"][0]["IPv6Address"]
     fast = dict(HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=2, HealthyThresholdCount=2,
                 UnhealthyThresholdCount=2)
     groups = {}
@@ -193,12 +215,21 @@ def main():
         elb.register_targets(TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": t["InstanceId"]} for t in targets])
         elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="TCP", Port=port,
                             DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])
+    tg6 = elb.create_target_group(Name="thr6", Protocol="TCP", Port=5201, VpcId=vpc, TargetType="ip",
+                                  IpAddressType="ipv6", **fast)["TargetGroups"][0]["TargetGroupArn"]
+    elb.register_targets(TargetGroupArn=tg6, Targets=[{"Id": insts[1]["NetworkInterfaces"][0]["Ipv6Addresses"][0][
+        "Ipv6Address"]}])
+    elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="TCP", Port=5202,
+                        DefaultActions=[{"Type": "forward", "TargetGroupArn": tg6}])
     k = Kernel()
     s = a.seconds
     r = {}
     db.log("throughput")
     r["tcp_reference_openvpc"] = iperf(A, T1, T1.ip, 5201, s)
     r["tcp_nlb"] = iperf(A, T1, node, 5201, s)
+    r["tcp_nlb_ipv6_to_ipv4"] = iperf(A, T1, node6, 5201, s)
+    r["tcp_nlb_ipv6_to_ipv4_reverse"] = iperf(A, T1, node6, 5201, s, reverse=True)
+    r["tcp_nlb_ipv6"] = iperf(A, T1, node6, 5202, s, server_port=5201)
     r["tcp_reference_kernel"] = iperf(k.client, k.t1, "10.98.1.2", 5201, s)
     r["tcp_nft"] = iperf(k.client, k.t1, "10.98.0.1", 5201, s)
     r["tcp_haproxy"] = iperf(k.client, k.t1, "10.98.0.1", 6201, s, server_port=5201)
@@ -249,6 +280,11 @@ def main():
     print(f"| new connections/s (2 targets) | {r['flows_nlb']:.0f} | {r['flows_reference_openvpc']:.0f} | "
           f"{r['flows_nft']:.0f} | {r['flows_haproxy']:.0f} | {r['flows_reference_kernel']:.0f} | "
           f"{r['flows_nlb'] / r['flows_nft']:.2f} | {r['flows_nlb'] / r['flows_haproxy']:.2f} |")
+    print(f"\ndualstack: an IPv6 client through the load balancer to the IPv4 target (translated) "
+          f"{r['tcp_nlb_ipv6_to_ipv4']:.2f} Gbit/s ({r['tcp_nlb_ipv6_to_ipv4'] / r['tcp_nlb']:.2f} of IPv4's "
+          f"{r['tcp_nlb']:.2f}), {r['tcp_nlb_ipv6_to_ipv4_reverse']:.2f} Gbit/s the other way (iperf3 -R: the "
+          f"IPv4 target sends, its packets grow into IPv6); to an IPv6 target group {r['tcp_nlb_ipv6']:.2f} Gbit/s "
+          f"({r['tcp_nlb_ipv6'] / r['tcp_nlb']:.2f})")
     print(f"\nhealth checks: {a.targets} targets every 5 s ({r['hc_checks_per_s']:.0f} checks/s; {checked} checked): "
           f"openvpc CPU {busy * 100:.1f}% against {idle * 100:.1f}% without them, "
           f"{r['hc_cpu_us_per_check']:.0f} us of CPU per check")

@@ -220,6 +220,7 @@ size_t Engine::Connections() const {
 
 Port* Engine::Process(Port& in, uint8_t* buf, size_t len) {
   std::string what;
+  out_shift_ = 0;
   try {
     return &in == service_ ? HandleServiceFrame(buf, len) : HandleFrame(in, buf, len);
   } catch (const std::exception& e) {
@@ -240,10 +241,9 @@ void Engine::Capture(Port* out, const uint8_t* buf, size_t len) {
   capture_->emplace_back(out->eni_id, std::vector<uint8_t>(buf + kVnetHeaderSize, buf + len));
 }
 
-void Engine::SendFrame(Port* out, std::span<const uint8_t> frame, const VnetHeader& vh) {
+void Engine::SendFrame(Port* out, std::span<const uint8_t> frame) {
   if (!out) return;
   std::vector<uint8_t> buf(kVnetHeaderSize + frame.size());
-  memcpy(buf.data(), &vh, sizeof vh);
   if (!frame.empty()) memcpy(buf.data() + kVnetHeaderSize, frame.data(), frame.size());
   if (capture_) return Capture(out, buf.data(), buf.size());
   if (out->remote_host) return SendUnderlay(*out, buf.data(), buf.size(), true);  // the router's own: decided
@@ -350,20 +350,30 @@ Port* Engine::HandleFrame(Port& in, uint8_t* buf, size_t len) {
   // a connection through an interface endpoint agrees on segments that fit its MTU.
   if (through_endpoint && (pf.tcp_flags & kTcpSyn))
     ClampTcpMss(frame, pf, static_cast<uint16_t>(mtu - (pf.ether_type == kEtherTypeIpv6 ? 60 : 40)), vh);
-  // A dualstack load balancer's connection between families: the packet leaves with a header of
-  // the other family, written anew (it changes the frame's length), then stage 10.
+  // A dualstack load balancer's connection between families: the packet gets a header of the
+  // other family with both addresses, in place (the frame then starts elsewhere in its buffer:
+  // out_shift_), then goes on as any other.
   if ((e.dnat && net::IsIpv4Mapped(*e.dnat) == v6) || (e.snat && net::IsIpv4Mapped(*e.snat) == v6)) {
-    TranslateFamily(e, frame, pf, vh);
-    return nullptr;
+    auto moved = e.snat && e.dnat ? TranslateIpFamilyInPlace({buf - kHeadroom, kHeadroom + len},
+                                                             kHeadroom + kVnetHeaderSize, pf, *e.snat, *e.dnat, vh)
+                                  : std::nullopt;
+    if (!moved || !ParseFrame(*moved, pf)) {  // not TCP or UDP, a fragment: nothing a load balancer carries
+      ++counters_.dropped;
+      return nullptr;
+    }
+    out_shift_ = moved->data() - frame.data();
+    frame = *moved;
+    memcpy(frame.data() - kVnetHeaderSize, &vh, sizeof vh);  // what follows writes it again where it changes
+  } else {
+    // The gateways' address translation (also before a Gateway Load Balancer's tunnel: what the
+    // internet gateway translated travels to the appliance translated), then stage 10.
+    auto rewrite = [&](bool source, const net::Ipv6& to) {
+      if (v6) RewriteIpv6Address(frame, pf, source, to, vh);
+      else RewriteIpv4Address(frame, pf, source, net::MappedIpv4(to), vh);
+    };
+    if (e.snat) rewrite(true, *e.snat);
+    if (e.dnat) rewrite(false, *e.dnat);
   }
-  // The gateways' address translation (also before a Gateway Load Balancer's tunnel: what the
-  // internet gateway translated travels to the appliance translated), then stage 10.
-  auto rewrite = [&](bool source, const net::Ipv6& to) {
-    if (v6) RewriteIpv6Address(frame, pf, source, to, vh);
-    else RewriteIpv4Address(frame, pf, source, net::MappedIpv4(to), vh);
-  };
-  if (e.snat) rewrite(true, *e.snat);
-  if (e.dnat) rewrite(false, *e.dnat);
   if (e.sport) RewritePort(frame, pf, true, *e.sport, vh);
   if (e.dport) RewritePort(frame, pf, false, *e.dport, vh);
   if (e.appliance) {  // through a Gateway Load Balancer endpoint: in Geneve to the appliance
@@ -380,22 +390,6 @@ Port* Engine::HandleFrame(Port& in, uint8_t* buf, size_t len) {
     return nullptr;
   }
   return e.out;
-}
-
-void Engine::TranslateFamily(const FlowEntry& e, std::span<uint8_t> frame, const ParsedFrame& pf, VnetHeader vh) {
-  std::vector<uint8_t> out = e.snat && e.dnat ? TranslateIpFamily(frame, pf, *e.snat, *e.dnat, vh)
-                                              : std::vector<uint8_t>{};
-  ParsedFrame opf;
-  if (out.empty() || !ParseFrame(out, opf)) {  // not TCP or UDP, a fragment: nothing a load balancer carries
-    ++counters_.dropped;
-    return;
-  }
-  if (e.sport) RewritePort(out, opf, true, *e.sport, vh);
-  if (e.dport) RewritePort(out, opf, false, *e.dport, vh);
-  memcpy(out.data(), e.out->mac.data(), 6);
-  memcpy(out.data() + 6, kRouterMac.data(), 6);
-  if (e.lb && !e.lb->proxy_header.empty() && opf.protocol == 6) ProxyProtocol(*e.lb, e, out, opf, vh);
-  SendFrame(e.out, out, vh);
 }
 
 void Engine::ToAppliance(const FlowEntry& e, std::span<uint8_t> frame, const ParsedFrame& pf, VnetHeader& vh,
@@ -593,16 +587,17 @@ FlowEntry* Engine::FlowOf(Port& in, const ParsedFrame& pf) {
 std::vector<std::pair<std::string, std::vector<uint8_t>>> Engine::Inject(const std::string& eni_id,
                                                                          std::span<const uint8_t> frame) {
   std::vector<std::pair<std::string, std::vector<uint8_t>>> sent;
-  std::vector<uint8_t> buf(kVnetHeaderSize + frame.size());
-  if (!frame.empty()) memcpy(buf.data() + kVnetHeaderSize, frame.data(), frame.size());
+  std::vector<uint8_t> buf(kHeadroom + kVnetHeaderSize + frame.size());  // as the loop reads it: after its headroom
+  if (!frame.empty()) memcpy(buf.data() + kHeadroom + kVnetHeaderSize, frame.data(), frame.size());
   std::lock_guard lock(mu_);
   Port* in = eni_id == "svc" ? service_ : eni_id == "internet" ? internet_ : nullptr;
   if (auto it = by_eni_.find(eni_id); it != by_eni_.end()) in = it->second;
   if (!in) return sent;
   capture_ = &sent;
   ExpireIdle(Now());
-  Port* out = Process(*in, buf.data(), buf.size());
-  if (out) Capture(out, buf.data(), buf.size());
+  Port* out = Process(*in, buf.data() + kHeadroom, buf.size() - kHeadroom);
+  const std::ptrdiff_t at = static_cast<std::ptrdiff_t>(kHeadroom) + out_shift_;
+  if (out) Capture(out, buf.data() + at, static_cast<size_t>(static_cast<std::ptrdiff_t>(buf.size()) - at));
   capture_ = nullptr;
   return sent;
 }

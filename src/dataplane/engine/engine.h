@@ -146,7 +146,8 @@ class Engine {
   // (after the MACs and any address rewrite), or nullptr when it was answered or dropped.
   Port* HandleFrame(Port& in, uint8_t* buf, size_t len);
   // HandleFrame or HandleServiceFrame behind the exception barrier: what throws drops that
-  // frame (counted in internal_errors, logged once), never the engine.
+  // frame (counted in internal_errors, logged once), never the engine. The kHeadroom bytes
+  // before BUF are the engine's too (port.h): a frame may grow into them (out_shift_).
   Port* Process(Port& in, uint8_t* buf, size_t len);
   // The flow entry of a frame: the cached one, or one decided now (stages 3-9); for a fragment
   // after the first, the entry of its datagram's first fragment (nullptr: none, dropped).
@@ -205,12 +206,7 @@ class Engine {
   void WithInterface(
       const Port& in,
       const std::function<void(const model::State&, const model::Partition&, const model::NetworkInterface&)>& fn);
-  // A frame of the router's own (or one written anew), written at once, with VH (none by default).
-  void SendFrame(Port* out, std::span<const uint8_t> frame, const VnetHeader& vh = {});
-  // A frame of flow E whose addresses change family (a dualstack load balancer's connection):
-  // written anew with the other family's header (wire/translate.h), its ports and proxy protocol
-  // as any other, and sent.
-  void TranslateFamily(const FlowEntry& e, std::span<uint8_t> frame, const ParsedFrame& pf, VnetHeader vh);
+  void SendFrame(Port* out, std::span<const uint8_t> frame);  // a frame of the router's own, written at once
   // VXLAN (underlay.cc): BUF (vnet header + frame) to the host that runs OUT; a datagram that
   // came in on the underlay port, handled as a frame from the remote port it names.
   void SendUnderlay(const Port& out, const uint8_t* buf, size_t len, bool decided);
@@ -237,6 +233,9 @@ class Engine {
   // HandleFrame's answer for a frame to a remote port: it was translated here (a NAT gateway's),
   // so it leaves decided and the other host delivers it as it is.
   bool decided_ = false;
+  // And where the frame it forwards starts now, from where it came in: moved by a change of IP
+  // family written in place (wire/translate.h), later when it shrank, earlier when it grew.
+  std::ptrdiff_t out_shift_ = 0;
   uint32_t next_port_id_ = 1;
   uint64_t port_epoch_ = 0, ct_epoch_ = 0;
   int wake_fd_ = -1;

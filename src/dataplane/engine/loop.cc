@@ -83,7 +83,7 @@ io_uring_sqe* GetSqe(io_uring* ring) {
 
 void Engine::Arm(Port& port, uint16_t buffer) {
   io_uring_sqe* sqe = GetSqe(ring_.get());
-  io_uring_prep_read(sqe, port.fd, port.Buffer(buffer), kBufferSize, 0);
+  io_uring_prep_read(sqe, port.fd, port.Buffer(buffer) + kHeadroom, kBufferSize - kHeadroom, 0);
   io_uring_sqe_set_data64(sqe, Tag(kRead, port.id, buffer));
   ++port.in_flight;
 }
@@ -146,12 +146,15 @@ void Engine::Complete(uint64_t tag, int res) {
         return;
       }
       if (&in == underlay_) return ReceiveUnderlay(in, b, static_cast<size_t>(res));
-      Port* out = Process(in, in.Buffer(b), static_cast<size_t>(res));
+      Port* out = Process(in, in.Buffer(b) + kHeadroom, static_cast<size_t>(res));
+      // The frame as it leaves: where it came in, or moved by out_shift_.
+      const size_t at = static_cast<size_t>(static_cast<std::ptrdiff_t>(kHeadroom) + out_shift_);
+      const size_t length = static_cast<size_t>(res - out_shift_);
       if (out && !out->removing && out->remote_host) {  // to another host: sent at once, the buffer is free
-        SendUnderlay(*out, in.Buffer(b), static_cast<size_t>(res), decided_);
+        SendUnderlay(*out, in.Buffer(b) + at, length, decided_);
         Arm(in, b);
       } else if (out && !out->removing && out->fd >= 0) {
-        Forward(in, b, *out, static_cast<size_t>(res));
+        Forward(in, b, *out, length, at);
       } else {
         Arm(in, b);
       }

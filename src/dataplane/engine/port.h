@@ -19,6 +19,9 @@ inline constexpr uint32_t kUnderlayPortId = 0xffffd;
 inline constexpr uint32_t kAliasBase = 0x64400000;   // 100.64.0.0/10: one address per port at the metadata service
 inline constexpr uint16_t kReadsPerPort = 32;        // reads kept in flight on each device
 inline constexpr size_t kBufferSize = 65536 + 256;   // a GSO frame of 64 KiB, its vnet and Ethernet headers
+// Reads land this far into a buffer: the bytes before a frame are the engine's, for headers that
+// grow (an IPv4 packet written anew as IPv6, in place: wire/translate.h).
+inline constexpr size_t kHeadroom = 64;
 
 // The port's IPv6 alias at the services namespace: kServiceAlias6Prefix + its IPv4 alias.
 inline net::Ipv6 ServiceAlias6(uint32_t port_id) {

@@ -40,6 +40,7 @@ void Engine::SendUnderlay(const Port& out, const uint8_t* buf, size_t len, bool 
 }
 
 Port* Engine::FromUnderlay(uint8_t* buf, size_t len) {
+  out_shift_ = 0;
   const auto header = ParseVxlanHeader({buf, len});
   Port* out = nullptr;
   ++counters_.rx;
@@ -70,24 +71,28 @@ Port* Engine::FromUnderlay(uint8_t* buf, size_t len) {
 }
 
 void Engine::ReceiveUnderlay(Port& underlay, uint16_t buffer, size_t len) {
-  Port* out = FromUnderlay(underlay.Buffer(buffer), len);
-  if (out && out->fd >= 0) Forward(underlay, buffer, *out, len - kVxlanHeaderSize, kVxlanHeaderSize);
+  Port* out = FromUnderlay(underlay.Buffer(buffer) + kHeadroom, len);
+  if (out && out->fd >= 0)
+    Forward(underlay, buffer, *out, static_cast<size_t>(static_cast<std::ptrdiff_t>(len - kVxlanHeaderSize) - out_shift_),
+            static_cast<size_t>(static_cast<std::ptrdiff_t>(kHeadroom + kVxlanHeaderSize) + out_shift_));
   else Arm(underlay, buffer);
 }
 
 std::vector<std::pair<std::string, std::vector<uint8_t>>> Engine::InjectUnderlay(std::span<const uint8_t> datagram) {
   std::vector<std::pair<std::string, std::vector<uint8_t>>> sent;
-  std::vector<uint8_t> buf(datagram.begin(), datagram.end());
+  std::vector<uint8_t> buf(kHeadroom + datagram.size());  // as the loop reads it: after its headroom
+  if (!datagram.empty()) memcpy(buf.data() + kHeadroom, datagram.data(), datagram.size());
   std::lock_guard lock(mu_);
   capture_ = &sent;
   ExpireIdle(Now());
   Port* out = nullptr;
   try {  // the loop's barrier (Process has its own for the decision)
-    out = FromUnderlay(buf.data(), buf.size());
+    out = FromUnderlay(buf.data() + kHeadroom, datagram.size());
   } catch (const std::exception&) {
     ++counters_.internal_errors;
   }
-  if (out) Capture(out, buf.data() + kVxlanHeaderSize, buf.size() - kVxlanHeaderSize);
+  const std::ptrdiff_t at = static_cast<std::ptrdiff_t>(kHeadroom + kVxlanHeaderSize) + out_shift_;
+  if (out) Capture(out, buf.data() + at, static_cast<size_t>(static_cast<std::ptrdiff_t>(buf.size()) - at));
   capture_ = nullptr;
   return sent;
 }

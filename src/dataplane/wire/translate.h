@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -28,5 +29,13 @@ namespace openvpc::dataplane {
 // protocol, SRC and DST of the frame's own family or of two families, a result over 65,535 bytes.
 std::vector<uint8_t> TranslateIpFamily(std::span<const uint8_t> frame, const ParsedFrame& pf, const net::Ipv6& src,
                                        const net::Ipv6& dst, VnetHeader& vh);
+
+// The same in place, as the engine does it: the frame at ROOM[AT…] (parsed as PF) keeps its
+// transport header and payload where they are, and gets the new IP and Ethernet headers right
+// before them, so it starts 20 bytes later (IPv6 to IPv4; more with IPv6 extension headers or
+// fewer with IPv4 options) or 20 bytes earlier (IPv4 to IPv6: ROOM must have them before AT).
+// Returns the new frame within ROOM, or nullopt (ROOM and VH untouched) as above.
+std::optional<std::span<uint8_t>> TranslateIpFamilyInPlace(std::span<uint8_t> room, size_t at, const ParsedFrame& pf,
+                                                            const net::Ipv6& src, const net::Ipv6& dst, VnetHeader& vh);
 
 }  // namespace openvpc::dataplane
