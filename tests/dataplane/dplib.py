@@ -427,6 +427,84 @@ class Session(Background):
 # The per-module lab.
 
 
+# A TCP echo server that reads the PROXY protocol v2 header (HAProxy's specification) in front of
+# each connection, as Network Load Balancers send it: run in an instance as
+# [GUEST_PYTHON, "-c", PROXY_V2_SERVER, PORT] (Lab.serve_proxy_v2). One dual-stack socket. Prints
+# "ready", then per connection "proxy FAMILY SRC SPORT DST DPORT VPCE PEER" (FAMILY 0x11 for AF_INET,
+# 0x21 for AF_INET6; VPCE the value of AWS's TLV 0xEA subtype 0x01, or "-"; PEER the TCP
+# connection's own source) or "noproxy PEER" without a header, and echoes what follows the header.
+PROXY_V2_SERVER = r'''
+import socket, struct, sys, threading
+s = socket.socket(socket.AF_INET6); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+s.bind(("::", int(sys.argv[1]))); s.listen(16)
+print("ready", flush=True)
+def plain(a):
+    return a[7:] if a.startswith("::ffff:") else a
+def echo(c, rest):
+    while True:
+        if rest:
+            c.sendall(rest)
+        rest = c.recv(65536)
+        if not rest:
+            break
+    c.close()
+def handle(c, peer):
+    sig, buf = b"\r\n\r\n\x00\r\nQUIT\n", b""
+    while len(buf) < 16 and buf[:12] == sig[:len(buf[:12])]:
+        d = c.recv(65536)
+        if not d:
+            return c.close()
+        buf += d
+    if buf[:12] != sig:
+        print("noproxy", plain(peer[0]), flush=True)
+        return echo(c, buf)
+    length = struct.unpack("!H", buf[14:16])[0]
+    while len(buf) < 16 + length:
+        buf += c.recv(65536)
+    if buf[13] == 0x21:
+        src, dst, sport, dport = struct.unpack("!16s16sHH", buf[16:52]); fam, tlvs = socket.AF_INET6, buf[52:16 + length]
+    else:
+        src, dst, sport, dport = struct.unpack("!4s4sHH", buf[16:28]); fam, tlvs = socket.AF_INET, buf[28:16 + length]
+    i, vpce = 0, "-"
+    while i + 3 <= len(tlvs):
+        kind, n = tlvs[i], struct.unpack("!H", tlvs[i + 1:i + 3])[0]
+        if kind == 0xEA and tlvs[i + 3] == 0x01:
+            vpce = tlvs[i + 4:i + 3 + n].decode()
+        i += 3 + n
+    print("proxy", hex(buf[13]), socket.inet_ntop(fam, src), sport, socket.inet_ntop(fam, dst), dport, vpce,
+          plain(peer[0]), flush=True)
+    echo(c, buf[16 + length:])
+while True:
+    c, peer = s.accept()
+    threading.Thread(target=handle, args=(c, peer), daemon=True).start()
+'''
+
+
+def canon(address):
+    """An IP address in its canonical text (RFC 5952 for IPv6)."""
+    import ipaddress
+    return str(ipaddress.ip_address(address))
+
+
+def ipv6_of(inst):
+    """The one IPv6 address of an instance as RunInstances described it, canonical."""
+    addrs = [x["Ipv6Address"] for n in inst["NetworkInterfaces"] for x in n.get("Ipv6Addresses", [])]
+    assert len(addrs) == 1, inst["NetworkInterfaces"]
+    return canon(addrs[0])
+
+
+def amazon_64s(ec2, vpc):
+    """The /64s of VPC's Amazon-provided /56, once it is associated."""
+    import ipaddress
+
+    def block():
+        desc = ec2.describe_vpcs(VpcIds=[vpc])["Vpcs"][0]
+        return [a["Ipv6CidrBlock"] for a in desc.get("Ipv6CidrBlockAssociationSet", [])
+                if a["Ipv6CidrBlockState"]["State"] == "associated"]
+    return list(ipaddress.ip_network(wait_for(block, timeout=5, what=f"the /56 of {vpc}")[0]).subnets(new_prefix=64))
+
+
 class Lab:
     """The shared server, reset for one test module, with helpers that launch instances and send traffic."""
 
@@ -546,6 +624,23 @@ class Lab:
             args.append("--reply")
         rc, out, _ = self.probe(src, *args, timeout=timeout)
         return rc == 0
+
+    def serve_proxy_v2(self, instance_id, port):
+        """PROXY_V2_SERVER on PORT of the instance (module lifetime unless stopped)."""
+        bg = Background(self.server, instance_id, [GUEST_PYTHON, "-c", PROXY_V2_SERVER, str(port)], ready="ready")
+        self.background.append(bg)
+        return bg
+
+    def wait_ipv6(self, inst, timeout=15.0):
+        """Until the instance's eth0 has its IPv6 address (its DHCPv6 lease): the address."""
+        address = ipv6_of(inst)
+
+        def has():
+            rc, out, _ = self.sh(inst["InstanceId"], ["ip", "-6", "-o", "addr", "show", "dev", "eth0", "scope",
+                                                       "global"], timeout=5)
+            return rc == 0 and address in {canon(a) for a in re.findall(r"inet6 ([0-9a-f:]+)/", out)}
+        wait_for(has, timeout=timeout, what=f"{address} on {inst['InstanceId']} by DHCPv6")
+        return address
 
     def serve(self, instance_id, proto, port):
         """A background echo server (module lifetime unless stopped)."""

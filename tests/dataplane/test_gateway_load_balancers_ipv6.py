@@ -5,13 +5,11 @@ appliance (GLB-15), the destination seeing the client's own address. Routes to t
 IPv6 routes, in the subnets' route tables (GLB-14) and in the internet gateway's (S17, AT-15).
 The module is skipped where `dhclient` (the instances' DHCPv6 client) is missing.
 """
-import ipaddress
-import re
 
 import boto3
 import pytest
 
-from dplib import GUEST_PYTHON, PROBE, Background, lines, missing_prerequisite, stages, trace, wait_for
+from dplib import GUEST_PYTHON, PROBE, Background, amazon_64s, canon, ipv6_of, lines, missing_prerequisite, stages, trace
 
 _MISSING = missing_prerequisite(tools=("dhclient",))
 pytestmark = pytest.mark.skipif(_MISSING is not None, reason=_MISSING or "")
@@ -28,34 +26,14 @@ while True:
 '''
 
 
-def canon(address):
-    return str(ipaddress.ip_address(address))
-
-
-def v6_of(inst):
-    addrs = [x["Ipv6Address"] for n in inst["NetworkInterfaces"] for x in n.get("Ipv6Addresses", [])]
-    assert len(addrs) == 1, inst["NetworkInterfaces"]
-    return canon(addrs[0])
-
-
-def global6(lab, instance_id):
-    rc, out, _ = lab.sh(instance_id, ["ip", "-6", "-o", "addr", "show", "dev", "eth0", "scope", "global"], timeout=5)
-    return {canon(a) for a in re.findall(r"inet6 ([0-9a-f:]+)/", out)} if rc == 0 else set()
-
-
 @pytest.fixture(scope="module")
 def net(lab):
     ec2 = lab.ec2
     elb = boto3.client("elbv2", region_name="us-east-1", endpoint_url=ec2.meta.endpoint_url,
                        aws_access_key_id="test", aws_secret_access_key="test")
     vpc = ec2.create_vpc(CidrBlock="10.74.0.0/16", AmazonProvidedIpv6CidrBlock=True)["Vpc"]["VpcId"]
-
-    def block():
-        desc = ec2.describe_vpcs(VpcIds=[vpc])["Vpcs"][0]
-        return [a["Ipv6CidrBlock"] for a in desc.get("Ipv6CidrBlockAssociationSet", [])
-                if a["Ipv6CidrBlockState"]["State"] == "associated"]
-    block56 = ipaddress.ip_network(wait_for(block, timeout=5, what="the VPC's /56")[0])
-    n64 = list(block56.subnets(new_prefix=64))
+    n64 = amazon_64s(ec2, vpc)
+    block56 = n64[0].supernet(new_prefix=56)
 
     def subnet(i):
         return ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.74.{i}.0/24", Ipv6CidrBlock=str(n64[i]),
@@ -68,8 +46,7 @@ def net(lab):
     appliance = lab.launch(appliances, SecurityGroupIds=[open_sg])
     for inst in (client, server):
         lab.wait_address(inst["InstanceId"], inst["PrivateIpAddress"])
-        addr = v6_of(inst)
-        wait_for(lambda: addr in global6(lab, inst["InstanceId"]), timeout=15, what=f"{addr} by DHCPv6")
+        lab.wait_ipv6(inst)
     echo = lab.serve(server["InstanceId"], "tcp", 7000)
     gwlb = elb.create_load_balancer(Name="gwlb6", Type="gateway", IpAddressType="dualstack",
                                     Subnets=[appliances])["LoadBalancers"][0]
@@ -93,7 +70,7 @@ def net(lab):
         ec2.associate_route_table(RouteTableId=rtb, SubnetId=sub)
         tables[sub] = rtb
     return dict(ec2=ec2, vpc=vpc, n64=n64, client=client["InstanceId"], server=server["InstanceId"],
-                client6=v6_of(client), server6=v6_of(server), client_sg=client["SecurityGroups"][0]["GroupId"], server_sg=open_sg,
+                client6=ipv6_of(client), server6=ipv6_of(server), client_sg=client["SecurityGroups"][0]["GroupId"], server_sg=open_sg,
                 appliance=appliance["InstanceId"], echo=echo, gwlb=gwlb, vpce=vpce, tables=tables,
                 app_b=app_b, endpoints=endpoints)
 

@@ -311,54 +311,14 @@ def test_internet_facing_nlb_from_the_internet(lab, net):
         ec2.revoke_security_group_ingress(GroupId=net["targets_sg"], IpPermissions=[internet_rule])
 
 
-PROXY_SERVER = r'''
-import socket, struct, threading
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", 7001)); s.listen(16)
-print("ready", flush=True)
-def handle(c, peer):
-    sig, buf = b"\r\n\r\n\x00\r\nQUIT\n", b""
-    while len(buf) < 16 and buf[:12] == sig[:len(buf[:12])]:
-        d = c.recv(65536)
-        if not d:
-            return c.close()
-        buf += d
-    if buf[:12] != sig:  # no header: an echo server as any other
-        print("noproxy", peer[0], flush=True)
-        c.sendall(buf)
-        while True:
-            d = c.recv(65536)
-            if not d:
-                return c.close()
-            c.sendall(d)
-    length = struct.unpack("!H", buf[14:16])[0]
-    while len(buf) < 16 + length:
-        buf += c.recv(65536)
-    src, dst, sport, dport = struct.unpack("!4s4sHH", buf[16:28])
-    print("proxy", socket.inet_ntoa(src), sport, socket.inet_ntoa(dst), dport, peer[0], flush=True)
-    c.sendall(buf[16 + length:])
-    while True:
-        d = c.recv(65536)
-        if not d:
-            break
-        c.sendall(d)
-    c.close()
-while True:
-    c, peer = s.accept()
-    threading.Thread(target=handle, args=(c, peer), daemon=True).start()
-'''
-
-
 def test_proxy_protocol_v2(lab, net):
     """With proxy_protocol_v2.enabled the target gets AWS's header before the client's bytes: the
     client's address and port and the node's address and listener port, while the TCP source is
     the node (an ip target that does not preserve the client's address). The stream stays whole
     both ways (30 KB echoed: the header's bytes shift every sequence number after it)."""
-    from dplib import GUEST_PYTHON, Background
     elb = net["elb"]
     t1 = net["t1"]
-    server = Background(lab.server, t1["InstanceId"], [GUEST_PYTHON, "-c", PROXY_SERVER], ready="ready")
-    lab.background.append(server)
+    server = lab.serve_proxy_v2(t1["InstanceId"], 7001)
     tg = elb.create_target_group(Name="proxy", Protocol="TCP", Port=7001, VpcId=net["vpc"], TargetType="ip",
                                  HealthCheckPort="7000")["TargetGroups"][0]["TargetGroupArn"]
     elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": t1["PrivateIpAddress"]}])
@@ -376,7 +336,8 @@ def test_proxy_protocol_v2(lab, net):
         assert lab.tcp(net["client"]["InstanceId"], node, 8443, timeout=3, msg=big)
         got = lines(server, since, "proxy")
         assert len(got) == 1, server.lines[since:]
-        _, src, sport, dst, dport, peer = got[0]
+        _, family, src, sport, dst, dport, vpce, peer = got[0]
+        assert family == "0x11" and vpce == "-"
         assert src == net["client"]["PrivateIpAddress"] and int(sport) > 0
         assert (dst, dport) == (node, "8443")
         assert peer == node  # the TCP connection itself comes from the node

@@ -21,32 +21,15 @@ serves tcp 7000 and udp 7001 (one dual-stack socket each) and admits both from t
 The module is skipped where `dhclient` (the instances' DHCPv6 client) is missing.
 """
 import ipaddress
-import re
-import time
 
 import pytest
 
-from dplib import GUEST_PYTHON, Background, lines, missing_prerequisite, stages, trace, wait_for
+from dplib import amazon_64s, canon, ipv6_of, lines, missing_prerequisite, stages, trace, wait_for
 
 _MISSING = missing_prerequisite(tools=("dhclient",))
 pytestmark = pytest.mark.skipif(_MISSING is not None, reason=_MISSING or "")
 
 INTERNET_HOST6 = "3fff::10"  # the simulated internet's IPv6 host
-
-
-def canon(address):
-    return str(ipaddress.ip_address(address))
-
-
-def global6(lab, instance_id):
-    rc, out, _ = lab.sh(instance_id, ["ip", "-6", "-o", "addr", "show", "dev", "eth0", "scope", "global"], timeout=5)
-    return {canon(a) for a in re.findall(r"inet6 ([0-9a-f:]+)/", out)} if rc == 0 else set()
-
-
-def v6_of(inst):
-    addrs = [x["Ipv6Address"] for n in inst["NetworkInterfaces"] for x in n.get("Ipv6Addresses", [])]
-    assert len(addrs) == 1, inst["NetworkInterfaces"]
-    return canon(addrs[0])
 
 
 @pytest.fixture(scope="module")
@@ -56,14 +39,8 @@ def net(lab):
     elb = boto3.client("elbv2", region_name="us-east-1", endpoint_url=ec2.meta.endpoint_url,
                        aws_access_key_id="test", aws_secret_access_key="test")
     vpc = ec2.create_vpc(CidrBlock="10.62.0.0/16", AmazonProvidedIpv6CidrBlock=True)["Vpc"]["VpcId"]
-
-    def vpc_block():
-        desc = ec2.describe_vpcs(VpcIds=[vpc])["Vpcs"][0]
-        return [a["Ipv6CidrBlock"] for a in desc.get("Ipv6CidrBlockAssociationSet", [])
-                if a["Ipv6CidrBlockState"]["State"] == "associated"]
-
-    block56 = ipaddress.ip_network(wait_for(vpc_block, timeout=5, what="the VPC's /56")[0])
-    nets64 = list(block56.subnets(new_prefix=64))
+    nets64 = amazon_64s(ec2, vpc)
+    block56 = nets64[0].supernet(new_prefix=56)
     sub_a = ec2.create_subnet(VpcId=vpc, CidrBlock="10.62.1.0/24", Ipv6CidrBlock=str(nets64[1]),
                               AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
     sub_b = ec2.create_subnet(VpcId=vpc, CidrBlock="10.62.2.0/24", Ipv6CidrBlock=str(nets64[2]),
@@ -75,8 +52,7 @@ def net(lab):
     target = lab.launch(sub_b, SecurityGroupIds=[targets_sg], Ipv6AddressCount=1, wait=False)
     for inst in (client, target):
         lab.wait_address(inst["InstanceId"], inst["PrivateIpAddress"])
-        addr = v6_of(inst)
-        wait_for(lambda: addr in global6(lab, inst["InstanceId"]), timeout=15, what=f"{addr} by DHCPv6")
+        lab.wait_ipv6(inst)
     tcp = lab.serve(target["InstanceId"], "tcp", 7000)
     udp = lab.serve(target["InstanceId"], "udp", 7001)
     lb = elb.create_load_balancer(Name="dual", Type="network", Scheme="internal", IpAddressType="dualstack",
@@ -93,13 +69,13 @@ def net(lab):
                                   IpAddressType="ipv6", **fast)["TargetGroups"][0]["TargetGroupArn"]
     for tg in (tg4, udp4):
         elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": target["InstanceId"]}])
-    elb.register_targets(TargetGroupArn=tg6, Targets=[{"Id": v6_of(target)}])
+    elb.register_targets(TargetGroupArn=tg6, Targets=[{"Id": ipv6_of(target)}])
     for port, proto, tg in ((80, "TCP", tg4), (53, "UDP", udp4), (81, "TCP", tg6)):
         elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol=proto, Port=port,
                             DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])
     return dict(elb=elb, vpc=vpc, block56=block56, sub_a=sub_a, sub_b=sub_b, targets_sg=targets_sg, lb=lb,
-                client=client["InstanceId"], client4=client["PrivateIpAddress"], client6=v6_of(client),
-                target=target["InstanceId"], target4=target["PrivateIpAddress"], target6=v6_of(target),
+                client=client["InstanceId"], client4=client["PrivateIpAddress"], client6=ipv6_of(client),
+                target=target["InstanceId"], target4=target["PrivateIpAddress"], target6=ipv6_of(target),
                 node4=node4, node6=node6, tg4=tg4, udp4=udp4, tg6=tg6, tcp=tcp, udp=udp)
 
 
@@ -177,51 +153,12 @@ def test_target_groups_security_groups_apply_to_the_translated_flow(lab, net):
         ec2.authorize_security_group_ingress(GroupId=net["targets_sg"], IpPermissions=[v4_rule])
 
 
-PROXY_SERVER = r'''
-import socket, struct, threading
-s = socket.socket(socket.AF_INET6); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-s.bind(("::", 7002)); s.listen(16)
-print("ready", flush=True)
-def handle(c, peer):
-    buf = b""
-    while len(buf) < 16:
-        d = c.recv(65536)
-        if not d:
-            return c.close()
-        buf += d
-    length = struct.unpack("!H", buf[14:16])[0]
-    while len(buf) < 16 + length:
-        buf += c.recv(65536)
-    if buf[13] == 0x21:
-        src, dst, sport, dport = struct.unpack("!16s16sHH", buf[16:52])
-        fam = socket.AF_INET6
-    else:
-        src, dst, sport, dport = struct.unpack("!4s4sHH", buf[16:28])
-        fam = socket.AF_INET
-    peer_ip = peer[0][7:] if peer[0].startswith("::ffff:") else peer[0]
-    print("proxy", hex(buf[13]), socket.inet_ntop(fam, src), sport, socket.inet_ntop(fam, dst), dport, peer_ip,
-          flush=True)
-    c.sendall(buf[16 + length:])
-    while True:
-        d = c.recv(65536)
-        if not d:
-            break
-        c.sendall(d)
-    c.close()
-while True:
-    c, peer = s.accept()
-    threading.Thread(target=handle, args=(c, peer), daemon=True).start()
-'''
-
-
 def test_proxy_protocol_v2_carries_the_ipv6_client_to_an_ipv4_target(lab, net):
     """SVC-08, AT-07: with proxy_protocol_v2.enabled an IPv4 target of an IPv6 client gets the header
     as AF_INET6 (0x21) with the client's IPv6 address and the node's IPv6 address and listener port,
     while the TCP connection itself comes from the node's IPv4 address."""
     elb = net["elb"]
-    server = Background(lab.server, net["target"], [GUEST_PYTHON, "-c", PROXY_SERVER], ready="ready")
-    lab.background.append(server)
+    server = lab.serve_proxy_v2(net["target"], 7002)
     tg = elb.create_target_group(Name="proxy6", Protocol="TCP", Port=7002, VpcId=net["vpc"],
                                  HealthCheckPort="7000")["TargetGroups"][0]["TargetGroupArn"]
     elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": net["target"]}])
@@ -237,7 +174,7 @@ def test_proxy_protocol_v2_carries_the_ipv6_client_to_an_ipv4_target(lab, net):
         assert lab.tcp(net["client"], net["node6"], 8443, timeout=3, msg="q" * 30000 + "-end")
         got = lines(server, since, "proxy")
         assert len(got) == 1, server.lines[since:]
-        _, family, src, sport, dst, dport, peer = got[0]
+        _, family, src, sport, dst, dport, _, peer = got[0]
         assert family == "0x21" and canon(src) == net["client6"] and int(sport) > 0
         assert (canon(dst), dport) == (net["node6"], "8443")
         assert peer == net["node4"]

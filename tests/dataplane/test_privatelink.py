@@ -5,7 +5,7 @@ AT-09, AT-19, AT-23; IF-01, IF-08, IF-12, SVC-08, SVC-14, DNS-05, DNS-07).
 """
 import pytest
 
-from dplib import GUEST_PYTHON, Background, lines, stages, trace
+from dplib import GUEST_PYTHON, lines, stages, trace
 
 PROVIDER_TCP = [{"IpProtocol": "tcp", "FromPort": 7000, "ToPort": 7001, "IpRanges": [{"CidrIp": "10.70.0.0/16"}]}]
 ENDPOINT_80 = {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "IpRanges": [{"CidrIp": "10.71.0.0/16"}]}
@@ -117,48 +117,13 @@ def test_zone_without_targets_needs_cross_zone(lab, net):
             {"Key": "load_balancing.cross_zone.enabled", "Value": "false"}])
 
 
-PROXY_SERVER = r'''
-import socket, struct
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", 7001)); s.listen(16)
-print("ready", flush=True)
-while True:
-    c, peer = s.accept()
-    buf = b""
-    while len(buf) < 16:
-        d = c.recv(65536)
-        if not d: break
-        buf += d
-    if buf[:12] != b"\r\n\r\n\x00\r\nQUIT\n":
-        print("noproxy", peer[0], flush=True); c.close(); continue
-    length = struct.unpack("!H", buf[14:16])[0]
-    while len(buf) < 16 + length:
-        buf += c.recv(65536)
-    src, dst, sport, dport = struct.unpack("!4s4sHH", buf[16:28])
-    tlvs, i, vpce = buf[28:16 + length], 0, "-"
-    while i + 3 <= len(tlvs):
-        kind, n = tlvs[i], struct.unpack("!H", tlvs[i + 1:i + 3])[0]
-        if kind == 0xEA and tlvs[i + 3] == 0x01:
-            vpce = tlvs[i + 4:i + 3 + n].decode()
-        i += 3 + n
-    print("proxy", socket.inet_ntoa(src), sport, socket.inet_ntoa(dst), dport, vpce, peer[0], flush=True)
-    rest = buf[16 + length:]
-    while True:
-        if rest: c.sendall(rest)
-        rest = c.recv(65536)
-        if not rest: break
-    c.close()
-'''
-
-
 def test_proxy_protocol_carries_the_consumer_and_the_endpoint(lab, net):
     """AT-07, SVC-08: with proxy protocol v2 the target learns the consumer's address and port,
     the endpoint's address it connected to, and the endpoint's id (TLV 0xEA, subtype 0x01),
     while the TCP connection itself still comes from the node. 20 KB are echoed whole."""
     accept(lab, net)
     elb, target = net["elb"], net["target"]
-    server = Background(lab.server, target["InstanceId"], [GUEST_PYTHON, "-c", PROXY_SERVER], ready="ready")
-    lab.background.append(server)
+    server = lab.serve_proxy_v2(target["InstanceId"], 7001)
     tg = elb.create_target_group(Name="proxy", Protocol="TCP", Port=7001, VpcId=net["pvpc"],
                                  HealthCheckPort="7000")["TargetGroups"][0]["TargetGroupArn"]
     elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": target["InstanceId"]}])
@@ -173,8 +138,8 @@ def test_proxy_protocol_carries_the_consumer_and_the_endpoint(lab, net):
         assert lab.tcp(net["client"]["InstanceId"], net["eni_a"], 8443, timeout=3, msg="q" * 20000 + "-end")
         got = lines(server, since, "proxy")
         assert len(got) == 1, server.lines[since:]
-        _, src, sport, dst, dport, vpce, peer = got[0]
-        assert src == net["client"]["PrivateIpAddress"] and int(sport) > 0
+        _, family, src, sport, dst, dport, vpce, peer = got[0]
+        assert family == "0x11" and src == net["client"]["PrivateIpAddress"] and int(sport) > 0
         assert (dst, dport) == (net["eni_a"], "8443")
         assert vpce == net["endpoint"]["VpcEndpointId"]
         assert peer == net["nodes"]["us-east-1a"]

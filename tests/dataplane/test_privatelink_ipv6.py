@@ -11,38 +11,13 @@ Balancer. The rules are shared/spec/inventory-privatelink.md's:
   does not reach its IPv6 address, while it reaches the consumer instance's own on the same path.
 The module is skipped where `dhclient` (the instances' DHCPv6 client) is missing.
 """
-import ipaddress
-import re
 
 import pytest
 
-from dplib import GUEST_PYTHON, Background, lines, missing_prerequisite, stages, trace, wait_for
+from dplib import amazon_64s, canon, lines, missing_prerequisite, stages, trace
 
 _MISSING = missing_prerequisite(tools=("dhclient",))
 pytestmark = pytest.mark.skipif(_MISSING is not None, reason=_MISSING or "")
-
-
-def canon(address):
-    return str(ipaddress.ip_address(address))
-
-
-def v6_of(inst):
-    addrs = [x["Ipv6Address"] for n in inst["NetworkInterfaces"] for x in n.get("Ipv6Addresses", [])]
-    assert len(addrs) == 1, inst["NetworkInterfaces"]
-    return canon(addrs[0])
-
-
-def amazon_64s(ec2, vpc):
-    def block():
-        desc = ec2.describe_vpcs(VpcIds=[vpc])["Vpcs"][0]
-        return [a["Ipv6CidrBlock"] for a in desc.get("Ipv6CidrBlockAssociationSet", [])
-                if a["Ipv6CidrBlockState"]["State"] == "associated"]
-    return list(ipaddress.ip_network(wait_for(block, timeout=5, what="the VPC's /56")[0]).subnets(new_prefix=64))
-
-
-def global6(lab, instance_id):
-    rc, out, _ = lab.sh(instance_id, ["ip", "-6", "-o", "addr", "show", "dev", "eth0", "scope", "global"], timeout=5)
-    return {canon(a) for a in re.findall(r"inet6 ([0-9a-f:]+)/", out)} if rc == 0 else set()
 
 
 @pytest.fixture(scope="module")
@@ -90,8 +65,7 @@ def net(lab):
     open_sg = lab.group(cvpc, "open6", ingress=everything6, client=consumer)
     client = lab.launch(c_a, client=consumer, SecurityGroupIds=[open_sg], Ipv6AddressCount=1, wait=False)
     lab.wait_address(client["InstanceId"], client["PrivateIpAddress"])
-    client6 = v6_of(client)
-    wait_for(lambda: client6 in global6(lab, client["InstanceId"]), timeout=15, what=f"{client6} by DHCPv6")
+    client6 = lab.wait_ipv6(client)
     lab.serve(client["InstanceId"], "tcp", 8080)  # the positive control of the internet's way in
     dual = consumer.create_vpc_endpoint(VpcEndpointType="Interface", VpcId=cvpc, ServiceName=svc["ServiceName"],
                                         SubnetIds=[c_a], SecurityGroupIds=[open_sg],
@@ -138,47 +112,11 @@ def test_dns_records_follow_the_record_ip_type(lab, net):
     assert dig(only6_name, "A") == []
 
 
-PROXY_SERVER = r'''
-import socket, struct, threading
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", 7001)); s.listen(16)
-print("ready", flush=True)
-def handle(c, peer):
-    buf = b""
-    while len(buf) < 16:
-        d = c.recv(65536)
-        if not d:
-            return c.close()
-        buf += d
-    length = struct.unpack("!H", buf[14:16])[0]
-    while len(buf) < 16 + length:
-        buf += c.recv(65536)
-    if buf[13] == 0x21:
-        src, dst, sport, dport = struct.unpack("!16s16sHH", buf[16:52]); fam, tlvs = socket.AF_INET6, buf[52:16 + length]
-    else:
-        src, dst, sport, dport = struct.unpack("!4s4sHH", buf[16:28]); fam, tlvs = socket.AF_INET, buf[28:16 + length]
-    vpce = tlvs[4:].decode() if tlvs[:1] == b"\xea" else "-"
-    print("proxy", hex(buf[13]), socket.inet_ntop(fam, src), socket.inet_ntop(fam, dst), dport, vpce, peer[0],
-          flush=True)
-    c.sendall(buf[16 + length:])
-    while True:
-        d = c.recv(65536)
-        if not d:
-            break
-        c.sendall(d)
-    c.close()
-while True:
-    c, peer = s.accept()
-    threading.Thread(target=handle, args=(c, peer), daemon=True).start()
-'''
-
-
 def test_proxy_protocol_carries_the_consumer_ipv6_address_and_the_endpoint(lab, net):
     """AT-07, SVC-08: the IPv4 target gets AF_INET6 with the consumer client's IPv6 address, the
     endpoint's IPv6 address and port, and the vpce- id; the TCP connection comes from the node."""
     elb = net["elb"]
-    server = Background(lab.server, net["target"]["InstanceId"], [GUEST_PYTHON, "-c", PROXY_SERVER], ready="ready")
-    lab.background.append(server)
+    server = lab.serve_proxy_v2(net["target"]["InstanceId"], 7001)
     tg = elb.create_target_group(Name="proxy6", Protocol="TCP", Port=7001, VpcId=net["pvpc"],
                                  HealthCheckPort="7000")["TargetGroups"][0]["TargetGroupArn"]
     elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": net["target"]["InstanceId"]}])
@@ -191,7 +129,7 @@ def test_proxy_protocol_carries_the_consumer_ipv6_address_and_the_endpoint(lab, 
         assert lab.tcp(net["client"], net["dual6"], 8443, timeout=3, msg="w" * 20000 + "-end")
         got = lines(server, since, "proxy")
         assert len(got) == 1, server.lines[since:]
-        _, family, src, dst, dport, vpce, peer = got[0]
+        _, family, src, _, dst, dport, vpce, peer = got[0]
         assert family == "0x21" and canon(src) == net["client6"]
         assert (canon(dst), dport) == (net["dual6"], "8443")
         assert vpce == net["dual"]["VpcEndpointId"]
