@@ -481,6 +481,22 @@ while True:
 '''
 
 
+# A Gateway Load Balancer's appliance (run in an instance as [GUEST_PYTHON, "-c", GENEVE_APPLIANCE]):
+# prints "ready", then "geneve PEER LENGTH PROTOCOL_TYPE" for every datagram to its port 6081 (Geneve,
+# RFC 8926: 0x800 an IPv4 packet inside, 0x86dd IPv6) and sends it back to where it came from, as
+# it came (the flow cookie with it).
+GENEVE_APPLIANCE = r'''
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 6081))
+print("ready", flush=True)
+while True:
+    data, peer = s.recvfrom(65535)
+    print("geneve", peer[0], len(data), hex(data[2] << 8 | data[3]), flush=True)
+    s.sendto(data, (peer[0], 6081))
+'''
+
+
 def canon(address):
     """An IP address in its canonical text (RFC 5952 for IPv6)."""
     import ipaddress

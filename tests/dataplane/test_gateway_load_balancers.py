@@ -9,18 +9,7 @@ import time
 import boto3
 import pytest
 
-from dplib import GUEST_PYTHON, PROBE, Background, lines, stages, trace
-
-APPLIANCE = r'''
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("0.0.0.0", 6081))
-print("ready", flush=True)
-while True:
-    data, peer = s.recvfrom(65535)
-    print("geneve", peer[0], len(data), flush=True)
-    s.sendto(data, (peer[0], 6081))
-'''
+from dplib import GENEVE_APPLIANCE, GUEST_PYTHON, PROBE, Background, lines, stages, trace
 
 VPC_ALL = [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "10.70.0.0/16"}]}]
 
@@ -60,7 +49,7 @@ def net(lab):
 
 
 def test_flow_through_the_appliance_both_ways(lab, net):
-    box = Background(lab.server, net["appliance"]["InstanceId"], [GUEST_PYTHON, "-c", APPLIANCE], ready="ready")
+    box = Background(lab.server, net["appliance"]["InstanceId"], [GUEST_PYTHON, "-c", GENEVE_APPLIANCE], ready="ready")
     lab.background.append(box)
     try:
         since, echo_since = box.mark(), net["echo"].mark()
@@ -123,7 +112,7 @@ def test_internet_traffic_through_the_appliance(lab, net):
         {"IpProtocol": "tcp", "FromPort": 7000, "ToPort": 7000, "IpRanges": [{"CidrIp": "203.0.113.0/24"}]}])
     internet = Background(lab.server, "internet", [GUEST_PYTHON, PROBE, "serve", "tcp", "80"], ready="ready")
     lab.background.append(internet)
-    box = Background(lab.server, net["appliance"]["InstanceId"], [GUEST_PYTHON, "-c", APPLIANCE], ready="ready")
+    box = Background(lab.server, net["appliance"]["InstanceId"], [GUEST_PYTHON, "-c", GENEVE_APPLIANCE], ready="ready")
     lab.background.append(box)
     try:
         since, echo_since = box.mark(), net["echo"].mark()

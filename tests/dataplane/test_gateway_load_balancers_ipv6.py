@@ -5,25 +5,14 @@ appliance (GLB-15), the destination seeing the client's own address. Routes to t
 IPv6 routes, in the subnets' route tables (GLB-14) and in the internet gateway's (S17, AT-15).
 The module is skipped where `dhclient` (the instances' DHCPv6 client) is missing.
 """
-
 import boto3
 import pytest
 
-from dplib import GUEST_PYTHON, PROBE, Background, amazon_64s, canon, ipv6_of, lines, missing_prerequisite, stages, trace
+from dplib import (GENEVE_APPLIANCE, GUEST_PYTHON, PROBE, Background, amazon_64s, canon, ipv6_of, lines,
+                   missing_prerequisite, stages, trace)
 
 _MISSING = missing_prerequisite(tools=("dhclient",))
 pytestmark = pytest.mark.skipif(_MISSING is not None, reason=_MISSING or "")
-
-APPLIANCE = r'''
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("0.0.0.0", 6081))
-print("ready", flush=True)
-while True:
-    data, peer = s.recvfrom(65535)
-    print("geneve", peer[0], len(data), hex(data[2] << 8 | data[3]), flush=True)
-    s.sendto(data, (peer[0], 6081))
-'''
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +65,7 @@ def net(lab):
 
 
 def appliance(lab, net):
-    box = Background(lab.server, net["appliance"], [GUEST_PYTHON, "-c", APPLIANCE], ready="ready")
+    box = Background(lab.server, net["appliance"], [GUEST_PYTHON, "-c", GENEVE_APPLIANCE], ready="ready")
     lab.background.append(box)
     return box
 
