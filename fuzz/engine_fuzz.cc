@@ -4,8 +4,9 @@
 // admit everything), with connection tracking, NAT translations and fragments living across
 // the frames of one input, and a fourth instance that another host runs (a remote port: frames
 // to it leave for the underlay, datagrams from the underlay come as from it), and an internal
-// Network Load Balancer (node 10.0.1.100: TCP 80 to ip targets with proxy protocol v2, the
-// node's address seen; UDP 53 to the server instance), and a Gateway Load Balancer (node
+// Network Load Balancer, dualstack (node 10.0.1.100 and 2001:db8:1:100::100: TCP 80 to ip targets
+// with proxy protocol v2, the node's address seen; UDP 53 to the server instance; TCP 81 to the
+// server's IPv6 address: across families both ways, written in place), and a Gateway Load Balancer (node
 // 10.0.2.200) whose appliance is the peer, behind an endpoint that the public subnet's route
 // table sends 10.0.2.128/25 to (Geneve both ways: what the peer sends the node is parsed). Input: records of
 // one byte (port: % 5 picks server, client, peer, the services port, the internet; bit 2: the
@@ -74,6 +75,8 @@ struct Lab {
     InitializePartition(tx);
     std::string vpc = CreateVpc(tx, {.cidr_block = "10.0.0.0/16", .amazon_provided_ipv6 = true}).id;
     ModifyVpcAttribute(tx, vpc, "enableDnsHostnames", true);
+    // A block of its own instead of Amazon's random one, so that the seeds can name the addresses.
+    p.vpcs.at(vpc).ipv6_cidr_blocks.at(0).cidr = "2001:db8:1:100::/56";
     net::Cidr6 block = *net::ParseCidr6(p.vpcs.at(vpc).ipv6_cidr_blocks.at(0).cidr);
     net::Cidr6 first = {block.Network(), 64}, second = first;
     second.addr.bytes[7] = 1;
@@ -93,12 +96,13 @@ struct Lab {
     AuthorizeSecurityGroupRules(tx, open, false,
                                 {RuleSpec{.ip_protocol = "-1", .cidr_ipv4 = "0.0.0.0/0"},
                                  RuleSpec{.ip_protocol = "-1", .cidr_ipv6 = "::/0"}});
-    auto launch = [&](const std::string& subnet) {
+    auto launch = [&](const std::string& subnet, const std::string& ipv6) {
       std::string id = RunInstances(tx, {.image_id = "ami-12345678", .instance_type = "t2.micro", .subnet_id = subnet,
-                                         .group_ids = {open}, .ipv6_address_count = 1})[0]->id;
+                                         .group_ids = {open}, .ipv6_addresses = {ipv6}})[0]->id;
       return InterfacesOf(p, id)[0]->id;
     };
-    enis = {launch(pub), launch(priv), launch(pub), launch(pub)};
+    enis = {launch(pub, "2001:db8:1:100::10"), launch(priv, "2001:db8:1:101::11"), launch(pub, "2001:db8:1:100::12"),
+            launch(pub, "2001:db8:1:100::13")};
     Address& eip = AllocateAddress(tx, {});
     AssociateAddress(tx, {.allocation_id = eip.allocation_id, .network_interface_id = enis[0]});
     Address& nat_eip = AllocateAddress(tx, {});
@@ -106,7 +110,9 @@ struct Lab {
     CreateRoute(tx, {.route_table_id = MainRouteTable(p, vpc).id, .destination_cidr_block = "0.0.0.0/0",
                      .target_member = "NatGatewayId", .target_id = nat});
     const std::string lb = CreateLoadBalancer(tx, {.name = "fuzz", .type = "network", .scheme = "internal",
-                                                   .mappings = {{.subnet_id = pub, .private_ipv4_address = "10.0.1.100"}}})
+                                                   .ip_address_type = "dualstack",
+                                                   .mappings = {{.subnet_id = pub, .private_ipv4_address = "10.0.1.100",
+                                                                 .ipv6_address = "2001:db8:1:100::100"}}})
                                .arn;
     const std::string tcp = CreateTargetGroup(tx, {.name = "tcp", .protocol = "TCP", .vpc_id = vpc, .target_type = "ip",
                                                    .port = 80}).arn;
@@ -117,6 +123,10 @@ struct Lab {
     const std::string udp = CreateTargetGroup(tx, {.name = "udp", .protocol = "UDP", .vpc_id = vpc, .port = 53}).arn;
     RegisterTargets(tx, udp, {{.id = p.network_interfaces.at(enis[0]).attachment->instance_id}});
     CreateListener(tx, {.load_balancer_arn = lb, .port = 53, .protocol = "UDP", .target_group_arn = udp});
+    const std::string six = CreateTargetGroup(tx, {.name = "six", .protocol = "TCP", .vpc_id = vpc, .target_type = "ip",
+                                                   .ip_address_type = "ipv6", .port = 8080}).arn;
+    RegisterTargets(tx, six, {{.id = "2001:db8:1:100::10"}});
+    CreateListener(tx, {.load_balancer_arn = lb, .port = 81, .protocol = "TCP", .target_group_arn = six});
     const std::string gwlb = CreateLoadBalancer(tx, {.name = "gw", .type = "gateway",
                                                      .mappings = {{.subnet_id = priv, .private_ipv4_address = "10.0.2.200"}}})
                                  .arn;

@@ -374,6 +374,19 @@ def data_plane_seeds():
           record(6, eth(0x0800, ipv4_packet(g, node, 6, tcp(g, node, 40001, 80, 0x18, b"GET / HTTP/1.0\r\n\r\n",
                                                              seq=5001, ack=1)))) +
           record(6, eth(0x0800, ipv4_packet(g, node, 17, udp(g, node, 40002, 53, b"q" * 20)))))
+    # Across families through the dualstack node (records from the peer: port byte 7): IPv6 from
+    # the peer (2001:db8:1:100::12) to port 80
+    # (IPv4 targets: written as IPv4), IPv4 to port 81 (an IPv6 target: written as IPv6), and
+    # what the targets answer; a GSO frame with its checksum left to offload.
+    g6, node6, server6 = "2001:db8:1:100::12", "2001:db8:1:100::100", "2001:db8:1:100::10"
+    write("engine", "load-balancer-dualstack",
+          record(7, eth(0x86dd, ipv6_packet(g6, node6, 6, tcp(g6, node6, 40010, 80, 0x02, v6=True, seq=9000)))) +
+          record(7, eth(0x86dd, ipv6_packet(g6, node6, 6, tcp(g6, node6, 40010, 80, 0x18, b"six to four", v6=True,
+                                                              seq=9001, ack=1)))) +
+          record(7, eth(0x0800, ipv4_packet(g, node, 6, tcp(g, node, 40011, 81, 0x02, seq=9100)))) +
+          record(5, eth(0x86dd, ipv6_packet(server6, "2001:db8:1:100::100", 6,
+                                            tcp(server6, node6, 8080, 40011, 0x12, v6=True, seq=1, ack=9101)))) +
+          record(7, eth(0x86dd, ipv6_packet(g6, node6, 17, udp(g6, node6, 40012, 53, b"q" * 20, v6=True)))))
     # Through an interface endpoint (10.0.1.50) to the same load balancer's service (PrivateLink).
     vpce = "10.0.1.50"
     write("engine", "interface-endpoint",
