@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "dataplane/engine/engine.h"
+#include "dataplane/wire/bytes.h"
 #include "dataplane/engine/port.h"
 #include "dataplane/services/dhcp.h"
 #include "dataplane/services/dhcp6.h"
@@ -17,12 +18,6 @@
 #include "model/instance.h"
 
 namespace openvpc::dataplane {
-
-namespace {
-
-uint16_t Get16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
-
-}  // namespace
 
 void Engine::WithInterface(
     const Port& in,

@@ -1,4 +1,5 @@
 #include "dataplane/engine/path_mtu.h"
+#include "dataplane/wire/bytes.h"
 
 #include <algorithm>
 #include <cstring>
@@ -6,16 +7,6 @@
 #include "dataplane/wire/packet6.h"
 
 namespace openvpc::dataplane {
-
-namespace {
-
-uint16_t Get16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
-void Put16(uint8_t* p, uint16_t v) {
-  p[0] = static_cast<uint8_t>(v >> 8);
-  p[1] = static_cast<uint8_t>(v);
-}
-
-}  // namespace
 
 bool DontFragment(std::span<const uint8_t> frame, const ParsedFrame& pf) {
   return pf.ether_type == kEtherTypeIpv4 && (frame[pf.l3 + 6] & 0x40);

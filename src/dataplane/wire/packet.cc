@@ -1,4 +1,5 @@
 #include "dataplane/wire/packet.h"
+#include "dataplane/wire/bytes.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -7,17 +8,6 @@
 namespace openvpc::dataplane {
 
 namespace {
-
-uint16_t Get16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
-uint32_t Get32(const uint8_t* p) { return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3]; }
-void Put16(uint8_t* p, uint16_t v) {
-  p[0] = static_cast<uint8_t>(v >> 8);
-  p[1] = static_cast<uint8_t>(v);
-}
-void Put32(uint8_t* p, uint32_t v) {
-  Put16(p, static_cast<uint16_t>(v >> 16));
-  Put16(p + 2, static_cast<uint16_t>(v));
-}
 
 // The offset of the L4 checksum field for PROTOCOL, or 0 when it has none we maintain.
 size_t L4ChecksumOffset(uint8_t protocol) {

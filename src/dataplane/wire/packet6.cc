@@ -1,4 +1,5 @@
 #include "dataplane/wire/packet6.h"
+#include "dataplane/wire/bytes.h"
 
 #include <algorithm>
 #include <cstring>
@@ -10,10 +11,6 @@ namespace {
 constexpr size_t kEthernet = 14, kIpv6Header = 40, kUdpHeader = 8;
 constexpr size_t kMaxPayload = 0xffff;  // beyond it only a jumbogram (RFC 2675) would do
 
-void Put16(uint8_t* p, uint16_t v) {
-  p[0] = uint8_t(v >> 8);
-  p[1] = uint8_t(v);
-}
 
 // Where NEXT_HEADER keeps its checksum in the L4 header, 0 when we do not compute one.
 size_t ChecksumOffset(uint8_t next_header) {

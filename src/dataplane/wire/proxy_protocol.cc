@@ -1,5 +1,6 @@
 // The PROXY protocol v2 and TCP stream insertion: wire/proxy_protocol.h.
 #include "dataplane/wire/proxy_protocol.h"
+#include "dataplane/wire/bytes.h"
 
 #include "dataplane/wire/packet6.h"
 
@@ -9,19 +10,6 @@
 namespace openvpc::dataplane {
 
 namespace {
-
-uint32_t Get32(const uint8_t* p) { return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3]; }
-void Put32(uint8_t* p, uint32_t v) {
-  p[0] = static_cast<uint8_t>(v >> 24);
-  p[1] = static_cast<uint8_t>(v >> 16);
-  p[2] = static_cast<uint8_t>(v >> 8);
-  p[3] = static_cast<uint8_t>(v);
-}
-void Put16(uint8_t* p, uint16_t v) {
-  p[0] = static_cast<uint8_t>(v >> 8);
-  p[1] = static_cast<uint8_t>(v);
-}
-uint16_t Get16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
 
 // RFC 1624 for a 32-bit field: the checksum at SUM changes as FROM becomes TO.
 void Adjust32(uint8_t* sum, uint32_t from, uint32_t to) {

@@ -1,5 +1,6 @@
 // IPv4/IPv6 header translation: wire/translate.h.
 #include "dataplane/wire/translate.h"
+#include "dataplane/wire/bytes.h"
 
 #include <algorithm>
 #include <cstring>
@@ -10,12 +11,6 @@
 namespace openvpc::dataplane {
 
 namespace {
-
-uint16_t Get16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
-void Put16(uint8_t* p, uint16_t v) {
-  p[0] = static_cast<uint8_t>(v >> 8);
-  p[1] = static_cast<uint8_t>(v);
-}
 
 // The one's-complement sum of an address's 16-bit words as the pseudo-header has them (4 bytes
 // of an IPv4 address, 16 of an IPv6 one).
