@@ -76,7 +76,13 @@ struct Lab {
     std::string vpc = CreateVpc(tx, {.cidr_block = "10.0.0.0/16", .amazon_provided_ipv6 = true}).id;
     ModifyVpcAttribute(tx, vpc, "enableDnsHostnames", true);
     // A block of its own instead of Amazon's random one, so that the seeds can name the addresses.
-    p.vpcs.at(vpc).ipv6_cidr_blocks.at(0).cidr = "2001:db8:1:100::/56";
+    {
+      std::string& block = p.vpcs.at(vpc).ipv6_cidr_blocks.at(0).cidr;
+      for (auto& [id, rt] : p.route_tables)  // the local route follows
+        for (auto& r : rt.routes)
+          if (r.destination_ipv6_cidr_block == block) r.destination_ipv6_cidr_block = "2001:db8:1:100::/56";
+      block = "2001:db8:1:100::/56";
+    }
     net::Cidr6 block = *net::ParseCidr6(p.vpcs.at(vpc).ipv6_cidr_blocks.at(0).cidr);
     net::Cidr6 first = {block.Network(), 64}, second = first;
     second.addr.bytes[7] = 1;
