@@ -10,9 +10,23 @@
 
 #include "dataplane/engine/engine.h"
 #include "dataplane/wire/packet.h"
+#include "dataplane/wire/packet6.h"
 #include "model/evaluate.h"
 
 namespace openvpc::testing {
+
+// True when FRAME parses and its transport checksum (and an IPv4 header's) is what a full
+// computation gives.
+inline bool ChecksumsRight(const std::vector<uint8_t>& frame) {
+  dataplane::ParsedFrame pf;
+  if (!dataplane::ParseFrame(frame, pf)) return false;
+  if (pf.ether_type == dataplane::kEtherTypeIpv6)
+    return dataplane::Ipv6L4Checksum(pf.src6, pf.dst6, pf.protocol, std::span<const uint8_t>(frame).subspan(pf.l4)) == 0;
+  std::vector<uint8_t> copy = frame;
+  dataplane::SetIpv4Checksum(copy, pf.l3);
+  dataplane::SetL4Checksum(copy, pf);
+  return copy == frame;
+}
 
 // An IPv6 address written in a test (a failed expectation when it is malformed).
 inline net::Ipv6 Ip6(const char* s) {

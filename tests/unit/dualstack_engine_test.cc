@@ -115,17 +115,6 @@ ParsedFrame Parse(const std::vector<uint8_t>& f) {
   return pf;
 }
 
-// The TCP checksum (and for IPv4 the header's) as a full computation gives them.
-bool ChecksumsRight(const std::vector<uint8_t>& f) {
-  ParsedFrame pf = Parse(f);
-  if (pf.ether_type == dataplane::kEtherTypeIpv6)
-    return dataplane::Ipv6L4Checksum(pf.src6, pf.dst6, 6, std::span<const uint8_t>(f).subspan(pf.l4)) == 0;
-  std::vector<uint8_t> copy = f;
-  dataplane::SetIpv4Checksum(copy, 14);
-  dataplane::SetL4Checksum(copy, pf);
-  return copy == f;
-}
-
 TEST_F(DualstackEngineTest, AnIpv6ClientReachesAnIpv4TargetAndItsAnswerGoesBackAsIpv6) {
   auto out = engine.Inject(client, Tcp6(client, kClient6, kNode6, 40000, 80, dataplane::kTcpSyn));
   ASSERT_EQ(out.size(), 1u);
@@ -137,7 +126,7 @@ TEST_F(DualstackEngineTest, AnIpv6ClientReachesAnIpv4TargetAndItsAnswerGoesBackA
   EXPECT_EQ(pf.src_port, 40000);
   EXPECT_EQ(pf.dst_port, 7000);
   EXPECT_EQ(pf.ttl, 64);
-  EXPECT_TRUE(ChecksumsRight(out[0].second));
+  EXPECT_TRUE(openvpc::testing::ChecksumsRight(out[0].second));
   EXPECT_EQ(out[0].second.size(), 14u + 20 + 20);
   // The target's answer: IPv6 again, from the node's IPv6 address and the listener's port.
   auto back = engine.Inject(target, Tcp4(target, Eni(target).PrimaryIp(), kNode4, 7000, 40000,
@@ -150,7 +139,7 @@ TEST_F(DualstackEngineTest, AnIpv6ClientReachesAnIpv4TargetAndItsAnswerGoesBackA
   EXPECT_EQ(pf.dst6.ToString(), kClient6);
   EXPECT_EQ(pf.src_port, 80);
   EXPECT_EQ(pf.dst_port, 40000);
-  EXPECT_TRUE(ChecksumsRight(back[0].second));
+  EXPECT_TRUE(openvpc::testing::ChecksumsRight(back[0].second));
   MacAddress dst;
   memcpy(dst.data(), back[0].second.data(), 6);
   EXPECT_EQ(dst, Mac(client));
@@ -158,7 +147,7 @@ TEST_F(DualstackEngineTest, AnIpv6ClientReachesAnIpv4TargetAndItsAnswerGoesBackA
   auto data = engine.Inject(client, Tcp6(client, kClient6, kNode6, 40000, 80, dataplane::kTcpAck, "payload"));
   ASSERT_EQ(data.size(), 1u);
   EXPECT_EQ(std::string(data[0].second.end() - 7, data[0].second.end()), "payload");
-  EXPECT_TRUE(ChecksumsRight(data[0].second));
+  EXPECT_TRUE(openvpc::testing::ChecksumsRight(data[0].second));
 }
 
 TEST_F(DualstackEngineTest, AnIpv4ClientReachesAnIpv6TargetFromTheNodesIpv6Address) {
@@ -170,7 +159,7 @@ TEST_F(DualstackEngineTest, AnIpv4ClientReachesAnIpv6TargetFromTheNodesIpv6Addre
   EXPECT_EQ(pf.src6.ToString(), kNode6);
   EXPECT_EQ(pf.dst6.ToString(), kTarget6);
   EXPECT_EQ(pf.dst_port, 7001);
-  EXPECT_TRUE(ChecksumsRight(out[0].second));
+  EXPECT_TRUE(openvpc::testing::ChecksumsRight(out[0].second));
   auto back = engine.Inject(target, Tcp6(target, kTarget6, kNode6, 7001, 40001, dataplane::kTcpSyn | dataplane::kTcpAck));
   ASSERT_EQ(back.size(), 1u);
   EXPECT_EQ(back[0].first, client);
@@ -179,7 +168,7 @@ TEST_F(DualstackEngineTest, AnIpv4ClientReachesAnIpv6TargetFromTheNodesIpv6Addre
   EXPECT_EQ(pf.src.ToString(), kNode4);
   EXPECT_EQ(pf.dst.ToString(), Eni(client).PrimaryIp());
   EXPECT_EQ(pf.src_port, 81);
-  EXPECT_TRUE(ChecksumsRight(back[0].second));
+  EXPECT_TRUE(openvpc::testing::ChecksumsRight(back[0].second));
 }
 
 }  // namespace

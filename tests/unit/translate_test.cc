@@ -12,6 +12,7 @@
 #include "dataplane/wire/proxy_protocol.h"
 #include "dataplane/wire/segment.h"
 #include "dataplane/wire/translate.h"
+#include "dataplane_testing.h"
 
 using namespace openvpc;
 using namespace openvpc::dataplane;
@@ -49,22 +50,6 @@ ParsedFrame Parse(const std::vector<uint8_t>& f) {
   return pf;
 }
 
-// True when the L4 checksum of F (either family) verifies.
-bool L4Valid(const std::vector<uint8_t>& f) {
-  ParsedFrame pf = Parse(f);
-  if (pf.ether_type == kEtherTypeIpv6)
-    return Ipv6L4Checksum(pf.src6, pf.dst6, pf.protocol, std::span<const uint8_t>(f).subspan(pf.l4)) == 0;
-  std::vector<uint8_t> copy = f;
-  SetL4Checksum(copy, pf);
-  return copy == f;
-}
-
-bool Ipv4HeaderValid(const std::vector<uint8_t>& f) {
-  std::vector<uint8_t> copy = f;
-  SetIpv4Checksum(copy, 14);
-  return copy == f;
-}
-
 TEST(TranslateTest, Ipv6TcpBecomesIpv4WithTheAddressesAskedForAndValidChecksums) {
   const std::vector<uint8_t> f = Frame6(6, kClient6, kNode6, "hello over six");
   VnetHeader vh;
@@ -80,8 +65,8 @@ TEST(TranslateTest, Ipv6TcpBecomesIpv4WithTheAddressesAskedForAndValidChecksums)
   EXPECT_EQ(Get16(out, 20) & 0x4000, 0x4000);  // Don't Fragment
   EXPECT_EQ(pf.src_port, 40000);
   EXPECT_EQ(pf.dst_port, 80);
-  EXPECT_TRUE(Ipv4HeaderValid(out));
-  EXPECT_TRUE(L4Valid(out));
+  EXPECT_TRUE(openvpc::testing::ChecksumsRight(out));
+  EXPECT_TRUE(openvpc::testing::ChecksumsRight(out));
   EXPECT_EQ(std::string(out.end() - 14, out.end()), "hello over six");
 }
 
@@ -98,12 +83,12 @@ TEST(TranslateTest, UdpBothWaysAndAnIpv4DatagramWithoutChecksumGetsOne) {
   VnetHeader vh;
   std::vector<uint8_t> four = TranslateIpFamily(f, Parse(f), kNode4, kTarget4, vh);
   ASSERT_FALSE(four.empty());
-  EXPECT_TRUE(L4Valid(four));
+  EXPECT_TRUE(openvpc::testing::ChecksumsRight(four));
   four[34 + 6] = four[34 + 7] = 0;  // IPv4 allows "no checksum"; IPv6 does not (RFC 8200 section 8.1)
   std::vector<uint8_t> six = TranslateIpFamily(four, Parse(four), kNode6, kClient6, vh);
   ASSERT_FALSE(six.empty());
   EXPECT_NE(Get16(six, 54 + 6), 0);
-  EXPECT_TRUE(L4Valid(six));
+  EXPECT_TRUE(openvpc::testing::ChecksumsRight(six));
 }
 
 TEST(TranslateTest, AChecksumLeftToOffloadStaysThePseudoHeaderSumAndTheVnetHeaderFollows) {
@@ -126,7 +111,7 @@ TEST(TranslateTest, AChecksumLeftToOffloadStaysThePseudoHeaderSumAndTheVnetHeade
   EXPECT_EQ(vh.flags, kVnetNeedsCsum);
   // What the device would compute: the sum over the segment from csum_start, field included.
   CompleteChecksum(vh, out);
-  EXPECT_TRUE(L4Valid(out));
+  EXPECT_TRUE(openvpc::testing::ChecksumsRight(out));
 }
 
 TEST(TranslateTest, RefusesWhatIsNotAChangeOfFamilyOrNotTcpOrUdp) {
@@ -158,7 +143,7 @@ TEST(TranslateTest, ProxyProtocolHeaderOfAnIpv6ClientIsAfInet6) {
   auto segment = BuildTcpSegmentLike(f, Parse(f), h);
   ASSERT_EQ(segment.size(), f.size() + h.size());
   EXPECT_EQ(Get16(segment, 18), 20 + h.size());  // the payload length
-  EXPECT_TRUE(L4Valid(segment));
+  EXPECT_TRUE(openvpc::testing::ChecksumsRight(segment));
 }
 
 }  // namespace
