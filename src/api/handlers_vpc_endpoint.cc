@@ -178,7 +178,7 @@ json EndpointView(const model::Partition& p, const model::VpcEndpoint& e) {
               {"OwnerId", e.owner_id}};
   if (e.type == "Interface") {
     out["DnsOptions"] = {{"DnsRecordIpType", e.dns_record_ip_type}};
-    if (model::IsAwsServiceEndpoint(e) && e.private_dns_enabled)  // S3's option (GW-S3-1), shown where it applies
+    if (e.private_dns_enabled && model::GatewayServiceOf(e.service_name, p.region) == "s3")  // S3's option (GW-S3-1)
       out["DnsOptions"]["PrivateDnsOnlyForInboundResolverEndpoint"] = e.private_dns_only_for_inbound_resolver_endpoint;
   }
   if (!e.policy_document.empty()) out["PolicyDocument"] = e.policy_document;

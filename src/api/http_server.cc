@@ -25,6 +25,7 @@
 #include "api/s3_service.h"
 #include "api/service.h"
 #include "api/shape_model.h"
+#include "model/vpc_endpoint.h"
 
 namespace openvpc::api {
 
@@ -481,13 +482,8 @@ namespace {
 // "" for any other name (the services certificate covers those it answers to).
 std::string S3EndpointWildcard(std::string name) {
   for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  const size_t at = name.find(".vpce-");
-  if (at == std::string::npos || at == 0 || !name.ends_with(".vpce.amazonaws.com")) return "";
-  const std::string endpoint = name.substr(at + 1);
-  if (endpoint.find(".s3.") == std::string::npos || endpoint.size() > 200) return "";
-  for (char c : endpoint)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.') return "";
-  return "*." + endpoint;
+  const auto below = model::SplitS3EndpointName(name);
+  return below && below->endpoint_name.size() <= 200 ? "*." + below->endpoint_name : "";
 }
 
 void SetTlsOptions(asio::ssl::context& tls) {

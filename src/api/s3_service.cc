@@ -20,6 +20,7 @@
 #include "model/regions.h"
 #include "model/s3.h"
 #include "model/text.h"
+#include "model/vpc_endpoint.h"
 #include "store/object_store.h"
 
 namespace openvpc::api {
@@ -230,8 +231,8 @@ std::string VirtualHostBucket(std::string host) {
   if (host.size() > 10 && host.compare(host.size() - 10, 10, ".localhost") == 0) return host.substr(0, host.size() - 10);
   // An interface endpoint's: BUCKET.vpce-….s3.REGION.vpce.amazonaws.com (the endpoint's own name: none).
   if (host.ends_with(".vpce.amazonaws.com")) {
-    const size_t at = host.find(".vpce-");
-    return at == std::string::npos || host.find(".s3.", at) == std::string::npos ? "" : host.substr(0, at);
+    const auto below = model::SplitS3EndpointName(host);
+    return below ? below->prefix : "";
   }
   const std::string suffix = ".amazonaws.com";
   if (host.size() <= suffix.size() || host.compare(host.size() - suffix.size(), suffix.size(), suffix) != 0) return "";

@@ -430,6 +430,16 @@ bool IsAwsServiceEndpoint(const VpcEndpoint& e) { return e.service_owner_id == "
 
 std::string S3PrivateDnsName(const std::string& region) { return "s3." + region + ".amazonaws.com"; }
 
+std::optional<S3EndpointName> SplitS3EndpointName(std::string_view name) {
+  const size_t at = name.find(".vpce-");
+  if (at == std::string_view::npos || at == 0 || !name.ends_with(".vpce.amazonaws.com")) return std::nullopt;
+  const std::string_view endpoint = name.substr(at + 1);
+  if (endpoint.find(".s3.") == std::string_view::npos) return std::nullopt;
+  for (char c : endpoint)
+    if (!(c >= 'a' && c <= 'z') && !(c >= '0' && c <= '9') && c != '-' && c != '.') return std::nullopt;
+  return S3EndpointName{std::string(name.substr(0, at)), std::string(endpoint)};
+}
+
 VpcEndpointService S3InterfaceService(const std::string& region) {
   VpcEndpointService s;
   s.service_name = "com.amazonaws." + region + ".s3";
@@ -991,9 +1001,8 @@ std::optional<std::vector<std::string>> VpcEndpointDnsAddresses(const Partition&
                                                                 bool ipv6) {
   if (!given.ends_with(".vpce.amazonaws.com")) return std::nullopt;
   // An S3 endpoint's names stand for any name below them (BUCKET.vpce-….s3.…).
-  std::string name = given;
-  if (const size_t at = given.find(".vpce-"); at != std::string::npos && given.find(".s3.") != std::string::npos)
-    name = given.substr(at + 1);
+  const auto below = SplitS3EndpointName(given);
+  const std::string name = below ? below->endpoint_name : given;
   for (const auto& [id, e] : p.vpc_endpoints) {
     if (e.type != kInterface || !name.starts_with(id)) continue;
     const bool regional = AsciiLower(EndpointDnsName(p, e, "")) == name;

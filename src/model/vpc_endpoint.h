@@ -13,6 +13,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -134,6 +135,14 @@ VpcEndpointService S3InterfaceService(const std::string& region);
 // below it: BUCKET.s3.REGION.amazonaws.com), the Region's own (us-east-1's global
 // s3.amazonaws.com stays public, as on AWS).
 std::string S3PrivateDnsName(const std::string& region);
+// A name below an S3 interface endpoint's own (lower case: BUCKET.vpce-ID-SUFFIX[-ZONE].s3.REGION.
+// vpce.amazonaws.com): what is in front (the bucket) and the endpoint's name; nullopt for any
+// other name, the endpoint's own included. Its DNS names answer such names (DNS-07), S3 reads the
+// bucket from them, and TLS needs a certificate of the endpoint's name's wildcard for them.
+struct S3EndpointName {
+  std::string prefix, endpoint_name;
+};
+std::optional<S3EndpointName> SplitS3EndpointName(std::string_view name);
 // DNS-10, DNS-11: what an AWS service's public name (lower case) stands for inside VPC_ID when an
 // available endpoint of the VPC has private DNS on: its interfaces' addresses (IPV6: the AAAA
 // records, which a private name has for ipv6 and dualstack records, not service-defined ones:

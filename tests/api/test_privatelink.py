@@ -546,6 +546,9 @@ def test_s3_interface_endpoint_private_dns(ec2):
     assert_error("InvalidParameter", ec2.create_vpc_endpoint, VpcEndpointType="Interface", VpcId=vpc,
                  ServiceName="com.amazonaws.us-east-1.sts", SubnetIds=[subnet],
                  DnsOptions={"PrivateDnsOnlyForInboundResolverEndpoint": True})
+    sts = ec2.create_vpc_endpoint(VpcEndpointType="Interface", VpcId=vpc, ServiceName="com.amazonaws.us-east-1.sts",
+                                  SubnetIds=[subnet])["VpcEndpoint"]
+    assert sts["PrivateDnsEnabled"] is True and "PrivateDnsOnlyForInboundResolverEndpoint" not in sts["DnsOptions"]
 
 
 def publish_txt(endpoint, domain, name, value):

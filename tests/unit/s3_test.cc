@@ -12,6 +12,7 @@
 #include "model/key_pair.h"
 #include "model/s3.h"
 #include "model/text.h"
+#include "model/vpc_endpoint.h"
 #include "store/object_store.h"
 
 namespace openvpc {
@@ -39,6 +40,18 @@ TEST(S3Rules, BucketNames) {
                                        "name.mrap", "name--x-s3", "name--table-s3", "spa ce", std::string(64, 'a')};
   for (const std::string& bad : bad_names)
     EXPECT_EQ(CodeOf([&] { model::ValidateBucketName(bad); }), "InvalidBucketName") << bad;
+}
+
+TEST(S3Rules, NamesBelowAnInterfaceEndpoint) {  // GW-01, DNS-07: a bucket in front of the endpoint's name
+  const std::string endpoint = "vpce-0123456789abcdef0-abcdefgh.s3.us-east-1.vpce.amazonaws.com";
+  auto below = model::SplitS3EndpointName("my.bucket." + endpoint);
+  ASSERT_TRUE(below);
+  EXPECT_EQ(below->prefix, "my.bucket");
+  EXPECT_EQ(below->endpoint_name, endpoint);
+  EXPECT_FALSE(model::SplitS3EndpointName(endpoint));  // the endpoint's own name
+  EXPECT_FALSE(model::SplitS3EndpointName("b.vpce-0123456789abcdef0-abcdefgh.ec2.us-east-1.vpce.amazonaws.com"));
+  EXPECT_FALSE(model::SplitS3EndpointName("b.s3.us-east-1.amazonaws.com"));
+  EXPECT_FALSE(model::SplitS3EndpointName("b.vpce-x_y.s3.us-east-1.vpce.amazonaws.com"));  // not a name's characters
 }
 
 TEST(S3Rules, ObjectKeys) {
